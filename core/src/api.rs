@@ -1,0 +1,86 @@
+//! Types that travel between the phone and the server, defined once for both sides.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the HTTP API this build speaks. Versioned routes live under `/api/v1/`.
+pub const API_VERSION: u32 = 1;
+
+/// `GET /api/health`: whether the server is up and its database answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when every check passed, `degraded` otherwise.
+    pub status: HealthStatus,
+    /// The server's version (its crate version).
+    pub version: String,
+    /// The API version the server speaks.
+    pub api_version: u32,
+    /// Whether the database answered a query just now.
+    pub database: HealthStatus,
+    /// Identifies this case store. It is made when the database is created, so a phone that
+    /// sees it change knows it talks to another (or a restored) store and syncs from the start.
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Ok,
+    Degraded,
+}
+
+/// The body of every error the API answers, whatever the status code.
+///
+/// `code` is stable and meant for programs (the phone maps it to a translated message);
+/// `message` is English, for people reading logs or using curl. Neither ever carries
+/// internal details such as SQL errors or file paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// The kinds of error the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    MethodNotAllowed,
+    BadRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    Forbidden,
+    Internal,
+    Unavailable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_has_a_stable_shape() {
+        let body = ApiError {
+            code: ErrorCode::NotFound,
+            message: "no such API endpoint".into(),
+        };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "not_found", "message": "no such API endpoint"})
+        );
+    }
+
+    #[test]
+    fn health_round_trips() {
+        let health = Health {
+            status: HealthStatus::Ok,
+            version: "0.1.0".into(),
+            api_version: API_VERSION,
+            database: HealthStatus::Ok,
+            instance: "5f0c2a9e8d7b41f3a6c1e2d3b4a59687".into(),
+        };
+        let text = serde_json::to_string(&health).unwrap();
+        assert!(text.contains("\"status\":\"ok\""));
+        assert_eq!(serde_json::from_str::<Health>(&text).unwrap(), health);
+    }
+}

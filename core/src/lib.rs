@@ -1,0 +1,9 @@
+//! The CRIS Field domain, shared by the phone app (wasm32) and the server (native).
+//!
+//! Nothing here performs I/O: no HTTP, no IndexedDB, no SQL. The same rules run in both
+//! places, so the phone and the server can never disagree about them.
+
+pub mod api;
+pub mod lang;
+
+pub use lang::Lang;
