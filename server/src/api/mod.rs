@@ -1,0 +1,15 @@
+//! The HTTP API under `/api`. One module per resource.
+
+mod health;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::{AppError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::get))
+        .fallback(|| async { AppError::NotFound })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+}

@@ -1,0 +1,426 @@
+//! The server over real HTTP on port 0: the app's files, the API's answers, shutdown.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
+use cris_server::{AppState, Assets, Store};
+use reqwest::StatusCode;
+use reqwest::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
+};
+use tokio::sync::oneshot;
+
+const WASM: &str = "cris-app-4a3f09c2d1e5b6a7_bg.wasm";
+const JS: &str = "cris-app-4a3f09c2d1e5b6a7.js";
+const INDEX: &str =
+    "<!doctype html><html><head><title>CRIS Field</title></head><body></body></html>";
+
+struct Server {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Server {
+    /// A server with a small fake build of the app, laid out the way trunk lays it out.
+    async fn start() -> Self {
+        let app = tempfile::tempdir().unwrap();
+        let p = app.path();
+        std::fs::create_dir(p.join("icons")).unwrap();
+        std::fs::write(p.join("index.html"), INDEX).unwrap();
+        std::fs::write(
+            p.join("sw.js"),
+            "self.addEventListener('fetch', () => {});\n",
+        )
+        .unwrap();
+        // Large enough and repetitive enough that compression visibly pays.
+        let wasm: Vec<u8> = b"\0asm\x01\0\0\0"
+            .iter()
+            .copied()
+            .chain((0..60_000u32).map(|i| (i % 7) as u8))
+            .collect();
+        std::fs::write(p.join(WASM), &wasm).unwrap();
+        std::fs::write(
+            p.join(JS),
+            "export function init() { return 42; }\n".repeat(200),
+        )
+        .unwrap();
+        std::fs::write(p.join("manifest.webmanifest"), r#"{"name":"CRIS Field"}"#).unwrap();
+        std::fs::write(p.join("icons/icon-192.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+        Self::start_with(Assets::from_dir(p).unwrap(), app).await
+    }
+
+    async fn start_with(assets: Assets, app: tempfile::TempDir) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}/cris.db", data.path().display()))
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState {
+            store,
+            assets: Arc::new(assets),
+        };
+        let task = tokio::spawn(cris_server::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        Server {
+            addr,
+            shutdown: Some(tx),
+            task,
+            _dirs: (app, data),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// A client that shows the bytes as sent: no automatic decompression.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+    out
+}
+
+fn header(res: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
+    res.headers()
+        .get(&name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn health_answers_with_version_database_and_instance() {
+    let server = Server::start().await;
+    let res = client()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(header(&res, CONTENT_TYPE).starts_with("application/json"));
+    let health: Health = res.json().await.unwrap();
+    assert_eq!(health.status, HealthStatus::Ok);
+    assert_eq!(health.database, HealthStatus::Ok);
+    assert_eq!(health.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(health.api_version, 1);
+    assert_eq!(health.instance.len(), 32);
+}
+
+#[tokio::test]
+async fn unknown_api_paths_and_methods_are_json_errors() {
+    let server = Server::start().await;
+    for path in ["/api/nope", "/api/v1/cases", "/api", "/api/health/extra"] {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            header(&res, CONTENT_TYPE).starts_with("application/json"),
+            "{path}"
+        );
+        let body: ApiError = res.json().await.unwrap();
+        assert_eq!(body.code, ErrorCode::NotFound, "{path}");
+    }
+    // An API path never falls back to the app's index.html.
+    let res = client()
+        .post(server.url("/api/nope"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let res = client()
+        .post(server.url("/api/health"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: ApiError = res.json().await.unwrap();
+    assert_eq!(body.code, ErrorCode::MethodNotAllowed);
+}
+
+#[tokio::test]
+async fn files_have_their_content_types() {
+    let server = Server::start().await;
+    let cases = [
+        ("/", "text/html; charset=utf-8"),
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/sw.js", "text/javascript; charset=utf-8"),
+        (&format!("/{JS}"), "text/javascript; charset=utf-8"),
+        (&format!("/{WASM}"), "application/wasm"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+        ("/icons/icon-192.png", "image/png"),
+    ];
+    for (path, expected) in cases {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&res, CONTENT_TYPE), expected, "{path}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn hashed_files_are_immutable_and_the_rest_is_revalidated() {
+    let server = Server::start().await;
+    for path in [format!("/{WASM}"), format!("/{JS}")] {
+        let res = client().get(server.url(&path)).send().await.unwrap();
+        assert_eq!(
+            header(&res, CACHE_CONTROL),
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
+    }
+    for path in [
+        "/",
+        "/index.html",
+        "/sw.js",
+        "/manifest.webmanifest",
+        "/icons/icon-192.png",
+        "/cases/x",
+    ] {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(header(&res, CACHE_CONTROL), "no-cache", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn compressible_files_come_as_brotli_or_gzip_and_decode_to_the_original() {
+    let server = Server::start().await;
+    let original = client()
+        .get(server.url(&format!("/{WASM}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(original.headers().get(CONTENT_ENCODING).is_none());
+    let original = original.bytes().await.unwrap();
+
+    let br = client()
+        .get(server.url(&format!("/{WASM}")))
+        .header(ACCEPT_ENCODING, "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&br, CONTENT_ENCODING), "br");
+    assert_eq!(header(&br, VARY), "accept-encoding");
+    let br = br.bytes().await.unwrap();
+    assert!(
+        br.len() < original.len() / 10,
+        "{} vs {}",
+        br.len(),
+        original.len()
+    );
+    assert_eq!(unbrotli(&br), original);
+
+    let gz = client()
+        .get(server.url(&format!("/{WASM}")))
+        .header(ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&gz, CONTENT_ENCODING), "gzip");
+    let gz = gz.bytes().await.unwrap();
+    assert!(gz.len() < original.len() / 10);
+    assert_eq!(gunzip(&gz), original);
+
+    // Asked again, the cached compressed copy is the same.
+    let again = client()
+        .get(server.url(&format!("/{WASM}")))
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(again, br);
+
+    // "br;q=0" means no brotli.
+    let res = client()
+        .get(server.url("/index.html"))
+        .header(ACCEPT_ENCODING, "br;q=0, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, CONTENT_ENCODING), "gzip");
+    assert_eq!(gunzip(&res.bytes().await.unwrap()), INDEX.as_bytes());
+
+    // PNG is compressed already: sent as it is.
+    let res = client()
+        .get(server.url("/icons/icon-192.png"))
+        .header(ACCEPT_ENCODING, "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get(CONTENT_ENCODING).is_none());
+}
+
+#[tokio::test]
+async fn an_unchanged_file_is_not_sent_again() {
+    let server = Server::start().await;
+    let first = client()
+        .get(server.url("/sw.js"))
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap();
+    let etag = header(&first, ETAG).to_owned();
+    let again = client()
+        .get(server.url("/sw.js"))
+        .header(ACCEPT_ENCODING, "br")
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    // A different encoding is a different representation: its ETag does not match.
+    let plain = client()
+        .get(server.url("/sw.js"))
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn screens_get_the_app_and_missing_files_get_404() {
+    let server = Server::start().await;
+    for path in [
+        "/settings",
+        "/cases/0190c2a4-7a1b-7cc3-8d2e-1f2a3b4c5d6e/visit",
+        "/review",
+    ] {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(res.text().await.unwrap(), INDEX, "{path}");
+    }
+    for path in [
+        "/missing.js",
+        "/icons/nope.png",
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+    ] {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn head_has_headers_without_body_and_writes_are_refused() {
+    let server = Server::start().await;
+    let res = client()
+        .head(server.url(&format!("/{WASM}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, CONTENT_TYPE), "application/wasm");
+    assert!(res.bytes().await.unwrap().is_empty());
+
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let res = client()
+            .request(method.clone(), server.url("/index.html"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method}");
+        assert_eq!(header(&res, reqwest::header::ALLOW), "GET, HEAD");
+    }
+}
+
+#[tokio::test]
+async fn without_a_built_app_the_api_still_works_and_pages_say_why() {
+    let server = Server::start_with(Assets::default(), tempfile::tempdir().unwrap()).await;
+    let res = client().get(server.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("not built"));
+    let res = client()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn shutdown_is_graceful_and_closes_the_port() {
+    let mut server = Server::start().await;
+    let res = client()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    server.shutdown.take().unwrap().send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(30), &mut server.task)
+        .await
+        .expect("the server stops in time")
+        .expect("the server task did not panic");
+    assert!(result.is_ok(), "{result:?}");
+    assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
+}
+
+#[test]
+fn the_fake_build_matches_what_trunk_makes() {
+    // Guards the names above against drifting from a real build, when one exists.
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/dist");
+    let Ok(entries) = std::fs::read_dir(&dist) else {
+        return;
+    };
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    for expected in [
+        "index.html",
+        "sw.js",
+        "manifest.webmanifest",
+        "register-sw.js",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let wasm = names
+        .iter()
+        .find(|n| n.ends_with("_bg.wasm"))
+        .expect("a wasm file");
+    assert_eq!(
+        wasm.len(),
+        WASM.len(),
+        "trunk's hashed name {wasm} differs in shape from {WASM}"
+    );
+}
