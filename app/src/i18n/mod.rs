@@ -1,0 +1,156 @@
+//! UI strings in the six languages of CRIS Field.
+//!
+//! Every language is one `const Ui`: a missing string is a compile error, never a silent
+//! fallback to another language. Terms follow the project glossary (German first).
+
+mod bg;
+mod de;
+mod en;
+mod hu;
+mod sk;
+mod tr;
+
+use cris_core::Lang;
+use leptos::prelude::*;
+
+/// Declares `Ui` with one `&'static str` per name, and `Ui::entries` listing them all, so that
+/// checks across languages need no second list of names.
+macro_rules! ui_strings {
+    ($($name:ident),+ $(,)?) => {
+        /// Every string of the app shell, in one language.
+        #[derive(Debug)]
+        pub struct Ui {
+            $(pub $name: &'static str,)+
+        }
+
+        impl Ui {
+            /// Every string with its name, in declaration order.
+            #[cfg_attr(not(test), allow(dead_code))]
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($name), self.$name)),+]
+            }
+        }
+    };
+}
+
+ui_strings! {
+    app_tagline,
+    nav_caseload,
+    nav_intake,
+    nav_review,
+    nav_settings,
+    language,
+    language_hint,
+    online,
+    offline,
+    offline_use,
+    offline_ready,
+    offline_not_ready,
+    update_ready,
+    update_reload,
+    caseload_title,
+    caseload_empty_title,
+    caseload_empty_body,
+    start_intake,
+    intake_title,
+    intake_body,
+    not_yet,
+    case_title,
+    case_not_found,
+    back_to_caseload,
+    visit_title,
+    visit_body,
+    consent_title,
+    consent_body,
+    review_title,
+    review_body,
+    review_empty,
+    settings_title,
+    app_version,
+    not_found_title,
+    not_found_body,
+}
+
+/// The strings of one language.
+pub const fn ui(lang: Lang) -> &'static Ui {
+    match lang {
+        Lang::De => &de::UI,
+        Lang::Tr => &tr::UI,
+        Lang::Bg => &bg::UI,
+        Lang::En => &en::UI,
+        Lang::Hu => &hu::UI,
+        Lang::Sk => &sk::UI,
+    }
+}
+
+/// The current UI language, shared through the component tree.
+#[derive(Clone, Copy, Debug)]
+pub struct I18n {
+    pub lang: RwSignal<Lang>,
+}
+
+impl I18n {
+    /// A reactive string: re-renders when the language changes.
+    pub fn t(self, pick: fn(&'static Ui) -> &'static str) -> impl Fn() -> &'static str + Copy {
+        move || pick(ui(self.lang.get()))
+    }
+}
+
+/// The `I18n` provided by the app shell.
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(ui: &Ui) -> Vec<(&'static str, &'static str)> {
+        ui.entries()
+    }
+
+    #[test]
+    fn no_string_is_empty_or_padded() {
+        for lang in Lang::ALL {
+            let all = strings(ui(lang));
+            for (name, value) in all {
+                assert!(!value.trim().is_empty(), "{lang}.{name} is empty");
+                assert_eq!(value, value.trim(), "{lang}.{name} has surrounding spaces");
+            }
+        }
+    }
+
+    /// Catches a string copied from English and never translated. The words that really are
+    /// the same in a language are listed here, one by one.
+    #[test]
+    fn every_language_is_really_translated() {
+        let same_as_english: &[(Lang, &str)] = &[
+            (Lang::De, "online"),
+            (Lang::De, "offline"),
+            (Lang::Hu, "online"),
+            (Lang::Hu, "offline"),
+            (Lang::Sk, "online"),
+            (Lang::Sk, "offline"),
+        ];
+        let english = strings(ui(Lang::En));
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
+            for ((name, value), (_, en_value)) in strings(ui(lang)).into_iter().zip(&english) {
+                if value == *en_value {
+                    assert!(
+                        same_as_english.contains(&(lang, name)),
+                        "{lang}.{name} is the English text {value:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn glossary_terms_are_used_in_german() {
+        let de = ui(Lang::De);
+        assert_eq!(de.visit_title, "Hausbesuch");
+        assert_eq!(de.consent_title, "Einwilligung");
+        assert!(de.intake_title.contains("Erstgespräch"));
+        assert!(de.intake_body.contains("Kooperationsplan"));
+    }
+}

@@ -1,0 +1,28 @@
+//! One module per screen.
+
+mod case;
+mod caseload;
+mod consent;
+mod intake;
+mod not_found;
+mod review;
+mod settings;
+mod visit;
+
+pub use case::CaseDetail;
+pub use caseload::Caseload;
+pub use consent::Consent;
+pub use intake::NewIntake;
+pub use not_found::NotFound;
+pub use review::Review;
+pub use settings::Settings;
+pub use visit::Visit;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The `:id` of the current `/cases/:id...` route.
+fn case_id() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("id").unwrap_or_default())
+}

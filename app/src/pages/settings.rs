@@ -1,0 +1,33 @@
+use leptos::prelude::*;
+
+use crate::i18n::use_i18n;
+use crate::pwa::PwaStatus;
+use crate::shell::LanguagePicker;
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = expect_context::<PwaStatus>();
+    view! {
+        <section class="page">
+            <h1>{i18n.t(|u| u.settings_title)}</h1>
+            <div class="field">
+                <label for="lang-settings">{i18n.t(|u| u.language)}</label>
+                <LanguagePicker id="lang-settings"/>
+                <p class="hint">{i18n.t(|u| u.language_hint)}</p>
+            </div>
+            <h2>{i18n.t(|u| u.offline_use)}</h2>
+            <p data-testid="offline-ready">
+                {move || {
+                    if status.offline_ready.get() {
+                        i18n.t(|u| u.offline_ready)()
+                    } else {
+                        i18n.t(|u| u.offline_not_ready)()
+                    }
+                }}
+            </p>
+            <h2>{i18n.t(|u| u.app_version)}</h2>
+            <p class="mono">{env!("CARGO_PKG_VERSION")}</p>
+        </section>
+    }
+}

@@ -1,0 +1,130 @@
+//! The app shell: header with connection state and language, the update banner, navigation
+//! and the router.
+
+use cris_core::Lang;
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::i18n::{I18n, use_i18n};
+use crate::pages::{CaseDetail, Caseload, Consent, NewIntake, NotFound, Review, Settings, Visit};
+use crate::{prefs, pwa};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = RwSignal::new(prefs::load_lang());
+    provide_context(I18n { lang });
+    provide_context(pwa::watch());
+
+    // Keep <html lang> in step, so screen readers and hyphenation use the right language.
+    Effect::new(move |_| {
+        let code = lang.get().code();
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", code);
+        }
+    });
+
+    view! {
+        <Router>
+            <Header/>
+            <UpdateBanner/>
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Caseload/>
+                    <Route path=path!("/intake/new") view=NewIntake/>
+                    <Route path=path!("/cases/:id") view=CaseDetail/>
+                    <Route path=path!("/cases/:id/visit") view=Visit/>
+                    <Route path=path!("/cases/:id/consent") view=Consent/>
+                    <Route path=path!("/review") view=Review/>
+                    <Route path=path!("/settings") view=Settings/>
+                </Routes>
+            </main>
+            <Nav/>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = expect_context::<pwa::PwaStatus>();
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">
+                <img src="/icons/icon-192.png" alt="" width="32" height="32"/>
+                <span>"CRIS Field"</span>
+            </A>
+            <span
+                class="net"
+                class:net-offline=move || !status.online.get()
+                data-testid="net-status"
+            >
+                {move || {
+                    if status.online.get() { i18n.t(|u| u.online)() } else { i18n.t(|u| u.offline)() }
+                }}
+            </span>
+            <LanguagePicker id="lang-header"/>
+        </header>
+    }
+}
+
+/// A `<select>` of the six languages, each named in itself.
+#[component]
+pub fn LanguagePicker(#[prop(into)] id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let on_change = move |ev| {
+        if let Ok(lang) = event_target_value(&ev).parse::<Lang>() {
+            i18n.lang.set(lang);
+            prefs::save_lang(lang);
+        }
+    };
+    view! {
+        <select
+            id=id
+            class="lang"
+            aria-label=i18n.t(|u| u.language)
+            on:change=on_change
+            prop:value=move || i18n.lang.get().code()
+        >
+            {Lang::ALL
+                .into_iter()
+                .map(|lang| {
+                    view! {
+                        <option value=lang.code() selected=move || i18n.lang.get() == lang>
+                            {lang.native_name()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn UpdateBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = expect_context::<pwa::PwaStatus>();
+    view! {
+        <Show when=move || status.update_ready.get()>
+            <div class="banner" role="status" data-testid="update-banner">
+                <span>{i18n.t(|u| u.update_ready)}</span>
+                <button class="btn" on:click=move |_| pwa::apply_update()>
+                    {i18n.t(|u| u.update_reload)}
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="tabs">
+            <A href="/" exact=true>{i18n.t(|u| u.nav_caseload)}</A>
+            <A href="/intake/new">{i18n.t(|u| u.nav_intake)}</A>
+            <A href="/review">{i18n.t(|u| u.nav_review)}</A>
+            <A href="/settings">{i18n.t(|u| u.nav_settings)}</A>
+        </nav>
+    }
+}

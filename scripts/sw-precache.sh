@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Trunk post_build hook: writes this build's file list and version into the service worker, so
+# it precaches exactly the hashed files of this build. Run by trunk with TRUNK_STAGING_DIR set.
+set -euo pipefail
+dir="${TRUNK_STAGING_DIR:?this script runs as a trunk post_build hook}"
+cd "$dir"
+sw=sw.js
+grep -q '__CRIS_SW_VERSION__' "$sw" && grep -q '/\*__CRIS_SW_PRECACHE__\*/' "$sw" || {
+  echo "sw-precache: placeholders missing in $dir/$sw" >&2
+  exit 1
+}
+
+mapfile -t files < <(find . -type f ! -name "$sw" ! -name '*.map' -printf '%P\n' | LC_ALL=C sort)
+[ "${#files[@]}" -gt 0 ] || { echo "sw-precache: no files in $dir" >&2; exit 1; }
+
+# The version changes whenever any shipped byte changes, which is what makes browsers
+# install the new worker.
+version=$(sha256sum "${files[@]}" "$sw" | sha256sum | cut -c1-16)
+list=$(printf '"/%s",' "${files[@]}")
+list=${list%,}
+
+tmp=$(mktemp)
+sed -e "s|__CRIS_SW_VERSION__|$version|" -e "s|/\*__CRIS_SW_PRECACHE__\*/|$list|" "$sw" >"$tmp"
+mv "$tmp" "$sw"
+chmod 644 "$sw"
+echo "sw-precache: ${#files[@]} files, version $version"
