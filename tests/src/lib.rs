@@ -1,0 +1,310 @@
+//! Harness for the end-to-end tests: the real CRIS Field server on a free port, chromedriver,
+//! and headless Chromium sized like a phone.
+//!
+//! Needs the built app (`app/dist`, made by `make test`) and Debian's `chromium` and
+//! `chromium-driver` packages (installed by `make test`).
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cris_server::{AppState, Assets, Store};
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long any single wait in these tests may take before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// The built app. Fails with the command to run when it is missing.
+pub fn built_app_dir() -> PathBuf {
+    let dir = workspace_root().join("app/dist");
+    assert!(
+        dir.join("index.html").is_file() && dir.join("sw.js").is_file(),
+        "the app is not built in {}: run `make test`, or `cd app && trunk build --release --offline`",
+        dir.display()
+    );
+    dir
+}
+
+/// Copies a built app to a temporary folder that a test may change.
+pub fn copy_app(from: &Path) -> TempDir {
+    let to = tempfile::tempdir().expect("temp dir");
+    copy_dir(from, to.path());
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after [`PATIENCE`] with `what`.
+pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+    }
+}
+
+/// A free port on the loopback interface.
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a free port")
+        .port()
+}
+
+/// The real server, in this process, on its own SQLite file.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    _data: TempDir,
+}
+
+impl TestServer {
+    /// Serves the app in `app_dir` on a free port.
+    pub async fn start(app_dir: &Path) -> Self {
+        Self::start_on(app_dir, "127.0.0.1:0".parse().expect("address")).await
+    }
+
+    /// Serves the app in `app_dir` on `addr` (a fixed port lets a "new version" be served at
+    /// the same origin).
+    pub async fn start_on(app_dir: &Path, addr: SocketAddr) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&format!("sqlite://{}/cris.db", data.path().display()))
+            .await
+            .expect("open the store");
+        let assets = Assets::from_dir(app_dir).expect("read the app");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState {
+            store,
+            assets: Arc::new(assets),
+        };
+        let task = tokio::spawn(cris_server::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+            _data: data,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server gracefully and waits until its port refuses connections.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(PATIENCE, task)
+                .await
+                .expect("server stops in time")
+                .expect("server task")
+                .expect("server exits cleanly");
+        }
+        let addr = self.addr;
+        wait_until("the port to close", || async move {
+            tokio::net::TcpStream::connect(addr)
+                .await
+                .is_err()
+                .then_some(())
+        })
+        .await;
+    }
+}
+
+/// chromedriver on a free port, killed on drop.
+pub struct Chromedriver {
+    child: Child,
+    port: u16,
+}
+
+impl Chromedriver {
+    pub async fn start() -> Self {
+        let binary =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        assert!(
+            Path::new(&binary).is_file(),
+            "chromedriver not found at {binary}: `make test` installs Debian's chromium-driver"
+        );
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        wait_until("chromedriver to listen", || async move {
+            tokio::net::TcpStream::connect(addr).await.ok().map(drop)
+        })
+        .await;
+        Chromedriver { child, port }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headless Chromium with a fresh profile, the window sized like a phone (or laptop).
+pub struct Browser {
+    pub client: Client,
+    _profile: TempDir,
+}
+
+impl Browser {
+    pub async fn open(driver: &Chromedriver, width: u32, height: u32, lang: &str) -> Self {
+        let profile = tempfile::tempdir().expect("temp dir");
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            format!("--lang={lang}"),
+            format!("--window-size={},{}", width.max(500), height),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = Capabilities::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": args,
+                "prefs": { "intl.accept_languages": lang },
+                // Headless windows are at least 500 px wide; emulate the device so the page
+                // really lays out at `width` CSS pixels.
+                "mobileEmulation": {
+                    "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0, "touch": width < 600, "mobile": width < 600 },
+                },
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("start a Chromium session");
+        Browser {
+            client,
+            _profile: profile,
+        }
+    }
+
+    /// Waits until an element matching the XPath expression exists.
+    pub async fn wait_for_xpath(&self, xpath: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|err| panic!("no element {xpath}: {err}"))
+    }
+
+    /// Waits until the page's `<h1>` reads exactly `text`.
+    pub async fn wait_for_heading(&self, text: &str) {
+        self.wait_for_xpath(&format!("//h1[normalize-space()={}]", xpath_literal(text)))
+            .await;
+    }
+
+    /// Waits until a service worker controls the page, i.e. the app shell is cached.
+    pub async fn wait_for_service_worker(&self) {
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            const sw = navigator.serviceWorker;
+            if (sw.controller) { done(true); return; }
+            sw.addEventListener("controllerchange", () => done(!!sw.controller));
+        "#;
+        let controlled = tokio::time::timeout(PATIENCE, self.client.execute_async(script, vec![]))
+            .await
+            .expect("a service worker takes control in time")
+            .expect("script runs");
+        assert_eq!(controlled, serde_json::Value::Bool(true));
+    }
+
+    /// Runs `script` (which may `return` a value or a promise) in the page.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        let wrapped = format!(
+            "const done = arguments[arguments.length - 1];\
+             Promise.resolve((async () => {{ {script} }})()).then(done, (e) => done('error: ' + e));"
+        );
+        self.client
+            .execute_async(&wrapped, vec![])
+            .await
+            .unwrap_or_else(|err| panic!("script failed: {err}"))
+    }
+
+    /// Saves a PNG of the viewport under `target/screenshots/`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = workspace_root().join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let path = dir.join(name);
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Quotes `text` as an XPath string literal.
+pub fn xpath_literal(text: &str) -> String {
+    if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}

@@ -1,0 +1,149 @@
+//! A phone opens CRIS Field once with a connection, then keeps using it with none.
+
+use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, copy_app, wait_until};
+use fantoccini::Locator;
+
+/// Opens the app, chooses Turkish, loses the server, reloads and navigates: the app still
+/// works, still in Turkish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_keeps_working_offline_in_the_chosen_language() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let origin = server.url("");
+    let driver = Chromedriver::start().await;
+    let browser = Browser::open(&driver, 360, 740, "de-DE").await;
+    let c = &browser.client;
+
+    c.goto(&server.url("/")).await.expect("open the app");
+    // A German phone gets German without choosing anything.
+    browser.wait_for_heading("Meine Fälle").await;
+    browser.wait_for_service_worker().await;
+
+    let picker = c
+        .find(Locator::Css("#lang-header"))
+        .await
+        .expect("language picker");
+    picker.select_by_value("tr").await.expect("choose Turkish");
+    browser.wait_for_heading("Vakalarım").await;
+    browser
+        .wait_for_xpath("//nav//a[normalize-space()='Ayarlar']")
+        .await;
+    assert_eq!(
+        browser.eval("return document.documentElement.lang;").await,
+        "tr",
+        "<html lang> follows the language"
+    );
+
+    server.stop().await;
+
+    c.refresh().await.expect("reload with the server gone");
+    browser.wait_for_heading("Vakalarım").await;
+
+    c.find(Locator::XPath("//nav//a[normalize-space()='Ayarlar']"))
+        .await
+        .expect("settings link")
+        .click()
+        .await
+        .expect("open settings");
+    browser.wait_for_heading("Ayarlar").await;
+    browser
+        .wait_for_xpath(
+            "//*[@data-testid='offline-ready'][normalize-space()='İnternetsiz çalışmaya hazır']",
+        )
+        .await;
+
+    // A screen's address typed or bookmarked while offline opens too.
+    c.goto(&format!("{origin}/cases/demo-household/visit"))
+        .await
+        .expect("deep link offline");
+    browser.wait_for_heading("Ev ziyareti").await;
+
+    c.find(Locator::XPath("//nav//a[normalize-space()='Vakalarım']"))
+        .await
+        .expect("caseload link")
+        .click()
+        .await
+        .expect("back to the caseload");
+    browser.wait_for_heading("Vakalarım").await;
+    // The phone layout: nothing wider than the screen, every control big enough for a thumb.
+    assert_eq!(browser.eval("return window.innerWidth;").await, 360);
+    assert_eq!(
+        browser
+            .eval("return document.documentElement.scrollWidth;")
+            .await,
+        360,
+        "no sideways scrolling at 360 px"
+    );
+    let small = browser
+        .eval(
+            "return [...document.querySelectorAll('a, button, select')]
+                .filter((el) => el.getBoundingClientRect().height < 44)
+                .map((el) => el.outerHTML);",
+        )
+        .await;
+    assert_eq!(small, serde_json::json!([]), "touch targets under 44 px");
+
+    let shot = browser.screenshot("caseload-tr-360x740.png").await;
+    let png = std::fs::read(&shot).unwrap();
+    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (360, 740), "screenshot is 360x740");
+
+    browser.close().await;
+}
+
+/// A new build deployed while the app is open is offered with a banner and taken on reload;
+/// the old cache is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_version_is_offered_and_taken_on_reload() {
+    let app = copy_app(&built_app_dir());
+    let first = TestServer::start(app.path()).await;
+    let addr = first.addr;
+    let driver = Chromedriver::start().await;
+    let browser = Browser::open(&driver, 1280, 800, "en-GB").await;
+    let c = &browser.client;
+
+    c.goto(&first.url("/settings")).await.expect("open the app");
+    browser.wait_for_heading("Settings").await;
+    browser.wait_for_service_worker().await;
+    let old_caches = browser.eval("return await caches.keys();").await;
+    assert_eq!(old_caches.as_array().map(Vec::len), Some(1), "{old_caches}");
+
+    // Deploy a new build at the same address: the service worker's version changes.
+    first.stop().await;
+    let sw_path = app.path().join("sw.js");
+    let sw = std::fs::read_to_string(&sw_path).unwrap();
+    let old_version = sw
+        .lines()
+        .find_map(|l| l.strip_prefix("const VERSION = \""))
+        .and_then(|rest| rest.strip_suffix("\";"))
+        .expect("the build wrote a version into sw.js")
+        .to_owned();
+    std::fs::write(&sw_path, sw.replace(&old_version, "0000000000000002")).unwrap();
+    let second = TestServer::start_on(app.path(), addr).await;
+
+    browser
+        .eval("const reg = await navigator.serviceWorker.getRegistration(); await reg.update(); return true;")
+        .await;
+    let banner_button = browser
+        .wait_for_xpath("//*[@data-testid='update-banner']//button[normalize-space()='Reload now']")
+        .await;
+    banner_button
+        .click()
+        .await
+        .expect("reload into the new version");
+
+    let browser_ref = &browser;
+    wait_until("the new version to take over", || async move {
+        let keys = browser_ref.eval("return await caches.keys();").await;
+        (keys == serde_json::json!(["cris-shell-0000000000000002"])).then_some(())
+    })
+    .await;
+    browser.wait_for_heading("Settings").await;
+    let banners = c
+        .find_all(Locator::Css("[data-testid='update-banner']"))
+        .await
+        .unwrap();
+    assert!(banners.is_empty(), "no banner after the reload");
+
+    browser.close().await;
+    second.stop().await;
+}
