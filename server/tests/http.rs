@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
-use cris_server::{AppState, Assets, Store};
+use cris_server::{AppState, Assets, ServerHandle, Store};
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
-use tokio::sync::oneshot;
 
 const WASM: &str = "cris-app-4a3f09c2d1e5b6a7_bg.wasm";
 const JS: &str = "cris-app-4a3f09c2d1e5b6a7.js";
@@ -21,8 +20,7 @@ const INDEX: &str =
 
 struct Server {
     addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    handle: ServerHandle,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
@@ -61,19 +59,14 @@ impl Server {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
         let state = AppState {
             store,
             assets: Arc::new(assets),
         };
-        let task = tokio::spawn(cris_server::serve(listener, state, async move {
-            let _ = rx.await;
-        }));
+        let handle = cris_server::spawn(listener, state).unwrap();
         Server {
-            addr,
-            shutdown: Some(tx),
-            task,
+            addr: handle.addr(),
+            handle,
             _dirs: (app, data),
         }
     }
@@ -357,6 +350,29 @@ async fn head_has_headers_without_body_and_writes_are_refused() {
 }
 
 #[tokio::test]
+async fn an_oversized_request_is_refused_and_the_server_goes_on() {
+    let server = Server::start().await;
+    let huge = vec![b'x'; 8 * 1024 * 1024];
+    let res = client()
+        .post(server.url("/api/health"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let long_path = format!("/api/{}", "a".repeat(16 * 1024));
+    let res = client().get(server.url(&long_path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = client()
+        .get(server.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn without_a_built_app_the_api_still_works_and_pages_say_why() {
     let server = Server::start_with(Assets::default(), tempfile::tempdir().unwrap()).await;
     let res = client().get(server.url("/")).send().await.unwrap();
@@ -372,7 +388,7 @@ async fn without_a_built_app_the_api_still_works_and_pages_say_why() {
 
 #[tokio::test]
 async fn shutdown_is_graceful_and_closes_the_port() {
-    let mut server = Server::start().await;
+    let server = Server::start().await;
     let res = client()
         .get(server.url("/api/health"))
         .send()
@@ -380,29 +396,30 @@ async fn shutdown_is_graceful_and_closes_the_port() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
-    server.shutdown.take().unwrap().send(()).unwrap();
-    let result = tokio::time::timeout(Duration::from_secs(30), &mut server.task)
+    let addr = server.addr;
+    let result = tokio::time::timeout(Duration::from_secs(30), server.handle.shutdown())
         .await
-        .expect("the server stops in time")
-        .expect("the server task did not panic");
+        .expect("the server stops in time");
     assert!(result.is_ok(), "{result:?}");
-    assert!(tokio::net::TcpStream::connect(server.addr).await.is_err());
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// The real build in `app/dist` (made by `make test` before the tests run), if there is one.
+fn real_build() -> Option<std::path::PathBuf> {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/dist");
+    dist.join("index.html").is_file().then_some(dist)
 }
 
 #[test]
 fn the_fake_build_matches_what_trunk_makes() {
-    // Guards the names above against drifting from a real build, when one exists.
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/dist");
-    let Ok(entries) = std::fs::read_dir(&dist) else {
+    let Some(dist) = real_build() else {
         return;
     };
-    let names: Vec<String> = entries
+    let names: Vec<String> = std::fs::read_dir(&dist)
+        .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    if names.is_empty() {
-        return;
-    }
     for expected in [
         "index.html",
         "sw.js",
@@ -423,4 +440,17 @@ fn the_fake_build_matches_what_trunk_makes() {
         WASM.len(),
         "trunk's hashed name {wasm} differs in shape from {WASM}"
     );
+}
+
+#[test]
+fn the_binary_carries_the_built_app() {
+    let embedded = Assets::embedded();
+    match real_build() {
+        Some(dist) => assert_eq!(
+            embedded.len(),
+            Assets::from_dir(&dist).unwrap().len(),
+            "every file of app/dist is served without --app-dir"
+        ),
+        None => assert!(embedded.is_empty()),
+    }
 }

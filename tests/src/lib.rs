@@ -11,13 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cris_server::{AppState, Assets, Store};
+use cris_server::{AppState, Assets, ServerHandle, Store};
+use fantoccini::error::CmdError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How long any single wait in these tests may take before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -88,8 +87,7 @@ pub fn free_port() -> u16 {
 /// The real server, in this process, on its own SQLite file.
 pub struct TestServer {
     pub addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    handle: ServerHandle,
     _data: TempDir,
 }
 
@@ -108,19 +106,14 @@ impl TestServer {
             .expect("open the store");
         let assets = Assets::from_dir(app_dir).expect("read the app");
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let (tx, rx) = oneshot::channel::<()>();
         let state = AppState {
             store,
             assets: Arc::new(assets),
         };
-        let task = tokio::spawn(cris_server::serve(listener, state, async move {
-            let _ = rx.await;
-        }));
+        let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
+            addr: handle.addr(),
+            handle,
             _data: data,
         }
     }
@@ -130,18 +123,12 @@ impl TestServer {
     }
 
     /// Stops the server gracefully and waits until its port refuses connections.
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(PATIENCE, task)
-                .await
-                .expect("server stops in time")
-                .expect("server task")
-                .expect("server exits cleanly");
-        }
+    pub async fn stop(self) {
         let addr = self.addr;
+        tokio::time::timeout(PATIENCE, self.handle.shutdown())
+            .await
+            .expect("server stops in time")
+            .expect("server exits cleanly");
         wait_until("the port to close", || async move {
             tokio::net::TcpStream::connect(addr)
                 .await
@@ -272,14 +259,18 @@ impl Browser {
 
     /// Runs `script` (which may `return` a value or a promise) in the page.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.try_eval(script)
+            .await
+            .unwrap_or_else(|err| panic!("script failed: {err}"))
+    }
+
+    /// Like [`Browser::eval`], but an error (e.g. the page reloading meanwhile) is returned.
+    pub async fn try_eval(&self, script: &str) -> Result<serde_json::Value, CmdError> {
         let wrapped = format!(
             "const done = arguments[arguments.length - 1];\
              Promise.resolve((async () => {{ {script} }})()).then(done, (e) => done('error: ' + e));"
         );
-        self.client
-            .execute_async(&wrapped, vec![])
-            .await
-            .unwrap_or_else(|err| panic!("script failed: {err}"))
+        self.client.execute_async(&wrapped, vec![]).await
     }
 
     /// Saves a PNG of the viewport under `target/screenshots/`.
