@@ -4,6 +4,9 @@
 //! places, so the phone and the server can never disagree about them.
 
 pub mod api;
+pub mod date;
+pub mod expr;
 pub mod lang;
 
+pub use date::Date;
 pub use lang::Lang;

@@ -1,0 +1,160 @@
+//! Calendar dates without time zones, as forms use them (`2026-11-26`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A day of the proleptic Gregorian calendar, stored as days since 1970-01-01.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    days: i32,
+}
+
+/// A date that is not `YYYY-MM-DD` or not on the calendar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a date (expected YYYY-MM-DD): {0:?}")]
+pub struct BadDate(pub String);
+
+impl Date {
+    /// The date `days` after 1970-01-01 (negative: before).
+    pub const fn from_days(days: i32) -> Self {
+        Date { days }
+    }
+
+    /// Days since 1970-01-01.
+    pub const fn days(self) -> i32 {
+        self.days
+    }
+
+    /// The date of a calendar day, if it exists (`2026-02-30` does not).
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Self> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = i64::from(year) - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        i32::try_from(days).ok().map(Date::from_days)
+    }
+
+    /// Year, month (1-12) and day (1-31).
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let z = i64::from(self.days) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        (year, month, day)
+    }
+}
+
+fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        _ => 28,
+    }
+}
+
+impl FromStr for Date {
+    type Err = BadDate;
+
+    /// Parses `YYYY-MM-DD` (four-digit year, two-digit month and day).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadDate(s.to_owned());
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(bad());
+        }
+        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+            let part = &s[range];
+            part.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
+        };
+        let (year, month, day) = (digits(0..4), digits(5..7), digits(8..10));
+        match (year, month, day) {
+            (Some(y), Some(m), Some(d)) => Date::from_ymd(y as i32, m, d).ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_days() {
+        assert_eq!(Date::from_ymd(1970, 1, 1), Some(Date::from_days(0)));
+        assert_eq!(Date::from_ymd(2000, 3, 1).unwrap().days(), 11_017);
+        assert_eq!("1969-12-31".parse::<Date>().unwrap().days(), -1);
+        assert_eq!(Date::from_days(20_000).to_string(), "2024-10-04");
+    }
+
+    #[test]
+    fn round_trips_across_four_centuries() {
+        for days in (-146_097..146_097).step_by(7) {
+            let date = Date::from_days(days);
+            let (y, m, d) = date.ymd();
+            assert_eq!(Date::from_ymd(y, m, d), Some(date));
+            assert_eq!(date.to_string().parse::<Date>(), Ok(date));
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_day() {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "26-01-01",
+            "2026-01-01T00:00",
+            "",
+            "2026/01/01",
+            "２０２６-01-01",
+        ] {
+            assert!(bad.parse::<Date>().is_err(), "{bad}");
+        }
+        assert!("2024-02-29".parse::<Date>().is_ok());
+        assert!("2000-02-29".parse::<Date>().is_ok());
+        assert!("1900-02-29".parse::<Date>().is_err());
+    }
+}
