@@ -6,6 +6,7 @@
 pub mod api;
 pub mod date;
 pub mod expr;
+pub mod form;
 pub mod lang;
 
 pub use date::Date;

@@ -48,6 +48,14 @@ pub trait Env {
     fn today(&self) -> Date;
 }
 
+/// A `${field}` inside an expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference<'a> {
+    pub name: &'a str,
+    /// The reference is the argument of `count()`: it names a repeat group.
+    pub counted: bool,
+}
+
 /// A parse error, at a 1-based character column of the expression.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("column {column}: {message}")]
@@ -90,21 +98,44 @@ impl Expr {
 
     /// Every `${field}` the expression reads, in order of appearance, repeats included.
     pub fn field_refs(&self) -> Vec<&str> {
-        fn walk<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+        self.references().into_iter().map(|r| r.name).collect()
+    }
+
+    /// Every `${field}` the expression reads, each marked when it is the repeat group
+    /// counted by `count()` rather than a value.
+    pub fn references(&self) -> Vec<Reference<'_>> {
+        fn walk<'a>(node: &'a Node, counted: bool, out: &mut Vec<Reference<'a>>) {
             match node {
-                Node::Field(name) => out.push(name),
-                Node::Neg(inner) => walk(inner, out),
+                Node::Field(name) => out.push(Reference { name, counted }),
+                Node::Neg(inner) => walk(inner, false, out),
                 Node::Bin(_, a, b) => {
-                    walk(a, out);
-                    walk(b, out);
+                    walk(a, false, out);
+                    walk(b, false, out);
                 }
-                Node::Call(_, args) => args.iter().for_each(|a| walk(a, out)),
+                Node::Call(func, args) => {
+                    let counts = *func == Func::Count;
+                    args.iter().for_each(|a| walk(a, counts, out));
+                }
                 Node::Num(_) | Node::Str(_) | Node::Current => {}
             }
         }
         let mut out = Vec::new();
-        walk(&self.root, &mut out);
+        walk(&self.root, false, &mut out);
         out
+    }
+
+    /// Whether the expression reads `.`, the field's own value.
+    pub fn uses_current(&self) -> bool {
+        fn walk(node: &Node) -> bool {
+            match node {
+                Node::Current => true,
+                Node::Neg(inner) => walk(inner),
+                Node::Bin(_, a, b) => walk(a) || walk(b),
+                Node::Call(_, args) => args.iter().any(walk),
+                Node::Num(_) | Node::Str(_) | Node::Field(_) => false,
+            }
+        }
+        walk(&self.root)
     }
 
     /// The expression fully parenthesised; it parses back to the same expression.

@@ -153,6 +153,10 @@ fn reports_the_fields_it_reads() {
     let e = Expr::parse("if(${a} > 1, count(${kids}), -${b}) + .").unwrap();
     assert_eq!(e.field_refs(), vec!["a", "kids", "b"]);
     assert_eq!(e.source(), "if(${a} > 1, count(${kids}), -${b}) + .");
+    let counted: Vec<_> = e.references().iter().map(|r| (r.name, r.counted)).collect();
+    assert_eq!(counted, vec![("a", false), ("kids", true), ("b", false)]);
+    assert!(e.uses_current());
+    assert!(!Expr::parse("${a} + 1").unwrap().uses_current());
 }
 
 #[test]
@@ -161,7 +165,11 @@ fn serialises_as_its_source_and_rejects_bad_source_on_load() {
     assert_eq!(serde_json::to_string(&e).unwrap(), "\"${a}  =  1\"");
     assert_eq!(e, Expr::parse("${a}=1").unwrap());
     let bad = serde_json::from_str::<Expr>("\"${a} = \"").unwrap_err();
-    assert!(bad.to_string().contains("column 8: expression ends too early"), "{bad}");
+    assert!(
+        bad.to_string()
+            .contains("column 8: expression ends too early"),
+        "{bad}"
+    );
 }
 
 fn node() -> impl Strategy<Value = Node> {
