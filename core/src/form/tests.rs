@@ -49,7 +49,8 @@ fn sample() -> Json {
                 {"name": "insurance", "type": "text", "label": l("Insurance"), "sensitive": true},
                 {"name": "insurance_note", "type": "note", "label": l("Only as far as it affects work")}
             ]},
-            {"name": "income", "type": "decimal", "label": l("Income")}
+            {"name": "income", "type": "decimal", "label": l("Income")},
+            {"name": "departure", "type": "time", "label": l("Departure"), "constraint": ". > ${arrival}"}
         ]
     })
 }
@@ -76,7 +77,7 @@ fn kinds(v: &Validated) -> Vec<Found> {
 fn the_sample_loads() {
     let form = load(&sample()).unwrap();
     assert_eq!(form.id, "sample");
-    assert_eq!(form.walk().len(), 17);
+    assert_eq!(form.walk().len(), 18);
     assert_eq!(form.field("age").unwrap().kind, FieldType::Integer);
     assert_eq!(form.title.get(crate::Lang::Tr), "Sample intake (tr)");
 }
@@ -208,6 +209,7 @@ fn a_complete_submission_is_valid_and_gets_its_calculations() {
         .with("benefits", "buergergeld kindergeld")
         .with("phone", "+49 69 1234-567")
         .with("arrival", "09:45")
+        .with("departure", "10:30")
         .with("income", "1234.50")
         .with_repeat(
             "members",
@@ -239,6 +241,7 @@ fn every_problem_is_found_located_and_worded_in_the_users_language() {
         .with("benefits", "kindergeld lottery")
         .with("phone", "call me")
         .with("arrival", "25:00")
+        .with("departure", "07:5")
         .with("income", "12,50")
         .with("nickname", "x")
         .with_repeat(
@@ -264,6 +267,7 @@ fn every_problem_is_found_located_and_worded_in_the_users_language() {
             ("age".to_owned(), members(0), ProblemKind::Constraint),
             ("age".to_owned(), members(1), ProblemKind::NotAWholeNumber),
             ("income".to_owned(), None, ProblemKind::NotANumber),
+            ("departure".to_owned(), None, ProblemKind::NotATime),
         ]
     );
     let date = &v.problems[2];
@@ -327,6 +331,22 @@ fn answers_of_fields_that_do_not_apply_are_not_kept() {
         v.answers.text("insurance"),
         "EHIC",
         "with a member the health group applies"
+    );
+}
+
+#[test]
+fn times_compare_as_times() {
+    let form = load(&sample()).unwrap();
+    let base = Answers::new()
+        .with("household_name", "Familie Kaya")
+        .with("visit_date", "2026-11-01")
+        .with("arrival", "09:45");
+    let ok = form.validate(&base.clone().with("departure", "10:05"), today());
+    assert_eq!(kinds(&ok), vec![]);
+    let early = form.validate(&base.with("departure", "09:30"), today());
+    assert_eq!(
+        kinds(&early),
+        vec![("departure".to_owned(), None, ProblemKind::Constraint)]
     );
 }
 

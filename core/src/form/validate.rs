@@ -206,6 +206,10 @@ fn typed(kind: Option<FieldType>, text: &str) -> Value {
             }
         }
         Some(FieldType::Date) => text.parse().map_or_else(|_| as_text(), Value::Date),
+        // Minutes since midnight, so that `${end} > ${start}` compares times.
+        Some(FieldType::Time) => {
+            minutes(text).map_or_else(as_text, |m| Value::Number(f64::from(m)))
+        }
         _ => as_text(),
     }
 }
@@ -416,16 +420,22 @@ fn type_problem(form: &FormDef, field: &Field, text: &str) -> Option<ProblemKind
 
 /// `HH:MM` or `HH:MM:SS`, 24-hour.
 fn is_time(text: &str) -> bool {
+    minutes(text).is_some()
+}
+
+/// Minutes since midnight of `HH:MM` or `HH:MM:SS` (seconds ignored).
+fn minutes(text: &str) -> Option<u32> {
     let parts: Vec<&str> = text.split(':').collect();
     let num = |p: &str, max: u32| {
-        p.len() == 2
-            && p.bytes().all(|b| b.is_ascii_digit())
-            && p.parse::<u32>().is_ok_and(|n| n <= max)
+        (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
+            .filter(|n| *n <= max)
     };
-    matches!(parts.len(), 2 | 3)
-        && num(parts[0], 23)
-        && num(parts[1], 59)
-        && parts.get(2).is_none_or(|s| num(s, 59))
+    if !matches!(parts.len(), 2 | 3) || parts.get(2).is_some_and(|s| num(s, 59).is_none()) {
+        return None;
+    }
+    Some(num(parts[0], 23)? * 60 + num(parts[1], 59)?)
 }
 
 /// Digits with the usual separators, an optional leading `+`, 5 to 15 digits (E.164's most).
