@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::form::Labels;
+
 /// The version of the HTTP API this build speaks. Versioned routes live under `/api/v1/`.
 pub const API_VERSION: u32 = 1;
 
@@ -26,6 +28,14 @@ pub struct Health {
 pub enum HealthStatus {
     Ok,
     Degraded,
+}
+
+/// One entry of `GET /api/v1/forms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormSummary {
+    pub id: String,
+    pub version: u32,
+    pub title: Labels,
 }
 
 /// The body of every error the API answers, whatever the status code.

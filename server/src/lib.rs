@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 mod error;
+pub mod forms;
 pub mod store;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use tracing::Level;
 
 pub use assets::Assets;
 pub use error::AppError;
+pub use forms::{FormCatalog, FormsError};
 pub use store::{Store, StoreError};
 
 /// What every handler can reach.
@@ -29,6 +31,7 @@ pub use store::{Store, StoreError};
 pub struct AppState {
     pub store: Store,
     pub assets: Arc<Assets>,
+    pub forms: Arc<FormCatalog>,
 }
 
 /// The whole HTTP surface: `/api/...` and the app's files.

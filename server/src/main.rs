@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use cris_server::{AppState, Assets, Store, store::DEFAULT_DATABASE_URL};
+use cris_server::{AppState, Assets, FormCatalog, Store, store::DEFAULT_DATABASE_URL};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -34,6 +34,9 @@ struct ServeArgs {
     /// Serve the app from this folder instead of the files built into the binary.
     #[arg(long, env = "CRIS_APP_DIR")]
     app_dir: Option<PathBuf>,
+    /// Hand out the form definitions of this folder (*.json) instead of the built-in ones.
+    #[arg(long, env = "CRIS_FORMS_DIR")]
+    forms_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -67,6 +70,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if assets.is_empty() {
         tracing::warn!("the app is not built: only the API is served (run `make run`)");
     }
+    let forms = match &args.forms_dir {
+        Some(dir) => FormCatalog::from_dir(dir),
+        None => FormCatalog::embedded(),
+    }
+    .map_err(|err| err.to_string())?;
     let store = Store::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
@@ -76,12 +84,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
     tracing::info!(
         files = assets.len(),
+        forms = forms.len(),
         "CRIS Field is running at http://{addr}"
     );
 
     let state = AppState {
         store: store.clone(),
         assets: Arc::new(assets),
+        forms: Arc::new(forms),
     };
     cris_server::serve(listener, state, shutdown_signal())
         .await

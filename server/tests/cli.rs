@@ -82,3 +82,33 @@ fn flags_are_checked() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
 }
+
+#[test]
+fn a_broken_form_stops_the_start_and_names_the_file() {
+    let forms = tempfile::tempdir().unwrap();
+    let intake =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../forms/intake.json"))
+            .unwrap();
+    std::fs::write(
+        forms.path().join("intake.json"),
+        intake.replacen("\"required\": true", "\"required\": \"yes\"", 1),
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .arg("--forms-dir")
+        .arg(forms.path())
+        .env(
+            "CRIS_DATABASE_URL",
+            format!("sqlite://{}/cris.db", data.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("form file intake.json: invalid type"),
+        "{text}"
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
-use cris_server::{AppState, Assets, ServerHandle, Store};
+use cris_server::{AppState, Assets, FormCatalog, ServerHandle, Store};
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
@@ -62,6 +62,7 @@ impl Server {
         let state = AppState {
             store,
             assets: Arc::new(assets),
+            forms: Arc::new(FormCatalog::embedded().unwrap()),
         };
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {
@@ -452,5 +453,47 @@ fn the_binary_carries_the_built_app() {
             "every file of app/dist is served without --app-dir"
         ),
         None => assert!(embedded.is_empty()),
+    }
+}
+
+#[tokio::test]
+async fn phones_get_the_list_of_forms_and_each_definition() {
+    let server = Server::start().await;
+    let res = client()
+        .get(server.url("/api/v1/forms"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Vec<cris_core::api::FormSummary> = res.json().await.unwrap();
+    let ids: Vec<&str> = list.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["home_visit", "intake"]);
+    assert_eq!(list[0].title.get(cris_core::Lang::De), "Hausbesuch");
+
+    for summary in &list {
+        let res = client()
+            .get(server.url(&format!("/api/v1/forms/{}", summary.id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        // What the server sends is a definition the phone's loader accepts as it is.
+        let text = res.text().await.unwrap();
+        let form = cris_core::form::FormDef::from_json(&text).unwrap();
+        assert_eq!(
+            (form.id.as_str(), form.version),
+            (summary.id.as_str(), summary.version)
+        );
+    }
+
+    for path in [
+        "/api/v1/forms/nope",
+        "/api/v1/forms/..%2Fintake",
+        "/api/v1/forms/",
+    ] {
+        let res = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: ApiError = res.json().await.unwrap();
+        assert_eq!(body.code, ErrorCode::NotFound, "{path}");
     }
 }

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cris_server::{AppState, Assets, ServerHandle, Store};
+use cris_server::{AppState, Assets, FormCatalog, ServerHandle, Store};
 use fantoccini::error::CmdError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -109,6 +109,7 @@ impl TestServer {
         let state = AppState {
             store,
             assets: Arc::new(assets),
+            forms: Arc::new(FormCatalog::embedded().expect("the built-in forms load")),
         };
         let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {
