@@ -75,6 +75,11 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// A plain GET, as a client without any special headers sends it.
+    async fn get(&self, path: &str) -> reqwest::Response {
+        client().get(self.url(path)).send().await.unwrap()
+    }
 }
 
 /// A client that shows the bytes as sent: no automatic decompression.
@@ -107,11 +112,7 @@ fn header(res: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
 #[tokio::test]
 async fn health_answers_with_version_database_and_instance() {
     let server = Server::start().await;
-    let res = client()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get("/api/health").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(header(&res, CONTENT_TYPE).starts_with("application/json"));
     let health: Health = res.json().await.unwrap();
@@ -126,7 +127,7 @@ async fn health_answers_with_version_database_and_instance() {
 async fn unknown_api_paths_and_methods_are_json_errors() {
     let server = Server::start().await;
     for path in ["/api/nope", "/api/v1/cases", "/api", "/api/health/extra"] {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(
             header(&res, CONTENT_TYPE).starts_with("application/json"),
@@ -168,7 +169,7 @@ async fn files_have_their_content_types() {
         ("/icons/icon-192.png", "image/png"),
     ];
     for (path, expected) in cases {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(header(&res, CONTENT_TYPE), expected, "{path}");
         assert_eq!(res.headers()["x-content-type-options"], "nosniff");
@@ -179,7 +180,7 @@ async fn files_have_their_content_types() {
 async fn hashed_files_are_immutable_and_the_rest_is_revalidated() {
     let server = Server::start().await;
     for path in [format!("/{WASM}"), format!("/{JS}")] {
-        let res = client().get(server.url(&path)).send().await.unwrap();
+        let res = server.get(&path).await;
         assert_eq!(
             header(&res, CACHE_CONTROL),
             "public, max-age=31536000, immutable",
@@ -194,7 +195,7 @@ async fn hashed_files_are_immutable_and_the_rest_is_revalidated() {
         "/icons/icon-192.png",
         "/cases/x",
     ] {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(header(&res, CACHE_CONTROL), "no-cache", "{path}");
     }
 }
@@ -202,11 +203,7 @@ async fn hashed_files_are_immutable_and_the_rest_is_revalidated() {
 #[tokio::test]
 async fn compressible_files_come_as_brotli_or_gzip_and_decode_to_the_original() {
     let server = Server::start().await;
-    let original = client()
-        .get(server.url(&format!("/{WASM}")))
-        .send()
-        .await
-        .unwrap();
+    let original = server.get(&format!("/{WASM}")).await;
     assert!(original.headers().get(CONTENT_ENCODING).is_none());
     let original = original.bytes().await.unwrap();
 
@@ -308,7 +305,7 @@ async fn screens_get_the_app_and_missing_files_get_404() {
         "/cases/0190c2a4-7a1b-7cc3-8d2e-1f2a3b4c5d6e/visit",
         "/review",
     ] {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
         assert_eq!(res.text().await.unwrap(), INDEX, "{path}");
     }
@@ -318,7 +315,7 @@ async fn screens_get_the_app_and_missing_files_get_404() {
         "/../Cargo.toml",
         "/%2e%2e/Cargo.toml",
     ] {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
@@ -363,38 +360,26 @@ async fn an_oversized_request_is_refused_and_the_server_goes_on() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     let long_path = format!("/api/{}", "a".repeat(16 * 1024));
-    let res = client().get(server.url(&long_path)).send().await.unwrap();
+    let res = server.get(&long_path).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = client()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get("/api/health").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn without_a_built_app_the_api_still_works_and_pages_say_why() {
     let server = Server::start_with(Assets::default(), tempfile::tempdir().unwrap()).await;
-    let res = client().get(server.url("/")).send().await.unwrap();
+    let res = server.get("/").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.text().await.unwrap().contains("not built"));
-    let res = client()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get("/api/health").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn shutdown_is_graceful_and_closes_the_port() {
     let server = Server::start().await;
-    let res = client()
-        .get(server.url("/api/health"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get("/api/health").await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let addr = server.addr;
@@ -459,11 +444,7 @@ fn the_binary_carries_the_built_app() {
 #[tokio::test]
 async fn phones_get_the_list_of_forms_and_each_definition() {
     let server = Server::start().await;
-    let res = client()
-        .get(server.url("/api/v1/forms"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get("/api/v1/forms").await;
     assert_eq!(res.status(), StatusCode::OK);
     let list: Vec<cris_core::api::FormSummary> = res.json().await.unwrap();
     let ids: Vec<&str> = list.iter().map(|f| f.id.as_str()).collect();
@@ -471,11 +452,7 @@ async fn phones_get_the_list_of_forms_and_each_definition() {
     assert_eq!(list[0].title.get(cris_core::Lang::De), "Hausbesuch");
 
     for summary in &list {
-        let res = client()
-            .get(server.url(&format!("/api/v1/forms/{}", summary.id)))
-            .send()
-            .await
-            .unwrap();
+        let res = server.get(&format!("/api/v1/forms/{}", summary.id)).await;
         assert_eq!(res.status(), StatusCode::OK);
         // What the server sends is a definition the phone's loader accepts as it is.
         let text = res.text().await.unwrap();
@@ -491,7 +468,7 @@ async fn phones_get_the_list_of_forms_and_each_definition() {
         "/api/v1/forms/..%2Fintake",
         "/api/v1/forms/",
     ] {
-        let res = client().get(server.url(path)).send().await.unwrap();
+        let res = server.get(path).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         let body: ApiError = res.json().await.unwrap();
         assert_eq!(body.code, ErrorCode::NotFound, "{path}");
