@@ -30,3 +30,4 @@ test: test-tools app
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
+	CHROMEDRIVER=/usr/bin/chromedriver cargo test -p cris-app --target wasm32-unknown-unknown --tests

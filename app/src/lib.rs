@@ -1,0 +1,14 @@
+//! CRIS Field on the phone: a client-side rendered Leptos app, built with trunk.
+
+pub mod i18n;
+pub mod pages;
+pub mod prefs;
+pub mod pwa;
+pub mod shell;
+pub mod storage;
+
+/// Starts the app in the page.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(shell::App);
+}

@@ -1,0 +1,63 @@
+//! Drafts: forms being filled, saved while the worker types, until finalized or discarded.
+
+use cris_core::form::Answers;
+use rexie::TransactionMode;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use super::codec::{decode, encode};
+use super::{Result, Storage, stores};
+
+/// A form being filled on this phone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Made on the phone when the form is started; becomes the submission's id.
+    pub id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    /// The household, when the form belongs to an existing case.
+    pub case_id: Option<String>,
+    pub answers: Answers,
+    /// When it was last saved, in milliseconds since 1970 (the phone's clock).
+    pub updated_at_ms: f64,
+}
+
+impl Storage {
+    /// Saves a draft, replacing an older save of the same draft. Returns once the write
+    /// transaction has completed.
+    pub async fn put_draft(&self, draft: &Draft) -> Result<()> {
+        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadWrite)?;
+        tx.store(stores::DRAFTS)?.put(&encode(draft)?, None).await?;
+        tx.done().await?;
+        Ok(())
+    }
+
+    /// The draft with this id, if there is one.
+    pub async fn draft(&self, id: &str) -> Result<Option<Draft>> {
+        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadOnly)?;
+        let found = tx.store(stores::DRAFTS)?.get(JsValue::from_str(id)).await?;
+        found.map(decode).transpose()
+    }
+
+    /// Every draft on the phone, the most recently saved first.
+    pub async fn drafts(&self) -> Result<Vec<Draft>> {
+        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadOnly)?;
+        let values = tx.store(stores::DRAFTS)?.get_all(None, None).await?;
+        let mut drafts = values
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<Draft>>>()?;
+        drafts.sort_by(|a, b| b.updated_at_ms.total_cmp(&a.updated_at_ms));
+        Ok(drafts)
+    }
+
+    /// Removes a draft (after the worker confirmed discarding it, or once finalized).
+    pub async fn delete_draft(&self, id: &str) -> Result<()> {
+        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadWrite)?;
+        tx.store(stores::DRAFTS)?
+            .delete(JsValue::from_str(id))
+            .await?;
+        tx.done().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The phone's storage: IndexedDB through rexie. This is the only module that touches
+//! IndexedDB, and every record passes through [`codec`] on its way in and out: the one place
+//! where encryption at rest will be added without touching the pages.
+//!
+//! Object stores (schema version 1): `cases`, `submissions` (indexed by case), `drafts`,
+//! `outbox` (operations waiting to be synced) and `meta`.
+
+mod codec;
+mod drafts;
+
+use rexie::{Index, ObjectStore, Rexie, TransactionMode};
+
+pub use drafts::Draft;
+
+/// The database of the app on this phone.
+pub const DB_NAME: &str = "cris-field";
+/// Raised with every change to the object stores; `open` upgrades older databases.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Names of the object stores.
+pub mod stores {
+    pub const CASES: &str = "cases";
+    pub const SUBMISSIONS: &str = "submissions";
+    pub const DRAFTS: &str = "drafts";
+    pub const OUTBOX: &str = "outbox";
+    pub const META: &str = "meta";
+}
+
+/// What can go wrong with storage, in terms the app can explain to the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageError {
+    /// The browser refuses IndexedDB (private browsing, a blocked upgrade, ...).
+    Unavailable(String),
+    /// The phone's storage for this app is full: nothing was written.
+    Full,
+    /// A read or write failed; nothing was written.
+    Failed(String),
+    /// A stored record could not be read back (an older or damaged format).
+    Unreadable(String),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageError::Unavailable(why) => write!(f, "storage is not available: {why}"),
+            StorageError::Full => f.write_str("the storage of this phone is full"),
+            StorageError::Failed(why) => write!(f, "storage failed: {why}"),
+            StorageError::Unreadable(why) => write!(f, "a stored record cannot be read: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+impl From<rexie::Error> for StorageError {
+    fn from(err: rexie::Error) -> Self {
+        let text = format!("{err:?}");
+        if text.contains("QuotaExceeded") {
+            StorageError::Full
+        } else {
+            StorageError::Failed(text)
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// An open database.
+#[derive(Debug)]
+pub struct Storage {
+    db: Rexie,
+}
+
+impl Storage {
+    /// Opens (creating or upgrading) the app's database.
+    pub async fn open() -> Result<Self> {
+        Self::open_named(DB_NAME).await
+    }
+
+    /// Opens a database of another name (tests use one each).
+    pub async fn open_named(name: &str) -> Result<Self> {
+        let db = Rexie::builder(name)
+            .version(SCHEMA_VERSION)
+            .add_object_store(ObjectStore::new(stores::CASES).key_path("id"))
+            .add_object_store(
+                ObjectStore::new(stores::SUBMISSIONS)
+                    .key_path("id")
+                    .add_index(Index::new("by_case", "case_id")),
+            )
+            .add_object_store(ObjectStore::new(stores::DRAFTS).key_path("id"))
+            .add_object_store(ObjectStore::new(stores::OUTBOX).key_path("op_id"))
+            .add_object_store(ObjectStore::new(stores::META).key_path("key"))
+            .build()
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
+        Ok(Storage { db })
+    }
+
+    /// Names of the object stores of the open database.
+    pub fn store_names(&self) -> Vec<String> {
+        self.db.store_names()
+    }
+
+    /// Closes the database (pending transactions still complete).
+    pub fn close(self) {
+        self.db.close();
+    }
+
+    /// Deletes a whole database; for tests and for erasing the phone.
+    pub async fn delete(name: &str) -> Result<()> {
+        Rexie::delete(name).await.map_err(StorageError::from)
+    }
+
+    fn transaction(&self, store: &str, mode: TransactionMode) -> Result<rexie::Transaction> {
+        self.db
+            .transaction(&[store], mode)
+            .map_err(StorageError::from)
+    }
+}
