@@ -8,13 +8,20 @@ use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::{CaseDetail, Caseload, Consent, NewIntake, NotFound, Review, Settings, Visit};
-use crate::{prefs, pwa};
+use crate::{prefs, pwa, storage};
 
 #[component]
 pub fn App() -> impl IntoView {
     let lang = RwSignal::new(prefs::load_lang());
     provide_context(I18n { lang });
     provide_context(pwa::watch());
+
+    // Ask once per start that the browser keep this app's data; settings shows the answer.
+    let persistence = RwSignal::new(None::<storage::Persistence>);
+    provide_context(persistence);
+    leptos::task::spawn_local(async move {
+        persistence.set(Some(storage::request_persistence().await));
+    });
 
     // Keep <html lang> in step, so screen readers and hyphenation use the right language.
     Effect::new(move |_| {

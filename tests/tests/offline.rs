@@ -69,6 +69,14 @@ async fn the_app_keeps_working_offline_in_the_chosen_language() {
         )
         .await;
 
+    // The app asked the browser to keep its data, and says what the browser answered.
+    browser
+        .wait_for_xpath(
+            "//*[@data-testid='persistence'][normalize-space()='Bu telefondaki veriler otomatik silinmeye karşı korunuyor.' \
+             or normalize-space()='Depolama alanı azaldığında tarayıcı bu telefondaki verileri silebilir. Lütfen düzenli olarak eşitleyin.']",
+        )
+        .await;
+
     // A screen's address typed or bookmarked while offline opens too.
     c.goto(&format!("{origin}/cases/demo-household/visit"))
         .await

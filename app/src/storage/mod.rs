@@ -9,6 +9,7 @@ mod codec;
 mod drafts;
 
 use rexie::{Index, ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen_futures::JsFuture;
 
 pub use drafts::Draft;
 
@@ -64,6 +65,41 @@ impl From<rexie::Error> for StorageError {
 }
 
 pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Whether the browser promises to keep this app's data when the phone runs low on space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persistence {
+    /// Kept until the user deletes it.
+    Persistent,
+    /// The browser may evict it under storage pressure.
+    BestEffort,
+    /// The browser cannot say (no StorageManager).
+    Unknown,
+}
+
+/// Asks the browser to keep this app's data (`navigator.storage.persist()`), and says what it
+/// granted. Asking again when already granted costs nothing.
+pub async fn request_persistence() -> Persistence {
+    let Some(manager) = web_sys::window().map(|w| w.navigator().storage()) else {
+        return Persistence::Unknown;
+    };
+    let granted = async |promise: std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>| {
+        match promise {
+            Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()),
+            Err(_) => None,
+        }
+    };
+    let already = granted(manager.persisted()).await;
+    let now = match already {
+        Some(true) => Some(true),
+        _ => granted(manager.persist()).await,
+    };
+    match now {
+        Some(true) => Persistence::Persistent,
+        Some(false) => Persistence::BestEffort,
+        None => Persistence::Unknown,
+    }
+}
 
 /// An open database.
 #[derive(Debug)]
