@@ -4,10 +4,13 @@
 //! places, so the phone and the server can never disagree about them.
 
 pub mod api;
+pub mod caseload;
 pub mod date;
 pub mod expr;
 pub mod form;
+pub mod id;
 pub mod lang;
+pub mod record;
 
 pub use date::Date;
 pub use lang::Lang;

@@ -227,3 +227,84 @@ fn wrong_input_is_refused_in_the_workers_language() {
     distinct.dedup();
     assert_eq!(distinct.len(), 6, "one message per language: {messages:#?}");
 }
+
+/// The caseload reads agreed steps and visit dates by field name (`cris_core::caseload`);
+/// renaming one of these fields in a form would silently empty the caseload.
+#[test]
+fn the_fields_the_caseload_reads_exist() {
+    let intake = load("intake");
+    let visit = load("home_visit");
+    has(
+        &intake,
+        &[
+            ("plan_goals", FieldType::Repeat),
+            ("goal", FieldType::Text),
+            ("review_date", FieldType::Date),
+            ("next_visit_date", FieldType::Date),
+        ],
+    );
+    has(
+        &visit,
+        &[
+            ("visit_date", FieldType::Date),
+            ("step_progress", FieldType::Repeat),
+            ("step", FieldType::Text),
+            ("progress", FieldType::SelectOne),
+            ("new_steps", FieldType::Repeat),
+            ("new_step_what", FieldType::Text),
+            ("new_step_by", FieldType::Date),
+        ],
+    );
+    assert!(visit.choices["progress"].iter().any(|c| c.value == "done"));
+}
+
+#[test]
+fn finalizing_the_examples_changes_the_case_properties_they_map() {
+    let intake = load("intake");
+    let kept = intake.validate(&example("intake"), today()).answers;
+    let changes = intake.case_changes(&kept);
+    assert_eq!(
+        changes.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["household_name", "housing_situation", "next_visit_date"]
+    );
+    assert_eq!(changes["household_name"], kept.text("household_name"));
+}
+
+#[test]
+fn relevance_follows_the_answers_inside_repeat_groups() {
+    let intake = load("intake");
+    let able = intake.field("able_to_work").unwrap();
+    let answers = Answers::new().with_repeat(
+        "members",
+        vec![
+            Answers::new()
+                .with("member_name", "Ayşe Test")
+                .with("dob", "1990-05-01"),
+            Answers::new()
+                .with("member_name", "Emre Test")
+                .with("dob", "2020-02-01"),
+        ],
+    );
+    // The age is calculated first; "able to work" applies from 15 years.
+    let kept = intake.validate(&answers, today()).answers;
+    assert!(intake.is_relevant(able, &kept, Some(("members", 0)), today()));
+    assert!(!intake.is_relevant(able, &kept, Some(("members", 1)), today()));
+}
+
+#[test]
+fn the_fields_a_new_visit_is_prefilled_with_exist() {
+    has(
+        &load("intake"),
+        &[
+            ("children", FieldType::Repeat),
+            ("child_name", FieldType::Text),
+        ],
+    );
+    has(
+        &load("home_visit"),
+        &[
+            ("children_attendance", FieldType::Repeat),
+            ("attendance_child", FieldType::Text),
+        ],
+    );
+}

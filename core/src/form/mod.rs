@@ -160,6 +160,20 @@ impl FormDef {
         out
     }
 
+    /// The case-property changes of a validated form: every top-level field mapped to a case
+    /// property, with its answer (fields left empty change nothing).
+    pub fn case_changes(&self, answers: &Answers) -> BTreeMap<String, String> {
+        self.walk()
+            .into_iter()
+            .filter(|(_, repeat)| repeat.is_none())
+            .filter_map(|(f, _)| {
+                let property = f.case_property.as_ref()?;
+                let value = answers.text(&f.name).trim();
+                (!value.is_empty()).then(|| (property.clone(), value.to_owned()))
+            })
+            .collect()
+    }
+
     /// The field called `name`, anywhere in the form.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.walk()

@@ -102,6 +102,36 @@ impl FormDef {
     }
 }
 
+impl FormDef {
+    /// Whether `field` applies, given answers as [`FormDef::validate`] kept them (calculations
+    /// filled in); `instance` locates a field inside a repeat group. The form on the phone
+    /// shows only the fields that apply.
+    pub fn is_relevant(
+        &self,
+        field: &Field,
+        kept: &Answers,
+        instance: Option<(&str, usize)>,
+        today: Date,
+    ) -> bool {
+        let Some(rel) = &field.relevant else {
+            return true;
+        };
+        let fields: HashMap<&str, &Field> = self
+            .walk()
+            .into_iter()
+            .map(|(f, _)| (f.name.as_str(), f))
+            .collect();
+        let scope = Scope {
+            fields: &fields,
+            top: kept,
+            instance: instance.and_then(|(r, i)| kept.instances(r).get(i)),
+            current: Value::empty(),
+            today,
+        };
+        rel.eval(&scope).to_bool()
+    }
+}
+
 /// Drops answers for unknown fields or of the wrong shape, reporting each.
 fn shape(
     form: &FormDef,

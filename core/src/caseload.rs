@@ -1,0 +1,318 @@
+//! What the caseload and the case page show about a household, derived from its case
+//! properties and its submissions: last and next visit, and the agreed steps still open.
+//!
+//! The shipped forms' field names are named here once; `core/tests/shipped_forms.rs` checks
+//! that the forms still have them.
+
+use crate::date::Date;
+use crate::form::Answers;
+use crate::record::{Case, Submission};
+
+pub const INTAKE: &str = "intake";
+pub const HOME_VISIT: &str = "home_visit";
+
+/// Where agreed steps come from: (form, repeat group, what was agreed, due date).
+const STEP_SOURCES: [(&str, &str, &str, &str); 2] = [
+    (INTAKE, "plan_goals", "goal", "review_date"),
+    (HOME_VISIT, "new_steps", "new_step_what", "new_step_by"),
+];
+/// Where a visit reports progress on a step: (repeat group, the step, its progress).
+const PROGRESS: (&str, &str, &str) = ("step_progress", "step", "progress");
+const DONE: &str = "done";
+const VISIT_DATE: &str = "visit_date";
+const NEXT_VISIT: &str = "next_visit_date";
+const CHILDREN: (&str, &str) = ("children", "child_name");
+const CHILD_NAME: &str = CHILDREN.1;
+const ATTENDANCE: &str = "children_attendance";
+const ATTENDANCE_CHILD: &str = "attendance_child";
+
+/// An agreed step not reported done yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub what: String,
+    pub due: Option<Date>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub last_visit: Option<Date>,
+    pub next_visit: Option<Date>,
+    /// In the order they were agreed.
+    pub open_steps: Vec<Step>,
+}
+
+impl Summary {
+    /// Open steps whose date has come.
+    pub fn steps_due(&self, today: Date) -> usize {
+        self.open_steps
+            .iter()
+            .filter(|s| s.due.is_some_and(|d| d <= today))
+            .count()
+    }
+}
+
+/// The summary of `case` from its submissions (in any order).
+pub fn summarize(case: &Case, submissions: &[Submission]) -> Summary {
+    let mut ordered: Vec<&Submission> = submissions
+        .iter()
+        .filter(|s| s.case_id == case.id)
+        .collect();
+    ordered.sort_by(|a, b| a.finalized_at_ms.total_cmp(&b.finalized_at_ms));
+
+    let mut summary = Summary {
+        next_visit: case.property(NEXT_VISIT).parse().ok(),
+        ..Summary::default()
+    };
+    for sub in ordered {
+        if sub.form_id == HOME_VISIT
+            && let Ok(date) = sub.answers.text(VISIT_DATE).parse::<Date>()
+        {
+            summary.last_visit = summary.last_visit.max(Some(date));
+        }
+        let (group, step, progress) = PROGRESS;
+        for report in sub.answers.instances(group) {
+            if report.text(progress) == DONE {
+                let done = fold(report.text(step));
+                summary.open_steps.retain(|s| fold(&s.what) != done);
+            }
+        }
+        for (form, group, what, due) in STEP_SOURCES {
+            if sub.form_id != form {
+                continue;
+            }
+            for agreed in sub.answers.instances(group) {
+                let text = agreed.text(what).trim();
+                if !text.is_empty() {
+                    summary.open_steps.push(Step {
+                        what: text.to_owned(),
+                        due: agreed.text(due).parse().ok(),
+                    });
+                }
+            }
+        }
+    }
+    summary
+}
+
+/// The answers a new home visit starts with: one progress line per open step, and one
+/// attendance line per child named in the latest intake, so the worker does not retype them.
+pub fn visit_start(summary: &Summary, submissions: &[Submission]) -> Answers {
+    let (group, step, _) = PROGRESS;
+    let steps = summary
+        .open_steps
+        .iter()
+        .map(|s| Answers::new().with(step, &s.what))
+        .collect::<Vec<_>>();
+    let latest_intake = submissions
+        .iter()
+        .filter(|s| s.form_id == INTAKE)
+        .max_by(|a, b| a.finalized_at_ms.total_cmp(&b.finalized_at_ms));
+    let children = latest_intake
+        .map(|s| s.answers.instances(CHILDREN.0))
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.text(CHILD_NAME).trim())
+        .filter(|name| !name.is_empty())
+        .map(|name| Answers::new().with(ATTENDANCE_CHILD, name))
+        .collect::<Vec<_>>();
+    let mut answers = Answers::new();
+    if !steps.is_empty() {
+        answers = answers.with_repeat(group, steps);
+    }
+    if !children.is_empty() {
+        answers = answers.with_repeat(ATTENDANCE, children);
+    }
+    answers
+}
+
+/// Whether a household name matches what the worker typed into the search: case and the
+/// usual diacritics do not matter (`Şahin` is found by `sahin`).
+pub fn name_matches(name: &str, query: &str) -> bool {
+    fold(name).contains(fold(query).as_str())
+}
+
+/// Lower case without diacritics, single spaces: the form in which names are compared.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars().flat_map(char::to_lowercase) {
+        let plain = match c {
+            'ş' | 'š' | 'ś' => 's',
+            'ç' | 'č' | 'ć' => 'c',
+            'ğ' => 'g',
+            'ı' | 'í' => 'i',
+            'ö' | 'ő' | 'ó' | 'ô' => 'o',
+            'ü' | 'ű' | 'ú' | 'ů' => 'u',
+            'ä' | 'á' => 'a',
+            'é' | 'ě' => 'e',
+            'ž' | 'ź' => 'z',
+            'ř' => 'r',
+            'ň' => 'n',
+            'ľ' | 'ĺ' => 'l',
+            'ť' => 't',
+            'ď' => 'd',
+            'ý' => 'y',
+            '\u{307}' => continue, // the dot left by lower-casing Turkish 'İ'
+            c if c.is_whitespace() => ' ',
+            c => c,
+        };
+        if !(plain == ' ' && out.ends_with(' ')) {
+            out.push(plain);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn case() -> Case {
+        Case {
+            id: "c1".into(),
+            properties: BTreeMap::from([
+                ("household_name".into(), "Familie Yılmaz".into()),
+                ("next_visit_date".into(), "2026-12-03".into()),
+            ]),
+            created_at_ms: 1.0,
+            updated_at_ms: 1.0,
+        }
+    }
+
+    fn sub(form: &str, at: f64, answers: Answers) -> Submission {
+        Submission {
+            id: format!("s{at}"),
+            form_id: form.into(),
+            form_version: 1,
+            case_id: "c1".into(),
+            device: "d".into(),
+            answers,
+            started_at_ms: at,
+            finalized_at_ms: at,
+        }
+    }
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn steps_are_opened_by_plans_and_closed_by_visits() {
+        let intake = sub(
+            INTAKE,
+            1.0,
+            Answers::new().with_repeat(
+                "plan_goals",
+                vec![
+                    Answers::new()
+                        .with("goal", "Anmeldung beim Bürgerbüro")
+                        .with("review_date", "2026-11-20"),
+                    Answers::new().with("goal", "Kita-Platz beantragen"),
+                ],
+            ),
+        );
+        let visit = sub(
+            HOME_VISIT,
+            2.0,
+            Answers::new()
+                .with("visit_date", "2026-11-24")
+                .with_repeat(
+                    "step_progress",
+                    vec![
+                        Answers::new()
+                            .with("step", " anmeldung beim bürgerbüro ")
+                            .with("progress", "done"),
+                        Answers::new()
+                            .with("step", "Kita-Platz beantragen")
+                            .with("progress", "in_progress"),
+                    ],
+                )
+                .with_repeat(
+                    "new_steps",
+                    vec![
+                        Answers::new()
+                            .with("new_step_what", "Termin Schuldnerberatung")
+                            .with("new_step_by", "2026-11-25"),
+                    ],
+                ),
+        );
+        // Submissions arrive in any order; they are read in the order they were finalized.
+        let summary = summarize(&case(), &[visit, intake]);
+        assert_eq!(summary.last_visit, Some(date("2026-11-24")));
+        assert_eq!(summary.next_visit, Some(date("2026-12-03")));
+        let open: Vec<&str> = summary.open_steps.iter().map(|s| s.what.as_str()).collect();
+        assert_eq!(open, ["Kita-Platz beantragen", "Termin Schuldnerberatung"]);
+        assert_eq!(summary.steps_due(date("2026-11-24")), 0);
+        assert_eq!(summary.steps_due(date("2026-11-25")), 1);
+    }
+
+    #[test]
+    fn last_visit_is_the_latest_visit_date_not_the_latest_entered() {
+        let late_entry = sub(
+            HOME_VISIT,
+            5.0,
+            Answers::new().with("visit_date", "2026-10-01"),
+        );
+        let early_entry = sub(
+            HOME_VISIT,
+            3.0,
+            Answers::new().with("visit_date", "2026-11-01"),
+        );
+        let summary = summarize(&case(), &[late_entry, early_entry]);
+        assert_eq!(summary.last_visit, Some(date("2026-11-01")));
+    }
+
+    #[test]
+    fn other_cases_submissions_are_ignored() {
+        let mut other = sub(
+            HOME_VISIT,
+            1.0,
+            Answers::new().with("visit_date", "2026-11-01"),
+        );
+        other.case_id = "c2".into();
+        assert_eq!(summarize(&case(), &[other]).last_visit, None);
+    }
+
+    #[test]
+    fn a_new_visit_lists_the_open_steps_and_the_children() {
+        let intake = sub(
+            INTAKE,
+            1.0,
+            Answers::new()
+                .with_repeat(
+                    "children",
+                    vec![
+                        Answers::new().with("child_name", "Elif Test"),
+                        Answers::new().with("child_name", "Deniz Test"),
+                    ],
+                )
+                .with_repeat("plan_goals", vec![Answers::new().with("goal", "Anmeldung")]),
+        );
+        let summary = summarize(&case(), std::slice::from_ref(&intake));
+        let start = visit_start(&summary, &[intake]);
+        let steps: Vec<&str> = start
+            .instances("step_progress")
+            .iter()
+            .map(|a| a.text("step"))
+            .collect();
+        assert_eq!(steps, ["Anmeldung"]);
+        let children: Vec<&str> = start
+            .instances("children_attendance")
+            .iter()
+            .map(|a| a.text("attendance_child"))
+            .collect();
+        assert_eq!(children, ["Elif Test", "Deniz Test"]);
+        assert_eq!(visit_start(&Summary::default(), &[]), Answers::new());
+    }
+
+    #[test]
+    fn search_ignores_case_and_diacritics() {
+        assert!(name_matches("Familie Şahin", "sahin"));
+        assert!(name_matches("Familie Yılmaz", "YILMAZ"));
+        assert!(name_matches("İbrahimov", "ibra"));
+        assert!(name_matches("Kovács  Anikó", "kovacs aniko"));
+        assert!(name_matches("Dvořák", "dvorak"));
+        assert!(!name_matches("Familie Şahin", "yilmaz"));
+        assert!(name_matches("anything", ""));
+    }
+}
