@@ -1,5 +1,8 @@
 //! CRIS Field on the phone: a client-side rendered Leptos app, built with trunk.
 
+pub mod clock;
+pub mod form_view;
+pub mod forms;
 pub mod i18n;
 pub mod pages;
 pub mod prefs;

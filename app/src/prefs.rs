@@ -29,3 +29,20 @@ pub fn save_lang(lang: Lang) {
         leptos::logging::warn!("could not remember the language: {err}");
     }
 }
+
+const DEVICE_KEY: &str = "cris.device";
+
+/// This phone's id (a UUID, nothing personal): made once, then kept. Operations name the
+/// device they were made on.
+pub fn device_id() -> String {
+    if let Ok(id) = LocalStorage::get::<String>(DEVICE_KEY)
+        && cris_core::id::is_uuid(&id)
+    {
+        return id;
+    }
+    let id = crate::clock::new_id();
+    if let Err(err) = LocalStorage::set(DEVICE_KEY, &id) {
+        leptos::logging::warn!("could not remember the device id: {err}");
+    }
+    id
+}

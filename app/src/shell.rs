@@ -7,14 +7,17 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
-use crate::pages::{CaseDetail, Caseload, Consent, NewIntake, NotFound, Review, Settings, Visit};
-use crate::{prefs, pwa, storage};
+use crate::pages::{
+    CaseDetail, Caseload, Consent, DraftPage, NewIntake, NewVisit, NotFound, Review, Settings,
+};
+use crate::{forms, prefs, pwa, storage};
 
 #[component]
 pub fn App() -> impl IntoView {
     let lang = RwSignal::new(prefs::load_lang());
     provide_context(I18n { lang });
     provide_context(pwa::watch());
+    provide_context(forms::load());
 
     // Ask once per start that the browser keep this app's data; settings shows the answer.
     let persistence = RwSignal::new(None::<storage::Persistence>);
@@ -40,7 +43,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Caseload/>
                     <Route path=path!("/intake/new") view=NewIntake/>
                     <Route path=path!("/cases/:id") view=CaseDetail/>
-                    <Route path=path!("/cases/:id/visit") view=Visit/>
+                    <Route path=path!("/cases/:id/visit") view=NewVisit/>
+                    <Route path=path!("/drafts/:id") view=DraftPage/>
                     <Route path=path!("/cases/:id/consent") view=Consent/>
                     <Route path=path!("/review") view=Review/>
                     <Route path=path!("/settings") view=Settings/>

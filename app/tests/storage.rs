@@ -2,8 +2,13 @@
 //! wasm-bindgen's test runner). Every test uses a database of its own and deletes it.
 #![cfg(target_arch = "wasm32")]
 
-use cris_app::storage::{Draft, SCHEMA_VERSION, Storage, stores};
+use std::collections::BTreeMap;
+
+use cris_app::storage::{
+    Draft, Finalized, SCHEMA_VERSION, Storage, StorageError, StoredForm, Write, stores,
+};
 use cris_core::form::Answers;
+use cris_core::record::{Case, Change, Operation, Submission};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -32,6 +37,7 @@ fn draft(id: &str, household: &str, saved_at: f64) -> Draft {
                         .with("dob", "2015-07-01"),
                 ],
             ),
+        started_at_ms: saved_at,
         updated_at_ms: saved_at,
     }
 }
@@ -47,12 +53,13 @@ async fn a_new_database_has_every_store() {
         [
             stores::CASES,
             stores::DRAFTS,
+            stores::FORMS,
             stores::META,
             stores::OUTBOX,
             stores::SUBMISSIONS
         ]
     );
-    assert_eq!(SCHEMA_VERSION, 1);
+    assert_eq!(storage.version(), SCHEMA_VERSION);
     storage.close();
     Storage::delete(&name).await.unwrap();
 }
@@ -120,6 +127,131 @@ async fn saving_again_replaces_and_the_newest_comes_first() {
         .map(|d| d.id)
         .collect();
     assert_eq!(left, ["b"]);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_database_of_the_previous_version_is_upgraded_without_loss() {
+    let name = unique_name("upgrade");
+    let kept = draft("d-old", "Familie Aus Version Eins", 5.0);
+    {
+        let v1 = Storage::open_version(&name, 1).await.unwrap();
+        assert_eq!(v1.version(), 1);
+        assert!(!v1.store_names().iter().any(|s| s == stores::FORMS));
+        v1.put_draft(&kept).await.unwrap();
+        v1.close();
+    }
+    let now = Storage::open_named(&name).await.unwrap();
+    assert_eq!(now.version(), SCHEMA_VERSION);
+    assert_eq!(now.drafts().await.unwrap(), vec![kept]);
+    let form = StoredForm {
+        id: "intake".into(),
+        version: 3,
+        json: "{}".into(),
+    };
+    now.put_form(&form).await.unwrap();
+    assert_eq!(now.form("intake").await.unwrap(), Some(form));
+    now.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+fn finalized(case_id: &str, submission_id: &str, op_id: &str) -> Finalized {
+    let answers = Answers::new().with("household_name", "Familie Demir");
+    let submission = Submission {
+        id: submission_id.into(),
+        form_id: "intake".into(),
+        form_version: 1,
+        case_id: case_id.into(),
+        device: "0192b3c4-0000-7000-8000-00000000d001".into(),
+        answers,
+        started_at_ms: 1.0,
+        finalized_at_ms: 2.0,
+    };
+    let case_properties = BTreeMap::from([("household_name".into(), "Familie Demir".into())]);
+    Finalized {
+        case: Case {
+            id: case_id.into(),
+            properties: case_properties.clone(),
+            created_at_ms: 2.0,
+            updated_at_ms: 2.0,
+        },
+        operation: Operation {
+            op_id: op_id.into(),
+            device: submission.device.clone(),
+            created_at_ms: 2.0,
+            change: Change::Submit {
+                submission: submission.clone(),
+                case_properties,
+            },
+        },
+        submission,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn finalizing_writes_submission_case_and_outbox_and_removes_the_draft() {
+    let name = unique_name("finalize");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let mut d = draft("s-1", "Familie Demir", 1.0);
+    d.id = "s-1".into();
+    storage.put_draft(&d).await.unwrap();
+    let done = finalized("c-1", "s-1", "op-1");
+    storage.finalize(&done).await.unwrap();
+
+    assert_eq!(storage.draft("s-1").await.unwrap(), None);
+    assert_eq!(storage.case("c-1").await.unwrap(), Some(done.case.clone()));
+    assert_eq!(storage.cases().await.unwrap(), vec![done.case.clone()]);
+    assert_eq!(
+        storage.submissions_of("c-1").await.unwrap(),
+        vec![done.submission.clone()]
+    );
+    assert_eq!(storage.submissions_of("c-other").await.unwrap(), vec![]);
+    assert_eq!(
+        storage.outbox().await.unwrap(),
+        vec![done.operation.clone()]
+    );
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// One write that IndexedDB refuses (a record without its key) takes the whole transaction
+/// down: nothing before it is written, and the draft is still there.
+#[wasm_bindgen_test]
+async fn a_failing_write_leaves_nothing_half_written() {
+    let name = unique_name("atomic");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let kept = draft("s-2", "Familie Arslan", 1.0);
+    storage.put_draft(&kept).await.unwrap();
+    let done = finalized("c-2", "s-2", "op-2");
+
+    let no_key = js_sys::Object::new();
+    let result = storage
+        .commit(vec![
+            Write::Put {
+                store: stores::CASES,
+                value: serde_wasm_bindgen::to_value(&done.case).unwrap(),
+            },
+            Write::Delete {
+                store: stores::DRAFTS,
+                key: "s-2".into(),
+            },
+            Write::Put {
+                store: stores::OUTBOX,
+                value: no_key.into(),
+            },
+        ])
+        .await;
+    assert!(
+        matches!(result, Err(StorageError::Failed(ref why)) if why.contains("DataError")),
+        "{result:?}"
+    );
+    assert_eq!(storage.cases().await.unwrap(), vec![]);
+    assert_eq!(storage.draft("s-2").await.unwrap(), Some(kept));
+
+    // The failed attempt leaves the database usable: the same finalize then goes through.
+    storage.finalize(&done).await.unwrap();
+    assert_eq!(storage.cases().await.unwrap().len(), 1);
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

@@ -1,28 +1,186 @@
+use cris_core::caseload::{self, Summary};
+use cris_core::record::{Case, Submission};
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use super::case_id;
+use super::caseload::household;
+use crate::clock::{date_time, today};
+use crate::form_view::readonly::{answers_view, display, rows};
+use crate::form_view::storage_error_view;
+use crate::forms::use_forms;
 use crate::i18n::use_i18n;
+use crate::storage::{self, StorageError};
 
-/// A household's page. No case is stored on the phone yet, so every id is "not found" here,
-/// while the links to the case's visit and consent screens already work.
+#[derive(Clone)]
+struct Loaded {
+    case: Case,
+    submissions: Vec<Submission>,
+    summary: Summary,
+}
+
+async fn load(id: String) -> Result<Option<Loaded>, StorageError> {
+    let db = storage::shared().await?;
+    let Some(case) = db.case(&id).await? else {
+        return Ok(None);
+    };
+    let submissions = db.submissions_of(&id).await?;
+    let summary = caseload::summarize(&case, &submissions);
+    Ok(Some(Loaded {
+        case,
+        submissions,
+        summary,
+    }))
+}
+
+/// A household's page: its case properties, open steps and finalized forms.
 #[component]
 pub fn CaseDetail() -> impl IntoView {
     let i18n = use_i18n();
     let id = case_id();
+    let saved = Memo::new({
+        let query = use_query_map();
+        move |_| query.read().get("saved").is_some()
+    });
+    let loaded = RwSignal::new(None::<Result<Option<Loaded>, StorageError>>);
+    Effect::new(move |_| {
+        let id = id.get();
+        leptos::task::spawn_local(async move {
+            loaded.set(Some(load(id).await));
+        });
+    });
     view! {
         <section class="page">
-            <h1>{i18n.t(|u| u.case_title)} " " <span class="mono">{id}</span></h1>
-            <p class="notice">{i18n.t(|u| u.case_not_found)}</p>
-            <div class="actions">
-                <A href=move || format!("/cases/{}/visit", id.get()) attr:class="btn">
-                    {i18n.t(|u| u.visit_title)}
-                </A>
-                <A href=move || format!("/cases/{}/consent", id.get()) attr:class="btn">
-                    {i18n.t(|u| u.consent_title)}
-                </A>
-            </div>
+            <Show when=move || saved.get()>
+                <p class="banner saved" role="status" data-testid="saved">
+                    {i18n.t(|u| u.saved_notice)}
+                </p>
+            </Show>
+            {move || match loaded.get() {
+                None => view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }.into_any(),
+                Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
+                Some(Ok(None)) => view! {
+                    <h1>{i18n.t(|u| u.case_title)}</h1>
+                    <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
+                }
+                .into_any(),
+                Some(Ok(Some(data))) => case_view(data).into_any(),
+            }}
             <A href="/" attr:class="back">{i18n.t(|u| u.back_to_caseload)}</A>
         </section>
+    }
+}
+
+fn case_view(data: Loaded) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
+    let Loaded {
+        case,
+        submissions,
+        summary,
+    } = data;
+    let name = household(i18n, case.household_name());
+    // Case properties, labelled by the intake field that sets them.
+    let properties = {
+        let case = case.clone();
+        move || {
+            let lang = i18n.lang.get();
+            let intake = catalog.get(caseload::INTAKE);
+            case.properties
+                .iter()
+                .map(|(property, value)| {
+                    let field = intake.as_ref().and_then(|f| {
+                        f.walk()
+                            .into_iter()
+                            .map(|(field, _)| field)
+                            .find(|field| field.case_property.as_deref() == Some(property))
+                            .cloned()
+                    });
+                    let (label, shown) = match (&intake, field) {
+                        (Some(form), Some(field)) => (
+                            field.label.get(lang).to_owned(),
+                            display(form, &field, value, lang),
+                        ),
+                        _ => (property.clone(), value.clone()),
+                    };
+                    view! {
+                        <dt>{label}</dt>
+                        <dd data-property=property.clone()>{shown}</dd>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let today = today();
+    let steps = summary
+        .open_steps
+        .iter()
+        .map(|s| {
+            let due = s.due.filter(|d| *d <= today).is_some();
+            let when = s.due.map(|d| format!(" ({d})"));
+            view! { <li class:due=due>{s.what.clone()} {when}</li> }
+        })
+        .collect_view();
+    let forms = submissions
+        .into_iter()
+        .map(|sub| {
+            let title = {
+                let form_id = sub.form_id.clone();
+                move || {
+                    catalog
+                        .get(&form_id)
+                        .map(|f| f.title.get(i18n.lang.get()).to_owned())
+                        .unwrap_or_else(|| form_id.clone())
+                }
+            };
+            let answers = {
+                let sub = sub.clone();
+                move || {
+                    catalog
+                        .get(&sub.form_id)
+                        .map(|f| answers_view(rows(&f, &sub.answers, i18n.lang.get())))
+                }
+            };
+            view! {
+                <li data-submission=sub.id.clone() data-form=sub.form_id.clone()>
+                    <details>
+                        <summary>
+                            <strong>{title}</strong>
+                            " · " {date_time(sub.finalized_at_ms)}
+                        </summary>
+                        {answers}
+                    </details>
+                </li>
+            }
+        })
+        .collect_view();
+    let id = case.id.clone();
+    view! {
+        <h1 data-testid="case-name">{name}</h1>
+        <dl class="facts">
+            <dt>{i18n.t(|u| u.last_visit)}</dt>
+            <dd data-testid="last-visit">
+                {summary.last_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())}
+            </dd>
+            <dt>{i18n.t(|u| u.next_visit)}</dt>
+            <dd data-testid="next-visit">
+                {summary.next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())}
+            </dd>
+        </dl>
+        <div class="actions">
+            <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
+                {i18n.t(|u| u.new_visit)}
+            </A>
+            <A href=format!("/cases/{id}/consent") attr:class="btn">
+                {i18n.t(|u| u.consent_title)}
+            </A>
+        </div>
+        <h2>{i18n.t(|u| u.case_details)}</h2>
+        <dl class="answers" data-testid="properties">{properties}</dl>
+        <h2>{i18n.t(|u| u.open_steps)}</h2>
+        <ul class="steps" data-testid="open-steps">{steps}</ul>
+        <h2>{i18n.t(|u| u.submissions_title)}</h2>
+        <ul class="submissions" data-testid="submissions">{forms}</ul>
     }
 }

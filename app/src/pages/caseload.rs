@@ -1,15 +1,95 @@
+use std::collections::BTreeMap;
+
+use cris_core::caseload::{self, Summary};
+use cris_core::record::{Case, Submission};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::clock::{date_time, today};
+use crate::form_view::storage_error_view;
+use crate::forms::use_forms;
 use crate::i18n::use_i18n;
+use crate::storage::{self, Draft, StorageError};
 
-/// The worker's cases. Nothing is stored on the phone yet, so this is the empty state.
+/// What the caseload reads from the phone.
+#[derive(Clone)]
+struct Loaded {
+    cases: Vec<(Case, Summary)>,
+    drafts: Vec<Draft>,
+    names: BTreeMap<String, String>,
+}
+
+async fn load() -> Result<Loaded, StorageError> {
+    let db = storage::shared().await?;
+    let cases = db.cases().await?;
+    let submissions: Vec<Submission> = db.submissions().await?;
+    let drafts = db.drafts().await?;
+    let names = cases
+        .iter()
+        .map(|c| (c.id.clone(), c.household_name().to_owned()))
+        .collect();
+    let mut cases: Vec<(Case, Summary)> = cases
+        .into_iter()
+        .map(|c| {
+            let summary = caseload::summarize(&c, &submissions);
+            (c, summary)
+        })
+        .collect();
+    // The next visit due first; households without one after them, by name.
+    cases.sort_by(|(a, sa), (b, sb)| {
+        (
+            sa.next_visit.is_none(),
+            sa.next_visit,
+            caseload::fold(a.household_name()),
+        )
+            .cmp(&(
+                sb.next_visit.is_none(),
+                sb.next_visit,
+                caseload::fold(b.household_name()),
+            ))
+    });
+    Ok(Loaded {
+        cases,
+        drafts,
+        names,
+    })
+}
+
+/// The worker's cases and unfinished forms, from the phone's storage.
 #[component]
 pub fn Caseload() -> impl IntoView {
     let i18n = use_i18n();
+    let loaded = RwSignal::new(None::<Result<Loaded, StorageError>>);
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            loaded.set(Some(load().await));
+        });
+    };
+    reload();
+    let query = RwSignal::new(String::new());
     view! {
         <section class="page">
             <h1>{i18n.t(|u| u.caseload_title)}</h1>
+            {move || match loaded.get() {
+                None => view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }.into_any(),
+                Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
+                Some(Ok(data)) => {
+                    view! {
+                        <Drafts drafts=data.drafts.clone() names=data.names.clone() on_discard=reload/>
+                        <Cases cases=data.cases query/>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Cases(cases: Vec<(Case, Summary)>, query: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    if cases.is_empty() {
+        return view! {
             <div class="empty" data-testid="caseload-empty">
                 <h2>{i18n.t(|u| u.caseload_empty_title)}</h2>
                 <p>{i18n.t(|u| u.caseload_empty_body)}</p>
@@ -17,6 +97,158 @@ pub fn Caseload() -> impl IntoView {
                     {i18n.t(|u| u.start_intake)}
                 </A>
             </div>
-        </section>
+        }
+        .into_any();
     }
+    let cases = StoredValue::new(cases);
+    let today = today();
+    let shown = move || {
+        let q = query.get();
+        cases.with_value(|all| {
+            all.iter()
+                .filter(|(c, _)| caseload::name_matches(c.household_name(), &q))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <input
+            type="search"
+            class="search"
+            placeholder=i18n.t(|u| u.search_cases)
+            aria-label=i18n.t(|u| u.search_cases)
+            data-testid="search"
+            prop:value=move || query.get()
+            on:input=move |ev| query.set(event_target_value(&ev))
+        />
+        <ul class="cases" data-testid="cases">
+            {move || {
+                let list = shown();
+                if list.is_empty() {
+                    return view! { <li class="notice">{i18n.t(|u| u.no_match)}</li> }.into_any();
+                }
+                list.into_iter()
+                    .map(|(case, summary)| case_card(i18n, case, summary, today))
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
+        <A href="/intake/new" attr:class="btn">{i18n.t(|u| u.start_intake)}</A>
+    }
+    .into_any()
+}
+
+fn case_card(
+    i18n: crate::i18n::I18n,
+    case: Case,
+    summary: Summary,
+    today: cris_core::Date,
+) -> impl IntoView {
+    let name = household(i18n, case.household_name());
+    let date = move |d: Option<cris_core::Date>| {
+        move || d.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())
+    };
+    let open = summary.open_steps.len();
+    let due = summary.steps_due(today);
+    view! {
+        <li class="case" data-case=case.id.clone()>
+            <A href=format!("/cases/{}", case.id)>
+                <strong class="case-name">{name}</strong>
+                <span class="case-facts">
+                    <span>{i18n.t(|u| u.last_visit)} ": " {date(summary.last_visit)}</span>
+                    <span>{i18n.t(|u| u.next_visit)} ": " {date(summary.next_visit)}</span>
+                    <span>
+                        {i18n.t(|u| u.open_steps)} ": " {open}
+                        {(due > 0).then(|| view! {
+                            " " <span class="due">"(" {due} " " {i18n.t(|u| u.steps_due)} ")"</span>
+                        })}
+                    </span>
+                </span>
+            </A>
+        </li>
+    }
+}
+
+/// A household's name, or a placeholder for a case without one.
+pub fn household(
+    i18n: crate::i18n::I18n,
+    name: &str,
+) -> impl Fn() -> String + Clone + Send + Sync + 'static + use<> {
+    let name = name.trim().to_owned();
+    move || {
+        if name.is_empty() {
+            i18n.t(|u| u.unnamed_household)().to_owned()
+        } else {
+            name.clone()
+        }
+    }
+}
+
+#[component]
+fn Drafts(
+    drafts: Vec<Draft>,
+    names: BTreeMap<String, String>,
+    on_discard: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
+    if drafts.is_empty() {
+        return ().into_any();
+    }
+    let items = drafts
+        .into_iter()
+        .map(|draft| {
+            let form_title = {
+                let form_id = draft.form_id.clone();
+                move || {
+                    catalog
+                        .get(&form_id)
+                        .map(|f| f.title.get(i18n.lang.get()).to_owned())
+                        .unwrap_or_else(|| form_id.clone())
+                }
+            };
+            let who = draft
+                .case_id
+                .as_ref()
+                .and_then(|c| names.get(c).cloned())
+                .unwrap_or_else(|| draft.answers.text("household_name").to_owned());
+            let id = draft.id.clone();
+            let discard = move |_| {
+                let question = i18n.t(|u| u.confirm_discard)();
+                if !window().confirm_with_message(question).unwrap_or(false) {
+                    return;
+                }
+                let id = id.clone();
+                leptos::task::spawn_local(async move {
+                    if let Ok(db) = storage::shared().await {
+                        let _ = db.delete_draft(&id).await;
+                    }
+                    on_discard();
+                });
+            };
+            view! {
+                <li class="draft" data-draft=draft.id.clone()>
+                    <div>
+                        <strong>{form_title}</strong>
+                        " " <span>{who}</span>
+                        <br/>
+                        <small>{i18n.t(|u| u.last_saved)} ": " {date_time(draft.updated_at_ms)}</small>
+                    </div>
+                    <div class="actions">
+                        <A href=format!("/drafts/{}", draft.id) attr:class="btn btn-primary">
+                            {i18n.t(|u| u.resume_draft)}
+                        </A>
+                        <button type="button" class="btn btn-quiet" on:click=discard>
+                            {i18n.t(|u| u.discard_draft)}
+                        </button>
+                    </div>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{i18n.t(|u| u.drafts_title)}</h2>
+        <ul class="drafts" data-testid="drafts">{items}</ul>
+    }
+    .into_any()
 }

@@ -1,15 +1,34 @@
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 
-use crate::i18n::use_i18n;
+use super::case_id;
+use crate::clock::new_id;
 
+/// `/intake/new`: starts a new intake draft under an id of its own, so that a reload finds
+/// the very same draft.
 #[component]
 pub fn NewIntake() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <section class="page">
-            <h1>{i18n.t(|u| u.intake_title)}</h1>
-            <p>{i18n.t(|u| u.intake_body)}</p>
-            <p class="notice">{i18n.t(|u| u.not_yet)}</p>
-        </section>
-    }
+    start(|| "form=intake".to_owned())
+}
+
+/// `/cases/:id/visit`: starts a new home-visit draft for the case.
+#[component]
+pub fn NewVisit() -> impl IntoView {
+    let id = case_id();
+    start(move || format!("form=home_visit&case={}", id.get_untracked()))
+}
+
+fn start(query: impl Fn() -> String + 'static) -> impl IntoView {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let to = format!("/drafts/{}?{}", new_id(), query());
+        navigate(
+            &to,
+            NavigateOptions {
+                replace: true,
+                ..NavigateOptions::default()
+            },
+        );
+    });
 }

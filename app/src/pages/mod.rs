@@ -3,20 +3,20 @@
 mod case;
 mod caseload;
 mod consent;
+mod draft;
 mod intake;
 mod not_found;
 mod review;
 mod settings;
-mod visit;
 
 pub use case::CaseDetail;
 pub use caseload::Caseload;
 pub use consent::Consent;
-pub use intake::NewIntake;
+pub use draft::DraftPage;
+pub use intake::{NewIntake, NewVisit};
 pub use not_found::NotFound;
 pub use review::Review;
 pub use settings::Settings;
-pub use visit::Visit;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
-use super::{Result, Storage, stores};
+use super::{Result, Storage, Write, stores};
 
 /// A form being filled on this phone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -18,18 +18,21 @@ pub struct Draft {
     /// The household, when the form belongs to an existing case.
     pub case_id: Option<String>,
     pub answers: Answers,
+    /// When the form was started, in milliseconds since 1970 (the phone's clock).
+    #[serde(default)]
+    pub started_at_ms: f64,
     /// When it was last saved, in milliseconds since 1970 (the phone's clock).
     pub updated_at_ms: f64,
 }
 
 impl Storage {
-    /// Saves a draft, replacing an older save of the same draft. Returns once the write
-    /// transaction has completed.
+    /// Saves a draft, replacing an older save of the same draft. Returns once it is on disk.
     pub async fn put_draft(&self, draft: &Draft) -> Result<()> {
-        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadWrite)?;
-        tx.store(stores::DRAFTS)?.put(&encode(draft)?, None).await?;
-        tx.done().await?;
-        Ok(())
+        self.commit(vec![Write::Put {
+            store: stores::DRAFTS,
+            value: encode(draft)?,
+        }])
+        .await
     }
 
     /// The draft with this id, if there is one.
@@ -53,11 +56,10 @@ impl Storage {
 
     /// Removes a draft (after the worker confirmed discarding it, or once finalized).
     pub async fn delete_draft(&self, id: &str) -> Result<()> {
-        let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadWrite)?;
-        tx.store(stores::DRAFTS)?
-            .delete(JsValue::from_str(id))
-            .await?;
-        tx.done().await?;
-        Ok(())
+        self.commit(vec![Write::Delete {
+            store: stores::DRAFTS,
+            key: id.to_owned(),
+        }])
+        .await
     }
 }

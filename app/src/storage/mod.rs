@@ -2,21 +2,34 @@
 //! IndexedDB, and every record passes through [`codec`] on its way in and out: the one place
 //! where encryption at rest will be added without touching the pages.
 //!
-//! Object stores (schema version 1): `cases`, `submissions` (indexed by case), `drafts`,
-//! `outbox` (operations waiting to be synced) and `meta`.
+//! Object stores: `cases`, `submissions` (indexed by case), `drafts`, `outbox` (operations
+//! waiting to be synced), `meta` (schema 1) and `forms` (definitions, schema 2).
+//!
+//! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
+//! strict durability).
 
 mod codec;
+mod commit;
 mod drafts;
+mod forms;
+mod records;
 
+use js_sys::{Function, Promise};
 use rexie::{Index, ObjectStore, Rexie, TransactionMode};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use web_sys::IdbDatabase;
 
+pub use commit::Write;
 pub use drafts::Draft;
+pub use forms::StoredForm;
+pub use records::Finalized;
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Names of the object stores.
 pub mod stores {
@@ -25,6 +38,27 @@ pub mod stores {
     pub const DRAFTS: &str = "drafts";
     pub const OUTBOX: &str = "outbox";
     pub const META: &str = "meta";
+    pub const FORMS: &str = "forms";
+}
+
+/// The object stores of schema `version`. IndexedDB upgrades by adding what an older
+/// database lacks, so every version lists all the stores it has, old ones included.
+fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
+    let mut builder = Rexie::builder(name)
+        .version(version)
+        .add_object_store(ObjectStore::new(stores::CASES).key_path("id"))
+        .add_object_store(
+            ObjectStore::new(stores::SUBMISSIONS)
+                .key_path("id")
+                .add_index(Index::new("by_case", "case_id")),
+        )
+        .add_object_store(ObjectStore::new(stores::DRAFTS).key_path("id"))
+        .add_object_store(ObjectStore::new(stores::OUTBOX).key_path("op_id"))
+        .add_object_store(ObjectStore::new(stores::META).key_path("key"));
+    if version >= 2 {
+        builder = builder.add_object_store(ObjectStore::new(stores::FORMS).key_path("id"));
+    }
+    builder
 }
 
 /// What can go wrong with storage, in terms the app can explain to the worker.
@@ -105,6 +139,8 @@ pub async fn request_persistence() -> Persistence {
 #[derive(Debug)]
 pub struct Storage {
     db: Rexie,
+    /// A second connection for [`Storage::commit`], which needs what rexie does not offer.
+    raw: IdbDatabase,
 }
 
 impl Storage {
@@ -115,21 +151,24 @@ impl Storage {
 
     /// Opens a database of another name (tests use one each).
     pub async fn open_named(name: &str) -> Result<Self> {
-        let db = Rexie::builder(name)
-            .version(SCHEMA_VERSION)
-            .add_object_store(ObjectStore::new(stores::CASES).key_path("id"))
-            .add_object_store(
-                ObjectStore::new(stores::SUBMISSIONS)
-                    .key_path("id")
-                    .add_index(Index::new("by_case", "case_id")),
-            )
-            .add_object_store(ObjectStore::new(stores::DRAFTS).key_path("id"))
-            .add_object_store(ObjectStore::new(stores::OUTBOX).key_path("op_id"))
-            .add_object_store(ObjectStore::new(stores::META).key_path("key"))
+        Self::open_version(name, SCHEMA_VERSION).await
+    }
+
+    /// Opens a database at an older schema version: for the tests that upgrade one.
+    pub async fn open_version(name: &str, version: u32) -> Result<Self> {
+        let db = schema(name, version)
             .build()
             .await
             .map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
-        Ok(Storage { db })
+        let raw = open_raw(name)
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
+        Ok(Storage { db, raw })
+    }
+
+    /// The schema version of the open database.
+    pub fn version(&self) -> u32 {
+        self.db.version().unwrap_or_default()
     }
 
     /// Names of the object stores of the open database.
@@ -139,6 +178,7 @@ impl Storage {
 
     /// Closes the database (pending transactions still complete).
     pub fn close(self) {
+        self.raw.close();
         self.db.close();
     }
 
@@ -152,4 +192,42 @@ impl Storage {
             .transaction(&[store], mode)
             .map_err(StorageError::from)
     }
+}
+
+/// Opens `name` at whatever version it has (rexie has just created or upgraded it). When a
+/// newer version of the app upgrades the database in another tab, this connection closes
+/// instead of blocking the upgrade.
+async fn open_raw(name: &str) -> std::result::Result<IdbDatabase, JsValue> {
+    let factory = web_sys::window()
+        .ok_or_else(|| JsValue::from_str("no window"))?
+        .indexed_db()?
+        .ok_or_else(|| JsValue::from_str("IndexedDB is not available"))?;
+    let request = factory.open(name)?;
+    let opened = Promise::new(&mut |resolve: Function, reject: Function| {
+        request.set_onsuccess(Some(&resolve));
+        request.set_onerror(Some(&reject));
+    });
+    JsFuture::from(opened).await?;
+    let db: IdbDatabase = request.result()?.dyn_into()?;
+    let this = db.clone();
+    let on_version_change = Closure::<dyn FnMut()>::new(move || this.close());
+    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+    // Lives as long as the connection, which the page keeps open for its whole life.
+    on_version_change.forget();
+    Ok(db)
+}
+
+thread_local! {
+    static SHARED: std::cell::RefCell<Option<std::rc::Rc<Storage>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The app's database, opened on first use and kept open for the life of the page.
+pub async fn shared() -> Result<std::rc::Rc<Storage>> {
+    if let Some(db) = SHARED.with_borrow(Clone::clone) {
+        return Ok(db);
+    }
+    let opened = std::rc::Rc::new(Storage::open().await?);
+    // Two screens may have asked at once: keep the first connection.
+    Ok(SHARED.with_borrow_mut(|slot| slot.get_or_insert(opened).clone()))
 }

@@ -1,0 +1,46 @@
+//! The phone's clock and new ids.
+
+use cris_core::Date;
+
+/// Milliseconds since 1970 by the phone's clock (which may be wrong: the server keeps its own
+/// receipt time).
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Today's date where the phone is (its time zone), for `today()` in forms.
+pub fn today() -> Date {
+    let now = js_sys::Date::new_0();
+    Date::from_ymd(
+        now.get_full_year() as i32,
+        now.get_month() + 1,
+        now.get_date(),
+    )
+    .unwrap_or(Date::from_days((now_ms() / 86_400_000.0) as i32))
+}
+
+/// A new UUIDv7, from the clock and the browser's cryptographic random numbers.
+pub fn new_id() -> String {
+    let mut random = [0u8; 10];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        // Fails only for arrays over 64 KiB.
+        let _ = crypto.get_random_values_with_u8_array(&mut random);
+    }
+    cris_core::id::uuid_v7(now_ms() as u64, random)
+}
+
+/// A time of day as the phone shows it (`10:42`).
+pub fn time_of_day(ms: f64) -> String {
+    let at = js_sys::Date::new(&ms.into());
+    format!("{:02}:{:02}", at.get_hours(), at.get_minutes())
+}
+
+/// A date and time as the phone shows it (`2026-11-26 10:42`).
+pub fn date_time(ms: f64) -> String {
+    let at = js_sys::Date::new(&ms.into());
+    let date = Date::from_ymd(at.get_full_year() as i32, at.get_month() + 1, at.get_date());
+    match date {
+        Some(d) => format!("{d} {}", time_of_day(ms)),
+        None => time_of_day(ms),
+    }
+}

@@ -1,0 +1,475 @@
+//! Filling a form: the screen that renders any form definition, saves the draft while the
+//! worker types, and finalizes it into a submission.
+
+mod fields;
+pub mod readonly;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cris_core::caseload::{self, HOME_VISIT};
+use cris_core::form::{Answers, FormDef};
+use cris_core::record::{Case, Change, Operation, Submission};
+use leptos::ev;
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+use wasm_bindgen::JsCast;
+
+use crate::clock::{new_id, now_ms, time_of_day, today};
+use crate::forms::use_forms;
+use crate::i18n::{I18n, use_i18n};
+use crate::prefs;
+use crate::storage::{self, Draft, Finalized, StorageError};
+use state::{FormState, Loc};
+
+/// Drafts are saved this long after the last keystroke (and at once when the page is hidden).
+const AUTOSAVE_AFTER: Duration = Duration::from_millis(400);
+
+/// What the route asks for: an existing draft, or a new one of `form` (for `case`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub draft_id: String,
+    pub form_id: Option<String>,
+    pub case_id: Option<String>,
+}
+
+/// What opening a draft found.
+#[derive(Clone)]
+enum Opened {
+    Draft { draft: Draft, saved: bool },
+    NotFound,
+    Failed(StorageError),
+}
+
+/// The whole form screen for one draft.
+#[component]
+pub fn FormScreen(request: Request) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
+    let opened = RwSignal::new(None::<Opened>);
+    // Once the forms are loaded, open the draft (or start a new one).
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !catalog.loaded() {
+            return done.unwrap_or(false);
+        }
+        let request = request.clone();
+        leptos::task::spawn_local(async move {
+            opened.set(Some(open(request, catalog).await));
+        });
+        true
+    });
+    move || {
+        let form_problem = catalog.problem.get();
+        match opened.get() {
+            None => view! { <p class="notice">{i18n.t(|u| u.form_loading)}</p> }.into_any(),
+            Some(Opened::NotFound) => view! {
+                <p class="notice" data-testid="draft-not-found">{i18n.t(|u| u.draft_not_found)}</p>
+            }
+            .into_any(),
+            Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
+            Some(Opened::Draft { draft, saved }) => match catalog.get(&draft.form_id) {
+                Some(form) => view! { <Editor form draft saved/> }.into_any(),
+                None => view! {
+                    <p class="notice error" role="alert">
+                        {i18n.t(|u| u.form_unavailable)} " " {draft.form_id.clone()} " "
+                        {form_problem}
+                    </p>
+                }
+                .into_any(),
+            },
+        }
+    }
+}
+
+async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
+    let db = match storage::shared().await {
+        Ok(db) => db,
+        Err(e) => return Opened::Failed(e),
+    };
+    match db.draft(&request.draft_id).await {
+        Ok(Some(draft)) => return Opened::Draft { draft, saved: true },
+        Ok(None) => {}
+        Err(e) => return Opened::Failed(e),
+    }
+    let (Some(form_id), Some(form)) = (
+        request.form_id.clone(),
+        request.form_id.as_deref().and_then(|id| catalog.get(id)),
+    ) else {
+        return Opened::NotFound;
+    };
+    let mut answers = state::defaults(&form);
+    if let Some(case_id) = &request.case_id {
+        let case = match db.case(case_id).await {
+            Ok(Some(case)) => case,
+            Ok(None) => return Opened::NotFound,
+            Err(e) => return Opened::Failed(e),
+        };
+        if form_id == HOME_VISIT {
+            let submissions = db.submissions_of(case_id).await.unwrap_or_default();
+            let summary = caseload::summarize(&case, &submissions);
+            answers
+                .0
+                .extend(caseload::visit_start(&summary, &submissions).0);
+        }
+    }
+    let now = now_ms();
+    Opened::Draft {
+        draft: Draft {
+            id: request.draft_id,
+            form_id,
+            form_version: form.version,
+            case_id: request.case_id,
+            answers,
+            started_at_ms: now,
+            updated_at_ms: now,
+        },
+        saved: false,
+    }
+}
+
+/// Where the draft stands, shown under the form's title.
+#[derive(Clone, Debug, PartialEq)]
+enum SaveState {
+    /// Nothing typed yet in a new form.
+    Untouched,
+    Pending,
+    Saved(f64),
+    Failed(StorageError),
+}
+
+#[component]
+fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let st = FormState::new(form.clone(), draft.answers.clone(), today());
+    let meta = StoredValue::new(Draft {
+        answers: Answers::new(),
+        ..draft.clone()
+    });
+    let save_state = RwSignal::new(if saved {
+        SaveState::Saved(draft.updated_at_ms)
+    } else {
+        SaveState::Untouched
+    });
+    // Saves started, to let only the latest one report; and whether the draft is finished
+    // (finalized or discarded), after which nothing may save it again.
+    let generation = StoredValue::new(0u64);
+    let finished = StoredValue::new(false);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let final_error = RwSignal::new(None::<StorageError>);
+    let busy = RwSignal::new(false);
+
+    let save_now = move || {
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        if finished.try_get_value().unwrap_or(true) {
+            return;
+        }
+        let Some(answers) = st.answers.try_get_untracked() else {
+            return;
+        };
+        let mut draft = meta.get_value();
+        draft.answers = answers;
+        draft.updated_at_ms = now_ms();
+        let this = generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        });
+        leptos::task::spawn_local(async move {
+            let result = match storage::shared().await {
+                Ok(db) => db.put_draft(&draft).await,
+                Err(e) => Err(e),
+            };
+            if this.is_some() && generation.try_get_value() == this {
+                let _ = save_state.try_set(match result {
+                    Ok(()) => SaveState::Saved(draft.updated_at_ms),
+                    Err(e) => SaveState::Failed(e),
+                });
+            }
+        });
+    };
+    let pending = move || timer.try_with_value(Option::is_some).unwrap_or(false);
+
+    // Every change of the answers (not the first load) schedules a save.
+    Effect::new(move |first: Option<()>| {
+        st.answers.track();
+        if first.is_some() && !finished.get_value() {
+            save_state.set(SaveState::Pending);
+            if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+            let handle = set_timeout_with_handle(save_now, AUTOSAVE_AFTER).ok();
+            timer.set_value(handle);
+        }
+    });
+    // The page being hidden (another app, the screen off, the tab closed) saves at once.
+    let on_hide = move || {
+        if pending() {
+            save_now();
+        }
+    };
+    let hidden = window_event_listener(ev::visibilitychange, move |_| {
+        if document().visibility_state() == web_sys::VisibilityState::Hidden {
+            on_hide();
+        }
+    });
+    let pagehide = window_event_listener(ev::pagehide, move |_| on_hide());
+    on_cleanup(move || {
+        hidden.remove();
+        pagehide.remove();
+        on_hide();
+    });
+
+    let finalize = {
+        let navigate = navigate.clone();
+        let form = form.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            let checked = st.checked.get_untracked();
+            if !checked.is_valid() {
+                st.show_all.set(true);
+                if pending() {
+                    save_now();
+                }
+                request_animation_frame(focus_first_problem);
+                return;
+            }
+            busy.set(true);
+            final_error.set(None);
+            // No autosave may bring the draft back once the finalize transaction deleted it.
+            finished.set_value(true);
+            if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+            let (form, navigate) = (form.clone(), navigate.clone());
+            let draft = meta.get_value();
+            leptos::task::spawn_local(async move {
+                match finalize_draft(&form, draft, checked.answers).await {
+                    Ok(case_id) => navigate(
+                        &format!("/cases/{case_id}?saved=1"),
+                        NavigateOptions::default(),
+                    ),
+                    Err(e) => {
+                        finished.set_value(false);
+                        busy.set(false);
+                        final_error.set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+
+    let discard = {
+        let navigate = navigate.clone();
+        move |_| {
+            let question = i18n.t(|u| u.confirm_discard)();
+            if !window().confirm_with_message(question).unwrap_or(false) {
+                return;
+            }
+            finished.set_value(true);
+            if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+                handle.clear();
+            }
+            let id = meta.with_value(|d| d.id.clone());
+            let navigate = navigate.clone();
+            leptos::task::spawn_local(async move {
+                let result = match storage::shared().await {
+                    Ok(db) => db.delete_draft(&id).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(()) => navigate("/", NavigateOptions::default()),
+                    Err(e) => {
+                        finished.set_value(false);
+                        final_error.set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+
+    let title = {
+        let form = form.clone();
+        move || form.title.get(i18n.lang.get()).to_owned()
+    };
+    let status = move || match save_state.get() {
+        SaveState::Untouched => String::new(),
+        SaveState::Pending => i18n.t(|u| u.draft_saving)().to_owned(),
+        SaveState::Saved(at) => format!("{} {}", i18n.t(|u| u.draft_saved_at)(), time_of_day(at)),
+        SaveState::Failed(e) => storage_message(i18n, &e),
+    };
+    let status_failed = move || matches!(save_state.get(), SaveState::Failed(_));
+    let summary = {
+        let form = form.clone();
+        move || {
+            if !st.show_all.get() {
+                return None;
+            }
+            let lang = i18n.lang.get();
+            let problems = st.checked.with(|c| c.problems.clone());
+            if problems.is_empty() {
+                return None;
+            }
+            let items = problems
+                .into_iter()
+                .map(|p| {
+                    let loc = Loc::new(&p.field, p.instance.clone());
+                    let label = form
+                        .field(&p.field)
+                        .map(|f| f.label.get(lang).to_owned())
+                        .unwrap_or_else(|| p.field.clone());
+                    let place = p
+                        .instance
+                        .as_ref()
+                        .map(|(_, i)| format!(" ({})", i + 1))
+                        .unwrap_or_default();
+                    let message = p.message(&form, lang);
+                    view! {
+                        <li>
+                            <a href=format!("#{}", loc.dom_id())>{label}{place}</a>
+                            ": "
+                            {message}
+                        </li>
+                    }
+                })
+                .collect_view();
+            Some(view! {
+                <div class="problems" role="alert" data-testid="problems">
+                    <p>{i18n.t(|u| u.finalize_problems)}</p>
+                    <ul>{items}</ul>
+                </div>
+            })
+        }
+    };
+    let fields = form.fields.clone();
+    view! {
+        <section class="page form" data-form=form.id.clone()>
+            <h1>{title}</h1>
+            <p
+                class="save-state"
+                class:error=status_failed
+                aria-live="polite"
+                data-testid="save-state"
+            >
+                {status}
+            </p>
+            {summary}
+            <form novalidate on:submit=|ev| ev.prevent_default()>
+                {fields::fields_view(st, fields, None)}
+            </form>
+            {move || final_error.get().map(|e| view! {
+                <p class="notice error" role="alert" data-testid="final-error">
+                    {storage_message(i18n, &e)}
+                </p>
+            })}
+            <div class="actions sticky">
+                <button
+                    type="button"
+                    class="btn btn-primary"
+                    data-testid="finalize"
+                    disabled=move || busy.get()
+                    on:click=finalize
+                >
+                    {move || if busy.get() { i18n.t(|u| u.finalizing)() } else { i18n.t(|u| u.finalize)() }}
+                </button>
+                <button type="button" class="btn btn-quiet" data-testid="discard" on:click=discard>
+                    {i18n.t(|u| u.discard_draft)}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// Validated answers into a submission, its case and its outbox entry, in one transaction.
+/// Returns the case's id.
+async fn finalize_draft(
+    form: &FormDef,
+    draft: Draft,
+    answers: Answers,
+) -> Result<String, StorageError> {
+    let db = storage::shared().await?;
+    let now = now_ms();
+    let device = prefs::device_id();
+    let changes = form.case_changes(&answers);
+    let case = match &draft.case_id {
+        Some(id) => {
+            let mut case = db
+                .case(id)
+                .await?
+                .ok_or_else(|| StorageError::Failed(format!("case {id} is not on this phone")))?;
+            case.apply(&changes, now);
+            case
+        }
+        None => Case {
+            id: new_id(),
+            properties: changes.clone(),
+            created_at_ms: now,
+            updated_at_ms: now,
+        },
+    };
+    let submission = Submission {
+        id: draft.id,
+        form_id: draft.form_id,
+        form_version: draft.form_version,
+        case_id: case.id.clone(),
+        device: device.clone(),
+        answers,
+        started_at_ms: draft.started_at_ms,
+        finalized_at_ms: now,
+    };
+    let operation = Operation {
+        op_id: new_id(),
+        device,
+        created_at_ms: now,
+        change: Change::Submit {
+            submission: submission.clone(),
+            case_properties: changes,
+        },
+    };
+    let case_id = case.id.clone();
+    db.finalize(&Finalized {
+        submission,
+        case,
+        operation,
+    })
+    .await?;
+    Ok(case_id)
+}
+
+/// Moves the focus to the first answer that needs attention, so the worker lands on it.
+fn focus_first_problem() {
+    let found = document()
+        .query_selector(".field.invalid input, .field.invalid textarea, .field.invalid select")
+        .ok()
+        .flatten();
+    if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        el.scroll_into_view();
+        let _ = el.focus();
+    }
+}
+
+/// A storage error as the worker reads it.
+pub fn storage_message(i18n: I18n, err: &StorageError) -> String {
+    match err {
+        StorageError::Full => i18n.t(|u| u.storage_full)().to_owned(),
+        StorageError::Failed(why)
+        | StorageError::Unavailable(why)
+        | StorageError::Unreadable(why) => {
+            format!("{} {why}", i18n.t(|u| u.storage_failed)())
+        }
+    }
+}
+
+pub fn storage_error_view(i18n: I18n, err: &StorageError) -> impl IntoView {
+    let err = err.clone();
+    view! {
+        <p class="notice error" role="alert" data-testid="storage-error">
+            {move || storage_message(i18n, &err)}
+        </p>
+    }
+}

@@ -1,0 +1,374 @@
+//! A worker fills an intake and a home visit on a phone with no connection: the draft
+//! survives a reload to the letter, wrong input is explained in the chosen language and loses
+//! nothing, and finalized forms make the case appear in the caseload.
+
+use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
+use fantoccini::Locator;
+use serde_json::{Value, json};
+
+/// The CSS selector of the input of `field` (in instance `i` of its repeat group).
+fn input(field: &str, instance: Option<usize>) -> String {
+    match instance {
+        None => format!("[data-field='{field}']:not([data-instance]) :is(input, textarea, select)"),
+        Some(i) => {
+            format!("[data-field='{field}'][data-instance='{i}'] :is(input, textarea, select)")
+        }
+    }
+}
+
+/// Taps an element as a finger would: scrolled to the middle of the screen first, where the
+/// bottom tabs do not cover it.
+async fn tap(b: &Browser, css: &str) {
+    let el = wait_until(&format!("{css} on screen"), || async {
+        b.client.find(Locator::Css(css)).await.ok()
+    })
+    .await;
+    b.eval(&format!(
+        "document.querySelector({css:?}).scrollIntoView({{ block: 'center' }}); return true;"
+    ))
+    .await;
+    el.click()
+        .await
+        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
+}
+
+/// Types `text` into a field with real key presses.
+async fn type_into(b: &Browser, field: &str, instance: Option<usize>, text: &str) {
+    let css = input(field, instance);
+    let el = wait_until(&format!("the input of {field}"), || async {
+        b.client.find(Locator::Css(&css)).await.ok()
+    })
+    .await;
+    el.send_keys(text).await.expect("type");
+}
+
+/// Sets a date or time input the way the browser's picker does (its keyboard entry depends
+/// on the locale), firing the same `input` event.
+async fn pick(b: &Browser, field: &str, instance: Option<usize>, value: &str) {
+    let css = input(field, instance);
+    let done = b
+        .eval(&format!(
+            "const el = document.querySelector({css:?});
+             if (!el) return false;
+             el.value = {value:?};
+             el.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             return true;"
+        ))
+        .await;
+    assert_eq!(done, true, "no input for {field} {instance:?}");
+}
+
+/// Ticks the radio button or checkbox of `value`, or picks it from the list of a long one.
+async fn choose(b: &Browser, field: &str, instance: Option<usize>, value: &str) {
+    let select = input(field, instance).replace(":is(input, textarea, select)", "select");
+    if let Ok(list) = b.client.find(Locator::Css(&select)).await {
+        list.select_by_value(value)
+            .await
+            .expect("pick from the list");
+        return;
+    }
+    let css = input(field, instance).replace(
+        ":is(input, textarea, select)",
+        &format!("input[value='{value}']"),
+    );
+    tap(b, &css).await;
+}
+
+async fn value_of(b: &Browser, field: &str, instance: Option<usize>) -> Value {
+    let css = input(field, instance);
+    b.eval(&format!(
+        "const el = document.querySelector({css:?}); return el ? el.value : null;"
+    ))
+    .await
+}
+
+async fn add(b: &Browser, repeat: &str) {
+    tap(b, &format!("button[data-add='{repeat}']")).await;
+}
+
+async fn click_testid(b: &Browser, id: &str) {
+    tap(b, &format!("[data-testid='{id}']")).await;
+}
+
+/// The text of the error shown under a field.
+async fn error_of(b: &Browser, field: &str, instance: Option<usize>) -> String {
+    let css = match instance {
+        None => format!("[data-field='{field}']:not([data-instance]) .error"),
+        Some(i) => format!("[data-field='{field}'][data-instance='{i}'] .error"),
+    };
+    let text = b
+        .eval(&format!(
+            "const el = document.querySelector({css:?}); return el ? el.textContent : null;"
+        ))
+        .await;
+    text.as_str().unwrap_or_default().to_owned()
+}
+
+async fn wait_for_saved_draft(b: &Browser) {
+    b.wait_for_xpath(
+        "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
+    )
+    .await;
+}
+
+fn today() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    cris_core::Date::from_days((now / 86_400) as i32).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    let c = &b.client;
+
+    c.goto(&server.url("/")).await.expect("open the app");
+    b.wait_for_heading("Meine Fälle").await;
+    b.wait_for_service_worker().await;
+    server.stop().await;
+    c.refresh().await.expect("reload offline");
+    b.wait_for_heading("Meine Fälle").await;
+
+    // A new intake, with no connection.
+    c.find(Locator::XPath("//nav//a[normalize-space()='Erstgespräch']"))
+        .await
+        .expect("intake tab")
+        .click()
+        .await
+        .expect("open the intake");
+    b.wait_for_heading("Erstgespräch").await;
+    let draft_url = wait_until("the draft's own address", || async {
+        let url = c.current_url().await.ok()?;
+        url.path().starts_with("/drafts/").then_some(url)
+    })
+    .await;
+
+    type_into(&b, "household_name", None, "Familie Yıldız-Петрова").await;
+    for _ in 0..3 {
+        add(&b, "members").await;
+    }
+    let people = [
+        ("Ayşe Yıldız", "1988-04-12", "applicant"),
+        ("Elif Yıldız", "2016-09-01", "child"),
+        ("Deniz Yıldız", "2021-01-20", "child"),
+    ];
+    for (i, (name, dob, relation)) in people.iter().enumerate() {
+        type_into(&b, "member_name", Some(i), name).await;
+        pick(&b, "dob", Some(i), dob).await;
+        choose(&b, "relation", Some(i), relation).await;
+    }
+    // The age is calculated, and "able to work" is asked only from 15 years.
+    b.wait_for_xpath("//*[@data-field='able_to_work'][@data-instance='0']")
+        .await;
+    let ask_child = b
+        .eval("return document.querySelector(\"[data-field='able_to_work'][data-instance='1']\") !== null;")
+        .await;
+    assert_eq!(
+        ask_child, false,
+        "a child is not asked whether able to work"
+    );
+    choose(&b, "housing_situation", None, "shelter").await;
+    type_into(
+        &b,
+        "health_affects_work",
+        None,
+        "Rückenschmerzen, kann nicht schwer heben.\nTermin beim Orthopäden",
+    )
+    .await;
+    wait_for_saved_draft(&b).await;
+
+    // Reload in the middle: the draft is back, to the letter.
+    c.refresh().await.expect("reload mid-way");
+    b.wait_for_heading("Erstgespräch").await;
+    let restored = wait_until("the restored draft", || async {
+        let name = value_of(&b, "household_name", None).await;
+        (name != Value::Null).then_some(name)
+    })
+    .await;
+    assert_eq!(restored, "Familie Yıldız-Петрова");
+    for (i, (name, dob, _)) in people.iter().enumerate() {
+        assert_eq!(value_of(&b, "member_name", Some(i)).await, *name);
+        assert_eq!(value_of(&b, "dob", Some(i)).await, *dob);
+    }
+    assert_eq!(value_of(&b, "relation", Some(2)).await, "child");
+    assert_eq!(
+        value_of(&b, "health_affects_work", None).await,
+        "Rückenschmerzen, kann nicht schwer heben.\nTermin beim Orthopäden"
+    );
+    assert_eq!(c.current_url().await.unwrap(), draft_url);
+
+    // The two children, one of them with a date of birth in the future by mistake.
+    for _ in 0..2 {
+        add(&b, "children").await;
+    }
+    type_into(&b, "child_name", Some(0), "Elif Yıldız").await;
+    pick(&b, "child_dob", Some(0), "2016-09-01").await;
+    choose(&b, "school_or_kita", Some(0), "primary_school").await;
+    type_into(&b, "school_class", Some(0), "4b").await;
+    pick(&b, "child_dob", Some(1), "2099-01-20").await;
+    let future = "Das Geburtsdatum kann nicht in der Zukunft liegen.";
+    wait_until("the future date of birth explained", || async {
+        (error_of(&b, "child_dob", Some(1)).await == future).then_some(())
+    })
+    .await;
+
+    // Finalizing with a required field empty is refused, with every problem listed.
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='problems']").await;
+    assert_eq!(
+        error_of(&b, "child_name", Some(1)).await,
+        "Bitte ausfüllen."
+    );
+    let focused = b
+        .eval("const f = document.activeElement.closest('[data-field]'); return [f.dataset.field, f.dataset.instance];")
+        .await;
+    assert_eq!(
+        focused,
+        json!(["child_name", "1"]),
+        "the first problem has the focus"
+    );
+
+    // The same messages in Turkish, and nothing typed is lost by switching.
+    c.find(Locator::Css("#lang-header"))
+        .await
+        .unwrap()
+        .select_by_value("tr")
+        .await
+        .unwrap();
+    b.wait_for_heading("İlk görüşme").await;
+    assert_eq!(
+        error_of(&b, "child_name", Some(1)).await,
+        "Lütfen doldurun."
+    );
+    assert_eq!(
+        error_of(&b, "child_dob", Some(1)).await,
+        "Doğum tarihi gelecekte olamaz."
+    );
+    assert_eq!(value_of(&b, "school_class", Some(0)).await, "4b");
+    c.find(Locator::Css("#lang-header"))
+        .await
+        .unwrap()
+        .select_by_value("de")
+        .await
+        .unwrap();
+    b.wait_for_heading("Erstgespräch").await;
+
+    type_into(&b, "child_name", Some(1), "Deniz Yıldız").await;
+    pick(&b, "child_dob", Some(1), "2021-01-20").await;
+    choose(&b, "school_or_kita", Some(1), "kita").await;
+    add(&b, "plan_goals").await;
+    type_into(&b, "goal", Some(0), "Anmeldung beim Bürgerbüro").await;
+    pick(&b, "review_date", Some(0), "2020-01-31").await;
+    click_testid(&b, "finalize").await;
+
+    // Saved, and only then said so: the case page of the new household.
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    b.wait_for_xpath("//h1[@data-testid='case-name'][normalize-space()='Familie Yıldız-Петрова']")
+        .await;
+    b.wait_for_xpath("//*[@data-property='housing_situation'][normalize-space()='Notunterkunft oder Unterkunft für Wohnungslose']")
+        .await;
+    let stored = b
+        .eval(
+            "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+             const count = (s) => new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
+             const out = { cases: await count('cases'), submissions: await count('submissions'), outbox: await count('outbox'), drafts: await count('drafts') };
+             db.close();
+             return out;",
+        )
+        .await;
+    assert_eq!(
+        stored,
+        json!({ "cases": 1, "submissions": 1, "outbox": 1, "drafts": 0 }),
+        "one transaction wrote the submission, the case and the outbox entry, and removed the draft"
+    );
+    b.screenshot("case-after-intake.png").await;
+
+    // The case is in the caseload, found by a search without the Turkish letters.
+    c.find(Locator::XPath("//nav//a[normalize-space()='Meine Fälle']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_xpath("//*[@data-testid='cases']//*[normalize-space()='Familie Yıldız-Петрова']")
+        .await;
+    b.wait_for_xpath("//*[@data-testid='cases']//*[contains(., '1') and contains(@class, 'due')]")
+        .await;
+    c.find(Locator::Css("[data-testid='search']"))
+        .await
+        .unwrap()
+        .send_keys("yildiz")
+        .await
+        .unwrap();
+    b.wait_for_xpath("//*[@data-testid='cases']//*[normalize-space()='Familie Yıldız-Петрова']")
+        .await;
+    c.find(Locator::Css("[data-testid='search']"))
+        .await
+        .unwrap()
+        .send_keys("x")
+        .await
+        .unwrap();
+    b.wait_for_xpath("//*[@data-testid='cases']//li[@class='notice']")
+        .await;
+
+    // A home visit: the children and the agreed step are already listed.
+    let case_link = format!(
+        "//*[@data-testid='cases']//a[.//*[normalize-space()={}]]",
+        xpath_literal("Familie Yıldız-Петрова")
+    );
+    let home = format!("{}/", draft_url.origin().ascii_serialization());
+    c.goto(&home).await.unwrap();
+    b.wait_for_xpath(&case_link).await.click().await.unwrap();
+    b.wait_for_xpath("//a[normalize-space()='Neuer Hausbesuch']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Hausbesuch").await;
+    // Without consent to enter, only the door-step part of the visit is asked.
+    let asked = "return document.querySelector(\"[data-field='attendance_child']\") !== null;";
+    assert_eq!(b.eval(asked).await, false);
+    choose(&b, "consent_to_enter", None, "yes").await;
+    assert_eq!(
+        value_of(&b, "attendance_child", Some(1)).await,
+        "Deniz Yıldız"
+    );
+    assert_eq!(
+        value_of(&b, "step", Some(0)).await,
+        "Anmeldung beim Bürgerbüro"
+    );
+
+    pick(&b, "visit_date", None, "2099-12-01").await;
+    wait_until("a visit in the future explained", || async {
+        (error_of(&b, "visit_date", None).await
+            == "Das Datum des Hausbesuchs darf nicht in der Zukunft liegen.")
+            .then_some(())
+    })
+    .await;
+    pick(&b, "visit_date", None, &today()).await;
+    pick(&b, "start_time", None, "10:30").await;
+    choose(&b, "progress", Some(0), "done").await;
+    choose(&b, "attendance", Some(0), "regular").await;
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    b.wait_for_xpath(&format!(
+        "//*[@data-testid='last-visit'][normalize-space()='{}']",
+        today()
+    ))
+    .await;
+    let forms = b
+        .eval("return [...document.querySelectorAll('[data-testid=submissions] li')].map((li) => li.dataset.form);")
+        .await;
+    assert_eq!(forms, json!(["home_visit", "intake"]));
+    // The step reported done is no longer open.
+    let open_steps = b
+        .eval("return document.querySelectorAll('[data-testid=open-steps] li').length;")
+        .await;
+    assert_eq!(open_steps, 0);
+    b.screenshot("case-after-visit.png").await;
+    b.close().await;
+}
