@@ -45,6 +45,7 @@ pub fn load() -> FormCatalog {
         forms: RwSignal::new(None),
         problem: RwSignal::new(None),
     };
+    crate::perf::start(crate::perf::FORMS_LOAD);
     leptos::task::spawn_local(async move {
         let mut loaded = BTreeMap::new();
         for id in SHIPPED {
@@ -56,6 +57,7 @@ pub fn load() -> FormCatalog {
             }
         }
         catalog.forms.set(Some(loaded));
+        crate::perf::end(crate::perf::FORMS_LOAD);
         refresh(catalog).await;
     });
     catalog

@@ -5,6 +5,7 @@ pub mod form_view;
 pub mod forms;
 pub mod i18n;
 pub mod pages;
+pub mod perf;
 pub mod prefs;
 pub mod pwa;
 pub mod shell;

@@ -284,6 +284,18 @@ impl Browser {
         path
     }
 
+    /// Slows the page's CPU down `rate` times (1.0: full speed), as on a cheap phone, through
+    /// the Chrome DevTools protocol that chromedriver relays.
+    pub async fn throttle_cpu(&self, rate: f64) {
+        self.client
+            .issue_cmd(DevTools {
+                cmd: "Emulation.setCPUThrottlingRate",
+                params: serde_json::json!({ "rate": rate }),
+            })
+            .await
+            .expect("set CPU throttling");
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
@@ -298,5 +310,30 @@ pub fn xpath_literal(text: &str) -> String {
     } else {
         let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
         format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// A Chrome DevTools protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct DevTools {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

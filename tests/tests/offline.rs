@@ -78,10 +78,19 @@ async fn the_app_keeps_working_offline_in_the_chosen_language() {
         .await;
 
     // A screen's address typed or bookmarked while offline opens too.
-    c.goto(&format!("{origin}/cases/demo-household/visit"))
+    c.goto(&format!("{origin}/intake/new"))
         .await
         .expect("deep link offline");
-    browser.wait_for_heading("Ev ziyareti").await;
+    browser.wait_for_heading("İlk görüşme").await;
+    // A visit for a household this phone does not hold says so, instead of an empty form.
+    c.goto(&format!(
+        "{origin}/cases/0192b3c4-0000-7000-8000-0000000000ff/visit"
+    ))
+    .await
+    .expect("deep link offline");
+    browser
+        .wait_for_xpath("//*[@data-testid='case-not-found']")
+        .await;
 
     c.find(Locator::XPath("//nav//a[normalize-space()='Vakalarım']"))
         .await

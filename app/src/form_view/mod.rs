@@ -20,8 +20,8 @@ use wasm_bindgen::JsCast;
 use crate::clock::{new_id, now_ms, time_of_day, today};
 use crate::forms::use_forms;
 use crate::i18n::{I18n, use_i18n};
-use crate::prefs;
 use crate::storage::{self, Draft, Finalized, StorageError};
+use crate::{perf, prefs};
 use state::{FormState, Loc};
 
 /// Drafts are saved this long after the last keystroke (and at once when the page is hidden).
@@ -38,8 +38,13 @@ pub struct Request {
 /// What opening a draft found.
 #[derive(Clone)]
 enum Opened {
-    Draft { draft: Draft, saved: bool },
+    Draft {
+        draft: Draft,
+        saved: bool,
+    },
     NotFound,
+    /// A new form for a household this phone does not hold.
+    CaseNotFound,
     Failed(StorageError),
 }
 
@@ -49,6 +54,7 @@ pub fn FormScreen(request: Request) -> impl IntoView {
     let i18n = use_i18n();
     let catalog = use_forms();
     let opened = RwSignal::new(None::<Opened>);
+    perf::start(perf::FORM_OPEN);
     // Once the forms are loaded, open the draft (or start a new one).
     Effect::new(move |done: Option<bool>| {
         if done == Some(true) || !catalog.loaded() {
@@ -66,6 +72,10 @@ pub fn FormScreen(request: Request) -> impl IntoView {
             None => view! { <p class="notice">{i18n.t(|u| u.form_loading)}</p> }.into_any(),
             Some(Opened::NotFound) => view! {
                 <p class="notice" data-testid="draft-not-found">{i18n.t(|u| u.draft_not_found)}</p>
+            }
+            .into_any(),
+            Some(Opened::CaseNotFound) => view! {
+                <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
             }
             .into_any(),
             Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
@@ -103,7 +113,7 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
     if let Some(case_id) = &request.case_id {
         let case = match db.case(case_id).await {
             Ok(Some(case)) => case,
-            Ok(None) => return Opened::NotFound,
+            Ok(None) => return Opened::CaseNotFound,
             Err(e) => return Opened::Failed(e),
         };
         if form_id == HOME_VISIT {
@@ -239,6 +249,7 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
                 request_animation_frame(focus_first_problem);
                 return;
             }
+            perf::start(perf::FINALIZE);
             busy.set(true);
             final_error.set(None);
             // No autosave may bring the draft back once the finalize transaction deleted it.
@@ -249,7 +260,9 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
             let (form, navigate) = (form.clone(), navigate.clone());
             let draft = meta.get_value();
             leptos::task::spawn_local(async move {
-                match finalize_draft(&form, draft, checked.answers).await {
+                let result = finalize_draft(&form, draft, checked.answers).await;
+                perf::end(perf::FINALIZE);
+                match result {
                     Ok(case_id) => navigate(
                         &format!("/cases/{case_id}?saved=1"),
                         NavigateOptions::default(),
@@ -347,6 +360,8 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
         }
     };
     let fields = form.fields.clone();
+    // Measured once the browser has laid out the rendered form.
+    request_animation_frame(|| perf::end(perf::FORM_OPEN));
     view! {
         <section class="page form" data-form=form.id.clone()>
             <h1>{title}</h1>
