@@ -287,13 +287,23 @@ impl Browser {
     /// Slows the page's CPU down `rate` times (1.0: full speed), as on a cheap phone, through
     /// the Chrome DevTools protocol that chromedriver relays.
     pub async fn throttle_cpu(&self, rate: f64) {
+        self.devtools(
+            "Emulation.setCPUThrottlingRate",
+            serde_json::json!({ "rate": rate }),
+        )
+        .await;
+    }
+
+    /// Sends a Chrome DevTools protocol command (`Storage.overrideQuotaForOrigin`, ...).
+    pub async fn devtools(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
         self.client
-            .issue_cmd(DevTools {
-                cmd: "Emulation.setCPUThrottlingRate",
-                params: serde_json::json!({ "rate": rate }),
-            })
+            .issue_cmd(DevTools { cmd, params })
             .await
-            .expect("set CPU throttling");
+            .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
     }
 
     pub async fn close(self) {

@@ -372,3 +372,147 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
     b.screenshot("case-after-visit.png").await;
     b.close().await;
 }
+
+/// The phone's storage runs full while the worker types: the form says so in the worker's
+/// language, keeps everything on the screen, and saves once there is room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_phone_is_reported_and_nothing_on_screen_is_lost() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "bg-BG").await;
+    let c = &b.client;
+    c.goto(&server.url("/intake/new"))
+        .await
+        .expect("open the intake");
+    b.wait_for_heading("Първоначален разговор").await;
+    type_into(&b, "household_name", None, "Семейство Тестови").await;
+    b.wait_for_xpath("//*[@data-testid='save-state'][normalize-space()!='']")
+        .await;
+    wait_until("the first save", || async {
+        let state = b
+            .eval("return document.querySelector('[data-testid=save-state]').textContent;")
+            .await;
+        (!state.as_str().unwrap_or_default().contains('…')).then_some(())
+    })
+    .await;
+
+    // Chromium here ignores DevTools' quota override (Storage.overrideQuotaForOrigin is
+    // accepted and has no effect), and a small disk cannot be mounted: IndexedDB is made to
+    // refuse writes the way a full phone does, with a QuotaExceededError DOMException.
+    b.eval(
+        "window.__full = true;
+         const put = IDBObjectStore.prototype.put;
+         IDBObjectStore.prototype.put = function (...args) {
+             if (window.__full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+             return put.apply(this, args);
+         };
+         return true;",
+    )
+    .await;
+    let long_text = "Живее при роднини, шестима души в две стаи. ".repeat(40);
+    pick(&b, "strengths", None, &long_text).await;
+    let full = "Паметта на този телефон е пълна.";
+    wait_until("the full storage reported", || async {
+        let state = b
+            .eval("return document.querySelector('[data-testid=save-state]').textContent;")
+            .await;
+        state
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(full)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(value_of(&b, "strengths", None).await, long_text.as_str());
+
+    // Finalizing on a full phone fails the same way: said so, the form stays as it was.
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath(&format!(
+        "//*[@data-testid='final-error'][starts-with(normalize-space(), '{full}')]"
+    ))
+    .await;
+    assert_eq!(
+        value_of(&b, "household_name", None).await,
+        "Семейство Тестови"
+    );
+    let finalize_enabled = b
+        .eval("return !document.querySelector('[data-testid=finalize]').disabled;")
+        .await;
+    assert_eq!(finalize_enabled, true, "the worker can try again");
+
+    // Room again: the next keystroke saves everything.
+    b.eval("window.__full = false; return true;").await;
+    type_into(&b, "strengths", None, "!").await;
+    wait_for_saved_draft_bg(&b).await;
+    c.refresh().await.unwrap();
+    b.wait_for_heading("Първоначален разговор").await;
+    let restored = wait_until("the restored draft", || async {
+        let v = value_of(&b, "strengths", None).await;
+        (v != Value::Null).then_some(v)
+    })
+    .await;
+    assert_eq!(restored, format!("{long_text}!").as_str());
+    b.close().await;
+    server.stop().await;
+}
+
+async fn wait_for_saved_draft_bg(b: &Browser) {
+    b.wait_for_xpath(
+        "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Черновата е запазена в')]",
+    )
+    .await;
+}
+
+/// An interrupted form waits above the caseload: it can be continued, and discarding it asks
+/// first (answering "no" keeps it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_forms_are_listed_to_continue_or_discard() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    let c = &b.client;
+    c.goto(&server.url("/intake/new"))
+        .await
+        .expect("open the intake");
+    b.wait_for_heading("Erstgespräch").await;
+    type_into(&b, "household_name", None, "Familie Unterbrochen").await;
+    wait_for_saved_draft(&b).await;
+
+    c.goto(&server.url("/")).await.unwrap();
+    let draft = "//*[@data-testid='drafts']/li[.//*[normalize-space()='Familie Unterbrochen']]";
+    b.wait_for_xpath(draft).await;
+    b.wait_for_xpath(&format!("{draft}//a[normalize-space()='Fortsetzen']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Erstgespräch").await;
+    let name = wait_until("the draft continued", || async {
+        let v = value_of(&b, "household_name", None).await;
+        (v != Value::Null).then_some(v)
+    })
+    .await;
+    assert_eq!(name, "Familie Unterbrochen");
+
+    c.goto(&server.url("/")).await.unwrap();
+    let discard = format!("{draft}//button[normalize-space()='Entwurf verwerfen']");
+    b.wait_for_xpath(&discard).await.click().await.unwrap();
+    assert_eq!(
+        c.get_alert_text().await.unwrap(),
+        "Diesen Entwurf verwerfen? Seine Antworten werden von diesem Telefon gelöscht."
+    );
+    c.dismiss_alert().await.unwrap();
+    b.wait_for_xpath(draft).await;
+    b.wait_for_xpath(&discard).await.click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    wait_until("the draft gone", || async {
+        let left = b
+            .eval("return document.querySelectorAll('[data-testid=drafts] li').length;")
+            .await;
+        (left == 0).then_some(())
+    })
+    .await;
+    b.wait_for_xpath("//*[@data-testid='caseload-empty']").await;
+    b.close().await;
+    server.stop().await;
+}

@@ -314,7 +314,8 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
         SaveState::Untouched => String::new(),
         SaveState::Pending => i18n.t(|u| u.draft_saving)().to_owned(),
         SaveState::Saved(at) => format!("{} {}", i18n.t(|u| u.draft_saved_at)(), time_of_day(at)),
-        SaveState::Failed(e) => storage_message(i18n, &e),
+        SaveState::Failed(StorageError::Full) => i18n.t(|u| u.storage_full)().to_owned(),
+        SaveState::Failed(e) => format!("{} {e}", i18n.t(|u| u.draft_not_saved)()),
     };
     let status_failed = move || matches!(save_state.get(), SaveState::Failed(_));
     let summary = {
@@ -480,7 +481,7 @@ pub fn storage_message(i18n: I18n, err: &StorageError) -> String {
     }
 }
 
-pub fn storage_error_view(i18n: I18n, err: &StorageError) -> impl IntoView {
+pub fn storage_error_view(i18n: I18n, err: &StorageError) -> impl IntoView + use<> {
     let err = err.clone();
     view! {
         <p class="notice error" role="alert" data-testid="storage-error">

@@ -195,6 +195,7 @@ fn Drafts(
     if drafts.is_empty() {
         return ().into_any();
     }
+    let failed = RwSignal::new(None::<StorageError>);
     let items = drafts
         .into_iter()
         .map(|draft| {
@@ -220,10 +221,14 @@ fn Drafts(
                 }
                 let id = id.clone();
                 leptos::task::spawn_local(async move {
-                    if let Ok(db) = storage::shared().await {
-                        let _ = db.delete_draft(&id).await;
+                    let result = match storage::shared().await {
+                        Ok(db) => db.delete_draft(&id).await,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        Ok(()) => on_discard(),
+                        Err(e) => failed.set(Some(e)),
                     }
-                    on_discard();
                 });
             };
             view! {
@@ -248,6 +253,7 @@ fn Drafts(
         .collect_view();
     view! {
         <h2>{i18n.t(|u| u.drafts_title)}</h2>
+        {move || failed.get().map(|e| storage_error_view(i18n, &e))}
         <ul class="drafts" data-testid="drafts">{items}</ul>
     }
     .into_any()
