@@ -100,6 +100,17 @@ impl TestServer {
     /// Serves the app in `app_dir` on `addr` (a fixed port lets a "new version" be served at
     /// the same origin).
     pub async fn start_on(app_dir: &Path, addr: SocketAddr) -> Self {
+        let forms = FormCatalog::embedded().expect("the built-in forms load");
+        Self::start_with(app_dir, addr, forms).await
+    }
+
+    /// Serves the app with the form definitions of `forms_dir` (an agency's adapted forms).
+    pub async fn start_with_forms(app_dir: &Path, forms_dir: &Path) -> Self {
+        let forms = FormCatalog::from_dir(forms_dir).expect("the adapted forms load");
+        Self::start_with(app_dir, "127.0.0.1:0".parse().expect("address"), forms).await
+    }
+
+    async fn start_with(app_dir: &Path, addr: SocketAddr, forms: FormCatalog) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
@@ -109,7 +120,7 @@ impl TestServer {
         let state = AppState {
             store,
             assets: Arc::new(assets),
-            forms: Arc::new(FormCatalog::embedded().expect("the built-in forms load")),
+            forms: Arc::new(forms),
         };
         let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {

@@ -516,3 +516,55 @@ async fn unfinished_forms_are_listed_to_continue_or_discard() {
     b.close().await;
     server.stop().await;
 }
+
+/// An agency adapts a form on the server (`--forms-dir`), without a new app: the phone takes
+/// the new version the next time it reaches the server, and keeps it offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_adapted_on_the_server_reaches_the_phone() {
+    let forms = tempfile::tempdir().unwrap();
+    let shipped = cris_e2e::workspace_root().join("forms");
+    for id in ["intake", "home_visit"] {
+        let text = std::fs::read_to_string(shipped.join(format!("{id}.json"))).unwrap();
+        let text = if id == "intake" {
+            let mut form: Value = serde_json::from_str(&text).unwrap();
+            form["version"] = json!(2);
+            form["fields"][0]["fields"][0]["label"]["de"] = json!("Familienname (Haushalt)");
+            form.to_string()
+        } else {
+            text
+        };
+        std::fs::write(forms.path().join(format!("{id}.json")), text).unwrap();
+    }
+    let server = TestServer::start_with_forms(&built_app_dir(), forms.path()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    let c = &b.client;
+    c.goto(&server.url("/")).await.expect("open the app");
+    b.wait_for_heading("Meine Fälle").await;
+    b.wait_for_service_worker().await;
+    // The server's definition is kept on the phone.
+    wait_until("the adapted intake stored", || async {
+        let version = b
+            .eval(
+                "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+                 const form = await new Promise((ok) => { const r = db.transaction('forms').objectStore('forms').get('intake'); r.onsuccess = () => ok(r.result); });
+                 db.close();
+                 return form ? form.version : null;",
+            )
+            .await;
+        (version == 2).then_some(())
+    })
+    .await;
+    server.stop().await;
+    c.goto(&server_less_url(&b).await).await.unwrap();
+    b.wait_for_heading("Erstgespräch").await;
+    b.wait_for_xpath("//label[starts-with(normalize-space(), 'Familienname (Haushalt)')]")
+        .await;
+    b.close().await;
+}
+
+/// `/intake/new` at the origin of the open page (its server may be gone).
+async fn server_less_url(b: &Browser) -> String {
+    let url = b.client.current_url().await.unwrap();
+    format!("{}/intake/new", url.origin().ascii_serialization())
+}

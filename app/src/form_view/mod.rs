@@ -431,7 +431,9 @@ async fn finalize_draft(
     let submission = Submission {
         id: draft.id,
         form_id: draft.form_id,
-        form_version: draft.form_version,
+        // The version the answers were validated against (a draft begun under an older
+        // version is finished under the one the phone has now).
+        form_version: form.version,
         case_id: case.id.clone(),
         device: device.clone(),
         answers,
