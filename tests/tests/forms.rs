@@ -539,9 +539,13 @@ async fn a_form_adapted_on_the_server_reaches_the_phone() {
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &b.client;
-    c.goto(&server.url("/")).await.expect("open the app");
-    b.wait_for_heading("Meine Fälle").await;
-    b.wait_for_service_worker().await;
+    // The worker starts typing at once; the newer definition arrives meanwhile and must not
+    // disturb the open form.
+    c.goto(&server.url("/intake/new"))
+        .await
+        .expect("open the app");
+    b.wait_for_heading("Erstgespräch").await;
+    type_into(&b, "household_name", None, "Familie Früh").await;
     // The server's definition is kept on the phone.
     wait_until("the adapted intake stored", || async {
         let version = b
@@ -555,6 +559,9 @@ async fn a_form_adapted_on_the_server_reaches_the_phone() {
         (version == 2).then_some(())
     })
     .await;
+    assert_eq!(value_of(&b, "household_name", None).await, "Familie Früh");
+    wait_for_saved_draft(&b).await;
+    b.wait_for_service_worker().await;
     server.stop().await;
     c.goto(&server_less_url(&b).await).await.unwrap();
     b.wait_for_heading("Erstgespräch").await;

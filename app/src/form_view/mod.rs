@@ -38,10 +38,15 @@ pub struct Request {
 /// What opening a draft found.
 #[derive(Clone)]
 enum Opened {
+    /// The form is taken once, when the draft opens: a newer definition arriving from the
+    /// server meanwhile must not rebuild the screen under the worker's fingers.
     Draft {
         draft: Draft,
         saved: bool,
+        form: Arc<FormDef>,
     },
+    /// The draft's form is not on this phone.
+    FormMissing(String),
     NotFound,
     /// A new form for a household this phone does not hold.
     CaseNotFound,
@@ -66,30 +71,27 @@ pub fn FormScreen(request: Request) -> impl IntoView {
         });
         true
     });
-    move || {
-        let form_problem = catalog.problem.get();
-        match opened.get() {
-            None => view! { <p class="notice">{i18n.t(|u| u.form_loading)}</p> }.into_any(),
-            Some(Opened::NotFound) => view! {
-                <p class="notice" data-testid="draft-not-found">{i18n.t(|u| u.draft_not_found)}</p>
-            }
-            .into_any(),
-            Some(Opened::CaseNotFound) => view! {
-                <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
-            }
-            .into_any(),
-            Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
-            Some(Opened::Draft { draft, saved }) => match catalog.get(&draft.form_id) {
-                Some(form) => view! { <Editor form draft saved/> }.into_any(),
-                None => view! {
-                    <p class="notice error" role="alert">
-                        {i18n.t(|u| u.form_unavailable)} " " {draft.form_id.clone()} " "
-                        {form_problem}
-                    </p>
-                }
-                .into_any(),
-            },
+    move || match opened.get() {
+        None => view! { <p class="notice">{i18n.t(|u| u.form_loading)}</p> }.into_any(),
+        Some(Opened::NotFound) => view! {
+            <p class="notice" data-testid="draft-not-found">{i18n.t(|u| u.draft_not_found)}</p>
         }
+        .into_any(),
+        Some(Opened::CaseNotFound) => view! {
+            <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
+        }
+        .into_any(),
+        Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
+        Some(Opened::Draft { draft, saved, form }) => {
+            view! { <Editor form draft saved/> }.into_any()
+        }
+        Some(Opened::FormMissing(form_id)) => view! {
+            <p class="notice error" role="alert">
+                {i18n.t(|u| u.form_unavailable)} " " {form_id} " "
+                {move || catalog.problem.get()}
+            </p>
+        }
+        .into_any(),
     }
 }
 
@@ -98,16 +100,30 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         Ok(db) => db,
         Err(e) => return Opened::Failed(e),
     };
+    let form_of = |id: &str| {
+        catalog
+            .forms
+            .with_untracked(|f| f.as_ref()?.get(id).cloned())
+    };
     match db.draft(&request.draft_id).await {
-        Ok(Some(draft)) => return Opened::Draft { draft, saved: true },
+        Ok(Some(draft)) => {
+            return match form_of(&draft.form_id) {
+                Some(form) => Opened::Draft {
+                    draft,
+                    saved: true,
+                    form,
+                },
+                None => Opened::FormMissing(draft.form_id),
+            };
+        }
         Ok(None) => {}
         Err(e) => return Opened::Failed(e),
     }
-    let (Some(form_id), Some(form)) = (
-        request.form_id.clone(),
-        request.form_id.as_deref().and_then(|id| catalog.get(id)),
-    ) else {
+    let Some(form_id) = request.form_id.clone() else {
         return Opened::NotFound;
+    };
+    let Some(form) = form_of(&form_id) else {
+        return Opened::FormMissing(form_id);
     };
     let mut answers = state::defaults(&form);
     if let Some(case_id) = &request.case_id {
@@ -136,6 +152,7 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             updated_at_ms: now,
         },
         saved: false,
+        form,
     }
 }
 
