@@ -30,6 +30,12 @@ impl FormCatalog {
             .with(|f| f.as_ref().and_then(|f| f.get(id).cloned()))
     }
 
+    /// A form's title in the chosen language (its id while the forms are loading).
+    pub fn title(&self, id: &str, lang: cris_core::Lang) -> String {
+        self.get(id)
+            .map_or_else(|| id.to_owned(), |f| f.title.get(lang).to_owned())
+    }
+
     pub fn loaded(&self) -> bool {
         self.forms.with(Option::is_some)
     }

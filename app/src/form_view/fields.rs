@@ -165,53 +165,35 @@ fn input_view(st: FormState, field: Arc<Field>, loc: Loc) -> impl IntoView {
     let required = field.required.then(|| {
         view! { <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span> }
     });
+    // Radio buttons and checkboxes are a group named by its heading; other controls have a
+    // <label> of their own.
+    let label_id = format!("{id}-label");
     let heading = if grouped {
-        view! { <legend>{label(&field)} {required}</legend> }.into_any()
+        view! { <span class="label" id=label_id.clone()>{label(&field)} {required}</span> }
+            .into_any()
     } else {
         view! { <label for=id.clone()>{label(&field)} {required}</label> }.into_any()
-    };
-    let error = view! {
-        <p class="error" id=error_id role="alert">{problem}</p>
     };
     let (instance, of) = match &loc.instance {
         Some((repeat, i)) => (Some(i.to_string()), Some(repeat.clone())),
         None => (None, None),
     };
-    let sensitive = field.sensitive;
-    if grouped {
-        view! {
-            <fieldset
-                class="field"
-                class:invalid=invalid
-                class:sensitive=sensitive
-                data-field=field.name.clone()
-                data-instance=instance
-                data-of=of
-            >
-                {heading}
-                {hint(&field)}
-                {control}
-                {error}
-            </fieldset>
-        }
-        .into_any()
-    } else {
-        view! {
-            <div
-                class="field"
-                class:invalid=invalid
-                class:sensitive=sensitive
-                data-field=field.name.clone()
-                data-instance=instance
-                data-of=of
-            >
-                {heading}
-                {hint(&field)}
-                {control}
-                {error}
-            </div>
-        }
-        .into_any()
+    view! {
+        <div
+            class="field"
+            class:invalid=invalid
+            class:sensitive=field.sensitive
+            role=grouped.then_some("group")
+            aria-labelledby=grouped.then_some(label_id)
+            data-field=field.name.clone()
+            data-instance=instance
+            data-of=of
+        >
+            {heading}
+            {hint(&field)}
+            {control}
+            <p class="error" id=error_id role="alert">{problem}</p>
+        </div>
     }
 }
 

@@ -127,12 +127,7 @@ fn case_view(data: Loaded) -> impl IntoView {
         .map(|sub| {
             let title = {
                 let form_id = sub.form_id.clone();
-                move || {
-                    catalog
-                        .get(&form_id)
-                        .map(|f| f.title.get(i18n.lang.get()).to_owned())
-                        .unwrap_or_else(|| form_id.clone())
-                }
+                move || catalog.title(&form_id, i18n.lang.get())
             };
             let answers = {
                 let sub = sub.clone();

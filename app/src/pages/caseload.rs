@@ -201,12 +201,7 @@ fn Drafts(
         .map(|draft| {
             let form_title = {
                 let form_id = draft.form_id.clone();
-                move || {
-                    catalog
-                        .get(&form_id)
-                        .map(|f| f.title.get(i18n.lang.get()).to_owned())
-                        .unwrap_or_else(|| form_id.clone())
-                }
+                move || catalog.title(&form_id, i18n.lang.get())
             };
             let who = draft
                 .case_id
