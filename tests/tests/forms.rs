@@ -231,6 +231,7 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
         json!(["child_name", "1"]),
         "the first problem has the focus"
     );
+    b.screenshot("intake-problems-de.png").await;
 
     // The same messages in Turkish, and nothing typed is lost by switching.
     c.find(Locator::Css("#lang-header"))

@@ -478,13 +478,18 @@ async fn finalize_draft(
 
 /// Moves the focus to the first answer that needs attention, so the worker lands on it.
 fn focus_first_problem() {
-    let found = document()
-        .query_selector(".field.invalid input, .field.invalid textarea, .field.invalid select")
+    let Some(field) = document().query_selector(".field.invalid").ok().flatten() else {
+        return;
+    };
+    // The whole field in view, its label included, then the focus into its control.
+    field.scroll_into_view();
+    let control = field
+        .query_selector("input, textarea, select")
         .ok()
-        .flatten();
-    if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-        el.scroll_into_view();
-        let _ = el.focus();
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(control) = control {
+        let _ = control.focus();
     }
 }
 
