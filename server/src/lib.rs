@@ -24,12 +24,12 @@ use tracing::Level;
 pub use assets::Assets;
 pub use error::AppError;
 pub use forms::{FormCatalog, FormsError};
-pub use store::{Store, StoreError};
+pub use store::{CaseStore, Store, StoreError};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub store: CaseStore,
     pub assets: Arc<Assets>,
     pub forms: Arc<FormCatalog>,
 }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use cris_server::{AppState, Assets, FormCatalog, Store, store::DEFAULT_DATABASE_URL};
+use cris_server::store::DEFAULT_DATABASE_URL;
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -75,7 +76,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => FormCatalog::embedded(),
     }
     .map_err(|err| err.to_string())?;
-    let store = Store::open(&args.database_url)
+    let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
-use cris_server::{AppState, Assets, FormCatalog, ServerHandle, Store};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle};
 use reqwest::StatusCode;
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
@@ -55,7 +55,7 @@ impl Server {
 
     async fn start_with(assets: Assets, app: tempfile::TempDir) -> Self {
         let data = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}/cris.db", data.path().display()))
+        let store = CaseStore::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cris_server::{AppState, Assets, FormCatalog, ServerHandle, Store};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle};
 use fantoccini::error::CmdError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -112,7 +112,7 @@ impl TestServer {
 
     async fn start_with(app_dir: &Path, addr: SocketAddr, forms: FormCatalog) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&format!("sqlite://{}/cris.db", data.path().display()))
+        let store = CaseStore::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
             .expect("open the store");
         let assets = Assets::from_dir(app_dir).expect("read the app");

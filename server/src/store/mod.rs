@@ -1,13 +1,18 @@
-//! The central case store. For now: the embedded SQLite database, opened (and created, and
-//! migrated) at start.
+//! The central case store behind one [`Store`] trait, with two implementations: the embedded
+//! [`SqliteStore`] (the default: a file, WAL, `synchronous=FULL`) and [`PgStore`] (PostgreSQL,
+//! for several server processes on one database). Each has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`); the SQL they share is written once, with
+//! `$1`-style parameters that both understand. The server holds a [`CaseStore`]: whichever
+//! of the two the database URL names.
 
+mod postgres;
+mod sqlite;
+
+use std::future::Future;
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 /// The default database: a file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cris.db";
@@ -15,10 +20,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cris.db";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Only the scheme is named: a URL may carry a password.
-    #[error("unsupported database URL scheme {scheme:?}: this server opens sqlite:// URLs")]
+    #[error(
+        "unsupported database URL scheme {scheme:?}: this server opens sqlite:// and postgres:// URLs"
+    )]
     UnsupportedScheme { scheme: String },
-    #[error("invalid database URL: {0}")]
-    InvalidUrl(#[source] sqlx::Error),
+    /// sqlx's own message may quote the URL (and its password): it is not kept.
+    #[error("invalid {scheme} database URL")]
+    InvalidUrl { scheme: &'static str },
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir {
         path: PathBuf,
@@ -28,146 +36,499 @@ pub enum StoreError {
     Open(#[source] sqlx::Error),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the login {0:?} is taken")]
+    LoginTaken(String),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
 }
 
-/// A handle on the case store; cheap to clone.
+/// What a user may do: workers fill forms for their teams' households, supervisors review
+/// their teams' work, admins manage accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Worker,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "worker" => Ok(Role::Worker),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?} (worker, supervisor or admin)"
+            )),
+        }
+    }
+}
+
+/// An account as the rest of the server sees it (never with its password hash).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct User {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Names of the user's teams, sorted.
+    pub teams: Vec<String>,
+}
+
+/// An account to create; its teams are created when they do not exist yet.
 #[derive(Clone, Debug)]
-pub struct Store {
-    pool: SqlitePool,
-    instance_id: Arc<str>,
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub teams: Vec<String>,
 }
 
-impl Store {
-    /// Opens the database at `url`, creating the file and its folder if needed, and brings
-    /// its schema up to date.
+/// A device's session: only the SHA-256 of its token is stored.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: String,
+    pub device_id: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
+/// The case store. Every method is one transaction (or one statement).
+pub trait Store: Send + Sync {
+    /// The id made when this store was created; a phone that sees it change syncs anew.
+    fn instance_id(&self) -> &str;
+    /// Answers when the database answers a trivial query.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Closes every connection; later calls fail.
+    fn close(&self) -> impl Future<Output = ()> + Send;
+
+    fn add_user(
+        &self,
+        new: &NewUser,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<User, StoreError>> + Send;
+    /// Every account, by login.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+    fn user_count(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The account and its password hash, for checking a login.
+    fn credentials(
+        &self,
+        login: &str,
+    ) -> impl Future<Output = Result<Option<(User, String)>, StoreError>> + Send;
+    /// Disables (or enables again) an account; disabling ends its sessions. False when there
+    /// is no such login.
+    fn set_disabled(
+        &self,
+        login: &str,
+        disabled: bool,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Replaces the password hash and ends every session of the account.
+    fn set_password_hash(
+        &self,
+        login: &str,
+        hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn add_session(
+        &self,
+        session: &NewSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The user of a session that is neither expired nor revoked, of an enabled account.
+    fn session_user(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    /// Ends a session; false when it was not a live session.
+    fn revoke_session(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The store this server runs on.
+#[derive(Clone, Debug)]
+pub enum CaseStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl CaseStore {
+    /// Opens (creating and migrating) the store a URL names: `sqlite://path` or
+    /// `postgres://user@host/db`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-        if scheme != "sqlite" {
-            return Err(StoreError::UnsupportedScheme {
-                scheme: scheme.to_owned(),
-            });
+        match scheme {
+            "sqlite" => SqliteStore::open(url).await.map(CaseStore::Sqlite),
+            "postgres" | "postgresql" => PgStore::open(url).await.map(CaseStore::Postgres),
+            other => Err(StoreError::UnsupportedScheme {
+                scheme: other.to_owned(),
+            }),
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::InvalidUrl)?
-            .create_if_missing(true)
-            // Durable before fast: an acknowledged write survives a power cut.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+    }
 
-        let file = options.get_filename();
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
+    /// `sqlite` or `postgres`, for the health check and the logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CaseStore::Sqlite(_) => "sqlite",
+            CaseStore::Postgres(_) => "postgres",
         }
-
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(StoreError::Open)?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-
-        let instance_id: String =
-            sqlx::query_scalar("SELECT value FROM server_info WHERE key = 'instance_id'")
-                .fetch_one(&pool)
-                .await
-                .map_err(StoreError::Open)?;
-        Ok(Store {
-            pool,
-            instance_id: instance_id.into(),
-        })
-    }
-
-    /// Answers when the database answers a trivial query.
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
-    }
-
-    /// The id made when this store was created (see the first migration).
-    pub fn instance_id(&self) -> &str {
-        &self.instance_id
-    }
-
-    /// Closes every connection; later calls fail.
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `CaseStore` is a `Store` by handing every call to the store it holds.
+macro_rules! delegate {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            CaseStore::Sqlite($store) => $call,
+            CaseStore::Postgres($store) => $call,
+        }
+    };
+}
 
-    #[tokio::test]
-    async fn creates_the_file_and_folder_and_keeps_its_identity() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/deeper/cris.db");
-        let url = format!("sqlite://{}", path.display());
-
-        let first = Store::open(&url).await.unwrap();
-        assert!(path.exists());
-        first.ping().await.unwrap();
-        let id = first.instance_id().to_owned();
-        assert_eq!(id.len(), 32);
-        first.close().await;
-
-        let again = Store::open(&url).await.unwrap();
-        assert_eq!(
-            again.instance_id(),
-            id,
-            "reopening must not make a new store"
-        );
-
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&again.pool)
-            .await
-            .unwrap();
-        assert_eq!(mode, "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&again.pool)
-            .await
-            .unwrap();
-        assert_eq!(sync, 2, "synchronous=FULL");
+impl Store for CaseStore {
+    fn instance_id(&self) -> &str {
+        delegate!(self, s => s.instance_id())
     }
-
-    #[tokio::test]
-    async fn a_new_database_is_a_new_instance() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = Store::open(&format!("sqlite://{}/a.db", dir.path().display()))
-            .await
-            .unwrap();
-        let b = Store::open(&format!("sqlite://{}/b.db", dir.path().display()))
-            .await
-            .unwrap();
-        assert_ne!(a.instance_id(), b.instance_id());
+    async fn ping(&self) -> Result<(), StoreError> {
+        delegate!(self, s => s.ping().await)
     }
-
-    #[tokio::test]
-    async fn other_schemes_are_refused_without_echoing_the_url() {
-        let err = Store::open("postgres://alice:s3cret@db.example/cris")
-            .await
-            .unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("\"postgres\""), "{text}");
-        assert!(!text.contains("s3cret"), "{text}");
-        assert!(matches!(
-            Store::open("no-scheme-at-all").await,
-            Err(StoreError::UnsupportedScheme { .. })
-        ));
+    async fn close(&self) {
+        delegate!(self, s => s.close().await)
     }
-
-    #[tokio::test]
-    async fn an_unwritable_folder_is_a_clear_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        std::fs::write(&blocker, b"not a folder").unwrap();
-        let err = Store::open(&format!("sqlite://{}/sub/cris.db", blocker.display()))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StoreError::CreateDir { .. }), "{err}");
+    async fn add_user(&self, new: &NewUser, now_ms: i64) -> Result<User, StoreError> {
+        delegate!(self, s => s.add_user(new, now_ms).await)
     }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        delegate!(self, s => s.users().await)
+    }
+    async fn user_count(&self) -> Result<i64, StoreError> {
+        delegate!(self, s => s.user_count().await)
+    }
+    async fn credentials(&self, login: &str) -> Result<Option<(User, String)>, StoreError> {
+        delegate!(self, s => s.credentials(login).await)
+    }
+    async fn set_disabled(
+        &self,
+        login: &str,
+        disabled: bool,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.set_disabled(login, disabled, now_ms).await)
+    }
+    async fn set_password_hash(
+        &self,
+        login: &str,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.set_password_hash(login, hash, now_ms).await)
+    }
+    async fn add_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_session(session).await)
+    }
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>, StoreError> {
+        delegate!(self, s => s.session_user(token_hash, now_ms).await)
+    }
+    async fn revoke_session(&self, token_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_session(token_hash, now_ms).await)
+    }
+}
+
+/// A new server-side id (UUIDv7), like the phone's.
+pub fn new_id(now_ms: i64) -> String {
+    let mut random = [0u8; 10];
+    getrandom::getrandom(&mut random).expect("the operating system's random numbers");
+    cris_core::id::uuid_v7(u64::try_from(now_ms).unwrap_or_default(), random)
+}
+
+/// The SQL both stores run, with `$n` parameters (SQLite reads them as numbered too). The
+/// body of every method that does not differ between the two databases is written here
+/// once, for a pool type `$pool` (`sqlx::SqlitePool` or `sqlx::PgPool`).
+macro_rules! shared_store_impl {
+    ($store:ty) => {
+        impl $crate::store::Store for $store {
+            fn instance_id(&self) -> &str {
+                &self.instance_id
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn add_user(
+                &self,
+                new: &$crate::store::NewUser,
+                now_ms: i64,
+            ) -> Result<$crate::store::User, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let id = $crate::store::new_id(now_ms);
+                let inserted = sqlx::query(
+                    "INSERT INTO users (id, login, display_name, role, password_hash, disabled, created_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&id)
+                .bind(&new.login)
+                .bind(&new.display_name)
+                .bind(new.role.as_str())
+                .bind(&new.password_hash)
+                .bind(false)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err($crate::store::StoreError::LoginTaken(new.login.clone()));
+                    }
+                    other => other?,
+                };
+                let mut teams = new.teams.clone();
+                teams.sort();
+                teams.dedup();
+                for team in &teams {
+                    sqlx::query(
+                        "INSERT INTO teams (id, name, created_ms) VALUES ($1, $2, $3)
+                         ON CONFLICT (name) DO NOTHING",
+                    )
+                    .bind($crate::store::new_id(now_ms))
+                    .bind(team)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO team_members (user_id, team_id)
+                         SELECT $1, id FROM teams WHERE name = $2",
+                    )
+                    .bind(&id)
+                    .bind(team)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok($crate::store::User {
+                    id,
+                    login: new.login.clone(),
+                    display_name: new.display_name.clone(),
+                    role: new.role,
+                    disabled: false,
+                    teams,
+                })
+            }
+
+            async fn users(&self) -> Result<Vec<$crate::store::User>, $crate::store::StoreError> {
+                let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT id, login, display_name, role, disabled FROM users ORDER BY login",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let members: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT m.user_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+                     ORDER BY t.name",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let teams = members
+                            .iter()
+                            .filter(|(user, _)| *user == row.0)
+                            .map(|(_, team)| team.clone())
+                            .collect();
+                        $crate::store::user_of(row, teams)
+                    })
+                    .collect()
+            }
+
+            async fn user_count(&self) -> Result<i64, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn credentials(
+                &self,
+                login: &str,
+            ) -> Result<Option<($crate::store::User, String)>, $crate::store::StoreError> {
+                let row: Option<(String, String, String, String, bool, String)> = sqlx::query_as(
+                    "SELECT id, login, display_name, role, disabled, password_hash
+                     FROM users WHERE login = $1",
+                )
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((id, login, name, role, disabled, hash)) = row else {
+                    return Ok(None);
+                };
+                let teams = self.teams_of(&id).await?;
+                let user = $crate::store::user_of((id, login, name, role, disabled), teams)?;
+                Ok(Some((user, hash)))
+            }
+
+            async fn set_disabled(
+                &self,
+                login: &str,
+                disabled: bool,
+                now_ms: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query("UPDATE users SET disabled = $1 WHERE login = $2")
+                    .bind(disabled)
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if disabled {
+                    sqlx::query(
+                        "UPDATE sessions SET revoked_ms = $1
+                         WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)",
+                    )
+                    .bind(now_ms)
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(changed == 1)
+            }
+
+            async fn set_password_hash(
+                &self,
+                login: &str,
+                hash: &str,
+                now_ms: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE login = $2")
+                    .bind(hash)
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query(
+                    "UPDATE sessions SET revoked_ms = $1
+                     WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)",
+                )
+                .bind(now_ms)
+                .bind(login)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(changed == 1)
+            }
+
+            async fn add_session(
+                &self,
+                s: &$crate::store::NewSession,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, device_id, created_ms, expires_ms)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&s.token_hash)
+                .bind(&s.user_id)
+                .bind(&s.device_id)
+                .bind(s.created_ms)
+                .bind(s.expires_ms)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session_user(
+                &self,
+                token_hash: &str,
+                now_ms: i64,
+            ) -> Result<Option<$crate::store::User>, $crate::store::StoreError> {
+                let row: Option<(String, String, String, String, bool)> = sqlx::query_as(
+                    "SELECT u.id, u.login, u.display_name, u.role, u.disabled
+                     FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1 AND s.revoked_ms IS NULL AND s.expires_ms > $2
+                       AND NOT u.disabled",
+                )
+                .bind(token_hash)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let teams = self.teams_of(&row.0).await?;
+                $crate::store::user_of(row, teams).map(Some)
+            }
+
+            async fn revoke_session(
+                &self,
+                token_hash: &str,
+                now_ms: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let changed = sqlx::query(
+                    "UPDATE sessions SET revoked_ms = $1 WHERE token_hash = $2 AND revoked_ms IS NULL",
+                )
+                .bind(now_ms)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(changed == 1)
+            }
+        }
+
+        impl $store {
+            async fn teams_of(&self, user_id: &str) -> Result<Vec<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id
+                     WHERE m.user_id = $1 ORDER BY t.name",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+pub(crate) use shared_store_impl;
+
+/// A `User` from its row; a role the code does not know is a damaged database.
+pub(crate) fn user_of(
+    (id, login, display_name, role, disabled): (String, String, String, String, bool),
+    teams: Vec<String>,
+) -> Result<User, StoreError> {
+    let role = role
+        .parse()
+        .map_err(|e: String| StoreError::Query(sqlx::Error::Decode(e.into())))?;
+    Ok(User {
+        id,
+        login,
+        display_name,
+        role,
+        disabled,
+        teams,
+    })
 }

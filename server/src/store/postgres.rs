@@ -1,0 +1,45 @@
+//! The store on PostgreSQL, for when one machine is not enough: several server processes
+//! share one database.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::{StoreError, shared_store_impl};
+
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    instance_id: Arc<str>,
+}
+
+impl PgStore {
+    /// Opens `postgres://…` and brings its schema up to date (migrations take an advisory
+    /// lock, so several servers starting at once migrate once).
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| StoreError::InvalidUrl { scheme: "postgres" })?
+            .application_name("cris-server");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Open)?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let instance_id: String =
+            sqlx::query_scalar("SELECT value FROM server_info WHERE key = 'instance_id'")
+                .fetch_one(&pool)
+                .await
+                .map_err(StoreError::Open)?;
+        Ok(PgStore {
+            pool,
+            instance_id: instance_id.into(),
+        })
+    }
+}
+
+shared_store_impl!(PgStore);

@@ -1,0 +1,106 @@
+//! The embedded store: one SQLite file, WAL and `synchronous=FULL`, so that an acknowledged
+//! write survives a power cut.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{StoreError, shared_store_impl};
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    instance_id: Arc<str>,
+}
+
+impl SqliteStore {
+    /// Opens `sqlite://path`, creating the file and its folder if needed, and brings its
+    /// schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| StoreError::InvalidUrl { scheme: "sqlite" })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+
+        let file = options.get_filename();
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Open)?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let instance_id: String =
+            sqlx::query_scalar("SELECT value FROM server_info WHERE key = 'instance_id'")
+                .fetch_one(&pool)
+                .await
+                .map_err(StoreError::Open)?;
+        Ok(SqliteStore {
+            pool,
+            instance_id: instance_id.into(),
+        })
+    }
+}
+
+shared_store_impl!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn creates_the_file_and_folder_and_keeps_its_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/deeper/cris.db");
+        let url = format!("sqlite://{}", path.display());
+
+        let first = SqliteStore::open(&url).await.unwrap();
+        assert!(path.exists());
+        first.ping().await.unwrap();
+        let id = first.instance_id().to_owned();
+        assert_eq!(id.len(), 32);
+        first.close().await;
+
+        let again = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(
+            again.instance_id(),
+            id,
+            "reopening must not make a new store"
+        );
+
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&again.pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&again.pool)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"not a folder").unwrap();
+        let err = SqliteStore::open(&format!("sqlite://{}/sub/cris.db", blocker.display()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::CreateDir { .. }), "{err}");
+    }
+}

@@ -1,0 +1,213 @@
+//! The case store's contract, run on both stores: SQLite (a file on disk) and PostgreSQL (a
+//! fresh database on the local server). A behaviour that differs between the two is a bug.
+
+mod support;
+
+use std::future::Future;
+
+use cris_server::store::{NewSession, NewUser, Role, StoreError};
+use cris_server::{CaseStore, Store};
+use support::TestPg;
+
+/// Runs `test` on a fresh SQLite store and on a fresh PostgreSQL store.
+async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(CaseStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = CaseStore::open(&format!("sqlite://{}/cris.db", dir.path().display()))
+        .await
+        .unwrap();
+    test(sqlite.clone()).await;
+    sqlite.close().await;
+
+    let pg = TestPg::create().await;
+    let postgres = CaseStore::open(&pg.url).await.unwrap();
+    assert_eq!(postgres.kind(), "postgres");
+    test(postgres.clone()).await;
+    postgres.close().await;
+}
+
+fn worker(login: &str, teams: &[&str]) -> NewUser {
+    NewUser {
+        login: login.to_owned(),
+        display_name: format!("Test {login}"),
+        role: Role::Worker,
+        password_hash: format!("hash-of-{login}"),
+        teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
+const NOW: i64 = 1_790_000_000_000;
+
+#[tokio::test]
+async fn a_store_answers_and_keeps_its_identity() {
+    on_both(|store| async move {
+        store.ping().await.unwrap();
+        let id = store.instance_id();
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_keeps_its_identity_across_opens_and_migrates_once() {
+    let pg = TestPg::create().await;
+    let first = CaseStore::open(&pg.url).await.unwrap();
+    let second = CaseStore::open(&pg.url).await.unwrap();
+    assert_eq!(first.instance_id(), second.instance_id());
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
+async fn users_are_added_with_their_teams_and_logins_are_unique() {
+    on_both(|store| async move {
+        assert_eq!(store.user_count().await.unwrap(), 0);
+        let a = store
+            .add_user(&worker("ayse.k", &["Offenbach Nord", "Offenbach Süd"]), NOW)
+            .await
+            .unwrap();
+        assert_eq!(a.teams, ["Offenbach Nord", "Offenbach Süd"]);
+        assert_eq!(a.role, Role::Worker);
+        store
+            .add_user(&worker("bogdan.p", &["Offenbach Nord"]), NOW)
+            .await
+            .unwrap();
+        let again = store.add_user(&worker("ayse.k", &[]), NOW).await;
+        assert!(
+            matches!(again, Err(StoreError::LoginTaken(ref l)) if l == "ayse.k"),
+            "{again:?}"
+        );
+
+        let users = store.users().await.unwrap();
+        let listed: Vec<(&str, Vec<String>)> = users
+            .iter()
+            .map(|u| (u.login.as_str(), u.teams.clone()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (
+                    "ayse.k",
+                    vec!["Offenbach Nord".to_owned(), "Offenbach Süd".to_owned()]
+                ),
+                ("bogdan.p", vec!["Offenbach Nord".to_owned()]),
+            ]
+        );
+        let (user, hash) = store.credentials("ayse.k").await.unwrap().unwrap();
+        assert_eq!(user, a);
+        assert_eq!(hash, "hash-of-ayse.k");
+        assert!(store.credentials("nobody").await.unwrap().is_none());
+        assert_eq!(store.user_count().await.unwrap(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_end_by_expiry_revocation_disabling_and_new_passwords() {
+    on_both(|store| async move {
+        let user = store
+            .add_user(&worker("dana.s", &["Košice"]), NOW)
+            .await
+            .unwrap();
+        let session = |token: &str, expires_ms: i64| NewSession {
+            token_hash: token.to_owned(),
+            user_id: user.id.clone(),
+            device_id: "0192b3c4-0000-7000-8000-00000000d001".to_owned(),
+            created_ms: NOW,
+            expires_ms,
+        };
+        for token in ["live", "revoked", "other"] {
+            store
+                .add_session(&session(token, NOW + 1_000))
+                .await
+                .unwrap();
+        }
+        store.add_session(&session("expired", NOW)).await.unwrap();
+
+        assert_eq!(
+            store
+                .session_user("live", NOW + 1)
+                .await
+                .unwrap()
+                .map(|u| u.login),
+            Some("dana.s".to_owned())
+        );
+        assert_eq!(
+            store.session_user("live", NOW + 1_000).await.unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(store.session_user("expired", NOW + 1).await.unwrap(), None);
+        assert_eq!(store.session_user("unknown", NOW + 1).await.unwrap(), None);
+
+        assert!(store.revoke_session("revoked", NOW + 2).await.unwrap());
+        assert!(
+            !store.revoke_session("revoked", NOW + 3).await.unwrap(),
+            "only once"
+        );
+        assert_eq!(store.session_user("revoked", NOW + 4).await.unwrap(), None);
+
+        // Disabling ends every session; enabling again does not bring them back.
+        assert!(store.set_disabled("dana.s", true, NOW + 5).await.unwrap());
+        assert_eq!(store.session_user("live", NOW + 6).await.unwrap(), None);
+        assert!(store.set_disabled("dana.s", false, NOW + 7).await.unwrap());
+        assert_eq!(store.session_user("live", NOW + 8).await.unwrap(), None);
+        assert!(!store.set_disabled("nobody", true, NOW).await.unwrap());
+
+        store
+            .add_session(&session("after", NOW + 1_000))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .session_user("after", NOW + 9)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .set_password_hash("dana.s", "new-hash", NOW + 10)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.session_user("after", NOW + 11).await.unwrap(), None);
+        assert_eq!(
+            store.credentials("dana.s").await.unwrap().unwrap().1,
+            "new-hash"
+        );
+        assert!(!store.set_password_hash("nobody", "x", NOW).await.unwrap());
+    })
+    .await;
+}
+
+/// Two server processes (two pools) on one PostgreSQL database add people to the same new
+/// team at the same moment: one team, both members.
+#[tokio::test]
+async fn two_servers_on_one_postgres_create_a_team_once() {
+    let pg = TestPg::create().await;
+    let one = CaseStore::open(&pg.url).await.unwrap();
+    let two = CaseStore::open(&pg.url).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            store
+                .add_user(&worker(&format!("w{i:02}"), &["Budapest VIII"]), NOW)
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let users = one.users().await.unwrap();
+    assert_eq!(users.len(), 20);
+    assert!(users.iter().all(|u| u.teams == ["Budapest VIII"]));
+    one.close().await;
+    two.close().await;
+}
