@@ -24,7 +24,7 @@ app: tools
 	cd app && trunk build --release --offline
 
 run: app
-	cargo run --release -p cris-server -- serve --addr $(ADDR)
+	cargo run --release -p cris-server -- serve --demo --addr $(ADDR)
 
 test: test-tools app
 	cargo fmt --all --check

@@ -38,6 +38,67 @@ pub struct FormSummary {
     pub title: Labels,
 }
 
+/// What a user may do: workers fill forms for their teams' households, supervisors review
+/// their teams' work, admins manage accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Worker,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "worker" => Ok(Role::Worker),
+            "supervisor" => Ok(Role::Supervisor),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?} (worker, supervisor or admin)"
+            )),
+        }
+    }
+}
+
+/// `POST /api/v1/session`: a login from a device. The device id is the phone's own UUID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    pub device_id: String,
+}
+
+/// The answer to a login: the session token (shown once; the server keeps only its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    /// Milliseconds since 1970 (server clock) after which the token no longer works.
+    pub expires_at_ms: i64,
+    pub user: Me,
+}
+
+/// `GET /api/v1/me`: who the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub teams: Vec<String>,
+}
+
 /// The body of every error the API answers, whatever the status code.
 ///
 /// `code` is stable and meant for programs (the phone maps it to a translated message);
@@ -59,6 +120,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     Unauthorized,
     Forbidden,
+    /// Login and password were right, but the account is disabled.
+    AccountDisabled,
     Internal,
     Unavailable,
 }

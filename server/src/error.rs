@@ -12,8 +12,41 @@ pub enum AppError {
     NotFound,
     #[error("this method is not allowed on this endpoint")]
     MethodNotAllowed,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this account is disabled: ask your administrator")]
+    AccountDisabled,
     #[error("the database is not available")]
     Database(#[from] sqlx::Error),
+    #[error("the database is not available")]
+    Store(#[from] crate::StoreError),
+}
+
+impl AppError {
+    /// A JSON body that could not be read, said in terms a client can act on (serde's
+    /// message names the field and the position; it never contains more than the request).
+    pub fn from_json(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection as J;
+        match rejection {
+            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge
+            }
+            J::MissingJsonContentType(_) => {
+                AppError::BadRequest("send JSON with Content-Type: application/json".to_owned())
+            }
+            J::JsonSyntaxError(e) => {
+                AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+            }
+            J::JsonDataError(e) => {
+                AppError::BadRequest(format!("unexpected JSON: {}", e.body_text()))
+            }
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
 }
 
 impl AppError {
@@ -23,7 +56,15 @@ impl AppError {
             AppError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
             }
-            AppError::Database(_) => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            AppError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+            }
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
+            AppError::Database(_) | AppError::Store(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
         }
     }
 }
@@ -31,8 +72,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let AppError::Database(err) = &self {
-            tracing::error!(error = %err, "database error");
+        match &self {
+            AppError::Database(err) => tracing::error!(error = %err, "database error"),
+            AppError::Store(err) => tracing::error!(error = %err, "store error"),
+            _ => {}
         }
         let body = ApiError {
             code,

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 mod error;
 pub mod forms;
 pub mod store;

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use cris_server::store::DEFAULT_DATABASE_URL;
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, Store};
+use cris_server::store::{NewUser, Role};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, Store, auth};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -22,6 +23,48 @@ struct Cli {
 enum Command {
     /// Serve the app and the API.
     Serve(ServeArgs),
+    /// Manage accounts: add, list, disable, enable, reset a password.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+        #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Creates an account; prints a generated password unless one is given on standard input.
+    Add {
+        /// Letters, digits, '.', '-' and '_' (e.g. ayse.kaya).
+        #[arg(long)]
+        login: String,
+        /// The name shown in the app.
+        #[arg(long)]
+        name: String,
+        /// worker, supervisor or admin.
+        #[arg(long)]
+        role: Role,
+        /// A team the account belongs to (repeat for several; created if new).
+        #[arg(long = "team")]
+        teams: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists every account.
+    List,
+    /// Disables an account and ends its sessions on every device.
+    Disable { login: String },
+    /// Enables a disabled account again (it logs in anew).
+    Enable { login: String },
+    /// Sets a new password (generated, or from standard input) and ends every session.
+    ResetPassword {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -38,6 +81,10 @@ struct ServeArgs {
     /// Hand out the form definitions of this folder (*.json) instead of the built-in ones.
     #[arg(long, env = "CRIS_FORMS_DIR")]
     forms_dir: Option<PathBuf>,
+    /// For trying the app: make sure a demo team with a worker and a supervisor exists, give
+    /// them fresh passwords and print them. Never in production.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[tokio::main]
@@ -52,6 +99,10 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::User {
+            action,
+            database_url,
+        } => user(action, &database_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,6 +130,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
+    if args.demo {
+        demo_accounts(&store).await?;
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
@@ -100,6 +154,168 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The demo team's accounts, with fresh passwords printed for the person trying the app.
+async fn demo_accounts(store: &CaseStore) -> Result<(), String> {
+    let team = "Demo-Team Offenbach";
+    let accounts = [
+        ("demo-worker", "Demo Fallmanagerin", Role::Worker),
+        ("demo-supervisor", "Demo Teamleitung", Role::Supervisor),
+    ];
+    println!("Demo accounts (for trying the app; not for real families' data):");
+    for (login, name, role) in accounts {
+        let password = auth::generate_password();
+        let hash = auth::hash_password(&password);
+        let now = auth::now_ms();
+        let existed = store
+            .set_password_hash(login, &hash, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !existed {
+            store
+                .add_user(
+                    &NewUser {
+                        login: login.to_owned(),
+                        display_name: name.to_owned(),
+                        role,
+                        password_hash: hash,
+                        teams: vec![team.to_owned()],
+                    },
+                    now,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        println!("  {:<11} {login:<16} password {password}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn user(action: UserAction, database_url: &str) -> Result<(), String> {
+    let store = CaseStore::open(database_url)
+        .await
+        .map_err(|err| err.to_string())?;
+    let result = user_action(&store, action).await;
+    store.close().await;
+    result
+}
+
+async fn user_action(store: &CaseStore, action: UserAction) -> Result<(), String> {
+    let now = auth::now_ms();
+    match action {
+        UserAction::Add {
+            login,
+            name,
+            role,
+            teams,
+            password_stdin,
+        } => {
+            auth::check_login(&login)?;
+            if name.trim().is_empty() {
+                return Err("--name must not be empty".to_owned());
+            }
+            if role != Role::Admin && teams.is_empty() {
+                return Err(format!("a {} needs at least one --team", role.as_str()));
+            }
+            let (password, generated) = password(password_stdin)?;
+            let user = store
+                .add_user(
+                    &NewUser {
+                        login,
+                        display_name: name.trim().to_owned(),
+                        role,
+                        password_hash: auth::hash_password(&password),
+                        teams,
+                    },
+                    now,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "added {} {} (teams: {})",
+                user.role.as_str(),
+                user.login,
+                user.teams.join(", ")
+            );
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserAction::List => {
+            let users = store.users().await.map_err(|e| e.to_string())?;
+            println!(
+                "{:<20} {:<11} {:<9} {:<28} name",
+                "login", "role", "state", "teams"
+            );
+            for u in users {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<20} {:<11} {:<9} {:<28} {}",
+                    u.login,
+                    u.role.as_str(),
+                    state,
+                    u.teams.join(", "),
+                    u.display_name
+                );
+            }
+        }
+        UserAction::Disable { login } => {
+            if !store
+                .set_disabled(&login, true, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account {login:?}"));
+            }
+            println!("disabled {login}; its sessions have ended");
+        }
+        UserAction::Enable { login } => {
+            if !store
+                .set_disabled(&login, false, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account {login:?}"));
+            }
+            println!("enabled {login}");
+        }
+        UserAction::ResetPassword {
+            login,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let hash = auth::hash_password(&password);
+            if !store
+                .set_password_hash(&login, &hash, now)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account {login:?}"));
+            }
+            println!("new password for {login}; its sessions have ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A password from standard input, or a generated one (then `true`).
+fn password(from_stdin: bool) -> Result<(String, bool), String> {
+    if !from_stdin {
+        return Ok((auth::generate_password(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".to_owned());
+    }
+    Ok((password, false))
 }
 
 /// Ctrl-C, or SIGTERM from a service manager.

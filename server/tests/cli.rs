@@ -112,3 +112,220 @@ fn a_broken_form_stops_the_start_and_names_the_file() {
         "{text}"
     );
 }
+
+/// Runs `cris-server user …` on `db`, with `stdin` as standard input; (success, output).
+fn user_cmd(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .arg("user")
+        .args(args)
+        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn accounts_are_managed_on_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("cris.db");
+
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add",
+            "--login",
+            "ayse.k",
+            "--name",
+            "Ayşe Test",
+            "--role",
+            "worker",
+            "--team",
+            "Offenbach Nord",
+        ],
+        "",
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("added worker ayse.k (teams: Offenbach Nord)"),
+        "{out}"
+    );
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a generated password is printed once");
+    assert_eq!(password.len(), 19, "{password}");
+
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add",
+            "--login",
+            "lead",
+            "--name",
+            "Lea Test",
+            "--role",
+            "supervisor",
+            "--team",
+            "Offenbach Nord",
+            "--team",
+            "Offenbach Süd",
+            "--password-stdin",
+        ],
+        "a-long-enough-secret\n",
+    );
+    assert!(ok, "{out}");
+    assert!(
+        !out.contains("a-long-enough-secret"),
+        "a given password is never printed"
+    );
+
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add", "--login", "ayse.k", "--name", "X", "--role", "worker", "--team", "T",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.contains("the login \"ayse.k\" is taken"), "{out}");
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add", "--login", "Ayşe K", "--name", "X", "--role", "worker", "--team", "T",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.contains("is not valid"), "{out}");
+    let (ok, out) = user_cmd(
+        &db,
+        &["add", "--login", "solo", "--name", "X", "--role", "worker"],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.contains("needs at least one --team"), "{out}");
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add", "--login", "x1", "--name", "X", "--role", "boss", "--team", "T",
+        ],
+        "",
+    );
+    assert!(!ok);
+    assert!(out.contains("unknown role \"boss\""), "{out}");
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add",
+            "--login",
+            "x2",
+            "--name",
+            "X",
+            "--role",
+            "worker",
+            "--team",
+            "T",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!ok);
+    assert!(out.contains("at least 10 characters"), "{out}");
+
+    let (ok, out) = user_cmd(&db, &["disable", "ayse.k"], "");
+    assert!(ok, "{out}");
+    let (ok, out) = user_cmd(&db, &["list"], "");
+    assert!(ok, "{out}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(
+        rows[0].starts_with("ayse.k") && rows[0].contains("disabled"),
+        "{out}"
+    );
+    assert!(
+        rows[1].starts_with("lead") && rows[1].contains("Offenbach Nord, Offenbach Süd"),
+        "{out}"
+    );
+    assert!(!out.contains("argon2"), "no hashes in the list");
+
+    let (ok, _) = user_cmd(&db, &["enable", "ayse.k"], "");
+    assert!(ok);
+    let (ok, out) = user_cmd(&db, &["reset-password", "ayse.k"], "");
+    assert!(ok, "{out}");
+    let new_password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap();
+    assert_ne!(new_password, password);
+    let (ok, out) = user_cmd(&db, &["disable", "nobody"], "");
+    assert!(!ok);
+    assert!(out.contains("no account \"nobody\""), "{out}");
+}
+
+#[tokio::test]
+async fn serve_with_demo_prints_accounts_that_log_in() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .env(
+            "CRIS_DATABASE_URL",
+            format!("sqlite://{}/cris.db", data.path().display()),
+        )
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut accounts = Vec::new();
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the start line");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let ["worker" | "supervisor", login, "password", password] = words[..] {
+            accounts.push((login.to_owned(), password.to_owned()));
+        }
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert_eq!(accounts.len(), 2, "a worker and a supervisor");
+    for (login, password) in &accounts {
+        let res = reqwest::Client::new()
+            .post(format!("{url}/api/v1/session"))
+            .json(&serde_json::json!({
+                "login": login,
+                "password": password,
+                "device_id": "0192b3c4-0000-7000-8000-00000000d001",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{login}");
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap();
+}

@@ -42,39 +42,7 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
 }
 
-/// What a user may do: workers fill forms for their teams' households, supervisors review
-/// their teams' work, admins manage accounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Worker,
-    Supervisor,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Worker => "worker",
-            Role::Supervisor => "supervisor",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "worker" => Ok(Role::Worker),
-            "supervisor" => Ok(Role::Supervisor),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!(
-                "unknown role {other:?} (worker, supervisor or admin)"
-            )),
-        }
-    }
-}
+pub use cris_core::api::Role;
 
 /// An account as the rest of the server sees it (never with its password hash).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

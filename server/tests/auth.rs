@@ -1,0 +1,287 @@
+//! Accounts over real HTTP, on SQLite and on PostgreSQL: log in from a device, use the token,
+//! log out; every wrong or malformed attempt gets a clear JSON error and nothing else.
+
+mod support;
+
+use std::sync::Arc;
+
+use cris_core::api::{ApiError, ErrorCode, LoginResponse, Me, Role};
+use cris_server::store::{NewSession, NewUser};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store, auth};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::TestPg;
+
+const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000d001";
+const PASSWORD: &str = "gül-bahçesi-2026";
+
+struct Server {
+    handle: ServerHandle,
+    store: CaseStore,
+    _keep: Keep,
+}
+
+enum Keep {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Pg(#[allow(dead_code)] TestPg),
+}
+
+impl Server {
+    async fn start(store: CaseStore, keep: Keep) -> Self {
+        store
+            .add_user(
+                &NewUser {
+                    login: "elif.w".into(),
+                    display_name: "Elif Test".into(),
+                    role: Role::Worker,
+                    password_hash: auth::hash_password(PASSWORD),
+                    teams: vec!["Offenbach Nord".into()],
+                },
+                auth::now_ms(),
+            )
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let state = AppState {
+            store: store.clone(),
+            assets: Arc::new(Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap()),
+            forms: Arc::new(FormCatalog::embedded().unwrap()),
+        };
+        let handle = cris_server::spawn(listener, state).unwrap();
+        Server {
+            handle,
+            store,
+            _keep: keep,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.handle.addr())
+    }
+
+    async fn login(&self, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(self.url("/api/v1/session"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn me(&self, token: Option<&str>) -> reqwest::Response {
+        let mut req = reqwest::Client::new().get(self.url("/api/v1/me"));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.unwrap()
+    }
+}
+
+/// Runs `test` against a server on SQLite and one on PostgreSQL.
+async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(Server) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = CaseStore::open(&format!("sqlite://{}/cris.db", dir.path().display()))
+        .await
+        .unwrap();
+    test(Server::start(sqlite, Keep::Dir(dir)).await).await;
+    let pg = TestPg::create().await;
+    let postgres = CaseStore::open(&pg.url).await.unwrap();
+    test(Server::start(postgres, Keep::Pg(pg)).await).await;
+}
+
+fn good_login() -> Value {
+    json!({ "login": "elif.w", "password": PASSWORD, "device_id": DEVICE })
+}
+
+async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
+    assert_eq!(res.status(), status);
+    let body: ApiError = res.json().await.unwrap();
+    assert_eq!(body.code, code, "{}", body.message);
+    body.message
+}
+
+#[tokio::test]
+async fn a_device_logs_in_uses_its_token_and_logs_out() {
+    on_both(|server| async move {
+        let res = server.login(good_login()).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let session: LoginResponse = res.json().await.unwrap();
+        assert_eq!(session.token.len(), 64);
+        let days = (session.expires_at_ms - auth::now_ms()) / 86_400_000;
+        assert!((29..=30).contains(&days), "{days}");
+        let expected = Me {
+            login: "elif.w".into(),
+            display_name: "Elif Test".into(),
+            role: Role::Worker,
+            teams: vec!["Offenbach Nord".into()],
+        };
+        assert_eq!(session.user, expected);
+
+        let res = server.me(Some(&session.token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.json::<Me>().await.unwrap(), expected);
+
+        // Only a hash of the token is kept: the token itself does not open a session.
+        assert!(
+            server
+                .store
+                .session_user(&session.token, auth::now_ms())
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let res = reqwest::Client::new()
+            .delete(server.url("/api/v1/session"))
+            .bearer_auth(&session.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let message = error(
+            server.me(Some(&session.token)).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        assert!(message.contains("log in again"), "{message}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_and_unknown_logins_get_the_same_answer() {
+    on_both(|server| async move {
+        let wrong = server
+            .login(
+                json!({ "login": "elif.w", "password": "gul-bahcesi-2026", "device_id": DEVICE }),
+            )
+            .await;
+        let wrong = error(wrong, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+        let unknown = server
+            .login(json!({ "login": "nobody", "password": PASSWORD, "device_id": DEVICE }))
+            .await;
+        let unknown = error(unknown, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+        assert_eq!(wrong, "wrong login or password");
+        assert_eq!(unknown, wrong, "no hint whether the login exists");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_log_in_and_its_sessions_end() {
+    on_both(|server| async move {
+        let session: LoginResponse = server.login(good_login()).await.json().await.unwrap();
+        server
+            .store
+            .set_disabled("elif.w", true, auth::now_ms())
+            .await
+            .unwrap();
+        error(
+            server.me(Some(&session.token)).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        let message = error(
+            server.login(good_login()).await,
+            StatusCode::FORBIDDEN,
+            ErrorCode::AccountDisabled,
+        )
+        .await;
+        assert!(message.contains("disabled"), "{message}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn missing_garbage_and_expired_tokens_are_refused() {
+    on_both(|server| async move {
+        let message = error(
+            server.me(None).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        assert!(message.contains("no session token"), "{message}");
+        error(
+            server.me(Some("garbage")).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        let res = reqwest::Client::new()
+            .get(server.url("/api/v1/me"))
+            .header("Authorization", "Basic ZWxpZi53OnB3")
+            .send()
+            .await
+            .unwrap();
+        error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+
+        let user = server.store.credentials("elif.w").await.unwrap().unwrap().0;
+        let token = auth::new_token();
+        server
+            .store
+            .add_session(&NewSession {
+                token_hash: auth::token_hash(&token),
+                user_id: user.id,
+                device_id: DEVICE.into(),
+                created_ms: auth::now_ms() - 31 * 86_400_000,
+                expires_ms: auth::now_ms() - 86_400_000,
+            })
+            .await
+            .unwrap();
+        error(
+            server.me(Some(&token)).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_logins_get_clear_errors() {
+    on_both(|server| async move {
+        let client = reqwest::Client::new();
+        let url = server.url("/api/v1/session");
+        let raw = |body: &'static str| {
+            client
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+        };
+        let m = error(raw("{\"login\": \"elif.w\",").await.unwrap(), StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(m.starts_with("malformed JSON"), "{m}");
+        let m = error(raw("{\"login\": \"elif.w\"}").await.unwrap(), StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(m.contains("password"), "names the missing field: {m}");
+        let m = error(
+            server.login(json!({ "login": "elif.w", "password": PASSWORD, "device_id": DEVICE, "admin": true })).await,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+        )
+        .await;
+        assert!(m.contains("admin"), "names the unknown field: {m}");
+        let m = error(
+            server.login(json!({ "login": "elif.w", "password": PASSWORD, "device_id": "my phone" })).await,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+        )
+        .await;
+        assert!(m.contains("device_id"), "{m}");
+        let res = client.post(&url).body(good_login().to_string()).send().await.unwrap();
+        let m = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(m.contains("Content-Type"), "{m}");
+        let huge = json!({ "login": "elif.w", "password": "x".repeat(20_000), "device_id": DEVICE });
+        error(server.login(huge).await, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge).await;
+        let res = client.get(&url).send().await.unwrap();
+        error(res, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed).await;
+    })
+    .await;
+}
