@@ -8,6 +8,7 @@ use cris_app::storage::{
     Draft, Finalized, SCHEMA_VERSION, Storage, StorageError, StoredForm, Write, stores,
 };
 use cris_core::form::Answers;
+use cris_core::hlc::Clock;
 use cris_core::record::{Case, Change, Operation, Submission};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -157,35 +158,37 @@ async fn a_database_of_the_previous_version_is_upgraded_without_loss() {
 }
 
 fn finalized(case_id: &str, submission_id: &str, op_id: &str) -> Finalized {
-    let answers = Answers::new().with("household_name", "Familie Demir");
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
     let submission = Submission {
         id: submission_id.into(),
         form_id: "intake".into(),
         form_version: 1,
         case_id: case_id.into(),
-        device: "0192b3c4-0000-7000-8000-00000000d001".into(),
-        answers,
+        device: device.into(),
+        answers: Answers::new().with("household_name", "Familie Demir"),
         started_at_ms: 1.0,
         finalized_at_ms: 2.0,
     };
-    let case_properties = BTreeMap::from([("household_name".into(), "Familie Demir".into())]);
+    let mut case = Case::new(case_id, 2.0);
+    let mut clock = Clock::new(device);
+    let properties = BTreeMap::from([("household_name".to_owned(), "Familie Demir".to_owned())]);
+    let operation = Operation {
+        op_id: op_id.into(),
+        device: device.into(),
+        hlc: clock.stamp(2),
+        created_at_ms: 2.0,
+        case_id: case_id.into(),
+        change: Change::Submit {
+            submission: submission.clone(),
+            properties: case.writes_for(&properties),
+        },
+    };
+    case.apply(&operation);
     Finalized {
-        case: Case {
-            id: case_id.into(),
-            properties: case_properties.clone(),
-            created_at_ms: 2.0,
-            updated_at_ms: 2.0,
-        },
-        operation: Operation {
-            op_id: op_id.into(),
-            device: submission.device.clone(),
-            created_at_ms: 2.0,
-            change: Change::Submit {
-                submission: submission.clone(),
-                case_properties,
-            },
-        },
+        case,
+        operation,
         submission,
+        clock,
     }
 }
 

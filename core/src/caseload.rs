@@ -165,18 +165,28 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn case() -> Case {
-        Case {
-            id: "c1".into(),
-            properties: BTreeMap::from([
-                ("household_name".into(), "Familie Yılmaz".into()),
-                ("next_visit_date".into(), "2026-12-03".into()),
-            ]),
-            created_at_ms: 1.0,
-            updated_at_ms: 1.0,
+        let mut case = Case::new("c1", 1.0);
+        let stamp = crate::hlc::Hlc {
+            wall_ms: 1,
+            counter: 0,
+            device: "d".into(),
+        };
+        for (name, value) in [
+            ("household_name", "Familie Yılmaz"),
+            ("next_visit_date", "2026-12-03"),
+        ] {
+            case.fields.apply(
+                name,
+                crate::merge::Write {
+                    value: value.into(),
+                    hlc: stamp.clone(),
+                    seen: vec![],
+                },
+            );
         }
+        case
     }
 
     fn sub(form: &str, at: f64, answers: Answers) -> Submission {

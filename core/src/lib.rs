@@ -8,8 +8,10 @@ pub mod caseload;
 pub mod date;
 pub mod expr;
 pub mod form;
+pub mod hlc;
 pub mod id;
 pub mod lang;
+pub mod merge;
 pub mod record;
 
 pub use date::Date;

@@ -6,34 +6,68 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::form::Answers;
+use crate::hlc::Hlc;
+use crate::merge::{Fields, Write};
 
-/// A household, with the case properties that forms keep up to date.
+/// A household, with the case properties that forms keep up to date, each with its history
+/// and, after concurrent edits, its conflict (see [`crate::merge`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     pub id: String,
-    /// Case property name to value (`household_name`, `housing_situation`, ...).
-    pub properties: BTreeMap<String, String>,
+    pub fields: Fields,
     /// Milliseconds since 1970 on the device that created it.
     pub created_at_ms: f64,
     pub updated_at_ms: f64,
 }
 
 impl Case {
+    pub fn new(id: &str, at_ms: f64) -> Self {
+        Case {
+            id: id.to_owned(),
+            fields: Fields::default(),
+            created_at_ms: at_ms,
+            updated_at_ms: at_ms,
+        }
+    }
+
     /// The name the caseload shows (empty when the intake did not give one).
     pub fn household_name(&self) -> &str {
         self.property("household_name")
     }
 
+    /// The current value of a case property ("" when it has none).
     pub fn property(&self, name: &str) -> &str {
-        self.properties.get(name).map_or("", String::as_str)
+        self.fields.value(name).unwrap_or_default()
     }
 
-    /// Applies the case-property changes of a finalized form.
-    pub fn apply(&mut self, changes: &BTreeMap<String, String>, at_ms: f64) {
-        for (name, value) in changes {
-            self.properties.insert(name.clone(), value.clone());
+    /// Applies the property writes of an operation on this case (again: nothing changes).
+    pub fn apply(&mut self, op: &Operation) {
+        for (name, write) in op.writes() {
+            self.fields.apply(name, write);
         }
-        self.updated_at_ms = at_ms;
+        self.updated_at_ms = self.updated_at_ms.max(op.created_at_ms);
+    }
+
+    /// What a device writing `values` now must send: each value with the stamps it replaces.
+    pub fn writes_for(&self, values: &BTreeMap<String, String>) -> BTreeMap<String, FieldWrite> {
+        values
+            .iter()
+            .map(|(name, value)| {
+                let seen = self
+                    .fields
+                    .0
+                    .get(name)
+                    .map(crate::merge::Field::seen_by_next_write)
+                    .unwrap_or_default();
+                (
+                    name.clone(),
+                    FieldWrite {
+                        value: value.clone(),
+                        seen,
+                    },
+                )
+            })
+            .collect()
     }
 }
 
@@ -53,13 +87,25 @@ pub struct Submission {
     pub finalized_at_ms: f64,
 }
 
+/// A case property set by an operation, with the stamps of the values it replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldWrite {
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Hlc>,
+}
+
 /// A change made on a phone, waiting in its outbox until the server acknowledges it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
     /// UUIDv7; pushing the same operation twice has the effect of pushing it once.
     pub op_id: String,
     pub device: String,
+    /// Orders this operation's writes against concurrent ones (see [`crate::hlc`]).
+    pub hlc: Hlc,
+    /// The device's clock when it was made (shown to people; never used to order).
     pub created_at_ms: f64,
+    pub case_id: String,
     pub change: Change,
 }
 
@@ -69,6 +115,32 @@ pub enum Change {
     /// A finalized form and the case properties it sets; an intake also creates the case.
     Submit {
         submission: Submission,
-        case_properties: BTreeMap<String, String>,
+        properties: BTreeMap<String, FieldWrite>,
     },
+}
+
+impl Operation {
+    /// The case-property writes this operation makes, stamped with its clock.
+    pub fn writes(&self) -> impl Iterator<Item = (&str, Write)> {
+        let properties = match &self.change {
+            Change::Submit { properties, .. } => properties,
+        };
+        properties.iter().map(|(name, w)| {
+            (
+                name.as_str(),
+                Write {
+                    value: w.value.clone(),
+                    hlc: self.hlc.clone(),
+                    seen: w.seen.clone(),
+                },
+            )
+        })
+    }
+
+    /// The submission it carries.
+    pub fn submission(&self) -> &Submission {
+        match &self.change {
+            Change::Submit { submission, .. } => submission,
+        }
+    }
 }

@@ -429,22 +429,14 @@ async fn finalize_draft(
     let now = now_ms();
     let device = prefs::device_id();
     let changes = form.case_changes(&answers);
-    let case = match &draft.case_id {
-        Some(id) => {
-            let mut case = db
-                .case(id)
-                .await?
-                .ok_or_else(|| StorageError::Failed(format!("case {id} is not on this phone")))?;
-            case.apply(&changes, now);
-            case
-        }
-        None => Case {
-            id: new_id(),
-            properties: changes.clone(),
-            created_at_ms: now,
-            updated_at_ms: now,
-        },
+    let mut case = match &draft.case_id {
+        Some(id) => db
+            .case(id)
+            .await?
+            .ok_or_else(|| StorageError::Failed(format!("case {id} is not on this phone")))?,
+        None => Case::new(&new_id(), now),
     };
+    let mut clock = db.clock(&device).await?;
     let submission = Submission {
         id: draft.id,
         form_id: draft.form_id,
@@ -460,17 +452,21 @@ async fn finalize_draft(
     let operation = Operation {
         op_id: new_id(),
         device,
+        hlc: clock.stamp(now as u64),
         created_at_ms: now,
+        case_id: case.id.clone(),
         change: Change::Submit {
             submission: submission.clone(),
-            case_properties: changes,
+            properties: case.writes_for(&changes),
         },
     };
+    case.apply(&operation);
     let case_id = case.id.clone();
     db.finalize(&Finalized {
         submission,
         case,
         operation,
+        clock,
     })
     .await?;
     Ok(case_id)

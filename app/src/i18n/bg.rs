@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "Ново посещение в дома",
     show_answers: "Покажи отговорите",
     case_loading: "Зареждане…",
+    also_recorded: "Записано по същото време на друг телефон:",
 };

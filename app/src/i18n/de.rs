@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "Neuer Hausbesuch",
     show_answers: "Antworten anzeigen",
     case_loading: "Wird geladen…",
+    also_recorded: "Zur selben Zeit auf einem anderen Telefon erfasst:",
 };

@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "New home visit",
     show_answers: "Show answers",
     case_loading: "Loading…",
+    also_recorded: "Also recorded at the same time on another phone:",
 };

@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "Új családlátogatás",
     show_answers: "Válaszok megjelenítése",
     case_loading: "Betöltés…",
+    also_recorded: "Ugyanekkor egy másik telefonon rögzítve:",
 };

@@ -110,6 +110,7 @@ ui_strings! {
     new_visit,
     show_answers,
     case_loading,
+    also_recorded,
 }
 
 /// The strings of one language.

@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "Nová návšteva v domácnosti",
     show_answers: "Zobraziť odpovede",
     case_loading: "Načítava sa…",
+    also_recorded: "V rovnakom čase zaznamenané na inom telefóne:",
 };

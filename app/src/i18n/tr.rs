@@ -77,4 +77,5 @@ pub const UI: Ui = Ui {
     new_visit: "Yeni ev ziyareti",
     show_answers: "Yanıtları göster",
     case_loading: "Yükleniyor…",
+    also_recorded: "Aynı anda başka bir telefonda kaydedilen:",
 };

@@ -87,26 +87,42 @@ fn case_view(data: Loaded) -> impl IntoView {
         move || {
             let lang = i18n.lang.get();
             let intake = catalog.get(caseload::INTAKE);
-            case.properties
-                .iter()
+            case.fields
+                .values()
+                .into_iter()
                 .map(|(property, value)| {
                     let field = intake.as_ref().and_then(|f| {
                         f.walk()
                             .into_iter()
                             .map(|(field, _)| field)
-                            .find(|field| field.case_property.as_deref() == Some(property))
+                            .find(|field| field.case_property.as_deref() == Some(&property))
                             .cloned()
                     });
-                    let (label, shown) = match (&intake, field) {
-                        (Some(form), Some(field)) => (
-                            field.label.get(lang).to_owned(),
-                            display(form, &field, value, lang),
-                        ),
-                        _ => (property.clone(), value.clone()),
+                    let shown = |value: &str| match (&intake, &field) {
+                        (Some(form), Some(field)) => display(form, field, value, lang),
+                        _ => value.to_owned(),
                     };
+                    let label = field
+                        .as_ref()
+                        .map_or_else(|| property.clone(), |f| f.label.get(lang).to_owned());
+                    // Values recorded at the same time elsewhere, kept until someone chooses.
+                    let conflict: Vec<String> = case
+                        .fields
+                        .0
+                        .get(&property)
+                        .map(|f| f.conflict().into_iter().map(|w| shown(&w.value)).collect())
+                        .unwrap_or_default();
+                    let conflict = (!conflict.is_empty()).then(|| {
+                        view! {
+                            <p class="conflict" data-conflict=property.clone()>
+                                {i18n.t(|u| u.also_recorded)} " " {conflict.join(" · ")}
+                            </p>
+                        }
+                    });
+                    let value = shown(&value);
                     view! {
                         <dt>{label}</dt>
-                        <dd data-property=property.clone()>{shown}</dd>
+                        <dd data-property=property.clone()>{value} {conflict}</dd>
                     }
                 })
                 .collect_view()

@@ -1,8 +1,10 @@
 //! Cases, submissions and the outbox: what finalizing a form writes, and what the caseload
 //! and the case page read.
 
+use cris_core::hlc::Clock;
 use cris_core::record::{Case, Operation, Submission};
 use rexie::TransactionMode;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
@@ -16,7 +18,19 @@ pub struct Finalized {
     pub case: Case,
     /// The operation that will carry the submission to the server.
     pub operation: Operation,
+    /// The phone's clock after stamping the operation: saved with it, so no stamp is ever
+    /// handed out twice.
+    pub clock: Clock,
 }
+
+/// The phone's hybrid logical clock, in the `meta` store.
+#[derive(Serialize, Deserialize)]
+struct StoredClock {
+    key: String,
+    clock: Clock,
+}
+
+const CLOCK_KEY: &str = "clock";
 
 impl Storage {
     /// Writes the submission, the case and the outbox entry and removes the draft, in one
@@ -39,8 +53,33 @@ impl Storage {
                 store: stores::DRAFTS,
                 key: done.submission.id.clone(),
             },
+            Write::Put {
+                store: stores::META,
+                value: encode(&StoredClock {
+                    key: CLOCK_KEY.to_owned(),
+                    clock: done.clock.clone(),
+                })?,
+            },
         ])
         .await
+    }
+
+    /// This phone's clock as last saved (a new one on a new phone). A clock saved under
+    /// another device id is carried over, so stamps still only grow.
+    pub async fn clock(&self, device: &str) -> Result<Clock> {
+        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let found = tx
+            .store(stores::META)?
+            .get(JsValue::from_str(CLOCK_KEY))
+            .await?;
+        let mut clock = Clock::new(device);
+        if let Some(stored) = found.map(decode::<StoredClock>).transpose()? {
+            if stored.clock.last().device == device {
+                return Ok(stored.clock);
+            }
+            clock.observe(stored.clock.last(), 0);
+        }
+        Ok(clock)
     }
 
     pub async fn cases(&self) -> Result<Vec<Case>> {
