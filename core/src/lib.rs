@@ -13,6 +13,7 @@ pub mod id;
 pub mod lang;
 pub mod merge;
 pub mod record;
+pub mod sync;
 
 pub use date::Date;
 pub use lang::Lang;

@@ -5,7 +5,7 @@ mod support;
 
 use std::future::Future;
 
-use cris_server::store::{NewSession, NewUser, Role, StoreError};
+use cris_server::store::{CheckedOp, NewSession, NewUser, Role, StoreError, Stored};
 use cris_server::{CaseStore, Store};
 use support::TestPg;
 
@@ -210,4 +210,124 @@ async fn two_servers_on_one_postgres_create_a_team_once() {
     assert!(users.iter().all(|u| u.teams == ["Budapest VIII"]));
     one.close().await;
     two.close().await;
+}
+
+fn intake_op(
+    op_id: &str,
+    case_id: &str,
+    device: &str,
+    wall_ms: u64,
+    housing: &str,
+    seen: Vec<cris_core::hlc::Hlc>,
+) -> CheckedOp {
+    use cris_core::form::Answers;
+    use cris_core::record::{Change, FieldWrite, Operation, Submission};
+    let op = Operation {
+        op_id: op_id.into(),
+        device: device.into(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms,
+            counter: 0,
+            device: device.into(),
+        },
+        created_at_ms: wall_ms as f64,
+        case_id: case_id.into(),
+        change: Change::Submit {
+            submission: Submission {
+                id: format!("sub-{op_id}"),
+                form_id: "intake".into(),
+                form_version: 1,
+                case_id: case_id.into(),
+                device: device.into(),
+                answers: Answers::new().with("housing_situation", housing),
+                started_at_ms: 0.0,
+                finalized_at_ms: wall_ms as f64,
+            },
+            properties: std::collections::BTreeMap::from([(
+                "housing_situation".to_owned(),
+                FieldWrite {
+                    value: housing.into(),
+                    seen,
+                },
+            )]),
+        },
+    };
+    CheckedOp {
+        body: serde_json::to_string(&op).unwrap(),
+        op,
+        creates_case: true,
+    }
+}
+
+#[tokio::test]
+async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
+    on_both(|store| async move {
+        let ayse = store
+            .add_user(&worker("ayse.k", &["Nord"]), NOW)
+            .await
+            .unwrap();
+        let bora = store
+            .add_user(&worker("bora.t", &["Nord"]), NOW)
+            .await
+            .unwrap();
+        let other = store
+            .add_user(&worker("zita.h", &["Budapest"]), NOW)
+            .await
+            .unwrap();
+        let first = intake_op("op-1", "case-1", "dev-a", 10, "shelter", vec![]);
+        let base = first.op.hlc.clone();
+        assert_eq!(
+            store
+                .push(&ayse, std::slice::from_ref(&first), NOW)
+                .await
+                .unwrap(),
+            [Stored::Applied { conflicts: vec![] }]
+        );
+        // The same operation again (a lost answer, retried): nothing changes.
+        assert_eq!(
+            store.push(&ayse, &[first.clone()], NOW).await.unwrap(),
+            [Stored::Duplicate]
+        );
+        // Two phones edit the housing concurrently; another team's worker is refused.
+        let a = intake_op("op-2", "case-1", "dev-a", 20, "sublet", vec![base.clone()]);
+        let b = intake_op(
+            "op-3",
+            "case-1",
+            "dev-b",
+            30,
+            "homeless",
+            vec![base.clone()],
+        );
+        assert_eq!(
+            store.push(&ayse, &[a], NOW).await.unwrap(),
+            [Stored::Applied { conflicts: vec![] }]
+        );
+        assert_eq!(
+            store.push(&bora, &[b], NOW).await.unwrap(),
+            [Stored::Applied {
+                conflicts: vec!["housing_situation".to_owned()]
+            }]
+        );
+        let foreign = intake_op("op-4", "case-1", "dev-z", 40, "own_flat", vec![]);
+        assert_eq!(
+            store.push(&other, &[foreign], NOW).await.unwrap(),
+            [Stored::NotFound]
+        );
+
+        // Pull: the team sees the three operations in log order; the other team sees none.
+        let pulled = store.ops_since(&bora.id, 0, 100).await.unwrap();
+        let ids: Vec<String> = pulled
+            .iter()
+            .map(|(_, body)| {
+                serde_json::from_str::<cris_core::record::Operation>(body)
+                    .unwrap()
+                    .op_id
+            })
+            .collect();
+        assert_eq!(ids, ["op-1", "op-2", "op-3"]);
+        let after_first = store.ops_since(&bora.id, pulled[0].0, 100).await.unwrap();
+        assert_eq!(after_first.len(), 2);
+        assert!(store.ops_since(&other.id, 0, 100).await.unwrap().is_empty());
+    })
+    .await;
 }

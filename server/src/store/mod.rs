@@ -76,6 +76,29 @@ pub struct NewSession {
     pub expires_ms: i64,
 }
 
+/// An operation the API has checked (shape, clock, form, answers), ready to be stored.
+#[derive(Clone, Debug)]
+pub struct CheckedOp {
+    pub op: cris_core::record::Operation,
+    /// The operation as stored in the log and handed to phones that pull.
+    pub body: String,
+    /// Whether it may create its case (an intake) when the case does not exist yet.
+    pub creates_case: bool,
+}
+
+/// What the store did with one checked operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Applied; these of the fields it wrote are now in conflict.
+    Applied { conflicts: Vec<String> },
+    /// The log has it already.
+    Duplicate,
+    /// The case is not among the user's teams' cases (or does not exist).
+    NotFound,
+    /// Another operation already carried a submission with this id.
+    SubmissionTaken,
+}
+
 /// The case store. Every method is one transaction (or one statement).
 pub trait Store: Send + Sync {
     /// The id made when this store was created; a phone that sees it change syncs anew.
@@ -130,6 +153,23 @@ pub trait Store: Send + Sync {
         token_hash: &str,
         now_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Applies a batch of operations pushed by `user` in one transaction: each is applied,
+    /// a duplicate, or refused alone; a database error applies none of them.
+    fn push(
+        &self,
+        user: &User,
+        ops: &[CheckedOp],
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Vec<Stored>, StoreError>> + Send;
+    /// The operations of the user's teams' cases logged after `since`, oldest first:
+    /// `(seq, body)`.
+    fn ops_since(
+        &self,
+        user_id: &str,
+        since: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
 }
 
 /// The store this server runs on.
@@ -222,6 +262,22 @@ impl Store for CaseStore {
     }
     async fn revoke_session(&self, token_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
         delegate!(self, s => s.revoke_session(token_hash, now_ms).await)
+    }
+    async fn push(
+        &self,
+        user: &User,
+        ops: &[CheckedOp],
+        now_ms: i64,
+    ) -> Result<Vec<Stored>, StoreError> {
+        delegate!(self, s => s.push(user, ops, now_ms).await)
+    }
+    async fn ops_since(
+        &self,
+        user_id: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        delegate!(self, s => s.ops_since(user_id, since, limit).await)
     }
 }
 
@@ -466,6 +522,141 @@ macro_rules! shared_store_impl {
                 .rows_affected();
                 Ok(changed == 1)
             }
+
+            async fn push(
+                &self,
+                user: &$crate::store::User,
+                ops: &[$crate::store::CheckedOp],
+                now_ms: i64,
+            ) -> Result<Vec<$crate::store::Stored>, $crate::store::StoreError> {
+                use $crate::store::Stored;
+                let mut tx = self.pool.begin().await?;
+                Self::serialize_pushes(&mut tx).await?;
+                let teams: Vec<String> = sqlx::query_scalar(
+                    "SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+                     WHERE m.user_id = $1 ORDER BY t.name",
+                )
+                .bind(&user.id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut out = Vec::with_capacity(ops.len());
+                for checked in ops {
+                    let op = &checked.op;
+                    let logged: Option<i64> =
+                        sqlx::query_scalar("SELECT seq FROM ops WHERE op_id = $1")
+                            .bind(&op.op_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if logged.is_some() {
+                        out.push(Stored::Duplicate);
+                        continue;
+                    }
+                    let team: Option<String> =
+                        sqlx::query_scalar("SELECT team_id FROM cases WHERE id = $1")
+                            .bind(&op.case_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let new_case_team = match (&team, checked.creates_case, teams.first()) {
+                        (Some(team), _, _) if teams.contains(team) => None,
+                        (None, true, Some(first)) => Some(first.clone()),
+                        _ => {
+                            out.push(Stored::NotFound);
+                            continue;
+                        }
+                    };
+                    let submission = op.submission();
+                    let taken: Option<String> =
+                        sqlx::query_scalar("SELECT op_id FROM submissions WHERE id = $1")
+                            .bind(&submission.id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if taken.is_some() {
+                        out.push(Stored::SubmissionTaken);
+                        continue;
+                    }
+                    if let Some(team) = new_case_team {
+                        sqlx::query("INSERT INTO cases (id, team_id, created_ms) VALUES ($1, $2, $3)")
+                            .bind(&op.case_id)
+                            .bind(team)
+                            .bind(now_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&op.op_id)
+                    .bind(&op.case_id)
+                    .bind(&user.id)
+                    .bind(&op.device)
+                    .bind(op.hlc.to_string())
+                    .bind(now_ms)
+                    .bind(&checked.body)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&submission.id)
+                    .bind(&op.case_id)
+                    .bind(&submission.form_id)
+                    .bind(i64::from(submission.form_version))
+                    .bind(&op.op_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    let mut conflicts = Vec::new();
+                    for (name, write) in op.writes() {
+                        let seen = serde_json::to_string(&write.seen).unwrap_or_default();
+                        sqlx::query(
+                            "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id)
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&op.case_id)
+                        .bind(name)
+                        .bind(write.hlc.to_string())
+                        .bind(&write.value)
+                        .bind(seen)
+                        .bind(&op.op_id)
+                        .execute(&mut *tx)
+                        .await?;
+                        let rows: Vec<(String, String, String)> = sqlx::query_as(
+                            "SELECT hlc, value, seen FROM field_writes WHERE case_id = $1 AND field = $2",
+                        )
+                        .bind(&op.case_id)
+                        .bind(name)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        if !$crate::store::field_of(rows)?.conflict().is_empty() {
+                            conflicts.push(name.to_owned());
+                        }
+                    }
+                    out.push(Stored::Applied { conflicts });
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            async fn ops_since(
+                &self,
+                user_id: &str,
+                since: i64,
+                limit: i64,
+            ) -> Result<Vec<(i64, String)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT o.seq, o.body FROM ops o
+                     JOIN cases c ON c.id = o.case_id
+                     JOIN team_members m ON m.team_id = c.team_id
+                     WHERE m.user_id = $1 AND o.seq > $2
+                     ORDER BY o.seq LIMIT $3",
+                )
+                .bind(user_id)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
         }
 
         impl $store {
@@ -482,6 +673,24 @@ macro_rules! shared_store_impl {
     };
 }
 pub(crate) use shared_store_impl;
+
+/// A field's writes as stored, read back into the merge's model.
+pub(crate) fn field_of(
+    rows: Vec<(String, String, String)>,
+) -> Result<cris_core::merge::Field, StoreError> {
+    let damaged = |what: String| StoreError::Query(sqlx::Error::Decode(what.into()));
+    let mut field = cris_core::merge::Field::default();
+    for (hlc, value, seen) in rows {
+        field.apply(cris_core::merge::Write {
+            value,
+            hlc: hlc
+                .parse()
+                .map_err(|e: cris_core::hlc::BadHlc| damaged(e.to_string()))?,
+            seen: serde_json::from_str(&seen).map_err(|e| damaged(e.to_string()))?,
+        });
+    }
+    Ok(field)
+}
 
 /// A `User` from its row; a role the code does not know is a damaged database.
 pub(crate) fn user_of(

@@ -42,4 +42,22 @@ impl PgStore {
     }
 }
 
+/// The advisory lock that orders pushes across every server process on the database.
+const PUSH_LOCK: i64 = 0x4352_4953_5055_5348; // "CRISPUSH"
+
+impl PgStore {
+    /// One push at a time across all processes: log sequence numbers then become visible in
+    /// the order they were given, so a phone pulling "after 41" can never miss a 41 that
+    /// commits late. Concurrent pushes wait for each other, they never overwrite each other.
+    async fn serialize_pushes(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(PUSH_LOCK)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
 shared_store_impl!(PgStore);

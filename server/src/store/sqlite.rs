@@ -54,6 +54,15 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite has one writer at a time already: pushes are applied in log order.
+    async fn serialize_pushes(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
 shared_store_impl!(SqliteStore);
 
 #[cfg(test)]
