@@ -285,7 +285,10 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
         );
         // The same operation again (a lost answer, retried): nothing changes.
         assert_eq!(
-            store.push(&ayse, &[first.clone()], NOW).await.unwrap(),
+            store
+                .push(&ayse, std::slice::from_ref(&first), NOW)
+                .await
+                .unwrap(),
             [Stored::Duplicate]
         );
         // Two phones edit the housing concurrently; another team's worker is refused.
