@@ -429,10 +429,7 @@ macro_rules! shared_store_impl {
                     .await?
                     .rows_affected();
                 if disabled {
-                    sqlx::query(
-                        "UPDATE sessions SET revoked_ms = $1
-                         WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)",
-                    )
+                    sqlx::query($crate::store::END_SESSIONS_OF_LOGIN)
                     .bind(now_ms)
                     .bind(login)
                     .execute(&mut *tx)
@@ -455,10 +452,7 @@ macro_rules! shared_store_impl {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                sqlx::query(
-                    "UPDATE sessions SET revoked_ms = $1
-                     WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)",
-                )
+                sqlx::query($crate::store::END_SESSIONS_OF_LOGIN)
                 .bind(now_ms)
                 .bind(login)
                 .execute(&mut *tx)
@@ -673,6 +667,10 @@ macro_rules! shared_store_impl {
     };
 }
 pub(crate) use shared_store_impl;
+
+/// Ends every live session of the account `$2` at time `$1` (disabling, a new password).
+pub(crate) const END_SESSIONS_OF_LOGIN: &str = "UPDATE sessions SET revoked_ms = $1
+     WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)";
 
 /// A field's writes as stored, read back into the merge's model.
 pub(crate) fn field_of(
