@@ -6,6 +6,18 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The child's standard output, line by line, read on a thread of its own.
+fn output_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
 #[tokio::test]
 async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
     let data = tempfile::tempdir().unwrap();
@@ -20,14 +32,8 @@ async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
 
-    // Read the log in a thread; the first line naming the address tells us where it listens.
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    // The first line naming the address tells us where it listens.
+    let rx = output_lines(&mut child);
     let mut log = Vec::new();
     let url = loop {
         let line = rx
@@ -290,13 +296,7 @@ async fn serve_with_demo_prints_accounts_that_log_in() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = output_lines(&mut child);
     let mut accounts = Vec::new();
     let url = loop {
         let line = rx
