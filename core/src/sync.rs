@@ -85,3 +85,287 @@ pub struct PullResponse {
     /// Whether another page follows at once.
     pub more: bool,
 }
+
+/// `GET /api/v1/cases/{id}/history`: every operation on a case, oldest first, with who sent
+/// it and when the server received it. The log is append-only: this is the record's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseHistory {
+    pub case_id: String,
+    pub entries: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The server's sequence number (the pull cursor).
+    pub seq: i64,
+    /// The server's clock when it was received.
+    pub received_at_ms: i64,
+    /// The login and the name of the account that pushed it.
+    pub login: String,
+    pub display_name: String,
+    pub op: Operation,
+}
+
+/// Why an operation is refused: the reason for programs, an English message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Refusal {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Refusal> for Outcome {
+    fn from(r: Refusal) -> Self {
+        Outcome::Rejected {
+            reason: r.reason,
+            message: r.message,
+        }
+    }
+}
+
+const DAY_MS: f64 = 86_400_000.0;
+/// The furthest any time zone is ahead of UTC (Kiribati): a phone's "today" is never later
+/// than the UTC date of this much later.
+const MAX_ZONE_AHEAD_MS: f64 = 14.0 * 60.0 * 60.0 * 1000.0;
+
+/// Checks an operation as the server receives it, with the same form engine the phone used:
+/// its ids, that its parts agree, its clock against the server's (`server_now_ms`), its form
+/// (`form`: the definition with the operation's form id, if the server has one), its answers
+/// and the case properties it sets.
+///
+/// Answers are validated for the day the form was finalized (by the phone's clock, never later
+/// than the server's), in the latest time zone: a visit recorded offline last week is judged
+/// by last week's `today()`, and a phone ahead of UTC is not refused for its "today".
+pub fn check(
+    op: &Operation,
+    form: Option<&crate::form::FormDef>,
+    server_now_ms: i64,
+) -> Result<(), Refusal> {
+    use crate::id::is_uuid;
+    let malformed = |m: String| Err(Refusal::new(Reason::Malformed, m));
+    let submission = op.submission();
+    for (what, id) in [
+        ("op_id", &op.op_id),
+        ("case_id", &op.case_id),
+        ("device", &op.device),
+        ("submission id", &submission.id),
+    ] {
+        if !is_uuid(id) {
+            return malformed(format!("{what} {id:?} is not a lower-case UUID"));
+        }
+    }
+    if op.hlc.device != op.device || submission.device != op.device {
+        return malformed("the clock stamp and the submission name another device".into());
+    }
+    if submission.case_id != op.case_id {
+        return malformed("the submission belongs to another case than the operation".into());
+    }
+    let ahead_ms = i128::from(op.hlc.wall_ms) - i128::from(server_now_ms);
+    if ahead_ms > i128::from(MAX_CLOCK_AHEAD_MS) {
+        return Err(Refusal::new(
+            Reason::ClockAhead,
+            format!(
+                "the phone's clock was {} days ahead of the server's: set the phone's date and time, then sync again",
+                (ahead_ms + i128::from(MAX_CLOCK_AHEAD_MS / 2)) / i128::from(MAX_CLOCK_AHEAD_MS)
+            ),
+        ));
+    }
+    let Some(form) = form.filter(|f| f.id == submission.form_id) else {
+        return Err(Refusal::new(
+            Reason::UnknownForm,
+            format!("this server has no form {:?}", submission.form_id),
+        ));
+    };
+    if form.version != submission.form_version {
+        return Err(Refusal::new(
+            Reason::UnknownForm,
+            format!(
+                "version {} of the form {:?} is not the one this server has (version {})",
+                submission.form_version, form.id, form.version
+            ),
+        ));
+    }
+    let finalized_ms = submission.finalized_at_ms.min(server_now_ms as f64);
+    let today =
+        crate::Date::from_days(((finalized_ms + MAX_ZONE_AHEAD_MS) / DAY_MS).floor() as i32);
+    let validated = form.validate(&submission.answers, today);
+    if let Some(problem) = validated.problems.first() {
+        return Err(Refusal::new(
+            Reason::Invalid,
+            format!(
+                "field {:?}: {} ({} problem(s) in all)",
+                problem.field,
+                problem.message(form, crate::Lang::En),
+                validated.problems.len()
+            ),
+        ));
+    }
+    let changes = form.case_changes(&submission.answers);
+    let properties = match &op.change {
+        crate::record::Change::Submit { properties, .. } => properties,
+    };
+    let same = changes.len() == properties.len()
+        && changes
+            .iter()
+            .all(|(name, value)| properties.get(name).is_some_and(|w| w.value == *value));
+    if !same {
+        return Err(Refusal::new(
+            Reason::Invalid,
+            "the case properties set do not follow from the answers",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::form::{Answers, FormDef};
+    use crate::hlc::Hlc;
+    use crate::record::{Change, FieldWrite, Submission};
+
+    const NOW: i64 = 1_795_000_000_000; // 2026-11-18
+    const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000d001";
+
+    fn intake() -> FormDef {
+        FormDef::from_json(include_str!("../../forms/intake.json")).unwrap()
+    }
+
+    fn op(form: &FormDef, answers: Answers, wall_ms: i64) -> Operation {
+        let properties = form
+            .case_changes(&answers)
+            .into_iter()
+            .map(|(k, value)| {
+                let write = FieldWrite {
+                    value,
+                    seen: vec![],
+                };
+                (k, write)
+            })
+            .collect::<BTreeMap<_, _>>();
+        let case_id = "0192b3c4-0000-7000-8000-0000000ca5e1".to_owned();
+        Operation {
+            op_id: "0192b3c4-0000-7000-8000-0000000000a1".into(),
+            device: DEVICE.into(),
+            hlc: Hlc {
+                wall_ms: wall_ms as u64,
+                counter: 0,
+                device: DEVICE.into(),
+            },
+            created_at_ms: wall_ms as f64,
+            case_id: case_id.clone(),
+            change: Change::Submit {
+                submission: Submission {
+                    id: "0192b3c4-0000-7000-8000-0000000005b1".into(),
+                    form_id: form.id.clone(),
+                    form_version: form.version,
+                    case_id,
+                    device: DEVICE.into(),
+                    answers,
+                    started_at_ms: wall_ms as f64 - 60_000.0,
+                    finalized_at_ms: wall_ms as f64,
+                },
+                properties,
+            },
+        }
+    }
+
+    fn example() -> Answers {
+        serde_json::from_str(include_str!("../tests/data/intake-example.json")).unwrap()
+    }
+
+    fn reason(op: &Operation, form: &FormDef) -> Option<Reason> {
+        check(op, Some(form), NOW).err().map(|r| r.reason)
+    }
+
+    #[test]
+    fn a_finalized_intake_passes() {
+        let form = intake();
+        assert_eq!(check(&op(&form, example(), NOW), Some(&form), NOW), Ok(()));
+        // Made offline last month: still fine.
+        let old = NOW - 30 * 86_400_000;
+        assert_eq!(check(&op(&form, example(), old), Some(&form), NOW), Ok(()));
+    }
+
+    #[test]
+    fn ids_and_parts_must_agree() {
+        let form = intake();
+        let mut bad = op(&form, example(), NOW);
+        bad.op_id = "1".into();
+        assert_eq!(reason(&bad, &form), Some(Reason::Malformed));
+        let mut bad = op(&form, example(), NOW);
+        bad.hlc.device = "0192b3c4-0000-7000-8000-00000000d002".into();
+        assert_eq!(reason(&bad, &form), Some(Reason::Malformed));
+        let mut bad = op(&form, example(), NOW);
+        bad.case_id = "0192b3c4-0000-7000-8000-0000000ca5e2".into();
+        assert_eq!(reason(&bad, &form), Some(Reason::Malformed));
+    }
+
+    #[test]
+    fn a_clock_more_than_a_day_ahead_is_refused() {
+        let form = intake();
+        let hour = 3_600_000;
+        assert_eq!(reason(&op(&form, example(), NOW + 23 * hour), &form), None);
+        let far = check(
+            &op(&form, example(), NOW + 365 * 24 * hour),
+            Some(&form),
+            NOW,
+        );
+        let refusal = far.unwrap_err();
+        assert_eq!(refusal.reason, Reason::ClockAhead);
+        assert!(
+            refusal.message.contains("365 days ahead"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn an_unknown_form_or_version_is_refused() {
+        let form = intake();
+        let good = op(&form, example(), NOW);
+        assert_eq!(
+            check(&good, None, NOW).unwrap_err().reason,
+            Reason::UnknownForm
+        );
+        let mut newer = form.clone();
+        newer.version += 1;
+        let refusal = check(&good, Some(&newer), NOW).unwrap_err();
+        assert_eq!(refusal.reason, Reason::UnknownForm);
+        assert!(refusal.message.contains("version 1"), "{}", refusal.message);
+    }
+
+    #[test]
+    fn answers_and_properties_are_checked_by_the_form() {
+        let form = intake();
+        let unborn = example().with("household_name", "");
+        let refusal = check(&op(&form, unborn, NOW), Some(&form), NOW).unwrap_err();
+        assert_eq!(refusal.reason, Reason::Invalid);
+        assert!(
+            refusal.message.contains("household_name"),
+            "{}",
+            refusal.message
+        );
+
+        let mut forged = op(&form, example(), NOW);
+        let Change::Submit { properties, .. } = &mut forged.change;
+        properties.insert(
+            "housing_situation".into(),
+            FieldWrite {
+                value: "own_flat".into(),
+                seen: vec![],
+            },
+        );
+        assert_eq!(reason(&forged, &form), Some(Reason::Invalid));
+    }
+}

@@ -16,6 +16,13 @@ pub enum AppError {
     BadRequest(String),
     #[error("the request body is too large")]
     PayloadTooLarge,
+    #[error("a push carries at most 500 operations: send the rest in another batch")]
+    BatchTooLarge,
+    /// A case that is not among the user's teams' cases, or does not exist at all.
+    #[error("no such case among your teams' cases")]
+    NoSuchCase,
+    #[error("the server failed to answer this request")]
+    Internal,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this account is disabled: ask your administrator")]
@@ -52,16 +59,19 @@ impl AppError {
 impl AppError {
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            AppError::NotFound | AppError::NoSuchCase => {
+                (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+            }
             AppError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
             }
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
-            AppError::PayloadTooLarge => {
+            AppError::PayloadTooLarge | AppError::BatchTooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
+            AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             AppError::Database(_) | AppError::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
             }

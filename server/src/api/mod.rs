@@ -2,11 +2,14 @@
 
 mod forms;
 mod health;
+mod ops;
 mod session;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::{AppError, AppState};
 
@@ -23,6 +26,17 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(16 * 1024)),
         )
         .route("/v1/me", get(session::get_me))
+        .route(
+            "/v1/ops",
+            get(ops::pull).post(ops::push).layer((
+                DefaultBodyLimit::max(ops::MAX_PUSH_BYTES),
+                // Phones send their batches gzipped; the limit counts the unpacked bytes.
+                RequestDecompressionLayer::new(),
+            )),
+        )
+        .route("/v1/cases/{id}/history", get(ops::history))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        // Pull pages and histories run to megabytes; phones on slow networks get them gzipped.
+        .layer(CompressionLayer::new().gzip(true))
 }

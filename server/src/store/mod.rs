@@ -170,6 +170,28 @@ pub trait Store: Send + Sync {
         since: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
+    /// Which of these operations the log holds already.
+    fn logged(
+        &self,
+        op_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Every operation on a case of the user's teams, oldest first; `None` when the case is
+    /// not one of them (or does not exist: the two are not told apart).
+    fn case_history(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<LoggedOp>>, StoreError>> + Send;
+}
+
+/// An operation as the log keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoggedOp {
+    pub seq: i64,
+    pub received_ms: i64,
+    pub login: String,
+    pub display_name: String,
+    pub body: String,
 }
 
 /// The store this server runs on.
@@ -278,6 +300,16 @@ impl Store for CaseStore {
         limit: i64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
         delegate!(self, s => s.ops_since(user_id, since, limit).await)
+    }
+    async fn logged(&self, op_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        delegate!(self, s => s.logged(op_ids).await)
+    }
+    async fn case_history(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> Result<Option<Vec<LoggedOp>>, StoreError> {
+        delegate!(self, s => s.case_history(user_id, case_id).await)
     }
 }
 
@@ -650,6 +682,50 @@ macro_rules! shared_store_impl {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn logged(
+                &self,
+                op_ids: &[String],
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                let mut found = Vec::new();
+                for id in op_ids {
+                    let hit: Option<String> =
+                        sqlx::query_scalar("SELECT op_id FROM ops WHERE op_id = $1")
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                    found.extend(hit);
+                }
+                Ok(found)
+            }
+
+            async fn case_history(
+                &self,
+                user_id: &str,
+                case_id: &str,
+            ) -> Result<Option<Vec<$crate::store::LoggedOp>>, $crate::store::StoreError> {
+                let visible: Option<String> = sqlx::query_scalar(
+                    "SELECT c.id FROM cases c JOIN team_members m ON m.team_id = c.team_id
+                     WHERE c.id = $1 AND m.user_id = $2",
+                )
+                .bind(case_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                if visible.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    sqlx::query_as(
+                        "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
+                         FROM ops o JOIN users u ON u.id = o.user_id
+                         WHERE o.case_id = $1 ORDER BY o.seq",
+                    )
+                    .bind(case_id)
+                    .fetch_all(&self.pool)
+                    .await?,
+                ))
             }
         }
 

@@ -66,3 +66,178 @@ impl Drop for TestPg {
         .join();
     }
 }
+
+/// A server over real HTTP on port 0, on a fresh store.
+pub struct TestServer {
+    pub handle: cris_server::ServerHandle,
+    pub store: cris_server::CaseStore,
+    pub client: reqwest::Client,
+    _keep: (Option<tempfile::TempDir>, Option<TestPg>),
+}
+
+/// Which store a test runs on, for messages.
+pub fn kind(server: &TestServer) -> &'static str {
+    server.store.kind()
+}
+
+impl TestServer {
+    pub async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            cris_server::CaseStore::open(&format!("sqlite://{}/cris.db", dir.path().display()))
+                .await
+                .unwrap();
+        Self::on(store, (Some(dir), None)).await
+    }
+
+    pub async fn postgres() -> Self {
+        let pg = TestPg::create().await;
+        let store = cris_server::CaseStore::open(&pg.url).await.unwrap();
+        Self::on(store, (None, Some(pg))).await
+    }
+
+    async fn on(
+        store: cris_server::CaseStore,
+        keep: (Option<tempfile::TempDir>, Option<TestPg>),
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let state = cris_server::AppState {
+            store: store.clone(),
+            assets: std::sync::Arc::new(
+                cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
+            ),
+            forms: std::sync::Arc::new(cris_server::FormCatalog::embedded().unwrap()),
+        };
+        TestServer {
+            handle: cris_server::spawn(listener, state).unwrap(),
+            store,
+            client: reqwest::Client::new(),
+            _keep: keep,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.handle.addr())
+    }
+
+    /// An account in `teams` with a live session from `device`: its token. (No password:
+    /// logging in has tests of its own.)
+    pub async fn account(&self, login: &str, role: cris_core::api::Role, teams: &[&str]) -> String {
+        use cris_server::Store;
+        let now = cris_server::auth::now_ms();
+        let user = self
+            .store
+            .add_user(
+                &cris_server::store::NewUser {
+                    login: login.into(),
+                    display_name: format!("{login} (test)"),
+                    role,
+                    password_hash: "not a usable hash".into(),
+                    teams: teams.iter().map(|t| t.to_string()).collect(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        self.session(&user.id, now + 86_400_000).await
+    }
+
+    /// A new session of the user with this id, ending at `expires_ms`: its token.
+    pub async fn session(&self, user_id: &str, expires_ms: i64) -> String {
+        use cris_server::Store;
+        let token = cris_server::auth::new_token();
+        self.store
+            .add_session(&cris_server::store::NewSession {
+                token_hash: cris_server::auth::token_hash(&token),
+                user_id: user_id.into(),
+                device_id: new_uuid(),
+                created_ms: cris_server::auth::now_ms(),
+                expires_ms,
+            })
+            .await
+            .unwrap();
+        token
+    }
+}
+
+/// Runs `test` on a server with SQLite, then on one with PostgreSQL.
+pub async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(TestServer) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    test(TestServer::sqlite().await).await;
+    test(TestServer::postgres().await).await;
+}
+
+pub fn new_uuid() -> String {
+    cris_server::store::new_id(cris_server::auth::now_ms())
+}
+
+fn load_form(id: &str) -> cris_core::form::FormDef {
+    cris_server::FormCatalog::embedded()
+        .unwrap()
+        .get(id)
+        .map(|f| (*f).clone())
+        .unwrap()
+}
+
+fn example(id: &str) -> cris_core::form::Answers {
+    let path = format!(
+        "{}/../core/tests/data/{id}-example.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A finalized form as a phone sends it: the realistic example answers of the shipped form
+/// `form_id` (invented people), with `changes` on top, on `case_id`, made on `device` at
+/// `wall_ms`. Each case property it sets replaces the values stamped `seen`.
+pub fn submit_op(
+    form_id: &str,
+    case_id: &str,
+    device: &str,
+    wall_ms: u64,
+    changes: &[(&str, &str)],
+    seen: &[cris_core::hlc::Hlc],
+) -> cris_core::record::Operation {
+    use cris_core::record::{Change, FieldWrite, Operation, Submission};
+    let form = load_form(form_id);
+    let mut answers = example(form_id);
+    for (name, value) in changes {
+        answers = answers.with(name, value);
+    }
+    let properties = form
+        .case_changes(&answers)
+        .into_iter()
+        .map(|(name, value)| {
+            let seen = seen.to_vec();
+            (name, FieldWrite { value, seen })
+        })
+        .collect();
+    let hlc = cris_core::hlc::Hlc {
+        wall_ms,
+        counter: 0,
+        device: device.into(),
+    };
+    Operation {
+        op_id: new_uuid(),
+        device: device.into(),
+        hlc,
+        created_at_ms: wall_ms as f64,
+        case_id: case_id.into(),
+        change: Change::Submit {
+            submission: Submission {
+                id: new_uuid(),
+                form_id: form_id.into(),
+                form_version: form.version,
+                case_id: case_id.into(),
+                device: device.into(),
+                answers,
+                started_at_ms: wall_ms as f64 - 600_000.0,
+                finalized_at_ms: wall_ms as f64,
+            },
+            properties,
+        },
+    }
+}

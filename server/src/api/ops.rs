@@ -1,0 +1,229 @@
+//! The sync protocol over HTTP: `POST /api/v1/ops` (push a batch of operations, one outcome
+//! each), `GET /api/v1/ops?since=&limit=` (pull what changed in the user's cases) and
+//! `GET /api/v1/cases/{id}/history` (a case's log). Every operation is checked with the same
+//! form engine as on the phone ([`cris_core::sync::check`]) before the store sees it.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use cris_core::caseload::INTAKE;
+use cris_core::record::Operation;
+use cris_core::sync::{
+    self, CaseHistory, HistoryEntry, MAX_BATCH, MAX_PAGE, OpResult, Outcome, PullResponse,
+    PushRequest, PushResponse, Reason, Refusal,
+};
+use serde_json::Value;
+
+use crate::auth::{self, AuthUser};
+use crate::store::{CheckedOp, Store, StoreError, Stored};
+use crate::{AppError, AppState};
+
+/// The largest push body, after decompression: 500 long visits fit many times over.
+pub const MAX_PUSH_BYTES: usize = 16 * 1024 * 1024;
+
+pub async fn push(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    body: Result<Json<PushRequest<Value>>, JsonRejection>,
+) -> Result<Json<PushResponse>, AppError> {
+    let Json(request) = body.map_err(AppError::from_json)?;
+    if request.ops.len() > MAX_BATCH {
+        return Err(AppError::BatchTooLarge);
+    }
+    let now = auth::now_ms();
+    // Validating hundreds of forms is CPU work: off the async workers.
+    let forms = state.forms.clone();
+    let (mut results, checked) =
+        tokio::task::spawn_blocking(move || check_all(request.ops, &forms, now))
+            .await
+            .map_err(|_| AppError::Internal)?;
+
+    // An operation refused now may have been applied before (its response lost, the form
+    // changed since): the phone must hear "duplicate", or it would keep it forever.
+    let refused: Vec<String> = results
+        .iter()
+        .flatten()
+        .filter(|r| !r.outcome.acknowledged() && cris_core::id::is_uuid(&r.op_id))
+        .map(|r| r.op_id.clone())
+        .collect();
+    if !refused.is_empty() {
+        let logged = state.store.logged(&refused).await?;
+        for result in results.iter_mut().flatten() {
+            if logged.contains(&result.op_id) {
+                result.outcome = Outcome::Duplicate;
+            }
+        }
+    }
+
+    let (slots, ops): (Vec<usize>, Vec<CheckedOp>) = checked.into_iter().unzip();
+    let stored = state.store.push(&auth.user, &ops, now).await?;
+    for ((slot, op), stored) in slots.into_iter().zip(ops).zip(stored) {
+        results[slot] = Some(OpResult {
+            outcome: outcome(stored, &op.op.submission().id),
+            op_id: op.op.op_id,
+        });
+    }
+    let results: Vec<OpResult> = results.into_iter().flatten().collect();
+    let applied = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Duplicate | Outcome::Rejected { .. }))
+        .count();
+    let rejected = results.iter().filter(|r| !r.outcome.acknowledged()).count();
+    tracing::info!(ops = results.len(), applied, rejected, "push");
+    Ok(Json(PushResponse {
+        results,
+        server_time_ms: now,
+    }))
+}
+
+/// Reads and checks each operation alone. Returns a slot per operation, filled for those
+/// refused, and the checked ones with their slots.
+#[allow(clippy::type_complexity)]
+fn check_all(
+    values: Vec<Value>,
+    forms: &crate::FormCatalog,
+    now: i64,
+) -> (Vec<Option<OpResult>>, Vec<(usize, CheckedOp)>) {
+    let mut results = vec![None; values.len()];
+    let mut checked = Vec::new();
+    for (slot, value) in values.into_iter().enumerate() {
+        let op_id = value
+            .get("op_id")
+            .and_then(Value::as_str)
+            .filter(|id| id.len() <= 64)
+            .unwrap_or_default()
+            .to_owned();
+        let refused = |refusal: Refusal| {
+            Some(OpResult {
+                op_id: op_id.clone(),
+                outcome: refusal.into(),
+            })
+        };
+        let op = match serde_json::from_value::<Operation>(value) {
+            Ok(op) => op,
+            Err(e) => {
+                results[slot] = refused(Refusal {
+                    reason: Reason::Malformed,
+                    message: format!("not an operation: {e}"),
+                });
+                continue;
+            }
+        };
+        let form = forms.get(&op.submission().form_id);
+        if let Err(refusal) = sync::check(&op, form.as_deref(), now) {
+            results[slot] = refused(refusal);
+            continue;
+        }
+        let body = serde_json::to_string(&op).expect("an operation serializes");
+        let creates_case = op.submission().form_id == INTAKE;
+        checked.push((
+            slot,
+            CheckedOp {
+                op,
+                body,
+                creates_case,
+            },
+        ));
+    }
+    (results, checked)
+}
+
+fn outcome(stored: Stored, submission_id: &str) -> Outcome {
+    match stored {
+        Stored::Applied { conflicts } if conflicts.is_empty() => Outcome::Applied,
+        Stored::Applied { conflicts } => Outcome::Conflict { fields: conflicts },
+        Stored::Duplicate => Outcome::Duplicate,
+        Stored::NotFound => Outcome::Rejected {
+            reason: Reason::NotFound,
+            message: "no such case among your teams' cases".to_owned(),
+        },
+        Stored::SubmissionTaken => Outcome::Rejected {
+            reason: Reason::Invalid,
+            message: format!(
+                "the submission {submission_id} came already with another operation: a correction needs a new submission"
+            ),
+        },
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullQuery {
+    since: Option<i64>,
+    limit: Option<i64>,
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, AppError> {
+    let Query(query) = query.map_err(|e| {
+        AppError::BadRequest(format!(
+            "{}: use ?since=CURSOR&limit=N with whole numbers",
+            e.body_text()
+        ))
+    })?;
+    let since = query.since.unwrap_or(0);
+    if since < 0 {
+        return Err(AppError::BadRequest(
+            "since is a cursor from an earlier pull, or 0".to_owned(),
+        ));
+    }
+    let max = MAX_PAGE as i64;
+    let limit = query.limit.unwrap_or(max);
+    if limit < 1 {
+        return Err(AppError::BadRequest("limit must be at least 1".to_owned()));
+    }
+    let limit = limit.min(max);
+    let mut rows = state
+        .store
+        .ops_since(&auth.user.id, since, limit + 1)
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = rows.last().map_or(since, |(seq, _)| *seq);
+    let ops = rows
+        .into_iter()
+        .map(|(_, body)| parse_logged(&body))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(PullResponse {
+        ops,
+        next_cursor,
+        more,
+    }))
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(case_id): Path<String>,
+) -> Result<Json<CaseHistory>, AppError> {
+    if !cris_core::id::is_uuid(&case_id) {
+        return Err(AppError::NoSuchCase);
+    }
+    let logged = state
+        .store
+        .case_history(&auth.user.id, &case_id)
+        .await?
+        .ok_or(AppError::NoSuchCase)?;
+    let entries = logged
+        .into_iter()
+        .map(|row| {
+            Ok(HistoryEntry {
+                seq: row.seq,
+                received_at_ms: row.received_ms,
+                login: row.login,
+                display_name: row.display_name,
+                op: parse_logged(&row.body)?,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Json(CaseHistory { case_id, entries }))
+}
+
+/// An operation read back from the log (written by this server: failing is damage).
+fn parse_logged(body: &str) -> Result<Operation, AppError> {
+    serde_json::from_str(body)
+        .map_err(|e| AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e)))))
+}

@@ -1,0 +1,518 @@
+//! The sync protocol over real HTTP, on SQLite and on PostgreSQL: pushes answered per
+//! operation, retries that change nothing, bad batches refused without losing the good
+//! operations in them, pulls scoped to the user's teams, and a case's history.
+
+mod support;
+
+use std::io::Write as _;
+
+use cris_core::api::{ApiError, ErrorCode, Role};
+use cris_core::record::Operation;
+use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{TestServer, kind, new_uuid, on_both, submit_op};
+
+const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
+const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
+const TEAM: &str = "Offenbach Nord";
+const DAY: u64 = 86_400_000;
+
+fn now() -> u64 {
+    cris_server::auth::now_ms() as u64
+}
+
+fn intake(case_id: &str, device: &str, wall_ms: u64, housing: &str) -> Operation {
+    submit_op(
+        "intake",
+        case_id,
+        device,
+        wall_ms,
+        &[("housing_situation", housing)],
+        &[],
+    )
+}
+
+async fn push_raw(server: &TestServer, token: &str, body: &Value) -> reqwest::Response {
+    server
+        .client
+        .post(server.url("/api/v1/ops"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn push(server: &TestServer, token: &str, ops: &[Operation]) -> Vec<Outcome> {
+    let res = push_raw(server, token, &json!({ "ops": ops })).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
+    let body: PushResponse = res.json().await.unwrap();
+    let ids: Vec<&str> = body.results.iter().map(|r| r.op_id.as_str()).collect();
+    let sent: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
+    assert_eq!(ids, sent, "one result per operation, in order");
+    let server_ms = body.server_time_ms as u64;
+    assert!(server_ms.abs_diff(now()) < 60_000);
+    body.results.into_iter().map(|r| r.outcome).collect()
+}
+
+async fn pull(server: &TestServer, token: &str, query: &str) -> PullResponse {
+    let res = server
+        .client
+        .get(server.url(&format!("/api/v1/ops{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
+    res.json().await.unwrap()
+}
+
+async fn history(server: &TestServer, token: &str, case_id: &str) -> reqwest::Response {
+    server
+        .client
+        .get(server.url(&format!("/api/v1/cases/{case_id}/history")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
+    assert_eq!(res.status(), status);
+    let body: ApiError = res.json().await.unwrap();
+    assert_eq!(body.code, code, "{}", body.message);
+    body.message
+}
+
+fn rejected(outcome: &Outcome) -> Option<(Reason, &str)> {
+    match outcome {
+        Outcome::Rejected { reason, message } => Some((*reason, message.as_str())),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let jan = server.account("jan.w", Role::Worker, &[TEAM]).await;
+        let case_id = new_uuid();
+        let op = intake(&case_id, PHONE_A, now(), "sublet");
+
+        assert_eq!(
+            push(&server, &ayse, std::slice::from_ref(&op)).await,
+            [Outcome::Applied]
+        );
+        // The response was lost: the phone pushes the same operation again.
+        assert_eq!(
+            push(&server, &ayse, std::slice::from_ref(&op)).await,
+            [Outcome::Duplicate]
+        );
+        // Even when the form has changed on the server since: it was applied, the phone
+        // must let it go.
+        let mut stale = op.clone();
+        let cris_core::record::Change::Submit { submission, .. } = &mut stale.change;
+        submission.form_version = 99;
+        assert_eq!(push(&server, &ayse, &[stale]).await, [Outcome::Duplicate]);
+
+        let page = pull(&server, &jan, "?since=0").await;
+        assert_eq!(page.ops, std::slice::from_ref(&op), "{}", kind(&server));
+        assert!(!page.more);
+        assert!(page.next_cursor > 0);
+        let again = pull(&server, &jan, &format!("?since={}", page.next_cursor)).await;
+        assert!(again.ops.is_empty());
+        assert_eq!(
+            again.next_cursor, page.next_cursor,
+            "an empty page keeps the cursor"
+        );
+
+        let res = history(&server, &jan, &case_id).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let log: CaseHistory = res.json().await.unwrap();
+        assert_eq!(log.entries.len(), 1, "stored once");
+        assert_eq!(log.entries[0].login, "ayse.w");
+        assert_eq!(log.entries[0].op, op);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_batch_whose_response_was_lost_is_retried_with_more_in_it() {
+    on_both(|server| async move {
+        let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let first: Vec<Operation> = (0..30)
+            .map(|i| intake(&new_uuid(), PHONE_A, now() + i, "shelter"))
+            .collect();
+        let outcomes = push(&server, &token, &first).await;
+        assert!(outcomes.iter().all(|o| *o == Outcome::Applied));
+
+        let mut retry = first.clone();
+        let later: Vec<Operation> = (0..5)
+            .map(|i| intake(&new_uuid(), PHONE_A, now() + 100 + i, "own_flat"))
+            .collect();
+        retry.extend(later.iter().cloned());
+        let outcomes = push(&server, &token, &retry).await;
+        assert!(outcomes[..30].iter().all(|o| *o == Outcome::Duplicate));
+        assert!(outcomes[30..].iter().all(|o| *o == Outcome::Applied));
+
+        // Paged pulls give every operation exactly once, in the order they were logged.
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let page = pull(&server, &token, &format!("?since={cursor}&limit=7")).await;
+            assert!(page.ops.len() <= 7);
+            seen.extend(page.ops.into_iter().map(|o| o.op_id));
+            cursor = page.next_cursor;
+            if !page.more {
+                break;
+            }
+        }
+        let expected: Vec<String> = retry.iter().map(|o| o.op_id.clone()).collect();
+        assert_eq!(seen, expected, "{}", kind(&server));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_bad_operation_is_refused_alone_and_says_why() {
+    on_both(|server| async move {
+        let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let good = intake(&new_uuid(), PHONE_A, now(), "sublet");
+        let unnamed = submit_op(
+            "intake",
+            &new_uuid(),
+            PHONE_A,
+            now(),
+            &[("household_name", "")],
+            &[],
+        );
+        let mut old_form = intake(&new_uuid(), PHONE_A, now(), "sublet");
+        let cris_core::record::Change::Submit { submission, .. } = &mut old_form.change;
+        submission.form_version = 99;
+        let year_ahead = intake(&new_uuid(), PHONE_A, now() + 365 * DAY, "sublet");
+        let year_behind = intake(&new_uuid(), PHONE_A, now() - 365 * DAY, "homeless");
+        let garbage_id = new_uuid();
+        let last = intake(&new_uuid(), PHONE_A, now(), "shelter");
+        let body = json!({ "ops": [
+            good,
+            unnamed,
+            { "op_id": garbage_id, "what": "not an operation" },
+            old_form,
+            year_ahead,
+            "a string",
+            year_behind,
+            last,
+        ]});
+        let res = push_raw(&server, &token, &body).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let results = res.json::<PushResponse>().await.unwrap().results;
+        let outcomes: Vec<&Outcome> = results.iter().map(|r| &r.outcome).collect();
+        assert_eq!(outcomes[0], &Outcome::Applied);
+        let (reason, message) = rejected(outcomes[1]).unwrap();
+        assert_eq!(reason, Reason::Invalid);
+        assert!(message.contains("household_name"), "{message}");
+        assert_eq!(
+            results[2].op_id, garbage_id,
+            "the id is echoed when there is one"
+        );
+        let (reason, message) = rejected(outcomes[2]).unwrap();
+        assert_eq!(reason, Reason::Malformed);
+        assert!(message.contains("not an operation"), "{message}");
+        let (reason, message) = rejected(outcomes[3]).unwrap();
+        assert_eq!(reason, Reason::UnknownForm);
+        assert!(message.contains("version 99"), "{message}");
+        let (reason, message) = rejected(outcomes[4]).unwrap();
+        assert_eq!(reason, Reason::ClockAhead);
+        assert!(message.contains("365 days ahead"), "{message}");
+        assert_eq!(results[5].op_id, "");
+        assert_eq!(rejected(outcomes[5]).unwrap().0, Reason::Malformed);
+        assert_eq!(outcomes[6], &Outcome::Applied, "a slow clock is no reason");
+        assert_eq!(outcomes[7], &Outcome::Applied);
+
+        let page = pull(&server, &token, "").await;
+        let ids: Vec<&str> = page.ops.iter().map(|o| o.op_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                results[0].op_id.as_str(),
+                &results[6].op_id,
+                &results[7].op_id
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_a_field_are_answered_as_a_conflict() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let jan = server.account("jan.w", Role::Supervisor, &[TEAM]).await;
+        let case_id = new_uuid();
+        let first = intake(&case_id, PHONE_A, now(), "sublet");
+        assert_eq!(
+            push(&server, &ayse, std::slice::from_ref(&first)).await,
+            [Outcome::Applied]
+        );
+        // Both phones saw the first value, then each changed it offline.
+        let seen = [first.hlc.clone()];
+        let a = submit_op(
+            "intake",
+            &case_id,
+            PHONE_A,
+            now() + 5,
+            &[("housing_situation", "shelter")],
+            &seen,
+        );
+        let b = submit_op(
+            "intake",
+            &case_id,
+            PHONE_B,
+            now() + 9,
+            &[("housing_situation", "homeless")],
+            &seen,
+        );
+        assert_eq!(push(&server, &ayse, &[a]).await, [Outcome::Applied]);
+        assert_eq!(
+            push(&server, &jan, &[b]).await,
+            [Outcome::Conflict {
+                fields: vec!["housing_situation".into()]
+            }],
+            "{}",
+            kind(&server)
+        );
+        // Whoever pulls gets all three and merges them to the same conflict.
+        let page = pull(&server, &ayse, "").await;
+        let mut case = cris_core::record::Case::new(&case_id, 0.0);
+        for op in &page.ops {
+            case.apply(op);
+        }
+        assert_eq!(case.property("housing_situation"), "homeless");
+        let field = &case.fields.0["housing_situation"];
+        let losers: Vec<&str> = field.conflict().iter().map(|w| w.value.as_str()).collect();
+        assert_eq!(losers, ["shelter"], "kept beside the winner");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn another_teams_case_is_not_found_and_not_betrayed() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let zsofia = server
+            .account("zsofia.w", Role::Worker, &["Budapest VIII"])
+            .await;
+        let case_id = new_uuid();
+        assert_eq!(
+            push(
+                &server,
+                &ayse,
+                &[intake(&case_id, PHONE_A, now(), "sublet")]
+            )
+            .await,
+            [Outcome::Applied]
+        );
+        // A visit (or an intake) on a case of another team is refused like one that
+        // does not exist, and nothing of the case is sent back.
+        let visit = submit_op("home_visit", &case_id, PHONE_B, now(), &[], &[]);
+        let outcomes = push(&server, &zsofia, &[visit]).await;
+        let (reason, message) = rejected(&outcomes[0]).unwrap();
+        assert_eq!(reason, Reason::NotFound);
+        let intake_again = intake(&case_id, PHONE_B, now(), "homeless");
+        let outcomes2 = push(&server, &zsofia, &[intake_again]).await;
+        assert_eq!(
+            rejected(&outcomes2[0]).unwrap(),
+            (Reason::NotFound, message)
+        );
+        let missing = submit_op("home_visit", &new_uuid(), PHONE_B, now(), &[], &[]);
+        let outcomes3 = push(&server, &zsofia, &[missing]).await;
+        assert_eq!(
+            rejected(&outcomes3[0]).unwrap(),
+            (Reason::NotFound, message)
+        );
+
+        assert!(pull(&server, &zsofia, "").await.ops.is_empty());
+        let theirs = history(&server, &zsofia, &case_id).await;
+        let nobodys = history(&server, &zsofia, &new_uuid()).await;
+        let (a, b) = (theirs.status(), nobodys.status());
+        assert_eq!((a, b), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(theirs.text().await.unwrap(), nobodys.text().await.unwrap());
+        let bad = history(&server, &zsofia, "not-a-uuid").await;
+        assert_eq!(bad.status(), StatusCode::NOT_FOUND);
+
+        // Her own team's page of the case log still holds only the one intake.
+        let page = pull(&server, &ayse, "").await;
+        assert_eq!(page.ops.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_live_session_nothing_is_pushed_or_pulled() {
+    on_both(|server| async move {
+        let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let users = {
+            use cris_server::Store;
+            server.store.users().await.unwrap()
+        };
+        let expired = server
+            .session(&users[0].id, cris_server::auth::now_ms() - 1)
+            .await;
+        let revoked = server.session(&users[0].id, i64::MAX).await;
+        let res = server
+            .client
+            .delete(server.url("/api/v1/session"))
+            .bearer_auth(&revoked)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+        let op = intake(&new_uuid(), PHONE_A, now(), "sublet");
+        let body = json!({ "ops": [op] });
+        for bad in [expired.as_str(), revoked.as_str(), "made-up", ""] {
+            let res = push_raw(&server, bad, &body).await;
+            error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+            let res = server
+                .client
+                .get(server.url("/api/v1/ops"))
+                .bearer_auth(bad)
+                .send()
+                .await
+                .unwrap();
+            error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+        }
+        let res = server
+            .client
+            .post(server.url("/api/v1/ops"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+        // Nothing of those attempts was stored.
+        assert!(pull(&server, &token, "").await.ops.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_clearly_and_lose_nothing() {
+    on_both(|server| async move {
+        let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let kept = intake(&new_uuid(), PHONE_A, now(), "sublet");
+        assert_eq!(
+            push(&server, &token, std::slice::from_ref(&kept)).await,
+            [Outcome::Applied]
+        );
+
+        let too_many: Vec<Operation> = (0..501)
+            .map(|i| intake(&new_uuid(), PHONE_A, now() + i, "sublet"))
+            .collect();
+        let res = push_raw(&server, &token, &json!({ "ops": too_many })).await;
+        let message = error(
+            res,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+        )
+        .await;
+        assert!(message.contains("500"), "{message}");
+
+        let huge = "x".repeat(17 * 1024 * 1024);
+        let res = push_raw(&server, &token, &json!({ "ops": [], "pad": huge })).await;
+        error(
+            res,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+        )
+        .await;
+
+        let res = server
+            .client
+            .post(server.url("/api/v1/ops"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("{\"ops\": [")
+            .send()
+            .await
+            .unwrap();
+        let message = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(message.starts_with("malformed JSON"), "{message}");
+
+        let res = push_raw(&server, &token, &json!({ "operations": [] })).await;
+        let message = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(message.contains("ops"), "{message}");
+
+        for query in ["?since=-1", "?since=abc", "?limit=0", "?cursor=3"] {
+            let res = server
+                .client
+                .get(server.url(&format!("/api/v1/ops{query}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        }
+        // After all that the store is as it was.
+        let page = pull(&server, &token, "?since=0&limit=100000").await;
+        assert_eq!(page.ops, [kept]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn batches_travel_gzipped_both_ways() {
+    let server = TestServer::sqlite().await;
+    let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+    let ops: Vec<Operation> = (0..200)
+        .map(|i| intake(&new_uuid(), PHONE_A, now() + i, "overcrowded"))
+        .collect();
+    let json = serde_json::to_vec(&json!({ "ops": ops })).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&json).unwrap();
+    let packed = gz.finish().unwrap();
+    assert!(packed.len() * 5 < json.len(), "visits compress well");
+    let res = server
+        .client
+        .post(server.url("/api/v1/ops"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(packed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let results = res.json::<PushResponse>().await.unwrap().results;
+    assert!(results.iter().all(|r| r.outcome == Outcome::Applied));
+
+    // A corrupt gzip body is a clear 400, and stores nothing.
+    let res = server
+        .client
+        .post(server.url("/api/v1/ops"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(&b"\x1f\x8b\x08\x00garbage"[..])
+        .send()
+        .await
+        .unwrap();
+    error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+
+    let res = server
+        .client
+        .get(server.url("/api/v1/ops"))
+        .bearer_auth(&token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let packed = res.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut text)
+        .unwrap();
+    let page: PullResponse = serde_json::from_str(&text).unwrap();
+    assert_eq!(page.ops.len(), 200);
+}
