@@ -10,6 +10,7 @@ pub mod prefs;
 pub mod pwa;
 pub mod shell;
 pub mod storage;
+pub mod sync;
 
 /// Starts the app in the page.
 pub fn run() {

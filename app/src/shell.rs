@@ -8,15 +8,18 @@ use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::{
-    CaseDetail, Caseload, Consent, DraftPage, NewIntake, NewVisit, NotFound, Review, Settings,
+    CaseDetail, Caseload, Consent, DraftPage, Login, NewIntake, NewVisit, NotFound, Review,
+    Settings, SyncBar,
 };
-use crate::{forms, prefs, pwa, storage};
+use crate::{forms, prefs, pwa, storage, sync};
 
 #[component]
 pub fn App() -> impl IntoView {
     let lang = RwSignal::new(prefs::load_lang());
     provide_context(I18n { lang });
-    provide_context(pwa::watch());
+    let pwa = pwa::watch();
+    provide_context(pwa);
+    sync::start(pwa.online);
     provide_context(forms::load());
 
     // Ask once per start that the browser keep this app's data; settings shows the answer.
@@ -37,6 +40,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Header/>
+            <SyncBar/>
             <UpdateBanner/>
             <main id="main">
                 <Routes fallback=NotFound>
@@ -48,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/:id/consent") view=Consent/>
                     <Route path=path!("/review") view=Review/>
                     <Route path=path!("/settings") view=Settings/>
+                    <Route path=path!("/login") view=Login/>
                 </Routes>
             </main>
             <Nav/>

@@ -57,6 +57,7 @@ async fn a_new_database_has_every_store() {
             stores::FORMS,
             stores::META,
             stores::OUTBOX,
+            stores::REJECTED,
             stores::SUBMISSIONS
         ]
     );
@@ -255,6 +256,102 @@ async fn a_failing_write_leaves_nothing_half_written() {
     // The failed attempt leaves the database usable: the same finalize then goes through.
     storage.finalize(&done).await.unwrap();
     assert_eq!(storage.cases().await.unwrap().len(), 1);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
+    let name = unique_name("pull");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let mine = finalized("case-1", "sub-1", "op-1");
+    storage.finalize(&mine).await.unwrap();
+    assert_eq!(storage.cursor().await.unwrap(), 0);
+
+    // Another phone's visit on the same case, and a case this phone has never seen.
+    let mut theirs = finalized("case-1", "sub-2", "op-2").operation;
+    theirs.device = "0192b3c4-0000-7000-8000-00000000d002".into();
+    theirs.hlc = cris_core::hlc::Hlc {
+        wall_ms: 9_000,
+        counter: 0,
+        device: theirs.device.clone(),
+    };
+    let Change::Submit {
+        submission,
+        properties,
+    } = &mut theirs.change;
+    submission.id = "sub-2".into();
+    properties.insert(
+        "household_name".into(),
+        cris_core::record::FieldWrite {
+            value: "Familie Demir-Kaya".into(),
+            seen: vec![mine.operation.hlc.clone()],
+        },
+    );
+    let new_case = finalized("case-2", "sub-3", "op-3").operation;
+    let page = [mine.operation.clone(), theirs.clone(), new_case];
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+
+    let changed = storage.apply_pulled(&page, 17, device, 3.0).await.unwrap();
+    assert_eq!(changed, 2, "case-1 renamed, case-2 new");
+    assert_eq!(storage.cursor().await.unwrap(), 17);
+    let case = storage.case("case-1").await.unwrap().unwrap();
+    assert_eq!(case.household_name(), "Familie Demir-Kaya");
+    assert!(storage.case("case-2").await.unwrap().is_some());
+    assert_eq!(storage.submissions().await.unwrap().len(), 3);
+    assert!(
+        storage.outbox().await.unwrap().is_empty(),
+        "the server has this phone's own operation: it leaves the outbox"
+    );
+    let clock = storage.clock(device).await.unwrap();
+    assert!(
+        clock.last().wall_ms >= 9_000,
+        "stamps from now on sort after what was seen"
+    );
+
+    // The same page again (a retried pull) changes nothing.
+    assert_eq!(
+        storage.apply_pulled(&page, 17, device, 4.0).await.unwrap(),
+        0
+    );
+    assert_eq!(storage.case("case-1").await.unwrap().unwrap(), case);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn refused_operations_stay_with_their_reason_until_accepted() {
+    use cris_app::storage::Rejection;
+    use cris_core::sync::Reason;
+    let name = unique_name("push");
+    let storage = Storage::open_named(&name).await.unwrap();
+    for (case, sub, op) in [("c1", "s1", "o1"), ("c2", "s2", "o2"), ("c3", "s3", "o3")] {
+        storage.finalize(&finalized(case, sub, op)).await.unwrap();
+    }
+    let refusal = Rejection {
+        op_id: "o2".into(),
+        reason: Reason::Invalid,
+        message: "field \"household_name\": required".into(),
+        at_ms: 5.0,
+    };
+    storage
+        .record_push(&["o1".into(), "o3".into()], std::slice::from_ref(&refusal))
+        .await
+        .unwrap();
+    let left: Vec<String> = storage
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.op_id)
+        .collect();
+    assert_eq!(left, ["o2"], "the refused one is kept");
+    assert_eq!(storage.rejections().await.unwrap(), [refusal]);
+
+    // Sent again later and accepted: gone, with its reason.
+    storage.record_push(&["o2".into()], &[]).await.unwrap();
+    assert!(storage.outbox().await.unwrap().is_empty());
+    assert!(storage.rejections().await.unwrap().is_empty());
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

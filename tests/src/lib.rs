@@ -11,7 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle};
+pub mod ui;
+
+use cris_core::api::Role;
+use cris_server::store::NewUser;
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store};
 use fantoccini::error::CmdError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -87,6 +91,7 @@ pub fn free_port() -> u16 {
 /// The real server, in this process, on its own SQLite file.
 pub struct TestServer {
     pub addr: SocketAddr,
+    pub store: CaseStore,
     handle: ServerHandle,
     _data: TempDir,
 }
@@ -118,13 +123,14 @@ impl TestServer {
         let assets = Assets::from_dir(app_dir).expect("read the app");
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let state = AppState {
-            store,
+            store: store.clone(),
             assets: Arc::new(assets),
             forms: Arc::new(forms),
         };
         let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {
             addr: handle.addr(),
+            store,
             handle,
             _data: data,
         }
@@ -132,6 +138,30 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Creates an account (invented person) that logs in with `password`.
+    pub async fn add_account(
+        &self,
+        login: &str,
+        name: &str,
+        role: Role,
+        team: &str,
+        password: &str,
+    ) {
+        self.store
+            .add_user(
+                &NewUser {
+                    login: login.into(),
+                    display_name: name.into(),
+                    role,
+                    password_hash: cris_server::auth::hash_password(password),
+                    teams: vec![team.into()],
+                },
+                cris_server::auth::now_ms(),
+            )
+            .await
+            .expect("add an account");
     }
 
     /// Stops the server gracefully and waits until its port refuses connections.
@@ -315,6 +345,23 @@ impl Browser {
             .issue_cmd(DevTools { cmd, params })
             .await
             .unwrap_or_else(|e| panic!("DevTools {cmd}: {e}"))
+    }
+
+    /// Cuts the phone off the network (or connects it again), as DevTools' "Offline" does:
+    /// requests fail and the page gets its `offline` / `online` events.
+    pub async fn set_offline(&self, offline: bool) {
+        // Network conditions apply only while the Network domain is on.
+        self.devtools("Network.enable", serde_json::json!({})).await;
+        self.devtools(
+            "Network.emulateNetworkConditions",
+            serde_json::json!({
+                "offline": offline,
+                "latency": 0,
+                "downloadThroughput": -1,
+                "uploadThroughput": -1,
+            }),
+        )
+        .await;
     }
 
     pub async fn close(self) {

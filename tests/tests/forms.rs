@@ -2,107 +2,10 @@
 //! survives a reload to the letter, wrong input is explained in the chosen language and loses
 //! nothing, and finalized forms make the case appear in the caseload.
 
+use cris_e2e::ui::{add, choose, click_testid, error_of, pick, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
 use fantoccini::Locator;
 use serde_json::{Value, json};
-
-/// The CSS selector of the input of `field` (in instance `i` of its repeat group).
-fn input(field: &str, instance: Option<usize>) -> String {
-    match instance {
-        None => format!("[data-field='{field}']:not([data-instance]) :is(input, textarea, select)"),
-        Some(i) => {
-            format!("[data-field='{field}'][data-instance='{i}'] :is(input, textarea, select)")
-        }
-    }
-}
-
-/// Taps an element as a finger would: scrolled to the middle of the screen first, where the
-/// bottom tabs do not cover it.
-async fn tap(b: &Browser, css: &str) {
-    let el = wait_until(&format!("{css} on screen"), || async {
-        b.client.find(Locator::Css(css)).await.ok()
-    })
-    .await;
-    b.eval(&format!(
-        "document.querySelector({css:?}).scrollIntoView({{ block: 'center' }}); return true;"
-    ))
-    .await;
-    el.click()
-        .await
-        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
-}
-
-/// Types `text` into a field with real key presses.
-async fn type_into(b: &Browser, field: &str, instance: Option<usize>, text: &str) {
-    let css = input(field, instance);
-    let el = wait_until(&format!("the input of {field}"), || async {
-        b.client.find(Locator::Css(&css)).await.ok()
-    })
-    .await;
-    el.send_keys(text).await.expect("type");
-}
-
-/// Sets a date or time input the way the browser's picker does (its keyboard entry depends
-/// on the locale), firing the same `input` event.
-async fn pick(b: &Browser, field: &str, instance: Option<usize>, value: &str) {
-    let css = input(field, instance);
-    let done = b
-        .eval(&format!(
-            "const el = document.querySelector({css:?});
-             if (!el) return false;
-             el.value = {value:?};
-             el.dispatchEvent(new Event('input', {{ bubbles: true }}));
-             return true;"
-        ))
-        .await;
-    assert_eq!(done, true, "no input for {field} {instance:?}");
-}
-
-/// Ticks the radio button or checkbox of `value`, or picks it from the list of a long one.
-async fn choose(b: &Browser, field: &str, instance: Option<usize>, value: &str) {
-    let select = input(field, instance).replace(":is(input, textarea, select)", "select");
-    if let Ok(list) = b.client.find(Locator::Css(&select)).await {
-        list.select_by_value(value)
-            .await
-            .expect("pick from the list");
-        return;
-    }
-    let css = input(field, instance).replace(
-        ":is(input, textarea, select)",
-        &format!("input[value='{value}']"),
-    );
-    tap(b, &css).await;
-}
-
-async fn value_of(b: &Browser, field: &str, instance: Option<usize>) -> Value {
-    let css = input(field, instance);
-    b.eval(&format!(
-        "const el = document.querySelector({css:?}); return el ? el.value : null;"
-    ))
-    .await
-}
-
-async fn add(b: &Browser, repeat: &str) {
-    tap(b, &format!("button[data-add='{repeat}']")).await;
-}
-
-async fn click_testid(b: &Browser, id: &str) {
-    tap(b, &format!("[data-testid='{id}']")).await;
-}
-
-/// The text of the error shown under a field.
-async fn error_of(b: &Browser, field: &str, instance: Option<usize>) -> String {
-    let css = match instance {
-        None => format!("[data-field='{field}']:not([data-instance]) .error"),
-        Some(i) => format!("[data-field='{field}'][data-instance='{i}'] .error"),
-    };
-    let text = b
-        .eval(&format!(
-            "const el = document.querySelector({css:?}); return el ? el.textContent : null;"
-        ))
-        .await;
-    text.as_str().unwrap_or_default().to_owned()
-}
 
 async fn wait_for_saved_draft(b: &Browser) {
     b.wait_for_xpath(

@@ -170,6 +170,7 @@ enum SaveState {
 fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
     let i18n = use_i18n();
     let navigate = use_navigate();
+    let sync = crate::sync::use_sync();
     let st = FormState::new(form.clone(), draft.answers.clone(), today());
     let meta = StoredValue::new(Draft {
         answers: Answers::new(),
@@ -280,10 +281,14 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
                 let result = finalize_draft(&form, draft, checked.answers).await;
                 perf::end(perf::FINALIZE);
                 match result {
-                    Ok(case_id) => navigate(
-                        &format!("/cases/{case_id}?saved=1"),
-                        NavigateOptions::default(),
-                    ),
+                    Ok(case_id) => {
+                        // On its way to the server if there is a connection.
+                        sync.request(false);
+                        navigate(
+                            &format!("/cases/{case_id}?saved=1"),
+                            NavigateOptions::default(),
+                        )
+                    }
                     Err(e) => {
                         finished.set_value(false);
                         busy.set(false);
@@ -426,6 +431,8 @@ async fn finalize_draft(
     answers: Answers,
 ) -> Result<String, StorageError> {
     let db = storage::shared().await?;
+    // A pull must not write this case between our read and our write.
+    let _cases = storage::case_lock().await;
     let now = now_ms();
     let device = prefs::device_id();
     let changes = form.case_changes(&answers);

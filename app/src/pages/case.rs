@@ -44,8 +44,10 @@ pub fn CaseDetail() -> impl IntoView {
         move |_| query.read().get("saved").is_some()
     });
     let loaded = RwSignal::new(None::<Result<Option<Loaded>, StorageError>>);
+    let sync = crate::sync::use_sync();
     Effect::new(move |_| {
         let id = id.get();
+        sync.changed.track();
         leptos::task::spawn_local(async move {
             loaded.set(Some(load(id).await));
         });

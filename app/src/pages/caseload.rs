@@ -65,7 +65,12 @@ pub fn Caseload() -> impl IntoView {
             loaded.set(Some(load().await));
         });
     };
-    reload();
+    // At first, and again whenever a sync brought changes.
+    let sync = crate::sync::use_sync();
+    Effect::new(move |_| {
+        sync.changed.track();
+        reload();
+    });
     let query = RwSignal::new(String::new());
     view! {
         <section class="page">

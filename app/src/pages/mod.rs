@@ -5,18 +5,22 @@ mod caseload;
 mod consent;
 mod draft;
 mod intake;
+mod login;
 mod not_found;
 mod review;
 mod settings;
+mod sync_bar;
 
 pub use case::CaseDetail;
 pub use caseload::Caseload;
 pub use consent::Consent;
 pub use draft::DraftPage;
 pub use intake::{NewIntake, NewVisit};
+pub use login::Login;
 pub use not_found::NotFound;
 pub use review::Review;
 pub use settings::Settings;
+pub use sync_bar::{SyncBar, describe};
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

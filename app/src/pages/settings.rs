@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 
+use crate::forms::use_forms;
 use crate::i18n::use_i18n;
 use crate::pwa::PwaStatus;
 use crate::shell::LanguagePicker;
 use crate::storage::Persistence;
+use crate::sync::use_sync;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -18,6 +20,8 @@ pub fn Settings() -> impl IntoView {
                 <LanguagePicker id="lang-settings"/>
                 <p class="hint">{i18n.t(|u| u.language_hint)}</p>
             </div>
+            <Account/>
+            <SyncDetails/>
             <h2>{i18n.t(|u| u.offline_use)}</h2>
             <p data-testid="offline-ready">
                 {move || {
@@ -42,5 +46,97 @@ pub fn Settings() -> impl IntoView {
             <h2>{i18n.t(|u| u.app_version)}</h2>
             <p class="mono">{env!("CARGO_PKG_VERSION")}</p>
         </section>
+    }
+}
+
+/// Who is logged in on this phone, and logging out.
+#[component]
+fn Account() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let log_out = move |_| {
+        let waiting = sync.waiting.get_untracked() + sync.rejected.with_untracked(Vec::len);
+        if waiting > 0 {
+            let question = i18n.t(|u| u.logout_waiting)().replace("{n}", &waiting.to_string());
+            if !window().confirm_with_message(&question).unwrap_or(false) {
+                return;
+            }
+        }
+        leptos::task::spawn_local(sync.sign_out());
+    };
+    view! {
+        <h2>{i18n.t(|u| u.account_title)}</h2>
+        {move || match sync.session.get() {
+            Some(session) => {
+                let name = format!("{} ({})", session.user.display_name, session.user.login);
+                view! {
+                    <p data-testid="logged-in-as">
+                        {move || i18n.t(|u| u.logged_in_as)().replace("{name}", &name)}
+                    </p>
+                    <button type="button" class="btn" data-testid="logout" on:click=log_out>
+                        {i18n.t(|u| u.logout)}
+                    </button>
+                }
+                    .into_any()
+            }
+            None => {
+                view! {
+                    <a href="/login" class="btn btn-primary" data-testid="settings-login">
+                        {i18n.t(|u| u.login_title)}
+                    </a>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// The sync state at length: when it last worked, and what the server refused and why.
+#[component]
+fn SyncDetails() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let catalog = use_forms();
+    view! {
+        <h2>{i18n.t(|u| u.sync_title)}</h2>
+        <p data-testid="last-synced">
+            {move || match sync.last_synced.get() {
+                Some(at) => {
+                    i18n.t(|u| u.sync_last)()
+                        .replace("{time}", &crate::clock::date_time(at))
+                }
+                None => i18n.t(|u| u.sync_never)().to_owned(),
+            }}
+        </p>
+        <Show when=move || sync.rejected.with(|r| !r.is_empty())>
+            <p class="hint">{i18n.t(|u| u.rejected_help)}</p>
+            <ul class="rejected" data-testid="rejected-list">
+                {move || {
+                    sync.rejected
+                        .get()
+                        .into_iter()
+                        .map(|(rejection, op)| {
+                            let what = op
+                                .map(|op| {
+                                    let submission = op.submission();
+                                    format!(
+                                        "{} · {}",
+                                        catalog.title(&submission.form_id, i18n.lang.get()),
+                                        crate::clock::date_time(submission.finalized_at_ms),
+                                    )
+                                })
+                                .unwrap_or_default();
+                            view! {
+                                <li>
+                                    <strong>{what}</strong>
+                                    <br/>
+                                    <span>{rejection.message}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </Show>
     }
 }

@@ -3,7 +3,8 @@
 //! where encryption at rest will be added without touching the pages.
 //!
 //! Object stores: `cases`, `submissions` (indexed by case), `drafts`, `outbox` (operations
-//! waiting to be synced), `meta` (schema 1) and `forms` (definitions, schema 2).
+//! waiting to be synced), `meta` (schema 1), `forms` (definitions, schema 2) and `rejected`
+//! (why the server refused an operation still in the outbox, schema 3).
 //!
 //! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
 //! strict durability).
@@ -21,15 +22,16 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbDatabase;
 
+pub use codec::{decode, encode};
 pub use commit::Write;
 pub use drafts::Draft;
 pub use forms::StoredForm;
-pub use records::Finalized;
+pub use records::{Finalized, Rejection, case_lock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Names of the object stores.
 pub mod stores {
@@ -39,6 +41,7 @@ pub mod stores {
     pub const OUTBOX: &str = "outbox";
     pub const META: &str = "meta";
     pub const FORMS: &str = "forms";
+    pub const REJECTED: &str = "rejected";
 }
 
 /// The object stores of schema `version`. IndexedDB upgrades by adding what an older
@@ -57,6 +60,9 @@ fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
         .add_object_store(ObjectStore::new(stores::META).key_path("key"));
     if version >= 2 {
         builder = builder.add_object_store(ObjectStore::new(stores::FORMS).key_path("id"));
+    }
+    if version >= 3 {
+        builder = builder.add_object_store(ObjectStore::new(stores::REJECTED).key_path("op_id"));
     }
     builder
 }

@@ -3,6 +3,7 @@
 
 use cris_core::hlc::Clock;
 use cris_core::record::{Case, Operation, Submission};
+use cris_core::sync::Reason;
 use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -31,6 +32,35 @@ struct StoredClock {
 }
 
 const CLOCK_KEY: &str = "clock";
+
+/// Why the server refused an operation: kept beside it (it stays in the outbox) for the
+/// worker to see, until a later push is accepted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub op_id: String,
+    pub reason: Reason,
+    pub message: String,
+    pub at_ms: f64,
+}
+
+/// Where the last pull ended, in the `meta` store.
+#[derive(Serialize, Deserialize)]
+struct StoredCursor {
+    key: String,
+    cursor: i64,
+}
+
+const CURSOR_KEY: &str = "pull-cursor";
+
+thread_local! {
+    static CASE_LOCK: std::sync::Arc<futures::lock::Mutex<()>> = Default::default();
+}
+
+/// Held by whoever reads cases to write them back (finalizing a form, applying a pull), so
+/// that neither overwrites what the other has just written.
+pub async fn case_lock() -> futures::lock::OwnedMutexGuard<()> {
+    CASE_LOCK.with(std::sync::Arc::clone).lock_owned().await
+}
 
 impl Storage {
     /// Writes the submission, the case and the outbox entry and removes the draft, in one
@@ -118,6 +148,113 @@ impl Storage {
         let mut ops: Vec<Operation> = self.all(stores::OUTBOX).await?;
         ops.sort_by(|a, b| a.op_id.cmp(&b.op_id));
         Ok(ops)
+    }
+
+    /// The reasons the server gave for refusing operations still in the outbox.
+    pub async fn rejections(&self) -> Result<Vec<Rejection>> {
+        self.all(stores::REJECTED).await
+    }
+
+    /// Where the next pull starts (0 on a phone that never pulled).
+    pub async fn cursor(&self) -> Result<i64> {
+        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let found = tx
+            .store(stores::META)?
+            .get(JsValue::from_str(CURSOR_KEY))
+            .await?;
+        Ok(found
+            .map(decode::<StoredCursor>)
+            .transpose()?
+            .map_or(0, |c| c.cursor))
+    }
+
+    /// What the server answered to a push: acknowledged operations leave the outbox (with any
+    /// earlier refusal), refused ones stay with the reason.
+    pub async fn record_push(&self, acknowledged: &[String], refused: &[Rejection]) -> Result<()> {
+        let mut writes = Vec::new();
+        for op_id in acknowledged {
+            for store in [stores::OUTBOX, stores::REJECTED] {
+                writes.push(Write::Delete {
+                    store,
+                    key: op_id.clone(),
+                });
+            }
+        }
+        for rejection in refused {
+            writes.push(Write::Put {
+                store: stores::REJECTED,
+                value: encode(rejection)?,
+            });
+        }
+        self.commit(writes).await
+    }
+
+    /// Applies a page of pulled operations in one transaction: each case merged with them,
+    /// their submissions kept, this phone's own ones leaving the outbox (the server has them),
+    /// the clock moved past every stamp seen, and the cursor saved with it all. Returns how
+    /// many cases changed. The caller holds [`case_lock`].
+    pub async fn apply_pulled(
+        &self,
+        ops: &[Operation],
+        cursor: i64,
+        device: &str,
+        now_ms: f64,
+    ) -> Result<usize> {
+        let mut cases: std::collections::BTreeMap<String, Case> = Default::default();
+        for op in ops {
+            if !cases.contains_key(&op.case_id) {
+                let case = self
+                    .case(&op.case_id)
+                    .await?
+                    .unwrap_or_else(|| Case::new(&op.case_id, op.created_at_ms));
+                cases.insert(op.case_id.clone(), case);
+            }
+        }
+        let mut clock = self.clock(device).await?;
+        let mut changed = std::collections::BTreeSet::new();
+        let mut writes = Vec::new();
+        for op in ops {
+            if let Some(case) = cases.get_mut(&op.case_id) {
+                let before = case.clone();
+                case.apply(op);
+                if *case != before {
+                    changed.insert(op.case_id.clone());
+                }
+            }
+            clock.observe(&op.hlc, now_ms as u64);
+            writes.push(Write::Put {
+                store: stores::SUBMISSIONS,
+                value: encode(op.submission())?,
+            });
+            for store in [stores::OUTBOX, stores::REJECTED] {
+                writes.push(Write::Delete {
+                    store,
+                    key: op.op_id.clone(),
+                });
+            }
+        }
+        for id in &changed {
+            writes.push(Write::Put {
+                store: stores::CASES,
+                value: encode(&cases[id])?,
+            });
+        }
+        writes.push(Write::Put {
+            store: stores::META,
+            value: encode(&StoredClock {
+                key: CLOCK_KEY.to_owned(),
+                clock,
+            })?,
+        });
+        writes.push(Write::Put {
+            store: stores::META,
+            value: encode(&StoredCursor {
+                key: CURSOR_KEY.to_owned(),
+                cursor,
+            })?,
+        });
+        self.commit(writes).await?;
+        Ok(changed.len())
     }
 
     async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {

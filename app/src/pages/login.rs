@@ -1,0 +1,112 @@
+//! Logging in: once online, then the phone keeps working offline with its session.
+
+use cris_core::api::LoginRequest;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::i18n::use_i18n;
+use crate::sync::{Failure, Session, session, use_sync};
+
+#[component]
+pub fn Login() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let login = RwSignal::new(session::last_login());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let problem = RwSignal::new(None::<Failure>);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        problem.set(None);
+        let request = LoginRequest {
+            login: login.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+            device_id: crate::prefs::device_id(),
+        };
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let answer = crate::sync::api::login(&request).await;
+            busy.set(false);
+            match answer {
+                Ok(answer) => {
+                    password.set(String::new());
+                    sync.signed_in(Session {
+                        token: answer.token,
+                        expires_at_ms: answer.expires_at_ms,
+                        user: answer.user,
+                    });
+                    navigate("/", Default::default());
+                }
+                Err(failure) => problem.set(Some(failure)),
+            }
+        });
+    };
+    view! {
+        <section class="page">
+            <h1>{i18n.t(|u| u.login_title)}</h1>
+            <form on:submit=submit data-testid="login-form">
+                <div class="field">
+                    <label for="login-name">{i18n.t(|u| u.login_name)}</label>
+                    <input
+                        id="login-name"
+                        name="username"
+                        autocomplete="username"
+                        autocapitalize="none"
+                        spellcheck="false"
+                        required
+                        prop:value=move || login.get()
+                        on:input=move |ev| login.set(event_target_value(&ev))
+                    />
+                </div>
+                <div class="field">
+                    <label for="login-password">{i18n.t(|u| u.password)}</label>
+                    <input
+                        id="login-password"
+                        type="password"
+                        name="password"
+                        autocomplete="current-password"
+                        required
+                        prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev))
+                    />
+                </div>
+                {move || {
+                    problem
+                        .get()
+                        .map(|failure| {
+                            let text = match failure {
+                                Failure::WrongLogin | Failure::Unauthorized => {
+                                    i18n.t(|u| u.login_wrong)().to_owned()
+                                }
+                                Failure::Disabled => i18n.t(|u| u.login_disabled)().to_owned(),
+                                Failure::Offline => i18n.t(|u| u.login_offline)().to_owned(),
+                                Failure::Server(message) => message,
+                            };
+                            view! {
+                                <p class="notice error" role="alert" data-testid="login-problem">
+                                    {text}
+                                </p>
+                            }
+                        })
+                }}
+                <div class="actions">
+                    <button
+                        type="submit"
+                        class="btn btn-primary"
+                        data-testid="login-submit"
+                        disabled=move || busy.get()
+                    >
+                        {move || {
+                            if busy.get() { i18n.t(|u| u.login_busy)() } else { i18n.t(|u| u.login_submit)() }
+                        }}
+                    </button>
+                </div>
+            </form>
+        </section>
+    }
+}

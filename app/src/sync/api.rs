@@ -1,0 +1,142 @@
+//! The server's API as the phone calls it, through the browser's `fetch`. Requests and
+//! answers are the types of `cris_core`, the same the server uses.
+
+use cris_core::api::{ApiError, ErrorCode, LoginRequest, LoginResponse};
+use cris_core::record::Operation;
+use cris_core::sync::{PullResponse, PushRequest, PushResponse};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, Response};
+
+/// Why a call did not give an answer to use.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// No connection to the server (or it did not answer).
+    Offline,
+    /// The session has ended: log in again.
+    Unauthorized,
+    /// The login and password do not match.
+    WrongLogin,
+    /// The account is disabled.
+    Disabled,
+    /// The server answered with an error; its message, for the worker to pass on.
+    Server(String),
+}
+
+/// One request to the server (same origin): `body` is JSON, gzipped when `gzip` says so.
+async fn call(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(Vec<u8>, bool)>,
+) -> Result<Response, Failure> {
+    let broken = |e: JsValue| Failure::Server(format!("{e:?}"));
+    let headers = Headers::new().map_err(broken)?;
+    if let Some(token) = token {
+        headers
+            .set("authorization", &format!("Bearer {token}"))
+            .map_err(broken)?;
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some((bytes, gzipped)) = body {
+        headers
+            .set("content-type", "application/json")
+            .map_err(broken)?;
+        if gzipped {
+            headers.set("content-encoding", "gzip").map_err(broken)?;
+        }
+        init.set_body(&js_sys::Uint8Array::from(bytes.as_slice()));
+    }
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(path, &init).map_err(broken)?;
+    let window = web_sys::window().ok_or(Failure::Offline)?;
+    let response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| Failure::Offline)?;
+    response.dyn_into().map_err(broken)
+}
+
+async fn text(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+}
+
+/// JSON text into `T`, through the same decoder as records read from IndexedDB (one copy of
+/// each type's decoder in the wasm, not two).
+fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    crate::storage::decode(value).ok()
+}
+
+/// The answer read as `T`, or what went wrong in terms the phone acts on.
+async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<T, Failure> {
+    let response = sent?;
+    let status = response.status();
+    let body = text(&response).await;
+    if response.ok() {
+        let body = body.ok_or(Failure::Offline)?;
+        return parse(&body).ok_or_else(|| Failure::Server("unreadable answer".to_owned()));
+    }
+    let error: Option<ApiError> = body.and_then(|b| parse(&b));
+    Err(match error {
+        Some(e) if e.code == ErrorCode::Unauthorized => Failure::Unauthorized,
+        Some(e) if e.code == ErrorCode::AccountDisabled => Failure::Disabled,
+        Some(e) => Failure::Server(e.message),
+        // A proxy's page or a server that is starting: not an answer from CRIS.
+        None if status >= 500 => Failure::Offline,
+        None => Failure::Server(format!("HTTP {status}")),
+    })
+}
+
+/// `value` as JSON bytes, through the same encoder as records written to IndexedDB.
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, Failure> {
+    let failed = |e: String| Failure::Server(format!("cannot encode a request: {e}"));
+    let value = crate::storage::encode(value).map_err(|e| failed(e.to_string()))?;
+    let text = js_sys::JSON::stringify(&value).map_err(|e| failed(format!("{e:?}")))?;
+    Ok(String::from(text).into_bytes())
+}
+
+pub async fn login(request: &LoginRequest) -> Result<LoginResponse, Failure> {
+    let sent = call(
+        "POST",
+        "/api/v1/session",
+        None,
+        Some((json(request)?, false)),
+    )
+    .await;
+    answer(sent).await.map_err(|f| match f {
+        Failure::Unauthorized => Failure::WrongLogin,
+        other => other,
+    })
+}
+
+/// Ends the session on the server. An offline phone forgets its token all the same.
+pub async fn logout(token: &str) -> Result<(), Failure> {
+    let response = call("DELETE", "/api/v1/session", Some(token), None).await?;
+    match response.status() {
+        200..=299 | 401 => Ok(()),
+        status => Err(Failure::Server(format!("HTTP {status}"))),
+    }
+}
+
+/// Pushes a batch, gzipped where the browser can.
+pub async fn push(token: &str, ops: &[Operation]) -> Result<PushResponse, Failure> {
+    let plain = json(&PushRequest {
+        ops: ops.iter().collect::<Vec<&Operation>>(),
+    })?;
+    let body = match super::gzip::compress(&plain).await {
+        Some(packed) => (packed, true),
+        None => (plain, false),
+    };
+    answer(call("POST", "/api/v1/ops", Some(token), Some(body)).await).await
+}
+
+pub async fn pull(token: &str, since: i64) -> Result<PullResponse, Failure> {
+    let path = format!("/api/v1/ops?since={since}");
+    answer(call("GET", &path, Some(token), None).await).await
+}

@@ -1,0 +1,318 @@
+//! Sync on the phone: pushes the outbox in batches and pulls what changed in the team's
+//! cases, merging it into the cases on the phone with the merge of `cris_core`.
+//!
+//! It runs by itself: at start, after each finalized form, when the browser comes back
+//! online and every few minutes while the app is open; a failed attempt is retried with
+//! exponential backoff and jitter. One sync runs at a time; a request during one runs
+//! another right after. [`SyncState`] is what every screen shows.
+
+pub mod api;
+mod gzip;
+pub mod session;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use cris_core::record::Operation;
+use cris_core::sync::Outcome;
+use leptos::prelude::*;
+
+pub use api::Failure;
+pub use session::Session;
+
+use crate::clock::now_ms;
+use crate::storage::{self, Rejection, StorageError};
+
+/// Operations per push: small enough for the progress bar to move on a slow network.
+const BATCH: usize = 100;
+const PERIOD: Duration = Duration::from_secs(5 * 60);
+const FIRST_RETRY_MS: f64 = 5_000.0;
+const LONGEST_RETRY_MS: f64 = 5.0 * 60_000.0;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Idle,
+    Syncing {
+        done: usize,
+        total: usize,
+    },
+    /// The server cannot be reached; the outbox waits.
+    Offline,
+    /// No session (or it ended): a login is needed before the next sync.
+    NeedsLogin,
+    /// The last attempt failed for another reason, said here.
+    Failed(String),
+}
+
+/// The sync state every screen reads.
+#[derive(Clone, Copy)]
+pub struct SyncState {
+    pub phase: RwSignal<Phase>,
+    /// Operations in the outbox that the next sync sends.
+    pub waiting: RwSignal<usize>,
+    /// Operations the server refused, with its reasons (they stay in the outbox).
+    pub rejected: RwSignal<Vec<(Rejection, Option<Operation>)>>,
+    pub last_synced: RwSignal<Option<f64>>,
+    /// Bumped whenever a sync changed records on the phone: screens reload on it.
+    pub changed: RwSignal<u64>,
+    pub session: RwSignal<Option<Session>>,
+    running: StoredValue<bool>,
+    /// A sync was asked for while one ran (`Some(manual)`).
+    again: StoredValue<Option<bool>>,
+    failures: StoredValue<u32>,
+    retry_pending: StoredValue<bool>,
+}
+
+#[derive(Debug)]
+enum SyncError {
+    Api(Failure),
+    Storage(StorageError),
+}
+
+impl From<Failure> for SyncError {
+    fn from(f: Failure) -> Self {
+        SyncError::Api(f)
+    }
+}
+
+impl From<StorageError> for SyncError {
+    fn from(e: StorageError) -> Self {
+        SyncError::Storage(e)
+    }
+}
+
+/// The sync state of the app, provided by the shell.
+pub fn use_sync() -> SyncState {
+    expect_context::<SyncState>()
+}
+
+/// Creates the sync state, provides it, and starts syncing by itself.
+pub fn start(online: ReadSignal<bool>) -> SyncState {
+    let session = session::load();
+    let state = SyncState {
+        phase: RwSignal::new(if session.is_some() {
+            Phase::Idle
+        } else {
+            Phase::NeedsLogin
+        }),
+        waiting: RwSignal::new(0),
+        rejected: RwSignal::new(Vec::new()),
+        last_synced: RwSignal::new(session::last_sync()),
+        changed: RwSignal::new(0),
+        session: RwSignal::new(session),
+        running: StoredValue::new(false),
+        again: StoredValue::new(None),
+        failures: StoredValue::new(0),
+        retry_pending: StoredValue::new(false),
+    };
+    provide_context(state);
+    leptos::task::spawn_local(async move {
+        state.count().await;
+    });
+    state.request(false);
+    // Back online: at once.
+    Effect::new(move |was: Option<bool>| {
+        let now = online.get();
+        if now && was == Some(false) {
+            state.failures.set_value(0);
+            state.request(false);
+        }
+        now
+    });
+    // While the app is open (the shell lives as long as the page: never cleared).
+    let _ = set_interval_with_handle(move || state.request(false), PERIOD);
+    state
+}
+
+impl SyncState {
+    /// Asks for a sync. `manual` (the worker pressed "sync now") also sends again the
+    /// operations the server refused before.
+    pub fn request(self, manual: bool) {
+        if self.session.get_untracked().is_none() {
+            self.phase.set(Phase::NeedsLogin);
+            return;
+        }
+        if self.running.get_value() {
+            let before = self.again.get_value().unwrap_or(false);
+            self.again.set_value(Some(before || manual));
+            return;
+        }
+        self.running.set_value(true);
+        leptos::task::spawn_local(self.run(manual));
+    }
+
+    async fn run(self, mut manual: bool) {
+        loop {
+            let outcome = self.once(manual).await;
+            self.settle(outcome);
+            self.count().await;
+            match self.again.get_value() {
+                Some(m) => {
+                    self.again.set_value(None);
+                    manual = m;
+                }
+                None => break,
+            }
+        }
+        self.running.set_value(false);
+    }
+
+    fn settle(self, outcome: Result<(), SyncError>) {
+        match outcome {
+            Ok(()) => {
+                self.failures.set_value(0);
+                let now = now_ms();
+                session::save_last_sync(now);
+                self.last_synced.set(Some(now));
+                self.phase.set(Phase::Idle);
+            }
+            Err(SyncError::Api(Failure::Unauthorized)) => {
+                session::clear();
+                self.session.set(None);
+                self.phase.set(Phase::NeedsLogin);
+            }
+            Err(SyncError::Api(Failure::Offline)) => {
+                self.phase.set(Phase::Offline);
+                self.retry_later();
+            }
+            Err(SyncError::Api(Failure::Server(message))) => {
+                self.phase.set(Phase::Failed(message));
+                self.retry_later();
+            }
+            Err(SyncError::Api(failure)) => {
+                self.phase.set(Phase::Failed(format!("{failure:?}")));
+                self.retry_later();
+            }
+            Err(SyncError::Storage(e)) => {
+                self.phase.set(Phase::Failed(e.to_string()));
+                self.retry_later();
+            }
+        }
+    }
+
+    /// Tries again after 5 s, 10 s, 20 s ... up to 5 min, each stretched or shrunk by up to
+    /// half at random, so phones that lost the server together do not return together.
+    fn retry_later(self) {
+        if self.retry_pending.get_value() {
+            return;
+        }
+        let failures = self.failures.get_value();
+        self.failures.set_value(failures.saturating_add(1));
+        let base = (FIRST_RETRY_MS * 2f64.powi(failures.min(10) as i32)).min(LONGEST_RETRY_MS);
+        let delay = base * (0.5 + js_sys::Math::random());
+        self.retry_pending.set_value(true);
+        set_timeout(
+            move || {
+                self.retry_pending.set_value(false);
+                self.request(false);
+            },
+            Duration::from_millis(delay as u64),
+        );
+    }
+
+    /// Reads the outbox and the refusals again, for the counters.
+    pub async fn count(self) {
+        let Ok(db) = storage::shared().await else {
+            return;
+        };
+        let (Ok(outbox), Ok(refusals)) = (db.outbox().await, db.rejections().await) else {
+            return;
+        };
+        let refused: HashSet<&str> = refusals.iter().map(|r| r.op_id.as_str()).collect();
+        self.waiting.set(
+            outbox
+                .iter()
+                .filter(|op| !refused.contains(op.op_id.as_str()))
+                .count(),
+        );
+        let rejected = refusals
+            .iter()
+            .map(|r| {
+                let op = outbox.iter().find(|op| op.op_id == r.op_id).cloned();
+                (r.clone(), op)
+            })
+            .collect();
+        self.rejected.set(rejected);
+    }
+
+    async fn once(self, manual: bool) -> Result<(), SyncError> {
+        let Some(session) = self.session.get_untracked() else {
+            return Err(Failure::Unauthorized.into());
+        };
+        let token = session.token.as_str();
+        let db = storage::shared().await?;
+
+        let refused: HashSet<String> = db
+            .rejections()
+            .await?
+            .into_iter()
+            .map(|r| r.op_id)
+            .collect();
+        let pending: Vec<Operation> = db
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|op| manual || !refused.contains(&op.op_id))
+            .collect();
+        let total = pending.len();
+        self.phase.set(Phase::Syncing { done: 0, total });
+        for (i, batch) in pending.chunks(BATCH).enumerate() {
+            let answer = api::push(token, batch).await?;
+            let at_ms = now_ms();
+            let mut acknowledged = Vec::new();
+            let mut refusals = Vec::new();
+            for result in answer.results {
+                match result.outcome {
+                    Outcome::Rejected { reason, message } => refusals.push(Rejection {
+                        op_id: result.op_id,
+                        reason,
+                        message,
+                        at_ms,
+                    }),
+                    _ => acknowledged.push(result.op_id),
+                }
+            }
+            db.record_push(&acknowledged, &refusals).await?;
+            let done = (i * BATCH + batch.len()).min(total);
+            self.phase.set(Phase::Syncing { done, total });
+        }
+
+        let device = crate::prefs::device_id();
+        let mut cursor = db.cursor().await?;
+        loop {
+            let page = api::pull(token, cursor).await?;
+            let changed = {
+                let _cases = storage::case_lock().await;
+                db.apply_pulled(&page.ops, page.next_cursor, &device, now_ms())
+                    .await?
+            };
+            if changed > 0 {
+                self.changed.update(|n| *n += 1);
+            }
+            cursor = page.next_cursor;
+            if !page.more {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// A new session from the login screen: kept, and a first sync at once.
+    pub fn signed_in(self, session: Session) {
+        session::save(&session);
+        self.session.set(Some(session));
+        self.failures.set_value(0);
+        self.phase.set(Phase::Idle);
+        self.request(false);
+    }
+
+    /// Ends the session here and, when reachable, on the server. The outbox stays.
+    pub async fn sign_out(self) {
+        if let Some(session) = self.session.get_untracked() {
+            let _ = api::logout(&session.token).await;
+        }
+        session::clear();
+        self.session.set(None);
+        self.phase.set(Phase::NeedsLogin);
+    }
+}

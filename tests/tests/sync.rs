@@ -1,0 +1,209 @@
+//! Two workers of one team, two phones: both log in, one records a household, the other gets
+//! it by syncing; both go offline, both record a visit that changes the household's housing;
+//! back online both sync by themselves, and both phones (and the supervisor's) show both
+//! visits and the two housing values as a conflict.
+
+use cris_core::api::Role;
+use cris_e2e::ui::{choose, click_testid, pick, tap, type_into};
+use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
+use fantoccini::Locator;
+
+const TEAM: &str = "Offenbach Nord";
+const PASSWORD: &str = "Kirschbaum-Wiese-2026";
+
+fn today() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    cris_core::Date::from_days((now / 86_400) as i32).to_string()
+}
+
+/// The text of the sync line under the header.
+async fn sync_text(b: &Browser) -> String {
+    let text = b
+        .eval(
+            "const el = document.querySelector(\"[data-testid='sync-status']\");
+             return el ? el.textContent.trim() : null;",
+        )
+        .await;
+    text.as_str().unwrap_or_default().to_owned()
+}
+
+async fn wait_for_sync_text(b: &Browser, expected: &str) {
+    wait_until(&format!("the sync line to say {expected:?}"), || async {
+        (sync_text(b).await == expected).then_some(())
+    })
+    .await;
+}
+
+async fn log_in(b: &Browser, server: &TestServer, login: &str) {
+    b.client.goto(&server.url("/")).await.expect("open the app");
+    b.wait_for_heading("Meine Fälle").await;
+    wait_for_sync_text(b, "Zum Synchronisieren anmelden").await;
+    click_testid(b, "sync-login").await;
+    b.wait_for_heading("Anmelden").await;
+    // A wrong password is said so, and nothing else changes.
+    let name = b.client.find(Locator::Id("login-name")).await.unwrap();
+    name.send_keys(login).await.unwrap();
+    let password = b.client.find(Locator::Id("login-password")).await.unwrap();
+    password.send_keys("falsch").await.unwrap();
+    click_testid(b, "login-submit").await;
+    b.wait_for_xpath(
+        "//*[@data-testid='login-problem'][normalize-space()='Benutzername oder Passwort ist falsch.']",
+    )
+    .await;
+    password.clear().await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    click_testid(b, "login-submit").await;
+    b.wait_for_heading("Meine Fälle").await;
+    wait_for_sync_text(b, "Alles synchronisiert").await;
+}
+
+/// Opens the case from the caseload, by its name.
+async fn open_case(b: &Browser, name: &str) {
+    tap(b, "nav a[href='/']").await;
+    let link = b
+        .wait_for_xpath(&format!(
+            "//*[@data-testid='cases']//a[contains(normalize-space(), {})]",
+            xpath_literal(name)
+        ))
+        .await;
+    link.click().await.unwrap();
+    b.wait_for_xpath(&format!(
+        "//h1[@data-testid='case-name'][normalize-space()={}]",
+        xpath_literal(name)
+    ))
+    .await;
+}
+
+/// A home visit that records a new housing situation, finalized on the phone.
+async fn visit_changing_housing(b: &Browser, housing: &str) {
+    b.client
+        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
+        .await
+        .expect("new visit")
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Hausbesuch").await;
+    pick(b, "visit_date", None, &today()).await;
+    pick(b, "start_time", None, "10:00").await;
+    choose(b, "consent_to_enter", None, "yes").await;
+    choose(b, "housing_situation", None, housing).await;
+    type_into(b, "changes_housing", None, "Umzug seit dem letzten Besuch.").await;
+    click_testid(b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+}
+
+/// What a phone's case page shows of the household: the housing value with any conflict,
+/// and how many forms it holds.
+async fn housing_and_forms(b: &Browser) -> (String, String, usize) {
+    let shown = b
+        .eval(
+            "const dd = document.querySelector(\"[data-property='housing_situation']\");
+             const c = dd && dd.querySelector('[data-conflict]');
+             const forms = document.querySelectorAll(\"[data-testid='submissions'] > li\").length;
+             return [dd ? dd.textContent.trim() : '', c ? c.textContent.trim() : '', forms];",
+        )
+        .await;
+    (
+        shown[0].as_str().unwrap_or_default().to_owned(),
+        shown[1].as_str().unwrap_or_default().to_owned(),
+        shown[2].as_u64().unwrap_or_default() as usize,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
+    let server = TestServer::start(&built_app_dir()).await;
+    server
+        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
+        .await;
+    server
+        .add_account("jan.w", "Jan Testmann", Role::Worker, TEAM, PASSWORD)
+        .await;
+    server
+        .add_account(
+            "mira.s",
+            "Mira Testleitung",
+            Role::Supervisor,
+            TEAM,
+            PASSWORD,
+        )
+        .await;
+    let driver = Chromedriver::start().await;
+    let a = Browser::open(&driver, 360, 740, "de-DE").await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&a, &server, "ayse.w").await;
+    log_in(&b, &server, "jan.w").await;
+
+    // Ayşe records the household; it reaches the server right after finalizing.
+    tap(&a, "nav a[href='/intake/new']").await;
+    a.wait_for_heading("Erstgespräch").await;
+    type_into(&a, "household_name", None, "Familie Demir-Testowa").await;
+    choose(&a, "housing_situation", None, "sublet").await;
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+
+    // Jan gets it with "sync now", without reloading the page.
+    b.client.goto(&server.url("/")).await.unwrap();
+    b.wait_for_heading("Meine Fälle").await;
+    click_testid(&b, "sync-now").await;
+    open_case(&b, "Familie Demir-Testowa").await;
+
+    // Both phones lose the network and record a visit that changes the housing.
+    a.set_offline(true).await;
+    b.set_offline(true).await;
+    open_case(&a, "Familie Demir-Testowa").await;
+    visit_changing_housing(&a, "shelter").await;
+    visit_changing_housing(&b, "homeless").await;
+    for phone in [&a, &b] {
+        wait_until("the phone to wait with one record", || async {
+            let text = sync_text(phone).await;
+            (text.starts_with("Keine Verbindung zum Server") && text.contains("1 warten"))
+                .then_some(())
+        })
+        .await;
+    }
+
+    // Back online: each phone syncs by itself (the browser's online event).
+    a.set_offline(false).await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    b.set_offline(false).await;
+    wait_for_sync_text(&b, "Alles synchronisiert").await;
+    // Ayşe's phone synced before Jan's visit arrived: one more sync brings it.
+    click_testid(&a, "sync-now").await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+
+    let supervisor = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&supervisor, &server, "mira.s").await;
+
+    let mut seen = Vec::new();
+    for phone in [&a, &b, &supervisor] {
+        open_case(phone, "Familie Demir-Testowa").await;
+        let shown = wait_until("both visits and the conflict", || async {
+            let shown = housing_and_forms(phone).await;
+            (shown.2 == 3 && !shown.1.is_empty()).then_some(shown)
+        })
+        .await;
+        seen.push(shown);
+    }
+    let (value, conflict, _) = &seen[0];
+    assert!(
+        conflict.starts_with("Zur selben Zeit auf einem anderen Telefon erfasst:"),
+        "{conflict}"
+    );
+    let one = value.contains("Notunterkunft");
+    let other = value.contains("Wohnungslos");
+    assert!(one && other, "both values are shown: {value}");
+    assert!(
+        seen.iter().all(|s| s == &seen[0]),
+        "every phone shows the same: {seen:?}"
+    );
+
+    a.close().await;
+    b.close().await;
+    supervisor.close().await;
+}
