@@ -555,9 +555,12 @@ macro_rules! shared_store_impl {
                 ops: &[$crate::store::CheckedOp],
                 now_ms: i64,
             ) -> Result<Vec<$crate::store::Stored>, $crate::store::StoreError> {
+                use std::collections::{BTreeSet, HashMap, HashSet};
                 use $crate::store::Stored;
-                let mut tx = self.pool.begin().await?;
-                Self::serialize_pushes(&mut tx).await?;
+                // A batch is a handful of statements, not a dozen per operation: what the
+                // store knows of the batch's ids is read at once, the outcomes are decided
+                // in memory in batch order, and the rows are written in multi-row inserts.
+                let mut tx = self.begin_push().await?;
                 let teams: Vec<String> = sqlx::query_scalar(
                     "SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
                      WHERE m.user_id = $1 ORDER BY t.name",
@@ -565,100 +568,179 @@ macro_rules! shared_store_impl {
                 .bind(&user.id)
                 .fetch_all(&mut *tx)
                 .await?;
+
+                let distinct = |ids: Vec<&str>| -> Vec<String> {
+                    let set: BTreeSet<&str> = ids.into_iter().collect();
+                    set.into_iter().map(str::to_owned).collect()
+                };
+                let op_ids = distinct(ops.iter().map(|c| c.op.op_id.as_str()).collect());
+                let case_ids = distinct(ops.iter().map(|c| c.op.case_id.as_str()).collect());
+                let sub_ids = distinct(ops.iter().map(|c| c.op.submission().id.as_str()).collect());
+                let mut logged: HashSet<String> = HashSet::new();
+                let mut case_team: HashMap<String, String> = HashMap::new();
+                let mut taken: HashSet<String> = HashSet::new();
+                for chunk in op_ids.chunks(500) {
+                    let sql = format!("SELECT op_id FROM ops WHERE op_id IN {}", Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    logged.extend(q.fetch_all(&mut *tx).await?);
+                }
+                for chunk in case_ids.chunks(500) {
+                    let sql = format!("SELECT id, team_id FROM cases WHERE id IN {}", Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    case_team.extend(q.fetch_all(&mut *tx).await?);
+                }
+                for chunk in sub_ids.chunks(500) {
+                    let sql = format!("SELECT id FROM submissions WHERE id IN {}", Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    taken.extend(q.fetch_all(&mut *tx).await?);
+                }
                 let mut out = Vec::with_capacity(ops.len());
+                let mut accepted: Vec<&$crate::store::CheckedOp> = Vec::new();
+                let mut new_cases: Vec<(&str, String)> = Vec::new();
                 for checked in ops {
                     let op = &checked.op;
-                    let logged: Option<i64> =
-                        sqlx::query_scalar("SELECT seq FROM ops WHERE op_id = $1")
-                            .bind(&op.op_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if logged.is_some() {
+                    if logged.contains(&op.op_id) {
                         out.push(Stored::Duplicate);
                         continue;
                     }
-                    let team: Option<String> =
-                        sqlx::query_scalar("SELECT team_id FROM cases WHERE id = $1")
-                            .bind(&op.case_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let new_case_team = match (&team, checked.creates_case, teams.first()) {
-                        (Some(team), _, _) if teams.contains(team) => None,
-                        (None, true, Some(first)) => Some(first.clone()),
-                        _ => {
-                            out.push(Stored::NotFound);
-                            continue;
-                        }
+                    let visible = match case_team.get(&op.case_id) {
+                        Some(team) => teams.contains(team),
+                        None => checked.creates_case && !teams.is_empty(),
                     };
-                    let submission = op.submission();
-                    let taken: Option<String> =
-                        sqlx::query_scalar("SELECT op_id FROM submissions WHERE id = $1")
-                            .bind(&submission.id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if taken.is_some() {
+                    if !visible {
+                        out.push(Stored::NotFound);
+                        continue;
+                    }
+                    if taken.contains(&op.submission().id) {
                         out.push(Stored::SubmissionTaken);
                         continue;
                     }
-                    if let Some(team) = new_case_team {
-                        sqlx::query("INSERT INTO cases (id, team_id, created_ms) VALUES ($1, $2, $3)")
-                            .bind(&op.case_id)
-                            .bind(team)
-                            .bind(now_ms)
-                            .execute(&mut *tx)
-                            .await?;
+                    if !case_team.contains_key(&op.case_id) {
+                        case_team.insert(op.case_id.clone(), teams[0].clone());
+                        new_cases.push((&op.case_id, teams[0].clone()));
                     }
-                    sqlx::query(
-                        "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(&op.op_id)
-                    .bind(&op.case_id)
-                    .bind(&user.id)
-                    .bind(&op.device)
-                    .bind(op.hlc.to_string())
-                    .bind(now_ms)
-                    .bind(&checked.body)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id)
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&submission.id)
-                    .bind(&op.case_id)
-                    .bind(&submission.form_id)
-                    .bind(i64::from(submission.form_version))
-                    .bind(&op.op_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    let mut conflicts = Vec::new();
-                    for (name, write) in op.writes() {
-                        let seen = serde_json::to_string(&write.seen).unwrap_or_default();
-                        sqlx::query(
-                            "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id)
-                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&op.case_id)
-                        .bind(name)
-                        .bind(write.hlc.to_string())
-                        .bind(&write.value)
-                        .bind(seen)
-                        .bind(&op.op_id)
-                        .execute(&mut *tx)
-                        .await?;
-                        let rows: Vec<(String, String, String)> = sqlx::query_as(
-                            "SELECT hlc, value, seen FROM field_writes WHERE case_id = $1 AND field = $2",
-                        )
-                        .bind(&op.case_id)
-                        .bind(name)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        if !$crate::store::field_of(rows)?.conflict().is_empty() {
-                            conflicts.push(name.to_owned());
+                    logged.insert(op.op_id.clone());
+                    taken.insert(op.submission().id.clone());
+                    accepted.push(checked);
+                    out.push(Stored::Applied { conflicts: Vec::new() });
+                }
+
+                for chunk in new_cases.chunks(500) {
+                    let sql = format!(
+                        "INSERT INTO cases (id, team_id, created_ms) VALUES {}",
+                        Self::values(chunk.len(), 3)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (id, team) in chunk {
+                        q = q.bind(*id).bind(team).bind(now_ms);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                for chunk in accepted.chunks(500) {
+                    let sql = format!(
+                        "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body) VALUES {}",
+                        Self::values(chunk.len(), 7)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for c in chunk {
+                        q = q
+                            .bind(&c.op.op_id)
+                            .bind(&c.op.case_id)
+                            .bind(&user.id)
+                            .bind(&c.op.device)
+                            .bind(c.op.hlc.to_string())
+                            .bind(now_ms)
+                            .bind(&c.body);
+                    }
+                    q.execute(&mut *tx).await?;
+                    let sql = format!(
+                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
+                        Self::values(chunk.len(), 5)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for c in chunk {
+                        let s = c.op.submission();
+                        q = q
+                            .bind(&s.id)
+                            .bind(&c.op.case_id)
+                            .bind(&s.form_id)
+                            .bind(i64::from(s.form_version))
+                            .bind(&c.op.op_id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                let writes: Vec<(&str, String, cris_core::merge::Write, &str)> = accepted
+                    .iter()
+                    .flat_map(|c| {
+                        c.op.writes().map(|(field, w)| {
+                            (c.op.case_id.as_str(), field.to_owned(), w, c.op.op_id.as_str())
+                        })
+                    })
+                    .collect();
+                for chunk in writes.chunks(1000) {
+                    let sql = format!(
+                        "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id) VALUES {}
+                         ON CONFLICT DO NOTHING",
+                        Self::values(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (case_id, field, w, op_id) in chunk {
+                        q = q
+                            .bind(*case_id)
+                            .bind(field)
+                            .bind(w.hlc.to_string())
+                            .bind(&w.value)
+                            .bind(serde_json::to_string(&w.seen).unwrap_or_default())
+                            .bind(*op_id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                // Conflicts as they stand after the batch, in the fields it wrote.
+                let written: HashSet<(&str, &str)> =
+                    writes.iter().map(|(c, f, _, _)| (*c, f.as_str())).collect();
+                let touched = distinct(writes.iter().map(|(c, _, _, _)| *c).collect());
+                let mut rows: HashMap<(String, String), Vec<(String, String, String)>> =
+                    HashMap::new();
+                for chunk in touched.chunks(500) {
+                    let sql = format!(
+                        "SELECT case_id, field, hlc, value, seen FROM field_writes WHERE case_id IN {}",
+                        Self::values(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, String, String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    for (case_id, field, hlc, value, seen) in q.fetch_all(&mut *tx).await? {
+                        if written.contains(&(case_id.as_str(), field.as_str())) {
+                            rows.entry((case_id, field)).or_default().push((hlc, value, seen));
                         }
                     }
-                    out.push(Stored::Applied { conflicts });
+                }
+                let mut conflicted: HashSet<(String, String)> = HashSet::new();
+                for (key, field_rows) in rows {
+                    if !$crate::store::field_of(field_rows)?.conflict().is_empty() {
+                        conflicted.insert(key);
+                    }
+                }
+                let mut next = accepted.iter();
+                for stored in out.iter_mut() {
+                    if let Stored::Applied { conflicts } = stored {
+                        let op = &next.next().expect("one accepted operation per applied").op;
+                        *conflicts = op
+                            .writes()
+                            .map(|(field, _)| field.to_owned())
+                            .filter(|f| conflicted.contains(&(op.case_id.clone(), f.clone())))
+                            .collect();
+                    }
                 }
                 tx.commit().await?;
                 Ok(out)
@@ -743,6 +825,26 @@ macro_rules! shared_store_impl {
     };
 }
 pub(crate) use shared_store_impl;
+
+/// `rows` groups of `cols` parameters, for multi-row `VALUES` and `IN` lists, each written
+/// by `param(n)` for the n-th (from 1): `($1, $2), ($3, $4)` or `(?, ?), (?, ?)`.
+pub(crate) fn values(rows: usize, cols: usize, param: fn(&mut String, usize)) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            param(&mut sql, r * cols + c + 1);
+        }
+        sql.push(')');
+    }
+    sql
+}
 
 /// Ends every live session of the account `$2` at time `$1` (disabling, a new password).
 pub(crate) const END_SESSIONS_OF_LOGIN: &str = "UPDATE sessions SET revoked_ms = $1

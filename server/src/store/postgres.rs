@@ -46,17 +46,25 @@ impl PgStore {
 const PUSH_LOCK: i64 = 0x4352_4953_5055_5348; // "CRISPUSH"
 
 impl PgStore {
-    /// One push at a time across all processes: log sequence numbers then become visible in
-    /// the order they were given, so a phone pulling "after 41" can never miss a 41 that
-    /// commits late. Concurrent pushes wait for each other, they never overwrite each other.
-    async fn serialize_pushes(
-        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    ) -> Result<(), StoreError> {
+    /// Numbered parameters, `$1` on.
+    fn values(rows: usize, cols: usize) -> String {
+        super::values(rows, cols, |sql, n| {
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        })
+    }
+
+    /// The transaction of a push. One push at a time across all processes: log sequence
+    /// numbers then become visible in the order they were given, so a phone pulling "after
+    /// 41" can never miss a 41 that commits late. Concurrent pushes wait for each other, they
+    /// never overwrite each other.
+    async fn begin_push(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(PUSH_LOCK)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        Ok(tx)
     }
 }
 
