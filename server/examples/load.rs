@@ -28,6 +28,11 @@ use support::{TestServer, new_uuid, submit_op};
 
 const TEAM: &str = "Offenbach Nord";
 
+/// The server allocates many small strings per operation (answers, JSON); glibc's malloc made
+/// a fifth of its time under load, mimalloc much less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn now() -> u64 {
     cris_server::auth::now_ms() as u64
 }

@@ -12,6 +12,11 @@ use cris_server::store::{NewUser, Role};
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, Store, auth};
 use tracing_subscriber::EnvFilter;
 
+/// The server allocates many small strings per operation (answers, JSON); glibc's malloc made
+/// a fifth of its time under load, mimalloc much less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "cris-server", version, about = "The CRIS Field server")]
 struct Cli {

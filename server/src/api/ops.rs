@@ -12,7 +12,7 @@ use cris_core::sync::{
     self, CaseHistory, HistoryEntry, MAX_BATCH, MAX_PAGE, OpResult, Outcome, PullResponse,
     PushRequest, PushResponse, Reason, Refusal,
 };
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::auth::{self, AuthUser};
 use crate::store::{CheckedOp, Store, StoreError, Stored};
@@ -24,7 +24,7 @@ pub const MAX_PUSH_BYTES: usize = 16 * 1024 * 1024;
 pub async fn push(
     State(state): State<AppState>,
     auth: AuthUser,
-    body: Result<Json<PushRequest<Value>>, JsonRejection>,
+    body: Result<Json<PushRequest<Box<RawValue>>>, JsonRejection>,
 ) -> Result<Json<PushResponse>, AppError> {
     let Json(request) = body.map_err(AppError::from_json)?;
     if request.ops.len() > MAX_BATCH {
@@ -80,26 +80,25 @@ pub async fn push(
 /// refused, and the checked ones with their slots.
 #[allow(clippy::type_complexity)]
 fn check_all(
-    values: Vec<Value>,
+    values: Vec<Box<RawValue>>,
     forms: &crate::FormCatalog,
     now: i64,
 ) -> (Vec<Option<OpResult>>, Vec<(usize, CheckedOp)>) {
     let mut results = vec![None; values.len()];
     let mut checked = Vec::new();
     for (slot, value) in values.into_iter().enumerate() {
-        let op_id = value
-            .get("op_id")
-            .and_then(Value::as_str)
+        let op_id = serde_json::from_str::<OpIdOnly>(value.get())
+            .ok()
+            .and_then(|o| o.op_id)
             .filter(|id| id.len() <= 64)
-            .unwrap_or_default()
-            .to_owned();
+            .unwrap_or_default();
         let refused = |refusal: Refusal| {
             Some(OpResult {
                 op_id: op_id.clone(),
                 outcome: refusal.into(),
             })
         };
-        let op = match serde_json::from_value::<Operation>(value) {
+        let op = match serde_json::from_str::<Operation>(value.get()) {
             Ok(op) => op,
             Err(e) => {
                 results[slot] = refused(Refusal {
@@ -126,6 +125,12 @@ fn check_all(
         ));
     }
     (results, checked)
+}
+
+/// The id of an operation too malformed to read, when it has one, to name it in the answer.
+#[derive(serde::Deserialize)]
+struct OpIdOnly {
+    op_id: Option<String>,
 }
 
 fn outcome(stored: Stored, submission_id: &str) -> Outcome {

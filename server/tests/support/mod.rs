@@ -174,20 +174,29 @@ pub fn new_uuid() -> String {
     cris_server::store::new_id(cris_server::auth::now_ms())
 }
 
-fn load_form(id: &str) -> cris_core::form::FormDef {
-    cris_server::FormCatalog::embedded()
-        .unwrap()
+fn load_form(id: &str) -> std::sync::Arc<cris_core::form::FormDef> {
+    static FORMS: std::sync::OnceLock<cris_server::FormCatalog> = std::sync::OnceLock::new();
+    FORMS
+        .get_or_init(|| cris_server::FormCatalog::embedded().unwrap())
         .get(id)
-        .map(|f| (*f).clone())
         .unwrap()
 }
 
 fn example(id: &str) -> cris_core::form::Answers {
-    let path = format!(
-        "{}/../core/tests/data/{id}-example.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    static EXAMPLES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, cris_core::form::Answers>>,
+    > = std::sync::OnceLock::new();
+    let mut cache = EXAMPLES.get_or_init(Default::default).lock().unwrap();
+    cache
+        .entry(id.to_owned())
+        .or_insert_with(|| {
+            let path = format!(
+                "{}/../core/tests/data/{id}-example.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        })
+        .clone()
 }
 
 /// A finalized form as a phone sends it: the realistic example answers of the shipped form
