@@ -76,55 +76,74 @@ pub async fn push(
     }))
 }
 
-/// Reads and checks each operation alone. Returns a slot per operation, filled for those
-/// refused, and the checked ones with their slots.
+/// Reads and checks each operation alone, on every core for a large batch. Returns a slot
+/// per operation, filled for those refused, and the checked ones with their slots.
 #[allow(clippy::type_complexity)]
 fn check_all(
     values: Vec<Box<RawValue>>,
     forms: &crate::FormCatalog,
     now: i64,
 ) -> (Vec<Option<OpResult>>, Vec<(usize, CheckedOp)>) {
-    let mut results = vec![None; values.len()];
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = values.len().div_ceil(cores).max(64);
+    let outcomes: Vec<Result<CheckedOp, OpResult>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = values
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|v| check_one(v, forms, now))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("checking never panics"))
+            .collect()
+    });
+    let mut results = vec![None; outcomes.len()];
     let mut checked = Vec::new();
-    for (slot, value) in values.into_iter().enumerate() {
+    for (slot, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(op) => checked.push((slot, op)),
+            Err(refused) => results[slot] = Some(refused),
+        }
+    }
+    (results, checked)
+}
+
+fn check_one(
+    value: &RawValue,
+    forms: &crate::FormCatalog,
+    now: i64,
+) -> Result<CheckedOp, OpResult> {
+    let refused = |refusal: Refusal| {
         let op_id = serde_json::from_str::<OpIdOnly>(value.get())
             .ok()
             .and_then(|o| o.op_id)
             .filter(|id| id.len() <= 64)
             .unwrap_or_default();
-        let refused = |refusal: Refusal| {
-            Some(OpResult {
-                op_id: op_id.clone(),
-                outcome: refusal.into(),
-            })
-        };
-        let op = match serde_json::from_str::<Operation>(value.get()) {
-            Ok(op) => op,
-            Err(e) => {
-                results[slot] = refused(Refusal {
-                    reason: Reason::Malformed,
-                    message: format!("not an operation: {e}"),
-                });
-                continue;
-            }
-        };
-        let form = forms.get(&op.submission().form_id);
-        if let Err(refusal) = sync::check(&op, form.as_deref(), now) {
-            results[slot] = refused(refusal);
-            continue;
+        OpResult {
+            op_id,
+            outcome: refusal.into(),
         }
-        let body = serde_json::to_string(&op).expect("an operation serializes");
-        let creates_case = op.submission().form_id == INTAKE;
-        checked.push((
-            slot,
-            CheckedOp {
-                op,
-                body,
-                creates_case,
-            },
-        ));
-    }
-    (results, checked)
+    };
+    let op = serde_json::from_str::<Operation>(value.get()).map_err(|e| {
+        refused(Refusal {
+            reason: Reason::Malformed,
+            message: format!("not an operation: {e}"),
+        })
+    })?;
+    let form = forms.get(&op.submission().form_id);
+    sync::check(&op, form.as_deref(), now).map_err(refused)?;
+    let body = serde_json::to_string(&op).expect("an operation serializes");
+    let creates_case = op.submission().form_id == INTAKE;
+    Ok(CheckedOp {
+        op,
+        body,
+        creates_case,
+    })
 }
 
 /// The id of an operation too malformed to read, when it has one, to name it in the answer.
