@@ -103,4 +103,9 @@ pub const UI: Ui = Ui {
     logged_in_as: "Angemeldet als {name}",
     logout: "Abmelden",
     logout_waiting: "{n} Einträge sind noch nicht synchronisiert. Sie bleiben auf diesem Telefon und werden nach der nächsten Anmeldung gesendet. Trotzdem abmelden?",
+    refused_malformed: "Der Eintrag ist beschädigt und kann nicht gesendet werden.",
+    refused_unknown_form: "Der Server kennt diese Formularversion nicht. Bitte die App aktualisieren und erneut synchronisieren.",
+    refused_invalid: "Der Server hat die Angaben nicht angenommen:",
+    refused_not_found: "Dieser Haushalt ist für Ihr Team auf dem Server nicht sichtbar.",
+    refused_clock_ahead: "Die Uhr dieses Telefons geht vor. Bitte Datum und Uhrzeit einstellen und erneut synchronisieren.",
 };

@@ -103,4 +103,9 @@ pub const UI: Ui = Ui {
     logged_in_as: "Logged in as {name}",
     logout: "Log out",
     logout_waiting: "{n} records are not synced yet. They stay on this phone and are sent after the next login. Log out anyway?",
+    refused_malformed: "The record is damaged and cannot be sent.",
+    refused_unknown_form: "The server does not know this version of the form. Please update the app and sync again.",
+    refused_invalid: "The server did not accept the answers:",
+    refused_not_found: "This household is not visible to your team on the server.",
+    refused_clock_ahead: "This phone's clock is ahead. Please set the date and time and sync again.",
 };

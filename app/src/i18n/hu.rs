@@ -103,4 +103,9 @@ pub const UI: Ui = Ui {
     logged_in_as: "Bejelentkezve mint {name}",
     logout: "Kijelentkezés",
     logout_waiting: "{n} bejegyzés még nincs szinkronizálva. Ezen a telefonon maradnak, és a következő bejelentkezés után elküldjük őket. Mégis kijelentkezik?",
+    refused_malformed: "A bejegyzés sérült, nem küldhető el.",
+    refused_unknown_form: "A szerver nem ismeri az űrlap ezen verzióját. Frissítse az alkalmazást, majd szinkronizáljon újra.",
+    refused_invalid: "A szerver nem fogadta el az adatokat:",
+    refused_not_found: "Ez a háztartás a szerveren nem látható az Ön csapata számára.",
+    refused_clock_ahead: "A telefon órája siet. Állítsa be a dátumot és az időt, majd szinkronizáljon újra.",
 };

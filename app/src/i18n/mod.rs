@@ -136,6 +136,11 @@ ui_strings! {
     logged_in_as,
     logout,
     logout_waiting,
+    refused_malformed,
+    refused_unknown_form,
+    refused_invalid,
+    refused_not_found,
+    refused_clock_ahead,
 }
 
 /// The strings of one language.

@@ -103,4 +103,9 @@ pub const UI: Ui = Ui {
     logged_in_as: "Prihlásený/á ako {name}",
     logout: "Odhlásiť sa",
     logout_waiting: "{n} záznamov ešte nie je synchronizovaných. Zostávajú v tomto telefóne a odošlú sa po ďalšom prihlásení. Napriek tomu sa odhlásiť?",
+    refused_malformed: "Záznam je poškodený a nedá sa odoslať.",
+    refused_unknown_form: "Server nepozná túto verziu formulára. Aktualizujte aplikáciu a synchronizujte znova.",
+    refused_invalid: "Server neprijal údaje:",
+    refused_not_found: "Táto domácnosť nie je na serveri viditeľná pre váš tím.",
+    refused_clock_ahead: "Hodiny tohto telefónu idú dopredu. Nastavte dátum a čas a synchronizujte znova.",
 };

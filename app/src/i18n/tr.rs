@@ -103,4 +103,9 @@ pub const UI: Ui = Ui {
     logged_in_as: "{name} olarak giriş yapıldı",
     logout: "Çıkış yap",
     logout_waiting: "{n} kayıt henüz eşitlenmedi. Bu telefonda kalır ve bir sonraki girişten sonra gönderilir. Yine de çıkış yapılsın mı?",
+    refused_malformed: "Kayıt bozuk ve gönderilemiyor.",
+    refused_unknown_form: "Sunucu formun bu sürümünü tanımıyor. Lütfen uygulamayı güncelleyip yeniden eşitleyin.",
+    refused_invalid: "Sunucu bilgileri kabul etmedi:",
+    refused_not_found: "Bu hane sunucuda ekibiniz için görünür değil.",
+    refused_clock_ahead: "Bu telefonun saati ileri. Lütfen tarih ve saati ayarlayıp yeniden eşitleyin.",
 };

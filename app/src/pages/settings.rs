@@ -6,6 +6,7 @@ use crate::pwa::PwaStatus;
 use crate::shell::LanguagePicker;
 use crate::storage::Persistence;
 use crate::sync::use_sync;
+use cris_core::sync::Reason;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -126,11 +127,22 @@ fn SyncDetails() -> impl IntoView {
                                     )
                                 })
                                 .unwrap_or_default();
+                            // The reason in the worker's words; the server's own (English)
+                            // message only where it names the answers' problem.
+                            let why = match rejection.reason {
+                                Reason::Malformed => i18n.t(|u| u.refused_malformed)().to_owned(),
+                                Reason::UnknownForm => i18n.t(|u| u.refused_unknown_form)().to_owned(),
+                                Reason::Invalid => {
+                                    format!("{} {}", i18n.t(|u| u.refused_invalid)(), rejection.message)
+                                }
+                                Reason::NotFound => i18n.t(|u| u.refused_not_found)().to_owned(),
+                                Reason::ClockAhead => i18n.t(|u| u.refused_clock_ahead)().to_owned(),
+                            };
                             view! {
-                                <li>
+                                <li data-reason=format!("{:?}", rejection.reason)>
                                     <strong>{what}</strong>
                                     <br/>
-                                    <span>{rejection.message}</span>
+                                    <span>{why}</span>
                                 </li>
                             }
                         })
