@@ -207,3 +207,56 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
     b.close().await;
     supervisor.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
+    let server = TestServer::start(&built_app_dir()).await;
+    server
+        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
+        .await;
+    let driver = Chromedriver::start().await;
+    let a = Browser::open(&driver, 360, 740, "de-DE").await;
+    // This phone's clock runs two days ahead: its records carry stamps the server refuses.
+    a.devtools(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({
+            "source": "const realNow = Date.now; Date.now = () => realNow() + 2 * 86400000;"
+        }),
+    )
+    .await;
+    log_in(&a, &server, "ayse.w").await;
+
+    tap(&a, "nav a[href='/intake/new']").await;
+    a.wait_for_heading("Erstgespräch").await;
+    type_into(&a, "household_name", None, "Familie Uhr-Testowa").await;
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(&a, "1 vom Server abgelehnt").await;
+
+    tap(&a, "nav a[href='/settings']").await;
+    let item = a
+        .wait_for_xpath("//*[@data-testid='rejected-list']/li[@data-reason='ClockAhead']")
+        .await;
+    let text = item.text().await.unwrap();
+    assert!(text.contains("Die Uhr dieses Telefons geht vor."), "{text}");
+    // Still on the phone, in the outbox, and its household in the caseload.
+    let kept = a
+        .eval(
+            "return await new Promise((done) => {
+               const open = indexedDB.open('cris-field');
+               open.onsuccess = () => {
+                 const get = open.result.transaction('outbox').objectStore('outbox').count();
+                 get.onsuccess = () => done(get.result);
+               };
+             });",
+        )
+        .await;
+    assert_eq!(kept, 1);
+    // "Sync now" sends it again; refused again, it stays.
+    click_testid(&a, "sync-now").await;
+    wait_for_sync_text(&a, "1 vom Server abgelehnt").await;
+    tap(&a, "nav a[href='/']").await;
+    a.wait_for_xpath("//*[@data-testid='cases']//a[contains(., 'Familie Uhr-Testowa')]")
+        .await;
+    a.close().await;
+}
