@@ -37,6 +37,23 @@ pub struct Field {
 }
 
 impl Field {
+    /// The same writes with some stamps replaced: `new_stamp` gives the replacement of each
+    /// stamp that changes. For a phone whose clock ran ahead, restamping operations the server
+    /// refused (and so nobody else has) without leaving their old stamps behind.
+    pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
+        for mut write in std::mem::take(&mut self.writes) {
+            if let Some(stamp) = new_stamp(&write.hlc) {
+                write.hlc = stamp;
+            }
+            for seen in &mut write.seen {
+                if let Some(stamp) = new_stamp(seen) {
+                    *seen = stamp;
+                }
+            }
+            self.apply(write);
+        }
+    }
+
     /// Adds a write; a write already here (same stamp) changes nothing. Returns whether it
     /// was new.
     pub fn apply(&mut self, write: Write) -> bool {

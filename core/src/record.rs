@@ -48,6 +48,13 @@ impl Case {
         self.updated_at_ms = self.updated_at_ms.max(op.created_at_ms);
     }
 
+    /// Replaces stamps in every field (see [`crate::merge::Field::restamp`]).
+    pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
+        for field in self.fields.0.values_mut() {
+            field.restamp(new_stamp);
+        }
+    }
+
     /// What a device writing `values` now must send: each value with the stamps it replaces.
     pub fn writes_for(&self, values: &BTreeMap<String, String>) -> BTreeMap<String, FieldWrite> {
         values
@@ -137,10 +144,99 @@ impl Operation {
         })
     }
 
+    /// Replaces its stamp and the stamps its writes saw, where `new_stamp` gives one.
+    pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
+        if let Some(stamp) = new_stamp(&self.hlc) {
+            self.hlc = stamp;
+        }
+        let Change::Submit { properties, .. } = &mut self.change;
+        for write in properties.values_mut() {
+            for seen in &mut write.seen {
+                if let Some(stamp) = new_stamp(seen) {
+                    *seen = stamp;
+                }
+            }
+        }
+    }
+
     /// The submission it carries.
     pub fn submission(&self) -> &Submission {
         match &self.change {
             Change::Submit { submission, .. } => submission,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(wall_ms: u64, device: &str) -> Hlc {
+        Hlc {
+            wall_ms,
+            counter: 0,
+            device: device.into(),
+        }
+    }
+
+    fn op(id: &str, hlc: Hlc, value: &str, seen: Vec<Hlc>) -> Operation {
+        let submission = Submission {
+            id: format!("s-{id}"),
+            form_id: "home_visit".into(),
+            form_version: 1,
+            case_id: "c".into(),
+            device: hlc.device.clone(),
+            answers: Answers::new(),
+            started_at_ms: 0.0,
+            finalized_at_ms: 0.0,
+        };
+        Operation {
+            op_id: id.into(),
+            device: hlc.device.clone(),
+            hlc,
+            created_at_ms: 0.0,
+            case_id: "c".into(),
+            change: Change::Submit {
+                submission,
+                properties: BTreeMap::from([(
+                    "housing_situation".to_owned(),
+                    FieldWrite {
+                        value: value.into(),
+                        seen,
+                    },
+                )]),
+            },
+        }
+    }
+
+    #[test]
+    fn restamping_a_phones_operations_leaves_no_trace_of_the_old_stamps() {
+        // A phone a year ahead wrote twice (the second after the first); another phone wrote
+        // concurrently.
+        let year = 365 * 86_400_000;
+        let (p1, p2) = (stamp(year + 1, "a"), stamp(year + 2, "a"));
+        let ops = vec![
+            op("1", p1.clone(), "shelter", vec![]),
+            op("2", p2.clone(), "homeless", vec![p1.clone()]),
+            op("3", stamp(50, "b"), "sublet", vec![]),
+        ];
+        let mut case = Case::new("c", 0.0);
+        for o in &ops {
+            case.apply(o);
+        }
+        let map = BTreeMap::from([(p1, stamp(100, "a")), (p2, stamp(101, "a"))]);
+        let new_stamp = |h: &Hlc| map.get(h).cloned();
+        case.restamp(&new_stamp);
+        let mut again = Case::new("c", 0.0);
+        for mut o in ops {
+            o.restamp(&new_stamp);
+            again.apply(&o);
+        }
+        assert_eq!(case.fields, again.fields);
+        let field = &case.fields.0["housing_situation"];
+        assert!(field.history().iter().all(|w| w.hlc.wall_ms < year));
+        assert_eq!(field.current().unwrap().value, "homeless");
+        let losers: Vec<&str> = field.conflict().iter().map(|w| w.value.as_str()).collect();
+        assert_eq!(losers, ["sublet"], "still concurrent with the other phone");
     }
 }

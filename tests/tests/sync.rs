@@ -57,7 +57,13 @@ async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     password.send_keys(PASSWORD).await.unwrap();
     click_testid(b, "login-submit").await;
     b.wait_for_heading("Meine Fälle").await;
-    wait_for_sync_text(b, "Alles synchronisiert").await;
+    wait_until("the first sync", || async {
+        sync_text(b)
+            .await
+            .starts_with("Alles synchronisiert")
+            .then_some(())
+    })
+    .await;
 }
 
 /// Opens the case from the caseload, by its name.
@@ -217,13 +223,14 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     let driver = Chromedriver::start().await;
     let a = Browser::open(&driver, 360, 740, "de-DE").await;
     // This phone's clock runs two days ahead: its records carry stamps the server refuses.
-    a.devtools(
-        "Page.addScriptToEvaluateOnNewDocument",
-        serde_json::json!({
-            "source": "const realNow = Date.now; Date.now = () => realNow() + 2 * 86400000;"
-        }),
-    )
-    .await;
+    let skewed = a
+        .devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({
+                "source": "const realNow = Date.now; Date.now = () => realNow() + 2 * 86400000;"
+            }),
+        )
+        .await;
     log_in(&a, &server, "ayse.w").await;
 
     tap(&a, "nav a[href='/intake/new']").await;
@@ -231,7 +238,13 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     type_into(&a, "household_name", None, "Familie Uhr-Testowa").await;
     click_testid(&a, "finalize").await;
     a.wait_for_xpath("//*[@data-testid='saved']").await;
-    wait_for_sync_text(&a, "1 vom Server abgelehnt").await;
+    wait_until("the refusal and the clock to be reported", || async {
+        let text = sync_text(&a).await;
+        (text.contains("1 vom Server abgelehnt")
+            && text.contains("Die Uhr dieses Telefons weicht um 2 d von der Serverzeit ab."))
+        .then_some(())
+    })
+    .await;
 
     tap(&a, "nav a[href='/settings']").await;
     let item = a
@@ -254,9 +267,37 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     assert_eq!(kept, 1);
     // "Sync now" sends it again; refused again, it stays.
     click_testid(&a, "sync-now").await;
-    wait_for_sync_text(&a, "1 vom Server abgelehnt").await;
+    wait_until("the refusal to stay", || async {
+        sync_text(&a)
+            .await
+            .contains("1 vom Server abgelehnt")
+            .then_some(())
+    })
+    .await;
     tap(&a, "nav a[href='/']").await;
     a.wait_for_xpath("//*[@data-testid='cases']//a[contains(., 'Familie Uhr-Testowa')]")
         .await;
+
+    // The clock is set right: at the next start the record goes, under a new stamp.
+    a.devtools(
+        "Page.removeScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "identifier": skewed["identifier"] }),
+    )
+    .await;
+    a.client.refresh().await.unwrap();
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    let kept = a
+        .eval(
+            "return await new Promise((done) => {
+               const open = indexedDB.open('cris-field');
+               open.onsuccess = () => {
+                 const get = open.result.transaction('outbox').objectStore('outbox').count();
+                 get.onsuccess = () => done(get.result);
+               };
+             });",
+        )
+        .await;
+    assert_eq!(kept, 0, "acknowledged, it left the outbox");
+    open_case(&a, "Familie Uhr-Testowa").await;
     a.close().await;
 }

@@ -141,6 +141,7 @@ ui_strings! {
     refused_invalid,
     refused_not_found,
     refused_clock_ahead,
+    clock_off,
 }
 
 /// The strings of one language.

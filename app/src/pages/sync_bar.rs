@@ -5,7 +5,18 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::i18n::{I18n, use_i18n};
-use crate::sync::{Phase, SyncState, use_sync};
+use crate::sync::{CLOCK_TOLERANCE_MS, Phase, SyncState, use_sync};
+
+/// A length of time in SI units, which read the same in every language here: `2 d`, `3 h`,
+/// `12 min`.
+fn span(ms: f64) -> String {
+    let minutes = (ms / 60_000.0).round() as i64;
+    match minutes {
+        m if m >= 48 * 60 => format!("{} d", m / (24 * 60)),
+        m if m >= 120 => format!("{} h", m / 60),
+        m => format!("{m} min"),
+    }
+}
 
 /// The state in words, in the reader's language.
 pub fn describe(i18n: I18n, sync: SyncState) -> String {
@@ -31,6 +42,14 @@ pub fn describe(i18n: I18n, sync: SyncState) -> String {
             count
         } else {
             format!("{text} · {count}")
+        };
+    }
+    if let Some(skew) = sync.skew_ms.get().filter(|s| s.abs() >= CLOCK_TOLERANCE_MS) {
+        let off = i18n.t(|u| u.clock_off)().replace("{d}", &span(skew.abs()));
+        text = if text.is_empty() {
+            off
+        } else {
+            format!("{text} · {off}")
         };
     }
     if refused > 0 {

@@ -257,6 +257,63 @@ impl Storage {
         Ok(changed.len())
     }
 
+    /// Gives the operations `op_ids` (refused because this phone's clock ran ahead) new stamps
+    /// from a clock started afresh at `now_ms`, and replaces their old stamps everywhere the
+    /// phone keeps them (the outbox, the cases), in one transaction; their refusals go. Safe
+    /// because the server refused them: nobody else has seen the old stamps. Returns the
+    /// restamped operations, oldest first. The caller holds [`case_lock`].
+    pub async fn restamp(
+        &self,
+        op_ids: &[String],
+        device: &str,
+        now_ms: f64,
+    ) -> Result<Vec<Operation>> {
+        let mut outbox = self.outbox().await?;
+        let mut clock = Clock::new(device);
+        let mut map = std::collections::BTreeMap::new();
+        for op in outbox.iter().filter(|op| op_ids.contains(&op.op_id)) {
+            map.insert(op.hlc.clone(), clock.stamp(now_ms as u64));
+        }
+        let new_stamp = |h: &cris_core::hlc::Hlc| map.get(h).cloned();
+        let mut writes = Vec::new();
+        let mut case_ids = std::collections::BTreeSet::new();
+        for op in &mut outbox {
+            op.restamp(&new_stamp);
+            case_ids.insert(op.case_id.clone());
+            writes.push(Write::Put {
+                store: stores::OUTBOX,
+                value: encode(op)?,
+            });
+        }
+        for id in case_ids {
+            if let Some(mut case) = self.case(&id).await? {
+                case.restamp(&new_stamp);
+                writes.push(Write::Put {
+                    store: stores::CASES,
+                    value: encode(&case)?,
+                });
+            }
+        }
+        for id in op_ids {
+            writes.push(Write::Delete {
+                store: stores::REJECTED,
+                key: id.clone(),
+            });
+        }
+        writes.push(Write::Put {
+            store: stores::META,
+            value: encode(&StoredClock {
+                key: CLOCK_KEY.to_owned(),
+                clock,
+            })?,
+        });
+        self.commit(writes).await?;
+        Ok(outbox
+            .into_iter()
+            .filter(|op| op_ids.contains(&op.op_id))
+            .collect())
+    }
+
     async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
         let tx = self.transaction(store, TransactionMode::ReadOnly)?;
         let values = tx.store(store)?.get_all(None, None).await?;

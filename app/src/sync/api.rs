@@ -136,7 +136,16 @@ pub async fn push(token: &str, ops: &[Operation]) -> Result<PushResponse, Failur
     answer(call("POST", "/api/v1/ops", Some(token), Some(body)).await).await
 }
 
-pub async fn pull(token: &str, since: i64) -> Result<PullResponse, Failure> {
+/// A page, and the server's clock by its `Date` header (to the second), when it sent one.
+pub async fn pull(token: &str, since: i64) -> Result<(PullResponse, Option<f64>), Failure> {
     let path = format!("/api/v1/ops?since={since}");
-    answer(call("GET", &path, Some(token), None).await).await
+    let response = call("GET", &path, Some(token), None).await?;
+    let server_ms = response
+        .headers()
+        .get("date")
+        .ok()
+        .flatten()
+        .map(|date| js_sys::Date::parse(&date))
+        .filter(|ms| ms.is_finite());
+    Ok((answer(Ok(response)).await?, server_ms))
 }

@@ -44,6 +44,30 @@ pub enum Phase {
     Failed(String),
 }
 
+/// A phone clock this close to the server's counts as right.
+pub const CLOCK_TOLERANCE_MS: f64 = 5.0 * 60_000.0;
+
+/// A push's answer: the operations the server has, and the refusals to keep.
+fn sort_answer(
+    results: Vec<cris_core::sync::OpResult>,
+    at_ms: f64,
+) -> (Vec<String>, Vec<Rejection>) {
+    let mut acknowledged = Vec::new();
+    let mut refusals = Vec::new();
+    for result in results {
+        match result.outcome {
+            Outcome::Rejected { reason, message } => refusals.push(Rejection {
+                op_id: result.op_id,
+                reason,
+                message,
+                at_ms,
+            }),
+            _ => acknowledged.push(result.op_id),
+        }
+    }
+    (acknowledged, refusals)
+}
+
 /// The sync state every screen reads.
 #[derive(Clone, Copy)]
 pub struct SyncState {
@@ -56,6 +80,8 @@ pub struct SyncState {
     /// Bumped whenever a sync changed records on the phone: screens reload on it.
     pub changed: RwSignal<u64>,
     pub session: RwSignal<Option<Session>>,
+    /// How far the server's clock is from this phone's (server minus phone), as last seen.
+    pub skew_ms: RwSignal<Option<f64>>,
     running: StoredValue<bool>,
     /// A sync was asked for while one ran (`Some(manual)`).
     again: StoredValue<Option<bool>>,
@@ -90,8 +116,9 @@ pub fn use_sync() -> SyncState {
 pub fn start(online: ReadSignal<bool>) -> SyncState {
     let session = session::load();
     let state = SyncState {
+        // With a session, a first sync starts at once: nothing is claimed before it ends.
         phase: RwSignal::new(if session.is_some() {
-            Phase::Idle
+            Phase::Syncing { done: 0, total: 0 }
         } else {
             Phase::NeedsLogin
         }),
@@ -100,6 +127,7 @@ pub fn start(online: ReadSignal<bool>) -> SyncState {
         last_synced: RwSignal::new(session::last_sync()),
         changed: RwSignal::new(0),
         session: RwSignal::new(session),
+        skew_ms: RwSignal::new(None),
         running: StoredValue::new(false),
         again: StoredValue::new(None),
         failures: StoredValue::new(0),
@@ -144,8 +172,9 @@ impl SyncState {
     async fn run(self, mut manual: bool) {
         loop {
             let outcome = self.once(manual).await;
-            self.settle(outcome);
+            // Counted first: "all synced" must never show over a stale count.
             self.count().await;
+            self.settle(outcome);
             match self.again.get_value() {
                 Some(m) => {
                     self.again.set_value(None);
@@ -259,19 +288,8 @@ impl SyncState {
         for (i, batch) in pending.chunks(BATCH).enumerate() {
             let answer = api::push(token, batch).await?;
             let at_ms = now_ms();
-            let mut acknowledged = Vec::new();
-            let mut refusals = Vec::new();
-            for result in answer.results {
-                match result.outcome {
-                    Outcome::Rejected { reason, message } => refusals.push(Rejection {
-                        op_id: result.op_id,
-                        reason,
-                        message,
-                        at_ms,
-                    }),
-                    _ => acknowledged.push(result.op_id),
-                }
-            }
+            self.skew_ms.set(Some(answer.server_time_ms as f64 - at_ms));
+            let (acknowledged, refusals) = sort_answer(answer.results, at_ms);
             db.record_push(&acknowledged, &refusals).await?;
             let done = (i * BATCH + batch.len()).min(total);
             self.phase.set(Phase::Syncing { done, total });
@@ -280,7 +298,10 @@ impl SyncState {
         let device = crate::prefs::device_id();
         let mut cursor = db.cursor().await?;
         loop {
-            let page = api::pull(token, cursor).await?;
+            let (page, server_ms) = api::pull(token, cursor).await?;
+            if let Some(server_ms) = server_ms {
+                self.skew_ms.set(Some(server_ms - now_ms()));
+            }
             let changed = {
                 let _cases = storage::case_lock().await;
                 db.apply_pulled(&page.ops, page.next_cursor, &device, now_ms())
@@ -294,6 +315,40 @@ impl SyncState {
                 break;
             }
         }
+        self.restamp_if_clock_fixed(&db, token, &device).await
+    }
+
+    /// Records refused because the phone's clock ran ahead go again once the clock agrees
+    /// with the server's, under new stamps.
+    async fn restamp_if_clock_fixed(
+        self,
+        db: &storage::Storage,
+        token: &str,
+        device: &str,
+    ) -> Result<(), SyncError> {
+        let clock_ok = self
+            .skew_ms
+            .get_untracked()
+            .is_some_and(|skew| skew.abs() < CLOCK_TOLERANCE_MS);
+        let ahead: Vec<String> = db
+            .rejections()
+            .await?
+            .into_iter()
+            .filter(|r| r.reason == cris_core::sync::Reason::ClockAhead)
+            .map(|r| r.op_id)
+            .collect();
+        if !clock_ok || ahead.is_empty() {
+            return Ok(());
+        }
+        let ops = {
+            let _cases = storage::case_lock().await;
+            db.restamp(&ahead, device, now_ms()).await?
+        };
+        for batch in ops.chunks(BATCH) {
+            let answer = api::push(token, batch).await?;
+            let (acknowledged, refusals) = sort_answer(answer.results, now_ms());
+            db.record_push(&acknowledged, &refusals).await?;
+        }
         Ok(())
     }
 
@@ -302,7 +357,7 @@ impl SyncState {
         session::save(&session);
         self.session.set(Some(session));
         self.failures.set_value(0);
-        self.phase.set(Phase::Idle);
+        self.phase.set(Phase::Syncing { done: 0, total: 0 });
         self.request(false);
     }
 
