@@ -103,3 +103,12 @@ pub async fn error_of(b: &Browser, field: &str, instance: Option<usize>) -> Stri
         .await;
     text.as_str().unwrap_or_default().to_owned()
 }
+
+/// Today's date (UTC) as a date input holds it.
+pub fn today() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    cris_core::Date::from_days((now / 86_400) as i32).to_string()
+}

@@ -2,7 +2,7 @@
 //! survives a reload to the letter, wrong input is explained in the chosen language and loses
 //! nothing, and finalized forms make the case appear in the caseload.
 
-use cris_e2e::ui::{add, choose, click_testid, error_of, pick, type_into, value_of};
+use cris_e2e::ui::{add, choose, click_testid, error_of, pick, today, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -12,14 +12,6 @@ async fn wait_for_saved_draft(b: &Browser) {
         "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
     )
     .await;
-}
-
-fn today() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    cris_core::Date::from_days((now / 86_400) as i32).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

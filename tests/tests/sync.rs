@@ -4,19 +4,25 @@
 //! visits and the two housing values as a conflict.
 
 use cris_core::api::Role;
-use cris_e2e::ui::{choose, click_testid, pick, tap, type_into};
+use cris_e2e::ui::{choose, click_testid, pick, tap, today, type_into};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
 use fantoccini::Locator;
 
 const TEAM: &str = "Offenbach Nord";
 const PASSWORD: &str = "Kirschbaum-Wiese-2026";
 
-fn today() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    cris_core::Date::from_days((now / 86_400) as i32).to_string()
+/// How many operations wait in the phone's outbox, read from IndexedDB itself.
+async fn outbox_count(b: &Browser) -> serde_json::Value {
+    b.eval(
+        "return await new Promise((done) => {
+           const open = indexedDB.open('cris-field');
+           open.onsuccess = () => {
+             const get = open.result.transaction('outbox').objectStore('outbox').count();
+             get.onsuccess = () => done(get.result);
+           };
+         });",
+    )
+    .await
 }
 
 /// The text of the sync line under the header.
@@ -253,17 +259,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     let text = item.text().await.unwrap();
     assert!(text.contains("Die Uhr dieses Telefons geht vor."), "{text}");
     // Still on the phone, in the outbox, and its household in the caseload.
-    let kept = a
-        .eval(
-            "return await new Promise((done) => {
-               const open = indexedDB.open('cris-field');
-               open.onsuccess = () => {
-                 const get = open.result.transaction('outbox').objectStore('outbox').count();
-                 get.onsuccess = () => done(get.result);
-               };
-             });",
-        )
-        .await;
+    let kept = outbox_count(&a).await;
     assert_eq!(kept, 1);
     // "Sync now" sends it again; refused again, it stays.
     click_testid(&a, "sync-now").await;
@@ -286,17 +282,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     .await;
     a.client.refresh().await.unwrap();
     wait_for_sync_text(&a, "Alles synchronisiert").await;
-    let kept = a
-        .eval(
-            "return await new Promise((done) => {
-               const open = indexedDB.open('cris-field');
-               open.onsuccess = () => {
-                 const get = open.result.transaction('outbox').objectStore('outbox').count();
-                 get.onsuccess = () => done(get.result);
-               };
-             });",
-        )
-        .await;
+    let kept = outbox_count(&a).await;
     assert_eq!(kept, 0, "acknowledged, it left the outbox");
     open_case(&a, "Familie Uhr-Testowa").await;
     a.close().await;

@@ -33,6 +33,17 @@ struct StoredClock {
 
 const CLOCK_KEY: &str = "clock";
 
+/// The write that saves the phone's clock (with whatever else changed in the same stamp).
+fn clock_write(clock: Clock) -> Result<Write> {
+    Ok(Write::Put {
+        store: stores::META,
+        value: encode(&StoredClock {
+            key: CLOCK_KEY.to_owned(),
+            clock,
+        })?,
+    })
+}
+
 /// Why the server refused an operation: kept beside it (it stays in the outbox) for the
 /// worker to see, until a later push is accepted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -83,13 +94,7 @@ impl Storage {
                 store: stores::DRAFTS,
                 key: done.submission.id.clone(),
             },
-            Write::Put {
-                store: stores::META,
-                value: encode(&StoredClock {
-                    key: CLOCK_KEY.to_owned(),
-                    clock: done.clock.clone(),
-                })?,
-            },
+            clock_write(done.clock.clone())?,
         ])
         .await
     }
@@ -239,13 +244,7 @@ impl Storage {
                 value: encode(&cases[id])?,
             });
         }
-        writes.push(Write::Put {
-            store: stores::META,
-            value: encode(&StoredClock {
-                key: CLOCK_KEY.to_owned(),
-                clock,
-            })?,
-        });
+        writes.push(clock_write(clock)?);
         writes.push(Write::Put {
             store: stores::META,
             value: encode(&StoredCursor {
@@ -300,13 +299,7 @@ impl Storage {
                 key: id.clone(),
             });
         }
-        writes.push(Write::Put {
-            store: stores::META,
-            value: encode(&StoredClock {
-                key: CLOCK_KEY.to_owned(),
-                clock,
-            })?,
-        });
+        writes.push(clock_write(clock)?);
         self.commit(writes).await?;
         Ok(outbox
             .into_iter()
