@@ -194,6 +194,14 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
 
     let mut seen = Vec::new();
     for phone in [&a, &b, &supervisor] {
+        // The caseload marks the household, the case page names the field.
+        tap(phone, "nav a[href='/']").await;
+        phone
+            .wait_for_xpath(
+                "//*[@data-testid='cases']//a[contains(., 'Familie Demir-Testowa')]\
+                 //*[@data-testid='case-conflict']",
+            )
+            .await;
         open_case(phone, "Familie Demir-Testowa").await;
         let shown = wait_until("both visits and the conflict", || async {
             let shown = housing_and_forms(phone).await;

@@ -109,4 +109,5 @@ pub const UI: Ui = Ui {
     refused_not_found: "Dieser Haushalt ist für Ihr Team auf dem Server nicht sichtbar.",
     refused_clock_ahead: "Die Uhr dieses Telefons geht vor. Bitte Datum und Uhrzeit einstellen und erneut synchronisieren.",
     clock_off: "Die Uhr dieses Telefons weicht um {d} von der Serverzeit ab. Bitte Datum und Uhrzeit einstellen.",
+    case_conflict: "Widersprüchliche Angaben: bitte prüfen",
 };

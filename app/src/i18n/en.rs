@@ -109,4 +109,5 @@ pub const UI: Ui = Ui {
     refused_not_found: "This household is not visible to your team on the server.",
     refused_clock_ahead: "This phone's clock is ahead. Please set the date and time and sync again.",
     clock_off: "This phone's clock is {d} off the server's time. Please set the date and time.",
+    case_conflict: "Conflicting entries: please check",
 };

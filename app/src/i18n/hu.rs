@@ -109,4 +109,5 @@ pub const UI: Ui = Ui {
     refused_not_found: "Ez a háztartás a szerveren nem látható az Ön csapata számára.",
     refused_clock_ahead: "A telefon órája siet. Állítsa be a dátumot és az időt, majd szinkronizáljon újra.",
     clock_off: "A telefon órája {d} eltérést mutat a szerver idejéhez képest. Állítsa be a dátumot és az időt.",
+    case_conflict: "Ellentmondó adatok: kérjük, ellenőrizze",
 };

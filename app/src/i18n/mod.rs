@@ -142,6 +142,7 @@ ui_strings! {
     refused_not_found,
     refused_clock_ahead,
     clock_off,
+    case_conflict,
 }
 
 /// The strings of one language.

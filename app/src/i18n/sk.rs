@@ -109,4 +109,5 @@ pub const UI: Ui = Ui {
     refused_not_found: "Táto domácnosť nie je na serveri viditeľná pre váš tím.",
     refused_clock_ahead: "Hodiny tohto telefónu idú dopredu. Nastavte dátum a čas a synchronizujte znova.",
     clock_off: "Hodiny tohto telefónu sa líšia o {d} od času servera. Nastavte dátum a čas.",
+    case_conflict: "Protichodné údaje: skontrolujte, prosím",
 };

@@ -109,4 +109,5 @@ pub const UI: Ui = Ui {
     refused_not_found: "Bu hane sunucuda ekibiniz için görünür değil.",
     refused_clock_ahead: "Bu telefonun saati ileri. Lütfen tarih ve saati ayarlayıp yeniden eşitleyin.",
     clock_off: "Bu telefonun saati sunucu saatinden {d} farklı. Lütfen tarih ve saati ayarlayın.",
+    case_conflict: "Çelişkili bilgiler: lütfen kontrol edin",
 };

@@ -155,6 +155,7 @@ fn case_card(
     };
     let open = summary.open_steps.len();
     let due = summary.steps_due(today);
+    let conflicted = !case.fields.conflicted().is_empty();
     view! {
         <li class="case" data-case=case.id.clone()>
             <A href=format!("/cases/{}", case.id)>
@@ -168,6 +169,9 @@ fn case_card(
                             " " <span class="due">"(" {due} " " {i18n.t(|u| u.steps_due)} ")"</span>
                         })}
                     </span>
+                    {conflicted.then(|| view! {
+                        <span class="conflict" data-testid="case-conflict">{i18n.t(|u| u.case_conflict)}</span>
+                    })}
                 </span>
             </A>
         </li>
