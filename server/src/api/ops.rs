@@ -86,22 +86,27 @@ fn check_all(
 ) -> (Vec<Option<OpResult>>, Vec<(usize, CheckedOp)>) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = values.len().div_ceil(cores).max(64);
-    let outcomes: Vec<Result<CheckedOp, OpResult>> = std::thread::scope(|scope| {
-        let parts: Vec<_> = values
-            .chunks(per_thread)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|v| check_one(v, forms, now))
-                        .collect::<Vec<_>>()
+    let outcomes: Vec<Result<CheckedOp, OpResult>> = if values.len() <= per_thread {
+        // A phone's usual batch: no thread to start.
+        values.iter().map(|v| check_one(v, forms, now)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = values
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|v| check_one(v, forms, now))
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| p.join().expect("checking never panics"))
-            .collect()
-    });
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|p| p.join().expect("checking never panics"))
+                .collect()
+        })
+    };
     let mut results = vec![None; outcomes.len()];
     let mut checked = Vec::new();
     for (slot, outcome) in outcomes.into_iter().enumerate() {
