@@ -234,6 +234,9 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     server
         .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
         .await;
+    server
+        .add_account("jan.w", "Jan Testmann", Role::Worker, TEAM, PASSWORD)
+        .await;
     let driver = Chromedriver::start().await;
     let a = Browser::open(&driver, 360, 740, "de-DE").await;
     // This phone's clock runs two days ahead: its records carry stamps the server refuses.
@@ -281,6 +284,34 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     tap(&a, "nav a[href='/']").await;
     a.wait_for_xpath("//*[@data-testid='cases']//a[contains(., 'Familie Uhr-Testowa')]")
         .await;
+
+    // Another account may not log in on this phone while Ayşe's record waits on it.
+    tap(&a, "nav a[href='/settings']").await;
+    click_testid(&a, "logout").await;
+    a.client.accept_alert().await.expect("confirm the logout");
+    wait_until("the logout", || async {
+        sync_text(&a)
+            .await
+            .contains("Zum Synchronisieren anmelden")
+            .then_some(())
+    })
+    .await;
+    click_testid(&a, "sync-login").await;
+    a.wait_for_heading("Anmelden").await;
+    let name = a.client.find(Locator::Id("login-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("jan.w").await.unwrap();
+    let password = a.client.find(Locator::Id("login-password")).await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    click_testid(&a, "login-submit").await;
+    a.wait_for_xpath(
+        "//*[@data-testid='login-blocked'][contains(., 'Auf diesem Telefon warten noch Einträge von ayse.w.')]",
+    )
+    .await;
+    name.clear().await.unwrap();
+    name.send_keys("ayse.w").await.unwrap();
+    click_testid(&a, "login-submit").await;
+    a.wait_for_heading("Meine Fälle").await;
 
     // The clock is set right: at the next start the record goes, under a new stamp.
     a.devtools(

@@ -110,4 +110,5 @@ pub const UI: Ui = Ui {
     refused_clock_ahead: "Die Uhr dieses Telefons geht vor. Bitte Datum und Uhrzeit einstellen und erneut synchronisieren.",
     clock_off: "Die Uhr dieses Telefons weicht um {d} von der Serverzeit ab. Bitte Datum und Uhrzeit einstellen.",
     case_conflict: "Widersprüchliche Angaben: bitte prüfen",
+    login_other_waiting: "Auf diesem Telefon warten noch Einträge von {login}. Bitte zuerst mit diesem Konto anmelden und synchronisieren.",
 };

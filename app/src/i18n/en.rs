@@ -110,4 +110,5 @@ pub const UI: Ui = Ui {
     refused_clock_ahead: "This phone's clock is ahead. Please set the date and time and sync again.",
     clock_off: "This phone's clock is {d} off the server's time. Please set the date and time.",
     case_conflict: "Conflicting entries: please check",
+    login_other_waiting: "Records of {login} are still waiting on this phone. Please log in with that account and sync first.",
 };

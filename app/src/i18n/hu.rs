@@ -110,4 +110,5 @@ pub const UI: Ui = Ui {
     refused_clock_ahead: "A telefon órája siet. Állítsa be a dátumot és az időt, majd szinkronizáljon újra.",
     clock_off: "A telefon órája {d} eltérést mutat a szerver idejéhez képest. Állítsa be a dátumot és az időt.",
     case_conflict: "Ellentmondó adatok: kérjük, ellenőrizze",
+    login_other_waiting: "Ezen a telefonon még várnak {login} bejegyzései. Először jelentkezzen be azzal a fiókkal, és szinkronizáljon.",
 };

@@ -143,6 +143,7 @@ ui_strings! {
     refused_clock_ahead,
     clock_off,
     case_conflict,
+    login_other_waiting,
 }
 
 /// The strings of one language.

@@ -110,4 +110,5 @@ pub const UI: Ui = Ui {
     refused_clock_ahead: "Hodiny tohto telefónu idú dopredu. Nastavte dátum a čas a synchronizujte znova.",
     clock_off: "Hodiny tohto telefónu sa líšia o {d} od času servera. Nastavte dátum a čas.",
     case_conflict: "Protichodné údaje: skontrolujte, prosím",
+    login_other_waiting: "V tomto telefóne ešte čakajú záznamy používateľa {login}. Najprv sa prihláste týmto kontom a synchronizujte.",
 };

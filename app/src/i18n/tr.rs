@@ -110,4 +110,5 @@ pub const UI: Ui = Ui {
     refused_clock_ahead: "Bu telefonun saati ileri. Lütfen tarih ve saati ayarlayıp yeniden eşitleyin.",
     clock_off: "Bu telefonun saati sunucu saatinden {d} farklı. Lütfen tarih ve saati ayarlayın.",
     case_conflict: "Çelişkili bilgiler: lütfen kontrol edin",
+    login_other_waiting: "Bu telefonda {login} kullanıcısına ait kayıtlar hâlâ bekliyor. Lütfen önce o hesapla giriş yapıp eşitleyin.",
 };

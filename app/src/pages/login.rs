@@ -15,6 +15,9 @@ pub fn Login() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<Failure>);
+    // Another account's records still waiting on this phone: they must not leave under a
+    // different name.
+    let blocked_by = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -23,6 +26,7 @@ pub fn Login() -> impl IntoView {
         }
         busy.set(true);
         problem.set(None);
+        blocked_by.set(None);
         let request = LoginRequest {
             login: login.get_untracked().trim().to_owned(),
             password: password.get_untracked(),
@@ -30,6 +34,12 @@ pub fn Login() -> impl IntoView {
         };
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
+            let previous = session::last_login();
+            if !previous.is_empty() && previous != request.login && waiting_records().await > 0 {
+                busy.set(false);
+                blocked_by.set(Some(previous));
+                return;
+            }
             let answer = crate::sync::api::login(&request).await;
             busy.set(false);
             match answer {
@@ -94,6 +104,18 @@ pub fn Login() -> impl IntoView {
                             }
                         })
                 }}
+                {move || {
+                    blocked_by
+                        .get()
+                        .map(|previous| {
+                            let text = i18n.t(|u| u.login_other_waiting)().replace("{login}", &previous);
+                            view! {
+                                <p class="notice error" role="alert" data-testid="login-blocked">
+                                    {text}
+                                </p>
+                            }
+                        })
+                }}
                 <div class="actions">
                     <button
                         type="submit"
@@ -108,5 +130,14 @@ pub fn Login() -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// Records in the outbox (refused ones included): unreadable storage counts as some, so a
+/// phone that cannot tell never hands its records to another account.
+async fn waiting_records() -> usize {
+    match crate::storage::shared().await {
+        Ok(db) => db.outbox().await.map_or(1, |ops| ops.len()),
+        Err(_) => 1,
     }
 }
