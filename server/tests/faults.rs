@@ -26,6 +26,8 @@ const TEAM: &str = "Offenbach Nord";
 struct Process {
     child: Child,
     url: String,
+    /// The server's log, line by line (requests are logged as they start).
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Process {
@@ -38,7 +40,7 @@ impl Process {
                 "--database-url",
                 database_url,
             ])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,tower_http=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -54,8 +56,27 @@ impl Process {
             }
         };
         // Keep reading, so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Process { child, url }
+        let (tx, log) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Process { child, url, log }
+    }
+
+    /// Blocks until the server has started handling its `n`-th push.
+    fn wait_for_push(&self, n: usize) {
+        let mut seen = 0;
+        while seen < n {
+            let line = self
+                .log
+                .recv_timeout(Duration::from_secs(120))
+                .expect("the server logs the push");
+            if line.contains("path=/api/v1/ops") && line.contains("started processing request") {
+                seen += 1;
+            }
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, nothing finishes.
@@ -141,15 +162,14 @@ async fn killed_mid_push_loses_nothing_and_doubles_nothing(database_url: &str) {
             }
         })
     };
-    // Killed once the first batch is in and the second is on its way.
-    tokio::time::timeout(Duration::from_secs(120), async {
-        while acked.lock().unwrap().is_empty() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+    // Killed as soon as the second batch of 500 reaches the server: while it is read,
+    // checked or applied, or just after its commit.
+    let server = tokio::task::spawn_blocking(move || {
+        server.wait_for_push(2);
+        server
     })
     .await
-    .expect("a first batch is acknowledged");
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    .unwrap();
     server.kill();
     pushing.await.unwrap();
     let acknowledged = acked.lock().unwrap().clone();

@@ -11,6 +11,18 @@ use fantoccini::Locator;
 const TEAM: &str = "Offenbach Nord";
 const PASSWORD: &str = "Kirschbaum-Wiese-2026";
 
+/// The server with two workers of one team, Ayşe (`ayse.w`) and Jan (`jan.w`).
+async fn team_server() -> TestServer {
+    let server = TestServer::start(&built_app_dir()).await;
+    server
+        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
+        .await;
+    server
+        .add_account("jan.w", "Jan Testmann", Role::Worker, TEAM, PASSWORD)
+        .await;
+    server
+}
+
 /// How many operations wait in the phone's outbox, read from IndexedDB itself.
 async fn outbox_count(b: &Browser) -> serde_json::Value {
     b.eval(
@@ -128,13 +140,7 @@ async fn housing_and_forms(b: &Browser) -> (String, String, usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
-    let server = TestServer::start(&built_app_dir()).await;
-    server
-        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
-        .await;
-    server
-        .add_account("jan.w", "Jan Testmann", Role::Worker, TEAM, PASSWORD)
-        .await;
+    let server = team_server().await;
     server
         .add_account(
             "mira.s",
@@ -230,13 +236,7 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
-    let server = TestServer::start(&built_app_dir()).await;
-    server
-        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
-        .await;
-    server
-        .add_account("jan.w", "Jan Testmann", Role::Worker, TEAM, PASSWORD)
-        .await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let a = Browser::open(&driver, 360, 740, "de-DE").await;
     // This phone's clock runs two days ahead: its records carry stamps the server refuses.
