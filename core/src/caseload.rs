@@ -51,13 +51,54 @@ impl Summary {
     }
 }
 
+/// The submissions whose answers count, oldest first. A corrected submission gives way to its
+/// correction, which takes its place in time: a correction of last month's visit is still
+/// last month's visit, so steps reported done since stay done. Of two corrections of one
+/// submission (made on two phones), the one finalized last counts.
+pub fn in_effect<'a>(submissions: &'a [Submission]) -> Vec<&'a Submission> {
+    use std::collections::HashMap;
+    let by_id: HashMap<&str, &'a Submission> =
+        submissions.iter().map(|s| (s.id.as_str(), s)).collect();
+    // Each submission's first version: follow what it corrects while this phone has it (at
+    // most once per submission, so a damaged cycle ends).
+    let root = |mut s: &'a Submission| -> &'a Submission {
+        for _ in 0..submissions.len() {
+            match s
+                .corrects
+                .as_ref()
+                .and_then(|c| by_id.get(c.submission_id.as_str()))
+            {
+                Some(earlier) => s = earlier,
+                None => break,
+            }
+        }
+        s
+    };
+    let mut latest: HashMap<&str, (&'a Submission, &'a Submission)> = HashMap::new();
+    for s in submissions {
+        let first = root(s);
+        let entry = latest.entry(first.id.as_str()).or_insert((first, s));
+        if (s.finalized_at_ms, &s.id) > (entry.1.finalized_at_ms, &entry.1.id) {
+            entry.1 = s;
+        }
+    }
+    let mut kept: Vec<(&'a Submission, &'a Submission)> = latest.into_values().collect();
+    kept.sort_by(|a, b| {
+        a.0.finalized_at_ms
+            .total_cmp(&b.0.finalized_at_ms)
+            .then_with(|| a.0.id.cmp(&b.0.id))
+    });
+    kept.into_iter().map(|(_, s)| s).collect()
+}
+
 /// The summary of `case` from its submissions (in any order).
 pub fn summarize(case: &Case, submissions: &[Submission]) -> Summary {
-    let mut ordered: Vec<&Submission> = submissions
+    let mine: Vec<Submission> = submissions
         .iter()
         .filter(|s| s.case_id == case.id)
+        .cloned()
         .collect();
-    ordered.sort_by(|a, b| a.finalized_at_ms.total_cmp(&b.finalized_at_ms));
+    let ordered = in_effect(&mine);
 
     let mut summary = Summary {
         next_visit: case.property(NEXT_VISIT).parse().ok(),
@@ -103,10 +144,9 @@ pub fn visit_start(summary: &Summary, submissions: &[Submission]) -> Answers {
         .iter()
         .map(|s| Answers::new().with(step, &s.what))
         .collect::<Vec<_>>();
-    let latest_intake = submissions
-        .iter()
-        .filter(|s| s.form_id == INTAKE)
-        .max_by(|a, b| a.finalized_at_ms.total_cmp(&b.finalized_at_ms));
+    let latest_intake = in_effect(submissions)
+        .into_iter()
+        .rfind(|s| s.form_id == INTAKE);
     let children = latest_intake
         .map(|s| s.answers.instances(CHILDREN.0))
         .unwrap_or_default()
@@ -199,6 +239,7 @@ mod tests {
             answers,
             started_at_ms: at,
             finalized_at_ms: at,
+            corrects: None,
         }
     }
 
@@ -313,6 +354,83 @@ mod tests {
             .collect();
         assert_eq!(children, ["Elif Test", "Deniz Test"]);
         assert_eq!(visit_start(&Summary::default(), &[]), Answers::new());
+    }
+
+    fn correction(of: &Submission, at: f64, answers: Answers) -> Submission {
+        Submission {
+            corrects: Some(crate::record::Correction {
+                submission_id: of.id.clone(),
+                reason: "Datum vertippt".into(),
+            }),
+            ..sub(&of.form_id, at, answers)
+        }
+    }
+
+    #[test]
+    fn a_correction_takes_the_place_of_what_it_corrects() {
+        let step = |what: &str, progress: Option<&str>| {
+            let a = Answers::new().with("step", what);
+            progress.map_or(a.clone(), |p| a.with("progress", p))
+        };
+        let first = sub(
+            HOME_VISIT,
+            1.0,
+            Answers::new().with("visit_date", "2026-12-20").with_repeat(
+                "new_steps",
+                vec![Answers::new().with("new_step_what", "Schulanmeldung")],
+            ),
+        );
+        let second = sub(
+            HOME_VISIT,
+            2.0,
+            Answers::new()
+                .with("visit_date", "2026-11-10")
+                .with_repeat("step_progress", vec![step("Schulanmeldung", Some("done"))]),
+        );
+        // The first visit's date was mistyped; corrected after the second visit.
+        let fixed = correction(
+            &first,
+            3.0,
+            Answers::new().with("visit_date", "2026-11-02").with_repeat(
+                "new_steps",
+                vec![Answers::new().with("new_step_what", "Schulanmeldung")],
+            ),
+        );
+        let all = [fixed.clone(), second.clone(), first.clone()];
+        let ids: Vec<&str> = in_effect(&all).iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, [fixed.id.as_str(), second.id.as_str()]);
+        let summary = summarize(&case(), &all);
+        assert_eq!(summary.last_visit, Some(date("2026-11-10")));
+        // Reported done by the second visit, which still comes after the corrected first.
+        assert_eq!(summary.open_steps, []);
+
+        // Corrected twice (two phones, or a correction of the correction): the later counts.
+        let again = correction(&fixed, 4.0, Answers::new().with("visit_date", "2026-11-03"));
+        let twice = correction(&first, 3.5, Answers::new().with("visit_date", "2026-11-04"));
+        let all = [first, second, fixed, again.clone(), twice];
+        let ids: Vec<&str> = in_effect(&all).iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, [again.id.as_str(), "s2"]);
+    }
+
+    #[test]
+    fn a_correction_of_a_submission_not_on_this_phone_counts_on_its_own() {
+        let mut missing = sub(INTAKE, 1.0, Answers::new());
+        missing.id = "elsewhere".into();
+        let fixed = correction(&missing, 2.0, Answers::new());
+        let all = [fixed.clone()];
+        assert_eq!(in_effect(&all), [&fixed]);
+        // A damaged pair correcting each other still ends.
+        let mut a = sub(INTAKE, 1.0, Answers::new());
+        let mut b = sub(INTAKE, 2.0, Answers::new());
+        a.corrects = Some(crate::record::Correction {
+            submission_id: b.id.clone(),
+            reason: "x".into(),
+        });
+        b.corrects = Some(crate::record::Correction {
+            submission_id: a.id.clone(),
+            reason: "x".into(),
+        });
+        assert!(in_effect(&[a, b]).len() <= 2);
     }
 
     #[test]

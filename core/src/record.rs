@@ -92,7 +92,22 @@ pub struct Submission {
     pub answers: Answers,
     pub started_at_ms: f64,
     pub finalized_at_ms: f64,
+    /// Set when this submission corrects an earlier one of the same form and case: the earlier
+    /// one stays in the record, marked as corrected (see [`crate::caseload::in_effect`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<Correction>,
 }
+
+/// What a correction corrects, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub submission_id: String,
+    /// Told by the worker; never empty.
+    pub reason: String,
+}
+
+/// The longest reason for a correction, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
 
 /// A case property set by an operation, with the stamps of the values it replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +204,7 @@ mod tests {
             answers: Answers::new(),
             started_at_ms: 0.0,
             finalized_at_ms: 0.0,
+            corrects: None,
         };
         Operation {
             op_id: id.into(),

@@ -168,6 +168,27 @@ pub fn check(
     if submission.case_id != op.case_id {
         return malformed("the submission belongs to another case than the operation".into());
     }
+    if let Some(correction) = &submission.corrects {
+        if !is_uuid(&correction.submission_id) || correction.submission_id == submission.id {
+            return malformed(format!(
+                "the corrected submission id {:?} is not another submission's UUID",
+                correction.submission_id
+            ));
+        }
+        let reason = correction.reason.trim();
+        if reason.is_empty() {
+            return Err(Refusal::new(Reason::Invalid, "a correction needs a reason"));
+        }
+        if reason.chars().count() > crate::record::MAX_REASON_CHARS {
+            return Err(Refusal::new(
+                Reason::Invalid,
+                format!(
+                    "the reason for the correction is longer than {} characters",
+                    crate::record::MAX_REASON_CHARS
+                ),
+            ));
+        }
+    }
     let ahead_ms = i128::from(op.hlc.wall_ms) - i128::from(server_now_ms);
     if ahead_ms > i128::from(MAX_CLOCK_AHEAD_MS) {
         return Err(Refusal::new(
@@ -274,6 +295,7 @@ mod tests {
                     answers,
                     started_at_ms: wall_ms as f64 - 60_000.0,
                     finalized_at_ms: wall_ms as f64,
+                    corrects: None,
                 },
                 properties,
             },
@@ -367,5 +389,36 @@ mod tests {
             },
         );
         assert_eq!(reason(&forged, &form), Some(Reason::Invalid));
+    }
+
+    fn correcting(mut op: Operation, submission_id: &str, why: &str) -> Operation {
+        let Change::Submit { submission, .. } = &mut op.change;
+        submission.corrects = Some(crate::record::Correction {
+            submission_id: submission_id.into(),
+            reason: why.into(),
+        });
+        op
+    }
+
+    #[test]
+    fn a_correction_names_another_submission_and_a_reason() {
+        let form = intake();
+        let earlier = "0192b3c4-0000-7000-8000-0000000005b0";
+        let good = correcting(op(&form, example(), NOW), earlier, "Name misspelt");
+        assert_eq!(check(&good, Some(&form), NOW), Ok(()));
+
+        let unexplained = correcting(op(&form, example(), NOW), earlier, "  ");
+        let refusal = check(&unexplained, Some(&form), NOW).unwrap_err();
+        assert_eq!(refusal.reason, Reason::Invalid);
+        assert!(refusal.message.contains("reason"), "{}", refusal.message);
+        let long = "x".repeat(crate::record::MAX_REASON_CHARS + 1);
+        let rambling = correcting(op(&form, example(), NOW), earlier, &long);
+        assert_eq!(reason(&rambling, &form), Some(Reason::Invalid));
+
+        let itself = "0192b3c4-0000-7000-8000-0000000005b1";
+        let circular = correcting(op(&form, example(), NOW), itself, "again");
+        assert_eq!(reason(&circular, &form), Some(Reason::Malformed));
+        let nonsense = correcting(op(&form, example(), NOW), "the first one", "again");
+        assert_eq!(reason(&nonsense, &form), Some(Reason::Malformed));
     }
 }
