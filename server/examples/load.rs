@@ -215,6 +215,36 @@ async fn many_phones(server: &TestServer, phones: usize) {
     );
 }
 
+/// What the server spends on one operation before the store sees it, on one core: reading
+/// it from JSON and checking it with the form engine.
+fn check_cost() {
+    let catalog = cris_server::FormCatalog::embedded().expect("the shipped forms");
+    let ops = workload(&new_uuid(), 3_000);
+    let texts: Vec<String> = ops
+        .iter()
+        .map(|op| serde_json::to_string(op).expect("serialize"))
+        .collect();
+    let now = cris_server::auth::now_ms();
+    let started = Instant::now();
+    let parsed: Vec<Operation> = texts
+        .iter()
+        .map(|t| serde_json::from_str(t).expect("parse"))
+        .collect();
+    let parsing = started.elapsed();
+    let started = Instant::now();
+    for op in &parsed {
+        let form = catalog.get(&op.submission().form_id);
+        cris_core::sync::check(op, form.as_deref(), now).expect("valid");
+    }
+    let checking = started.elapsed();
+    let per_op = |d: Duration| d.as_secs_f64() * 1e6 / parsed.len() as f64;
+    println!(
+        "per operation on one core: read from JSON {:.1} µs, checked by the form engine {:.1} µs",
+        per_op(parsing),
+        per_op(checking),
+    );
+}
+
 async fn run(kind: &str, phones: usize) {
     println!("{kind}:");
     let fresh = || async {
@@ -241,6 +271,7 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(100);
+    check_cost();
     for kind in ["sqlite", "postgres"] {
         if which == kind || which == "both" {
             run(kind, phones).await;

@@ -242,6 +242,7 @@ fn intake_op(
                 answers: Answers::new().with("housing_situation", housing),
                 started_at_ms: 0.0,
                 finalized_at_ms: wall_ms as f64,
+                corrects: None,
             },
             properties: std::collections::BTreeMap::from([(
                 "housing_situation".to_owned(),

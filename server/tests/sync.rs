@@ -348,6 +348,112 @@ async fn another_teams_case_is_not_found_and_not_betrayed() {
     .await;
 }
 
+/// `op` made into a correction of `submission_id`, for `reason`.
+fn correcting(mut op: Operation, submission_id: &str, reason: &str) -> Operation {
+    let cris_core::record::Change::Submit { submission, .. } = &mut op.change;
+    submission.corrects = Some(cris_core::record::Correction {
+        submission_id: submission_id.into(),
+        reason: reason.into(),
+    });
+    op
+}
+
+#[tokio::test]
+async fn a_correction_is_a_new_record_that_keeps_the_first() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let zsofia = server
+            .account("zsofia.w", Role::Worker, &["Budapest VIII"])
+            .await;
+        let case_id = new_uuid();
+        let first = intake(&case_id, PHONE_A, now() - 60_000, "sublet");
+        let first_id = first.submission().id.clone();
+        let stamp = first.hlc.clone();
+        let fix = correcting(
+            submit_op(
+                "intake",
+                &case_id,
+                PHONE_A,
+                now(),
+                &[("housing_situation", "shelter")],
+                &[stamp],
+            ),
+            &first_id,
+            "Unterkunft verwechselt",
+        );
+        // Out of order: the correction before what it corrects is refused, and kept by the
+        // phone; sent again after the first, it is applied.
+        let outcomes = push(&server, &ayse, &[fix.clone(), first.clone()]).await;
+        let (reason, message) = rejected(&outcomes[0]).unwrap();
+        assert_eq!(reason, Reason::Invalid);
+        assert!(message.contains("does not have"), "{message}");
+        assert_eq!(outcomes[1], Outcome::Applied);
+        assert_eq!(
+            push(&server, &ayse, std::slice::from_ref(&fix)).await,
+            [Outcome::Applied]
+        );
+
+        // Both are in the log, and pulled: the first is never changed in place.
+        let page = pull(&server, &ayse, "").await;
+        assert_eq!(page.ops, [first.clone(), fix.clone()], "{}", kind(&server));
+        let log: CaseHistory = history(&server, &ayse, &case_id)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let reasons: Vec<Option<String>> = log
+            .entries
+            .iter()
+            .map(|e| {
+                e.op.submission()
+                    .corrects
+                    .as_ref()
+                    .map(|c| c.reason.clone())
+            })
+            .collect();
+        assert_eq!(reasons, [None, Some("Unterkunft verwechselt".to_owned())]);
+
+        // A correction that names another household's form, a form of another kind, or
+        // comes without a reason is refused alone, with why.
+        let other_case = new_uuid();
+        let other = intake(&other_case, PHONE_A, now(), "homeless");
+        let wrong_case = correcting(
+            intake(&case_id, PHONE_A, now(), "homeless"),
+            &other.submission().id,
+            "falscher Haushalt",
+        );
+        let visit = submit_op("home_visit", &case_id, PHONE_A, now(), &[], &[]);
+        let wrong_form = correcting(visit, &first_id, "Formular verwechselt");
+        let unexplained = correcting(intake(&case_id, PHONE_A, now(), "homeless"), &first_id, " ");
+        let outcomes = push(
+            &server,
+            &ayse,
+            &[other, wrong_case, wrong_form, unexplained],
+        )
+        .await;
+        assert_eq!(outcomes[0], Outcome::Applied);
+        let messages: Vec<&str> = outcomes[1..]
+            .iter()
+            .map(|o| rejected(o).expect("refused").1)
+            .collect();
+        assert!(messages[0].contains("does not have"), "{}", messages[0]);
+        assert!(messages[1].contains("another kind"), "{}", messages[1]);
+        assert!(messages[2].contains("reason"), "{}", messages[2]);
+
+        // Another team cannot correct the form, and learns nothing of it.
+        let theirs = correcting(
+            intake(&new_uuid(), PHONE_B, now(), "homeless"),
+            &first_id,
+            "fremd",
+        );
+        let outcomes = push(&server, &zsofia, &[theirs]).await;
+        let (_, message) = rejected(&outcomes[0]).unwrap();
+        assert!(message.contains("does not have"), "{message}");
+        assert_eq!(pull(&server, &ayse, "").await.ops.len(), 3);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn without_a_live_session_nothing_is_pushed_or_pulled() {
     on_both(|server| async move {

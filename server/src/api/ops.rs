@@ -172,6 +172,10 @@ fn outcome(stored: Stored, submission_id: &str) -> Outcome {
                 "the submission {submission_id} came already with another operation: a correction needs a new submission"
             ),
         },
+        Stored::BadCorrection(message) => Outcome::Rejected {
+            reason: Reason::Invalid,
+            message,
+        },
     }
 }
 

@@ -97,6 +97,9 @@ pub enum Stored {
     NotFound,
     /// Another operation already carried a submission with this id.
     SubmissionTaken,
+    /// A correction of a submission that is not one of the same form on the same case (or
+    /// not in the store yet: the phone sends it again later).
+    BadCorrection(String),
 }
 
 /// The case store. Every method is one transaction (or one statement).
@@ -575,10 +578,20 @@ macro_rules! shared_store_impl {
                 };
                 let op_ids = distinct(ops.iter().map(|c| c.op.op_id.as_str()).collect());
                 let case_ids = distinct(ops.iter().map(|c| c.op.case_id.as_str()).collect());
-                let sub_ids = distinct(ops.iter().map(|c| c.op.submission().id.as_str()).collect());
+                // The batch's own submissions (taken already?) and those it corrects.
+                let sub_ids = distinct(
+                    ops.iter()
+                        .flat_map(|c| {
+                            let s = c.op.submission();
+                            let corrected = s.corrects.as_ref().map(|k| k.submission_id.as_str());
+                            std::iter::once(s.id.as_str()).chain(corrected)
+                        })
+                        .collect(),
+                );
                 let mut logged: HashSet<String> = HashSet::new();
                 let mut case_team: HashMap<String, String> = HashMap::new();
-                let mut taken: HashSet<String> = HashSet::new();
+                // Submission id -> (case, form).
+                let mut known: HashMap<String, (String, String)> = HashMap::new();
                 for chunk in op_ids.chunks(500) {
                     let sql = format!("SELECT op_id FROM ops WHERE op_id IN {}", Self::values(1, chunk.len()));
                     let mut q = sqlx::query_scalar::<_, String>(&sql);
@@ -596,12 +609,17 @@ macro_rules! shared_store_impl {
                     case_team.extend(q.fetch_all(&mut *tx).await?);
                 }
                 for chunk in sub_ids.chunks(500) {
-                    let sql = format!("SELECT id FROM submissions WHERE id IN {}", Self::values(1, chunk.len()));
-                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    let sql = format!(
+                        "SELECT id, case_id, form_id FROM submissions WHERE id IN {}",
+                        Self::values(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
                     for id in chunk {
                         q = q.bind(id);
                     }
-                    taken.extend(q.fetch_all(&mut *tx).await?);
+                    for (id, case_id, form_id) in q.fetch_all(&mut *tx).await? {
+                        known.insert(id, (case_id, form_id));
+                    }
                 }
                 let mut out = Vec::with_capacity(ops.len());
                 let mut accepted: Vec<&$crate::store::CheckedOp> = Vec::new();
@@ -620,16 +638,33 @@ macro_rules! shared_store_impl {
                         out.push(Stored::NotFound);
                         continue;
                     }
-                    if taken.contains(&op.submission().id) {
+                    let submission = op.submission();
+                    if known.contains_key(&submission.id) {
                         out.push(Stored::SubmissionTaken);
                         continue;
+                    }
+                    if let Some(correction) = &submission.corrects {
+                        let refusal = match known.get(&correction.submission_id) {
+                            Some((case_id, form_id)) if *case_id == op.case_id => (*form_id
+                                != submission.form_id)
+                                .then_some("corrects a form of another kind"),
+                            // Another household's form is answered as if it did not exist.
+                            _ => Some("corrects a form this household does not have (yet)"),
+                        };
+                        if let Some(why) = refusal {
+                            out.push(Stored::BadCorrection(why.to_owned()));
+                            continue;
+                        }
                     }
                     if !case_team.contains_key(&op.case_id) {
                         case_team.insert(op.case_id.clone(), teams[0].clone());
                         new_cases.push((&op.case_id, teams[0].clone()));
                     }
                     logged.insert(op.op_id.clone());
-                    taken.insert(op.submission().id.clone());
+                    known.insert(
+                        submission.id.clone(),
+                        (op.case_id.clone(), submission.form_id.clone()),
+                    );
                     accepted.push(checked);
                     out.push(Stored::Applied { conflicts: Vec::new() });
                 }

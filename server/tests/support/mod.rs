@@ -259,6 +259,7 @@ pub fn submit_op(
                 answers,
                 started_at_ms: wall_ms as f64 - 600_000.0,
                 finalized_at_ms: wall_ms as f64,
+                corrects: None,
             },
             properties,
         },
