@@ -40,6 +40,8 @@ fn draft(id: &str, household: &str, saved_at: f64) -> Draft {
             ),
         started_at_ms: saved_at,
         updated_at_ms: saved_at,
+        corrects: None,
+        reason: String::new(),
     }
 }
 
@@ -169,6 +171,7 @@ fn finalized(case_id: &str, submission_id: &str, op_id: &str) -> Finalized {
         answers: Answers::new().with("household_name", "Familie Demir"),
         started_at_ms: 1.0,
         finalized_at_ms: 2.0,
+        corrects: None,
     };
     let mut case = Case::new(case_id, 2.0);
     let mut clock = Clock::new(device);

@@ -4,7 +4,7 @@
 //! visits and the two housing values as a conflict.
 
 use cris_core::api::Role;
-use cris_e2e::ui::{choose, click_testid, pick, tap, today, type_into};
+use cris_e2e::ui::{choose, click_testid, pick, tap, today, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
 use fantoccini::Locator;
 
@@ -325,4 +325,133 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     assert_eq!(kept, 0, "acknowledged, it left the outbox");
     open_case(&a, "Familie Uhr-Testowa").await;
     a.close().await;
+}
+
+/// The reason saved with the phone's one draft, read from IndexedDB itself.
+async fn draft_reason(b: &Browser) -> serde_json::Value {
+    b.eval(
+        "return await new Promise((done) => {
+           const open = indexedDB.open('cris-field');
+           open.onsuccess = () => {
+             const get = open.result.transaction('drafts').objectStore('drafts').getAll();
+             get.onsuccess = () => done(get.result.length === 1 ? (get.result[0].reason ?? '') : null);
+           };
+         });",
+    )
+    .await
+}
+
+/// What a case page shows of its forms: (corrected?, its notes, has a "correct" button),
+/// newest first.
+async fn forms_shown(b: &Browser) -> Vec<(bool, String, bool)> {
+    let shown = b
+        .eval(
+            "return [...document.querySelectorAll(\"[data-testid='submissions'] > li\")].map((li) => [
+               li.classList.contains('corrected'),
+               [...li.querySelectorAll('.corrected-note, .correction-note')]
+                 .map((p) => p.textContent.trim()).join(' | '),
+               !!li.querySelector(\"[data-testid='correct']\"),
+             ]);",
+        )
+        .await;
+    shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = f[1].as_str().unwrap_or_default().to_owned();
+            (f[0].as_bool().unwrap(), text, f[2].as_bool().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let a = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&a, &server, "ayse.w").await;
+    tap(&a, "nav a[href='/intake/new']").await;
+    a.wait_for_heading("Erstgespräch").await;
+    type_into(&a, "household_name", None, "Familie Korrektur-Testowa").await;
+    choose(&a, "housing_situation", None, "sublet").await;
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+
+    // The housing was recorded wrongly: Ayşe corrects the intake, offline.
+    a.set_offline(true).await;
+    click_testid(&a, "correct").await;
+    a.wait_for_heading("Erstgespräch").await;
+    a.wait_for_xpath("//*[@data-testid='correction'][contains(., 'Korrektur des Formulars vom')]")
+        .await;
+    assert_eq!(
+        value_of(&a, "household_name", None).await,
+        "Familie Korrektur-Testowa",
+        "a correction starts from the answers it corrects"
+    );
+    choose(&a, "housing_situation", None, "shelter").await;
+    // Not without a reason: said so, and the finger is taken there.
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath(
+        "//*[@id='correction-reason-error'][normalize-space()='Bitte den Grund der Korrektur angeben.']",
+    )
+    .await;
+    let focused = a.eval("return document.activeElement.id;").await;
+    assert_eq!(focused, "correction-reason");
+    let reason = a
+        .client
+        .find(Locator::Css("[data-testid='correction-reason']"))
+        .await
+        .unwrap();
+    reason.send_keys("Unterkunft verwechselt").await.unwrap();
+    // The reason is saved with the draft: a reload finds it, and the changed answer.
+    wait_until("the reason in the saved draft", || async {
+        (draft_reason(&a).await == "Unterkunft verwechselt").then_some(())
+    })
+    .await;
+    a.client.refresh().await.unwrap();
+    a.wait_for_heading("Erstgespräch").await;
+    let kept = wait_until("the draft back on screen", || async {
+        let v = a
+            .eval("const el = document.getElementById('correction-reason'); return el && el.value;")
+            .await;
+        v.as_str().filter(|v| !v.is_empty()).map(str::to_owned)
+    })
+    .await;
+    assert_eq!(kept, "Unterkunft verwechselt");
+    let housing = a
+        .eval("return document.querySelector(\"[data-field='housing_situation'] input:checked\").value;")
+        .await;
+    assert_eq!(housing, "shelter");
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    a.wait_for_xpath("//*[@data-property='housing_situation'][contains(., 'Notunterkunft')]")
+        .await;
+    let expected_notes = |forms: &[(bool, String, bool)]| {
+        forms.len() == 2
+            && !forms[0].0
+            && forms[0].1 == "Korrektur: Unterkunft verwechselt"
+            && forms[0].2
+            && forms[1].0
+            && forms[1].1.starts_with("Korrigiert am ")
+            && forms[1].1.ends_with(": Unterkunft verwechselt")
+            && !forms[1].2
+    };
+    let forms = forms_shown(&a).await;
+    assert!(expected_notes(&forms), "{forms:?}");
+
+    // Back online it syncs; Jan's phone shows the same.
+    a.set_offline(false).await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    assert_eq!(outbox_count(&a).await, 0);
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "jan.w").await;
+    open_case(&b, "Familie Korrektur-Testowa").await;
+    b.wait_for_xpath("//*[@data-property='housing_situation'][contains(., 'Notunterkunft')]")
+        .await;
+    let forms = forms_shown(&b).await;
+    assert!(expected_notes(&forms), "{forms:?}");
+    a.close().await;
+    b.close().await;
 }

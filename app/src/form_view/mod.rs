@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use cris_core::caseload::{self, HOME_VISIT};
 use cris_core::form::{Answers, FormDef};
-use cris_core::record::{Case, Change, Operation, Submission};
+use cris_core::record::{Case, Change, Correction, MAX_REASON_CHARS, Operation, Submission};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::clock::{new_id, now_ms, time_of_day, today};
+use crate::clock::{date_time, new_id, now_ms, time_of_day, today};
 use crate::forms::use_forms;
 use crate::i18n::{I18n, use_i18n};
 use crate::storage::{self, Draft, Finalized, StorageError};
@@ -33,6 +33,8 @@ pub struct Request {
     pub draft_id: String,
     pub form_id: Option<String>,
     pub case_id: Option<String>,
+    /// The submission a new correction corrects.
+    pub corrects: Option<String>,
 }
 
 /// What opening a draft found.
@@ -44,6 +46,8 @@ enum Opened {
         draft: Draft,
         saved: bool,
         form: Arc<FormDef>,
+        /// What a correction corrects.
+        corrected: Option<Box<Submission>>,
     },
     /// The draft's form is not on this phone.
     FormMissing(String),
@@ -82,8 +86,14 @@ pub fn FormScreen(request: Request) -> impl IntoView {
         }
         .into_any(),
         Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
-        Some(Opened::Draft { draft, saved, form }) => {
-            view! { <Editor form draft saved/> }.into_any()
+        Some(Opened::Draft {
+            draft,
+            saved,
+            form,
+            corrected,
+        }) => {
+            let corrected = corrected.map(|s| *s);
+            view! { <Editor form draft saved corrected/> }.into_any()
         }
         Some(Opened::FormMissing(form_id)) => view! {
             <p class="notice error" role="alert">
@@ -105,13 +115,27 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             .forms
             .with_untracked(|f| f.as_ref()?.get(id).cloned())
     };
+    // The finalized submission a correction corrects, from this phone's copy of the case.
+    let corrected = async |case_id: &Option<String>, id: &Option<String>| {
+        let (Some(case_id), Some(id)) = (case_id, id) else {
+            return Ok(None);
+        };
+        let submissions = db.submissions_of(case_id).await?;
+        let found = submissions.into_iter().find(|s| s.id == *id);
+        Ok::<_, StorageError>(found.map(Box::new))
+    };
     match db.draft(&request.draft_id).await {
         Ok(Some(draft)) => {
+            let corrected = match corrected(&draft.case_id, &draft.corrects).await {
+                Ok(found) => found,
+                Err(e) => return Opened::Failed(e),
+            };
             return match form_of(&draft.form_id) {
                 Some(form) => Opened::Draft {
                     draft,
                     saved: true,
                     form,
+                    corrected,
                 },
                 None => Opened::FormMissing(draft.form_id),
             };
@@ -119,14 +143,29 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         Ok(None) => {}
         Err(e) => return Opened::Failed(e),
     }
-    let Some(form_id) = request.form_id.clone() else {
+    let corrected = match corrected(&request.case_id, &request.corrects).await {
+        Ok(found) => found,
+        Err(e) => return Opened::Failed(e),
+    };
+    if request.corrects.is_some() && corrected.is_none() {
+        return Opened::NotFound;
+    }
+    // A correction is of the same form as what it corrects.
+    let Some(form_id) = corrected
+        .as_ref()
+        .map(|s| s.form_id.clone())
+        .or(request.form_id.clone())
+    else {
         return Opened::NotFound;
     };
     let Some(form) = form_of(&form_id) else {
         return Opened::FormMissing(form_id);
     };
     let mut answers = state::defaults(&form);
-    if let Some(case_id) = &request.case_id {
+    if let Some(earlier) = &corrected {
+        // A correction starts from the answers it corrects.
+        answers = earlier.answers.clone();
+    } else if let Some(case_id) = &request.case_id {
         let case = match db.case(case_id).await {
             Ok(Some(case)) => case,
             Ok(None) => return Opened::CaseNotFound,
@@ -150,9 +189,12 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             answers,
             started_at_ms: now,
             updated_at_ms: now,
+            corrects: request.corrects,
+            reason: String::new(),
         },
         saved: false,
         form,
+        corrected,
     }
 }
 
@@ -167,13 +209,22 @@ enum SaveState {
 }
 
 #[component]
-fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
+fn Editor(
+    form: Arc<FormDef>,
+    draft: Draft,
+    saved: bool,
+    corrected: Option<Submission>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let navigate = use_navigate();
     let sync = crate::sync::use_sync();
     let st = FormState::new(form.clone(), draft.answers.clone(), today());
+    // Why a correction is made: typed above the form, saved with the draft.
+    let reason = RwSignal::new(draft.reason.clone());
+    let reason_missing = RwSignal::new(false);
     let meta = StoredValue::new(Draft {
         answers: Answers::new(),
+        reason: String::new(),
         ..draft.clone()
     });
     let save_state = RwSignal::new(if saved {
@@ -201,6 +252,7 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
         };
         let mut draft = meta.get_value();
         draft.answers = answers;
+        draft.reason = reason.get_untracked();
         draft.updated_at_ms = now_ms();
         let this = generation.try_update_value(|g| {
             *g += 1;
@@ -224,6 +276,7 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
     // Every change of the answers (not the first load) schedules a save.
     Effect::new(move |first: Option<()>| {
         st.answers.track();
+        reason.track();
         if first.is_some() && !finished.get_value() {
             save_state.set(SaveState::Pending);
             if let Some(handle) = timer.try_update_value(Option::take).flatten() {
@@ -259,7 +312,10 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
                 return;
             }
             let checked = st.checked.get_untracked();
-            if !checked.is_valid() {
+            let unexplained = meta.with_value(|d| d.corrects.is_some())
+                && reason.with_untracked(|r| r.trim().is_empty());
+            reason_missing.set(unexplained);
+            if !checked.is_valid() || unexplained {
                 st.show_all.set(true);
                 if pending() {
                     save_now();
@@ -276,7 +332,8 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
                 handle.clear();
             }
             let (form, navigate) = (form.clone(), navigate.clone());
-            let draft = meta.get_value();
+            let mut draft = meta.get_value();
+            draft.reason = reason.get_untracked().trim().to_owned();
             leptos::task::spawn_local(async move {
                 let result = finalize_draft(&form, draft, checked.answers).await;
                 perf::end(perf::FINALIZE);
@@ -382,6 +439,36 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
             })
         }
     };
+    let correction = corrected.map(|earlier| {
+        let when = date_time(earlier.finalized_at_ms);
+        view! {
+            <div class="correction" data-testid="correction">
+                <p>{move || i18n.t(|u| u.correction_of)().replace("{date}", &when)}</p>
+                <div class="field" class:invalid=move || reason_missing.get()>
+                    <label for="correction-reason">
+                        {i18n.t(|u| u.correction_reason)}
+                        <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span>
+                    </label>
+                    <textarea
+                        id="correction-reason"
+                        rows="2"
+                        maxlength=MAX_REASON_CHARS.to_string()
+                        aria-describedby="correction-reason-error"
+                        aria-invalid=move || reason_missing.get().to_string()
+                        data-testid="correction-reason"
+                        prop:value=move || reason.get()
+                        on:input=move |ev| {
+                            reason.set(event_target_value(&ev));
+                            reason_missing.set(false);
+                        }
+                    ></textarea>
+                    <p class="error" id="correction-reason-error" role="alert">
+                        {move || reason_missing.get().then(|| i18n.t(|u| u.correction_reason_missing)())}
+                    </p>
+                </div>
+            </div>
+        }
+    });
     let fields = form.fields.clone();
     // Measured once the browser has laid out the rendered form.
     request_animation_frame(|| perf::end(perf::FORM_OPEN));
@@ -397,6 +484,7 @@ fn Editor(form: Arc<FormDef>, draft: Draft, saved: bool) -> impl IntoView {
                 {status}
             </p>
             {summary}
+            {correction}
             <form novalidate on:submit=|ev| ev.prevent_default()>
                 {fields::fields_view(st, fields, None)}
             </form>
@@ -455,6 +543,10 @@ async fn finalize_draft(
         answers,
         started_at_ms: draft.started_at_ms,
         finalized_at_ms: now,
+        corrects: draft.corrects.map(|submission_id| Correction {
+            submission_id,
+            reason: draft.reason,
+        }),
     };
     let operation = Operation {
         op_id: new_id(),

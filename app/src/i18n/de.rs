@@ -111,4 +111,10 @@ pub const UI: Ui = Ui {
     clock_off: "Die Uhr dieses Telefons weicht um {d} von der Serverzeit ab. Bitte Datum und Uhrzeit einstellen.",
     case_conflict: "Widersprüchliche Angaben: bitte prüfen",
     login_other_waiting: "Auf diesem Telefon warten noch Einträge von {login}. Bitte zuerst mit diesem Konto anmelden und synchronisieren.",
+    correct_form: "Korrigieren",
+    correction_of: "Korrektur des Formulars vom {date}. Das ursprüngliche Formular bleibt erhalten und wird als korrigiert angezeigt.",
+    correction_reason: "Grund der Korrektur",
+    correction_reason_missing: "Bitte den Grund der Korrektur angeben.",
+    corrected_on: "Korrigiert am {date}:",
+    correction_note: "Korrektur:",
 };

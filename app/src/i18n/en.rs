@@ -111,4 +111,10 @@ pub const UI: Ui = Ui {
     clock_off: "This phone's clock is {d} off the server's time. Please set the date and time.",
     case_conflict: "Conflicting entries: please check",
     login_other_waiting: "Records of {login} are still waiting on this phone. Please log in with that account and sync first.",
+    correct_form: "Correct",
+    correction_of: "Correction of the form of {date}. The original form is kept and shown as corrected.",
+    correction_reason: "Reason for the correction",
+    correction_reason_missing: "Please give the reason for the correction.",
+    corrected_on: "Corrected on {date}:",
+    correction_note: "Correction:",
 };

@@ -111,4 +111,10 @@ pub const UI: Ui = Ui {
     clock_off: "A telefon órája {d} eltérést mutat a szerver idejéhez képest. Állítsa be a dátumot és az időt.",
     case_conflict: "Ellentmondó adatok: kérjük, ellenőrizze",
     login_other_waiting: "Ezen a telefonon még várnak {login} bejegyzései. Először jelentkezzen be azzal a fiókkal, és szinkronizáljon.",
+    correct_form: "Javítás",
+    correction_of: "A(z) {date} napi űrlap javítása. Az eredeti űrlap megmarad, javítottként jelenik meg.",
+    correction_reason: "A javítás oka",
+    correction_reason_missing: "Kérjük, adja meg a javítás okát.",
+    corrected_on: "Javítva ({date}):",
+    correction_note: "Javítás:",
 };

@@ -144,6 +144,12 @@ ui_strings! {
     clock_off,
     case_conflict,
     login_other_waiting,
+    correct_form,
+    correction_of,
+    correction_reason,
+    correction_reason_missing,
+    corrected_on,
+    correction_note,
 }
 
 /// The strings of one language.

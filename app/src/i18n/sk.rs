@@ -111,4 +111,10 @@ pub const UI: Ui = Ui {
     clock_off: "Hodiny tohto telefónu sa líšia o {d} od času servera. Nastavte dátum a čas.",
     case_conflict: "Protichodné údaje: skontrolujte, prosím",
     login_other_waiting: "V tomto telefóne ešte čakajú záznamy používateľa {login}. Najprv sa prihláste týmto kontom a synchronizujte.",
+    correct_form: "Opraviť",
+    correction_of: "Oprava formulára z {date}. Pôvodný formulár zostáva zachovaný a zobrazí sa ako opravený.",
+    correction_reason: "Dôvod opravy",
+    correction_reason_missing: "Uveďte, prosím, dôvod opravy.",
+    corrected_on: "Opravené {date}:",
+    correction_note: "Oprava:",
 };

@@ -111,4 +111,10 @@ pub const UI: Ui = Ui {
     clock_off: "Bu telefonun saati sunucu saatinden {d} farklı. Lütfen tarih ve saati ayarlayın.",
     case_conflict: "Çelişkili bilgiler: lütfen kontrol edin",
     login_other_waiting: "Bu telefonda {login} kullanıcısına ait kayıtlar hâlâ bekliyor. Lütfen önce o hesapla giriş yapıp eşitleyin.",
+    correct_form: "Düzelt",
+    correction_of: "{date} tarihli formun düzeltmesi. Asıl form silinmez, düzeltilmiş olarak gösterilir.",
+    correction_reason: "Düzeltme nedeni",
+    correction_reason_missing: "Lütfen düzeltmenin nedenini yazın.",
+    corrected_on: "{date} tarihinde düzeltildi:",
+    correction_note: "Düzeltme:",
 };

@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::case_id;
 use super::caseload::household;
-use crate::clock::{date_time, today};
+use crate::clock::{date_time, new_id, today};
 use crate::form_view::readonly::{answers_view, display, rows};
 use crate::form_view::storage_error_view;
 use crate::forms::use_forms;
@@ -140,6 +140,20 @@ fn case_view(data: Loaded) -> impl IntoView {
             view! { <li class:due=due>{s.what.clone()} {when}</li> }
         })
         .collect_view();
+    // A corrected form stays listed, marked with its correction; only the form in effect
+    // can be corrected (again).
+    let current: std::collections::HashSet<String> = caseload::in_effect(&submissions)
+        .into_iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let corrections: Vec<(String, f64, String)> = submissions
+        .iter()
+        .filter_map(|s| {
+            let c = s.corrects.as_ref()?;
+            Some((c.submission_id.clone(), s.finalized_at_ms, c.reason.clone()))
+        })
+        .collect();
+    let navigate = leptos_router::hooks::use_navigate();
     let forms = submissions
         .into_iter()
         .map(|sub| {
@@ -155,8 +169,50 @@ fn case_view(data: Loaded) -> impl IntoView {
                         .map(|f| answers_view(rows(&f, &sub.answers, i18n.lang.get())))
                 }
             };
+            let corrected_by = corrections
+                .iter()
+                .filter(|(of, _, _)| *of == sub.id)
+                .map(|(_, at, why)| {
+                    let when = date_time(*at);
+                    view! {
+                        <p class="corrected-note">
+                            {move || i18n.t(|u| u.corrected_on)().replace("{date}", &when)}
+                            " " {why.clone()}
+                        </p>
+                    }
+                })
+                .collect_view();
+            let correcting = sub.corrects.as_ref().map(|c| {
+                view! {
+                    <p class="correction-note">{i18n.t(|u| u.correction_note)} " " {c.reason.clone()}</p>
+                }
+            });
+            let in_effect = current.contains(&sub.id);
+            let correct = in_effect.then(|| {
+                let navigate = navigate.clone();
+                let to = format!(
+                    "?form={}&case={}&corrects={}",
+                    sub.form_id, sub.case_id, sub.id
+                );
+                view! {
+                    <button
+                        type="button"
+                        class="btn btn-small"
+                        data-testid="correct"
+                        on:click=move |_| {
+                            navigate(&format!("/drafts/{}{to}", new_id()), Default::default())
+                        }
+                    >
+                        {i18n.t(|u| u.correct_form)}
+                    </button>
+                }
+            });
             view! {
-                <li data-submission=sub.id.clone() data-form=sub.form_id.clone()>
+                <li
+                    data-submission=sub.id.clone()
+                    data-form=sub.form_id.clone()
+                    class:corrected=!in_effect
+                >
                     <details>
                         <summary>
                             <strong>{title}</strong>
@@ -164,6 +220,9 @@ fn case_view(data: Loaded) -> impl IntoView {
                         </summary>
                         {answers}
                     </details>
+                    {correcting}
+                    {corrected_by}
+                    {correct}
                 </li>
             }
         })

@@ -3,8 +3,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::form_view::{FormScreen, Request};
 
-/// `/drafts/:id?form=..&case=..`: a form being filled; the query names the form of a draft
-/// not saved yet.
+/// `/drafts/:id?form=..&case=..&corrects=..`: a form being filled; the query names the form
+/// of a draft not saved yet (and the submission it corrects, for a correction).
 #[component]
 pub fn DraftPage() -> impl IntoView {
     let params = use_params_map();
@@ -13,6 +13,7 @@ pub fn DraftPage() -> impl IntoView {
         draft_id: params.read().get("id").unwrap_or_default(),
         form_id: query.read().get("form"),
         case_id: query.read().get("case"),
+        corrects: query.read().get("corrects"),
     });
     // A new request (another draft) builds a new screen.
     move || view! { <FormScreen request=request.get()/> }

@@ -23,6 +23,12 @@ pub struct Draft {
     pub started_at_ms: f64,
     /// When it was last saved, in milliseconds since 1970 (the phone's clock).
     pub updated_at_ms: f64,
+    /// The finalized submission this draft corrects, if it is a correction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// Why the worker corrects it (typed above the form of a correction).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 impl Storage {
