@@ -3,10 +3,11 @@
 //! server, `CRIS_TEST_POSTGRES` to name another).
 //!
 //! ```text
-//! cargo run --release -p cris-server --example load -- [sqlite|postgres|both] [--phones N]
+//! cargo run --release -p cris-server --example load -- [sqlite|postgres|both|check] [--phones N]
 //! ```
 //!
-//! Three measurements per store:
+//! First what reading and checking one operation costs on one core (`check`: only that),
+//! then three measurements per store:
 //! 1. merge throughput: one phone pushes 20 batches of 500 operations (intakes of new
 //!    households and visits that change the housing of earlier ones);
 //! 2. end to end: 10,000 operations leave one phone's outbox in the phone's batches of 100
@@ -263,7 +264,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let which = args
         .iter()
-        .find(|a| ["sqlite", "postgres", "both"].contains(&a.as_str()))
+        .find(|a| ["sqlite", "postgres", "both", "check"].contains(&a.as_str()))
         .map_or("both", String::as_str);
     let phones = args
         .iter()
