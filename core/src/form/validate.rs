@@ -67,21 +67,18 @@ impl Validated {
 impl FormDef {
     /// Validates `answers`; `today` is the device's date, for `today()`.
     pub fn validate(&self, answers: &Answers, today: Date) -> Validated {
-        let fields: HashMap<&str, &Field> = self
-            .walk()
-            .into_iter()
-            .map(|(f, _)| (f.name.as_str(), f))
-            .collect();
+        let walked = self.walk();
+        let fields: HashMap<&str, &Field> =
+            walked.iter().map(|(f, _)| (f.name.as_str(), *f)).collect();
         let mut problems = Vec::new();
-        let mut kept = shape(self, &fields, answers, &mut problems);
+        let mut kept = shape(&walked, &fields, answers, &mut problems);
 
         // Calculations and relevance feed each other: settle them (a few rounds at most, as
         // the loader refused circles).
         for _ in 0..=fields.len().min(8) {
-            let before = kept.clone();
-            calculate(self, &fields, &mut kept, today);
-            prune(&self.fields, &fields, &mut kept, None, today);
-            if kept == before {
+            let calculated = calculate(&walked, &fields, &mut kept, today);
+            let pruned = prune(&self.fields, &fields, &mut kept, None, today);
+            if !calculated && !pruned {
                 break;
             }
         }
@@ -134,14 +131,13 @@ impl FormDef {
 
 /// Drops answers for unknown fields or of the wrong shape, reporting each.
 fn shape(
-    form: &FormDef,
+    walked: &[(&Field, Option<&str>)],
     fields: &HashMap<&str, &Field>,
     answers: &Answers,
     problems: &mut Vec<Problem>,
 ) -> Answers {
-    let top_level: Vec<&str> = form
-        .walk()
-        .into_iter()
+    let top_level: std::collections::HashSet<&str> = walked
+        .iter()
         .filter(|(_, repeat)| repeat.is_none())
         .map(|(f, _)| f.name.as_str())
         .collect();
@@ -244,8 +240,15 @@ fn typed(kind: Option<FieldType>, text: &str) -> Value {
     }
 }
 
-fn calculate(form: &FormDef, fields: &HashMap<&str, &Field>, kept: &mut Answers, today: Date) {
-    for (field, repeat) in form.walk() {
+/// Fills in every calculation; whether any value changed.
+fn calculate(
+    walked: &[(&Field, Option<&str>)],
+    fields: &HashMap<&str, &Field>,
+    kept: &mut Answers,
+    today: Date,
+) -> bool {
+    let mut changed = false;
+    for &(field, repeat) in walked {
         let Some(calc) = &field.calculation else {
             continue;
         };
@@ -259,7 +262,10 @@ fn calculate(form: &FormDef, fields: &HashMap<&str, &Field>, kept: &mut Answers,
                     today,
                 };
                 let value = calc.eval(&scope).to_text();
-                kept.0.insert(field.name.clone(), Answer::Text(value));
+                if !matches!(kept.0.get(&field.name), Some(Answer::Text(old)) if *old == value) {
+                    kept.0.insert(field.name.clone(), Answer::Text(value));
+                    changed = true;
+                }
             }
             Some(repeat) => {
                 let count = kept.instances(repeat).len();
@@ -274,24 +280,29 @@ fn calculate(form: &FormDef, fields: &HashMap<&str, &Field>, kept: &mut Answers,
                         };
                         calc.eval(&scope).to_text()
                     };
-                    if let Some(Answer::Repeat(list)) = kept.0.get_mut(repeat) {
+                    if let Some(Answer::Repeat(list)) = kept.0.get_mut(repeat)
+                        && !matches!(list[i].0.get(&field.name), Some(Answer::Text(old)) if *old == value)
+                    {
                         list[i].0.insert(field.name.clone(), Answer::Text(value));
+                        changed = true;
                     }
                 }
             }
         }
     }
+    changed
 }
 
 /// Removes the answers of fields whose `relevant` is false (and of everything in a group
-/// whose `relevant` is false).
+/// whose `relevant` is false); whether any answer was removed.
 fn prune(
     level: &[Field],
     fields: &HashMap<&str, &Field>,
     kept: &mut Answers,
     repeat: Option<(&str, usize)>,
     today: Date,
-) {
+) -> bool {
+    let mut changed = false;
     for field in level {
         let relevant = field.relevant.as_ref().is_none_or(|rel| {
             let instance = repeat.and_then(|(r, i)| kept.instances(r).get(i));
@@ -305,22 +316,24 @@ fn prune(
             rel.eval(&scope).to_bool()
         });
         if !relevant {
-            remove_all(field, kept, repeat);
+            changed |= remove_all(field, kept, repeat);
             continue;
         }
         match field.kind {
-            FieldType::Group => prune(&field.fields, fields, kept, repeat, today),
+            FieldType::Group => changed |= prune(&field.fields, fields, kept, repeat, today),
             FieldType::Repeat => {
                 for i in 0..kept.instances(&field.name).len() {
-                    prune(&field.fields, fields, kept, Some((&field.name, i)), today);
+                    changed |= prune(&field.fields, fields, kept, Some((&field.name, i)), today);
                 }
             }
             _ => {}
         }
     }
+    changed
 }
 
-fn remove_all(field: &Field, kept: &mut Answers, repeat: Option<(&str, usize)>) {
+/// Removes the answers of `field` (a group: of all it holds); whether there were any.
+fn remove_all(field: &Field, kept: &mut Answers, repeat: Option<(&str, usize)>) -> bool {
     let target = match repeat {
         None => Some(&mut *kept),
         Some((r, i)) => match kept.0.get_mut(r) {
@@ -328,14 +341,13 @@ fn remove_all(field: &Field, kept: &mut Answers, repeat: Option<(&str, usize)>) 
             _ => None,
         },
     };
-    if let Some(answers) = target {
-        answers.0.remove(&field.name);
-    }
+    let mut removed = target.is_some_and(|answers| answers.0.remove(&field.name).is_some());
     if field.kind == FieldType::Group {
         for child in &field.fields {
-            remove_all(child, kept, repeat);
+            removed |= remove_all(child, kept, repeat);
         }
     }
+    removed
 }
 
 #[allow(clippy::too_many_arguments)]
