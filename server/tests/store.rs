@@ -278,18 +278,12 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
         let first = intake_op("op-1", "case-1", "dev-a", 10, "shelter", vec![]);
         let base = first.op.hlc.clone();
         assert_eq!(
-            store
-                .push(&ayse, std::slice::from_ref(&first), NOW)
-                .await
-                .unwrap(),
+            store.push(&ayse, vec![first.clone()], NOW).await.unwrap(),
             [Stored::Applied { conflicts: vec![] }]
         );
         // The same operation again (a lost answer, retried): nothing changes.
         assert_eq!(
-            store
-                .push(&ayse, std::slice::from_ref(&first), NOW)
-                .await
-                .unwrap(),
+            store.push(&ayse, vec![first.clone()], NOW).await.unwrap(),
             [Stored::Duplicate]
         );
         // Two phones edit the housing concurrently; another team's worker is refused.
@@ -303,18 +297,18 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
             vec![base.clone()],
         );
         assert_eq!(
-            store.push(&ayse, &[a], NOW).await.unwrap(),
+            store.push(&ayse, vec![a], NOW).await.unwrap(),
             [Stored::Applied { conflicts: vec![] }]
         );
         assert_eq!(
-            store.push(&bora, &[b], NOW).await.unwrap(),
+            store.push(&bora, vec![b], NOW).await.unwrap(),
             [Stored::Applied {
                 conflicts: vec!["housing_situation".to_owned()]
             }]
         );
         let foreign = intake_op("op-4", "case-1", "dev-z", 40, "own_flat", vec![]);
         assert_eq!(
-            store.push(&other, &[foreign], NOW).await.unwrap(),
+            store.push(&other, vec![foreign], NOW).await.unwrap(),
             [Stored::NotFound]
         );
 
@@ -332,6 +326,104 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
         let after_first = store.ops_since(&bora.id, pulled[0].0, 100).await.unwrap();
         assert_eq!(after_first.len(), 2);
         assert!(store.ops_since(&other.id, 0, 100).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pushes_written_together_are_answered_each_as_if_alone() {
+    use cris_server::store::writer::{GroupPush, PushBatch};
+    on_both(|store| async move {
+        let ayse = store
+            .add_user(&worker("ayse.k", &["Nord"]), NOW)
+            .await
+            .unwrap();
+        let bora = store
+            .add_user(&worker("bora.t", &["Nord"]), NOW)
+            .await
+            .unwrap();
+        let zita = store
+            .add_user(&worker("zita.h", &["Budapest"]), NOW)
+            .await
+            .unwrap();
+        let first = intake_op("op-1", "case-1", "dev-a", 10, "shelter", vec![]);
+        let base = first.op.hlc.clone();
+        let batch = |user: &cris_server::store::User, ops: Vec<CheckedOp>| PushBatch {
+            user: user.clone(),
+            ops,
+            now_ms: NOW,
+        };
+        // In one transaction: Ayşe's intake; Bora's retry of it (his phone got it by pull)
+        // and his edit on top; Zita's edit of a case not her team's, and her own intake.
+        let stored = store
+            .push_group(&[
+                batch(&ayse, vec![first.clone()]),
+                batch(
+                    &bora,
+                    vec![
+                        first.clone(),
+                        intake_op("op-2", "case-1", "dev-b", 20, "homeless", vec![base]),
+                    ],
+                ),
+                batch(
+                    &zita,
+                    vec![intake_op("op-3", "case-1", "dev-z", 30, "sublet", vec![])],
+                ),
+                batch(
+                    &zita,
+                    vec![intake_op("op-4", "case-9", "dev-z", 40, "sublet", vec![])],
+                ),
+            ])
+            .await
+            .unwrap();
+        let applied = || Stored::Applied { conflicts: vec![] };
+        assert_eq!(
+            stored,
+            [
+                vec![applied()],
+                vec![Stored::Duplicate, applied()],
+                vec![Stored::NotFound],
+                vec![applied()],
+            ],
+            "{}",
+            store.kind()
+        );
+        let logged = |user: String| {
+            let store = store.clone();
+            async move {
+                let ops = store.ops_since(&user, 0, 100).await.unwrap();
+                ops.into_iter()
+                    .map(|(_, body)| {
+                        serde_json::from_str::<cris_core::record::Operation>(&body)
+                            .unwrap()
+                            .op_id
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(logged(bora.id.clone()).await, ["op-1", "op-2"]);
+        assert_eq!(logged(zita.id.clone()).await, ["op-4"]);
+
+        // Many phones at once, through the store's queue: every one applied, once.
+        let mut phones = Vec::new();
+        for i in 0..30 {
+            let (store, bora) = (store.clone(), bora.clone());
+            phones.push(tokio::spawn(async move {
+                let op = intake_op(
+                    &format!("op-p{i}"),
+                    &format!("case-p{i}"),
+                    "dev-p",
+                    50,
+                    "sublet",
+                    vec![],
+                );
+                store.push(&bora, vec![op.clone(), op], NOW).await.unwrap()
+            }));
+        }
+        for phone in phones {
+            assert_eq!(phone.await.unwrap(), [applied(), Stored::Duplicate]);
+        }
+        assert_eq!(logged(ayse.id.clone()).await.len(), 32);
     })
     .await;
 }

@@ -56,11 +56,15 @@ pub async fn push(
     }
 
     let (slots, ops): (Vec<usize>, Vec<CheckedOp>) = checked.into_iter().unzip();
-    let stored = state.store.push(&auth.user, &ops, now).await?;
-    for ((slot, op), stored) in slots.into_iter().zip(ops).zip(stored) {
+    let ids: Vec<(String, String)> = ops
+        .iter()
+        .map(|c| (c.op.op_id.clone(), c.op.submission().id.clone()))
+        .collect();
+    let stored = state.store.push(&auth.user, ops, now).await?;
+    for ((slot, (op_id, submission_id)), stored) in slots.into_iter().zip(ids).zip(stored) {
         results[slot] = Some(OpResult {
-            outcome: outcome(stored, &op.op.submission().id),
-            op_id: op.op.op_id,
+            outcome: outcome(stored, &submission_id),
+            op_id,
         });
     }
     let results: Vec<OpResult> = results.into_iter().flatten().collect();

@@ -7,6 +7,7 @@
 
 mod postgres;
 mod sqlite;
+pub mod writer;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -40,6 +41,12 @@ pub enum StoreError {
     LoginTaken(String),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// The transaction that carried this push with others failed (its error, as text).
+    #[error("database error: {0}")]
+    Group(String),
+    /// The store's writer has stopped (the store was closed).
+    #[error("the store is closed")]
+    Closed,
 }
 
 pub use cris_core::api::Role;
@@ -157,12 +164,13 @@ pub trait Store: Send + Sync {
         now_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Applies a batch of operations pushed by `user` in one transaction: each is applied,
-    /// a duplicate, or refused alone; a database error applies none of them.
+    /// Applies a batch of operations pushed by `user`: each is applied, a duplicate, or
+    /// refused alone; a database error applies none of them. Batches pushed at the same
+    /// time are written in one transaction (see [`writer`]).
     fn push(
         &self,
         user: &User,
-        ops: &[CheckedOp],
+        ops: Vec<CheckedOp>,
         now_ms: i64,
     ) -> impl Future<Output = Result<Vec<Stored>, StoreError>> + Send;
     /// The operations of the user's teams' cases logged after `since`, oldest first:
@@ -291,7 +299,7 @@ impl Store for CaseStore {
     async fn push(
         &self,
         user: &User,
-        ops: &[CheckedOp],
+        ops: Vec<CheckedOp>,
         now_ms: i64,
     ) -> Result<Vec<Stored>, StoreError> {
         delegate!(self, s => s.push(user, ops, now_ms).await)
@@ -313,6 +321,15 @@ impl Store for CaseStore {
         case_id: &str,
     ) -> Result<Option<Vec<LoggedOp>>, StoreError> {
         delegate!(self, s => s.case_history(user_id, case_id).await)
+    }
+}
+
+impl writer::GroupPush for CaseStore {
+    async fn push_group(
+        &self,
+        batches: &[writer::PushBatch],
+    ) -> Result<Vec<Vec<Stored>>, StoreError> {
+        delegate!(self, s => s.push_group(batches).await)
     }
 }
 
@@ -555,230 +572,22 @@ macro_rules! shared_store_impl {
             async fn push(
                 &self,
                 user: &$crate::store::User,
-                ops: &[$crate::store::CheckedOp],
+                ops: Vec<$crate::store::CheckedOp>,
                 now_ms: i64,
             ) -> Result<Vec<$crate::store::Stored>, $crate::store::StoreError> {
-                use std::collections::{BTreeSet, HashMap, HashSet};
-                use $crate::store::Stored;
-                // A batch is a handful of statements, not a dozen per operation: what the
-                // store knows of the batch's ids is read at once, the outcomes are decided
-                // in memory in batch order, and the rows are written in multi-row inserts.
-                let mut tx = self.begin_push().await?;
-                let teams: Vec<String> = sqlx::query_scalar(
-                    "SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
-                     WHERE m.user_id = $1 ORDER BY t.name",
-                )
-                .bind(&user.id)
-                .fetch_all(&mut *tx)
-                .await?;
-
-                let distinct = |ids: Vec<&str>| -> Vec<String> {
-                    let set: BTreeSet<&str> = ids.into_iter().collect();
-                    set.into_iter().map(str::to_owned).collect()
+                let batch = $crate::store::writer::PushBatch {
+                    user: user.clone(),
+                    ops,
+                    now_ms,
                 };
-                let op_ids = distinct(ops.iter().map(|c| c.op.op_id.as_str()).collect());
-                let case_ids = distinct(ops.iter().map(|c| c.op.case_id.as_str()).collect());
-                // The batch's own submissions (taken already?) and those it corrects.
-                let sub_ids = distinct(
-                    ops.iter()
-                        .flat_map(|c| {
-                            let s = c.op.submission();
-                            let corrected = s.corrects.as_ref().map(|k| k.submission_id.as_str());
-                            std::iter::once(s.id.as_str()).chain(corrected)
-                        })
-                        .collect(),
-                );
-                let mut logged: HashSet<String> = HashSet::new();
-                let mut case_team: HashMap<String, String> = HashMap::new();
-                // Submission id -> (case, form).
-                let mut known: HashMap<String, (String, String)> = HashMap::new();
-                for chunk in op_ids.chunks(500) {
-                    let sql = format!("SELECT op_id FROM ops WHERE op_id IN {}", Self::values(1, chunk.len()));
-                    let mut q = sqlx::query_scalar::<_, String>(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    logged.extend(q.fetch_all(&mut *tx).await?);
-                }
-                for chunk in case_ids.chunks(500) {
-                    let sql = format!("SELECT id, team_id FROM cases WHERE id IN {}", Self::values(1, chunk.len()));
-                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    case_team.extend(q.fetch_all(&mut *tx).await?);
-                }
-                for chunk in sub_ids.chunks(500) {
-                    let sql = format!(
-                        "SELECT id, case_id, form_id FROM submissions WHERE id IN {}",
-                        Self::values(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    for (id, case_id, form_id) in q.fetch_all(&mut *tx).await? {
-                        known.insert(id, (case_id, form_id));
+                match &self.writer {
+                    Some(writer) => writer.push(batch).await,
+                    None => {
+                        use $crate::store::writer::GroupPush;
+                        let mut stored = self.push_group(&[batch]).await?;
+                        Ok(stored.pop().unwrap_or_default())
                     }
                 }
-                let mut out = Vec::with_capacity(ops.len());
-                let mut accepted: Vec<&$crate::store::CheckedOp> = Vec::new();
-                let mut new_cases: Vec<(&str, String)> = Vec::new();
-                for checked in ops {
-                    let op = &checked.op;
-                    if logged.contains(&op.op_id) {
-                        out.push(Stored::Duplicate);
-                        continue;
-                    }
-                    let visible = match case_team.get(&op.case_id) {
-                        Some(team) => teams.contains(team),
-                        None => checked.creates_case && !teams.is_empty(),
-                    };
-                    if !visible {
-                        out.push(Stored::NotFound);
-                        continue;
-                    }
-                    let submission = op.submission();
-                    if known.contains_key(&submission.id) {
-                        out.push(Stored::SubmissionTaken);
-                        continue;
-                    }
-                    if let Some(correction) = &submission.corrects {
-                        let refusal = match known.get(&correction.submission_id) {
-                            Some((case_id, form_id)) if *case_id == op.case_id => (*form_id
-                                != submission.form_id)
-                                .then_some("corrects a form of another kind"),
-                            // Another household's form is answered as if it did not exist.
-                            _ => Some("corrects a form this household does not have (yet)"),
-                        };
-                        if let Some(why) = refusal {
-                            out.push(Stored::BadCorrection(why.to_owned()));
-                            continue;
-                        }
-                    }
-                    if !case_team.contains_key(&op.case_id) {
-                        case_team.insert(op.case_id.clone(), teams[0].clone());
-                        new_cases.push((&op.case_id, teams[0].clone()));
-                    }
-                    logged.insert(op.op_id.clone());
-                    known.insert(
-                        submission.id.clone(),
-                        (op.case_id.clone(), submission.form_id.clone()),
-                    );
-                    accepted.push(checked);
-                    out.push(Stored::Applied { conflicts: Vec::new() });
-                }
-
-                for chunk in new_cases.chunks(500) {
-                    let sql = format!(
-                        "INSERT INTO cases (id, team_id, created_ms) VALUES {}",
-                        Self::values(chunk.len(), 3)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (id, team) in chunk {
-                        q = q.bind(*id).bind(team).bind(now_ms);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                for chunk in accepted.chunks(500) {
-                    let sql = format!(
-                        "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body) VALUES {}",
-                        Self::values(chunk.len(), 7)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for c in chunk {
-                        q = q
-                            .bind(&c.op.op_id)
-                            .bind(&c.op.case_id)
-                            .bind(&user.id)
-                            .bind(&c.op.device)
-                            .bind(c.op.hlc.to_string())
-                            .bind(now_ms)
-                            .bind(&c.body);
-                    }
-                    q.execute(&mut *tx).await?;
-                    let sql = format!(
-                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
-                        Self::values(chunk.len(), 5)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for c in chunk {
-                        let s = c.op.submission();
-                        q = q
-                            .bind(&s.id)
-                            .bind(&c.op.case_id)
-                            .bind(&s.form_id)
-                            .bind(i64::from(s.form_version))
-                            .bind(&c.op.op_id);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                let writes: Vec<(&str, String, cris_core::merge::Write, &str)> = accepted
-                    .iter()
-                    .flat_map(|c| {
-                        c.op.writes().map(|(field, w)| {
-                            (c.op.case_id.as_str(), field.to_owned(), w, c.op.op_id.as_str())
-                        })
-                    })
-                    .collect();
-                for chunk in writes.chunks(1000) {
-                    let sql = format!(
-                        "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id) VALUES {}
-                         ON CONFLICT DO NOTHING",
-                        Self::values(chunk.len(), 6)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (case_id, field, w, op_id) in chunk {
-                        q = q
-                            .bind(*case_id)
-                            .bind(field)
-                            .bind(w.hlc.to_string())
-                            .bind(&w.value)
-                            .bind(serde_json::to_string(&w.seen).unwrap_or_default())
-                            .bind(*op_id);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                // Conflicts as they stand after the batch, in the fields it wrote.
-                let written: HashSet<(&str, &str)> =
-                    writes.iter().map(|(c, f, _, _)| (*c, f.as_str())).collect();
-                let touched = distinct(writes.iter().map(|(c, _, _, _)| *c).collect());
-                let mut rows: HashMap<(String, String), Vec<(String, String, String)>> =
-                    HashMap::new();
-                for chunk in touched.chunks(500) {
-                    let sql = format!(
-                        "SELECT case_id, field, hlc, value, seen FROM field_writes WHERE case_id IN {}",
-                        Self::values(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as::<_, (String, String, String, String, String)>(&sql);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    for (case_id, field, hlc, value, seen) in q.fetch_all(&mut *tx).await? {
-                        if written.contains(&(case_id.as_str(), field.as_str())) {
-                            rows.entry((case_id, field)).or_default().push((hlc, value, seen));
-                        }
-                    }
-                }
-                let mut conflicted: HashSet<(String, String)> = HashSet::new();
-                for (key, field_rows) in rows {
-                    if !$crate::store::field_of(field_rows)?.conflict().is_empty() {
-                        conflicted.insert(key);
-                    }
-                }
-                let mut next = accepted.iter();
-                for stored in out.iter_mut() {
-                    if let Stored::Applied { conflicts } = stored {
-                        let op = &next.next().expect("one accepted operation per applied").op;
-                        *conflicts = op
-                            .writes()
-                            .map(|(field, _)| field.to_owned())
-                            .filter(|f| conflicted.contains(&(op.case_id.clone(), f.clone())))
-                            .collect();
-                    }
-                }
-                tx.commit().await?;
-                Ok(out)
             }
 
             async fn ops_since(
@@ -843,6 +652,250 @@ macro_rules! shared_store_impl {
                     .fetch_all(&self.pool)
                     .await?,
                 ))
+            }
+        }
+
+        impl $crate::store::writer::GroupPush for $store {
+            async fn push_group(
+                &self,
+                batches: &[$crate::store::writer::PushBatch],
+            ) -> Result<Vec<Vec<$crate::store::Stored>>, $crate::store::StoreError> {
+                use std::collections::{BTreeSet, HashMap, HashSet};
+                use $crate::store::Stored;
+                // A group of batches is a handful of statements, not a dozen per operation:
+                // what the store knows of their ids is read at once, the outcomes are decided
+                // in memory in order, and the rows are written in multi-row inserts.
+                let mut tx = self.begin_push().await?;
+                let distinct = |ids: Vec<&str>| -> Vec<String> {
+                    let set: BTreeSet<&str> = ids.into_iter().collect();
+                    set.into_iter().map(str::to_owned).collect()
+                };
+                // Each pushing user's teams, by name: a new case joins the first.
+                let users = distinct(batches.iter().map(|b| b.user.id.as_str()).collect());
+                let sql = format!(
+                    "SELECT m.user_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+                     WHERE m.user_id IN {} ORDER BY t.name",
+                    Self::values(1, users.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                for id in &users {
+                    q = q.bind(id);
+                }
+                let mut teams_of: HashMap<String, Vec<String>> = HashMap::new();
+                for (user, team) in q.fetch_all(&mut *tx).await? {
+                    teams_of.entry(user).or_default().push(team);
+                }
+                let no_teams = Vec::new();
+                let ops: Vec<(usize, &$crate::store::CheckedOp)> = batches
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, b)| b.ops.iter().map(move |c| (i, c)))
+                    .collect();
+
+                let op_ids = distinct(ops.iter().map(|(_, c)| c.op.op_id.as_str()).collect());
+                let case_ids = distinct(ops.iter().map(|(_, c)| c.op.case_id.as_str()).collect());
+                // The batch's own submissions (taken already?) and those it corrects.
+                let sub_ids = distinct(
+                    ops.iter()
+                        .flat_map(|(_, c)| {
+                            let s = c.op.submission();
+                            let corrected = s.corrects.as_ref().map(|k| k.submission_id.as_str());
+                            std::iter::once(s.id.as_str()).chain(corrected)
+                        })
+                        .collect(),
+                );
+                let mut logged: HashSet<String> = HashSet::new();
+                let mut case_team: HashMap<String, String> = HashMap::new();
+                // Submission id -> (case, form).
+                let mut known: HashMap<String, (String, String)> = HashMap::new();
+                for chunk in op_ids.chunks(500) {
+                    let sql = format!("SELECT op_id FROM ops WHERE op_id IN {}", Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    logged.extend(q.fetch_all(&mut *tx).await?);
+                }
+                for chunk in case_ids.chunks(500) {
+                    let sql = format!("SELECT id, team_id FROM cases WHERE id IN {}", Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    case_team.extend(q.fetch_all(&mut *tx).await?);
+                }
+                for chunk in sub_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT id, case_id, form_id FROM submissions WHERE id IN {}",
+                        Self::values(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    for (id, case_id, form_id) in q.fetch_all(&mut *tx).await? {
+                        known.insert(id, (case_id, form_id));
+                    }
+                }
+                let mut out: Vec<Vec<Stored>> =
+                    batches.iter().map(|b| Vec::with_capacity(b.ops.len())).collect();
+                let mut accepted: Vec<(usize, &$crate::store::CheckedOp)> = Vec::new();
+                let mut new_cases: Vec<(&str, String, i64)> = Vec::new();
+                for &(i, checked) in &ops {
+                    let op = &checked.op;
+                    let teams = teams_of.get(&batches[i].user.id).unwrap_or(&no_teams);
+                    let out = &mut out[i];
+                    if logged.contains(&op.op_id) {
+                        out.push(Stored::Duplicate);
+                        continue;
+                    }
+                    let visible = match case_team.get(&op.case_id) {
+                        Some(team) => teams.contains(team),
+                        None => checked.creates_case && !teams.is_empty(),
+                    };
+                    if !visible {
+                        out.push(Stored::NotFound);
+                        continue;
+                    }
+                    let submission = op.submission();
+                    if known.contains_key(&submission.id) {
+                        out.push(Stored::SubmissionTaken);
+                        continue;
+                    }
+                    if let Some(correction) = &submission.corrects {
+                        let refusal = match known.get(&correction.submission_id) {
+                            Some((case_id, form_id)) if *case_id == op.case_id => (*form_id
+                                != submission.form_id)
+                                .then_some("corrects a form of another kind"),
+                            // Another household's form is answered as if it did not exist.
+                            _ => Some("corrects a form this household does not have (yet)"),
+                        };
+                        if let Some(why) = refusal {
+                            out.push(Stored::BadCorrection(why.to_owned()));
+                            continue;
+                        }
+                    }
+                    if !case_team.contains_key(&op.case_id) {
+                        case_team.insert(op.case_id.clone(), teams[0].clone());
+                        new_cases.push((&op.case_id, teams[0].clone(), batches[i].now_ms));
+                    }
+                    logged.insert(op.op_id.clone());
+                    known.insert(
+                        submission.id.clone(),
+                        (op.case_id.clone(), submission.form_id.clone()),
+                    );
+                    accepted.push((i, checked));
+                    out.push(Stored::Applied { conflicts: Vec::new() });
+                }
+
+                for chunk in new_cases.chunks(500) {
+                    let sql = format!(
+                        "INSERT INTO cases (id, team_id, created_ms) VALUES {}",
+                        Self::values(chunk.len(), 3)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (id, team, now_ms) in chunk {
+                        q = q.bind(*id).bind(team).bind(*now_ms);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                for chunk in accepted.chunks(500) {
+                    let sql = format!(
+                        "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body) VALUES {}",
+                        Self::values(chunk.len(), 7)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (i, c) in chunk {
+                        q = q
+                            .bind(&c.op.op_id)
+                            .bind(&c.op.case_id)
+                            .bind(&batches[*i].user.id)
+                            .bind(&c.op.device)
+                            .bind(c.op.hlc.to_string())
+                            .bind(batches[*i].now_ms)
+                            .bind(&c.body);
+                    }
+                    q.execute(&mut *tx).await?;
+                    let sql = format!(
+                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
+                        Self::values(chunk.len(), 5)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (_, c) in chunk {
+                        let s = c.op.submission();
+                        q = q
+                            .bind(&s.id)
+                            .bind(&c.op.case_id)
+                            .bind(&s.form_id)
+                            .bind(i64::from(s.form_version))
+                            .bind(&c.op.op_id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                let writes: Vec<(&str, String, cris_core::merge::Write, &str)> = accepted
+                    .iter()
+                    .flat_map(|(_, c)| {
+                        c.op.writes().map(|(field, w)| {
+                            (c.op.case_id.as_str(), field.to_owned(), w, c.op.op_id.as_str())
+                        })
+                    })
+                    .collect();
+                for chunk in writes.chunks(1000) {
+                    let sql = format!(
+                        "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id) VALUES {}
+                         ON CONFLICT DO NOTHING",
+                        Self::values(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (case_id, field, w, op_id) in chunk {
+                        q = q
+                            .bind(*case_id)
+                            .bind(field)
+                            .bind(w.hlc.to_string())
+                            .bind(&w.value)
+                            .bind(serde_json::to_string(&w.seen).unwrap_or_default())
+                            .bind(*op_id);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                // Conflicts as they stand after the batch, in the fields it wrote.
+                let written: HashSet<(&str, &str)> =
+                    writes.iter().map(|(c, f, _, _)| (*c, f.as_str())).collect();
+                let touched = distinct(writes.iter().map(|(c, _, _, _)| *c).collect());
+                let mut rows: HashMap<(String, String), Vec<(String, String, String)>> =
+                    HashMap::new();
+                for chunk in touched.chunks(500) {
+                    let sql = Self::field_writes_of(chunk.len());
+                    let mut q = sqlx::query_as::<_, (String, String, String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    for (case_id, field, hlc, value, seen) in q.fetch_all(&mut *tx).await? {
+                        if written.contains(&(case_id.as_str(), field.as_str())) {
+                            rows.entry((case_id, field)).or_default().push((hlc, value, seen));
+                        }
+                    }
+                }
+                let mut conflicted: HashSet<(String, String)> = HashSet::new();
+                for (key, field_rows) in rows {
+                    if !$crate::store::field_of(field_rows)?.conflict().is_empty() {
+                        conflicted.insert(key);
+                    }
+                }
+                // Outcomes and accepted operations are both in group order.
+                let mut next = accepted.iter();
+                for stored in out.iter_mut().flatten() {
+                    if let Stored::Applied { conflicts } = stored {
+                        let op = &next.next().expect("one accepted operation per applied").1.op;
+                        *conflicts = op
+                            .writes()
+                            .map(|(field, _)| field.to_owned())
+                            .filter(|f| conflicted.contains(&(op.case_id.clone(), f.clone())))
+                            .collect();
+                    }
+                }
+                tx.commit().await?;
+                Ok(out)
             }
         }
 

@@ -8,12 +8,15 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::writer::Writer;
 use super::{StoreError, shared_store_impl};
 
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
     instance_id: Arc<str>,
+    /// Where pushes queue to be written together; `None` in the writer's own handle.
+    writer: Option<Writer>,
 }
 
 impl PgStore {
@@ -35,10 +38,13 @@ impl PgStore {
                 .fetch_one(&pool)
                 .await
                 .map_err(StoreError::Open)?;
-        Ok(PgStore {
+        let mut store = PgStore {
             pool,
             instance_id: instance_id.into(),
-        })
+            writer: None,
+        };
+        store.writer = Some(Writer::start(store.clone()));
+        Ok(store)
     }
 }
 
@@ -52,6 +58,14 @@ impl PgStore {
             sql.push('$');
             sql.push_str(&n.to_string());
         })
+    }
+
+    /// The writes of every field of `n` cases, for finding conflicts.
+    fn field_writes_of(n: usize) -> String {
+        format!(
+            "SELECT case_id, field, hlc, value, seen FROM field_writes WHERE case_id IN {}",
+            Self::values(1, n)
+        )
     }
 
     /// The transaction of a push. One push at a time across all processes: log sequence

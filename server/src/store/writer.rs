@@ -1,0 +1,85 @@
+//! One writer per store: pushes that arrive while another is being written wait in a queue
+//! and are then written together, in one transaction with one commit (group commit).
+//!
+//! SQLite has one write lock; connections that find it taken sleep and retry, and with a
+//! hundred phones pushing at once most of a push's time went to those sleeps. A queue hands
+//! the lock over at once, and one commit (one `fsync`) serves every push in the group.
+//! PostgreSQL pushes are serialized by an advisory lock anyway; grouping them saves commits.
+
+use std::future::Future;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{CheckedOp, StoreError, Stored, User};
+
+/// A group stops taking more pushes once it holds this many operations.
+pub const MAX_GROUP_OPS: usize = 2_000;
+
+/// One push: the operations of one request, by one user, received at `now_ms`.
+#[derive(Debug)]
+pub struct PushBatch {
+    pub user: User,
+    pub ops: Vec<CheckedOp>,
+    pub now_ms: i64,
+}
+
+/// A store that writes several pushes in one transaction, each answered as if alone.
+pub trait GroupPush: Clone + Send + Sync + 'static {
+    fn push_group(
+        &self,
+        batches: &[PushBatch],
+    ) -> impl Future<Output = Result<Vec<Vec<Stored>>, StoreError>> + Send;
+}
+
+type Job = (PushBatch, oneshot::Sender<Result<Vec<Stored>, StoreError>>);
+
+/// The queue in front of a store's writer task. The task ends when the last handle is gone.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task of `store` (a handle that writes directly) on the current
+    /// tokio runtime.
+    pub fn start<S: GroupPush>(store: S) -> Writer {
+        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(async move {
+            while let Some(first) = jobs.recv().await {
+                let mut count = first.0.ops.len();
+                let mut group = vec![first];
+                while count < MAX_GROUP_OPS {
+                    let Ok(next) = jobs.try_recv() else { break };
+                    count += next.0.ops.len();
+                    group.push(next);
+                }
+                let (batches, replies): (Vec<PushBatch>, Vec<_>) = group.into_iter().unzip();
+                match store.push_group(&batches).await {
+                    Ok(results) => {
+                        for (reply, stored) in replies.into_iter().zip(results) {
+                            // The pusher may have gone (its connection dropped): nothing to do,
+                            // the phone learns the outcome when it pushes again.
+                            let _ = reply.send(Ok(stored));
+                        }
+                    }
+                    Err(err) => {
+                        let message = err.to_string();
+                        for reply in replies {
+                            let _ = reply.send(Err(StoreError::Group(message.clone())));
+                        }
+                    }
+                }
+            }
+        });
+        Writer { queue }
+    }
+
+    /// Queues a push and waits for its outcome.
+    pub async fn push(&self, batch: PushBatch) -> Result<Vec<Stored>, StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        self.queue
+            .send((batch, reply))
+            .map_err(|_| StoreError::Closed)?;
+        outcome.await.map_err(|_| StoreError::Closed)?
+    }
+}
