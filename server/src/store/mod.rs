@@ -325,6 +325,9 @@ impl Store for CaseStore {
 }
 
 impl writer::GroupPush for CaseStore {
+    async fn maintain(&self) {
+        delegate!(self, s => s.maintain().await)
+    }
     async fn push_group(
         &self,
         batches: &[writer::PushBatch],
@@ -656,6 +659,10 @@ macro_rules! shared_store_impl {
         }
 
         impl $crate::store::writer::GroupPush for $store {
+            async fn maintain(&self) {
+                self.upkeep().await;
+            }
+
             async fn push_group(
                 &self,
                 batches: &[$crate::store::writer::PushBatch],

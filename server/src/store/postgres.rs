@@ -60,6 +60,9 @@ impl PgStore {
         })
     }
 
+    /// PostgreSQL tidies up by itself (autovacuum, its own checkpoints).
+    async fn upkeep(&self) {}
+
     /// The writes of every field of `n` cases, for finding conflicts.
     fn field_writes_of(n: usize) -> String {
         format!(

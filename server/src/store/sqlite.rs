@@ -11,6 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use super::writer::Writer;
 use super::{StoreError, shared_store_impl};
 
+/// A log this long (about 256 MiB of pages) is copied even if pushes have to wait.
+const WAL_RESTART_FRAMES: i64 = 65_536;
+
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -32,7 +35,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             // 64 MiB of page cache per connection (the default is 2 MiB): a group of pushes
             // writes megabytes, and a cache that spills writes them twice.
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // No commit copies the write-ahead log into the database itself (that held up
+            // pushes for hundreds of milliseconds): the writer's upkeep does, beside them.
+            .pragma("wal_autocheckpoint", "0");
 
         let file = options.get_filename();
         if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -68,6 +74,28 @@ impl SqliteStore {
     /// a statement with thousands of them slow.
     fn values(rows: usize, cols: usize) -> String {
         super::values(rows, cols, |sql, _| sql.push('?'))
+    }
+
+    /// Copies the write-ahead log into the database without waiting for anyone (`PASSIVE`).
+    /// Under a steady stream of pushes the log may never be copied to its end, and so never
+    /// start over: past `WAL_RESTART_FRAMES` the copy waits for the writer (`RESTART`), a
+    /// short pause for a log that would otherwise grow without end.
+    async fn upkeep(&self) {
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&self.pool)
+            .await;
+        match passive {
+            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
+                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                    .execute(&self.pool)
+                    .await
+                {
+                    tracing::warn!(%err, "copying the write-ahead log failed");
+                }
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(%err, "copying the write-ahead log failed"),
+        }
     }
 
     /// The writes of the fields of `n` cases that may hold a conflict: those written more than
@@ -127,6 +155,44 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_into_the_database_by_the_upkeep_not_by_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cris.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(auto, 0, "no commit copies the log itself");
+        let before = std::fs::metadata(&path).unwrap().len();
+        for i in 0..50 {
+            let user = crate::store::NewUser {
+                login: format!("worker{i}"),
+                display_name: "Test Worker".into(),
+                role: crate::store::Role::Worker,
+                password_hash: "x".repeat(2000),
+                teams: vec![format!("Team {i}")],
+            };
+            store.add_user(&user, 0).await.unwrap();
+        }
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            before,
+            "still only in the log"
+        );
+        store.upkeep().await;
+        assert!(std::fs::metadata(&path).unwrap().len() > before);
+        let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(frames, copied, "all of the log is in the database");
+        assert_eq!(store.users().await.unwrap().len(), 50);
     }
 
     #[tokio::test]

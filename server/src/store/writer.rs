@@ -7,6 +7,7 @@
 //! PostgreSQL pushes are serialized by an advisory lock anyway; grouping them saves commits.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,12 +24,21 @@ pub struct PushBatch {
     pub now_ms: i64,
 }
 
+/// How often the writer lets the store tidy up (see [`GroupPush::maintain`]) while it writes.
+pub const MAINTAIN_EVERY: Duration = Duration::from_secs(1);
+
 /// A store that writes several pushes in one transaction, each answered as if alone.
 pub trait GroupPush: Clone + Send + Sync + 'static {
     fn push_group(
         &self,
         batches: &[PushBatch],
     ) -> impl Future<Output = Result<Vec<Vec<Stored>>, StoreError>> + Send;
+
+    /// Work that must not hold up a push (SQLite: copying the write-ahead log into the
+    /// database). Runs beside the writer, at most once at a time, after writes.
+    fn maintain(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 type Job = (PushBatch, oneshot::Sender<Result<Vec<Stored>, StoreError>>);
@@ -45,7 +55,32 @@ impl Writer {
     pub fn start<S: GroupPush>(store: S) -> Writer {
         let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(async move {
-            while let Some(first) = jobs.recv().await {
+            let mut upkeep: Option<tokio::task::JoinHandle<()>> = None;
+            let mut last_upkeep = Instant::now();
+            let mut written = false;
+            loop {
+                // Tidy up after writes, once a second, beside the next pushes.
+                if written
+                    && last_upkeep.elapsed() >= MAINTAIN_EVERY
+                    && upkeep.as_ref().is_none_or(|u| u.is_finished())
+                {
+                    let store = store.clone();
+                    upkeep = Some(tokio::spawn(async move { store.maintain().await }));
+                    last_upkeep = Instant::now();
+                    written = false;
+                }
+                let first = if written {
+                    match tokio::time::timeout(MAINTAIN_EVERY, jobs.recv()).await {
+                        Ok(Some(job)) => job,
+                        Ok(None) => break,
+                        Err(_) => continue,
+                    }
+                } else {
+                    match jobs.recv().await {
+                        Some(job) => job,
+                        None => break,
+                    }
+                };
                 let mut count = first.0.ops.len();
                 let mut group = vec![first];
                 while count < MAX_GROUP_OPS {
@@ -54,6 +89,7 @@ impl Writer {
                     group.push(next);
                 }
                 let (batches, replies): (Vec<PushBatch>, Vec<_>) = group.into_iter().unzip();
+                written = true;
                 match store.push_group(&batches).await {
                     Ok(results) => {
                         for (reply, stored) in replies.into_iter().zip(results) {
