@@ -12,7 +12,9 @@
 //!    households and visits that change the housing of earlier ones);
 //! 2. end to end: 10,000 operations leave one phone's outbox in the phone's batches of 100
 //!    until every one is acknowledged, then another phone of the team pulls them all;
-//! 3. many phones: N phones (default 100) at once, each pushing 10 batches of 20.
+//! 3. many phones: N phones (default 100) at once, each pushing 10 batches of 20, each batch
+//!    the moment the last was answered (the server saturated);
+//! 4. the same N phones at a pace: each pushes a batch of 20 once a second, ten times.
 //!
 //! Client and server share this machine's cores: the figures are a floor.
 
@@ -246,6 +248,69 @@ fn check_cost() {
     );
 }
 
+/// The same phones as in the field: each pushes a batch of 20 once a second (at its own moment
+/// within the second), ten times, instead of pushing again the moment it is answered.
+async fn phones_at_a_pace(server: &TestServer, phones: usize) {
+    let mut work = Vec::new();
+    for p in 0..phones {
+        let token = server
+            .account(&format!("paced{p}.w"), Role::Worker, &[TEAM])
+            .await;
+        let device = new_uuid();
+        let bodies: Vec<Vec<u8>> = workload(&device, 200).chunks(20).map(body).collect();
+        work.push((token, bodies));
+    }
+    let url = server.url("/api/v1/ops");
+    let started = Instant::now();
+    let tasks: Vec<_> = work
+        .into_iter()
+        .enumerate()
+        .map(|(p, (token, bodies))| {
+            let (client, url) = (server.client.clone(), url.clone());
+            let offset = Duration::from_millis((p * 1000 / phones) as u64);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval_at(
+                    tokio::time::Instant::now() + offset,
+                    Duration::from_secs(1),
+                );
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut took = Vec::new();
+                for b in bodies {
+                    tick.tick().await;
+                    let t = Instant::now();
+                    let res = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("content-type", "application/json")
+                        .body(b)
+                        .send()
+                        .await
+                        .expect("push");
+                    assert!(res.status().is_success());
+                    let answer: PushResponse = res.json().await.expect("answer");
+                    check_all_acknowledged(&answer);
+                    took.push(t.elapsed());
+                }
+                took
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("phone"));
+    }
+    let wall = started.elapsed();
+    all.sort();
+    println!(
+        "  {phones} phones each pushing 20 once a second: {:.0} requests/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len() as f64 / wall.as_secs_f64(),
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.9)),
+        ms(percentile(&all, 0.99)),
+        ms(*all.last().unwrap()),
+    );
+}
+
 async fn run(kind: &str, phones: usize) {
     println!("{kind}:");
     let fresh = || async {
@@ -257,6 +322,7 @@ async fn run(kind: &str, phones: usize) {
     merge_throughput(&fresh().await).await;
     end_to_end(&fresh().await).await;
     many_phones(&fresh().await, phones).await;
+    phones_at_a_pace(&fresh().await, phones).await;
 }
 
 #[tokio::main]
