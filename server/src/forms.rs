@@ -26,12 +26,23 @@ pub enum FormsError {
     Invalid { file: String, error: FormError },
     #[error("form file {file} holds the form {id:?}: name the file {id}.json")]
     Misnamed { file: String, id: String },
+    #[error("version {version} of the form {id:?} kept in the store: {error}")]
+    Held {
+        id: String,
+        version: u32,
+        error: FormError,
+    },
+    #[error("{0}")]
+    Store(#[from] crate::StoreError),
 }
 
-/// Checked form definitions by id.
+/// Checked form definitions by id, and the earlier versions the store keeps.
 #[derive(Debug, Default)]
 pub struct FormCatalog {
     forms: BTreeMap<String, Arc<FormDef>>,
+    /// Versions no longer served, by (id, version): an operation made under one (on a phone
+    /// that was offline while the form changed) is checked against it.
+    earlier: BTreeMap<(String, u32), Arc<FormDef>>,
 }
 
 impl FormCatalog {
@@ -84,11 +95,51 @@ impl FormCatalog {
             }
             forms.insert(form.id.clone(), Arc::new(form));
         }
-        Ok(FormCatalog { forms })
+        Ok(FormCatalog {
+            forms,
+            earlier: BTreeMap::new(),
+        })
     }
 
+    /// Keeps this catalog's forms in `store` (so that later servers know them too) and takes
+    /// every earlier version the store holds.
+    pub async fn remember_in(
+        mut self,
+        store: &impl crate::Store,
+        now_ms: i64,
+    ) -> Result<Self, FormsError> {
+        let current: Vec<crate::store::HeldForm> = self
+            .forms
+            .values()
+            .map(|f| {
+                let definition = serde_json::to_string(&**f).expect("a form serializes");
+                (f.id.clone(), f.version, definition)
+            })
+            .collect();
+        for (id, version, definition) in store.remember_forms(&current, now_ms).await? {
+            if self.get_version(&id, version).is_some() {
+                continue;
+            }
+            let form = FormDef::from_json(&definition).map_err(|error| FormsError::Held {
+                id: id.clone(),
+                version,
+                error,
+            })?;
+            self.earlier.insert((id, version), Arc::new(form));
+        }
+        Ok(self)
+    }
+
+    /// The form served now.
     pub fn get(&self, id: &str) -> Option<Arc<FormDef>> {
         self.forms.get(id).cloned()
+    }
+
+    /// A form in the given version: the one served now or an earlier one.
+    pub fn get_version(&self, id: &str, version: u32) -> Option<Arc<FormDef>> {
+        self.get(id)
+            .filter(|f| f.version == version)
+            .or_else(|| self.earlier.get(&(id.to_owned(), version)).cloned())
     }
 
     pub fn summaries(&self) -> Vec<FormSummary> {

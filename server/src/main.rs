@@ -135,6 +135,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
+    let forms = forms
+        .remember_in(&store, auth::now_ms())
+        .await
+        .map_err(|err| err.to_string())?;
     if args.demo {
         demo_accounts(&store).await?;
     }

@@ -455,6 +455,79 @@ async fn a_correction_is_a_new_record_that_keeps_the_first() {
 }
 
 #[tokio::test]
+async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
+    use cris_server::FormCatalog;
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        // The server served intake version 1; then the agency changed a label and made it
+        // version 2, while a phone was offline with an intake filled in version 1.
+        FormCatalog::embedded()
+            .unwrap()
+            .remember_in(&server.store, 1)
+            .await
+            .unwrap();
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../forms");
+        let adapted = |version: u32, label: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            for id in ["intake", "home_visit"] {
+                let mut text = std::fs::read_to_string(format!("{root}/{id}.json")).unwrap();
+                if id == "intake" {
+                    text = text
+                        .replacen("\"version\": 1,", &format!("\"version\": {version},"), 1)
+                        .replacen("Name des Haushalts", label, 1);
+                }
+                std::fs::write(dir.path().join(format!("{id}.json")), text).unwrap();
+            }
+            dir
+        };
+        let v2 = adapted(2, "Haushalt (Familienname)");
+        let forms = FormCatalog::from_dir(v2.path())
+            .unwrap()
+            .remember_in(&server.store, 2)
+            .await
+            .unwrap();
+        assert_eq!(forms.get("intake").unwrap().version, 2);
+        let adapted_server = server.sharing_store(forms).await;
+
+        let old = intake(&new_uuid(), PHONE_A, now(), "sublet");
+        let mut current = intake(&new_uuid(), PHONE_A, now(), "shelter");
+        let cris_core::record::Change::Submit { submission, .. } = &mut current.change;
+        submission.form_version = 2;
+        let mut unknown = intake(&new_uuid(), PHONE_A, now(), "shelter");
+        let cris_core::record::Change::Submit { submission, .. } = &mut unknown.change;
+        submission.form_version = 3;
+        let outcomes = push(&adapted_server, &ayse, &[old, current, unknown]).await;
+        assert_eq!(
+            outcomes[..2],
+            [Outcome::Applied, Outcome::Applied],
+            "{}",
+            kind(&server)
+        );
+        let (reason, message) = rejected(&outcomes[2]).unwrap();
+        assert_eq!(reason, Reason::UnknownForm);
+        assert!(
+            message.contains("version 3") && message.contains("version 2"),
+            "{message}"
+        );
+
+        // A form changed without a new version number is refused: operations checked against
+        // one definition of version 2 must not meet another.
+        let changed = adapted(2, "Familie");
+        let err = FormCatalog::from_dir(changed.path())
+            .unwrap()
+            .remember_in(&server.store, 3)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("version 2 of the form \"intake\"") && err.contains("new version number"),
+            "{err}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn without_a_live_session_nothing_is_pushed_or_pulled() {
     on_both(|server| async move {
         let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;

@@ -120,6 +120,10 @@ impl TestServer {
         let store = CaseStore::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
             .expect("open the store");
+        let forms = forms
+            .remember_in(&store, cris_server::auth::now_ms())
+            .await
+            .expect("keep the forms in the store");
         let assets = Assets::from_dir(app_dir).expect("read the app");
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let state = AppState {

@@ -144,7 +144,11 @@ fn check_one(
             message: format!("not an operation: {e}"),
         })
     })?;
-    let form = forms.get(&op.submission().form_id);
+    // The version it was filled in; failing that the current one, for a clear refusal.
+    let submission = op.submission();
+    let form = forms
+        .get_version(&submission.form_id, submission.form_version)
+        .or_else(|| forms.get(&submission.form_id));
     sync::check(&op, form.as_deref(), now).map_err(refused)?;
     let body = serde_json::to_string(&op).expect("an operation serializes");
     let creates_case = op.submission().form_id == INTAKE;

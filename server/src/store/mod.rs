@@ -47,7 +47,14 @@ pub enum StoreError {
     /// The store's writer has stopped (the store was closed).
     #[error("the store is closed")]
     Closed,
+    #[error(
+        "the store already holds version {version} of the form {id:?} with another definition: a changed form needs a new version number"
+    )]
+    FormRedefined { id: String, version: u32 },
 }
+
+/// A form definition as the store keeps it: id, version, definition (JSON).
+pub type HeldForm = (String, u32, String);
 
 pub use cris_core::api::Role;
 
@@ -186,6 +193,14 @@ pub trait Store: Send + Sync {
         &self,
         op_ids: &[String],
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Keeps the forms this server serves (a version met for the first time is kept for
+    /// good) and returns every version the store holds. A version held already with another
+    /// definition is refused, and nothing is kept.
+    fn remember_forms(
+        &self,
+        forms: &[HeldForm],
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Vec<HeldForm>, StoreError>> + Send;
     /// Every operation on a case of the user's teams, oldest first; `None` when the case is
     /// not one of them (or does not exist: the two are not told apart).
     fn case_history(
@@ -321,6 +336,13 @@ impl Store for CaseStore {
         case_id: &str,
     ) -> Result<Option<Vec<LoggedOp>>, StoreError> {
         delegate!(self, s => s.case_history(user_id, case_id).await)
+    }
+    async fn remember_forms(
+        &self,
+        forms: &[HeldForm],
+        now_ms: i64,
+    ) -> Result<Vec<HeldForm>, StoreError> {
+        delegate!(self, s => s.remember_forms(forms, now_ms).await)
     }
 }
 
@@ -627,6 +649,51 @@ macro_rules! shared_store_impl {
                     found.extend(hit);
                 }
                 Ok(found)
+            }
+
+            async fn remember_forms(
+                &self,
+                forms: &[$crate::store::HeldForm],
+                now_ms: i64,
+            ) -> Result<Vec<$crate::store::HeldForm>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id, version, definition) in forms {
+                    sqlx::query(
+                        "INSERT INTO form_versions (form_id, version, definition, first_served_ms)
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (form_id, version) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(i64::from(*version))
+                    .bind(definition)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    let held: String = sqlx::query_scalar(
+                        "SELECT definition FROM form_versions WHERE form_id = $1 AND version = $2",
+                    )
+                    .bind(id)
+                    .bind(i64::from(*version))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if held != *definition {
+                        return Err($crate::store::StoreError::FormRedefined {
+                            id: id.clone(),
+                            version: *version,
+                        });
+                    }
+                }
+                let held: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT form_id, version, definition FROM form_versions ORDER BY form_id, version",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(held
+                    .into_iter()
+                    .map(|(id, version, definition)| {
+                        (id, u32::try_from(version).unwrap_or_default(), definition)
+                    })
+                    .collect())
             }
 
             async fn case_history(

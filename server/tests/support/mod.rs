@@ -100,13 +100,27 @@ impl TestServer {
         store: cris_server::CaseStore,
         keep: (Option<tempfile::TempDir>, Option<TestPg>),
     ) -> Self {
+        Self::on_with(store, keep, cris_server::FormCatalog::embedded().unwrap()).await
+    }
+
+    /// Another server on this one's store, serving `forms` (an agency's adapted forms).
+    #[allow(dead_code)]
+    pub async fn sharing_store(&self, forms: cris_server::FormCatalog) -> Self {
+        Self::on_with(self.store.clone(), (None, None), forms).await
+    }
+
+    async fn on_with(
+        store: cris_server::CaseStore,
+        keep: (Option<tempfile::TempDir>, Option<TestPg>),
+        forms: cris_server::FormCatalog,
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let state = cris_server::AppState {
             store: store.clone(),
             assets: std::sync::Arc::new(
                 cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
             ),
-            forms: std::sync::Arc::new(cris_server::FormCatalog::embedded().unwrap()),
+            forms: std::sync::Arc::new(forms),
         };
         TestServer {
             handle: cris_server::spawn(listener, state).unwrap(),
