@@ -358,3 +358,45 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
     storage.close();
     Storage::delete(&name).await.unwrap();
 }
+
+/// Another account logs in: the households of the one before are gone, in one go; the forms
+/// and the phone's clock stay.
+#[wasm_bindgen_test]
+async fn another_account_does_not_inherit_the_households() {
+    let name = unique_name("forget");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+    let done = finalized("c-1", "s-1", "op-1");
+    storage.finalize(&done).await.unwrap();
+    let other = finalized("c-2", "s-2", "op-2");
+    assert_eq!(
+        storage
+            .apply_pulled(std::slice::from_ref(&other.operation), 9, device, 3.0)
+            .await
+            .unwrap(),
+        1
+    );
+    let form = StoredForm {
+        id: "intake".into(),
+        version: 1,
+        json: "{}".into(),
+    };
+    storage.put_form(&form).await.unwrap();
+    let clock = storage.clock(device).await.unwrap();
+
+    storage.forget_households().await.unwrap();
+    assert_eq!(storage.cases().await.unwrap(), vec![]);
+    assert_eq!(storage.submissions_of("c-1").await.unwrap(), vec![]);
+    assert_eq!(storage.submissions_of("c-2").await.unwrap(), vec![]);
+    assert_eq!(storage.outbox().await.unwrap(), vec![]);
+    assert_eq!(storage.rejections().await.unwrap().len(), 0);
+    assert_eq!(
+        storage.cursor().await.unwrap(),
+        0,
+        "the next pull starts over"
+    );
+    assert_eq!(storage.form("intake").await.unwrap(), Some(form));
+    assert_eq!(storage.clock(device).await.unwrap(), clock);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}

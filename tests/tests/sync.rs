@@ -63,6 +63,8 @@ async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     b.wait_for_heading("Anmelden").await;
     // A wrong password is said so, and nothing else changes.
     let name = b.client.find(Locator::Id("login-name")).await.unwrap();
+    // The last login name on this phone is offered: replaced.
+    name.clear().await.unwrap();
     name.send_keys(login).await.unwrap();
     let password = b.client.find(Locator::Id("login-password")).await.unwrap();
     password.send_keys("falsch").await.unwrap();
@@ -452,6 +454,61 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
         .await;
     let forms = forms_shown(&b).await;
     assert!(expected_notes(&forms), "{forms:?}");
+
+    // Jan hands his phone to a colleague of another team: she does not see his households.
+    server
+        .add_account(
+            "zsofia.w",
+            "Zsófia Testné",
+            Role::Worker,
+            "Budapest VIII",
+            PASSWORD,
+        )
+        .await;
+    tap(&b, "nav a[href='/settings']").await;
+    click_testid(&b, "logout").await;
+    log_in(&b, &server, "zsofia.w").await;
+    let cases = b
+        .eval("return document.querySelectorAll(\"[data-testid='cases'] a\").length;")
+        .await;
+    assert_eq!(cases, 0, "no household of Jan's team is left on the phone");
+    let stored = b
+        .eval(
+            "return await new Promise((done) => {
+               const open = indexedDB.open('cris-field');
+               open.onsuccess = () => {
+                 const get = open.result.transaction('cases').objectStore('cases').count();
+                 get.onsuccess = () => done(get.result);
+               };
+             });",
+        )
+        .await;
+    assert_eq!(stored, 0);
+
+    // Ayşe leaves a form unfinished and logs out: nobody else logs in on her phone until she
+    // has finished or discarded it.
+    tap(&a, "nav a[href='/intake/new']").await;
+    a.wait_for_heading("Erstgespräch").await;
+    type_into(&a, "household_name", None, "Familie Halbfertig-Testowa").await;
+    a.wait_for_xpath(
+        "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
+    )
+    .await;
+    tap(&a, "nav a[href='/settings']").await;
+    click_testid(&a, "logout").await;
+    wait_for_sync_text(&a, "Zum Synchronisieren anmelden").await;
+    click_testid(&a, "sync-login").await;
+    a.wait_for_heading("Anmelden").await;
+    let name = a.client.find(Locator::Id("login-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("jan.w").await.unwrap();
+    let password = a.client.find(Locator::Id("login-password")).await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    click_testid(&a, "login-submit").await;
+    a.wait_for_xpath(
+        "//*[@data-testid='login-blocked'][contains(., 'nicht abgeschlossene Formulare von ayse.w')]",
+    )
+    .await;
     a.close().await;
     b.close().await;
 }

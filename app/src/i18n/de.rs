@@ -111,6 +111,7 @@ pub const UI: Ui = Ui {
     clock_off: "Die Uhr dieses Telefons weicht um {d} von der Serverzeit ab. Bitte Datum und Uhrzeit einstellen.",
     case_conflict: "Widersprüchliche Angaben: bitte prüfen",
     login_other_waiting: "Auf diesem Telefon warten noch Einträge von {login}. Bitte zuerst mit diesem Konto anmelden und synchronisieren.",
+    login_other_drafts: "Auf diesem Telefon gibt es noch nicht abgeschlossene Formulare von {login}. Bitte zuerst mit diesem Konto anmelden und sie abschließen oder verwerfen.",
     correct_form: "Korrigieren",
     correction_of: "Korrektur des Formulars vom {date}. Das ursprüngliche Formular bleibt erhalten und wird als korrigiert angezeigt.",
     correction_reason: "Grund der Korrektur",

@@ -111,6 +111,7 @@ pub const UI: Ui = Ui {
     clock_off: "This phone's clock is {d} off the server's time. Please set the date and time.",
     case_conflict: "Conflicting entries: please check",
     login_other_waiting: "Records of {login} are still waiting on this phone. Please log in with that account and sync first.",
+    login_other_drafts: "There are still unfinished forms of {login} on this phone. Please log in with that account first and finish or discard them.",
     correct_form: "Correct",
     correction_of: "Correction of the form of {date}. The original form is kept and shown as corrected.",
     correction_reason: "Reason for the correction",

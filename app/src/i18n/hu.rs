@@ -111,6 +111,7 @@ pub const UI: Ui = Ui {
     clock_off: "A telefon órája {d} eltérést mutat a szerver idejéhez képest. Állítsa be a dátumot és az időt.",
     case_conflict: "Ellentmondó adatok: kérjük, ellenőrizze",
     login_other_waiting: "Ezen a telefonon még várnak {login} bejegyzései. Először jelentkezzen be azzal a fiókkal, és szinkronizáljon.",
+    login_other_drafts: "Ezen a telefonon még vannak {login} befejezetlen űrlapjai. Kérjük, előbb jelentkezzen be azzal a fiókkal, és fejezze be vagy vesse el őket.",
     correct_form: "Javítás",
     correction_of: "A(z) {date} napi űrlap javítása. Az eredeti űrlap megmarad, javítottként jelenik meg.",
     correction_reason: "A javítás oka",

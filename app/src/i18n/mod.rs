@@ -144,6 +144,7 @@ ui_strings! {
     clock_off,
     case_conflict,
     login_other_waiting,
+    login_other_drafts,
     correct_form,
     correction_of,
     correction_reason,

@@ -111,6 +111,7 @@ pub const UI: Ui = Ui {
     clock_off: "Hodiny tohto telefónu sa líšia o {d} od času servera. Nastavte dátum a čas.",
     case_conflict: "Protichodné údaje: skontrolujte, prosím",
     login_other_waiting: "V tomto telefóne ešte čakajú záznamy používateľa {login}. Najprv sa prihláste týmto kontom a synchronizujte.",
+    login_other_drafts: "V tomto telefóne sú ešte nedokončené formuláre používateľa {login}. Prihláste sa, prosím, najprv týmto účtom a dokončite ich alebo zahoďte.",
     correct_form: "Opraviť",
     correction_of: "Oprava formulára z {date}. Pôvodný formulár zostáva zachovaný a zobrazí sa ako opravený.",
     correction_reason: "Dôvod opravy",

@@ -111,6 +111,7 @@ pub const UI: Ui = Ui {
     clock_off: "Bu telefonun saati sunucu saatinden {d} farklı. Lütfen tarih ve saati ayarlayın.",
     case_conflict: "Çelişkili bilgiler: lütfen kontrol edin",
     login_other_waiting: "Bu telefonda {login} kullanıcısına ait kayıtlar hâlâ bekliyor. Lütfen önce o hesapla giriş yapıp eşitleyin.",
+    login_other_drafts: "Bu telefonda {login} kullanıcısına ait bitmemiş formlar var. Lütfen önce o hesapla giriş yapın ve formları tamamlayın ya da silin.",
     correct_form: "Düzelt",
     correction_of: "{date} tarihli formun düzeltmesi. Asıl form silinmez, düzeltilmiş olarak gösterilir.",
     correction_reason: "Düzeltme nedeni",

@@ -15,9 +15,9 @@ pub fn Login() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<Failure>);
-    // Another account's records still waiting on this phone: they must not leave under a
-    // different name.
-    let blocked_by = RwSignal::new(None::<String>);
+    // Another account's records (or unfinished forms) still waiting on this phone: they must
+    // not leave under a different name, nor be lost.
+    let blocked_by = RwSignal::new(None::<(String, Waiting)>);
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -35,15 +35,32 @@ pub fn Login() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let previous = session::last_login();
-            if !previous.is_empty() && previous != request.login && waiting_records().await > 0 {
+            if !previous.is_empty()
+                && previous != request.login
+                && let Some(waiting) = waiting().await
+            {
                 busy.set(false);
-                blocked_by.set(Some(previous));
+                blocked_by.set(Some((previous, waiting)));
                 return;
             }
             let answer = crate::sync::api::login(&request).await;
-            busy.set(false);
             match answer {
                 Ok(answer) => {
+                    // The households of the account before are not this account's to see.
+                    if !previous.is_empty() && previous != answer.user.login {
+                        let forgotten = match crate::storage::shared().await {
+                            Ok(db) => db.forget_households().await,
+                            Err(e) => Err(e),
+                        };
+                        if let Err(e) = forgotten {
+                            busy.set(false);
+                            let message = crate::form_view::storage_message(i18n, &e);
+                            problem.set(Some(Failure::Server(message)));
+                            return;
+                        }
+                        session::forget_last_sync();
+                    }
+                    busy.set(false);
                     password.set(String::new());
                     sync.signed_in(Session {
                         token: answer.token,
@@ -52,7 +69,10 @@ pub fn Login() -> impl IntoView {
                     });
                     navigate("/", Default::default());
                 }
-                Err(failure) => problem.set(Some(failure)),
+                Err(failure) => {
+                    busy.set(false);
+                    problem.set(Some(failure));
+                }
             }
         });
     };
@@ -107,8 +127,12 @@ pub fn Login() -> impl IntoView {
                 {move || {
                     blocked_by
                         .get()
-                        .map(|previous| {
-                            let text = i18n.t(|u| u.login_other_waiting)().replace("{login}", &previous);
+                        .map(|(previous, waiting)| {
+                            let text = match waiting {
+                                Waiting::Records => i18n.t(|u| u.login_other_waiting)(),
+                                Waiting::Drafts => i18n.t(|u| u.login_other_drafts)(),
+                            };
+                            let text = text.replace("{login}", &previous);
                             view! {
                                 <p class="notice error" role="alert" data-testid="login-blocked">
                                     {text}
@@ -133,11 +157,26 @@ pub fn Login() -> impl IntoView {
     }
 }
 
-/// Records in the outbox (refused ones included): unreadable storage counts as some, so a
-/// phone that cannot tell never hands its records to another account.
-async fn waiting_records() -> usize {
-    match crate::storage::shared().await {
-        Ok(db) => db.outbox().await.map_or(1, |ops| ops.len()),
-        Err(_) => 1,
+/// What of the account before still waits on this phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    /// Records in the outbox (refused ones included).
+    Records,
+    /// Unfinished forms.
+    Drafts,
+}
+
+/// Whether anything of the account before still waits. Unreadable storage counts as
+/// records waiting, so a phone that cannot tell never hands them to another account.
+async fn waiting() -> Option<Waiting> {
+    let Ok(db) = crate::storage::shared().await else {
+        return Some(Waiting::Records);
+    };
+    if db.outbox().await.map_or(true, |ops| !ops.is_empty()) {
+        return Some(Waiting::Records);
     }
+    if db.drafts().await.map_or(true, |drafts| !drafts.is_empty()) {
+        return Some(Waiting::Drafts);
+    }
+    None
 }

@@ -20,12 +20,16 @@ pub enum Write {
     Put { store: &'static str, value: JsValue },
     /// Deletes the record with this key, if there is one.
     Delete { store: &'static str, key: String },
+    /// Deletes every record of the store.
+    Clear { store: &'static str },
 }
 
 impl Write {
     fn store(&self) -> &'static str {
         match self {
-            Write::Put { store, .. } | Write::Delete { store, .. } => store,
+            Write::Put { store, .. } | Write::Delete { store, .. } | Write::Clear { store } => {
+                store
+            }
         }
     }
 }
@@ -48,6 +52,7 @@ impl Storage {
             match write {
                 Write::Put { value, .. } => store.put(value).map(drop),
                 Write::Delete { key, .. } => store.delete(&JsValue::from_str(key)).map(drop),
+                Write::Clear { .. } => store.clear().map(drop),
             }
         });
         if let Err(thrown) = queued {

@@ -148,6 +148,32 @@ impl Storage {
         Ok(found)
     }
 
+    /// Forgets the households of the account that used this phone before another logs in:
+    /// cases, submissions, refused records and where the last pull left off, in one
+    /// transaction. The login has made sure no record and no draft of theirs still waits;
+    /// the forms and the phone's clock stay.
+    pub async fn forget_households(&self) -> Result<()> {
+        self.commit(vec![
+            Write::Clear {
+                store: stores::CASES,
+            },
+            Write::Clear {
+                store: stores::SUBMISSIONS,
+            },
+            Write::Clear {
+                store: stores::OUTBOX,
+            },
+            Write::Clear {
+                store: stores::REJECTED,
+            },
+            Write::Delete {
+                store: stores::META,
+                key: CURSOR_KEY.to_owned(),
+            },
+        ])
+        .await
+    }
+
     /// The operations waiting to be synced, oldest first.
     pub async fn outbox(&self) -> Result<Vec<Operation>> {
         let mut ops: Vec<Operation> = self.all(stores::OUTBOX).await?;

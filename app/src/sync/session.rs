@@ -47,6 +47,11 @@ pub fn last_sync() -> Option<f64> {
     LocalStorage::get(LAST_SYNC_KEY).ok()
 }
 
+/// Another account logs in: the last sync was not theirs.
+pub fn forget_last_sync() {
+    LocalStorage::delete(LAST_SYNC_KEY);
+}
+
 pub fn save_last_sync(at_ms: f64) {
     let _ = LocalStorage::set(LAST_SYNC_KEY, at_ms);
 }
