@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use cris_app::storage::{
-    Draft, Finalized, SCHEMA_VERSION, Storage, StorageError, StoredForm, Write, stores,
+    Draft, Finalized, PullPosition, SCHEMA_VERSION, Storage, StorageError, StoredForm, Write,
+    stores,
 };
 use cris_core::form::Answers;
 use cris_core::hlc::Clock;
@@ -269,7 +270,7 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
     let storage = Storage::open_named(&name).await.unwrap();
     let mine = finalized("case-1", "sub-1", "op-1");
     storage.finalize(&mine).await.unwrap();
-    assert_eq!(storage.cursor().await.unwrap(), 0);
+    assert_eq!(storage.cursor().await.unwrap(), PullPosition::default());
 
     // Another phone's visit on the same case, and a case this phone has never seen.
     let mut theirs = finalized("case-1", "sub-2", "op-2").operation;
@@ -295,9 +296,16 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
     let page = [mine.operation.clone(), theirs.clone(), new_case];
     let device = "0192b3c4-0000-7000-8000-00000000d001";
 
-    let changed = storage.apply_pulled(&page, 17, device, 3.0).await.unwrap();
+    let at = |cursor| PullPosition {
+        cursor,
+        store: "store-a".into(),
+    };
+    let changed = storage
+        .apply_pulled(&page, &at(17), device, 3.0)
+        .await
+        .unwrap();
     assert_eq!(changed, 2, "case-1 renamed, case-2 new");
-    assert_eq!(storage.cursor().await.unwrap(), 17);
+    assert_eq!(storage.cursor().await.unwrap(), at(17));
     let case = storage.case("case-1").await.unwrap().unwrap();
     assert_eq!(case.household_name(), "Familie Demir-Kaya");
     assert!(storage.case("case-2").await.unwrap().is_some());
@@ -314,7 +322,10 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
 
     // The same page again (a retried pull) changes nothing.
     assert_eq!(
-        storage.apply_pulled(&page, 17, device, 4.0).await.unwrap(),
+        storage
+            .apply_pulled(&page, &at(17), device, 4.0)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(storage.case("case-1").await.unwrap().unwrap(), case);
@@ -371,7 +382,15 @@ async fn another_account_does_not_inherit_the_households() {
     let other = finalized("c-2", "s-2", "op-2");
     assert_eq!(
         storage
-            .apply_pulled(std::slice::from_ref(&other.operation), 9, device, 3.0)
+            .apply_pulled(
+                std::slice::from_ref(&other.operation),
+                &PullPosition {
+                    cursor: 9,
+                    store: "store-a".into(),
+                },
+                device,
+                3.0,
+            )
             .await
             .unwrap(),
         1
@@ -392,7 +411,7 @@ async fn another_account_does_not_inherit_the_households() {
     assert_eq!(storage.rejections().await.unwrap().len(), 0);
     assert_eq!(
         storage.cursor().await.unwrap(),
-        0,
+        PullPosition::default(),
         "the next pull starts over"
     );
     assert_eq!(storage.form("intake").await.unwrap(), Some(form));

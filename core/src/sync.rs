@@ -84,6 +84,10 @@ pub struct PullResponse {
     pub next_cursor: i64,
     /// Whether another page follows at once.
     pub more: bool,
+    /// The case store's identity: a phone whose cursor came from another store (a restored
+    /// or replaced one) starts again from its beginning.
+    #[serde(default)]
+    pub store_id: String,
 }
 
 /// `GET /api/v1/cases/{id}/history`: every operation on a case, oldest first, with who sent

@@ -119,6 +119,11 @@ async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
         let page = pull(&server, &jan, "?since=0").await;
         assert_eq!(page.ops, std::slice::from_ref(&op), "{}", kind(&server));
         assert!(!page.more);
+        // Names the store the cursor belongs to (a phone moved to another starts over).
+        assert_eq!(
+            page.store_id,
+            cris_server::Store::instance_id(&server.store)
+        );
         assert!(page.next_cursor > 0);
         let again = pull(&server, &jan, &format!("?since={}", page.next_cursor)).await;
         assert!(again.ops.is_empty());

@@ -26,7 +26,7 @@ pub use codec::{decode, encode};
 pub use commit::Write;
 pub use drafts::Draft;
 pub use forms::StoredForm;
-pub use records::{Finalized, Rejection, case_lock};
+pub use records::{Finalized, PullPosition, Rejection, case_lock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";

@@ -59,6 +59,18 @@ pub struct Rejection {
 struct StoredCursor {
     key: String,
     cursor: i64,
+    /// The case store the cursor is a position in ("" when saved before stores were named).
+    #[serde(default)]
+    store: String,
+}
+
+/// Where the next pull starts, in which case store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PullPosition {
+    /// 0 on a phone that never pulled.
+    pub cursor: i64,
+    /// The store's id ("" when not known).
+    pub store: String,
 }
 
 const CURSOR_KEY: &str = "pull-cursor";
@@ -186,8 +198,8 @@ impl Storage {
         self.all(stores::REJECTED).await
     }
 
-    /// Where the next pull starts (0 on a phone that never pulled).
-    pub async fn cursor(&self) -> Result<i64> {
+    /// Where the next pull starts.
+    pub async fn cursor(&self) -> Result<PullPosition> {
         let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
         let found = tx
             .store(stores::META)?
@@ -196,7 +208,11 @@ impl Storage {
         Ok(found
             .map(decode::<StoredCursor>)
             .transpose()?
-            .map_or(0, |c| c.cursor))
+            .map(|c| PullPosition {
+                cursor: c.cursor,
+                store: c.store,
+            })
+            .unwrap_or_default())
     }
 
     /// What the server answered to a push: acknowledged operations leave the outbox (with any
@@ -227,7 +243,7 @@ impl Storage {
     pub async fn apply_pulled(
         &self,
         ops: &[Operation],
-        cursor: i64,
+        next: &PullPosition,
         device: &str,
         now_ms: f64,
     ) -> Result<usize> {
@@ -275,7 +291,8 @@ impl Storage {
             store: stores::META,
             value: encode(&StoredCursor {
                 key: CURSOR_KEY.to_owned(),
-                cursor,
+                cursor: next.cursor,
+                store: next.store.clone(),
             })?,
         });
         self.commit(writes).await?;

@@ -296,21 +296,33 @@ impl SyncState {
         }
 
         let device = crate::prefs::device_id();
-        let mut cursor = db.cursor().await?;
+        let mut at = db.cursor().await?;
         loop {
-            let (page, server_ms) = api::pull(token, cursor).await?;
+            let (page, server_ms) = api::pull(token, at.cursor).await?;
             if let Some(server_ms) = server_ms {
                 self.skew_ms.set(Some(server_ms - now_ms()));
             }
+            // A cursor into another store (restored from a backup, replaced) means nothing
+            // here: start again from this store's beginning (merging again changes nothing).
+            if at.cursor != 0 && !at.store.is_empty() && at.store != page.store_id {
+                at = storage::PullPosition {
+                    cursor: 0,
+                    store: page.store_id,
+                };
+                continue;
+            }
+            let next = storage::PullPosition {
+                cursor: page.next_cursor,
+                store: page.store_id.clone(),
+            };
             let changed = {
                 let _cases = storage::case_lock().await;
-                db.apply_pulled(&page.ops, page.next_cursor, &device, now_ms())
-                    .await?
+                db.apply_pulled(&page.ops, &next, &device, now_ms()).await?
             };
             if changed > 0 {
                 self.changed.update(|n| *n += 1);
             }
-            cursor = page.next_cursor;
+            at = next;
             if !page.more {
                 break;
             }

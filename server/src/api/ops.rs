@@ -232,6 +232,7 @@ pub async fn pull(
         ops,
         next_cursor,
         more,
+        store_id: state.store.instance_id().to_owned(),
     }))
 }
 
