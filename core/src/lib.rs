@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod caseload;
+pub mod consent;
 pub mod date;
 pub mod expr;
 pub mod form;
