@@ -68,10 +68,18 @@ fn body(ops: &[Operation]) -> Vec<u8> {
 }
 
 async fn push(server: &TestServer, token: &str, body: Vec<u8>) -> (Duration, PushResponse) {
+    push_with(&server.client, &server.url("/api/v1/ops"), token, body).await
+}
+
+async fn push_with(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> (Duration, PushResponse) {
     let started = Instant::now();
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
+    let res = client
+        .post(url)
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body)
@@ -164,7 +172,14 @@ async fn end_to_end(server: &TestServer) {
     );
 }
 
-async fn many_phones(server: &TestServer, phones: usize) {
+/// `phones` phones of the team, each with 10 batches of 20 operations to push, each batch
+/// after the last was answered and, with a `pace`, not before its next tick. Returns every
+/// push's latency, sorted, and the time it all took.
+async fn play_phones(
+    server: &TestServer,
+    phones: usize,
+    pace: Option<Duration>,
+) -> (Vec<Duration>, Duration) {
     let mut work = Vec::new();
     for p in 0..phones {
         let token = server
@@ -176,27 +191,28 @@ async fn many_phones(server: &TestServer, phones: usize) {
     }
     let url = server.url("/api/v1/ops");
     let started = Instant::now();
-    // Every phone on its own task, all at once.
+    // Every phone on its own task; paced ones spread over the interval.
     let tasks: Vec<_> = work
         .into_iter()
-        .map(|(token, bodies)| {
+        .enumerate()
+        .map(|(p, (token, bodies))| {
             let (client, url) = (server.client.clone(), url.clone());
             tokio::spawn(async move {
+                let mut tick = pace.map(|every| {
+                    let offset = every.mul_f64(p as f64 / phones as f64);
+                    let mut tick =
+                        tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    tick
+                });
                 let mut took = Vec::new();
                 for b in bodies {
-                    let t = Instant::now();
-                    let res = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(b)
-                        .send()
-                        .await
-                        .expect("push");
-                    assert!(res.status().is_success());
-                    let answer: PushResponse = res.json().await.expect("answer");
+                    if let Some(tick) = &mut tick {
+                        tick.tick().await;
+                    }
+                    let (latency, answer) = push_with(&client, &url, &token, b).await;
                     check_all_acknowledged(&answer);
-                    took.push(t.elapsed());
+                    took.push(latency);
                 }
                 took
             })
@@ -208,11 +224,31 @@ async fn many_phones(server: &TestServer, phones: usize) {
     }
     let wall = started.elapsed();
     all.sort();
+    (all, wall)
+}
+
+/// Every phone pushes its next batch the moment the last was answered: the server saturated.
+async fn many_phones(server: &TestServer, phones: usize) {
+    let (all, wall) = play_phones(server, phones, None).await;
     println!(
         "  {phones} phones x 10 batches of 20: {:.0} requests/s, {:.0} ops/s, latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         all.len() as f64 / wall.as_secs_f64(),
         (all.len() * 20) as f64 / wall.as_secs_f64(),
         ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.99)),
+        ms(*all.last().unwrap()),
+    );
+}
+
+/// The same phones as in the field: each pushes a batch of 20 once a second (at its own moment
+/// within the second), ten times.
+async fn phones_at_a_pace(server: &TestServer, phones: usize) {
+    let (all, wall) = play_phones(server, phones, Some(Duration::from_secs(1))).await;
+    println!(
+        "  {phones} phones each pushing 20 once a second: {:.0} requests/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len() as f64 / wall.as_secs_f64(),
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.9)),
         ms(percentile(&all, 0.99)),
         ms(*all.last().unwrap()),
     );
@@ -245,69 +281,6 @@ fn check_cost() {
         "per operation on one core: read from JSON {:.1} µs, checked by the form engine {:.1} µs",
         per_op(parsing),
         per_op(checking),
-    );
-}
-
-/// The same phones as in the field: each pushes a batch of 20 once a second (at its own moment
-/// within the second), ten times, instead of pushing again the moment it is answered.
-async fn phones_at_a_pace(server: &TestServer, phones: usize) {
-    let mut work = Vec::new();
-    for p in 0..phones {
-        let token = server
-            .account(&format!("paced{p}.w"), Role::Worker, &[TEAM])
-            .await;
-        let device = new_uuid();
-        let bodies: Vec<Vec<u8>> = workload(&device, 200).chunks(20).map(body).collect();
-        work.push((token, bodies));
-    }
-    let url = server.url("/api/v1/ops");
-    let started = Instant::now();
-    let tasks: Vec<_> = work
-        .into_iter()
-        .enumerate()
-        .map(|(p, (token, bodies))| {
-            let (client, url) = (server.client.clone(), url.clone());
-            let offset = Duration::from_millis((p * 1000 / phones) as u64);
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval_at(
-                    tokio::time::Instant::now() + offset,
-                    Duration::from_secs(1),
-                );
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let mut took = Vec::new();
-                for b in bodies {
-                    tick.tick().await;
-                    let t = Instant::now();
-                    let res = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .header("content-type", "application/json")
-                        .body(b)
-                        .send()
-                        .await
-                        .expect("push");
-                    assert!(res.status().is_success());
-                    let answer: PushResponse = res.json().await.expect("answer");
-                    check_all_acknowledged(&answer);
-                    took.push(t.elapsed());
-                }
-                took
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("phone"));
-    }
-    let wall = started.elapsed();
-    all.sort();
-    println!(
-        "  {phones} phones each pushing 20 once a second: {:.0} requests/s, latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        all.len() as f64 / wall.as_secs_f64(),
-        ms(percentile(&all, 0.5)),
-        ms(percentile(&all, 0.9)),
-        ms(percentile(&all, 0.99)),
-        ms(*all.last().unwrap()),
     );
 }
 
