@@ -191,7 +191,7 @@ pub struct Consent {
     pub signed_at_ms: i64,
     pub device: String,
     pub hlc: Hlc,
-    /// SHA-256 of everything above (see [`Consent::binding_of`]).
+    /// SHA-256 of everything above (see [`Sealed::binding_of`]).
     pub binding: String,
 }
 
@@ -216,35 +216,48 @@ pub enum Problem {
     WithdrawsNothing,
 }
 
-/// The bytes a binding hash is computed over: the record's JSON with an empty `binding`.
-/// Structs serialize their fields in declaration order whatever serde_json's features (a
-/// `serde_json::Value` would sort keys or not depending on them), so phone and server agree.
-fn bound_bytes<T: Serialize + Clone>(record: &T, clear: impl FnOnce(&mut T)) -> Vec<u8> {
-    let mut unbound = record.clone();
-    clear(&mut unbound);
-    serde_json::to_vec(&unbound).expect("a record serializes")
-}
+/// A record bound by a hash over its own JSON: a [`Consent`] or a [`Withdrawal`].
+pub trait Sealed: Serialize + Clone + Sized {
+    /// The hash it carries.
+    fn binding(&self) -> &str;
+    fn binding_mut(&mut self) -> &mut String;
+    /// Whether everything a valid record needs is there.
+    fn complete(&self) -> Result<(), Problem>;
 
-impl Consent {
-    /// The hash binding text, choices, signature and circumstances together.
-    pub fn binding_of(&self) -> String {
-        sha256_hex(&bound_bytes(self, |c| c.binding.clear()))
+    /// The hash binding all of it together: SHA-256 of its JSON with an empty `binding`.
+    /// Structs serialize their fields in declaration order whatever serde_json's features (a
+    /// `serde_json::Value` would sort keys or not depending on them), so phone and server
+    /// hash the same bytes.
+    fn binding_of(&self) -> String {
+        let mut unbound = self.clone();
+        unbound.binding_mut().clear();
+        sha256_hex(&serde_json::to_vec(&unbound).expect("a record serializes"))
     }
 
     /// Checks it is complete, then computes its binding: ready to be kept and sent.
-    pub fn seal(mut self) -> Result<Self, Problem> {
+    fn seal(mut self) -> Result<Self, Problem> {
         self.complete()?;
-        self.binding = self.binding_of();
+        *self.binding_mut() = self.binding_of();
         Ok(self)
     }
 
     /// Whether it is complete and unchanged since it was sealed.
-    pub fn verify(&self) -> Result<(), Problem> {
+    fn verify(&self) -> Result<(), Problem> {
         self.complete()?;
-        if self.binding != self.binding_of() {
+        if self.binding() != self.binding_of() {
             return Err(Problem::Tampered);
         }
         Ok(())
+    }
+}
+
+impl Sealed for Consent {
+    fn binding(&self) -> &str {
+        &self.binding
+    }
+
+    fn binding_mut(&mut self) -> &mut String {
+        &mut self.binding
     }
 
     fn complete(&self) -> Result<(), Problem> {
@@ -318,23 +331,13 @@ pub struct Withdrawal {
     pub binding: String,
 }
 
-impl Withdrawal {
-    pub fn binding_of(&self) -> String {
-        sha256_hex(&bound_bytes(self, |w| w.binding.clear()))
+impl Sealed for Withdrawal {
+    fn binding(&self) -> &str {
+        &self.binding
     }
 
-    pub fn seal(mut self) -> Result<Self, Problem> {
-        self.complete()?;
-        self.binding = self.binding_of();
-        Ok(self)
-    }
-
-    pub fn verify(&self) -> Result<(), Problem> {
-        self.complete()?;
-        if self.binding != self.binding_of() {
-            return Err(Problem::Tampered);
-        }
-        Ok(())
+    fn binding_mut(&mut self) -> &mut String {
+        &mut self.binding
     }
 
     fn complete(&self) -> Result<(), Problem> {
