@@ -86,6 +86,22 @@ async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     .await;
 }
 
+/// Logs in as `login` with the right password, on the login page (opened from the sync line
+/// unless already open); what follows is the caller's to check.
+async fn submit_login(b: &Browser, login: &str) {
+    if b.client.find(Locator::Id("login-name")).await.is_err() {
+        click_testid(b, "sync-login").await;
+        b.wait_for_heading("Anmelden").await;
+    }
+    let name = b.client.find(Locator::Id("login-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys(login).await.unwrap();
+    let password = b.client.find(Locator::Id("login-password")).await.unwrap();
+    password.clear().await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    click_testid(b, "login-submit").await;
+}
+
 /// Opens the case from the caseload, by its name.
 async fn open_case(b: &Browser, name: &str) {
     tap(b, "nav a[href='/']").await;
@@ -298,21 +314,12 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
             .then_some(())
     })
     .await;
-    click_testid(&a, "sync-login").await;
-    a.wait_for_heading("Anmelden").await;
-    let name = a.client.find(Locator::Id("login-name")).await.unwrap();
-    name.clear().await.unwrap();
-    name.send_keys("jan.w").await.unwrap();
-    let password = a.client.find(Locator::Id("login-password")).await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    click_testid(&a, "login-submit").await;
+    submit_login(&a, "jan.w").await;
     a.wait_for_xpath(
         "//*[@data-testid='login-blocked'][contains(., 'Auf diesem Telefon warten noch Einträge von ayse.w.')]",
     )
     .await;
-    name.clear().await.unwrap();
-    name.send_keys("ayse.w").await.unwrap();
-    click_testid(&a, "login-submit").await;
+    submit_login(&a, "ayse.w").await;
     a.wait_for_heading("Meine Fälle").await;
 
     // The clock is set right: at the next start the record goes, under a new stamp.
@@ -497,14 +504,7 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
     tap(&a, "nav a[href='/settings']").await;
     click_testid(&a, "logout").await;
     wait_for_sync_text(&a, "Zum Synchronisieren anmelden").await;
-    click_testid(&a, "sync-login").await;
-    a.wait_for_heading("Anmelden").await;
-    let name = a.client.find(Locator::Id("login-name")).await.unwrap();
-    name.clear().await.unwrap();
-    name.send_keys("jan.w").await.unwrap();
-    let password = a.client.find(Locator::Id("login-password")).await.unwrap();
-    password.send_keys(PASSWORD).await.unwrap();
-    click_testid(&a, "login-submit").await;
+    submit_login(&a, "jan.w").await;
     a.wait_for_xpath(
         "//*[@data-testid='login-blocked'][contains(., 'nicht abgeschlossene Formulare von ayse.w')]",
     )
