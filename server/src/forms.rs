@@ -48,8 +48,9 @@ pub struct FormCatalog {
 impl FormCatalog {
     /// The forms built into this binary.
     pub fn embedded() -> Result<Self, FormsError> {
+        // Form definitions only: the consent texts live in their own folder.
         let files = Embedded::iter()
-            .filter(|name| name.ends_with(".json"))
+            .filter(|name| name.ends_with(".json") && !name.contains('/'))
             .filter_map(|name| {
                 let file = Embedded::get(&name)?;
                 Some((

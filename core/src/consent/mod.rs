@@ -9,6 +9,8 @@
 //! The hash covers the record's JSON as serde writes it (fields in declaration order, no maps
 //! with free order, integers only), so the phone and the server compute the same bytes.
 
+pub mod text;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,274 @@
+//! The texts a family reads before signing: the information notice (GDPR Art. 13) and the
+//! consent with its purposes and recipients. Versioned data files under `forms/consent/`, in
+//! all six languages, German binding; a change of wording is a new version, and a signature
+//! keeps pointing at the text it was given on ([`super::ShownText`]).
+//!
+//! The agency's name and contact details are placeholders (`{agency_name}`, …) filled from the
+//! server's configuration, so the same texts serve Offenbach, Budapest and Slovakia. What the
+//! family saw is the text [`ConsentText::render`]s for their language and agency: its SHA-256
+//! goes into the consent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::{ShownText, sha256_hex};
+use crate::form::Labels;
+use crate::lang::Lang;
+
+/// The placeholders a text may use; each must be given by the agency's configuration.
+pub const PLACEHOLDERS: [&str; 7] = [
+    "agency_name",
+    "agency_address",
+    "dpo_contact",
+    "statutory_basis",
+    "retention",
+    "supervisory_authority",
+    "partner_name",
+];
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentText {
+    pub id: String,
+    pub version: u32,
+    /// The language whose wording is legally binding.
+    pub binding_lang: Lang,
+    pub title: Labels,
+    pub sections: Vec<Section>,
+    /// What the family may agree to, one checkbox each.
+    #[serde(default)]
+    pub purposes: Vec<Item>,
+    /// Agencies the family may release from confidentiality.
+    #[serde(default)]
+    pub recipients: Vec<Item>,
+    /// Kinds of records a release may cover.
+    #[serde(default)]
+    pub records: Vec<Item>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub heading: Labels,
+    pub body: Labels,
+}
+
+/// A purpose (title and body), a recipient (name) or a kind of record (label).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: String,
+    #[serde(alias = "name", alias = "label")]
+    pub title: Labels,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Labels>,
+}
+
+/// The agency's own details, from the server's configuration: placeholder → value.
+pub type Agency = BTreeMap<String, String>;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("not a consent text: {0}")]
+    Json(String),
+    #[error("{place} has no {lang} text")]
+    MissingLang { place: String, lang: Lang },
+    #[error("{place} uses the unknown placeholder {{{name}}}")]
+    UnknownPlaceholder { place: String, name: String },
+    #[error("the id {0:?} is used twice or is empty")]
+    BadId(String),
+    #[error("the agency's configuration gives no {0:?}")]
+    AgencyMissing(String),
+}
+
+impl ConsentText {
+    /// Reads and checks a text file: every piece in every language, known placeholders only,
+    /// distinct ids.
+    pub fn from_json(json: &str) -> Result<Self, TextError> {
+        let text: ConsentText =
+            serde_json::from_str(json).map_err(|e| TextError::Json(e.to_string()))?;
+        let mut ids = BTreeSet::new();
+        for item in text
+            .purposes
+            .iter()
+            .chain(&text.recipients)
+            .chain(&text.records)
+        {
+            if item.id.trim().is_empty() || !ids.insert(item.id.as_str()) {
+                return Err(TextError::BadId(item.id.clone()));
+            }
+        }
+        for (place, labels) in text.pieces() {
+            for lang in Lang::ALL {
+                let words = labels.get(lang);
+                if words.trim().is_empty() {
+                    return Err(TextError::MissingLang { place, lang });
+                }
+                if let Some(name) = placeholders(words).find(|n| !PLACEHOLDERS.contains(n)) {
+                    return Err(TextError::UnknownPlaceholder {
+                        place,
+                        name: name.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(text)
+    }
+
+    /// Every translated piece, with where it sits (for messages).
+    fn pieces(&self) -> Vec<(String, &Labels)> {
+        let mut out = vec![(format!("{} title", self.id), &self.title)];
+        for (i, s) in self.sections.iter().enumerate() {
+            out.push((format!("{} section {}", self.id, i + 1), &s.heading));
+            out.push((format!("{} section {}", self.id, i + 1), &s.body));
+        }
+        for item in self
+            .purposes
+            .iter()
+            .chain(&self.recipients)
+            .chain(&self.records)
+        {
+            out.push((format!("{} {}", self.id, item.id), &item.title));
+            if let Some(body) = &item.body {
+                out.push((format!("{} {}", self.id, item.id), body));
+            }
+        }
+        out
+    }
+
+    /// The whole text as the family reads it in `lang`, the agency's details filled in: title,
+    /// sections, then the purposes, recipients and kinds of records, in the file's order,
+    /// separated by blank lines. The screen shows exactly these words.
+    pub fn render(&self, lang: Lang, agency: &Agency) -> Result<String, TextError> {
+        let fill = |words: &str| -> Result<String, TextError> {
+            let mut out = words.to_owned();
+            for name in placeholders(words) {
+                let value = agency
+                    .get(name)
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| TextError::AgencyMissing(name.to_owned()))?;
+                out = out.replace(&format!("{{{name}}}"), value);
+            }
+            Ok(out)
+        };
+        let mut parts = vec![fill(self.title.get(lang))?];
+        for s in &self.sections {
+            parts.push(format!(
+                "{}\n{}",
+                fill(s.heading.get(lang))?,
+                fill(s.body.get(lang))?
+            ));
+        }
+        for item in self
+            .purposes
+            .iter()
+            .chain(&self.recipients)
+            .chain(&self.records)
+        {
+            let mut part = fill(item.title.get(lang))?;
+            if let Some(body) = &item.body {
+                part = format!("{part}\n{}", fill(body.get(lang))?);
+            }
+            parts.push(part);
+        }
+        Ok(parts.join("\n\n"))
+    }
+
+    /// What a consent records of this text shown in `lang`: id, version, language and the
+    /// SHA-256 of [`ConsentText::render`].
+    pub fn shown(&self, lang: Lang, agency: &Agency) -> Result<ShownText, TextError> {
+        Ok(ShownText {
+            id: self.id.clone(),
+            version: self.version,
+            lang,
+            sha256: sha256_hex(self.render(lang, agency)?.as_bytes()),
+        })
+    }
+}
+
+/// The `{name}`s in a text.
+fn placeholders(words: &str) -> impl Iterator<Item = &str> {
+    words
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOTICE: &str = include_str!("../../../forms/consent/notice.json");
+    const CONSENT: &str = include_str!("../../../forms/consent/consent.json");
+
+    fn offenbach() -> Agency {
+        PLACEHOLDERS
+            .iter()
+            .map(|name| ((*name).to_owned(), format!("Test {name}")))
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_texts_load_and_render_in_every_language() {
+        for json in [NOTICE, CONSENT] {
+            let text = ConsentText::from_json(json).unwrap();
+            assert_eq!(text.binding_lang, Lang::De);
+            let mut hashes = BTreeSet::new();
+            for lang in Lang::ALL {
+                let shown = text.render(lang, &offenbach()).unwrap();
+                assert!(!shown.contains('{'), "{lang}: {shown}");
+                assert!(shown.contains("Test "), "the agency is named");
+                hashes.insert(text.shown(lang, &offenbach()).unwrap().sha256);
+            }
+            assert_eq!(hashes.len(), 6, "each language is its own text");
+        }
+        let consent = ConsentText::from_json(CONSENT).unwrap();
+        let ids: Vec<&str> = consent.purposes.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["school_contact", "housing_search", "photos"]);
+        assert_eq!(consent.recipients.len(), 5);
+    }
+
+    #[test]
+    fn what_was_shown_is_pinned_by_its_hash() {
+        let text = ConsentText::from_json(CONSENT).unwrap();
+        let bg = text.shown(Lang::Bg, &offenbach()).unwrap();
+        assert_eq!(bg, text.shown(Lang::Bg, &offenbach()).unwrap());
+        assert_eq!(
+            (bg.id.as_str(), bg.version, bg.lang),
+            ("consent", 1, Lang::Bg)
+        );
+        let mut budapest = offenbach();
+        budapest.insert("agency_name".into(), "Test Budapest".into());
+        assert_ne!(bg.sha256, text.shown(Lang::Bg, &budapest).unwrap().sha256);
+    }
+
+    #[test]
+    fn a_broken_text_or_configuration_is_named() {
+        let missing = CONSENT.replacen("\"hu\": \"Önkéntes\",", "", 1);
+        assert_eq!(
+            ConsentText::from_json(&missing).unwrap_err(),
+            TextError::MissingLang {
+                place: "consent section 1".into(),
+                lang: Lang::Hu
+            }
+        );
+        let unknown = CONSENT.replacen("{agency_name}", "{agency}", 1);
+        assert!(matches!(
+            ConsentText::from_json(&unknown).unwrap_err(),
+            TextError::UnknownPlaceholder { name, .. } if name == "agency"
+        ));
+        let twice = CONSENT.replacen("\"id\": \"photos\"", "\"id\": \"school_contact\"", 1);
+        assert_eq!(
+            ConsentText::from_json(&twice).unwrap_err(),
+            TextError::BadId("school_contact".into())
+        );
+        let text = ConsentText::from_json(NOTICE).unwrap();
+        let mut agency = offenbach();
+        agency.remove("dpo_contact");
+        assert_eq!(
+            text.render(Lang::De, &agency).unwrap_err(),
+            TextError::AgencyMissing("dpo_contact".into())
+        );
+    }
+}
