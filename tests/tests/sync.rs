@@ -102,6 +102,17 @@ async fn submit_login(b: &Browser, login: &str) {
     click_testid(b, "login-submit").await;
 }
 
+/// An intake of a subletting household `name`, finalized online: it reaches the server at once.
+async fn record_synced_household(b: &Browser, name: &str) {
+    tap(b, "nav a[href='/intake/new']").await;
+    b.wait_for_heading("Erstgespräch").await;
+    type_into(b, "household_name", None, name).await;
+    choose(b, "housing_situation", None, "sublet").await;
+    click_testid(b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(b, "Alles synchronisiert").await;
+}
+
 /// Opens the case from the caseload, by its name.
 async fn open_case(b: &Browser, name: &str) {
     tap(b, "nav a[href='/']").await;
@@ -175,13 +186,7 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
     log_in(&b, &server, "jan.w").await;
 
     // Ayşe records the household; it reaches the server right after finalizing.
-    tap(&a, "nav a[href='/intake/new']").await;
-    a.wait_for_heading("Erstgespräch").await;
-    type_into(&a, "household_name", None, "Familie Demir-Testowa").await;
-    choose(&a, "housing_situation", None, "sublet").await;
-    click_testid(&a, "finalize").await;
-    a.wait_for_xpath("//*[@data-testid='saved']").await;
-    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    record_synced_household(&a, "Familie Demir-Testowa").await;
 
     // Jan gets it with "sync now", without reloading the page.
     b.client.goto(&server.url("/")).await.unwrap();
@@ -380,13 +385,7 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
     let driver = Chromedriver::start().await;
     let a = Browser::open(&driver, 360, 740, "de-DE").await;
     log_in(&a, &server, "ayse.w").await;
-    tap(&a, "nav a[href='/intake/new']").await;
-    a.wait_for_heading("Erstgespräch").await;
-    type_into(&a, "household_name", None, "Familie Korrektur-Testowa").await;
-    choose(&a, "housing_situation", None, "sublet").await;
-    click_testid(&a, "finalize").await;
-    a.wait_for_xpath("//*[@data-testid='saved']").await;
-    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    record_synced_household(&a, "Familie Korrektur-Testowa").await;
 
     // The housing was recorded wrongly: Ayşe corrects the intake, offline.
     a.set_offline(true).await;
@@ -406,8 +405,12 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
         "//*[@id='correction-reason-error'][normalize-space()='Bitte den Grund der Korrektur angeben.']",
     )
     .await;
-    let focused = a.eval("return document.activeElement.id;").await;
-    assert_eq!(focused, "correction-reason");
+    // The focus follows once the browser has drawn the message.
+    wait_until("the focus on the reason", || async {
+        let focused = a.eval("return document.activeElement.id;").await;
+        (focused == "correction-reason").then_some(())
+    })
+    .await;
     let reason = a
         .client
         .find(Locator::Css("[data-testid='correction-reason']"))
