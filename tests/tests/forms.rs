@@ -118,14 +118,14 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
         error_of(&b, "child_name", Some(1)).await,
         "Bitte ausfüllen."
     );
-    let focused = b
-        .eval("const f = document.activeElement.closest('[data-field]'); return [f.dataset.field, f.dataset.instance];")
-        .await;
-    assert_eq!(
-        focused,
-        json!(["child_name", "1"]),
-        "the first problem has the focus"
-    );
+    // The first problem has the focus (moved there in the next animation frame).
+    wait_until("the focus on the first problem", || async {
+        let focused = b
+            .eval("const f = document.activeElement.closest('[data-field]'); return f && [f.dataset.field, f.dataset.instance];")
+            .await;
+        (focused == json!(["child_name", "1"])).then_some(())
+    })
+    .await;
     b.screenshot("intake-problems-de.png").await;
 
     // The same messages in Turkish, and nothing typed is lost by switching.
