@@ -55,6 +55,13 @@ async fn wait_for_sync_text(b: &Browser, expected: &str) {
     .await;
 }
 
+async fn wait_for_sync_text_containing(b: &Browser, part: &str) {
+    wait_until(&format!("the sync line to mention {part:?}"), || async {
+        sync_text(b).await.contains(part).then_some(())
+    })
+    .await;
+}
+
 async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     b.client.goto(&server.url("/")).await.expect("open the app");
     b.wait_for_heading("Meine Fälle").await;
@@ -297,13 +304,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     assert_eq!(kept, 1);
     // "Sync now" sends it again; refused again, it stays.
     click_testid(&a, "sync-now").await;
-    wait_until("the refusal to stay", || async {
-        sync_text(&a)
-            .await
-            .contains("1 vom Server abgelehnt")
-            .then_some(())
-    })
-    .await;
+    wait_for_sync_text_containing(&a, "1 vom Server abgelehnt").await;
     tap(&a, "nav a[href='/']").await;
     a.wait_for_xpath("//*[@data-testid='cases']//a[contains(., 'Familie Uhr-Testowa')]")
         .await;
@@ -312,13 +313,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     tap(&a, "nav a[href='/settings']").await;
     click_testid(&a, "logout").await;
     a.client.accept_alert().await.expect("confirm the logout");
-    wait_until("the logout", || async {
-        sync_text(&a)
-            .await
-            .contains("Zum Synchronisieren anmelden")
-            .then_some(())
-    })
-    .await;
+    wait_for_sync_text_containing(&a, "Zum Synchronisieren anmelden").await;
     submit_login(&a, "jan.w").await;
     a.wait_for_xpath(
         "//*[@data-testid='login-blocked'][contains(., 'Auf diesem Telefon warten noch Einträge von ayse.w.')]",
