@@ -124,6 +124,44 @@ pub enum ErrorCode {
     AccountDisabled,
     Internal,
     Unavailable,
+    /// The household has not agreed to share this with that recipient (or no longer does).
+    NoConsent,
+}
+
+/// `GET /api/v1/consent-texts`: what a phone needs to take consents offline: the agency's
+/// details for the texts' placeholders, and the newest version of each text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsentSetup {
+    pub agency: crate::consent::text::Agency,
+    pub texts: Vec<crate::consent::text::ConsentText>,
+}
+
+/// `GET /api/v1/cases/{id}/consent`: a household's consents and withdrawals as the server
+/// holds them, and what they grant today.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseConsent {
+    pub case_id: String,
+    /// The server's date the state is for.
+    pub today: crate::Date,
+    pub state: crate::consent::ConsentState,
+    /// Oldest first.
+    pub records: Vec<ReceivedConsent>,
+}
+
+/// A consent or withdrawal with the server's clock when it was received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedConsent {
+    pub received_at_ms: i64,
+    pub record: crate::consent::Record,
+}
+
+/// `GET /api/v1/cases/{id}/may-share?recipient=R&purpose=P`, when the household's consent
+/// allows it (otherwise 403 `no_consent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MayShare {
+    pub recipient: String,
+    pub purpose: String,
+    pub grant: crate::consent::Grant,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Consent, Withdrawal};
 use crate::form::Answers;
 use crate::hlc::Hlc;
 use crate::merge::{Fields, Write};
@@ -134,6 +135,8 @@ pub struct Operation {
 /// Written as `{"kind": "submit", ...}`. Read by hand: serde's derived reading of a tagged
 /// enum first copies the whole operation into a buffer of its own, which made reading an
 /// operation take twice as long as checking it.
+// Forms are the common case: boxing them would cost an allocation per operation read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
@@ -142,6 +145,10 @@ pub enum Change {
         submission: Submission,
         properties: BTreeMap<String, FieldWrite>,
     },
+    /// A signed consent (see [`crate::consent`]): never changed once the server has it.
+    Consent { consent: Box<Consent> },
+    /// A withdrawal of (part of) an earlier consent.
+    Withdraw { withdrawal: Box<Withdrawal> },
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -154,13 +161,16 @@ impl<'de> Deserialize<'de> for Change {
                 f.write_str("a change with a kind")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Change, A::Error> {
-                // One kind so far: its fields may come in any order.
+                // Fields may come in any order.
                 let (mut kind, mut submission, mut properties) = (None, None, None);
+                let (mut consent, mut withdrawal) = (None, None);
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "kind" => kind = Some(map.next_value::<std::borrow::Cow<'de, str>>()?),
                         "submission" => submission = Some(map.next_value()?),
                         "properties" => properties = Some(map.next_value()?),
+                        "consent" => consent = Some(map.next_value()?),
+                        "withdrawal" => withdrawal = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -173,7 +183,17 @@ impl<'de> Deserialize<'de> for Change {
                         properties: properties
                             .ok_or_else(|| de::Error::missing_field("properties"))?,
                     }),
-                    Some(other) => Err(de::Error::unknown_variant(other, &["submit"])),
+                    Some("consent") => Ok(Change::Consent {
+                        consent: consent.ok_or_else(|| de::Error::missing_field("consent"))?,
+                    }),
+                    Some("withdraw") => Ok(Change::Withdraw {
+                        withdrawal: withdrawal
+                            .ok_or_else(|| de::Error::missing_field("withdrawal"))?,
+                    }),
+                    Some(other) => Err(de::Error::unknown_variant(
+                        other,
+                        &["submit", "consent", "withdraw"],
+                    )),
                     None => Err(de::Error::missing_field("kind")),
                 }
             }
@@ -186,9 +206,10 @@ impl Operation {
     /// The case-property writes this operation makes, stamped with its clock.
     pub fn writes(&self) -> impl Iterator<Item = (&str, Write)> {
         let properties = match &self.change {
-            Change::Submit { properties, .. } => properties,
+            Change::Submit { properties, .. } => Some(properties),
+            Change::Consent { .. } | Change::Withdraw { .. } => None,
         };
-        properties.iter().map(|(name, w)| {
+        properties.into_iter().flatten().map(|(name, w)| {
             (
                 name.as_str(),
                 Write {
@@ -200,12 +221,16 @@ impl Operation {
         })
     }
 
-    /// Replaces its stamp and the stamps its writes saw, where `new_stamp` gives one.
+    /// Replaces its stamp and the stamps its writes saw, where `new_stamp` gives one. A
+    /// consent or withdrawal keeps the stamp sealed into it: it is evidence of the phone's
+    /// clock when it was signed, and changing it would break the seal.
     pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
         if let Some(stamp) = new_stamp(&self.hlc) {
             self.hlc = stamp;
         }
-        let Change::Submit { properties, .. } = &mut self.change;
+        let Change::Submit { properties, .. } = &mut self.change else {
+            return;
+        };
         for write in properties.values_mut() {
             for seen in &mut write.seen {
                 if let Some(stamp) = new_stamp(seen) {
@@ -215,10 +240,31 @@ impl Operation {
         }
     }
 
-    /// The submission it carries.
-    pub fn submission(&self) -> &Submission {
+    /// The submission it carries, if it carries one.
+    pub fn submission(&self) -> Option<&Submission> {
         match &self.change {
-            Change::Submit { submission, .. } => submission,
+            Change::Submit { submission, .. } => Some(submission),
+            Change::Consent { .. } | Change::Withdraw { .. } => None,
+        }
+    }
+
+    /// The id of the record it carries: a submission's, a consent's or a withdrawal's.
+    pub fn record_id(&self) -> &str {
+        match &self.change {
+            Change::Submit { submission, .. } => &submission.id,
+            Change::Consent { consent } => &consent.id,
+            Change::Withdraw { withdrawal } => &withdrawal.id,
+        }
+    }
+
+    /// The consent or withdrawal it carries, if it carries one.
+    pub fn consent_record(&self) -> Option<crate::consent::Record> {
+        match &self.change {
+            Change::Submit { .. } => None,
+            Change::Consent { consent } => Some(crate::consent::Record::Consent(consent.clone())),
+            Change::Withdraw { withdrawal } => {
+                Some(crate::consent::Record::Withdrawal(withdrawal.clone()))
+            }
         }
     }
 }
@@ -307,7 +353,10 @@ mod tests {
         let Change::Submit {
             submission,
             properties,
-        } = &o.change;
+        } = &o.change
+        else {
+            unreachable!()
+        };
         let reordered = serde_json::json!({
             "properties": properties,
             "extra": [1, 2],

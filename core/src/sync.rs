@@ -153,27 +153,28 @@ pub fn check(
     form: Option<&crate::form::FormDef>,
     server_now_ms: i64,
 ) -> Result<(), Refusal> {
-    use crate::id::is_uuid;
     let malformed = |m: String| Err(Refusal::new(Reason::Malformed, m));
-    let submission = op.submission();
-    for (what, id) in [
-        ("op_id", &op.op_id),
-        ("case_id", &op.case_id),
-        ("device", &op.device),
-        ("submission id", &submission.id),
-    ] {
-        if !is_uuid(id) {
-            return malformed(format!("{what} {id:?} is not a lower-case UUID"));
-        }
-    }
-    if op.hlc.device != op.device || submission.device != op.device {
-        return malformed("the clock stamp and the submission name another device".into());
-    }
-    if submission.case_id != op.case_id {
-        return malformed("the submission belongs to another case than the operation".into());
-    }
+    let crate::record::Change::Submit {
+        submission,
+        properties,
+    } = &op.change
+    else {
+        return malformed("not a form: a consent or a withdrawal".into());
+    };
+    check_common(
+        op,
+        (
+            "submission",
+            &submission.id,
+            &submission.device,
+            &submission.case_id,
+        ),
+        server_now_ms,
+    )?;
     if let Some(correction) = &submission.corrects {
-        if !is_uuid(&correction.submission_id) || correction.submission_id == submission.id {
+        if !crate::id::is_uuid(&correction.submission_id)
+            || correction.submission_id == submission.id
+        {
             return malformed(format!(
                 "the corrected submission id {:?} is not another submission's UUID",
                 correction.submission_id
@@ -192,16 +193,6 @@ pub fn check(
                 ),
             ));
         }
-    }
-    let ahead_ms = i128::from(op.hlc.wall_ms) - i128::from(server_now_ms);
-    if ahead_ms > i128::from(MAX_CLOCK_AHEAD_MS) {
-        return Err(Refusal::new(
-            Reason::ClockAhead,
-            format!(
-                "the phone's clock was {} days ahead of the server's: set the phone's date and time, then sync again",
-                (ahead_ms + i128::from(MAX_CLOCK_AHEAD_MS / 2)) / i128::from(MAX_CLOCK_AHEAD_MS)
-            ),
-        ));
     }
     let Some(form) = form.filter(|f| f.id == submission.form_id) else {
         return Err(Refusal::new(
@@ -234,9 +225,6 @@ pub fn check(
         ));
     }
     let changes = form.case_changes(&submission.answers);
-    let properties = match &op.change {
-        crate::record::Change::Submit { properties, .. } => properties,
-    };
     let same = changes.len() == properties.len()
         && changes
             .iter()
@@ -248,6 +236,100 @@ pub fn check(
         ));
     }
     Ok(())
+}
+
+/// What every operation must pass: lower-case UUIDs, its record on its own case and device,
+/// and a clock not too far ahead. `record` is (what, id, device, case id) of what it carries.
+fn check_common(
+    op: &Operation,
+    record: (&str, &str, &str, &str),
+    server_now_ms: i64,
+) -> Result<(), Refusal> {
+    use crate::id::is_uuid;
+    let malformed = |m: String| Err(Refusal::new(Reason::Malformed, m));
+    let (what, record_id, device, case_id) = record;
+    for (what, id) in [
+        ("op_id", op.op_id.as_str()),
+        ("case_id", &op.case_id),
+        ("device", &op.device),
+        (&format!("{what} id"), record_id),
+    ] {
+        if !is_uuid(id) {
+            return malformed(format!("{what} {id:?} is not a lower-case UUID"));
+        }
+    }
+    if op.hlc.device != op.device || device != op.device {
+        return malformed(format!(
+            "the clock stamp and the {what} name another device"
+        ));
+    }
+    if case_id != op.case_id {
+        return malformed(format!(
+            "the {what} belongs to another case than the operation"
+        ));
+    }
+    let ahead_ms = i128::from(op.hlc.wall_ms) - i128::from(server_now_ms);
+    if ahead_ms > i128::from(MAX_CLOCK_AHEAD_MS) {
+        return Err(Refusal::new(
+            Reason::ClockAhead,
+            format!(
+                "the phone's clock was {} days ahead of the server's: set the phone's date and time, then sync again",
+                (ahead_ms + i128::from(MAX_CLOCK_AHEAD_MS / 2)) / i128::from(MAX_CLOCK_AHEAD_MS)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a consent or a withdrawal as the server receives it: its ids and clock as for any
+/// operation, then that it is complete and unchanged since it was sealed (its hash), and for
+/// a consent that it was given on texts `texts` knows, as `agency` shows them.
+pub fn check_consent(
+    op: &Operation,
+    texts: &crate::consent::text::Texts,
+    agency: &crate::consent::text::Agency,
+    server_now_ms: i64,
+) -> Result<(), Refusal> {
+    use crate::consent::Sealed;
+    use crate::record::Change;
+    let invalid = |p: crate::consent::Problem| Refusal::new(Reason::Invalid, p.to_string());
+    match &op.change {
+        Change::Submit { .. } => Err(Refusal::new(
+            Reason::Malformed,
+            "a form, not a consent or a withdrawal",
+        )),
+        Change::Consent { consent } => {
+            check_common(
+                op,
+                ("consent", &consent.id, &consent.device, &consent.case_id),
+                server_now_ms,
+            )?;
+            consent.verify().map_err(invalid)?;
+            texts.check(consent, agency).map_err(invalid)
+        }
+        Change::Withdraw { withdrawal } => {
+            check_common(
+                op,
+                (
+                    "withdrawal",
+                    &withdrawal.id,
+                    &withdrawal.device,
+                    &withdrawal.case_id,
+                ),
+                server_now_ms,
+            )?;
+            if !crate::id::is_uuid(&withdrawal.consent_id) {
+                return Err(Refusal::new(
+                    Reason::Malformed,
+                    format!(
+                        "the consent id {:?} is not a lower-case UUID",
+                        withdrawal.consent_id
+                    ),
+                ));
+            }
+            withdrawal.verify().map_err(invalid)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -384,7 +466,9 @@ mod tests {
         );
 
         let mut forged = op(&form, example(), NOW);
-        let Change::Submit { properties, .. } = &mut forged.change;
+        let Change::Submit { properties, .. } = &mut forged.change else {
+            unreachable!()
+        };
         properties.insert(
             "housing_situation".into(),
             FieldWrite {
@@ -396,7 +480,9 @@ mod tests {
     }
 
     fn correcting(mut op: Operation, submission_id: &str, why: &str) -> Operation {
-        let Change::Submit { submission, .. } = &mut op.change;
+        let Change::Submit { submission, .. } = &mut op.change else {
+            unreachable!()
+        };
         submission.corrects = Some(crate::record::Correction {
             submission_id: submission_id.into(),
             reason: why.into(),
@@ -424,5 +510,103 @@ mod tests {
         assert_eq!(reason(&circular, &form), Some(Reason::Malformed));
         let nonsense = correcting(op(&form, example(), NOW), "the first one", "again");
         assert_eq!(reason(&nonsense, &form), Some(Reason::Malformed));
+    }
+
+    fn consent_op(consent: crate::consent::Consent) -> Operation {
+        Operation {
+            op_id: "0192b3c4-0000-7000-8000-0000000000c1".into(),
+            device: consent.device.clone(),
+            hlc: consent.hlc.clone(),
+            created_at_ms: consent.signed_at_ms as f64,
+            case_id: consent.case_id.clone(),
+            change: Change::Consent {
+                consent: Box::new(consent),
+            },
+        }
+    }
+
+    #[test]
+    fn a_consent_is_checked_for_its_seal_and_its_texts() {
+        use crate::consent::text::tests::{library, offenbach, signed};
+        use crate::consent::{Given, Scope, Sealed, Withdrawal};
+        let (texts, agency) = (library(), offenbach());
+        let good = consent_op(signed(&agency));
+        assert_eq!(check_consent(&good, &texts, &agency, NOW), Ok(()));
+        // A form checker given a consent, and the other way round: malformed.
+        assert_eq!(
+            check(&good, None, NOW).unwrap_err().reason,
+            Reason::Malformed
+        );
+        let form = intake();
+        let visit = op(&form, example(), NOW);
+        assert_eq!(
+            check_consent(&visit, &texts, &agency, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::Malformed
+        );
+
+        let mut forged = good.clone();
+        let Change::Consent { consent } = &mut forged.change else {
+            unreachable!()
+        };
+        consent.purposes.push("photos".into());
+        let refusal = check_consent(&forged, &texts, &agency, NOW).unwrap_err();
+        assert_eq!(refusal.reason, Reason::Invalid);
+        assert!(
+            refusal.message.contains("changed after it was signed"),
+            "{}",
+            refusal.message
+        );
+
+        let mut elsewhere = good.clone();
+        elsewhere.case_id = "0192b3c4-0000-7000-8000-0000000ca5e2".into();
+        assert_eq!(
+            check_consent(&elsewhere, &texts, &agency, NOW)
+                .unwrap_err()
+                .reason,
+            Reason::Malformed
+        );
+        let mut budapest = agency.clone();
+        budapest.insert("agency_name".into(), "Test Budapest".into());
+        let refusal = check_consent(&good, &texts, &budapest, NOW).unwrap_err();
+        assert!(
+            refusal.message.contains("SHA-256 differs"),
+            "{}",
+            refusal.message
+        );
+
+        let Change::Consent { consent } = &good.change else {
+            unreachable!()
+        };
+        let withdrawal = Withdrawal {
+            id: "0192b3c4-0000-7000-8000-0000000c0002".into(),
+            case_id: consent.case_id.clone(),
+            consent_id: consent.id.clone(),
+            scope: Scope::Purposes(vec!["school_contact".into()]),
+            given: Given::Attested {
+                note: "Am Telefon".into(),
+            },
+            witness: "ayse.w".into(),
+            at_ms: NOW,
+            device: consent.device.clone(),
+            hlc: consent.hlc.clone(),
+            binding: String::new(),
+        }
+        .seal()
+        .unwrap();
+        let mut op = good.clone();
+        op.change = Change::Withdraw {
+            withdrawal: Box::new(withdrawal),
+        };
+        assert_eq!(check_consent(&op, &texts, &agency, NOW), Ok(()));
+        let Change::Withdraw { withdrawal } = &mut op.change else {
+            unreachable!()
+        };
+        withdrawal.consent_id = "the first one".into();
+        assert_eq!(
+            check_consent(&op, &texts, &agency, NOW).unwrap_err().reason,
+            Reason::Malformed
+        );
     }
 }

@@ -46,6 +46,11 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The most points a signature may have: minutes of drawing at 60 points a second.
+pub const MAX_POINTS: usize = 20_000;
+/// The longest name, note or id a consent or withdrawal may carry, in characters.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
 /// One sampled point of a stroke, in tenths of a CSS pixel of the pad, with the time since
 /// the stroke began and the pen's pressure (0 to 1000) where the device reports one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +79,9 @@ impl Signature {
         let points: Vec<&Point> = self.strokes.iter().flatten().collect();
         if points.is_empty() {
             return Some(Problem::SignatureEmpty);
+        }
+        if points.len() > MAX_POINTS || self.width == 0 || self.height == 0 {
+            return Some(Problem::SignatureTooLarge);
         }
         let span = |f: fn(&Point) -> i32| {
             let (lo, hi) = points.iter().fold((i32::MAX, i32::MIN), |(lo, hi), p| {
@@ -204,6 +212,10 @@ pub enum Problem {
     SignatureEmpty,
     #[error("the signature is only a dot or a tick")]
     SignatureTooSmall,
+    #[error("the signature has more than {MAX_POINTS} points or a pad without size")]
+    SignatureTooLarge,
+    #[error("a name, note or id is longer than {MAX_TEXT_CHARS} characters")]
+    TooLong,
     #[error("the signer's name is missing")]
     SignerMissing,
     #[error("the witness is missing")]
@@ -216,6 +228,18 @@ pub enum Problem {
     Tampered,
     #[error("a withdrawal must name what it withdraws")]
     WithdrawsNothing,
+    #[error("version {version} of the text {id:?} is not known here")]
+    UnknownText { id: String, version: u32 },
+    #[error(
+        "the {lang} text {id:?} version {version} shown is not the one this agency shows: its SHA-256 differs"
+    )]
+    ShownTextDiffers {
+        id: String,
+        version: u32,
+        lang: Lang,
+    },
+    #[error("{0:?} is not a purpose, recipient or kind of record of the text, or is named twice")]
+    UnknownChoice(String),
 }
 
 /// A record bound by a hash over its own JSON: a [`Consent`] or a [`Withdrawal`].
@@ -263,6 +287,26 @@ impl Sealed for Consent {
     }
 
     fn complete(&self) -> Result<(), Problem> {
+        let words = [
+            &self.signer.name,
+            &self.witness,
+            &self.notice.id,
+            &self.text.id,
+        ]
+        .into_iter()
+        .chain(&self.interpreter)
+        .chain(&self.purposes)
+        .chain(
+            self.releases
+                .iter()
+                .flat_map(|r| r.records.iter().chain([&r.recipient, &r.purpose])),
+        );
+        if words
+            .into_iter()
+            .any(|w| w.chars().count() > MAX_TEXT_CHARS)
+        {
+            return Err(Problem::TooLong);
+        }
         if self.signer.name.trim().is_empty() {
             return Err(Problem::SignerMissing);
         }
@@ -343,6 +387,21 @@ impl Sealed for Withdrawal {
     }
 
     fn complete(&self) -> Result<(), Problem> {
+        let ids = match &self.scope {
+            Scope::All => &[][..],
+            Scope::Purposes(ids) | Scope::Recipients(ids) => ids,
+        };
+        let named = match &self.given {
+            Given::Signed { signer, .. } => &signer.name,
+            Given::Attested { note } => note,
+        };
+        if ids
+            .iter()
+            .chain([&self.witness, named])
+            .any(|w| w.chars().count() > MAX_TEXT_CHARS)
+        {
+            return Err(Problem::TooLong);
+        }
         let empty = match &self.scope {
             Scope::All => false,
             Scope::Purposes(ids) | Scope::Recipients(ids) => ids.is_empty(),
@@ -366,8 +425,45 @@ impl Sealed for Withdrawal {
     }
 }
 
+/// A consent or a withdrawal, as the phone keeps them side by side (`record` tells which).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    Consent(Box<Consent>),
+    Withdrawal(Box<Withdrawal>),
+}
+
+impl Record {
+    pub fn id(&self) -> &str {
+        match self {
+            Record::Consent(c) => &c.id,
+            Record::Withdrawal(w) => &w.id,
+        }
+    }
+
+    pub fn case_id(&self) -> &str {
+        match self {
+            Record::Consent(c) => &c.case_id,
+            Record::Withdrawal(w) => &w.case_id,
+        }
+    }
+
+    /// The consents and the withdrawals among `records`.
+    pub fn split(records: &[Record]) -> (Vec<Consent>, Vec<Withdrawal>) {
+        let (mut consents, mut withdrawals) = (Vec::new(), Vec::new());
+        for record in records {
+            match record {
+                Record::Consent(c) => consents.push((**c).clone()),
+                Record::Withdrawal(w) => withdrawals.push((**w).clone()),
+            }
+        }
+        (consents, withdrawals)
+    }
+}
+
 /// Until when something agreed holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "until")]
 pub enum Grant {
     /// Until withdrawn.
     Open,
@@ -390,7 +486,7 @@ impl Grant {
 }
 
 /// What a household has agreed to on a given day.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentState {
     /// Purposes agreed and not withdrawn.
     pub purposes: BTreeMap<String, Grant>,

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{ShownText, sha256_hex};
+use super::{Consent, Problem, ShownText, sha256_hex};
 use crate::form::Labels;
 use crate::lang::Lang;
 
@@ -187,6 +187,81 @@ impl ConsentText {
     }
 }
 
+/// Every version of the texts a server or a phone knows, by id and version.
+#[derive(Clone, Debug, Default)]
+pub struct Texts(BTreeMap<(String, u32), ConsentText>);
+
+impl Texts {
+    pub fn insert(&mut self, text: ConsentText) {
+        self.0.insert((text.id.clone(), text.version), text);
+    }
+
+    pub fn get(&self, id: &str, version: u32) -> Option<&ConsentText> {
+        self.0.get(&(id.to_owned(), version))
+    }
+
+    /// The newest version of a text.
+    pub fn current(&self, id: &str) -> Option<&ConsentText> {
+        self.0
+            .range((id.to_owned(), 0)..=(id.to_owned(), u32::MAX))
+            .next_back()
+            .map(|(_, text)| text)
+    }
+
+    /// The newest version of each text.
+    pub fn currents(&self) -> Vec<&ConsentText> {
+        let ids: BTreeSet<&str> = self.0.keys().map(|(id, _)| id.as_str()).collect();
+        ids.into_iter().filter_map(|id| self.current(id)).collect()
+    }
+
+    /// Whether `consent` was given on texts known here, as `agency` shows them (the SHA-256
+    /// of each shown text is that of its rendering), and chose only what its text offers.
+    pub fn check(&self, consent: &Consent, agency: &Agency) -> Result<(), Problem> {
+        let mut text = None;
+        for shown in [&consent.notice, &consent.text] {
+            let known = self
+                .get(&shown.id, shown.version)
+                .ok_or_else(|| Problem::UnknownText {
+                    id: shown.id.clone(),
+                    version: shown.version,
+                })?;
+            let differs = || Problem::ShownTextDiffers {
+                id: shown.id.clone(),
+                version: shown.version,
+                lang: shown.lang,
+            };
+            let again = known.shown(shown.lang, agency).map_err(|_| differs())?;
+            if again.sha256 != shown.sha256 {
+                return Err(differs());
+            }
+            text = Some(known);
+        }
+        let text = text.expect("two texts were checked");
+        let offers = |items: &[Item], id: &str| items.iter().any(|i| i.id == id);
+        let mut seen = BTreeSet::new();
+        for purpose in &consent.purposes {
+            if !offers(&text.purposes, purpose) || !seen.insert(purpose.as_str()) {
+                return Err(Problem::UnknownChoice(purpose.clone()));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for release in &consent.releases {
+            if !offers(&text.recipients, &release.recipient)
+                || !seen.insert(release.recipient.as_str())
+            {
+                return Err(Problem::UnknownChoice(release.recipient.clone()));
+            }
+            if !offers(&text.purposes, &release.purpose) {
+                return Err(Problem::UnknownChoice(release.purpose.clone()));
+            }
+            if let Some(r) = release.records.iter().find(|r| !offers(&text.records, r)) {
+                return Err(Problem::UnknownChoice(r.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The `{name}`s in a text.
 fn placeholders(words: &str) -> impl Iterator<Item = &str> {
     words
@@ -196,13 +271,13 @@ fn placeholders(words: &str) -> impl Iterator<Item = &str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const NOTICE: &str = include_str!("../../../forms/consent/notice.json");
     const CONSENT: &str = include_str!("../../../forms/consent/consent.json");
 
-    fn offenbach() -> Agency {
+    pub(crate) fn offenbach() -> Agency {
         PLACEHOLDERS
             .iter()
             .map(|name| ((*name).to_owned(), format!("Test {name}")))
@@ -270,5 +345,122 @@ mod tests {
             text.render(Lang::De, &agency).unwrap_err(),
             TextError::AgencyMissing("dpo_contact".into())
         );
+    }
+
+    /// A consent as the phone makes it: on the shipped texts, shown in Bulgarian.
+    pub(crate) fn signed(agency: &Agency) -> Consent {
+        use crate::consent::*;
+        let notice = ConsentText::from_json(NOTICE).unwrap();
+        let text = ConsentText::from_json(CONSENT).unwrap();
+        let device = "0192b3c4-0000-7000-8000-00000000d001";
+        let stroke = (0..30)
+            .map(|i| Point {
+                x: 100 + i * 80,
+                y: 500 + (i % 5) * 60,
+                t_ms: u32::try_from(i).unwrap() * 16,
+                pressure: None,
+            })
+            .collect();
+        Consent {
+            id: "0192b3c4-0000-7000-8000-0000000c0001".into(),
+            case_id: "0192b3c4-0000-7000-8000-0000000ca5e1".into(),
+            notice: notice.shown(Lang::Bg, agency).unwrap(),
+            text: text.shown(Lang::Bg, agency).unwrap(),
+            purposes: vec!["school_contact".into(), "housing_search".into()],
+            releases: vec![Release {
+                recipient: "housing_office".into(),
+                records: vec!["household".into(), "housing".into()],
+                purpose: "housing_search".into(),
+                duration: Duration::Until("2027-06-30".parse().unwrap()),
+            }],
+            signer: Signer {
+                name: "Fatme Testova".into(),
+                role: SignerRole::Themselves,
+            },
+            signature: Signature {
+                width: 3000,
+                height: 1000,
+                strokes: vec![stroke],
+            },
+            witness: "ayse.w".into(),
+            interpreter: None,
+            identity_check: IdentityCheck::IdCard,
+            signed_at_ms: 1_795_000_000_000,
+            device: device.into(),
+            hlc: crate::hlc::Hlc {
+                wall_ms: 1_795_000_000_000,
+                counter: 0,
+                device: device.into(),
+            },
+            binding: String::new(),
+        }
+        .seal()
+        .unwrap()
+    }
+
+    pub(crate) fn library() -> Texts {
+        let mut texts = Texts::default();
+        for json in [NOTICE, CONSENT] {
+            texts.insert(ConsentText::from_json(json).unwrap());
+        }
+        texts
+    }
+
+    #[test]
+    fn a_consent_is_checked_against_the_texts_as_the_agency_shows_them() {
+        let texts = library();
+        let agency = offenbach();
+        let good = signed(&agency);
+        assert_eq!(texts.check(&good, &agency), Ok(()));
+        assert_eq!(texts.current("consent").unwrap().version, 1);
+        assert_eq!(texts.currents().len(), 2);
+
+        // Shown with another agency's details, or words changed on the phone.
+        let mut budapest = agency.clone();
+        budapest.insert("agency_name".into(), "Test Budapest".into());
+        assert_eq!(
+            texts.check(&signed(&budapest), &agency),
+            Err(Problem::ShownTextDiffers {
+                id: "notice".into(),
+                version: 1,
+                lang: Lang::Bg
+            })
+        );
+        let mut reworded = good.clone();
+        reworded.text.sha256 = sha256_hex(b"other words");
+        assert!(matches!(
+            texts.check(&reworded, &agency),
+            Err(Problem::ShownTextDiffers { id, .. }) if id == "consent"
+        ));
+        let mut newer = good.clone();
+        newer.text.version = 2;
+        assert_eq!(
+            texts.check(&newer, &agency),
+            Err(Problem::UnknownText {
+                id: "consent".into(),
+                version: 2
+            })
+        );
+
+        // Only what the text offers, each once.
+        let mut c = good.clone();
+        c.purposes.push("tell_the_neighbours".into());
+        assert_eq!(
+            texts.check(&c, &agency),
+            Err(Problem::UnknownChoice("tell_the_neighbours".into()))
+        );
+        let mut c = good.clone();
+        c.purposes.push("school_contact".into());
+        assert!(texts.check(&c, &agency).is_err());
+        let mut c = good.clone();
+        c.releases[0].records.push("bank_account".into());
+        assert!(texts.check(&c, &agency).is_err());
+        let mut c = good.clone();
+        c.releases[0].recipient = "newspaper".into();
+        assert!(texts.check(&c, &agency).is_err());
+        let mut c = good;
+        let twice = c.releases[0].clone();
+        c.releases.push(twice);
+        assert!(texts.check(&c, &agency).is_err());
     }
 }
