@@ -141,17 +141,7 @@ impl ConsentText {
     /// sections, then the purposes, recipients and kinds of records, in the file's order,
     /// separated by blank lines. The screen shows exactly these words.
     pub fn render(&self, lang: Lang, agency: &Agency) -> Result<String, TextError> {
-        let fill = |words: &str| -> Result<String, TextError> {
-            let mut out = words.to_owned();
-            for name in placeholders(words) {
-                let value = agency
-                    .get(name)
-                    .filter(|v| !v.trim().is_empty())
-                    .ok_or_else(|| TextError::AgencyMissing(name.to_owned()))?;
-                out = out.replace(&format!("{{{name}}}"), value);
-            }
-            Ok(out)
-        };
+        let fill = |words: &str| fill(words, agency);
         let mut parts = vec![fill(self.title.get(lang))?];
         for s in &self.sections {
             parts.push(format!(
@@ -185,6 +175,20 @@ impl ConsentText {
             sha256: sha256_hex(self.render(lang, agency)?.as_bytes()),
         })
     }
+}
+
+/// `words` with the agency's details in place of its placeholders: what the screen shows of
+/// one piece of a text (see [`ConsentText::render`]).
+pub fn fill(words: &str, agency: &Agency) -> Result<String, TextError> {
+    let mut out = words.to_owned();
+    for name in placeholders(words) {
+        let value = agency
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| TextError::AgencyMissing(name.to_owned()))?;
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    Ok(out)
 }
 
 /// Every version of the texts a server or a phone knows, by id and version.
