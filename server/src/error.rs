@@ -23,6 +23,15 @@ pub enum AppError {
     NoSuchCase,
     #[error("the server failed to answer this request")]
     Internal,
+    /// Started without `--agency`: no consent texts can be shown or checked.
+    #[error("{}", crate::consent::NO_AGENCY)]
+    NoAgency,
+    /// The household's consents do not release this recipient for this purpose (the ids of
+    /// the consent text: never personal data).
+    #[error(
+        "the household has not released {recipient:?} for the purpose {purpose:?}, or has withdrawn it: nothing may be shared"
+    )]
+    NoConsent { recipient: String, purpose: String },
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this account is disabled: ask your administrator")]
@@ -72,7 +81,8 @@ impl AppError {
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-            AppError::Database(_) | AppError::Store(_) => {
+            AppError::NoConsent { .. } => (StatusCode::FORBIDDEN, ErrorCode::NoConsent),
+            AppError::NoAgency | AppError::Database(_) | AppError::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
             }
         }

@@ -12,7 +12,7 @@ use cris_core::form::{FormDef, FormError};
 
 #[derive(rust_embed::Embed)]
 #[folder = "$CARGO_MANIFEST_DIR/../forms"]
-struct Embedded;
+pub(crate) struct Embedded;
 
 /// Why the forms could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod consent;
 mod error;
 pub mod forms;
 pub mod store;
@@ -23,6 +24,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use assets::Assets;
+pub use consent::{ConsentConfig, ConsentError};
 pub use error::AppError;
 pub use forms::{FormCatalog, FormsError};
 pub use store::{CaseStore, Store, StoreError};
@@ -33,6 +35,8 @@ pub struct AppState {
     pub store: CaseStore,
     pub assets: Arc<Assets>,
     pub forms: Arc<FormCatalog>,
+    /// The consent texts and the agency's details that fill them.
+    pub consent: Arc<ConsentConfig>,
 }
 
 /// The whole HTTP surface: `/api/...` and the app's files.

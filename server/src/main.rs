@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cris_server::store::DEFAULT_DATABASE_URL;
 use cris_server::store::{NewUser, Role};
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, Store, auth};
+use cris_server::{AppState, Assets, CaseStore, ConsentConfig, FormCatalog, Store, auth, consent};
 use tracing_subscriber::EnvFilter;
 
 /// The server allocates many small strings per operation (answers, JSON); glibc's malloc made
@@ -83,11 +83,18 @@ struct ServeArgs {
     /// Serve the app from this folder instead of the files built into the binary.
     #[arg(long, env = "CRIS_APP_DIR")]
     app_dir: Option<PathBuf>,
-    /// Hand out the form definitions of this folder (*.json) instead of the built-in ones.
+    /// Hand out the form definitions of this folder (*.json) instead of the built-in ones;
+    /// consent texts in its `consent` folder are added to the built-in ones.
     #[arg(long, env = "CRIS_FORMS_DIR")]
     forms_dir: Option<PathBuf>,
+    /// The agency's details that fill the consent texts: a JSON object giving a text for
+    /// each of agency_name, agency_address, dpo_contact, statutory_basis, retention,
+    /// supervisory_authority and partner_name. Without it no consent can be taken.
+    #[arg(long, env = "CRIS_AGENCY")]
+    agency: Option<PathBuf>,
     /// For trying the app: make sure a demo team with a worker and a supervisor exists, give
-    /// them fresh passwords and print them. Never in production.
+    /// them fresh passwords and print them, and (without --agency) fill the consent texts
+    /// with an invented agency's details. Never in production.
     #[arg(long)]
     demo: bool,
 }
@@ -132,6 +139,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => FormCatalog::embedded(),
     }
     .map_err(|err| err.to_string())?;
+    let agency = match &args.agency {
+        Some(path) => Some(consent::read_agency(path).map_err(|err| err.to_string())?),
+        None if args.demo => Some(consent::demo_agency()),
+        None => None,
+    };
+    let consent =
+        ConsentConfig::load(args.forms_dir.as_deref(), agency).map_err(|err| err.to_string())?;
+    if consent.agency().is_none() {
+        tracing::warn!("no agency details (--agency FILE): consents cannot be taken");
+    }
     let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
@@ -149,6 +166,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         files = assets.len(),
         forms = forms.len(),
+        consent_texts = consent.len(),
         "CRIS Field is running at http://{addr}"
     );
 
@@ -156,6 +174,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         store: store.clone(),
         assets: Arc::new(assets),
         forms: Arc::new(forms),
+        consent: Arc::new(consent),
     };
     cris_server::serve(listener, state, shutdown_signal())
         .await

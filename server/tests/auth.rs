@@ -46,6 +46,7 @@ impl Server {
             store: store.clone(),
             assets: Arc::new(Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap()),
             forms: Arc::new(FormCatalog::embedded().unwrap()),
+            consent: Arc::new(cris_server::ConsentConfig::demo()),
         };
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {

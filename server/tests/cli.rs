@@ -119,6 +119,66 @@ fn a_broken_form_stops_the_start_and_names_the_file() {
     );
 }
 
+/// `cris-server serve` with `args`, expected to stop at start: its output.
+fn failed_start(args: &[&std::ffi::OsStr]) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .env(
+            "CRIS_DATABASE_URL",
+            format!("sqlite://{}/cris.db", data.path().display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_agency_file_without_a_detail_stops_the_start_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agency.json");
+    let mut agency = cris_server::consent::demo_agency();
+    agency.remove("retention");
+    std::fs::write(&file, serde_json::to_string(&agency).unwrap()).unwrap();
+    let text = failed_start(&["--agency".as_ref(), file.as_os_str()]);
+    assert!(
+        text.contains(&format!(
+            "agency file {}: no text for \"retention\"",
+            file.display()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_broken_consent_text_stops_the_start_and_names_the_file() {
+    let forms = tempfile::tempdir().unwrap();
+    std::fs::create_dir(forms.path().join("consent")).unwrap();
+    for form in ["intake", "home_visit"] {
+        std::fs::copy(
+            format!("{}/../forms/{form}.json", env!("CARGO_MANIFEST_DIR")),
+            forms.path().join(format!("{form}.json")),
+        )
+        .unwrap();
+    }
+    let file = forms.path().join("consent/notice.v2.json");
+    std::fs::write(&file, "{\"id\": \"notice\", \"version\": 2}").unwrap();
+    let text = failed_start(&[
+        "--demo".as_ref(),
+        "--forms-dir".as_ref(),
+        forms.path().as_os_str(),
+    ]);
+    assert!(
+        text.contains(&format!(
+            "consent text file {}: not a consent text",
+            file.display()
+        )),
+        "{text}"
+    );
+}
+
 /// Runs `cris-server user …` on `db`, with `stdin` as standard input; (success, output).
 fn user_cmd(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
     use std::io::Write;
@@ -323,6 +383,18 @@ async fn serve_with_demo_prints_accounts_that_log_in() {
             .await
             .unwrap();
         assert_eq!(res.status(), 201, "{login}");
+        // Consents can be tried with an invented agency's details.
+        let session: serde_json::Value = res.json().await.unwrap();
+        let setup: serde_json::Value = reqwest::Client::new()
+            .get(format!("{url}/api/v1/consent-texts"))
+            .bearer_auth(session["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(setup["agency"]["agency_name"], "Jobcenter Offenbach (Demo)");
     }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

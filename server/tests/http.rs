@@ -63,6 +63,7 @@ impl Server {
             store,
             assets: Arc::new(assets),
             forms: Arc::new(FormCatalog::embedded().unwrap()),
+            consent: Arc::new(cris_server::ConsentConfig::demo()),
         };
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {

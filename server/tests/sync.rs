@@ -112,7 +112,7 @@ async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
         // Even when the form has changed on the server since: it was applied, the phone
         // must let it go.
         let mut stale = op.clone();
-        let cris_core::record::Change::Submit { submission, .. } = &mut stale.change;
+        let submission = support::submission_mut(&mut stale);
         submission.form_version = 99;
         assert_eq!(push(&server, &ayse, &[stale]).await, [Outcome::Duplicate]);
 
@@ -193,7 +193,7 @@ async fn one_bad_operation_is_refused_alone_and_says_why() {
             &[],
         );
         let mut old_form = intake(&new_uuid(), PHONE_A, now(), "sublet");
-        let cris_core::record::Change::Submit { submission, .. } = &mut old_form.change;
+        let submission = support::submission_mut(&mut old_form);
         submission.form_version = 99;
         let year_ahead = intake(&new_uuid(), PHONE_A, now() + 365 * DAY, "sublet");
         let year_behind = intake(&new_uuid(), PHONE_A, now() - 365 * DAY, "homeless");
@@ -355,7 +355,7 @@ async fn another_teams_case_is_not_found_and_not_betrayed() {
 
 /// `op` made into a correction of `submission_id`, for `reason`.
 fn correcting(mut op: Operation, submission_id: &str, reason: &str) -> Operation {
-    let cris_core::record::Change::Submit { submission, .. } = &mut op.change;
+    let submission = support::submission_mut(&mut op);
     submission.corrects = Some(cris_core::record::Correction {
         submission_id: submission_id.into(),
         reason: reason.into(),
@@ -372,7 +372,7 @@ async fn a_correction_is_a_new_record_that_keeps_the_first() {
             .await;
         let case_id = new_uuid();
         let first = intake(&case_id, PHONE_A, now() - 60_000, "sublet");
-        let first_id = first.submission().id.clone();
+        let first_id = first.submission().unwrap().id.clone();
         let stamp = first.hlc.clone();
         let fix = correcting(
             submit_op(
@@ -411,6 +411,7 @@ async fn a_correction_is_a_new_record_that_keeps_the_first() {
             .iter()
             .map(|e| {
                 e.op.submission()
+                    .unwrap()
                     .corrects
                     .as_ref()
                     .map(|c| c.reason.clone())
@@ -424,7 +425,7 @@ async fn a_correction_is_a_new_record_that_keeps_the_first() {
         let other = intake(&other_case, PHONE_A, now(), "homeless");
         let wrong_case = correcting(
             intake(&case_id, PHONE_A, now(), "homeless"),
-            &other.submission().id,
+            &other.submission().unwrap().id,
             "falscher Haushalt",
         );
         let visit = submit_op("home_visit", &case_id, PHONE_A, now(), &[], &[]);
@@ -496,10 +497,10 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
 
         let old = intake(&new_uuid(), PHONE_A, now(), "sublet");
         let mut current = intake(&new_uuid(), PHONE_A, now(), "shelter");
-        let cris_core::record::Change::Submit { submission, .. } = &mut current.change;
+        let submission = support::submission_mut(&mut current);
         submission.form_version = 2;
         let mut unknown = intake(&new_uuid(), PHONE_A, now(), "shelter");
-        let cris_core::record::Change::Submit { submission, .. } = &mut unknown.change;
+        let submission = support::submission_mut(&mut unknown);
         submission.form_version = 3;
         let outcomes = push(&adapted_server, &ayse, &[old, current, unknown]).await;
         assert_eq!(

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api`. One module per resource.
 
+pub mod consent;
 mod forms;
 mod health;
 mod ops;
@@ -35,6 +36,9 @@ pub fn router() -> Router<AppState> {
             )),
         )
         .route("/v1/cases/{id}/history", get(ops::history))
+        .route("/v1/consent-texts", get(consent::texts))
+        .route("/v1/cases/{id}/consent", get(consent::case))
+        .route("/v1/cases/{id}/may-share", get(consent::may_share))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Pull pages and histories run to megabytes; phones on slow networks get them gzipped.

@@ -1,13 +1,16 @@
 //! The sync protocol over HTTP: `POST /api/v1/ops` (push a batch of operations, one outcome
 //! each), `GET /api/v1/ops?since=&limit=` (pull what changed in the user's cases) and
 //! `GET /api/v1/cases/{id}/history` (a case's log). Every operation is checked with the same
-//! form engine as on the phone ([`cris_core::sync::check`]) before the store sees it.
+//! form engine as on the phone ([`cris_core::sync::check`]) before the store sees it; a
+//! consent or withdrawal by its seal and the texts it was given on
+//! ([`cris_core::sync::check_consent`]).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use cris_core::caseload::INTAKE;
-use cris_core::record::Operation;
+use cris_core::consent::Sealed;
+use cris_core::record::{Change, Operation};
 use cris_core::sync::{
     self, CaseHistory, HistoryEntry, MAX_BATCH, MAX_PAGE, OpResult, Outcome, PullResponse,
     PushRequest, PushResponse, Reason, Refusal,
@@ -32,38 +35,50 @@ pub async fn push(
     }
     let now = auth::now_ms();
     // Validating hundreds of forms is CPU work: off the async workers.
-    let forms = state.forms.clone();
-    let (mut results, checked) =
-        tokio::task::spawn_blocking(move || check_all(request.ops, &forms, now))
+    let (forms, consent) = (state.forms.clone(), state.consent.clone());
+    let (mut refusals, checked) =
+        tokio::task::spawn_blocking(move || check_all(request.ops, &forms, &consent, now))
             .await
             .map_err(|_| AppError::Internal)?;
 
     // An operation refused now may have been applied before (its response lost, the form
-    // changed since): the phone must hear "duplicate", or it would keep it forever.
-    let refused: Vec<String> = results
+    // changed since): the phone must hear "duplicate", or it would keep it forever. Not so a
+    // consent or withdrawal sent changed under the id of one stored: that stays refused.
+    let refused: Vec<String> = refusals
         .iter()
         .flatten()
-        .filter(|r| !r.outcome.acknowledged() && cris_core::id::is_uuid(&r.op_id))
-        .map(|r| r.op_id.clone())
+        .filter(|r| cris_core::id::is_uuid(&r.result.op_id))
+        .map(|r| r.result.op_id.clone())
         .collect();
     if !refused.is_empty() {
-        let logged = state.store.logged(&refused).await?;
-        for result in results.iter_mut().flatten() {
-            if logged.contains(&result.op_id) {
-                result.outcome = Outcome::Duplicate;
+        let logged: std::collections::HashMap<String, Option<String>> =
+            state.store.logged(&refused).await?.into_iter().collect();
+        for refusal in refusals.iter_mut().flatten() {
+            let Some(stored) = logged.get(&refusal.result.op_id) else {
+                continue;
+            };
+            let retry = match (stored, &refusal.sealed) {
+                (None, None) => true,
+                (Some(stored), Some(Some(binding))) => stored == binding,
+                _ => false,
+            };
+            if retry {
+                refusal.result.outcome = Outcome::Duplicate;
             }
         }
     }
+    let mut results: Vec<Option<OpResult>> =
+        refusals.into_iter().map(|r| r.map(|r| r.result)).collect();
 
     let (slots, ops): (Vec<usize>, Vec<CheckedOp>) = checked.into_iter().unzip();
     let ids: Vec<(String, String)> = ops
         .iter()
-        .map(|c| (c.op.op_id.clone(), c.op.submission().id.clone()))
+        .map(|c| (c.op.op_id.clone(), c.op.record_id().to_owned()))
         .collect();
     let stored = state.store.push(&auth.user, ops, now).await?;
-    for ((slot, (op_id, submission_id)), stored) in slots.into_iter().zip(ids).zip(stored) {
+    for ((slot, (op_id, record_id)), stored) in slots.into_iter().zip(ids).zip(stored) {
         results[slot] = Some(OpResult {
-            outcome: outcome(stored, &submission_id),
+            outcome: outcome(stored, &record_id),
             op_id,
         });
     }
@@ -80,19 +95,31 @@ pub async fn push(
     }))
 }
 
+/// An operation refused by the checks, and what tells a retry of a stored one from a change.
+#[derive(Clone, Debug)]
+struct Refused {
+    result: OpResult,
+    /// For a consent or withdrawal, its binding if its seal holds; `None` for anything else.
+    sealed: Option<Option<String>>,
+}
+
 /// Reads and checks each operation alone, on every core for a large batch. Returns a slot
 /// per operation, filled for those refused, and the checked ones with their slots.
 #[allow(clippy::type_complexity)]
 fn check_all(
     values: Vec<Box<RawValue>>,
     forms: &crate::FormCatalog,
+    consent: &crate::ConsentConfig,
     now: i64,
-) -> (Vec<Option<OpResult>>, Vec<(usize, CheckedOp)>) {
+) -> (Vec<Option<Refused>>, Vec<(usize, CheckedOp)>) {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = values.len().div_ceil(cores).max(64);
-    let outcomes: Vec<Result<CheckedOp, OpResult>> = if values.len() <= per_thread {
+    let outcomes: Vec<Result<CheckedOp, Refused>> = if values.len() <= per_thread {
         // A phone's usual batch: no thread to start.
-        values.iter().map(|v| check_one(v, forms, now)).collect()
+        values
+            .iter()
+            .map(|v| check_one(v, forms, consent, now))
+            .collect()
     } else {
         std::thread::scope(|scope| {
             let parts: Vec<_> = values
@@ -100,7 +127,7 @@ fn check_all(
                 .map(|part| {
                     scope.spawn(move || {
                         part.iter()
-                            .map(|v| check_one(v, forms, now))
+                            .map(|v| check_one(v, forms, consent, now))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -125,33 +152,68 @@ fn check_all(
 fn check_one(
     value: &RawValue,
     forms: &crate::FormCatalog,
+    consent: &crate::ConsentConfig,
     now: i64,
-) -> Result<CheckedOp, OpResult> {
-    let refused = |refusal: Refusal| {
+) -> Result<CheckedOp, Refused> {
+    let refused = |refusal: Refusal, sealed: Option<Option<String>>| {
         let op_id = serde_json::from_str::<OpIdOnly>(value.get())
             .ok()
             .and_then(|o| o.op_id)
             .filter(|id| id.len() <= 64)
             .unwrap_or_default();
-        OpResult {
-            op_id,
-            outcome: refusal.into(),
+        Refused {
+            result: OpResult {
+                op_id,
+                outcome: refusal.into(),
+            },
+            sealed,
         }
     };
     let op = serde_json::from_str::<Operation>(value.get()).map_err(|e| {
-        refused(Refusal {
+        let refusal = Refusal {
             reason: Reason::Malformed,
             message: format!("not an operation: {e}"),
-        })
+        };
+        // Unreadable: if it came under a consent's operation id, it is not that consent.
+        refused(refusal, None)
     })?;
-    // The version it was filled in; failing that the current one, for a clear refusal.
-    let submission = op.submission();
-    let form = forms
-        .get_version(&submission.form_id, submission.form_version)
-        .or_else(|| forms.get(&submission.form_id));
-    sync::check(&op, form.as_deref(), now).map_err(refused)?;
+    let creates_case = match &op.change {
+        Change::Submit { submission, .. } => {
+            // The version it was filled in; failing that the current one, for a clear
+            // refusal.
+            let form = forms
+                .get_version(&submission.form_id, submission.form_version)
+                .or_else(|| forms.get(&submission.form_id));
+            sync::check(&op, form.as_deref(), now).map_err(|r| refused(r, None))?;
+            submission.form_id == INTAKE
+        }
+        Change::Consent { .. } | Change::Withdraw { .. } => {
+            let sealed = || {
+                let binding = match &op.change {
+                    Change::Consent { consent } => {
+                        consent.verify().is_ok().then(|| consent.binding.clone())
+                    }
+                    Change::Withdraw { withdrawal } => withdrawal
+                        .verify()
+                        .is_ok()
+                        .then(|| withdrawal.binding.clone()),
+                    Change::Submit { .. } => None,
+                };
+                Some(binding)
+            };
+            let Some(agency) = consent.agency() else {
+                let refusal = Refusal {
+                    reason: Reason::Invalid,
+                    message: crate::consent::NO_AGENCY.to_owned(),
+                };
+                return Err(refused(refusal, sealed()));
+            };
+            sync::check_consent(&op, consent.texts(), agency, now)
+                .map_err(|r| refused(r, sealed()))?;
+            false
+        }
+    };
     let body = serde_json::to_string(&op).expect("an operation serializes");
-    let creates_case = op.submission().form_id == INTAKE;
     Ok(CheckedOp {
         op,
         body,
@@ -165,7 +227,7 @@ struct OpIdOnly {
     op_id: Option<String>,
 }
 
-fn outcome(stored: Stored, submission_id: &str) -> Outcome {
+fn outcome(stored: Stored, record_id: &str) -> Outcome {
     match stored {
         Stored::Applied { conflicts } if conflicts.is_empty() => Outcome::Applied,
         Stored::Applied { conflicts } => Outcome::Conflict { fields: conflicts },
@@ -177,10 +239,12 @@ fn outcome(stored: Stored, submission_id: &str) -> Outcome {
         Stored::SubmissionTaken => Outcome::Rejected {
             reason: Reason::Invalid,
             message: format!(
-                "the submission {submission_id} came already with another operation: a correction needs a new submission"
+                "the submission {record_id} came already with another operation: a correction needs a new submission"
             ),
         },
-        Stored::BadCorrection(message) => Outcome::Rejected {
+        Stored::BadCorrection(message)
+        | Stored::Immutable(message)
+        | Stored::BadWithdrawal(message) => Outcome::Rejected {
             reason: Reason::Invalid,
             message,
         },

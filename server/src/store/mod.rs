@@ -114,6 +114,37 @@ pub enum Stored {
     /// A correction of a submission that is not one of the same form on the same case (or
     /// not in the store yet: the phone sends it again later).
     BadCorrection(String),
+    /// A consent or withdrawal the store holds already, sent again changed (under its
+    /// operation's id, or its own id under another operation): a signed record never changes.
+    Immutable(String),
+    /// A withdrawal of a consent that is not one of the same case (or not in the store yet).
+    BadWithdrawal(String),
+}
+
+/// What the store answers of a consent or withdrawal it holds when one with the same id or
+/// operation comes again: why it is refused.
+pub fn changed_record(kind: &str, id: &str, received_ms: i64) -> String {
+    let day = cris_core::Date::from_days(
+        i32::try_from(received_ms.div_euclid(86_400_000)).unwrap_or_default(),
+    );
+    let what = if kind == "withdrawal" {
+        "withdrawal"
+    } else {
+        "consent"
+    };
+    format!(
+        "the {what} {id} was stored on {day} (UTC), and a signed {what} is never changed: a withdrawal or a new consent is a record of its own"
+    )
+}
+
+/// A consent or withdrawal as the store indexes it, for telling retries from changes.
+#[derive(Clone, Debug)]
+pub(crate) struct HeldRecord {
+    pub case_id: String,
+    /// `consent` or `withdrawal`.
+    pub kind: String,
+    pub binding: String,
+    pub received_ms: i64,
 }
 
 /// The case store. Every method is one transaction (or one statement).
@@ -188,11 +219,12 @@ pub trait Store: Send + Sync {
         since: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
-    /// Which of these operations the log holds already.
+    /// Which of these operations the log holds already: their ids, each with the binding of
+    /// the consent or withdrawal it carried (`None` for a form).
     fn logged(
         &self,
         op_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, Option<String>)>, StoreError>> + Send;
     /// Keeps the forms this server serves (a version met for the first time is kept for
     /// good) and returns every version the store holds. A version held already with another
     /// definition is refused, and nothing is kept.
@@ -204,6 +236,13 @@ pub trait Store: Send + Sync {
     /// Every operation on a case of the user's teams, oldest first; `None` when the case is
     /// not one of them (or does not exist: the two are not told apart).
     fn case_history(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<LoggedOp>>, StoreError>> + Send;
+    /// The operations that carried the consents and withdrawals of a case of the user's
+    /// teams, oldest first; `None` as for [`Store::case_history`].
+    fn case_consents(
         &self,
         user_id: &str,
         case_id: &str,
@@ -327,8 +366,15 @@ impl Store for CaseStore {
     ) -> Result<Vec<(i64, String)>, StoreError> {
         delegate!(self, s => s.ops_since(user_id, since, limit).await)
     }
-    async fn logged(&self, op_ids: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn logged(&self, op_ids: &[String]) -> Result<Vec<(String, Option<String>)>, StoreError> {
         delegate!(self, s => s.logged(op_ids).await)
+    }
+    async fn case_consents(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> Result<Option<Vec<LoggedOp>>, StoreError> {
+        delegate!(self, s => s.case_consents(user_id, case_id).await)
     }
     async fn case_history(
         &self,
@@ -638,14 +684,16 @@ macro_rules! shared_store_impl {
             async fn logged(
                 &self,
                 op_ids: &[String],
-            ) -> Result<Vec<String>, $crate::store::StoreError> {
+            ) -> Result<Vec<(String, Option<String>)>, $crate::store::StoreError> {
                 let mut found = Vec::new();
                 for id in op_ids {
-                    let hit: Option<String> =
-                        sqlx::query_scalar("SELECT op_id FROM ops WHERE op_id = $1")
-                            .bind(id)
-                            .fetch_optional(&self.pool)
-                            .await?;
+                    let hit: Option<(String, Option<String>)> = sqlx::query_as(
+                        "SELECT o.op_id, k.binding FROM ops o LEFT JOIN consents k ON k.op_id = o.op_id
+                         WHERE o.op_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
                     found.extend(hit);
                 }
                 Ok(found)
@@ -701,15 +749,7 @@ macro_rules! shared_store_impl {
                 user_id: &str,
                 case_id: &str,
             ) -> Result<Option<Vec<$crate::store::LoggedOp>>, $crate::store::StoreError> {
-                let visible: Option<String> = sqlx::query_scalar(
-                    "SELECT c.id FROM cases c JOIN team_members m ON m.team_id = c.team_id
-                     WHERE c.id = $1 AND m.user_id = $2",
-                )
-                .bind(case_id)
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                if visible.is_none() {
+                if !self.visible(user_id, case_id).await? {
                     return Ok(None);
                 }
                 Ok(Some(
@@ -717,6 +757,27 @@ macro_rules! shared_store_impl {
                         "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
                          FROM ops o JOIN users u ON u.id = o.user_id
                          WHERE o.case_id = $1 ORDER BY o.seq",
+                    )
+                    .bind(case_id)
+                    .fetch_all(&self.pool)
+                    .await?,
+                ))
+            }
+
+            async fn case_consents(
+                &self,
+                user_id: &str,
+                case_id: &str,
+            ) -> Result<Option<Vec<$crate::store::LoggedOp>>, $crate::store::StoreError> {
+                if !self.visible(user_id, case_id).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    sqlx::query_as(
+                        "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
+                         FROM consents k JOIN ops o ON o.op_id = k.op_id
+                         JOIN users u ON u.id = o.user_id
+                         WHERE k.case_id = $1 ORDER BY o.seq",
                     )
                     .bind(case_id)
                     .fetch_all(&self.pool)
@@ -735,6 +796,7 @@ macro_rules! shared_store_impl {
                 batches: &[$crate::store::writer::PushBatch],
             ) -> Result<Vec<Vec<$crate::store::Stored>>, $crate::store::StoreError> {
                 use std::collections::{BTreeSet, HashMap, HashSet};
+                use cris_core::record::Change;
                 use $crate::store::Stored;
                 // A group of batches is a handful of statements, not a dozen per operation:
                 // what the store knows of their ids is read at once, the outcomes are decided
@@ -771,17 +833,36 @@ macro_rules! shared_store_impl {
                 // The batch's own submissions (taken already?) and those it corrects.
                 let sub_ids = distinct(
                     ops.iter()
-                        .flat_map(|(_, c)| {
-                            let s = c.op.submission();
+                        .filter_map(|(_, c)| c.op.submission())
+                        .flat_map(|s| {
                             let corrected = s.corrects.as_ref().map(|k| k.submission_id.as_str());
                             std::iter::once(s.id.as_str()).chain(corrected)
                         })
                         .collect(),
                 );
+                // The consents and withdrawals it carries (held already?), the consents they
+                // withdraw, and the operations that carried them (a retry, or a change?).
+                let mut consent_op_ids = Vec::new();
+                let mut record_ids = Vec::new();
+                for (_, c) in &ops {
+                    match &c.op.change {
+                        Change::Submit { .. } => continue,
+                        Change::Consent { consent } => record_ids.push(consent.id.as_str()),
+                        Change::Withdraw { withdrawal } => {
+                            record_ids.push(withdrawal.id.as_str());
+                            record_ids.push(withdrawal.consent_id.as_str());
+                        }
+                    }
+                    consent_op_ids.push(c.op.op_id.as_str());
+                }
+                let (consent_op_ids, record_ids) = (distinct(consent_op_ids), distinct(record_ids));
                 let mut logged: HashSet<String> = HashSet::new();
                 let mut case_team: HashMap<String, String> = HashMap::new();
                 // Submission id -> (case, form).
                 let mut known: HashMap<String, (String, String)> = HashMap::new();
+                // Consent or withdrawal id -> what the store holds of it; operation -> its record.
+                let mut held: HashMap<String, $crate::store::HeldRecord> = HashMap::new();
+                let mut held_by_op: HashMap<String, String> = HashMap::new();
                 for chunk in op_ids.chunks(500) {
                     let sql = format!("SELECT op_id FROM ops WHERE op_id IN {}", Self::values(1, chunk.len()));
                     let mut q = sqlx::query_scalar::<_, String>(&sql);
@@ -811,6 +892,27 @@ macro_rules! shared_store_impl {
                         known.insert(id, (case_id, form_id));
                     }
                 }
+                for (column, ids) in [("id", &record_ids), ("op_id", &consent_op_ids)] {
+                    for chunk in ids.chunks(500) {
+                        let sql = format!(
+                            "SELECT id, case_id, kind, binding, op_id, received_ms FROM consents
+                             WHERE {column} IN {}",
+                            Self::values(1, chunk.len())
+                        );
+                        let mut q =
+                            sqlx::query_as::<_, (String, String, String, String, String, i64)>(&sql);
+                        for id in chunk {
+                            q = q.bind(id);
+                        }
+                        for (id, case_id, kind, binding, op_id, received_ms) in
+                            q.fetch_all(&mut *tx).await?
+                        {
+                            held_by_op.insert(op_id, id.clone());
+                            let record = $crate::store::HeldRecord { case_id, kind, binding, received_ms };
+                            held.insert(id, record);
+                        }
+                    }
+                }
                 let mut out: Vec<Vec<Stored>> =
                     batches.iter().map(|b| Vec::with_capacity(b.ops.len())).collect();
                 let mut accepted: Vec<(usize, &$crate::store::CheckedOp)> = Vec::new();
@@ -819,8 +921,35 @@ macro_rules! shared_store_impl {
                     let op = &checked.op;
                     let teams = teams_of.get(&batches[i].user.id).unwrap_or(&no_teams);
                     let out = &mut out[i];
+                    // A consent or withdrawal: its kind, id and seal.
+                    let sealed = match &op.change {
+                        Change::Submit { .. } => None,
+                        Change::Consent { consent } => Some(("consent", &consent.id, &consent.binding)),
+                        Change::Withdraw { withdrawal } => {
+                            Some(("withdrawal", &withdrawal.id, &withdrawal.binding))
+                        }
+                    };
                     if logged.contains(&op.op_id) {
-                        out.push(Stored::Duplicate);
+                        // A retry is the very record sent before; anything else under its
+                        // operation's id would slip a change past as "duplicate".
+                        let stored = match sealed {
+                            None => Stored::Duplicate,
+                            Some((kind, id, binding)) => {
+                                match held_by_op.get(&op.op_id).and_then(|r| Some((r, held.get(r)?))) {
+                                    Some((held_id, h)) if held_id == id && h.binding == *binding => {
+                                        Stored::Duplicate
+                                    }
+                                    Some((held_id, h)) => Stored::Immutable(
+                                        $crate::store::changed_record(&h.kind, held_id, h.received_ms),
+                                    ),
+                                    None => Stored::Immutable(format!(
+                                        "the operation {} carried a form already, not this {kind}: a new record needs a new operation",
+                                        op.op_id
+                                    )),
+                                }
+                            }
+                        };
+                        out.push(stored);
                         continue;
                     }
                     let visible = match case_team.get(&op.case_id) {
@@ -831,22 +960,62 @@ macro_rules! shared_store_impl {
                         out.push(Stored::NotFound);
                         continue;
                     }
-                    let submission = op.submission();
-                    if known.contains_key(&submission.id) {
-                        out.push(Stored::SubmissionTaken);
-                        continue;
-                    }
-                    if let Some(correction) = &submission.corrects {
-                        let refusal = match known.get(&correction.submission_id) {
-                            Some((case_id, form_id)) if *case_id == op.case_id => (*form_id
-                                != submission.form_id)
-                                .then_some("corrects a form of another kind"),
-                            // Another household's form is answered as if it did not exist.
-                            _ => Some("corrects a form this household does not have (yet)"),
-                        };
-                        if let Some(why) = refusal {
-                            out.push(Stored::BadCorrection(why.to_owned()));
-                            continue;
+                    match &op.change {
+                        Change::Submit { submission, .. } => {
+                            if known.contains_key(&submission.id) {
+                                out.push(Stored::SubmissionTaken);
+                                continue;
+                            }
+                            if let Some(correction) = &submission.corrects {
+                                let refusal = match known.get(&correction.submission_id) {
+                                    Some((case_id, form_id)) if *case_id == op.case_id => (*form_id
+                                        != submission.form_id)
+                                        .then_some("corrects a form of another kind"),
+                                    // Another household's form is answered as if it did not exist.
+                                    _ => Some("corrects a form this household does not have (yet)"),
+                                };
+                                if let Some(why) = refusal {
+                                    out.push(Stored::BadCorrection(why.to_owned()));
+                                    continue;
+                                }
+                            }
+                            known.insert(
+                                submission.id.clone(),
+                                (op.case_id.clone(), submission.form_id.clone()),
+                            );
+                        }
+                        Change::Consent { .. } | Change::Withdraw { .. } => {
+                            let (kind, id, binding) = sealed.expect("a consent or a withdrawal");
+                            if let Some(h) = held.get(id) {
+                                out.push(Stored::Immutable($crate::store::changed_record(
+                                    &h.kind,
+                                    id,
+                                    h.received_ms,
+                                )));
+                                continue;
+                            }
+                            if let Change::Withdraw { withdrawal } = &op.change {
+                                let withdraws = held.get(&withdrawal.consent_id).is_some_and(|h| {
+                                    h.kind == "consent" && h.case_id == op.case_id
+                                });
+                                if !withdraws {
+                                    // Another household's consent is answered as if it did not exist.
+                                    out.push(Stored::BadWithdrawal(
+                                        "withdraws a consent this household does not have (yet)".to_owned(),
+                                    ));
+                                    continue;
+                                }
+                            }
+                            held_by_op.insert(op.op_id.clone(), id.clone());
+                            held.insert(
+                                id.clone(),
+                                $crate::store::HeldRecord {
+                                    case_id: op.case_id.clone(),
+                                    kind: kind.to_owned(),
+                                    binding: binding.clone(),
+                                    received_ms: batches[i].now_ms,
+                                },
+                            );
                         }
                     }
                     if !case_team.contains_key(&op.case_id) {
@@ -854,10 +1023,6 @@ macro_rules! shared_store_impl {
                         new_cases.push((&op.case_id, teams[0].clone(), batches[i].now_ms));
                     }
                     logged.insert(op.op_id.clone());
-                    known.insert(
-                        submission.id.clone(),
-                        (op.case_id.clone(), submission.form_id.clone()),
-                    );
                     accepted.push((i, checked));
                     out.push(Stored::Applied { conflicts: Vec::new() });
                 }
@@ -890,21 +1055,61 @@ macro_rules! shared_store_impl {
                             .bind(&c.body);
                     }
                     q.execute(&mut *tx).await?;
-                    let sql = format!(
-                        "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
-                        Self::values(chunk.len(), 5)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (_, c) in chunk {
-                        let s = c.op.submission();
-                        q = q
-                            .bind(&s.id)
-                            .bind(&c.op.case_id)
-                            .bind(&s.form_id)
-                            .bind(i64::from(s.form_version))
-                            .bind(&c.op.op_id);
+                    let submitted: Vec<_> = chunk
+                        .iter()
+                        .filter_map(|(_, c)| Some((c, c.op.submission()?)))
+                        .collect();
+                    if !submitted.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
+                            Self::values(submitted.len(), 5)
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (c, s) in submitted {
+                            q = q
+                                .bind(&s.id)
+                                .bind(&c.op.case_id)
+                                .bind(&s.form_id)
+                                .bind(i64::from(s.form_version))
+                                .bind(&c.op.op_id);
+                        }
+                        q.execute(&mut *tx).await?;
                     }
-                    q.execute(&mut *tx).await?;
+                    let sealed: Vec<_> = chunk
+                        .iter()
+                        .filter_map(|(i, c)| match &c.op.change {
+                            Change::Submit { .. } => None,
+                            Change::Consent { consent } => {
+                                Some((*i, c, "consent", &consent.id, None, &consent.binding))
+                            }
+                            Change::Withdraw { withdrawal } => Some((
+                                *i,
+                                c,
+                                "withdrawal",
+                                &withdrawal.id,
+                                Some(&withdrawal.consent_id),
+                                &withdrawal.binding,
+                            )),
+                        })
+                        .collect();
+                    if !sealed.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO consents (id, case_id, kind, consent_id, binding, op_id, received_ms) VALUES {}",
+                            Self::values(sealed.len(), 7)
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (i, c, kind, id, consent_id, binding) in sealed {
+                            q = q
+                                .bind(id)
+                                .bind(&c.op.case_id)
+                                .bind(kind)
+                                .bind(consent_id)
+                                .bind(binding)
+                                .bind(&c.op.op_id)
+                                .bind(batches[i].now_ms);
+                        }
+                        q.execute(&mut *tx).await?;
+                    }
                 }
                 let writes: Vec<(&str, String, cris_core::merge::Write, &str)> = accepted
                     .iter()
@@ -974,6 +1179,23 @@ macro_rules! shared_store_impl {
         }
 
         impl $store {
+            /// Whether the case is one of the user's teams' cases.
+            async fn visible(
+                &self,
+                user_id: &str,
+                case_id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let visible: Option<String> = sqlx::query_scalar(
+                    "SELECT c.id FROM cases c JOIN team_members m ON m.team_id = c.team_id
+                     WHERE c.id = $1 AND m.user_id = $2",
+                )
+                .bind(case_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(visible.is_some())
+            }
+
             async fn teams_of(&self, user_id: &str) -> Result<Vec<String>, $crate::store::StoreError> {
                 Ok(sqlx::query_scalar(
                     "SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id

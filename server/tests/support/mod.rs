@@ -72,6 +72,8 @@ pub struct TestServer {
     pub handle: cris_server::ServerHandle,
     pub store: cris_server::CaseStore,
     pub client: reqwest::Client,
+    /// The consent texts and agency details it serves (the demo agency unless told).
+    pub consent: std::sync::Arc<cris_server::ConsentConfig>,
     _keep: (Option<tempfile::TempDir>, Option<TestPg>),
 }
 
@@ -100,20 +102,32 @@ impl TestServer {
         store: cris_server::CaseStore,
         keep: (Option<tempfile::TempDir>, Option<TestPg>),
     ) -> Self {
-        Self::on_with(store, keep, cris_server::FormCatalog::embedded().unwrap()).await
+        let forms = cris_server::FormCatalog::embedded().unwrap();
+        Self::on_with(store, keep, forms, cris_server::ConsentConfig::demo()).await
     }
 
     /// Another server on this one's store, serving `forms` (an agency's adapted forms).
     #[allow(dead_code)]
     pub async fn sharing_store(&self, forms: cris_server::FormCatalog) -> Self {
-        Self::on_with(self.store.clone(), (None, None), forms).await
+        let consent = cris_server::ConsentConfig::demo();
+        Self::on_with(self.store.clone(), (None, None), forms, consent).await
+    }
+
+    /// Another server on this one's store with other consent settings (`agency: None`: a
+    /// server started without `--agency`).
+    pub async fn with_agency(&self, agency: Option<cris_core::consent::text::Agency>) -> Self {
+        let forms = cris_server::FormCatalog::embedded().unwrap();
+        let consent = cris_server::ConsentConfig::embedded(agency).unwrap();
+        Self::on_with(self.store.clone(), (None, None), forms, consent).await
     }
 
     async fn on_with(
         store: cris_server::CaseStore,
         keep: (Option<tempfile::TempDir>, Option<TestPg>),
         forms: cris_server::FormCatalog,
+        consent: cris_server::ConsentConfig,
     ) -> Self {
+        let consent = std::sync::Arc::new(consent);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let state = cris_server::AppState {
             store: store.clone(),
@@ -121,11 +135,13 @@ impl TestServer {
                 cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
             ),
             forms: std::sync::Arc::new(forms),
+            consent: consent.clone(),
         };
         TestServer {
             handle: cris_server::spawn(listener, state).unwrap(),
             store,
             client: reqwest::Client::new(),
+            consent,
             _keep: keep,
         }
     }
@@ -227,6 +243,14 @@ fn example(id: &str) -> cris_core::form::Answers {
         .clone()
 }
 
+/// The submission a form's operation carries, to change in a test.
+pub fn submission_mut(op: &mut cris_core::record::Operation) -> &mut cris_core::record::Submission {
+    match &mut op.change {
+        cris_core::record::Change::Submit { submission, .. } => submission,
+        _ => panic!("not a form's operation"),
+    }
+}
+
 /// A finalized form as a phone sends it: the realistic example answers of the shipped form
 /// `form_id` (invented people), with `changes` on top, on `case_id`, made on `device` at
 /// `wall_ms`. Each case property it sets replaces the values stamped `seen`.
@@ -278,4 +302,129 @@ pub fn submit_op(
             properties,
         },
     }
+}
+
+/// A signature as a finger draws one: a wavy line across most of the pad.
+pub fn signature() -> cris_core::consent::Signature {
+    let stroke = (0..40)
+        .map(|i| cris_core::consent::Point {
+            x: 200 + i * 60,
+            y: 600 + ((i % 7) - 3) * 40,
+            t_ms: u32::try_from(i).unwrap() * 16,
+            pressure: Some(500),
+        })
+        .collect();
+    cris_core::consent::Signature {
+        width: 3200,
+        height: 1200,
+        strokes: vec![stroke],
+    }
+}
+
+/// A consent as the phone makes it, sealed: on the current texts of `config`, shown in
+/// Bulgarian with `agency`'s details, signed by an invented mother on `device` at `wall_ms`.
+/// She agrees to school contact and the housing search, and releases the housing office
+/// (household and housing records, for the housing search) until withdrawn.
+pub fn consent(
+    config: &cris_server::ConsentConfig,
+    agency: &cris_core::consent::text::Agency,
+    case_id: &str,
+    device: &str,
+    wall_ms: u64,
+) -> cris_core::consent::Consent {
+    use cris_core::consent::*;
+    use cris_core::lang::Lang;
+    let texts = config.texts();
+    let shown = |id: &str| texts.current(id).unwrap().shown(Lang::Bg, agency).unwrap();
+    Consent {
+        id: new_uuid(),
+        case_id: case_id.into(),
+        notice: shown("notice"),
+        text: shown("consent"),
+        purposes: vec!["school_contact".into(), "housing_search".into()],
+        releases: vec![Release {
+            recipient: "housing_office".into(),
+            records: vec!["household".into(), "housing".into()],
+            purpose: "housing_search".into(),
+            duration: Duration::Recurring,
+        }],
+        signer: Signer {
+            name: "Fatme Testova".into(),
+            role: SignerRole::Themselves,
+        },
+        signature: signature(),
+        witness: "ayse.w".into(),
+        interpreter: Some("Emel Tercümanova".into()),
+        identity_check: IdentityCheck::IdCard,
+        signed_at_ms: i64::try_from(wall_ms).unwrap(),
+        device: device.into(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms,
+            counter: 0,
+            device: device.into(),
+        },
+        binding: String::new(),
+    }
+    .seal()
+    .unwrap()
+}
+
+/// A withdrawal of `scope` of `consent`, attested by the worker, made on the consent's device
+/// at `wall_ms`.
+pub fn withdrawal(
+    consent: &cris_core::consent::Consent,
+    scope: cris_core::consent::Scope,
+    wall_ms: u64,
+) -> cris_core::consent::Withdrawal {
+    use cris_core::consent::*;
+    Withdrawal {
+        id: new_uuid(),
+        case_id: consent.case_id.clone(),
+        consent_id: consent.id.clone(),
+        scope,
+        given: Given::Attested {
+            note: "Am Telefon widerrufen".into(),
+        },
+        witness: "ayse.w".into(),
+        at_ms: i64::try_from(wall_ms).unwrap(),
+        device: consent.device.clone(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms,
+            counter: 0,
+            device: consent.device.clone(),
+        },
+        binding: String::new(),
+    }
+    .seal()
+    .unwrap()
+}
+
+/// The operation that carries a consent or a withdrawal to the server.
+pub fn sealed_op(change: cris_core::record::Change) -> cris_core::record::Operation {
+    use cris_core::record::Change;
+    let (case_id, hlc) = match &change {
+        Change::Consent { consent } => (consent.case_id.clone(), consent.hlc.clone()),
+        Change::Withdraw { withdrawal } => (withdrawal.case_id.clone(), withdrawal.hlc.clone()),
+        Change::Submit { .. } => panic!("not a consent or a withdrawal"),
+    };
+    cris_core::record::Operation {
+        op_id: new_uuid(),
+        device: hlc.device.clone(),
+        created_at_ms: hlc.wall_ms as f64,
+        hlc,
+        case_id,
+        change,
+    }
+}
+
+pub fn consent_op(consent: &cris_core::consent::Consent) -> cris_core::record::Operation {
+    sealed_op(cris_core::record::Change::Consent {
+        consent: Box::new(consent.clone()),
+    })
+}
+
+pub fn withdraw_op(withdrawal: &cris_core::consent::Withdrawal) -> cris_core::record::Operation {
+    sealed_op(cris_core::record::Change::Withdraw {
+        withdrawal: Box::new(withdrawal.clone()),
+    })
 }
