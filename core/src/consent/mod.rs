@@ -537,7 +537,8 @@ pub fn state(consents: &[Consent], withdrawals: &[Withdrawal], today: Date) -> C
                 Duration::Until(end) if end >= today => Grant::Until(end),
                 Duration::Until(_) => continue,
             };
-            if withdrawn(None, Some(&release.recipient)) {
+            // Taking back a purpose takes back the releases made for it, too.
+            if withdrawn(Some(&release.purpose), Some(&release.recipient)) {
                 continue;
             }
             let entry = out
@@ -781,6 +782,13 @@ mod tests {
         );
         assert_eq!(s.purposes.keys().collect::<Vec<_>>(), ["school_contact"]);
         assert!(s.may_share("school", "find_housing"));
+
+        // The purpose a release was made for, withdrawn: the release goes with it.
+        let housing = withdrawal("c1", Scope::Purposes(vec!["find_housing".into()]));
+        let s = state(std::slice::from_ref(&c), std::slice::from_ref(&housing), today);
+        assert!(!s.may_share("housing_office", "find_housing"));
+        assert!(s.recipients.is_empty());
+        assert_eq!(s.purposes.len(), 2, "the purposes ticked stay");
 
         // One recipient withdrawn.
         let school = withdrawal("c1", Scope::Recipients(vec!["school".into()]));
