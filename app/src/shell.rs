@@ -8,8 +8,8 @@ use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::{
-    CaseDetail, Caseload, Consent, DraftPage, Login, NewIntake, NewVisit, NotFound, Review,
-    Settings, SyncBar,
+    CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, Login, NewIntake, NewVisit, NotFound,
+    Review, Settings, SyncBar, Withdraw,
 };
 use crate::{forms, prefs, pwa, storage, sync};
 
@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/:id/visit") view=NewVisit/>
                     <Route path=path!("/drafts/:id") view=DraftPage/>
                     <Route path=path!("/cases/:id/consent") view=Consent/>
+                    <Route path=path!("/cases/:id/consent/:consent") view=ConsentReceipt/>
+                    <Route path=path!("/cases/:id/withdraw/:consent") view=Withdraw/>
                     <Route path=path!("/review") view=Review/>
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/login") view=Login/>

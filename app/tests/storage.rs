@@ -56,6 +56,7 @@ async fn a_new_database_has_every_store() {
         names,
         [
             stores::CASES,
+            stores::CONSENTS,
             stores::DRAFTS,
             stores::FORMS,
             stores::META,
@@ -283,7 +284,10 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
     let Change::Submit {
         submission,
         properties,
-    } = &mut theirs.change;
+    } = &mut theirs.change
+    else {
+        unreachable!("made as a submission")
+    };
     submission.id = "sub-2".into();
     properties.insert(
         "household_name".into(),
@@ -416,6 +420,177 @@ async fn another_account_does_not_inherit_the_households() {
     );
     assert_eq!(storage.form("intake").await.unwrap(), Some(form));
     assert_eq!(storage.clock(device).await.unwrap(), clock);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// A consent as the phone keeps it (sealing is core's business; here it is only stored).
+fn consent(id: &str, case_id: &str, device: &str) -> cris_core::consent::Consent {
+    use cris_core::consent::*;
+    let shown = |id: &str| ShownText {
+        id: id.into(),
+        version: 1,
+        lang: cris_core::Lang::Bg,
+        sha256: sha256_hex(id.as_bytes()),
+    };
+    Consent {
+        id: id.into(),
+        case_id: case_id.into(),
+        notice: shown("notice"),
+        text: shown("consent"),
+        purposes: vec!["school_contact".into()],
+        releases: vec![],
+        signer: Signer {
+            name: "Fatme Testova".into(),
+            role: SignerRole::Themselves,
+        },
+        signature: Signature {
+            width: 3000,
+            height: 1000,
+            strokes: vec![vec![
+                Point {
+                    x: 10,
+                    y: 20,
+                    t_ms: 0,
+                    pressure: Some(500),
+                },
+                Point {
+                    x: 2000,
+                    y: 600,
+                    t_ms: 16,
+                    pressure: None,
+                },
+            ]],
+        },
+        witness: "ayse.w".into(),
+        interpreter: None,
+        identity_check: IdentityCheck::IdCard,
+        signed_at_ms: 5,
+        device: device.into(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms: 5,
+            counter: 0,
+            device: device.into(),
+        },
+        binding: "b".repeat(64),
+    }
+}
+
+fn consent_op(op_id: &str, c: &cris_core::consent::Consent) -> Operation {
+    Operation {
+        op_id: op_id.into(),
+        device: c.device.clone(),
+        hlc: c.hlc.clone(),
+        created_at_ms: 5.0,
+        case_id: c.case_id.clone(),
+        change: Change::Consent {
+            consent: Box::new(c.clone()),
+        },
+    }
+}
+
+#[wasm_bindgen_test]
+async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull() {
+    use cris_app::storage::SavedConsent;
+    use cris_core::consent::Record;
+    let name = unique_name("consents");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+    let mine = consent("k-1", "c-1", device);
+    let mut clock = storage.clock(device).await.unwrap();
+    clock.stamp(10);
+    storage
+        .save_consents(
+            &[SavedConsent {
+                record: Record::Consent(Box::new(mine.clone())),
+                operation: consent_op("op-k1", &mine),
+            }],
+            clock.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.consents_of("c-1").await.unwrap(),
+        vec![Record::Consent(Box::new(mine.clone()))],
+        "read back to the last point of the signature"
+    );
+    assert_eq!(storage.consents_of("c-2").await.unwrap(), vec![]);
+    assert_eq!(
+        storage.outbox().await.unwrap(),
+        vec![consent_op("op-k1", &mine)]
+    );
+    assert_eq!(storage.clock(device).await.unwrap(), clock);
+
+    // Another phone's consent for another household comes with a pull; the phone's own
+    // leaves the outbox when it comes back.
+    let theirs = consent("k-2", "c-2", "0192b3c4-0000-7000-8000-00000000d002");
+    storage
+        .apply_pulled(
+            &[consent_op("op-k1", &mine), consent_op("op-k2", &theirs)],
+            &PullPosition {
+                cursor: 2,
+                store: "s".into(),
+            },
+            device,
+            20.0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.consents_of("c-2").await.unwrap(),
+        vec![Record::Consent(Box::new(theirs))]
+    );
+    assert_eq!(storage.outbox().await.unwrap(), vec![]);
+    assert_eq!(
+        storage.submissions().await.unwrap(),
+        vec![],
+        "no submission"
+    );
+
+    storage.forget_households().await.unwrap();
+    assert_eq!(storage.consents_of("c-1").await.unwrap(), vec![]);
+    assert_eq!(storage.consents_of("c-2").await.unwrap(), vec![]);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// The texts kept on the phone must render to the very bytes they rendered to before: a
+/// consent's hash is taken over them.
+#[wasm_bindgen_test]
+async fn the_consent_texts_come_back_rendering_the_same_words() {
+    use cris_core::api::ConsentSetup;
+    use cris_core::consent::text::ConsentText;
+    let name = unique_name("setup");
+    let storage = Storage::open_named(&name).await.unwrap();
+    assert!(storage.consent_setup().await.unwrap().is_none());
+    let agency: BTreeMap<String, String> = cris_core::consent::text::PLACEHOLDERS
+        .iter()
+        .map(|p| ((*p).to_owned(), format!("Beispiel {p} – Ünïcödé")))
+        .collect();
+    let texts: Vec<ConsentText> = [
+        include_str!("../../forms/consent/notice.json"),
+        include_str!("../../forms/consent/consent.json"),
+    ]
+    .into_iter()
+    .map(|json| ConsentText::from_json(json).unwrap())
+    .collect();
+    let setup = ConsentSetup {
+        agency: agency.clone(),
+        texts: texts.clone(),
+    };
+    storage.put_consent_setup(&setup).await.unwrap();
+    let back = storage.consent_setup().await.unwrap().unwrap();
+    assert_eq!(back.agency, agency);
+    for (before, after) in texts.iter().zip(&back.texts) {
+        for lang in cris_core::Lang::ALL {
+            assert_eq!(
+                before.shown(lang, &agency).unwrap(),
+                after.shown(lang, &back.agency).unwrap(),
+                "{} in {lang}",
+                before.id
+            );
+        }
+    }
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

@@ -244,10 +244,8 @@ fn case_view(data: Loaded) -> impl IntoView {
             <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
                 {i18n.t(|u| u.new_visit)}
             </A>
-            <A href=format!("/cases/{id}/consent") attr:class="btn">
-                {i18n.t(|u| u.consent_title)}
-            </A>
         </div>
+        <super::ConsentSummary case_id=id.clone()/>
         <h2>{i18n.t(|u| u.case_details)}</h2>
         <dl class="answers" data-testid="properties">{properties}</dl>
         <h2>{i18n.t(|u| u.open_steps)}</h2>

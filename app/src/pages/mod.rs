@@ -13,7 +13,7 @@ mod sync_bar;
 
 pub use case::CaseDetail;
 pub use caseload::Caseload;
-pub use consent::Consent;
+pub use consent::{Consent, ConsentSummary, Receipt as ConsentReceipt, Withdraw};
 pub use draft::DraftPage;
 pub use intake::{NewIntake, NewVisit};
 pub use login::Login;

@@ -119,11 +119,14 @@ fn SyncDetails() -> impl IntoView {
                         .map(|(rejection, op)| {
                             let what = op
                                 .map(|op| {
-                                    let submission = op.submission();
+                                    let what = match op.submission() {
+                                        Some(s) => catalog.title(&s.form_id, i18n.lang.get()),
+                                        None => i18n.t(|u| u.consent_title)().to_owned(),
+                                    };
                                     format!(
                                         "{} · {}",
-                                        catalog.title(&submission.form_id, i18n.lang.get()),
-                                        crate::clock::date_time(submission.finalized_at_ms),
+                                        what,
+                                        crate::clock::date_time(op.created_at_ms),
                                     )
                                 })
                                 .unwrap_or_default();

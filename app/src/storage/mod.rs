@@ -3,14 +3,16 @@
 //! where encryption at rest will be added without touching the pages.
 //!
 //! Object stores: `cases`, `submissions` (indexed by case), `drafts`, `outbox` (operations
-//! waiting to be synced), `meta` (schema 1), `forms` (definitions, schema 2) and `rejected`
-//! (why the server refused an operation still in the outbox, schema 3).
+//! waiting to be synced), `meta` (schema 1), `forms` (definitions, schema 2), `rejected`
+//! (why the server refused an operation still in the outbox, schema 3) and `consents`
+//! (signed consents and withdrawals, indexed by case, schema 4).
 //!
 //! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
 //! strict durability).
 
 mod codec;
 mod commit;
+mod consents;
 mod drafts;
 mod forms;
 mod records;
@@ -24,6 +26,7 @@ use web_sys::IdbDatabase;
 
 pub use codec::{decode, encode};
 pub use commit::Write;
+pub use consents::SavedConsent;
 pub use drafts::Draft;
 pub use forms::StoredForm;
 pub use records::{Finalized, PullPosition, Rejection, case_lock};
@@ -31,7 +34,7 @@ pub use records::{Finalized, PullPosition, Rejection, case_lock};
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Names of the object stores.
 pub mod stores {
@@ -42,6 +45,7 @@ pub mod stores {
     pub const META: &str = "meta";
     pub const FORMS: &str = "forms";
     pub const REJECTED: &str = "rejected";
+    pub const CONSENTS: &str = "consents";
 }
 
 /// The object stores of schema `version`. IndexedDB upgrades by adding what an older
@@ -63,6 +67,13 @@ fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
     }
     if version >= 3 {
         builder = builder.add_object_store(ObjectStore::new(stores::REJECTED).key_path("op_id"));
+    }
+    if version >= 4 {
+        builder = builder.add_object_store(
+            ObjectStore::new(stores::CONSENTS)
+                .key_path("id")
+                .add_index(Index::new("by_case", "case_id")),
+        );
     }
     builder
 }

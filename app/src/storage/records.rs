@@ -34,7 +34,7 @@ struct StoredClock {
 const CLOCK_KEY: &str = "clock";
 
 /// The write that saves the phone's clock (with whatever else changed in the same stamp).
-fn clock_write(clock: Clock) -> Result<Write> {
+pub(super) fn clock_write(clock: Clock) -> Result<Write> {
     Ok(Write::Put {
         store: stores::META,
         value: encode(&StoredClock {
@@ -161,7 +161,7 @@ impl Storage {
     }
 
     /// Forgets the households of the account that used this phone before another logs in:
-    /// cases, submissions, refused records and where the last pull left off, in one
+    /// cases, submissions, consents, refused records and where the last pull left off, in one
     /// transaction. The login has made sure no record and no draft of theirs still waits;
     /// the forms and the phone's clock stay.
     pub async fn forget_households(&self) -> Result<()> {
@@ -177,6 +177,9 @@ impl Storage {
             },
             Write::Clear {
                 store: stores::REJECTED,
+            },
+            Write::Clear {
+                store: stores::CONSENTS,
             },
             Write::Delete {
                 store: stores::META,
@@ -269,10 +272,18 @@ impl Storage {
                 }
             }
             clock.observe(&op.hlc, now_ms as u64);
-            writes.push(Write::Put {
-                store: stores::SUBMISSIONS,
-                value: encode(op.submission())?,
-            });
+            if let Some(submission) = op.submission() {
+                writes.push(Write::Put {
+                    store: stores::SUBMISSIONS,
+                    value: encode(submission)?,
+                });
+            }
+            if let Some(record) = op.consent_record() {
+                writes.push(Write::Put {
+                    store: stores::CONSENTS,
+                    value: encode(&record)?,
+                });
+            }
             for store in [stores::OUTBOX, stores::REJECTED] {
                 writes.push(Write::Delete {
                     store,
@@ -350,7 +361,7 @@ impl Storage {
             .collect())
     }
 
-    async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
+    pub(super) async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
         let tx = self.transaction(store, TransactionMode::ReadOnly)?;
         let values = tx.store(store)?.get_all(None, None).await?;
         values.into_iter().map(decode).collect()

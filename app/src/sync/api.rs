@@ -1,7 +1,7 @@
 //! The server's API as the phone calls it, through the browser's `fetch`. Requests and
 //! answers are the types of `cris_core`, the same the server uses.
 
-use cris_core::api::{ApiError, ErrorCode, LoginRequest, LoginResponse};
+use cris_core::api::{ApiError, ConsentSetup, ErrorCode, LoginRequest, LoginResponse};
 use cris_core::record::Operation;
 use cris_core::sync::{PullResponse, PushRequest, PushResponse};
 use serde::Serialize;
@@ -148,4 +148,9 @@ pub async fn pull(token: &str, since: i64) -> Result<(PullResponse, Option<f64>)
         .map(|date| js_sys::Date::parse(&date))
         .filter(|ms| ms.is_finite());
     Ok((answer(Ok(response)).await?, server_ms))
+}
+
+/// The agency's details and the newest consent texts.
+pub async fn consent_setup(token: &str) -> Result<ConsentSetup, Failure> {
+    answer(call("GET", "/api/v1/consent-texts", Some(token), None).await).await
 }

@@ -87,6 +87,8 @@ pub struct SyncState {
     again: StoredValue<Option<bool>>,
     failures: StoredValue<u32>,
     retry_pending: StoredValue<bool>,
+    /// Whether the consent texts were fetched since the app started.
+    setup_fresh: StoredValue<bool>,
 }
 
 #[derive(Debug)]
@@ -132,6 +134,7 @@ pub fn start(online: ReadSignal<bool>) -> SyncState {
         again: StoredValue::new(None),
         failures: StoredValue::new(0),
         retry_pending: StoredValue::new(false),
+        setup_fresh: StoredValue::new(false),
     };
     provide_context(state);
     leptos::task::spawn_local(async move {
@@ -327,7 +330,27 @@ impl SyncState {
                 break;
             }
         }
-        self.restamp_if_clock_fixed(&db, token, &device).await
+        self.restamp_if_clock_fixed(&db, token, &device).await?;
+        self.refresh_consent_setup(&db, token).await;
+        Ok(())
+    }
+
+    /// Fetches the agency's details and the consent texts once per start of the app (and
+    /// until it worked once): consents are taken offline with what the phone has.
+    async fn refresh_consent_setup(self, db: &storage::Storage, token: &str) {
+        if self.setup_fresh.get_value() {
+            return;
+        }
+        match api::consent_setup(token).await {
+            Ok(setup) => {
+                if db.put_consent_setup(&setup).await.is_ok() {
+                    self.setup_fresh.set_value(true);
+                    self.changed.update(|n| *n += 1);
+                }
+            }
+            // The sync itself went well: the texts the phone has stay in use.
+            Err(failure) => leptos::logging::warn!("consent texts not fetched: {failure:?}"),
+        }
     }
 
     /// Records refused because the phone's clock ran ahead go again once the clock agrees

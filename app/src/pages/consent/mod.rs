@@ -1,21 +1,174 @@
+//! Consents on the phone: the flow a family goes through (the information notice, consents
+//! per purpose, releases from confidentiality, the signature), the copy for the family, a
+//! withdrawal, and the household's consent state on the case page. Everything works offline
+//! with the texts and the agency's details the phone got at its last sync.
+//!
+//! The family-facing screens speak the family's language (chosen on the first screen), which
+//! may differ from the worker's.
+
+mod flow;
+mod pad;
+mod receipt;
+mod summary;
+mod withdraw;
+
+use std::sync::Arc;
+
+use cris_core::Lang;
+use cris_core::consent::text::{Agency, ConsentText, fill};
+use cris_core::consent::{Problem, Record, Sealed};
+use cris_core::record::Operation;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
-use super::case_id;
-use crate::i18n::use_i18n;
+use crate::i18n::{Ui, ui};
+use crate::storage::{self, SavedConsent, StorageError};
 
-#[component]
-pub fn Consent() -> impl IntoView {
-    let i18n = use_i18n();
-    let id = case_id();
-    view! {
-        <section class="page">
-            <h1>{i18n.t(|u| u.consent_title)}</h1>
-            <p>{i18n.t(|u| u.consent_body)}</p>
-            <p class="notice">{i18n.t(|u| u.not_yet)}</p>
-            <A href=move || format!("/cases/{}", id.get()) attr:class="back">
-                {i18n.t(|u| u.case_title)} " " <span class="mono">{id}</span>
-            </A>
-        </section>
+pub use flow::Consent;
+pub use receipt::Receipt;
+pub use summary::ConsentSummary;
+pub use withdraw::Withdraw;
+
+/// The id of the information notice and of the consent text (`forms/consent/`).
+const NOTICE: &str = "notice";
+const CONSENT: &str = "consent";
+
+/// The texts and the agency's details, as the phone last got them.
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub agency: Agency,
+    pub notice: Arc<ConsentText>,
+    pub consent: Arc<ConsentText>,
+}
+
+impl Setup {
+    /// A piece of a text with the agency's details filled in (as [`ConsentText::render`]
+    /// does for the whole).
+    pub fn fill(&self, words: &str) -> String {
+        fill(words, &self.agency).unwrap_or_else(|_| words.to_owned())
     }
+
+    /// The title of a purpose, recipient or kind of record of the consent text.
+    pub fn item_title(&self, id: &str, lang: Lang) -> String {
+        let text = &self.consent;
+        text.purposes
+            .iter()
+            .chain(&text.recipients)
+            .chain(&text.records)
+            .find(|i| i.id == id)
+            .map_or_else(|| id.to_owned(), |i| self.fill(i.title.get(lang)))
+    }
+}
+
+/// What the phone has to take a consent with; `None` before the first sync that got it.
+pub async fn load_setup() -> Result<Option<Setup>, StorageError> {
+    let db = storage::shared().await?;
+    let Some(setup) = db.consent_setup().await? else {
+        return Ok(None);
+    };
+    let find = |id: &str| {
+        setup
+            .texts
+            .iter()
+            .find(|t| t.id == id)
+            .cloned()
+            .map(Arc::new)
+    };
+    Ok(find(NOTICE)
+        .zip(find(CONSENT))
+        .map(|(notice, consent)| Setup {
+            agency: setup.agency.clone(),
+            notice,
+            consent,
+        }))
+}
+
+/// Why records were not saved.
+#[derive(Clone, Debug)]
+enum SaveError {
+    /// Something is missing or wrong: nothing was kept.
+    Problem(Problem),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for SaveError {
+    fn from(e: StorageError) -> Self {
+        SaveError::Storage(e)
+    }
+}
+
+/// Stamps and seals `records` (consents and withdrawals ready but for their stamp, device
+/// and time), and keeps them with the operations that carry them, in one transaction; then
+/// asks for a sync. Nothing is kept when one of them is incomplete.
+async fn save(records: Vec<Record>) -> Result<(), SaveError> {
+    let db = storage::shared().await?;
+    // The clock is shared with finalizing forms and applying pulls.
+    let _cases = storage::case_lock().await;
+    let device = crate::prefs::device_id();
+    let mut clock = db.clock(&device).await?;
+    let mut saved = Vec::new();
+    for mut record in records {
+        let now = crate::clock::now_ms();
+        let hlc = clock.stamp(now as u64);
+        let change = match &mut record {
+            Record::Consent(c) => {
+                c.device.clone_from(&device);
+                c.hlc = hlc.clone();
+                c.signed_at_ms = now as i64;
+                **c = (**c).clone().seal().map_err(SaveError::Problem)?;
+                cris_core::record::Change::Consent { consent: c.clone() }
+            }
+            Record::Withdrawal(w) => {
+                w.device.clone_from(&device);
+                w.hlc = hlc.clone();
+                w.at_ms = now as i64;
+                **w = (**w).clone().seal().map_err(SaveError::Problem)?;
+                cris_core::record::Change::Withdraw {
+                    withdrawal: w.clone(),
+                }
+            }
+        };
+        let operation = Operation {
+            op_id: crate::clock::new_id(),
+            device: device.clone(),
+            hlc,
+            created_at_ms: now,
+            case_id: record.case_id().to_owned(),
+            change,
+        };
+        saved.push(SavedConsent { record, operation });
+    }
+    db.save_consents(&saved, clock).await?;
+    crate::sync::use_sync().request(false);
+    Ok(())
+}
+
+/// The worker taking the record: the account logged in on this phone.
+fn witness() -> String {
+    crate::sync::session::last_login()
+}
+
+/// What is wrong, in the words of `lang`.
+fn problem_text(problem: &Problem, lang: Lang) -> String {
+    let u: &Ui = ui(lang);
+    match problem {
+        Problem::SignatureEmpty => u.signature_empty.to_owned(),
+        Problem::SignatureTooSmall => u.signature_too_small.to_owned(),
+        Problem::SignerMissing => u.signer_missing.to_owned(),
+        Problem::ReleaseIncomplete(_) => u.release_incomplete.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A text's words as paragraphs: the first line of each part is its heading.
+fn paragraphs(rendered: &str) -> impl IntoView + use<> {
+    rendered
+        .split("\n\n")
+        .map(|part| {
+            let (head, body) = part.split_once('\n').unwrap_or((part, ""));
+            view! {
+                <h3>{head.to_owned()}</h3>
+                <p class="consent-words">{body.to_owned()}</p>
+            }
+        })
+        .collect_view()
 }

@@ -1,0 +1,722 @@
+//! Taking a consent: one decision per screen, in the family's language.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cris_core::Lang;
+use cris_core::consent::{
+    Consent as Signed, Duration, IdentityCheck, Record, Release, Signature, Signer, SignerRole,
+};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use super::pad::SignaturePad;
+use super::{SaveError, Setup, load_setup, problem_text, save, witness};
+use crate::clock::{new_id, today};
+use crate::form_view::{storage_error_view, storage_message};
+use crate::i18n::{Ui, ui, use_i18n};
+use crate::pages::case_id;
+
+/// The screens, in order.
+const STEPS: usize = 4;
+const NOTICE: usize = 0;
+const PURPOSES: usize = 1;
+const RELEASES: usize = 2;
+const SIGN: usize = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Until {
+    Once,
+    Date,
+    Withdrawn,
+}
+
+/// A release as it is being chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ReleaseChoice {
+    records: BTreeSet<String>,
+    purpose: String,
+    until: Until,
+    date: String,
+}
+
+/// `/cases/:id/consent`: a new consent for the household.
+#[component]
+pub fn Consent() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = case_id();
+    let setup = LocalResource::new(load_setup);
+    view! {
+        <section class="page consent">
+            <Suspense fallback=move || view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }>
+                {move || {
+                    setup
+                        .get()
+                        .map(|loaded| match loaded {
+                            Ok(Some(setup)) => flow(setup, id.get_untracked()).into_any(),
+                            Ok(None) => view! {
+                                <h1>{i18n.t(|u| u.consent_title)}</h1>
+                                <p class="notice" data-testid="consent-setup-missing">
+                                    {i18n.t(|u| u.consent_setup_missing)}
+                                </p>
+                            }
+                            .into_any(),
+                            Err(e) => storage_error_view(i18n, &e).into_any(),
+                        })
+                }}
+            </Suspense>
+            <A href=move || format!("/cases/{}", id.get()) attr:class="back">
+                {i18n.t(|u| u.case_title)}
+            </A>
+        </section>
+    }
+}
+
+fn flow(setup: Setup, case_id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    // The family's language: the worker's to begin with.
+    let lang = RwSignal::new(i18n.lang.get_untracked());
+    let t = move |pick: fn(&Ui) -> &'static str| move || pick(ui(lang.get()));
+    let step = RwSignal::new(NOTICE);
+    let purposes = RwSignal::new(BTreeSet::<String>::new());
+    let releases = RwSignal::new(BTreeMap::<String, ReleaseChoice>::new());
+    let signature = RwSignal::new(Signature::default());
+    let signer = RwSignal::new(String::new());
+    let role = RwSignal::new(SignerRole::Themselves);
+    let interpreter = RwSignal::new(String::new());
+    let identity = RwSignal::new(None::<IdentityCheck>);
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let setup = StoredValue::new(setup);
+    let case_id = StoredValue::new(case_id);
+    let navigate = use_navigate();
+
+    // Every screen starts at its top, its heading focused for screen readers.
+    Effect::new(move |_| {
+        step.track();
+        request_animation_frame(|| {
+            if let Some(h) = document()
+                .query_selector(".consent-step h2")
+                .ok()
+                .flatten()
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                h.scroll_into_view();
+                let _ = h.focus();
+            }
+        });
+    });
+
+    let check_releases = move || -> Option<String> {
+        let today = today();
+        let bad = releases.with(|r| {
+            r.values().any(|c| {
+                c.records.is_empty()
+                    || c.purpose.is_empty()
+                    || (c.until == Until::Date
+                        && c.date
+                            .parse::<cris_core::Date>()
+                            .map_or(true, |d| d < today))
+            })
+        });
+        bad.then(|| ui(lang.get_untracked()).release_incomplete.to_owned())
+    };
+    let next = move |_| {
+        problem.set(None);
+        if step.get_untracked() == RELEASES
+            && let Some(p) = check_releases()
+        {
+            problem.set(Some(p));
+            return;
+        }
+        step.update(|s| *s = (*s + 1).min(STEPS - 1));
+    };
+    let back = move |_| {
+        problem.set(None);
+        step.update(|s| *s = s.saturating_sub(1));
+    };
+
+    let submit = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        problem.set(None);
+        let lang_now = lang.get_untracked();
+        let Some(check) = identity.get_untracked() else {
+            problem.set(Some(format!(
+                "{}: {}",
+                i18n.t(|u| u.identity_check)(),
+                i18n.t(|u| u.required)()
+            )));
+            return;
+        };
+        let setup = setup.get_value();
+        let (notice, text) = match (
+            setup.notice.shown(lang_now, &setup.agency),
+            setup.consent.shown(lang_now, &setup.agency),
+        ) {
+            (Ok(n), Ok(t)) => (n, t),
+            (Err(e), _) | (_, Err(e)) => {
+                problem.set(Some(e.to_string()));
+                return;
+            }
+        };
+        let chosen = releases.get_untracked();
+        let consent = Signed {
+            id: new_id(),
+            case_id: case_id.get_value(),
+            notice,
+            text,
+            // In the text's order, not the order they were ticked in.
+            purposes: setup
+                .consent
+                .purposes
+                .iter()
+                .map(|p| p.id.clone())
+                .filter(|p| purposes.with_untracked(|t| t.contains(p)))
+                .collect(),
+            releases: setup
+                .consent
+                .recipients
+                .iter()
+                .filter_map(|r| {
+                    let c = chosen.get(&r.id)?;
+                    Some(Release {
+                        recipient: r.id.clone(),
+                        records: c.records.iter().cloned().collect(),
+                        purpose: c.purpose.clone(),
+                        duration: match c.until {
+                            Until::Once => Duration::Once,
+                            Until::Withdrawn => Duration::Recurring,
+                            Until::Date => Duration::Until(c.date.parse().ok()?),
+                        },
+                    })
+                })
+                .collect(),
+            signer: Signer {
+                name: signer.get_untracked().trim().to_owned(),
+                role: role.get_untracked(),
+            },
+            signature: signature.get_untracked(),
+            witness: witness(),
+            interpreter: Some(interpreter.get_untracked().trim().to_owned())
+                .filter(|s| !s.is_empty()),
+            identity_check: check,
+            signed_at_ms: 0,
+            device: String::new(),
+            hlc: cris_core::hlc::Hlc {
+                wall_ms: 0,
+                counter: 0,
+                device: String::new(),
+            },
+            binding: String::new(),
+        };
+        let (id, case) = (consent.id.clone(), consent.case_id.clone());
+        let navigate = navigate.clone();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match save(vec![Record::Consent(Box::new(consent))]).await {
+                Ok(()) => navigate(
+                    &format!("/cases/{case}/consent/{id}?saved"),
+                    Default::default(),
+                ),
+                Err(SaveError::Problem(p)) => problem.set(Some(problem_text(&p, lang_now))),
+                Err(SaveError::Storage(e)) => problem.set(Some(storage_message(i18n, &e))),
+            }
+            busy.set(false);
+        });
+    };
+
+    let screen = move || {
+        let setup = setup.get_value();
+        let l = lang.get();
+        match step.get() {
+            NOTICE => notice_step(&setup, l).into_any(),
+            PURPOSES => purposes_step(&setup, l, purposes).into_any(),
+            RELEASES => releases_step(&setup, l, releases).into_any(),
+            _ => sign_step(
+                &setup,
+                l,
+                Choices {
+                    purposes,
+                    releases,
+                    signature,
+                    signer,
+                    role,
+                    interpreter,
+                    identity,
+                },
+            )
+            .into_any(),
+        }
+    };
+
+    view! {
+        <h1>{i18n.t(|u| u.consent_title)}</h1>
+        <div class="field">
+            <label for="consent-lang">{t(|u| u.consent_text_lang)}</label>
+            <select
+                id="consent-lang"
+                data-testid="consent-lang"
+                on:change=move |ev| {
+                    if let Ok(l) = event_target_value(&ev).parse::<Lang>() {
+                        lang.set(l);
+                    }
+                }
+                prop:value=move || lang.get().code()
+            >
+                {Lang::ALL
+                    .into_iter()
+                    .map(|l| view! { <option value=l.code() selected=move || lang.get() == l>{l.native_name()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+        <p class="hint" data-testid="consent-step">
+            {move || t(|u| u.consent_step)()
+                .replace("{n}", &(step.get() + 1).to_string())
+                .replace("{total}", &STEPS.to_string())}
+        </p>
+        <Show when=move || setup.with_value(|s| s.consent.binding_lang) != lang.get()>
+            <p class="hint">{t(|u| u.consent_binding_lang)}</p>
+        </Show>
+        <div class="consent-step" lang=move || lang.get().code()>{screen}</div>
+        <p class="problems" role="alert" data-testid="consent-problem" hidden=move || problem.with(Option::is_none)>
+            {move || problem.get()}
+        </p>
+        <div class="actions">
+            <Show when=move || { step.get() > NOTICE }>
+                <button type="button" class="btn" data-testid="consent-back" on:click=back>
+                    {t(|u| u.consent_back)}
+                </button>
+            </Show>
+            <Show
+                when=move || { step.get() < SIGN }
+                fallback=move || {
+                    let submit = submit.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            data-testid="consent-save"
+                            disabled=move || busy.get()
+                            on:click=submit
+                        >
+                            {t(|u| u.consent_save)}
+                        </button>
+                    }
+                }
+            >
+                <button type="button" class="btn btn-primary" data-testid="consent-next" on:click=next>
+                    {t(|u| u.consent_next)}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
+    let text = &setup.notice;
+    let sections = text
+        .sections
+        .iter()
+        .map(|s| {
+            view! {
+                <h3>{setup.fill(s.heading.get(lang))}</h3>
+                <p class="consent-words">{setup.fill(s.body.get(lang))}</p>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 tabindex="-1" data-testid="notice-title">{setup.fill(text.title.get(lang))}</h2>
+        {sections}
+    }
+}
+
+fn purposes_step(
+    setup: &Setup,
+    lang: Lang,
+    ticked: RwSignal<BTreeSet<String>>,
+) -> impl IntoView + use<> {
+    let text = &setup.consent;
+    let sections = text
+        .sections
+        .iter()
+        .map(|s| {
+            view! {
+                <h3>{setup.fill(s.heading.get(lang))}</h3>
+                <p class="consent-words">{setup.fill(s.body.get(lang))}</p>
+            }
+        })
+        .collect_view();
+    let items = text
+        .purposes
+        .iter()
+        .map(|p| {
+            let id = p.id.clone();
+            let checked = {
+                let id = id.clone();
+                move || ticked.with(|t| t.contains(&id))
+            };
+            let on_change = {
+                let id = id.clone();
+                move |ev| {
+                    let on = event_target_checked(&ev);
+                    ticked.update(|t| {
+                        if on {
+                            t.insert(id.clone());
+                        } else {
+                            t.remove(&id);
+                        }
+                    });
+                }
+            };
+            let body = p.body.as_ref().map(|b| setup.fill(b.get(lang)));
+            view! {
+                <label class="choice consent-choice">
+                    <input type="checkbox" data-purpose=id prop:checked=checked on:change=on_change/>
+                    <span>
+                        <strong>{setup.fill(p.title.get(lang))}</strong>
+                        <span class="consent-words">{body}</span>
+                    </span>
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 tabindex="-1">{setup.fill(text.title.get(lang))}</h2>
+        {sections}
+        <h3>{ui(lang).consent_purposes_title}</h3>
+        <p class="hint">{ui(lang).consent_purposes_hint}</p>
+        {items}
+    }
+}
+
+fn releases_step(
+    setup: &Setup,
+    lang: Lang,
+    releases: RwSignal<BTreeMap<String, ReleaseChoice>>,
+) -> impl IntoView + use<> {
+    let u = ui(lang);
+    let text = setup.consent.clone();
+    let recipients = text
+        .recipients
+        .iter()
+        .map(|r| {
+            let id = r.id.clone();
+            let on = {
+                let id = id.clone();
+                Memo::new(move |_| releases.with(|m| m.contains_key(&id)))
+            };
+            let toggle = {
+                let id = id.clone();
+                move |ev| {
+                    let checked = event_target_checked(&ev);
+                    releases.update(|m| {
+                        if checked {
+                            m.insert(
+                                id.clone(),
+                                ReleaseChoice {
+                                    records: BTreeSet::new(),
+                                    purpose: String::new(),
+                                    until: Until::Withdrawn,
+                                    date: String::new(),
+                                },
+                            );
+                        } else {
+                            m.remove(&id);
+                        }
+                    });
+                }
+            };
+            let edit = {
+                let id = id.clone();
+                move |f: &dyn Fn(&mut ReleaseChoice)| {
+                    releases.update(|m| {
+                        if let Some(c) = m.get_mut(&id) {
+                            f(c);
+                        }
+                    })
+                }
+            };
+            let choice = {
+                let id = id.clone();
+                move || releases.with(|m| m.get(&id).cloned())
+            };
+            let records = text
+                .records
+                .iter()
+                .map(|k| {
+                    let kind = k.id.clone();
+                    let edit = edit.clone();
+                    let choice = choice.clone();
+                    let checked = {
+                        let kind = kind.clone();
+                        move || choice().is_some_and(|c| c.records.contains(&kind))
+                    };
+                    view! {
+                        <label class="choice">
+                            <input
+                                type="checkbox"
+                                data-record=kind.clone()
+                                prop:checked=checked
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    let kind = kind.clone();
+                                    edit(&move |c| {
+                                        if on {
+                                            c.records.insert(kind.clone());
+                                        } else {
+                                            c.records.remove(&kind);
+                                        }
+                                    });
+                                }
+                            />
+                            <span>{setup.fill(k.title.get(lang))}</span>
+                        </label>
+                    }
+                })
+                .collect_view();
+            let purpose_options = text
+                .purposes
+                .iter()
+                .map(|p| view! { <option value=p.id.clone()>{setup.fill(p.title.get(lang))}</option> })
+                .collect_view();
+            let durations = [
+                (Until::Once, u.duration_once, "once"),
+                (Until::Date, u.duration_until, "until"),
+                (Until::Withdrawn, u.duration_recurring, "recurring"),
+            ]
+            .into_iter()
+            .map(|(until, label, code)| {
+                let edit = edit.clone();
+                let choice = choice.clone();
+                view! {
+                    <label class="choice">
+                        <input
+                            type="radio"
+                            name=format!("duration-{id}")
+                            data-duration=code
+                            prop:checked=move || choice().is_some_and(|c| c.until == until)
+                            on:change=move |_| edit(&|c| c.until = until)
+                        />
+                        <span>{label}</span>
+                    </label>
+                }
+            })
+            .collect_view();
+            let edit_purpose = edit.clone();
+            let edit_date = edit.clone();
+            let choice_purpose = choice.clone();
+            let choice_date = choice.clone();
+            let dated = move || choice().is_some_and(|c| c.until == Until::Date);
+            view! {
+                <fieldset class="group release" data-recipient=id.clone()>
+                    <label class="choice">
+                        <input type="checkbox" data-release=id.clone() prop:checked=move || on.get() on:change=toggle/>
+                        <strong>{setup.fill(r.title.get(lang))}</strong>
+                    </label>
+                    <div class="release-details" hidden=move || !on.get()>
+                        <div class="field">
+                            <span class="label">{u.release_records}</span>
+                            {records}
+                        </div>
+                        <div class="field">
+                            <label for=format!("purpose-{id}")>{u.release_purpose}</label>
+                            <select
+                                id=format!("purpose-{id}")
+                                data-release-purpose=id.clone()
+                                prop:value={
+                                    let choice_purpose = choice_purpose.clone();
+                                    move || choice_purpose().map(|c| c.purpose).unwrap_or_default()
+                                }
+                                on:change={
+                                    let edit_purpose = edit_purpose.clone();
+                                    move |ev| {
+                                        let v = event_target_value(&ev);
+                                        edit_purpose(&move |c| c.purpose = v.clone());
+                                    }
+                                }
+                            >
+                                <option value="">"—"</option>
+                                {purpose_options}
+                            </select>
+                        </div>
+                        <fieldset class="field">
+                            <legend>{u.release_duration}</legend>
+                            {durations}
+                                <input
+                                    hidden=move || !dated()
+                                    type="date"
+                                    data-release-until=id.clone()
+                                    aria-label=u.duration_until
+                                    prop:value={
+                                        let choice_date = choice_date.clone();
+                                        move || choice_date().map(|c| c.date).unwrap_or_default()
+                                    }
+                                    on:change={
+                                        let edit_date = edit_date.clone();
+                                        move |ev| {
+                                            let v = event_target_value(&ev);
+                                            edit_date(&move |c| c.date = v.clone());
+                                        }
+                                    }
+                                />
+                        </fieldset>
+                    </div>
+                </fieldset>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 tabindex="-1">{u.consent_releases_title}</h2>
+        <p class="hint">{u.consent_releases_hint}</p>
+        {recipients}
+    }
+}
+
+/// What the signature screen reads and writes.
+#[derive(Clone, Copy)]
+struct Choices {
+    purposes: RwSignal<BTreeSet<String>>,
+    releases: RwSignal<BTreeMap<String, ReleaseChoice>>,
+    signature: RwSignal<Signature>,
+    signer: RwSignal<String>,
+    role: RwSignal<SignerRole>,
+    interpreter: RwSignal<String>,
+    identity: RwSignal<Option<IdentityCheck>>,
+}
+
+fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    let u = ui(lang);
+    // What they are about to sign, once more.
+    let agreed = setup
+        .consent
+        .purposes
+        .iter()
+        .map(|p| {
+            let yes = c.purposes.with_untracked(|t| t.contains(&p.id));
+            view! {
+                <li data-agreed=p.id.clone() data-yes=yes.to_string()>
+                    {if yes { u.receipt_agreed } else { u.receipt_declined }} ": "
+                    {setup.fill(p.title.get(lang))}
+                </li>
+            }
+        })
+        .collect_view();
+    let released = c
+        .releases
+        .get_untracked()
+        .into_iter()
+        .map(|(id, r)| {
+            view! {
+                <li>
+                    <strong>{setup.item_title(&id, lang)}</strong> ": "
+                    {r.records.iter().map(|k| setup.item_title(k, lang)).collect::<Vec<_>>().join(", ")}
+                    " · " {setup.item_title(&r.purpose, lang)} " · "
+                    {match r.until {
+                        Until::Once => u.duration_once.to_owned(),
+                        Until::Withdrawn => u.duration_recurring.to_owned(),
+                        Until::Date => r.date.clone(),
+                    }}
+                </li>
+            }
+        })
+        .collect_view();
+    let roles = [
+        (SignerRole::Themselves, u.role_themselves, "themselves"),
+        (SignerRole::Parent, u.role_parent, "parent"),
+        (SignerRole::Guardian, u.role_guardian, "guardian"),
+    ]
+    .into_iter()
+    .map(|(r, label, code)| {
+        view! {
+            <label class="choice">
+                <input
+                    type="radio"
+                    name="signer-role"
+                    data-role=code
+                    prop:checked=move || c.role.get() == r
+                    on:change=move |_| c.role.set(r)
+                />
+                <span>{label}</span>
+            </label>
+        }
+    })
+    .collect_view();
+    let checks = [
+        (IdentityCheck::IdCard, i18n.t(|u| u.id_card), "id_card"),
+        (IdentityCheck::Passport, i18n.t(|u| u.passport), "passport"),
+        (
+            IdentityCheck::ResidencePermit,
+            i18n.t(|u| u.residence_permit),
+            "residence_permit",
+        ),
+        (
+            IdentityCheck::KnownToWorker,
+            i18n.t(|u| u.known_to_worker),
+            "known_to_worker",
+        ),
+    ];
+    let options = checks
+        .into_iter()
+        .map(|(_, label, code)| view! { <option value=code>{label}</option> })
+        .collect_view();
+    view! {
+        <h2 tabindex="-1">{u.signature_title}</h2>
+        <ul class="consent-summary" data-testid="consent-summary">{agreed} {released}</ul>
+        <SignaturePad
+            signature=c.signature
+            label=Signal::derive(move || u.sign_here.to_owned())
+            clear_label=Signal::derive(move || u.signature_clear.to_owned())
+        />
+        <div class="field">
+            <label for="signer-name">{u.signer_name}</label>
+            <input
+                id="signer-name"
+                data-testid="signer-name"
+                autocomplete="off"
+                prop:value=move || c.signer.get()
+                on:input=move |ev| c.signer.set(event_target_value(&ev))
+            />
+        </div>
+        <fieldset class="field">
+            <legend>{u.signer_role}</legend>
+            {roles}
+        </fieldset>
+        // The worker's part, in the worker's language.
+        <div class="worker-part" lang=move || i18n.lang.get().code()>
+            <div class="field">
+                <label for="interpreter">{i18n.t(|u| u.interpreter)}</label>
+                <input
+                    id="interpreter"
+                    data-testid="interpreter"
+                    autocomplete="off"
+                    prop:value=move || c.interpreter.get()
+                    on:input=move |ev| c.interpreter.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="identity-check">{i18n.t(|u| u.identity_check)}</label>
+                <select
+                    id="identity-check"
+                    data-testid="identity-check"
+                    prop:value=move || {
+                        let now = c.identity.get();
+                        checks.iter().find(|(k, _, _)| Some(*k) == now).map_or("", |(_, _, code)| *code)
+                    }
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        c.identity.set(checks.iter().find(|(_, _, code)| *code == v).map(|(k, _, _)| *k));
+                    }
+                >
+                    <option value="">"—"</option>
+                    {options}
+                </select>
+            </div>
+            <p class="hint" data-testid="witness">
+                {move || i18n.t(|u| u.witness)().replace("{name}", &witness())}
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,89 @@
+//! Consents and withdrawals kept on the phone (`consents`, by case), and what the phone needs
+//! to take one offline: the agency's details and the texts, as the server last sent them.
+
+use cris_core::api::ConsentSetup;
+use cris_core::consent::Record;
+use cris_core::hlc::Clock;
+use cris_core::record::Operation;
+use rexie::TransactionMode;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use super::codec::{decode, encode};
+use super::records::clock_write;
+use super::{Result, Storage, StorageError, Write, stores};
+
+/// A consent or withdrawal just sealed on the phone, and the operation that carries it to
+/// the server.
+#[derive(Clone, Debug)]
+pub struct SavedConsent {
+    pub record: Record,
+    pub operation: Operation,
+}
+
+/// The consent set-up in the `meta` store.
+#[derive(Serialize, Deserialize)]
+struct StoredSetup {
+    key: String,
+    setup: ConsentSetup,
+}
+
+const SETUP_KEY: &str = "consent-setup";
+
+impl Storage {
+    /// Keeps the records, puts their operations in the outbox and saves the clock after
+    /// stamping them, in one transaction.
+    pub async fn save_consents(&self, saved: &[SavedConsent], clock: Clock) -> Result<()> {
+        let mut writes = Vec::new();
+        for s in saved {
+            writes.push(Write::Put {
+                store: stores::CONSENTS,
+                value: encode(&s.record)?,
+            });
+            writes.push(Write::Put {
+                store: stores::OUTBOX,
+                value: encode(&s.operation)?,
+            });
+        }
+        writes.push(clock_write(clock)?);
+        self.commit(writes).await
+    }
+
+    /// The consents and withdrawals of one case, in no particular order.
+    pub async fn consents_of(&self, case_id: &str) -> Result<Vec<Record>> {
+        let tx = self.transaction(stores::CONSENTS, TransactionMode::ReadOnly)?;
+        let index = tx.store(stores::CONSENTS)?.index("by_case")?;
+        let range = rexie::KeyRange::only(&JsValue::from_str(case_id))
+            .map_err(|e| StorageError::Failed(format!("{e:?}")))?;
+        index
+            .get_all(Some(range), None)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// What the phone needs to take a consent, if the server has sent it.
+    pub async fn consent_setup(&self) -> Result<Option<ConsentSetup>> {
+        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let found = tx
+            .store(stores::META)?
+            .get(JsValue::from_str(SETUP_KEY))
+            .await?;
+        Ok(found
+            .map(decode::<StoredSetup>)
+            .transpose()?
+            .map(|s| s.setup))
+    }
+
+    pub async fn put_consent_setup(&self, setup: &ConsentSetup) -> Result<()> {
+        self.commit(vec![Write::Put {
+            store: stores::META,
+            value: encode(&StoredSetup {
+                key: SETUP_KEY.to_owned(),
+                setup: setup.clone(),
+            })?,
+        }])
+        .await
+    }
+}
