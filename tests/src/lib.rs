@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod phone;
 pub mod ui;
 
 use cris_core::api::Role;
@@ -130,6 +131,7 @@ impl TestServer {
             store: store.clone(),
             assets: Arc::new(assets),
             forms: Arc::new(forms),
+            consent: Arc::new(cris_server::ConsentConfig::demo()),
         };
         let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {

@@ -2,7 +2,7 @@
 //! to take one offline: the agency's details and the texts, as the server last sent them.
 
 use cris_core::api::ConsentSetup;
-use cris_core::consent::Record;
+use cris_core::consent::{Consent, Record, Withdrawal};
 use cris_core::hlc::Clock;
 use cris_core::record::Operation;
 use rexie::TransactionMode;
@@ -19,6 +19,40 @@ use super::{Result, Storage, StorageError, Write, stores};
 pub struct SavedConsent {
     pub record: Record,
     pub operation: Operation,
+}
+
+/// A consent or withdrawal as the `consents` store keeps it: its id and case at the top for
+/// the key and the index. (Reading [`Record`]'s internally tagged form would buffer every
+/// record and ship serde's buffering code in the app.)
+#[derive(Serialize, Deserialize)]
+pub(super) struct Kept {
+    id: String,
+    case_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consent: Option<Box<Consent>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    withdrawal: Option<Box<Withdrawal>>,
+}
+
+impl Kept {
+    pub(super) fn of(record: &Record) -> Self {
+        let (consent, withdrawal) = match record {
+            Record::Consent(c) => (Some(c.clone()), None),
+            Record::Withdrawal(w) => (None, Some(w.clone())),
+        };
+        Kept {
+            id: record.id().to_owned(),
+            case_id: record.case_id().to_owned(),
+            consent,
+            withdrawal,
+        }
+    }
+
+    fn record(self) -> Option<Record> {
+        self.consent
+            .map(Record::Consent)
+            .or(self.withdrawal.map(Record::Withdrawal))
+    }
 }
 
 /// The consent set-up in the `meta` store.
@@ -38,7 +72,7 @@ impl Storage {
         for s in saved {
             writes.push(Write::Put {
                 store: stores::CONSENTS,
-                value: encode(&s.record)?,
+                value: encode(&Kept::of(&s.record))?,
             });
             writes.push(Write::Put {
                 store: stores::OUTBOX,
@@ -55,12 +89,13 @@ impl Storage {
         let index = tx.store(stores::CONSENTS)?.index("by_case")?;
         let range = rexie::KeyRange::only(&JsValue::from_str(case_id))
             .map_err(|e| StorageError::Failed(format!("{e:?}")))?;
-        index
+        let kept = index
             .get_all(Some(range), None)
             .await?
             .into_iter()
-            .map(decode)
-            .collect()
+            .map(decode::<Kept>)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(kept.into_iter().filter_map(Kept::record).collect())
     }
 
     /// What the phone needs to take a consent, if the server has sent it.

@@ -281,7 +281,7 @@ impl Storage {
             if let Some(record) = op.consent_record() {
                 writes.push(Write::Put {
                     store: stores::CONSENTS,
-                    value: encode(&record)?,
+                    value: encode(&super::consents::Kept::of(&record))?,
                 });
             }
             for store in [stores::OUTBOX, stores::REJECTED] {

@@ -90,6 +90,7 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
     let setup = StoredValue::new(setup);
     let case_id = StoredValue::new(case_id);
     let navigate = use_navigate();
+    let sync = crate::sync::use_sync();
 
     // Every screen starts at its top, its heading focused for screen readers.
     Effect::new(move |_| {
@@ -150,6 +151,11 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
             )));
             return;
         };
+        // The pad first: it is what the family does first on this screen.
+        if let Some(p) = signature.with_untracked(Signature::problem) {
+            problem.set(Some(problem_text(&p, lang_now)));
+            return;
+        }
         let setup = setup.get_value();
         let (notice, text) = match (
             setup.notice.shown(lang_now, &setup.agency),
@@ -215,7 +221,7 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
         let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match save(vec![Record::Consent(Box::new(consent))]).await {
+            match save(vec![Record::Consent(Box::new(consent))], sync).await {
                 Ok(()) => navigate(
                     &format!("/cases/{case}/consent/{id}?saved"),
                     Default::default(),

@@ -73,6 +73,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();
+    let sync = crate::sync::use_sync();
     let title = move |id: &str| {
         setup.as_ref().map_or_else(
             || id.to_owned(),
@@ -90,8 +91,8 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
                 <label class="choice">
                     <input
                         type="checkbox"
-                        attr:data-withdraw=attr
-                        attr:data-id=id
+                        data-withdraw=attr
+                        data-id=id
                         prop:checked=checked
                         disabled=move || all.get()
                         on:change=move |ev| {
@@ -189,7 +190,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
         let case = c.case_id.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match save(records).await {
+            match save(records, sync).await {
                 Ok(()) => navigate(&format!("/cases/{case}"), Default::default()),
                 Err(SaveError::Problem(p)) => {
                     problem.set(Some(problem_text(&p, i18n.lang.get_untracked())))
