@@ -384,3 +384,134 @@ async fn a_family_signs_in_bulgarian_offline_and_the_server_agrees() {
     b.close().await;
     server.stop().await;
 }
+
+/// The pad's width in pixels and how many of its pixels carry the pen's ink.
+async fn ink(b: &Browser) -> (u64, u64) {
+    let seen = b
+        .eval(
+            "const c = document.querySelector(\"[data-testid='signature-pad']\");
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let inked = 0;
+             for (let i = 0; i < d.length; i += 4) {
+               // The pen is nearly black; the line to sign on is grey.
+               if (d[i + 3] > 200 && d[i] < 60 && d[i + 1] < 60) inked++;
+             }
+             return [c.width, inked];",
+        )
+        .await;
+    (
+        seen[0].as_u64().unwrap_or_default(),
+        seen[1].as_u64().unwrap_or_default(),
+    )
+}
+
+/// The shortest consent the flow takes: the notice, one purpose, no release, a signature.
+async fn sign_a_short_consent(b: &Browser) {
+    click_testid(b, "take-consent").await;
+    b.wait_for_xpath("//*[@data-testid='notice-title']").await;
+    click_testid(b, "consent-next").await;
+    tap(b, "input[data-purpose='photos']").await;
+    click_testid(b, "consent-next").await;
+    b.wait_for_xpath("//input[@data-release='housing_office']")
+        .await;
+    click_testid(b, "consent-next").await;
+    b.wait_for_xpath("//*[@data-testid='consent-summary']")
+        .await;
+    set_value(b, "[data-testid='identity-check']", "passport").await;
+    sign_with_a_finger(b).await;
+    // The phone turns to landscape: the pad grows and the signature is drawn again to fit.
+    let ink_before = ink(b).await;
+    assert!(ink_before.1 > 0, "the signature shows");
+    b.devtools(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 740, "height": 360, "deviceScaleFactor": 1, "mobile": true }),
+    )
+    .await;
+    let ink_after = wait_until("the pad drawn again at its new size", || async {
+        let now = ink(b).await;
+        (now.0 > ink_before.0 && now.1 > 0).then_some(now)
+    })
+    .await;
+    assert!(ink_after.1 > 0, "the signature is still there");
+    b.devtools(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": true }),
+    )
+    .await;
+    b.client
+        .find(Locator::Id("signer-name"))
+        .await
+        .unwrap()
+        .send_keys("Emine Beispielova")
+        .await
+        .unwrap();
+    click_testid(b, "consent-save").await;
+    b.wait_for_xpath("//*[@data-testid='receipt']").await;
+}
+
+/// A consent changed on the phone after it was signed (a broken or tampered phone) is refused
+/// by the server, which keeps nothing of it; the phone keeps it, and says why, until the
+/// worker deals with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consent_changed_after_signing_is_refused_and_stays_on_the_phone_with_the_reason() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "ayse.w").await;
+    record_synced_household(&b, "Familie Beispielova").await;
+    open_case(&b, "Familie Beispielova").await;
+    let case_id = b
+        .eval("return location.pathname.split('/')[2];")
+        .await
+        .as_str()
+        .expect("a case id")
+        .to_owned();
+    b.set_offline(true).await;
+    sign_a_short_consent(&b).await;
+
+    // One more purpose slipped into the waiting operation, its seal left as it was.
+    let changed = b
+        .eval(
+            "return await new Promise((done) => {
+               const open = indexedDB.open('cris-field');
+               open.onsuccess = () => {
+                 const tx = open.result.transaction('outbox', 'readwrite');
+                 const outbox = tx.objectStore('outbox');
+                 const all = outbox.getAll();
+                 all.onsuccess = () => {
+                   const op = all.result.find((o) => o.change.kind === 'consent');
+                   op.change.consent.purposes.push('school_contact');
+                   outbox.put(op);
+                   tx.oncomplete = () => done(true);
+                 };
+               };
+             });",
+        )
+        .await;
+    assert_eq!(changed, true);
+
+    b.set_offline(false).await;
+    click_testid(&b, "sync-now").await;
+    tap(&b, "a.back").await;
+    let refused = b
+        .wait_for_xpath("//*[@data-testid='consent-records']//*[@data-sent='refused']")
+        .await;
+    let why = refused.text().await.unwrap();
+    assert!(why.starts_with("Vom Server abgelehnt:"), "{why}");
+    assert!(why.contains("changed after it was signed"), "{why}");
+    assert_eq!(outbox_count(&b).await, 1, "kept on the phone");
+    let (status, held) = api(&b, "GET", &format!("/api/v1/cases/{case_id}/consent"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        held["records"],
+        serde_json::json!([]),
+        "the server keeps nothing"
+    );
+    // The settings list it with the other refused records.
+    tap(&b, "nav a[href='/settings']").await;
+    b.wait_for_xpath("//*[@data-testid='rejected-list']//li[contains(., 'Einwilligung')]")
+        .await;
+
+    b.close().await;
+    server.stop().await;
+}

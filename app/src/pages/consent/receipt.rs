@@ -206,6 +206,16 @@ fn receipt(data: Loaded) -> impl IntoView {
             .into_any(),
         ),
     };
+    // What the share sheet passes on (to a messenger, mail or files): the words agreed to,
+    // the choices, who signed and the check sum.
+    let shared_text = format!(
+        "{}\n\n{}\n\n{}\n{}: {}",
+        u.receipt_title,
+        words.as_ref().map_or("", |(c, _)| c.as_str()),
+        signed,
+        u.receipt_hash,
+        consent.binding
+    );
     let (consent_words, notice_words) = match words {
         Some((c, n)) => (
             paragraphs(&c).into_any(),
@@ -235,6 +245,14 @@ fn receipt(data: Loaded) -> impl IntoView {
             }>
                 {i18n.t(|u| u.receipt_print)}
             </button>
+            {can_share().then(|| {
+                let shared = shared_text.clone();
+                view! {
+                    <button type="button" class="btn" data-testid="receipt-share" on:click=move |_| share(&shared)>
+                        {i18n.t(|u| u.receipt_share)}
+                    </button>
+                }
+            })}
         </div>
         <article lang=lang.code() data-testid="receipt" data-lang=lang.code()>
             <h1>{u.receipt_title}</h1>
@@ -263,4 +281,25 @@ fn receipt(data: Loaded) -> impl IntoView {
             {notice_words}
         </article>
     }
+}
+
+/// Whether the browser offers a share sheet (`navigator.share`).
+fn can_share() -> bool {
+    web_sys::window().is_some_and(|w| {
+        js_sys::Reflect::has(&w.navigator(), &wasm_bindgen::JsValue::from_str("share"))
+            .unwrap_or(false)
+    })
+}
+
+/// Opens the share sheet with `text`; cancelling it is no error.
+fn share(text: &str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let data = web_sys::ShareData::new();
+    data.set_text(text);
+    let promise = window.navigator().share_with_data(&data);
+    leptos::task::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    });
 }
