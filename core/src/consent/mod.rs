@@ -785,7 +785,11 @@ mod tests {
 
         // The purpose a release was made for, withdrawn: the release goes with it.
         let housing = withdrawal("c1", Scope::Purposes(vec!["find_housing".into()]));
-        let s = state(std::slice::from_ref(&c), std::slice::from_ref(&housing), today);
+        let s = state(
+            std::slice::from_ref(&c),
+            std::slice::from_ref(&housing),
+            today,
+        );
         assert!(!s.may_share("housing_office", "find_housing"));
         assert!(s.recipients.is_empty());
         assert_eq!(s.purposes.len(), 2, "the purposes ticked stay");
