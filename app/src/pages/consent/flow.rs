@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cris_core::Lang;
+use cris_core::consent::text::ConsentText;
 use cris_core::consent::{
     Consent as Signed, Duration, IdentityCheck, Record, Release, Signature, Signer, SignerRole,
 };
@@ -320,10 +321,9 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
     }
 }
 
-fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
-    let text = &setup.notice;
-    let sections = text
-        .sections
+/// A text's sections, headed, with the agency's details filled in.
+fn sections(setup: &Setup, text: &ConsentText, lang: Lang) -> impl IntoView + use<> {
+    text.sections
         .iter()
         .map(|s| {
             view! {
@@ -331,7 +331,12 @@ fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
                 <p class="consent-words">{setup.fill(s.body.get(lang))}</p>
             }
         })
-        .collect_view();
+        .collect_view()
+}
+
+fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
+    let text = &setup.notice;
+    let sections = sections(setup, text, lang);
     view! {
         <h2 tabindex="-1" data-testid="notice-title">{setup.fill(text.title.get(lang))}</h2>
         {sections}
@@ -344,16 +349,7 @@ fn purposes_step(
     ticked: RwSignal<BTreeSet<String>>,
 ) -> impl IntoView + use<> {
     let text = &setup.consent;
-    let sections = text
-        .sections
-        .iter()
-        .map(|s| {
-            view! {
-                <h3>{setup.fill(s.heading.get(lang))}</h3>
-                <p class="consent-words">{setup.fill(s.body.get(lang))}</p>
-            }
-        })
-        .collect_view();
+    let sections = sections(setup, text, lang);
     let items = text
         .purposes
         .iter()

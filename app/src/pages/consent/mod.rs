@@ -82,6 +82,22 @@ pub async fn load_setup() -> Result<Option<Setup>, StorageError> {
         }))
 }
 
+/// The consent `id` of a household, as the phone keeps it.
+async fn consent_of(
+    case_id: &str,
+    id: &str,
+) -> Result<Option<cris_core::consent::Consent>, StorageError> {
+    let db = storage::shared().await?;
+    Ok(db
+        .consents_of(case_id)
+        .await?
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Consent(c) if c.id == id => Some(*c),
+            _ => None,
+        }))
+}
+
 /// Why records were not saved.
 #[derive(Clone, Debug)]
 enum SaveError {

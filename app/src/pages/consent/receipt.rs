@@ -1,7 +1,7 @@
 //! The family's copy of a consent: the text they agreed to in their language, their choices
 //! and their signature, ready to print (or to save as PDF from the print dialog).
 
-use cris_core::consent::{Consent, Duration, IdentityCheck, Record, Sealed, SignerRole};
+use cris_core::consent::{Consent, Duration, IdentityCheck, Sealed, SignerRole};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -52,15 +52,7 @@ struct Loaded {
 }
 
 async fn load(case_id: String, id: String) -> Result<Option<Loaded>, StorageError> {
-    let db = storage::shared().await?;
-    let consent = db
-        .consents_of(&case_id)
-        .await?
-        .into_iter()
-        .find_map(|r| match r {
-            Record::Consent(c) if c.id == id => Some(*c),
-            _ => None,
-        });
+    let consent = super::consent_of(&case_id, &id).await?;
     let Some(consent) = consent else {
         return Ok(None);
     };

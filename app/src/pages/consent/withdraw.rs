@@ -15,22 +15,13 @@ use super::{SaveError, Setup, load_setup, problem_text, save, witness};
 use crate::clock::new_id;
 use crate::form_view::{storage_error_view, storage_message};
 use crate::i18n::use_i18n;
-use crate::storage::{self, StorageError};
+use crate::storage::StorageError;
 
 async fn load(
     case_id: String,
     id: String,
 ) -> Result<Option<(Consent, Option<Setup>)>, StorageError> {
-    let db = storage::shared().await?;
-    let found = db
-        .consents_of(&case_id)
-        .await?
-        .into_iter()
-        .find_map(|r| match r {
-            Record::Consent(c) if c.id == id => Some(*c),
-            _ => None,
-        });
-    Ok(match found {
+    Ok(match super::consent_of(&case_id, &id).await? {
         Some(c) => Some((c, load_setup().await?)),
         None => None,
     })
