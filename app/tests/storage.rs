@@ -491,12 +491,34 @@ fn consent_op(op_id: &str, c: &cris_core::consent::Consent) -> Operation {
 
 #[wasm_bindgen_test]
 async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull() {
-    use cris_app::storage::SavedConsent;
+    use cris_app::storage::{ConsentDraft, ReleaseDraft, SavedConsent};
     use cris_core::consent::Record;
     let name = unique_name("consents");
     let storage = Storage::open_named(&name).await.unwrap();
     let device = "0192b3c4-0000-7000-8000-00000000d001";
     let mine = consent("k-1", "c-1", device);
+    // Half-signed, the draft is kept; saving the consent removes it in the same transaction.
+    let draft = ConsentDraft {
+        case_id: "c-1".into(),
+        lang: cris_core::Lang::Bg,
+        step: 3,
+        purposes: vec!["school_contact".into()],
+        releases: vec![ReleaseDraft {
+            recipient: "housing_office".into(),
+            records: vec!["housing".into()],
+            purpose: "housing_search".into(),
+            until: "until".into(),
+            date: "2030-06-30".into(),
+        }],
+        signature: mine.signature.clone(),
+        signer: "Fatme".into(),
+        role: cris_core::consent::SignerRole::Parent,
+        interpreter: String::new(),
+        identity: None,
+    };
+    storage.put_consent_draft(&draft).await.unwrap();
+    assert_eq!(storage.consent_draft("c-1").await.unwrap(), Some(draft));
+    assert_eq!(storage.consent_draft("c-2").await.unwrap(), None);
     let mut clock = storage.clock(device).await.unwrap();
     clock.stamp(10);
     storage
@@ -506,9 +528,11 @@ async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull
                 operation: consent_op("op-k1", &mine),
             }],
             clock.clone(),
+            Some("c-1"),
         )
         .await
         .unwrap();
+    assert_eq!(storage.consent_draft("c-1").await.unwrap(), None);
     assert_eq!(
         storage.consents_of("c-1").await.unwrap(),
         vec![Record::Consent(Box::new(mine.clone()))],

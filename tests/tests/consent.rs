@@ -414,6 +414,38 @@ async fn sign_a_short_consent(b: &Browser) {
     click_testid(b, "consent-next").await;
     b.wait_for_xpath("//input[@data-release='housing_office']")
         .await;
+    // A phone call, the page reloaded: the family goes on where it stopped (once the phone
+    // has kept the screen they are on).
+    wait_until("the consent draft kept at the releases", || async {
+        let step = b
+            .eval(
+                "const id = 'consent-draft:' + location.pathname.split('/')[2];
+                 return await new Promise((done) => {
+                   const open = indexedDB.open('cris-field');
+                   open.onsuccess = () => {
+                     const get = open.result.transaction('meta').objectStore('meta').get(id);
+                     get.onsuccess = () => done(get.result ? get.result.draft.step : null);
+                   };
+                 });",
+            )
+            .await;
+        (step == 2).then_some(())
+    })
+    .await;
+    b.client.refresh().await.expect("reload");
+    b.wait_for_xpath("//input[@data-release='housing_office']")
+        .await;
+    click_testid(b, "consent-back").await;
+    let kept = b
+        .wait_for_xpath("//input[@data-purpose='photos']")
+        .await
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("true"), "the ticked purpose is kept");
+    click_testid(b, "consent-next").await;
+    b.wait_for_xpath("//input[@data-release='housing_office']")
+        .await;
     click_testid(b, "consent-next").await;
     b.wait_for_xpath("//*[@data-testid='consent-summary']")
         .await;

@@ -1,8 +1,9 @@
 //! Consents and withdrawals kept on the phone (`consents`, by case), and what the phone needs
 //! to take one offline: the agency's details and the texts, as the server last sent them.
 
+use cris_core::Lang;
 use cris_core::api::ConsentSetup;
-use cris_core::consent::{Consent, Record, Withdrawal};
+use cris_core::consent::{Consent, IdentityCheck, Record, Signature, SignerRole, Withdrawal};
 use cris_core::hlc::Clock;
 use cris_core::record::Operation;
 use rexie::TransactionMode;
@@ -55,6 +56,43 @@ impl Kept {
     }
 }
 
+/// A consent being taken, kept while the family reads and signs, so that a call, another app
+/// or a crash does not make them start again. Removed when the consent is saved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentDraft {
+    pub case_id: String,
+    pub lang: Lang,
+    /// The screen they were on.
+    pub step: usize,
+    pub purposes: Vec<String>,
+    pub releases: Vec<ReleaseDraft>,
+    pub signature: Signature,
+    pub signer: String,
+    pub role: SignerRole,
+    pub interpreter: String,
+    pub identity: Option<IdentityCheck>,
+}
+
+/// A release being chosen: `until` is `once`, `until` (then `date`) or `recurring`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseDraft {
+    pub recipient: String,
+    pub records: Vec<String>,
+    pub purpose: String,
+    pub until: String,
+    pub date: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDraft {
+    key: String,
+    draft: ConsentDraft,
+}
+
+fn draft_key(case_id: &str) -> String {
+    format!("consent-draft:{case_id}")
+}
+
 /// The consent set-up in the `meta` store.
 #[derive(Serialize, Deserialize)]
 struct StoredSetup {
@@ -65,10 +103,21 @@ struct StoredSetup {
 const SETUP_KEY: &str = "consent-setup";
 
 impl Storage {
-    /// Keeps the records, puts their operations in the outbox and saves the clock after
-    /// stamping them, in one transaction.
-    pub async fn save_consents(&self, saved: &[SavedConsent], clock: Clock) -> Result<()> {
+    /// Keeps the records, puts their operations in the outbox, saves the clock after
+    /// stamping them and removes the consent draft of `draft_of` (a case), in one transaction.
+    pub async fn save_consents(
+        &self,
+        saved: &[SavedConsent],
+        clock: Clock,
+        draft_of: Option<&str>,
+    ) -> Result<()> {
         let mut writes = Vec::new();
+        if let Some(case_id) = draft_of {
+            writes.push(Write::Delete {
+                store: stores::META,
+                key: draft_key(case_id),
+            });
+        }
         for s in saved {
             writes.push(Write::Put {
                 store: stores::CONSENTS,
@@ -109,6 +158,38 @@ impl Storage {
             .map(decode::<StoredSetup>)
             .transpose()?
             .map(|s| s.setup))
+    }
+
+    /// The consent being taken for a household, if one was begun and not saved.
+    pub async fn consent_draft(&self, case_id: &str) -> Result<Option<ConsentDraft>> {
+        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let found = tx
+            .store(stores::META)?
+            .get(JsValue::from_str(&draft_key(case_id)))
+            .await?;
+        Ok(found
+            .map(decode::<StoredDraft>)
+            .transpose()?
+            .map(|s| s.draft))
+    }
+
+    pub async fn put_consent_draft(&self, draft: &ConsentDraft) -> Result<()> {
+        self.commit(vec![Write::Put {
+            store: stores::META,
+            value: encode(&StoredDraft {
+                key: draft_key(&draft.case_id),
+                draft: draft.clone(),
+            })?,
+        }])
+        .await
+    }
+
+    pub async fn delete_consent_draft(&self, case_id: &str) -> Result<()> {
+        self.commit(vec![Write::Delete {
+            store: stores::META,
+            key: draft_key(case_id),
+        }])
+        .await
     }
 
     pub async fn put_consent_setup(&self, setup: &ConsentSetup) -> Result<()> {

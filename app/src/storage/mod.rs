@@ -26,7 +26,7 @@ use web_sys::IdbDatabase;
 
 pub use codec::{decode, encode};
 pub use commit::Write;
-pub use consents::SavedConsent;
+pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};
 pub use drafts::Draft;
 pub use forms::StoredForm;
 pub use records::{Finalized, PullPosition, Rejection, case_lock};

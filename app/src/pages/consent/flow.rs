@@ -13,10 +13,12 @@ use leptos_router::hooks::use_navigate;
 
 use super::pad::SignaturePad;
 use super::{SaveError, Setup, load_setup, problem_text, save, witness};
+
 use crate::clock::{new_id, today};
 use crate::form_view::{storage_error_view, storage_message};
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::pages::case_id;
+use crate::storage::{self, ConsentDraft, ReleaseDraft, StorageError};
 
 /// The screens, in order.
 const STEPS: usize = 4;
@@ -32,6 +34,24 @@ enum Until {
     Withdrawn,
 }
 
+impl Until {
+    fn code(self) -> &'static str {
+        match self {
+            Until::Once => "once",
+            Until::Date => "until",
+            Until::Withdrawn => "recurring",
+        }
+    }
+
+    fn from_code(code: &str) -> Self {
+        match code {
+            "once" => Until::Once,
+            "until" => Until::Date,
+            _ => Until::Withdrawn,
+        }
+    }
+}
+
 /// A release as it is being chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ReleaseChoice {
@@ -41,12 +61,45 @@ struct ReleaseChoice {
     date: String,
 }
 
+impl ReleaseChoice {
+    fn to_draft(&self, recipient: &str) -> ReleaseDraft {
+        ReleaseDraft {
+            recipient: recipient.to_owned(),
+            records: self.records.iter().cloned().collect(),
+            purpose: self.purpose.clone(),
+            until: self.until.code().to_owned(),
+            date: self.date.clone(),
+        }
+    }
+
+    fn from_draft(d: &ReleaseDraft) -> (String, Self) {
+        (
+            d.recipient.clone(),
+            ReleaseChoice {
+                records: d.records.iter().cloned().collect(),
+                purpose: d.purpose.clone(),
+                until: Until::from_code(&d.until),
+                date: d.date.clone(),
+            },
+        )
+    }
+}
+
+/// The texts, and the consent begun for this household and not yet saved.
+async fn load(case_id: String) -> Result<Option<(Setup, Option<ConsentDraft>)>, StorageError> {
+    let Some(setup) = load_setup().await? else {
+        return Ok(None);
+    };
+    let draft = storage::shared().await?.consent_draft(&case_id).await?;
+    Ok(Some((setup, draft)))
+}
+
 /// `/cases/:id/consent`: a new consent for the household.
 #[component]
 pub fn Consent() -> impl IntoView {
     let i18n = use_i18n();
     let id = case_id();
-    let setup = LocalResource::new(load_setup);
+    let setup = LocalResource::new(move || load(id.get()));
     view! {
         <section class="page consent">
             <Suspense fallback=move || view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }>
@@ -54,7 +107,7 @@ pub fn Consent() -> impl IntoView {
                     setup
                         .get()
                         .map(|loaded| match loaded {
-                            Ok(Some(setup)) => flow(setup, id.get_untracked()).into_any(),
+                            Ok(Some((setup, draft))) => flow(setup, id.get_untracked(), draft).into_any(),
                             Ok(None) => view! {
                                 <h1>{i18n.t(|u| u.consent_title)}</h1>
                                 <p class="notice" data-testid="consent-setup-missing">
@@ -73,19 +126,98 @@ pub fn Consent() -> impl IntoView {
     }
 }
 
-fn flow(setup: Setup, case_id: String) -> impl IntoView {
+fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl IntoView {
     let i18n = use_i18n();
-    // The family's language: the worker's to begin with.
-    let lang = RwSignal::new(i18n.lang.get_untracked());
+    // Where the family left off; else from the start, in the worker's language.
+    let draft = draft.unwrap_or_else(|| ConsentDraft {
+        case_id: case_id.clone(),
+        lang: i18n.lang.get_untracked(),
+        step: NOTICE,
+        purposes: Vec::new(),
+        releases: Vec::new(),
+        signature: Signature::default(),
+        signer: String::new(),
+        role: SignerRole::Themselves,
+        interpreter: String::new(),
+        identity: None,
+    });
+    let lang = RwSignal::new(draft.lang);
     let t = move |pick: fn(&Ui) -> &'static str| move || pick(ui(lang.get()));
-    let step = RwSignal::new(NOTICE);
-    let purposes = RwSignal::new(BTreeSet::<String>::new());
-    let releases = RwSignal::new(BTreeMap::<String, ReleaseChoice>::new());
-    let signature = RwSignal::new(Signature::default());
-    let signer = RwSignal::new(String::new());
-    let role = RwSignal::new(SignerRole::Themselves);
-    let interpreter = RwSignal::new(String::new());
-    let identity = RwSignal::new(None::<IdentityCheck>);
+    let step = RwSignal::new(draft.step.min(STEPS - 1));
+    let purposes = RwSignal::new(draft.purposes.iter().cloned().collect::<BTreeSet<String>>());
+    let releases = RwSignal::new(
+        draft
+            .releases
+            .iter()
+            .map(ReleaseChoice::from_draft)
+            .collect::<BTreeMap<String, ReleaseChoice>>(),
+    );
+    let signature = RwSignal::new(draft.signature.clone());
+    let signer = RwSignal::new(draft.signer.clone());
+    let role = RwSignal::new(draft.role);
+    let interpreter = RwSignal::new(draft.interpreter.clone());
+    let identity = RwSignal::new(draft.identity);
+    let begun = RwSignal::new(draft.step > NOTICE || !draft.purposes.is_empty());
+    let draft_case = StoredValue::new(draft.case_id.clone());
+    // Set by "discard": the reset that follows is no new beginning.
+    let reset = StoredValue::new(false);
+
+    // Every change is kept at once: a call or another app must not lose a half-signed consent.
+    let current = move || ConsentDraft {
+        case_id: draft_case.get_value(),
+        lang: lang.get(),
+        step: step.get(),
+        purposes: purposes.get().into_iter().collect(),
+        releases: releases.with(|r| r.iter().map(|(id, c)| c.to_draft(id)).collect()),
+        signature: signature.get(),
+        signer: signer.get(),
+        role: role.get(),
+        interpreter: interpreter.get(),
+        identity: identity.get(),
+    };
+    Effect::new(move |previous: Option<ConsentDraft>| {
+        let now = current();
+        if reset.get_value() {
+            reset.set_value(false);
+        } else if previous.as_ref().is_some_and(|p| *p != now) {
+            begun.set(true);
+        }
+        if begun.get_untracked() {
+            let keep = now.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(db) = storage::shared().await
+                    && let Err(e) = db.put_consent_draft(&keep).await
+                {
+                    leptos::logging::warn!("the consent draft was not kept: {e}");
+                }
+            });
+        }
+        now
+    });
+    let discard = move |_| {
+        if !window()
+            .confirm_with_message(i18n.t(|u| u.confirm_discard)())
+            .unwrap_or(false)
+        {
+            return;
+        }
+        let case = draft_case.get_value();
+        leptos::task::spawn_local(async move {
+            if let Ok(db) = storage::shared().await {
+                let _ = db.delete_consent_draft(&case).await;
+            }
+        });
+        reset.set_value(true);
+        begun.set(false);
+        step.set(NOTICE);
+        purposes.set(BTreeSet::new());
+        releases.set(BTreeMap::new());
+        signature.set(Signature::default());
+        signer.set(String::new());
+        role.set(SignerRole::Themselves);
+        interpreter.set(String::new());
+        identity.set(None);
+    };
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let setup = StoredValue::new(setup);
@@ -222,7 +354,7 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
         let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match save(vec![Record::Consent(Box::new(consent))], sync).await {
+            match save(vec![Record::Consent(Box::new(consent))], Some(&case), sync).await {
                 Ok(()) => navigate(
                     &format!("/cases/{case}/consent/{id}?saved"),
                     Default::default(),
@@ -291,6 +423,11 @@ fn flow(setup: Setup, case_id: String) -> impl IntoView {
             {move || problem.get()}
         </p>
         <div class="actions">
+            <Show when=move || begun.get()>
+                <button type="button" class="btn btn-quiet" data-testid="consent-discard" on:click=discard>
+                    {i18n.t(|u| u.discard_draft)}
+                </button>
+            </Show>
             <Show when=move || { step.get() > NOTICE }>
                 <button type="button" class="btn" data-testid="consent-back" on:click=back>
                     {t(|u| u.consent_back)}

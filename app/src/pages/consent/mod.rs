@@ -115,7 +115,11 @@ impl From<StorageError> for SaveError {
 /// Stamps and seals `records` (consents and withdrawals ready but for their stamp, device
 /// and time), and keeps them with the operations that carry them, in one transaction; then
 /// asks for a sync. Nothing is kept when one of them is incomplete.
-async fn save(records: Vec<Record>, sync: crate::sync::SyncState) -> Result<(), SaveError> {
+async fn save(
+    records: Vec<Record>,
+    draft_of: Option<&str>,
+    sync: crate::sync::SyncState,
+) -> Result<(), SaveError> {
     let db = storage::shared().await?;
     // The clock is shared with finalizing forms and applying pulls.
     let _cases = storage::case_lock().await;
@@ -153,7 +157,7 @@ async fn save(records: Vec<Record>, sync: crate::sync::SyncState) -> Result<(), 
         };
         saved.push(SavedConsent { record, operation });
     }
-    db.save_consents(&saved, clock).await?;
+    db.save_consents(&saved, clock, draft_of).await?;
     sync.request(false);
     Ok(())
 }

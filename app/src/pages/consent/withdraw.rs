@@ -181,7 +181,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
         let case = c.case_id.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match save(records, sync).await {
+            match save(records, None, sync).await {
                 Ok(()) => navigate(&format!("/cases/{case}"), Default::default()),
                 Err(SaveError::Problem(p)) => {
                     problem.set(Some(problem_text(&p, i18n.lang.get_untracked())))
