@@ -318,11 +318,15 @@ fn is_screen(path: &str) -> bool {
 }
 
 /// Trunk puts a content hash in the names it makes: `name-<hex>.ext`, `name-<hex>_bg.wasm`.
+/// The hash is a 64-bit number in hex without leading zeros: mostly 16 digits, one in 16
+/// times 15, and so on (fewer than 12 once in 65,536 builds: then the file is only revalidated,
+/// not cached for good). Shorter runs of hex digits are names like `icon-192.png`.
 fn is_hashed(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 fn content_type(name: &str) -> &'static str {
@@ -362,6 +366,8 @@ mod tests {
         assert!(is_hashed("cris-app-4a3f09c2d1e5b6a7_bg.wasm"));
         assert!(is_hashed("cris-app-4a3f09c2d1e5b6a7.js"));
         assert!(is_hashed("style-0123456789abcdef.css"));
+        // A hash with a leading zero, as trunk writes it.
+        assert!(is_hashed("cris-app-45c434200ef12ec_bg.wasm"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("sw.js"));
         assert!(!is_hashed("register-sw.js"));
