@@ -164,6 +164,229 @@ pub struct MayShare {
     pub grant: crate::consent::Grant,
 }
 
+/// The longest comment of a review decision, in characters.
+pub const MAX_REVIEW_COMMENT_CHARS: usize = 2000;
+/// Items on a page of the review queue unless `limit` says otherwise, and the most it may say.
+pub const REVIEW_PAGE: u32 = 50;
+pub const MAX_REVIEW_PAGE: u32 = 200;
+
+/// Where a submission stands in review, as it follows from its review events and the
+/// corrections that arrived:
+///
+/// - `approved`: its latest review event approves it;
+/// - `changes_requested`: its latest event asks for changes, and no correction of it has
+///   arrived since;
+/// - `corrected`: its latest event asks for changes, and a correction of it has arrived since;
+/// - `resubmitted`: it has no review event yet and corrects a submission whose latest event
+///   asks for changes (it arrived after that request);
+/// - `new`: anything else without a review event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    New,
+    Approved,
+    ChangesRequested,
+    Corrected,
+    Resubmitted,
+}
+
+impl ReviewStatus {
+    pub const ALL: [ReviewStatus; 5] = [
+        ReviewStatus::New,
+        ReviewStatus::Approved,
+        ReviewStatus::ChangesRequested,
+        ReviewStatus::Corrected,
+        ReviewStatus::Resubmitted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::New => "new",
+            ReviewStatus::Approved => "approved",
+            ReviewStatus::ChangesRequested => "changes_requested",
+            ReviewStatus::Corrected => "corrected",
+            ReviewStatus::Resubmitted => "resubmitted",
+        }
+    }
+}
+
+impl std::str::FromStr for ReviewStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ReviewStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown review status {s:?} (new, approved, changes_requested, corrected or resubmitted)"
+                )
+            })
+    }
+}
+
+/// What a supervisor decides about a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approved,
+    /// Sent back to the worker, with a comment saying what to change.
+    ChangesRequested,
+}
+
+impl ReviewDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewDecision::Approved => "approved",
+            ReviewDecision::ChangesRequested => "changes_requested",
+        }
+    }
+}
+
+impl std::str::FromStr for ReviewDecision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "approved" => Ok(ReviewDecision::Approved),
+            "changes_requested" => Ok(ReviewDecision::ChangesRequested),
+            other => Err(format!(
+                "unknown review decision {other:?} (approved or changes_requested)"
+            )),
+        }
+    }
+}
+
+/// The query of `GET /api/v1/review` (supervisors and admins): every part optional, none
+/// other accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewQuery {
+    /// A team's name (one of the user's teams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The login of the worker who pushed the submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// A form id (`home_visit`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ReviewStatus>,
+    /// Received on or after this day (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::Date>,
+    /// Received on or before this day (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<crate::Date>,
+    /// A case id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// Items per page: [`REVIEW_PAGE`] unless told, at most [`MAX_REVIEW_PAGE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// The `next` of the page before (opaque).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// One submission in the review queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub submission_id: String,
+    pub case_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    /// The account that pushed it.
+    pub worker_login: String,
+    pub worker_name: String,
+    /// The team its case belongs to.
+    pub team: String,
+    /// The server's clock when it arrived.
+    pub received_at_ms: i64,
+    /// The phone's clock when it was finalized (whole milliseconds).
+    pub finalized_at_ms: i64,
+    pub status: ReviewStatus,
+    /// The submission it corrects, if it is a correction.
+    pub corrects: Option<String>,
+    /// The comment of its latest review event (`None` without one, or when it was blank).
+    pub comment: Option<String>,
+}
+
+/// `GET /api/v1/review`: a page of the queue, newest received first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPage {
+    pub items: Vec<ReviewItem>,
+    /// `after` for the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// One review decision, as appended to the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewEvent {
+    /// Ascending in the order events were recorded.
+    pub id: i64,
+    pub submission_id: String,
+    pub decision: ReviewDecision,
+    /// Empty when an approval came without one.
+    pub comment: String,
+    pub reviewer_login: String,
+    pub reviewer_name: String,
+    /// The server's clock when it was recorded.
+    pub at_ms: i64,
+}
+
+/// `GET /api/v1/review/{submission_id}`: a submission with what review has said of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewDetail {
+    pub item: ReviewItem,
+    /// The operation that carried it: the answers as the worker sent them.
+    pub op: crate::record::Operation,
+    /// Oldest first.
+    pub events: Vec<ReviewEvent>,
+    /// The latest correction of it that arrived, if any.
+    pub corrected_by: Option<String>,
+}
+
+/// `POST /api/v1/review/{submission_id}`. The comment may be left out of an approval; asking
+/// for changes needs one (at most [`MAX_REVIEW_COMMENT_CHARS`] characters either way).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The answer to a review decision: the event recorded and where the submission now stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewOutcome {
+    pub event: ReviewEvent,
+    pub status: ReviewStatus,
+}
+
+/// A submission of the user's sent back for changes and not corrected yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub submission_id: String,
+    pub case_id: String,
+    pub form_id: String,
+    pub form_version: u32,
+    /// What to change, as the reviewer wrote it.
+    pub comment: String,
+    pub reviewer_login: String,
+    pub reviewer_name: String,
+    /// The server's clock when the changes were asked for.
+    pub requested_at_ms: i64,
+    /// The server's clock when the submission had arrived.
+    pub received_at_ms: i64,
+}
+
+/// `GET /api/v1/inbox`: the user's submissions waiting for a correction, latest request
+/// first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

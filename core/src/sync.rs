@@ -96,6 +96,9 @@ pub struct PullResponse {
 pub struct CaseHistory {
     pub case_id: String,
     pub entries: Vec<HistoryEntry>,
+    /// The review decisions on the case's submissions, oldest first.
+    #[serde(default)]
+    pub reviews: Vec<crate::api::ReviewEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

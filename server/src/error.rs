@@ -21,6 +21,12 @@ pub enum AppError {
     /// A case that is not among the user's teams' cases, or does not exist at all.
     #[error("no such case among your teams' cases")]
     NoSuchCase,
+    /// A submission that is not on one of the user's teams' cases, or does not exist at all.
+    #[error("no such submission among your teams' cases")]
+    NoSuchSubmission,
+    /// The user's role does not allow this (a worker asking for what supervisors do).
+    #[error("{0}")]
+    Forbidden(&'static str),
     #[error("the server failed to answer this request")]
     Internal,
     /// Started without `--agency`: no consent texts can be shown or checked.
@@ -68,7 +74,7 @@ impl AppError {
 impl AppError {
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            AppError::NotFound | AppError::NoSuchCase => {
+            AppError::NotFound | AppError::NoSuchCase | AppError::NoSuchSubmission => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
             AppError::MethodNotAllowed => {
@@ -80,6 +86,7 @@ impl AppError {
             }
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             AppError::NoConsent { .. } => (StatusCode::FORBIDDEN, ErrorCode::NoConsent),
             AppError::NoAgency | AppError::Database(_) | AppError::Store(_) => {

@@ -4,6 +4,7 @@ pub mod consent;
 mod forms;
 mod health;
 mod ops;
+mod review;
 mod session;
 
 use axum::Router;
@@ -36,6 +37,14 @@ pub fn router() -> Router<AppState> {
             )),
         )
         .route("/v1/cases/{id}/history", get(ops::history))
+        .route("/v1/review", get(review::queue))
+        .route(
+            "/v1/review/{id}",
+            get(review::get)
+                .post(review::decide)
+                .layer(DefaultBodyLimit::max(review::MAX_DECISION_BYTES)),
+        )
+        .route("/v1/inbox", get(review::inbox))
         .route("/v1/consent-texts", get(consent::texts))
         .route("/v1/cases/{id}/consent", get(consent::case))
         .route("/v1/cases/{id}/may-share", get(consent::may_share))

@@ -1,9 +1,9 @@
 //! The sync protocol over HTTP: `POST /api/v1/ops` (push a batch of operations, one outcome
 //! each), `GET /api/v1/ops?since=&limit=` (pull what changed in the user's cases) and
-//! `GET /api/v1/cases/{id}/history` (a case's log). Every operation is checked with the same
-//! form engine as on the phone ([`cris_core::sync::check`]) before the store sees it; a
-//! consent or withdrawal by its seal and the texts it was given on
-//! ([`cris_core::sync::check_consent`]).
+//! `GET /api/v1/cases/{id}/history` (a case's log, and the review decisions on its forms).
+//! Every operation is checked with the same form engine as on the phone
+//! ([`cris_core::sync::check`]) before the store sees it; a consent or withdrawal by its seal
+//! and the texts it was given on ([`cris_core::sync::check_consent`]).
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -325,7 +325,16 @@ pub async fn history(
             })
         })
         .collect::<Result<_, AppError>>()?;
-    Ok(Json(CaseHistory { case_id, entries }))
+    let reviews = state
+        .store
+        .case_reviews(&auth.user.id, &case_id)
+        .await?
+        .ok_or(AppError::NoSuchCase)?;
+    Ok(Json(CaseHistory {
+        case_id,
+        entries,
+        reviews,
+    }))
 }
 
 /// An operation read back from the log (written by this server: failing is damage).

@@ -6,13 +6,20 @@
 //! of the two the database URL names.
 
 mod postgres;
+mod review;
 mod sqlite;
 pub mod writer;
 
 use std::future::Future;
 use std::path::PathBuf;
 
+use cris_core::api::{InboxItem, ReviewDecision, ReviewEvent, ReviewItem, ReviewStatus};
+
 pub use postgres::PgStore;
+pub(crate) use review::{
+    Arg, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow, arriving_status, review_queue_sql,
+};
+pub use review::{ReviewFilter, Reviewed};
 pub use sqlite::SqliteStore;
 
 /// The default database: a file under `./data`, created on first start.
@@ -247,6 +254,46 @@ pub trait Store: Send + Sync {
         user_id: &str,
         case_id: &str,
     ) -> impl Future<Output = Result<Option<Vec<LoggedOp>>, StoreError>> + Send;
+
+    /// A page of the review queue: the submissions on the user's teams' cases that pass
+    /// `filter`, newest received first.
+    fn review_queue(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> impl Future<Output = Result<Vec<ReviewItem>, StoreError>> + Send;
+    /// A submission on a case of the user's teams with its review; `None` when it is not one
+    /// of theirs (or does not exist: the two are not told apart).
+    fn review(
+        &self,
+        user_id: &str,
+        submission_id: &str,
+    ) -> impl Future<Output = Result<Option<Reviewed>, StoreError>> + Send;
+    /// Appends `reviewer`'s decision on a submission of their teams' cases and brings the
+    /// review status of it and of its corrections up to date; `None` as for
+    /// [`Store::review`]. Serialized with pushes, so that a correction arriving at the same
+    /// time is counted either before the decision or after it.
+    fn add_review(
+        &self,
+        reviewer: &User,
+        submission_id: &str,
+        decision: ReviewDecision,
+        comment: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Option<(ReviewEvent, ReviewStatus)>, StoreError>> + Send;
+    /// The user's own submissions (on their teams' cases) sent back for changes and not
+    /// corrected yet, the latest request first.
+    fn inbox(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<InboxItem>, StoreError>> + Send;
+    /// The review decisions on a case's submissions, oldest first; `None` as for
+    /// [`Store::case_history`].
+    fn case_reviews(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Option<Vec<ReviewEvent>>, StoreError>> + Send;
 }
 
 /// An operation as the log keeps it.
@@ -389,6 +436,40 @@ impl Store for CaseStore {
         now_ms: i64,
     ) -> Result<Vec<HeldForm>, StoreError> {
         delegate!(self, s => s.remember_forms(forms, now_ms).await)
+    }
+    async fn review_queue(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> Result<Vec<ReviewItem>, StoreError> {
+        delegate!(self, s => s.review_queue(user_id, filter).await)
+    }
+    async fn review(
+        &self,
+        user_id: &str,
+        submission_id: &str,
+    ) -> Result<Option<Reviewed>, StoreError> {
+        delegate!(self, s => s.review(user_id, submission_id).await)
+    }
+    async fn add_review(
+        &self,
+        reviewer: &User,
+        submission_id: &str,
+        decision: ReviewDecision,
+        comment: &str,
+        now_ms: i64,
+    ) -> Result<Option<(ReviewEvent, ReviewStatus)>, StoreError> {
+        delegate!(self, s => s.add_review(reviewer, submission_id, decision, comment, now_ms).await)
+    }
+    async fn inbox(&self, user_id: &str) -> Result<Vec<InboxItem>, StoreError> {
+        delegate!(self, s => s.inbox(user_id).await)
+    }
+    async fn case_reviews(
+        &self,
+        user_id: &str,
+        case_id: &str,
+    ) -> Result<Option<Vec<ReviewEvent>>, StoreError> {
+        delegate!(self, s => s.case_reviews(user_id, case_id).await)
     }
 }
 
@@ -784,6 +865,173 @@ macro_rules! shared_store_impl {
                     .await?,
                 ))
             }
+
+            async fn review_queue(
+                &self,
+                user_id: &str,
+                filter: &$crate::store::ReviewFilter,
+            ) -> Result<Vec<cris_core::api::ReviewItem>, $crate::store::StoreError> {
+                use $crate::store::Arg;
+                let (sql, args) = $crate::store::review_queue_sql(user_id, filter);
+                let mut q = sqlx::query_as::<_, $crate::store::ReviewRow>(&sql);
+                for a in args {
+                    q = match a {
+                        Arg::Text(text) => q.bind(text),
+                        Arg::Int(n) => q.bind(n),
+                    };
+                }
+                q.fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::ReviewRow::item)
+                    .collect()
+            }
+
+            async fn review(
+                &self,
+                user_id: &str,
+                submission_id: &str,
+            ) -> Result<Option<$crate::store::Reviewed>, $crate::store::StoreError> {
+                let sql = format!("{} AND s.id = $2", $crate::store::REVIEW_ROWS);
+                let row: Option<$crate::store::ReviewRow> = sqlx::query_as(&sql)
+                    .bind(user_id)
+                    .bind(submission_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let body: String = sqlx::query_scalar(
+                    "SELECT o.body FROM submissions s JOIN ops o ON o.op_id = s.op_id WHERE s.id = $1",
+                )
+                .bind(submission_id)
+                .fetch_one(&self.pool)
+                .await?;
+                let events = self.events_where("e.submission_id = $1", submission_id).await?;
+                let corrected_by: Option<String> = sqlx::query_scalar(
+                    "SELECT id FROM submissions WHERE corrects = $1
+                     ORDER BY received_ms DESC, id DESC LIMIT 1",
+                )
+                .bind(submission_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(Some($crate::store::Reviewed {
+                    item: row.item()?,
+                    body,
+                    events,
+                    corrected_by,
+                }))
+            }
+
+            async fn add_review(
+                &self,
+                reviewer: &$crate::store::User,
+                submission_id: &str,
+                decision: cris_core::api::ReviewDecision,
+                comment: &str,
+                now_ms: i64,
+            ) -> Result<
+                Option<(cris_core::api::ReviewEvent, cris_core::api::ReviewStatus)>,
+                $crate::store::StoreError,
+            > {
+                // The push lock: a correction of this submission is stored wholly before this
+                // decision or wholly after it, and its status with it.
+                let mut tx = self.begin_push().await?;
+                let visible: Option<String> = sqlx::query_scalar(
+                    "SELECT s.id FROM submissions s JOIN cases c ON c.id = s.case_id
+                     WHERE s.id = $1
+                       AND c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $2)",
+                )
+                .bind(submission_id)
+                .bind(&reviewer.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if visible.is_none() {
+                    return Ok(None);
+                }
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO review_events (submission_id, decision, comment, reviewer_id, at_ms)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(submission_id)
+                .bind(decision.as_str())
+                .bind(comment)
+                .bind(&reviewer.id)
+                .bind(now_ms)
+                .fetch_one(&mut *tx)
+                .await?;
+                // Its status is the decision now: no correction has arrived since.
+                sqlx::query("UPDATE submissions SET review_status = $1 WHERE id = $2")
+                    .bind(decision.as_str())
+                    .bind(submission_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // A correction that answered an earlier request for changes no longer does:
+                // it came before this decision.
+                sqlx::query(
+                    "UPDATE submissions SET review_status = 'new'
+                     WHERE corrects = $1 AND review_status = 'resubmitted'",
+                )
+                .bind(submission_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let status = match decision {
+                    cris_core::api::ReviewDecision::Approved => cris_core::api::ReviewStatus::Approved,
+                    cris_core::api::ReviewDecision::ChangesRequested => {
+                        cris_core::api::ReviewStatus::ChangesRequested
+                    }
+                };
+                let event = cris_core::api::ReviewEvent {
+                    id,
+                    submission_id: submission_id.to_owned(),
+                    decision,
+                    comment: comment.to_owned(),
+                    reviewer_login: reviewer.login.clone(),
+                    reviewer_name: reviewer.display_name.clone(),
+                    at_ms: now_ms,
+                };
+                Ok(Some((event, status)))
+            }
+
+            async fn inbox(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<cris_core::api::InboxItem>, $crate::store::StoreError> {
+                let sql = format!(
+                    "{} AND s.user_id = $1 AND s.review_status = 'changes_requested'{}",
+                    $crate::store::REVIEW_ROWS,
+                    $crate::store::REVIEW_ORDER
+                );
+                let mut items = sqlx::query_as::<_, $crate::store::ReviewRow>(&sql)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::ReviewRow::inbox_item)
+                    .collect::<Result<Vec<_>, _>>()?;
+                items.sort_by(|a, b| {
+                    (b.requested_at_ms, &b.submission_id).cmp(&(a.requested_at_ms, &a.submission_id))
+                });
+                Ok(items)
+            }
+
+            async fn case_reviews(
+                &self,
+                user_id: &str,
+                case_id: &str,
+            ) -> Result<Option<Vec<cris_core::api::ReviewEvent>>, $crate::store::StoreError> {
+                if !self.visible(user_id, case_id).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    self.events_where(
+                        "e.submission_id IN (SELECT id FROM submissions WHERE case_id = $1)",
+                        case_id,
+                    )
+                    .await?,
+                ))
+            }
         }
 
         impl $crate::store::writer::GroupPush for $store {
@@ -858,8 +1106,12 @@ macro_rules! shared_store_impl {
                 let (consent_op_ids, record_ids) = (distinct(consent_op_ids), distinct(record_ids));
                 let mut logged: HashSet<String> = HashSet::new();
                 let mut case_team: HashMap<String, String> = HashMap::new();
-                // Submission id -> (case, form).
+                // Submission id -> (case, form), and its review status.
                 let mut known: HashMap<String, (String, String)> = HashMap::new();
+                let mut review_status: HashMap<String, String> = HashMap::new();
+                // Submissions the group's corrections turn from `changes_requested` to
+                // `corrected`.
+                let mut now_corrected: Vec<String> = Vec::new();
                 // Consent or withdrawal id -> what the store holds of it; operation -> its record.
                 let mut held: HashMap<String, $crate::store::HeldRecord> = HashMap::new();
                 let mut held_by_op: HashMap<String, String> = HashMap::new();
@@ -881,14 +1133,15 @@ macro_rules! shared_store_impl {
                 }
                 for chunk in sub_ids.chunks(500) {
                     let sql = format!(
-                        "SELECT id, case_id, form_id FROM submissions WHERE id IN {}",
+                        "SELECT id, case_id, form_id, review_status FROM submissions WHERE id IN {}",
                         Self::values(1, chunk.len())
                     );
-                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+                    let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql);
                     for id in chunk {
                         q = q.bind(id);
                     }
-                    for (id, case_id, form_id) in q.fetch_all(&mut *tx).await? {
+                    for (id, case_id, form_id, status) in q.fetch_all(&mut *tx).await? {
+                        review_status.insert(id.clone(), status);
                         known.insert(id, (case_id, form_id));
                     }
                 }
@@ -983,6 +1236,18 @@ macro_rules! shared_store_impl {
                                 submission.id.clone(),
                                 (op.case_id.clone(), submission.form_id.clone()),
                             );
+                            let corrected = submission.corrects.as_ref().map(|k| &k.submission_id);
+                            let (status, corrects_requested) = $crate::store::arriving_status(
+                                corrected.and_then(|id| review_status.get(id)).map(String::as_str),
+                            );
+                            if let Some(id) = corrected.filter(|_| corrects_requested) {
+                                if review_status.insert(id.clone(), "corrected".to_owned()).as_deref()
+                                    == Some("changes_requested")
+                                {
+                                    now_corrected.push(id.clone());
+                                }
+                            }
+                            review_status.insert(submission.id.clone(), status.to_owned());
                         }
                         Change::Consent { .. } | Change::Withdraw { .. } => {
                             let (kind, id, binding) = sealed.expect("a consent or a withdrawal");
@@ -1057,21 +1322,29 @@ macro_rules! shared_store_impl {
                     q.execute(&mut *tx).await?;
                     let submitted: Vec<_> = chunk
                         .iter()
-                        .filter_map(|(_, c)| Some((c, c.op.submission()?)))
+                        .filter_map(|(i, c)| Some((*i, c, c.op.submission()?)))
                         .collect();
                     if !submitted.is_empty() {
                         let sql = format!(
-                            "INSERT INTO submissions (id, case_id, form_id, form_version, op_id) VALUES {}",
-                            Self::values(submitted.len(), 5)
+                            "INSERT INTO submissions (id, case_id, form_id, form_version, op_id,
+                                 user_id, received_ms, finalized_ms, corrects, review_status)
+                             VALUES {}",
+                            Self::values(submitted.len(), 10)
                         );
                         let mut q = sqlx::query(&sql);
-                        for (c, s) in submitted {
+                        for (i, c, s) in submitted {
                             q = q
                                 .bind(&s.id)
                                 .bind(&c.op.case_id)
                                 .bind(&s.form_id)
                                 .bind(i64::from(s.form_version))
-                                .bind(&c.op.op_id);
+                                .bind(&c.op.op_id)
+                                .bind(&batches[i].user.id)
+                                .bind(batches[i].now_ms)
+                                // Whole milliseconds, as the migration fills earlier rows.
+                                .bind(s.finalized_at_ms.floor() as i64)
+                                .bind(s.corrects.as_ref().map(|k| &k.submission_id))
+                                .bind(review_status.get(&s.id).map_or("new", String::as_str));
                         }
                         q.execute(&mut *tx).await?;
                     }
@@ -1110,6 +1383,17 @@ macro_rules! shared_store_impl {
                         }
                         q.execute(&mut *tx).await?;
                     }
+                }
+                for chunk in now_corrected.chunks(500) {
+                    let sql = format!(
+                        "UPDATE submissions SET review_status = 'corrected' WHERE id IN {}",
+                        Self::values(1, chunk.len())
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    q.execute(&mut *tx).await?;
                 }
                 let writes: Vec<(&str, String, cris_core::merge::Write, &str)> = accepted
                     .iter()
@@ -1194,6 +1478,27 @@ macro_rules! shared_store_impl {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(visible.is_some())
+            }
+
+            /// The review events that meet `condition` (on `e`, with `$1` = `arg`), oldest
+            /// first, with their reviewers.
+            async fn events_where(
+                &self,
+                condition: &str,
+                arg: &str,
+            ) -> Result<Vec<cris_core::api::ReviewEvent>, $crate::store::StoreError> {
+                let sql = format!(
+                    "SELECT e.id, e.submission_id, e.decision, e.comment, u.login, u.display_name, e.at_ms
+                     FROM review_events e JOIN users u ON u.id = e.reviewer_id
+                     WHERE {condition} ORDER BY e.id"
+                );
+                sqlx::query_as::<_, $crate::store::ReviewEventRow>(&sql)
+                    .bind(arg)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::ReviewEventRow::event)
+                    .collect()
             }
 
             async fn teams_of(&self, user_id: &str) -> Result<Vec<String>, $crate::store::StoreError> {

@@ -1,0 +1,206 @@
+//! What the store keeps of review: the rows of the review queue and of review decisions as
+//! both databases read them, and the queue's query, built from the filters given.
+
+use cris_core::api::{InboxItem, ReviewEvent, ReviewItem, ReviewStatus};
+
+use super::StoreError;
+
+/// What the review queue is narrowed to (all optional), and the page.
+#[derive(Clone, Debug, Default)]
+pub struct ReviewFilter {
+    /// A team's name.
+    pub team: Option<String>,
+    /// The login of the account that pushed the submission.
+    pub worker: Option<String>,
+    pub form: Option<String>,
+    pub status: Option<ReviewStatus>,
+    /// Received at or after this time.
+    pub received_from_ms: Option<i64>,
+    /// Received before this time.
+    pub received_before_ms: Option<i64>,
+    pub case_id: Option<String>,
+    /// Only what comes after this item in the queue's order: (received_ms, submission id).
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// A submission with its review, as [`super::Store::review`] finds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reviewed {
+    pub item: ReviewItem,
+    /// The operation that carried it, as logged.
+    pub body: String,
+    /// Oldest first.
+    pub events: Vec<ReviewEvent>,
+    /// The latest correction of it that arrived.
+    pub corrected_by: Option<String>,
+}
+
+/// A submission's row in the review queue's query.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReviewRow {
+    id: String,
+    case_id: String,
+    form_id: String,
+    form_version: i64,
+    login: String,
+    display_name: String,
+    team: String,
+    received_ms: i64,
+    finalized_ms: i64,
+    corrects: Option<String>,
+    review_status: String,
+    comment: Option<String>,
+    decided_ms: Option<i64>,
+    reviewer_login: Option<String>,
+    reviewer_name: Option<String>,
+}
+
+/// The store's text read back, where failing is damage.
+fn damaged(what: String) -> StoreError {
+    StoreError::Query(sqlx::Error::Decode(what.into()))
+}
+
+impl ReviewRow {
+    pub(crate) fn item(self) -> Result<ReviewItem, StoreError> {
+        Ok(ReviewItem {
+            status: self.review_status.parse().map_err(damaged)?,
+            form_version: u32::try_from(self.form_version).map_err(|e| damaged(e.to_string()))?,
+            submission_id: self.id,
+            case_id: self.case_id,
+            form_id: self.form_id,
+            worker_login: self.login,
+            worker_name: self.display_name,
+            team: self.team,
+            received_at_ms: self.received_ms,
+            finalized_at_ms: self.finalized_ms,
+            corrects: self.corrects,
+            comment: self.comment.filter(|c| !c.trim().is_empty()),
+        })
+    }
+
+    /// An inbox item: a row of a submission whose latest review event asked for changes.
+    pub(crate) fn inbox_item(self) -> Result<InboxItem, StoreError> {
+        let missing = || damaged("a request for changes without its event".to_owned());
+        Ok(InboxItem {
+            form_version: u32::try_from(self.form_version).map_err(|e| damaged(e.to_string()))?,
+            submission_id: self.id,
+            case_id: self.case_id,
+            form_id: self.form_id,
+            comment: self.comment.ok_or_else(missing)?,
+            reviewer_login: self.reviewer_login.ok_or_else(missing)?,
+            reviewer_name: self.reviewer_name.ok_or_else(missing)?,
+            requested_at_ms: self.decided_ms.ok_or_else(missing)?,
+            received_at_ms: self.received_ms,
+        })
+    }
+}
+
+/// A review event's row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReviewEventRow {
+    id: i64,
+    submission_id: String,
+    decision: String,
+    comment: String,
+    login: String,
+    display_name: String,
+    at_ms: i64,
+}
+
+impl ReviewEventRow {
+    pub(crate) fn event(self) -> Result<ReviewEvent, StoreError> {
+        Ok(ReviewEvent {
+            id: self.id,
+            submission_id: self.submission_id,
+            decision: self.decision.parse().map_err(damaged)?,
+            comment: self.comment,
+            reviewer_login: self.login,
+            reviewer_name: self.display_name,
+            at_ms: self.at_ms,
+        })
+    }
+}
+
+/// A value bound to a query built piece by piece.
+#[derive(Clone, Debug)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// The columns of [`ReviewRow`] for the submissions on the teams' cases of the user `$1`,
+/// with their latest review event; conditions follow as `AND …`.
+pub(crate) const REVIEW_ROWS: &str =
+    "SELECT s.id, s.case_id, s.form_id, s.form_version, u.login, u.display_name,
+        t.name AS team, s.received_ms, s.finalized_ms, s.corrects, s.review_status,
+        e.comment, e.at_ms AS decided_ms, r.login AS reviewer_login, r.display_name AS reviewer_name
+     FROM submissions s
+     JOIN cases c ON c.id = s.case_id
+     JOIN teams t ON t.id = c.team_id
+     JOIN users u ON u.id = s.user_id
+     LEFT JOIN review_events e
+       ON e.id = (SELECT max(x.id) FROM review_events x WHERE x.submission_id = s.id)
+     LEFT JOIN users r ON r.id = e.reviewer_id
+     WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)";
+
+/// The queue's order, newest received first: paging goes by (received_ms, id), which the
+/// indexes on `submissions` hold in that order.
+pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
+
+/// The query of a page of the review queue and its arguments. Only the filters given become
+/// conditions, each one an index can serve (`$n` parameters, read by both databases).
+pub(crate) fn review_queue_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
+    let mut sql = String::from(REVIEW_ROWS);
+    let mut args = vec![Arg::Text(user_id.to_owned())];
+    let mut arg = |a: Arg| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    if let Some(team) = &f.team {
+        let n = arg(Arg::Text(team.clone()));
+        sql += &format!(" AND c.team_id = (SELECT id FROM teams WHERE name = {n})");
+    }
+    if let Some(worker) = &f.worker {
+        let n = arg(Arg::Text(worker.clone()));
+        sql += &format!(" AND s.user_id = (SELECT id FROM users WHERE login = {n})");
+    }
+    if let Some(form) = &f.form {
+        let n = arg(Arg::Text(form.clone()));
+        sql += &format!(" AND s.form_id = {n}");
+    }
+    if let Some(status) = f.status {
+        let n = arg(Arg::Text(status.as_str().to_owned()));
+        sql += &format!(" AND s.review_status = {n}");
+    }
+    if let Some(from) = f.received_from_ms {
+        let n = arg(Arg::Int(from));
+        sql += &format!(" AND s.received_ms >= {n}");
+    }
+    if let Some(before) = f.received_before_ms {
+        let n = arg(Arg::Int(before));
+        sql += &format!(" AND s.received_ms < {n}");
+    }
+    if let Some(case_id) = &f.case_id {
+        let n = arg(Arg::Text(case_id.clone()));
+        sql += &format!(" AND s.case_id = {n}");
+    }
+    if let Some((received_ms, id)) = &f.after {
+        let (ms, id) = (arg(Arg::Int(*received_ms)), arg(Arg::Text(id.clone())));
+        // The first term bounds the index range; the second skips what the page before had.
+        sql += &format!(" AND s.received_ms <= {ms} AND (s.received_ms < {ms} OR s.id < {id})");
+    }
+    let n = arg(Arg::Int(f.limit));
+    sql += &format!("{REVIEW_ORDER} LIMIT {n}");
+    (sql, args)
+}
+
+/// The review status a submission arriving now gets, and whether the submission it corrects
+/// becomes `corrected`: a correction of one sent back for changes (and not approved since)
+/// is `resubmitted`.
+pub(crate) fn arriving_status(corrected: Option<&str>) -> (&'static str, bool) {
+    match corrected {
+        Some("changes_requested" | "corrected") => ("resubmitted", true),
+        _ => ("new", false),
+    }
+}
