@@ -5,11 +5,9 @@
 -- (`review_status`: derived from its review events and the corrections that arrived, and
 -- kept up to date by the writes that change it, so that the queue filters on an index).
 -- Rows of earlier pushes are filled from the operation that carried them; none has been
--- reviewed yet.
---
--- (`user_id` stays nullable: SQLite adds a column that references another table only with
--- no default. Every row is filled here and every push writes it.)
-ALTER TABLE submissions ADD COLUMN user_id TEXT REFERENCES users (id);
+-- reviewed yet. `user_id` is that of the operation (whose key it checks): a second check of
+-- the same key for every submission would slow down pushes for nothing.
+ALTER TABLE submissions ADD COLUMN user_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE submissions ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE submissions ADD COLUMN finalized_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE submissions ADD COLUMN corrects TEXT REFERENCES submissions (id);
@@ -24,11 +22,10 @@ SET user_id = o.user_id,
 FROM ops o
 WHERE o.op_id = submissions.op_id;
 
--- The queue: newest received first, whole or by worker, form or status; corrections of a
--- submission.
+-- The queue: newest received first, whole or by worker or status; corrections of a
+-- submission. (A form is a large share of the queue: its filter reads the first index.)
 CREATE INDEX submissions_by_received ON submissions (received_ms, id);
 CREATE INDEX submissions_by_user ON submissions (user_id, received_ms, id);
-CREATE INDEX submissions_by_form ON submissions (form_id, received_ms, id);
 CREATE INDEX submissions_by_status ON submissions (review_status, received_ms, id);
 CREATE INDEX submissions_by_corrects ON submissions (corrects) WHERE corrects IS NOT NULL;
 
