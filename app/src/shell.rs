@@ -9,7 +9,7 @@ use leptos_router::path;
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::{
     CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, Login, NewIntake, NewVisit, NotFound,
-    Review, Settings, SyncBar, Withdraw,
+    Review, ReviewForm, Settings, SyncBar, Withdraw,
 };
 use crate::{forms, prefs, pwa, storage, sync};
 
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/:id/consent/:consent") view=ConsentReceipt/>
                     <Route path=path!("/cases/:id/withdraw/:consent") view=Withdraw/>
                     <Route path=path!("/review") view=Review/>
+                    <Route path=path!("/review/:id") view=ReviewForm/>
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/login") view=Login/>
                 </Routes>

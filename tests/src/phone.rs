@@ -4,7 +4,7 @@
 use cris_core::api::Role;
 use fantoccini::Locator;
 
-use crate::ui::{choose, click_testid, tap, type_into};
+use crate::ui::{choose, click_testid, pick, tap, today, type_into};
 use crate::{Browser, TestServer, built_app_dir, wait_until, xpath_literal};
 
 pub const TEAM: &str = "Offenbach Nord";
@@ -134,4 +134,23 @@ pub async fn open_case(b: &Browser, name: &str) {
         xpath_literal(name)
     ))
     .await;
+}
+
+/// A home visit that records a new housing situation, finalized on the phone.
+pub async fn visit_changing_housing(b: &Browser, housing: &str) {
+    b.client
+        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
+        .await
+        .expect("new visit")
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Hausbesuch").await;
+    pick(b, "visit_date", None, &today()).await;
+    pick(b, "start_time", None, "10:00").await;
+    choose(b, "consent_to_enter", None, "yes").await;
+    choose(b, "housing_situation", None, housing).await;
+    type_into(b, "changes_housing", None, "Umzug seit dem letzten Besuch.").await;
+    click_testid(b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
 }

@@ -6,30 +6,12 @@
 use cris_core::api::Role;
 use cris_e2e::phone::{
     PASSWORD, TEAM, log_in, open_case, outbox_count, record_synced_household, submit_login,
-    sync_text, team_server, wait_for_sync_text, wait_for_sync_text_containing,
+    sync_text, team_server, visit_changing_housing, wait_for_sync_text,
+    wait_for_sync_text_containing,
 };
-use cris_e2e::ui::{choose, click_testid, pick, tap, today, type_into, value_of};
+use cris_e2e::ui::{choose, click_testid, tap, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
-
-/// A home visit that records a new housing situation, finalized on the phone.
-async fn visit_changing_housing(b: &Browser, housing: &str) {
-    b.client
-        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
-        .await
-        .expect("new visit")
-        .click()
-        .await
-        .unwrap();
-    b.wait_for_heading("Hausbesuch").await;
-    pick(b, "visit_date", None, &today()).await;
-    pick(b, "start_time", None, "10:00").await;
-    choose(b, "consent_to_enter", None, "yes").await;
-    choose(b, "housing_situation", None, housing).await;
-    type_into(b, "changes_housing", None, "Umzug seit dem letzten Besuch.").await;
-    click_testid(b, "finalize").await;
-    b.wait_for_xpath("//*[@data-testid='saved']").await;
-}
 
 /// What a phone's case page shows of the household: the housing value with any conflict,
 /// and how many forms it holds.

@@ -217,6 +217,34 @@ ui_strings! {
     withdrawn_on,
     consent_refused,
     consent_waiting,
+    inbox_title,
+    inbox_empty,
+    inbox_from,
+    inbox_banner,
+    inbox_household,
+    review_offline,
+    review_failed,
+    review_filter_status,
+    review_filter_form,
+    review_all,
+    status_new,
+    status_approved,
+    status_changes_requested,
+    status_corrected,
+    status_resubmitted,
+    review_more,
+    review_worker,
+    review_received,
+    review_open,
+    review_comment,
+    review_approve,
+    review_request_changes,
+    review_comment_missing,
+    review_history,
+    review_changed,
+    review_corrects,
+    review_corrected_by,
+    review_decided,
 }
 
 /// The strings of one language.
@@ -279,6 +307,8 @@ mod tests {
             (Lang::Hu, "offline"),
             (Lang::Sk, "online"),
             (Lang::Sk, "offline"),
+            (Lang::De, "review_filter_status"),
+            (Lang::Tr, "review_filter_form"),
         ];
         let english = strings(ui(Lang::En));
         for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {

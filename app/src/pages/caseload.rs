@@ -17,6 +17,8 @@ struct Loaded {
     cases: Vec<(Case, Summary)>,
     drafts: Vec<Draft>,
     names: BTreeMap<String, String>,
+    /// Forms the supervisor sent back that are not corrected on this phone yet.
+    returned: usize,
 }
 
 async fn load() -> Result<Loaded, StorageError> {
@@ -24,6 +26,17 @@ async fn load() -> Result<Loaded, StorageError> {
     let cases = db.cases().await?;
     let submissions: Vec<Submission> = db.submissions().await?;
     let drafts = db.drafts().await?;
+    let corrected: Vec<&str> = submissions
+        .iter()
+        .filter_map(|s| s.corrects.as_ref().map(|c| c.submission_id.as_str()))
+        .collect();
+    let returned = db
+        .inbox()
+        .await?
+        .items
+        .iter()
+        .filter(|i| !corrected.contains(&i.submission_id.as_str()))
+        .count();
     let names = cases
         .iter()
         .map(|c| (c.id.clone(), c.household_name().to_owned()))
@@ -52,6 +65,7 @@ async fn load() -> Result<Loaded, StorageError> {
         cases,
         drafts,
         names,
+        returned,
     })
 }
 
@@ -79,7 +93,13 @@ pub fn Caseload() -> impl IntoView {
                 None => view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }.into_any(),
                 Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
                 Some(Ok(data)) => {
+                    let returned = data.returned;
                     view! {
+                        <Show when=move || { returned > 0 }>
+                            <A href="/review" attr:class="banner returned" attr:data-testid="inbox-banner">
+                                {move || i18n.t(|u| u.inbox_banner)().replace("{n}", &returned.to_string())}
+                            </A>
+                        </Show>
                         <Drafts drafts=data.drafts.clone() names=data.names.clone() on_discard=reload/>
                         <Cases cases=data.cases query/>
                     }

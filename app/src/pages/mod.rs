@@ -18,7 +18,7 @@ pub use draft::DraftPage;
 pub use intake::{NewIntake, NewVisit};
 pub use login::Login;
 pub use not_found::NotFound;
-pub use review::Review;
+pub use review::{Review, ReviewForm};
 pub use settings::Settings;
 pub use sync_bar::{SyncBar, describe};
 

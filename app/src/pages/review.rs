@@ -1,17 +1,517 @@
-use leptos::prelude::*;
+//! The review tab. A worker sees the forms the supervisor sent back (kept from the last
+//! sync, so offline too) and corrects them from here; a supervisor sees the review queue of
+//! the team (online), opens a form and approves it or asks for changes with a comment.
 
-use crate::i18n::use_i18n;
+use std::collections::HashMap;
+
+use cris_core::api::{
+    Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewStatus, Role,
+};
+use cris_core::record::Submission;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::clock::{date_time, new_id};
+use crate::form_view::readonly::{Row, answers_view, rows};
+use crate::form_view::storage_error_view;
+use crate::forms::use_forms;
+use crate::i18n::{I18n, Ui, use_i18n};
+use crate::storage::{self, StorageError};
+use crate::sync::{Failure, api, use_sync};
 
 #[component]
 pub fn Review() -> impl IntoView {
     let i18n = use_i18n();
+    let sync = use_sync();
+    let reviewer = move || {
+        sync.session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.role != Role::Worker))
+    };
     view! {
         <section class="page">
             <h1>{i18n.t(|u| u.review_title)}</h1>
-            <p>{i18n.t(|u| u.review_body)}</p>
-            <div class="empty">
-                <p>{i18n.t(|u| u.review_empty)}</p>
-            </div>
+            {move || if reviewer() { Queue().into_any() } else { WorkerInbox().into_any() }}
         </section>
+    }
+}
+
+/// A status in the reader's words.
+pub fn status_label(u: &Ui, status: ReviewStatus) -> &'static str {
+    match status {
+        ReviewStatus::New => u.status_new,
+        ReviewStatus::Approved => u.status_approved,
+        ReviewStatus::ChangesRequested => u.status_changes_requested,
+        ReviewStatus::Corrected => u.status_corrected,
+        ReviewStatus::Resubmitted => u.status_resubmitted,
+    }
+}
+
+/// A failed call in the reader's words.
+fn failure_text(i18n: I18n, failure: &Failure) -> String {
+    match failure {
+        Failure::Offline => i18n.t(|u| u.review_offline)().to_owned(),
+        Failure::Server(why) => format!("{} {why}", i18n.t(|u| u.review_failed)()),
+        other => format!("{} {other:?}", i18n.t(|u| u.review_failed)()),
+    }
+}
+
+/// Household names of the cases on this phone, by case id.
+async fn names() -> Result<HashMap<String, String>, StorageError> {
+    let db = storage::shared().await?;
+    Ok(db
+        .cases()
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c.household_name().to_owned()))
+        .collect())
+}
+
+#[derive(Clone)]
+struct InboxData {
+    inbox: Inbox,
+    names: HashMap<String, String>,
+    /// Submissions on the phone that correct another: sent back ones already corrected here
+    /// leave the list before the server has heard of it.
+    corrected: Vec<String>,
+}
+
+async fn load_inbox() -> Result<InboxData, StorageError> {
+    let db = storage::shared().await?;
+    let corrected = db
+        .submissions()
+        .await?
+        .into_iter()
+        .filter_map(|s: Submission| s.corrects.map(|c| c.submission_id))
+        .collect();
+    Ok(InboxData {
+        inbox: db.inbox().await?,
+        names: names().await?,
+        corrected,
+    })
+}
+
+/// The forms sent back to this worker, each with the supervisor's comment and a way to
+/// correct it.
+#[component]
+fn WorkerInbox() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let catalog = use_forms();
+    let navigate = use_navigate();
+    let loaded = RwSignal::new(None::<Result<InboxData, StorageError>>);
+    Effect::new(move |_| {
+        sync.changed.track();
+        leptos::task::spawn_local(async move { loaded.set(Some(load_inbox().await)) });
+    });
+    view! {
+        <h2>{i18n.t(|u| u.inbox_title)}</h2>
+        {move || match loaded.get() {
+            None => ().into_any(),
+            Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
+            Some(Ok(data)) => {
+                let items: Vec<_> = data
+                    .inbox
+                    .items
+                    .into_iter()
+                    .filter(|i| !data.corrected.contains(&i.submission_id))
+                    .collect();
+                if items.is_empty() {
+                    return view! {
+                        <p class="empty" data-testid="inbox-empty">{i18n.t(|u| u.inbox_empty)}</p>
+                    }
+                    .into_any();
+                }
+                let list = items
+                    .into_iter()
+                    .map(|item| {
+                        let name = data.names.get(&item.case_id).cloned().unwrap_or_default();
+                        let form_id = item.form_id.clone();
+                        let from = i18n.t(|u| u.inbox_from)()
+                            .replace("{name}", &item.reviewer_name)
+                            .replace("{date}", &date_time(item.requested_at_ms as f64));
+                        let to = format!(
+                            "/drafts/{}?form={}&case={}&corrects={}",
+                            new_id(),
+                            item.form_id,
+                            item.case_id,
+                            item.submission_id
+                        );
+                        let navigate = navigate.clone();
+                        view! {
+                            <li data-inbox=item.submission_id.clone()>
+                                <strong>{move || catalog.title(&form_id, i18n.lang.get())}</strong>
+                                " · " {date_time(item.received_at_ms as f64)}
+                                <br/>
+                                <span>{move || i18n.t(|u| u.inbox_household)().replace("{name}", &name)}</span>
+                                <p class="hint">{from}</p>
+                                <blockquote class="review-comment" data-testid="inbox-comment">{item.comment.clone()}</blockquote>
+                                <button
+                                    type="button"
+                                    class="btn btn-primary"
+                                    data-testid="inbox-correct"
+                                    on:click=move |_| navigate(&to, Default::default())
+                                >
+                                    {i18n.t(|u| u.correct_form)}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! { <ul class="submissions" data-testid="inbox">{list}</ul> }.into_any()
+            }
+        }}
+    }
+}
+
+/// The review queue of the supervisor's teams, newest first, with a status and a form filter.
+#[component]
+fn Queue() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let catalog = use_forms();
+    let status = RwSignal::new(String::new());
+    let form = RwSignal::new(String::new());
+    let items = RwSignal::new(Vec::<ReviewItem>::new());
+    let next = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    let names_of = RwSignal::new(HashMap::<String, String>::new());
+    let fetch = move |after: Option<String>| {
+        let Some(token) = sync
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+        else {
+            return;
+        };
+        let mut query = vec!["limit=50".to_owned()];
+        for (key, value) in [
+            ("status", status.get_untracked()),
+            ("form", form.get_untracked()),
+        ] {
+            if !value.is_empty() {
+                query.push(format!("{key}={value}"));
+            }
+        }
+        if let Some(after) = &after {
+            query.push(format!("after={}", js_sys::encode_uri_component(after)));
+        }
+        let query = query.join("&");
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = names().await {
+                names_of.set(found);
+            }
+            match api::review_queue(&token, &query).await {
+                Ok(page) => {
+                    problem.set(None);
+                    if after.is_some() {
+                        items.update(|i| i.extend(page.items));
+                    } else {
+                        items.set(page.items);
+                    }
+                    next.set(page.next);
+                }
+                Err(f) => problem.set(Some(failure_text(i18n, &f))),
+            }
+        });
+    };
+    Effect::new(move |_| {
+        status.track();
+        form.track();
+        sync.changed.track();
+        fetch(None);
+    });
+    let statuses = ReviewStatus::ALL
+        .into_iter()
+        .map(|s| {
+            view! { <option value=s.as_str()>{move || status_label(crate::i18n::ui(i18n.lang.get()), s)}</option> }
+        })
+        .collect_view();
+    let forms = crate::forms::SHIPPED
+        .into_iter()
+        .map(|id| view! { <option value=id>{move || catalog.title(id, i18n.lang.get())}</option> })
+        .collect_view();
+    view! {
+        <div class="filters">
+            <div class="field">
+                <label for="review-status">{i18n.t(|u| u.review_filter_status)}</label>
+                <select
+                    id="review-status"
+                    data-testid="review-status"
+                    on:change=move |ev| status.set(event_target_value(&ev))
+                    prop:value=move || status.get()
+                >
+                    <option value="">{i18n.t(|u| u.review_all)}</option>
+                    {statuses}
+                </select>
+            </div>
+            <div class="field">
+                <label for="review-form">{i18n.t(|u| u.review_filter_form)}</label>
+                <select
+                    id="review-form"
+                    data-testid="review-form"
+                    on:change=move |ev| form.set(event_target_value(&ev))
+                    prop:value=move || form.get()
+                >
+                    <option value="">{i18n.t(|u| u.review_all)}</option>
+                    {forms}
+                </select>
+            </div>
+        </div>
+        <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
+            {move || problem.get()}
+        </p>
+        <Show when=move || items.with(Vec::is_empty) && problem.with(Option::is_none)>
+            <p class="empty">{i18n.t(|u| u.review_empty)}</p>
+        </Show>
+        <ul class="submissions review-queue" data-testid="review-queue">
+            {move || {
+                items
+                    .get()
+                    .into_iter()
+                    .map(|item| {
+                        let name = names_of.with(|n| n.get(&item.case_id).cloned())
+                            .unwrap_or_else(|| item.case_id.chars().take(8).collect());
+                        let form_id = item.form_id.clone();
+                        let s = item.status;
+                        view! {
+                            <li data-review=item.submission_id.clone() data-status=s.as_str()>
+                                <A href=format!("/review/{}", item.submission_id)>
+                                    <strong>{move || catalog.title(&form_id, i18n.lang.get())}</strong>
+                                    " · " {name}
+                                </A>
+                                <br/>
+                                <span class="hint">
+                                    {item.worker_name.clone()} " · " {date_time(item.received_at_ms as f64)}
+                                </span>
+                                " "
+                                <span class=format!("status status-{}", s.as_str())>
+                                    {move || status_label(crate::i18n::ui(i18n.lang.get()), s)}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+        <Show when=move || next.with(Option::is_some)>
+            <button type="button" class="btn" data-testid="review-more" on:click=move |_| fetch(next.get_untracked())>
+                {i18n.t(|u| u.review_more)}
+            </button>
+        </Show>
+    }
+}
+
+/// `/review/:id`: one form as the supervisor reviews it.
+#[component]
+pub fn ReviewForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // The form, and the form it corrects (to show what changed).
+    let detail = RwSignal::new(None::<Result<(ReviewDetail, Option<ReviewDetail>), String>>);
+    let reload = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        reload.track();
+        let id = id.get();
+        let Some(token) = sync
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let loaded = async {
+                let this = api::review_detail(&token, &id).await?;
+                let before = match &this.item.corrects {
+                    Some(original) => Some(api::review_detail(&token, original).await?),
+                    None => None,
+                };
+                Ok::<_, Failure>((this, before))
+            };
+            detail.set(Some(loaded.await.map_err(|f| failure_text(i18n, &f))));
+        });
+    });
+    view! {
+        <section class="page">
+            {move || match detail.get() {
+                None => view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }.into_any(),
+                Some(Err(why)) => view! { <p class="problems" data-testid="review-problem">{why}</p> }.into_any(),
+                Some(Ok((this, before))) => review_view(this, before, reload).into_any(),
+            }}
+            <A href="/review" attr:class="back">{i18n.t(|u| u.review_title)}</A>
+        </section>
+    }
+}
+
+fn review_view(
+    this: ReviewDetail,
+    before: Option<ReviewDetail>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let catalog = use_forms();
+    let item = this.item.clone();
+    let submission = this.op.submission().cloned();
+    let original = before.as_ref().and_then(|b| b.op.submission().cloned());
+    // The answers, those a correction changed marked.
+    let answers = move || {
+        let lang = i18n.lang.get();
+        let sub = submission.as_ref()?;
+        let form = catalog.get(&sub.form_id)?;
+        let now = rows(&form, &sub.answers, lang);
+        let earlier = original
+            .as_ref()
+            .map(|o| rows(&form, &o.answers, lang))
+            .unwrap_or_default();
+        Some(if original.is_some() {
+            marked_view(now, &earlier).into_any()
+        } else {
+            answers_view(now).into_any()
+        })
+    };
+    let events = this
+        .events
+        .iter()
+        .map(|e| {
+            let decision = match e.decision {
+                ReviewDecision::Approved => ReviewStatus::Approved,
+                ReviewDecision::ChangesRequested => ReviewStatus::ChangesRequested,
+            };
+            view! {
+                <li data-decision=e.decision.as_str()>
+                    <strong>{move || status_label(crate::i18n::ui(i18n.lang.get()), decision)}</strong>
+                    " · " {e.reviewer_name.clone()} " · " {date_time(e.at_ms as f64)}
+                    {(!e.comment.is_empty()).then(|| view! { <blockquote class="review-comment">{e.comment.clone()}</blockquote> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let comment = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submission_id = item.submission_id.clone();
+    let decide = move |decision: ReviewDecision| {
+        if busy.get_untracked() {
+            return;
+        }
+        let text = comment.get_untracked().trim().to_owned();
+        if decision == ReviewDecision::ChangesRequested && text.is_empty() {
+            problem.set(Some(i18n.t(|u| u.review_comment_missing)().to_owned()));
+            return;
+        }
+        let Some(token) = sync
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+        else {
+            return;
+        };
+        let id = submission_id.clone();
+        busy.set(true);
+        problem.set(None);
+        leptos::task::spawn_local(async move {
+            let request = ReviewRequest {
+                decision,
+                comment: text,
+            };
+            match api::review_decide(&token, &id, &request).await {
+                Ok(_) => reload.update(|n| *n += 1),
+                Err(f) => problem.set(Some(failure_text(i18n, &f))),
+            }
+            busy.set(false);
+        });
+    };
+    let approve = {
+        let decide = decide.clone();
+        move |_| decide(ReviewDecision::Approved)
+    };
+    let send_back = move |_| decide(ReviewDecision::ChangesRequested);
+    let form_id = item.form_id.clone();
+    let status = item.status;
+    let corrects = item.corrects.clone().map(|id| {
+        view! {
+            <p class="note">
+                {i18n.t(|u| u.review_corrects)} " "
+                <A href=format!("/review/{id}")>{id.chars().take(8).collect::<String>()}</A>
+            </p>
+        }
+    });
+    let corrected_by = this.corrected_by.clone().map(|id| {
+        view! {
+            <p class="note">
+                {i18n.t(|u| u.review_corrected_by)} " "
+                <A href=format!("/review/{id}")>{id.chars().take(8).collect::<String>()}</A>
+            </p>
+        }
+    });
+    let reason = this
+        .op
+        .submission()
+        .and_then(|s| s.corrects.as_ref())
+        .map(|c| view! { <p class="correction-note">{i18n.t(|u| u.correction_note)} " " {c.reason.clone()}</p> });
+    view! {
+        <h1>{move || catalog.title(&form_id, i18n.lang.get())}</h1>
+        <p>
+            <span class=format!("status status-{}", status.as_str()) data-testid="review-state" data-status=status.as_str()>
+                {move || status_label(crate::i18n::ui(i18n.lang.get()), status)}
+            </span>
+            " · " {item.worker_name.clone()} " · " {date_time(item.received_at_ms as f64)}
+        </p>
+        <A href=format!("/cases/{}", item.case_id)>{i18n.t(|u| u.case_title)}</A>
+        {corrects}
+        {reason}
+        {corrected_by}
+        <div data-testid="review-answers">{answers}</div>
+        <h2>{i18n.t(|u| u.review_history)}</h2>
+        <ul class="steps" data-testid="review-events">{events}</ul>
+        <div class="field">
+            <label for="review-comment">{i18n.t(|u| u.review_comment)}</label>
+            <textarea
+                id="review-comment"
+                data-testid="review-comment"
+                prop:value=move || comment.get()
+                on:input=move |ev| comment.set(event_target_value(&ev))
+            ></textarea>
+        </div>
+        <p class="problems" role="alert" data-testid="review-decision-problem" hidden=move || problem.with(Option::is_none)>
+            {move || problem.get()}
+        </p>
+        <div class="actions">
+            <button type="button" class="btn btn-primary" data-testid="review-approve" disabled=move || busy.get() on:click=approve>
+                {i18n.t(|u| u.review_approve)}
+            </button>
+            <button type="button" class="btn" data-testid="review-request-changes" disabled=move || busy.get() on:click=send_back>
+                {i18n.t(|u| u.review_request_changes)}
+            </button>
+        </div>
+    }
+}
+
+/// The answers of a correction, those that are not in the form it corrects marked.
+fn marked_view(now: Vec<Row>, before: &[Row]) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    view! {
+        <dl class="answers">
+            {now
+                .into_iter()
+                .map(|row| match row {
+                    Row::Heading(text) => view! { <dt class="answers-heading">{text}</dt> }.into_any(),
+                    Row::Answer { label, value } => {
+                        let changed = !before.iter().any(|r| {
+                            matches!(r, Row::Answer { label: l, value: v } if *l == label && *v == value)
+                        });
+                        view! {
+                            <dt class:changed=changed>{label}</dt>
+                            <dd class:changed=changed data-changed=changed.to_string()>
+                                {value}
+                                {changed.then(|| view! { <span class="hint">" · " {i18n.t(|u| u.review_changed)}</span> })}
+                            </dd>
+                        }
+                        .into_any()
+                    }
+                })
+                .collect_view()}
+        </dl>
     }
 }

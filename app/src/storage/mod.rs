@@ -15,6 +15,7 @@ mod commit;
 mod consents;
 mod drafts;
 mod forms;
+mod inbox;
 mod records;
 
 use js_sys::{Function, Promise};

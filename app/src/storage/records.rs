@@ -185,6 +185,10 @@ impl Storage {
                 store: stores::META,
                 key: CURSOR_KEY.to_owned(),
             },
+            Write::Delete {
+                store: stores::META,
+                key: super::inbox::INBOX_KEY.to_owned(),
+            },
         ])
         .await
     }

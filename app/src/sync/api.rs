@@ -1,7 +1,10 @@
 //! The server's API as the phone calls it, through the browser's `fetch`. Requests and
 //! answers are the types of `cris_core`, the same the server uses.
 
-use cris_core::api::{ApiError, ConsentSetup, ErrorCode, LoginRequest, LoginResponse};
+use cris_core::api::{
+    ApiError, ConsentSetup, ErrorCode, Inbox, LoginRequest, LoginResponse, ReviewDetail,
+    ReviewOutcome, ReviewPage, ReviewRequest,
+};
 use cris_core::record::Operation;
 use cris_core::sync::{PullResponse, PushRequest, PushResponse};
 use serde::Serialize;
@@ -153,4 +156,30 @@ pub async fn pull(token: &str, since: i64) -> Result<(PullResponse, Option<f64>)
 /// The agency's details and the newest consent texts.
 pub async fn consent_setup(token: &str) -> Result<ConsentSetup, Failure> {
     answer(call("GET", "/api/v1/consent-texts", Some(token), None).await).await
+}
+
+/// The forms the supervisor sent back to this worker.
+pub async fn inbox(token: &str) -> Result<Inbox, Failure> {
+    answer(call("GET", "/api/v1/inbox", Some(token), None).await).await
+}
+
+/// A page of the review queue; `query` is the query string (`status=new&after=...`).
+pub async fn review_queue(token: &str, query: &str) -> Result<ReviewPage, Failure> {
+    let path = format!("/api/v1/review?{query}");
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
+pub async fn review_detail(token: &str, submission_id: &str) -> Result<ReviewDetail, Failure> {
+    let path = format!("/api/v1/review/{submission_id}");
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
+pub async fn review_decide(
+    token: &str,
+    submission_id: &str,
+    request: &ReviewRequest,
+) -> Result<ReviewOutcome, Failure> {
+    let path = format!("/api/v1/review/{submission_id}");
+    let body = Some((json(request)?, false));
+    answer(call("POST", &path, Some(token), body).await).await
 }

@@ -332,6 +332,18 @@ impl SyncState {
         }
         self.restamp_if_clock_fixed(&db, token, &device).await?;
         self.refresh_consent_setup(&db, token).await;
+        self.refresh_inbox(&db, token).await?;
+        Ok(())
+    }
+
+    /// The forms the supervisor sent back, kept for offline use; screens reload when it
+    /// changed.
+    async fn refresh_inbox(self, db: &storage::Storage, token: &str) -> Result<(), SyncError> {
+        let inbox = api::inbox(token).await?;
+        if db.inbox().await? != inbox {
+            db.put_inbox(&inbox).await?;
+            self.changed.update(|n| *n += 1);
+        }
         Ok(())
     }
 

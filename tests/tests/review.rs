@@ -1,0 +1,155 @@
+//! The loop between the field and the office: a worker records a home visit offline and
+//! syncs; the supervisor (on a laptop) finds it in the review queue and sends it back with a
+//! comment; the worker's phone shows it after the next sync, the worker corrects it and syncs;
+//! the supervisor sees it resubmitted, the changed answer marked, and approves it.
+
+use cris_core::api::Role;
+use cris_e2e::phone::{
+    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
+    visit_changing_housing, wait_for_sync_text,
+};
+use cris_e2e::ui::{click_testid, tap, type_into};
+use cris_e2e::{Browser, Chromedriver, xpath_literal};
+use fantoccini::Locator;
+
+const COMMENT: &str = "Bitte die Veränderungen bei der Wohnung genauer beschreiben.";
+
+/// Opens the newest form of the queue with `status`, on the supervisor's laptop.
+async fn open_from_queue(b: &Browser, status: &str) {
+    tap(b, "nav a[href='/review']").await;
+    b.wait_for_xpath("//*[@data-testid='review-status']").await;
+    b.eval(&format!(
+        "const s = document.querySelector(\"[data-testid='review-status']\");
+         s.value = '{status}';
+         s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+         return true;"
+    ))
+    .await;
+    let link = b
+        .wait_for_xpath(&format!(
+            "//*[@data-testid='review-queue']/li[@data-status='{status}']//a[contains(., 'Hausbesuch')]"
+        ))
+        .await;
+    link.click().await.unwrap();
+    b.wait_for_xpath(&format!(
+        "//*[@data-testid='review-state'][@data-status='{status}']"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
+    let server = team_server().await;
+    server
+        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
+        .await;
+    let driver = Chromedriver::start().await;
+
+    // The worker: a household, then a visit offline, synced when back online.
+    let phone = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&phone, &server, "ayse.w").await;
+    record_synced_household(&phone, "Familie Rückfrage").await;
+    open_case(&phone, "Familie Rückfrage").await;
+    phone.set_offline(true).await;
+    visit_changing_housing(&phone, "shelter").await;
+    phone.set_offline(false).await;
+    click_testid(&phone, "sync-now").await;
+    wait_for_sync_text(&phone, "Alles synchronisiert").await;
+
+    // The supervisor finds it and sends it back; not without saying what to change.
+    let laptop = Browser::open(&driver, 1280, 800, "de-DE").await;
+    log_in(&laptop, &server, "lea.s").await;
+    open_from_queue(&laptop, "new").await;
+    click_testid(&laptop, "review-request-changes").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='review-decision-problem'][normalize-space()='Angeben, was geändert werden soll.']",
+        )
+        .await;
+    laptop
+        .client
+        .find(Locator::Css("[data-testid='review-comment']"))
+        .await
+        .unwrap()
+        .send_keys(COMMENT)
+        .await
+        .unwrap();
+    click_testid(&laptop, "review-request-changes").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='review-state'][@data-status='changes_requested']")
+        .await;
+    laptop
+        .wait_for_xpath(&format!(
+            "//*[@data-testid='review-events']/li[@data-decision='changes_requested'][contains(., {})]",
+            xpath_literal(COMMENT)
+        ))
+        .await;
+
+    // The phone hears of it at its next sync, and the worker corrects the visit.
+    click_testid(&phone, "sync-now").await;
+    wait_for_sync_text(&phone, "Alles synchronisiert").await;
+    tap(&phone, "nav a[href='/']").await;
+    click_testid(&phone, "inbox-banner").await;
+    phone
+        .wait_for_xpath(&format!(
+            "//*[@data-testid='inbox-comment'][normalize-space()={}]",
+            xpath_literal(COMMENT)
+        ))
+        .await;
+    click_testid(&phone, "inbox-correct").await;
+    phone.wait_for_heading("Hausbesuch").await;
+    type_into(
+        &phone,
+        "changes_housing",
+        None,
+        " Die Familie wohnt seit Montag in der Notunterkunft Ost.",
+    )
+    .await;
+    phone
+        .client
+        .find(Locator::Css("[data-testid='correction-reason']"))
+        .await
+        .unwrap()
+        .send_keys("Rückfrage der Teamleitung")
+        .await
+        .unwrap();
+    click_testid(&phone, "finalize").await;
+    phone.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(&phone, "Alles synchronisiert").await;
+    tap(&phone, "nav a[href='/review']").await;
+    phone
+        .wait_for_xpath("//*[@data-testid='inbox-empty']")
+        .await;
+
+    // The supervisor sees the correction as resubmitted, what changed marked, and approves.
+    open_from_queue(&laptop, "resubmitted").await;
+    let changed = laptop
+        .wait_for_xpath("//*[@data-testid='review-answers']//dd[@data-changed='true']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(changed.contains("Notunterkunft Ost"), "{changed}");
+    let unchanged = laptop
+        .eval("return document.querySelectorAll(\"[data-testid='review-answers'] dd[data-changed='false']\").length;")
+        .await;
+    assert!(
+        unchanged.as_u64().unwrap_or_default() > 0,
+        "only the change is marked"
+    );
+    laptop
+        .wait_for_xpath(
+            "//*[contains(@class, 'correction-note')][contains(., 'Rückfrage der Teamleitung')]",
+        )
+        .await;
+    click_testid(&laptop, "review-approve").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='review-state'][@data-status='approved']")
+        .await;
+    laptop.eval("window.scrollTo(0, 0); return true;").await;
+    laptop.screenshot("review-approved.png").await;
+
+    laptop.close().await;
+    phone.close().await;
+    server.stop().await;
+}
