@@ -149,6 +149,11 @@ pub enum Change {
     Consent { consent: Box<Consent> },
     /// A withdrawal of (part of) an earlier consent.
     Withdraw { withdrawal: Box<Withdrawal> },
+    /// Someone chose the value of case properties in conflict: each write has seen every
+    /// value of its conflict (see [`crate::merge::Field::seen_by_next_write`]).
+    Resolve {
+        properties: BTreeMap<String, FieldWrite>,
+    },
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -186,13 +191,17 @@ impl<'de> Deserialize<'de> for Change {
                     Some("consent") => Ok(Change::Consent {
                         consent: consent.ok_or_else(|| de::Error::missing_field("consent"))?,
                     }),
+                    Some("resolve") => Ok(Change::Resolve {
+                        properties: properties
+                            .ok_or_else(|| de::Error::missing_field("properties"))?,
+                    }),
                     Some("withdraw") => Ok(Change::Withdraw {
                         withdrawal: withdrawal
                             .ok_or_else(|| de::Error::missing_field("withdrawal"))?,
                     }),
                     Some(other) => Err(de::Error::unknown_variant(
                         other,
-                        &["submit", "consent", "withdraw"],
+                        &["submit", "consent", "withdraw", "resolve"],
                     )),
                     None => Err(de::Error::missing_field("kind")),
                 }
@@ -206,7 +215,7 @@ impl Operation {
     /// The case-property writes this operation makes, stamped with its clock.
     pub fn writes(&self) -> impl Iterator<Item = (&str, Write)> {
         let properties = match &self.change {
-            Change::Submit { properties, .. } => Some(properties),
+            Change::Submit { properties, .. } | Change::Resolve { properties } => Some(properties),
             Change::Consent { .. } | Change::Withdraw { .. } => None,
         };
         properties.into_iter().flatten().map(|(name, w)| {
@@ -228,7 +237,8 @@ impl Operation {
         if let Some(stamp) = new_stamp(&self.hlc) {
             self.hlc = stamp;
         }
-        let Change::Submit { properties, .. } = &mut self.change else {
+        let (Change::Submit { properties, .. } | Change::Resolve { properties }) = &mut self.change
+        else {
             return;
         };
         for write in properties.values_mut() {
@@ -244,7 +254,7 @@ impl Operation {
     pub fn submission(&self) -> Option<&Submission> {
         match &self.change {
             Change::Submit { submission, .. } => Some(submission),
-            Change::Consent { .. } | Change::Withdraw { .. } => None,
+            Change::Consent { .. } | Change::Withdraw { .. } | Change::Resolve { .. } => None,
         }
     }
 
@@ -254,13 +264,15 @@ impl Operation {
             Change::Submit { submission, .. } => &submission.id,
             Change::Consent { consent } => &consent.id,
             Change::Withdraw { withdrawal } => &withdrawal.id,
+            // A resolution is a record of its own only in the log.
+            Change::Resolve { .. } => &self.op_id,
         }
     }
 
     /// The consent or withdrawal it carries, if it carries one.
     pub fn consent_record(&self) -> Option<crate::consent::Record> {
         match &self.change {
-            Change::Submit { .. } => None,
+            Change::Submit { .. } | Change::Resolve { .. } => None,
             Change::Consent { consent } => Some(crate::consent::Record::Consent(consent.clone())),
             Change::Withdraw { withdrawal } => {
                 Some(crate::consent::Record::Withdrawal(withdrawal.clone()))
@@ -377,6 +389,16 @@ mod tests {
         let err = serde_json::from_value::<Change>(untold).unwrap_err();
         assert!(err.to_string().contains("missing field `kind`"), "{err}");
         assert!(serde_json::from_str::<Change>(r#"{"kind":"submit"}"#).is_err());
+        let resolution = Change::Resolve {
+            properties: properties.clone(),
+        };
+        let text = serde_json::to_string(&resolution).unwrap();
+        assert!(
+            text.starts_with(r#"{"kind":"resolve","properties":"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), resolution);
+        assert!(serde_json::from_str::<Change>(r#"{"kind":"resolve"}"#).is_err());
         assert!(serde_json::from_str::<Change>("[1]").is_err());
     }
 }

@@ -297,9 +297,9 @@ pub fn check_consent(
     use crate::record::Change;
     let invalid = |p: crate::consent::Problem| Refusal::new(Reason::Invalid, p.to_string());
     match &op.change {
-        Change::Submit { .. } => Err(Refusal::new(
+        Change::Submit { .. } | Change::Resolve { .. } => Err(Refusal::new(
             Reason::Malformed,
-            "a form, not a consent or a withdrawal",
+            "not a consent or a withdrawal",
         )),
         Change::Consent { consent } => {
             check_common(
@@ -333,6 +333,60 @@ pub fn check_consent(
             withdrawal.verify().map_err(invalid)
         }
     }
+}
+
+/// The most case properties one resolution may choose.
+pub const MAX_RESOLVED: usize = 50;
+
+/// Checks a resolution of conflicts as the server receives it: ids and clock as for any
+/// operation; then each property is one a form in `forms` sets (`case_property`), its value
+/// one that field accepts (a choice of a choice list, else non-empty text of at most
+/// [`crate::record::MAX_REASON_CHARS`] characters), and it names the values it replaces.
+pub fn check_resolve(
+    op: &Operation,
+    forms: &[&crate::form::FormDef],
+    server_now_ms: i64,
+) -> Result<(), Refusal> {
+    let crate::record::Change::Resolve { properties } = &op.change else {
+        return Err(Refusal::new(Reason::Malformed, "not a resolution"));
+    };
+    check_common(
+        op,
+        ("resolution", &op.op_id, &op.device, &op.case_id),
+        server_now_ms,
+    )?;
+    let invalid = |m: String| Err(Refusal::new(Reason::Invalid, m));
+    if properties.is_empty() || properties.len() > MAX_RESOLVED {
+        return invalid(format!(
+            "a resolution chooses between 1 and {MAX_RESOLVED} case properties"
+        ));
+    }
+    for (name, write) in properties {
+        let Some((form, field)) = forms.iter().find_map(|form| {
+            form.walk()
+                .into_iter()
+                .map(|(field, _)| field)
+                .find(|field| field.case_property.as_deref() == Some(name))
+                .map(|field| (*form, field))
+        }) else {
+            return invalid(format!("{name:?} is not a case property of any form"));
+        };
+        if write.seen.is_empty() {
+            return invalid(format!(
+                "the resolution of {name:?} does not name the values it replaces"
+            ));
+        }
+        let value = write.value.trim();
+        let choices = field.choices.as_deref().and_then(|c| form.choices.get(c));
+        let ok = match choices {
+            Some(list) => list.iter().any(|c| c.value == value),
+            None => !value.is_empty() && value.chars().count() <= crate::record::MAX_REASON_CHARS,
+        };
+        if !ok || value != write.value {
+            return invalid(format!("{name:?} cannot be {:?}", write.value));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -609,6 +663,56 @@ mod tests {
         withdrawal.consent_id = "the first one".into();
         assert_eq!(
             check_consent(&op, &texts, &agency, NOW).unwrap_err().reason,
+            Reason::Malformed
+        );
+    }
+
+    #[test]
+    fn a_resolution_chooses_a_value_the_form_allows_and_names_what_it_replaces() {
+        let form = intake();
+        let op = op(&form, example(), NOW);
+        let seen = vec![op.hlc.clone()];
+        let resolve = |value: &str, seen: Vec<Hlc>| {
+            let mut r = op.clone();
+            r.op_id = "0192b3c4-0000-7000-8000-0000000000a2".into();
+            r.change = Change::Resolve {
+                properties: BTreeMap::from([(
+                    "housing_situation".to_owned(),
+                    FieldWrite {
+                        value: value.into(),
+                        seen,
+                    },
+                )]),
+            };
+            r
+        };
+        let forms = [&form];
+        assert_eq!(
+            check_resolve(&resolve("shelter", seen.clone()), &forms, NOW),
+            Ok(())
+        );
+        let why = |r: &Operation| check_resolve(r, &forms, NOW).unwrap_err();
+        assert_eq!(
+            why(&resolve("castle", seen.clone())).reason,
+            Reason::Invalid
+        );
+        assert_eq!(why(&resolve("shelter", vec![])).reason, Reason::Invalid);
+        let mut unknown = resolve("x", seen.clone());
+        let Change::Resolve { properties } = &mut unknown.change else {
+            unreachable!()
+        };
+        let w = properties.remove("housing_situation").unwrap();
+        properties.insert("bank_account".into(), w);
+        assert!(why(&unknown).message.contains("bank_account"));
+        let mut nothing = resolve("shelter", vec![]);
+        nothing.change = Change::Resolve {
+            properties: BTreeMap::new(),
+        };
+        assert_eq!(why(&nothing).reason, Reason::Invalid);
+        assert_eq!(
+            check(&resolve("shelter", seen), Some(&form), NOW)
+                .unwrap_err()
+                .reason,
             Reason::Malformed
         );
     }
