@@ -136,6 +136,11 @@ impl FormCatalog {
         self.forms.get(id).cloned()
     }
 
+    /// Every form served now.
+    pub fn all(&self) -> Vec<Arc<FormDef>> {
+        self.forms.values().cloned().collect()
+    }
+
     /// A form in the given version: the one served now or an earlier one.
     pub fn get_version(&self, id: &str, version: u32) -> Option<Arc<FormDef>> {
         self.get(id)

@@ -297,6 +297,66 @@ async fn concurrent_edits_of_a_field_are_answered_as_a_conflict() {
         let field = &case.fields.0["housing_situation"];
         let losers: Vec<&str> = field.conflict().iter().map(|w| w.value.as_str()).collect();
         assert_eq!(losers, ["shelter"], "kept beside the winner");
+
+        // Someone chooses: a resolution that has seen both values ends the conflict.
+        let resolve = |value: &str, property: &str, seen: Vec<cris_core::hlc::Hlc>| {
+            let mut op = submit_op("intake", &case_id, PHONE_B, now() + 20, &[], &[]);
+            op.change = cris_core::record::Change::Resolve {
+                properties: std::collections::BTreeMap::from([(
+                    property.to_owned(),
+                    cris_core::record::FieldWrite {
+                        value: value.into(),
+                        seen,
+                    },
+                )]),
+            };
+            op
+        };
+        let both = field.seen_by_next_write();
+        assert_eq!(both.len(), 2);
+        let refused = push(
+            &server,
+            &jan,
+            &[
+                resolve("a castle", "housing_situation", both.clone()),
+                resolve("shelter", "bank_account", both.clone()),
+                resolve("shelter", "housing_situation", vec![]),
+            ],
+        )
+        .await;
+        for outcome in &refused {
+            assert!(
+                matches!(
+                    outcome,
+                    Outcome::Rejected {
+                        reason: Reason::Invalid,
+                        ..
+                    }
+                ),
+                "{outcome:?}"
+            );
+        }
+        let mut elsewhere = resolve("shelter", "housing_situation", both.clone());
+        elsewhere.case_id = new_uuid();
+        assert!(matches!(
+            push(&server, &jan, &[elsewhere]).await[..],
+            [Outcome::Rejected {
+                reason: Reason::NotFound,
+                ..
+            }]
+        ));
+        let chosen = resolve("shelter", "housing_situation", both);
+        assert_eq!(
+            push(&server, &jan, std::slice::from_ref(&chosen)).await,
+            [Outcome::Applied]
+        );
+        let page = pull(&server, &ayse, "").await;
+        let mut case = cris_core::record::Case::new(&case_id, 0.0);
+        for op in &page.ops {
+            case.apply(op);
+        }
+        assert_eq!(case.property("housing_situation"), "shelter");
+        assert!(case.fields.conflicted().is_empty(), "resolved for everyone");
     })
     .await;
 }

@@ -197,7 +197,7 @@ fn check_one(
                         .verify()
                         .is_ok()
                         .then(|| withdrawal.binding.clone()),
-                    Change::Submit { .. } => None,
+                    Change::Submit { .. } | Change::Resolve { .. } => None,
                 };
                 Some(binding)
             };
@@ -210,6 +210,12 @@ fn check_one(
             };
             sync::check_consent(&op, consent.texts(), agency, now)
                 .map_err(|r| refused(r, sealed()))?;
+            false
+        }
+        Change::Resolve { .. } => {
+            let served = forms.all();
+            let defs: Vec<&cris_core::form::FormDef> = served.iter().map(AsRef::as_ref).collect();
+            sync::check_resolve(&op, &defs, now).map_err(|r| refused(r, None))?;
             false
         }
     };

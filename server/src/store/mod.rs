@@ -1094,7 +1094,7 @@ macro_rules! shared_store_impl {
                 let mut record_ids = Vec::new();
                 for (_, c) in &ops {
                     match &c.op.change {
-                        Change::Submit { .. } => continue,
+                        Change::Submit { .. } | Change::Resolve { .. } => continue,
                         Change::Consent { consent } => record_ids.push(consent.id.as_str()),
                         Change::Withdraw { withdrawal } => {
                             record_ids.push(withdrawal.id.as_str());
@@ -1176,7 +1176,7 @@ macro_rules! shared_store_impl {
                     let out = &mut out[i];
                     // A consent or withdrawal: its kind, id and seal.
                     let sealed = match &op.change {
-                        Change::Submit { .. } => None,
+                        Change::Submit { .. } | Change::Resolve { .. } => None,
                         Change::Consent { consent } => Some(("consent", &consent.id, &consent.binding)),
                         Change::Withdraw { withdrawal } => {
                             Some(("withdrawal", &withdrawal.id, &withdrawal.binding))
@@ -1249,6 +1249,8 @@ macro_rules! shared_store_impl {
                             }
                             review_status.insert(submission.id.clone(), status.to_owned());
                         }
+                        // Writes only: the merge decides, as for a form's.
+                        Change::Resolve { .. } => {}
                         Change::Consent { .. } | Change::Withdraw { .. } => {
                             let (kind, id, binding) = sealed.expect("a consent or a withdrawal");
                             if let Some(h) = held.get(id) {
@@ -1351,7 +1353,7 @@ macro_rules! shared_store_impl {
                     let sealed: Vec<_> = chunk
                         .iter()
                         .filter_map(|(i, c)| match &c.op.change {
-                            Change::Submit { .. } => None,
+                            Change::Submit { .. } | Change::Resolve { .. } => None,
                             Change::Consent { consent } => {
                                 Some((*i, c, "consent", &consent.id, None, &consent.binding))
                             }
