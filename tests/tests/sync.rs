@@ -116,6 +116,38 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
         "every phone shows the same: {seen:?}"
     );
 
+    // The supervisor finds the household among the conflicts and chooses the right value;
+    // not without choosing one.
+    tap(&supervisor, "nav a[href='/review']").await;
+    supervisor
+        .wait_for_xpath("//*[@data-testid='conflicts']//a[contains(., 'Familie Demir-Testowa')]")
+        .await;
+    tap(&supervisor, "[data-testid='conflicts'] li a").await;
+    click_testid(&supervisor, "resolve").await;
+    click_testid(&supervisor, "resolve-save").await;
+    supervisor
+        .wait_for_xpath("//*[@data-testid='resolve-problem'][not(@hidden)]")
+        .await;
+    tap(&supervisor, "fieldset.resolver input[data-value='shelter']").await;
+    click_testid(&supervisor, "resolve-save").await;
+    let resolved = |shown: &(String, String, usize)| {
+        shown.1.is_empty() && shown.0.starts_with("Notunterkunft")
+    };
+    wait_until("the choice on the supervisor's device", || async {
+        resolved(&housing_and_forms(&supervisor).await).then_some(())
+    })
+    .await;
+    wait_for_sync_text(&supervisor, "Alles synchronisiert").await;
+    // Both phones follow at their next sync.
+    for phone in [&a, &b] {
+        click_testid(phone, "sync-now").await;
+        wait_for_sync_text(phone, "Alles synchronisiert").await;
+        wait_until("the chosen value on the phone", || async {
+            resolved(&housing_and_forms(phone).await).then_some(())
+        })
+        .await;
+    }
+
     a.close().await;
     b.close().await;
     supervisor.close().await;

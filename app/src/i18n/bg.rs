@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "Това е корекция на по-ранен формуляр:",
     review_corrected_by: "Получена е корекция на този формуляр:",
     review_decided: "Запазено: {status}",
+    conflicts_title: "Противоречия",
+    conflicts_none: "На това устройство няма противоречия в домакинствата на вашите екипи.",
+    conflict_resolve: "Избери правилната стойност",
+    conflict_other: "Друга стойност",
+    conflict_save: "Запази избора",
+    conflict_missing: "Първо изберете стойност.",
+    conflict_resolution: "Избор между стойности, записани по същото време",
+    conflict_fields: "В противоречие: {fields}",
 };

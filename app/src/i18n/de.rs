@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "Dies korrigiert ein früheres Formular:",
     review_corrected_by: "Eine Korrektur dieses Formulars ist eingegangen:",
     review_decided: "Gespeichert: {status}",
+    conflicts_title: "Konflikte",
+    conflicts_none: "Keine Konflikte in den Haushalten Ihrer Teams auf diesem Gerät.",
+    conflict_resolve: "Den richtigen Wert wählen",
+    conflict_other: "Ein anderer Wert",
+    conflict_save: "Auswahl speichern",
+    conflict_missing: "Zuerst einen Wert wählen.",
+    conflict_resolution: "Auswahl zwischen gleichzeitig erfassten Werten",
+    conflict_fields: "Im Konflikt: {fields}",
 };

@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "This corrects an earlier form:",
     review_corrected_by: "A correction of this form has arrived:",
     review_decided: "Saved: {status}",
+    conflicts_title: "Conflicts",
+    conflicts_none: "No conflicts in your teams' households on this device.",
+    conflict_resolve: "Choose the right value",
+    conflict_other: "Another value",
+    conflict_save: "Save the choice",
+    conflict_missing: "Choose a value first.",
+    conflict_resolution: "Choice between values recorded at the same time",
+    conflict_fields: "In conflict: {fields}",
 };

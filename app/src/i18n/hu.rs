@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "Ez egy korábbi űrlap javítása:",
     review_corrected_by: "Beérkezett ennek az űrlapnak a javítása:",
     review_decided: "Mentve: {status}",
+    conflicts_title: "Ellentmondások",
+    conflicts_none: "Ezen az eszközön nincs ellentmondás az Ön csapatainak háztartásainál.",
+    conflict_resolve: "A helyes érték kiválasztása",
+    conflict_other: "Másik érték",
+    conflict_save: "Választás mentése",
+    conflict_missing: "Először válasszon egy értéket.",
+    conflict_resolution: "Választás az egyidejűleg rögzített értékek közül",
+    conflict_fields: "Ellentmondó adatok: {fields}",
 };

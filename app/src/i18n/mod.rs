@@ -245,6 +245,14 @@ ui_strings! {
     review_corrects,
     review_corrected_by,
     review_decided,
+    conflicts_title,
+    conflicts_none,
+    conflict_resolve,
+    conflict_other,
+    conflict_save,
+    conflict_missing,
+    conflict_resolution,
+    conflict_fields,
 }
 
 /// The strings of one language.

@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "Toto je oprava skoršieho formulára:",
     review_corrected_by: "Prišla oprava tohto formulára:",
     review_decided: "Uložené: {status}",
+    conflicts_title: "Rozpory",
+    conflicts_none: "V tomto zariadení nie sú žiadne rozpory v domácnostiach vašich tímov.",
+    conflict_resolve: "Vybrať správnu hodnotu",
+    conflict_other: "Iná hodnota",
+    conflict_save: "Uložiť výber",
+    conflict_missing: "Najprv vyberte hodnotu.",
+    conflict_resolution: "Výber medzi hodnotami zaznamenanými v rovnakom čase",
+    conflict_fields: "V rozpore: {fields}",
 };

@@ -212,4 +212,12 @@ pub const UI: Ui = Ui {
     review_corrects: "Bu, daha önceki bir formun düzeltmesidir:",
     review_corrected_by: "Bu formun bir düzeltmesi geldi:",
     review_decided: "Kaydedildi: {status}",
+    conflicts_title: "Çelişkiler",
+    conflicts_none: "Bu cihazda ekiplerinizin hanelerinde çelişki yok.",
+    conflict_resolve: "Doğru değeri seç",
+    conflict_other: "Başka bir değer",
+    conflict_save: "Seçimi kaydet",
+    conflict_missing: "Önce bir değer seçin.",
+    conflict_resolution: "Aynı anda kaydedilen değerler arasından seçim",
+    conflict_fields: "Çelişkili: {fields}",
 };

@@ -108,17 +108,24 @@ fn case_view(data: Loaded) -> impl IntoView {
                         .as_ref()
                         .map_or_else(|| property.clone(), |f| f.label.get(lang).to_owned());
                     // Values recorded at the same time elsewhere, kept until someone chooses.
-                    let conflict: Vec<String> = case
+                    let losers: Vec<String> = case
                         .fields
                         .0
                         .get(&property)
-                        .map(|f| f.conflict().into_iter().map(|w| shown(&w.value)).collect())
+                        .map(|f| f.conflict().into_iter().map(|w| w.value.clone()).collect())
                         .unwrap_or_default();
-                    let conflict = (!conflict.is_empty()).then(|| {
+                    let conflict = (!losers.is_empty()).then(|| {
+                        let shown_losers: Vec<String> = losers.iter().map(|v| shown(v)).collect();
+                        let options: Vec<(String, String)> = std::iter::once(value.clone())
+                            .chain(losers.iter().cloned())
+                            .map(|v| (shown(&v), v))
+                            .collect();
+                        let free = field.as_ref().is_some_and(|f| f.choices.is_none());
                         view! {
                             <p class="conflict" data-conflict=property.clone()>
-                                {i18n.t(|u| u.also_recorded)} " " {conflict.join(" · ")}
+                                {i18n.t(|u| u.also_recorded)} " " {shown_losers.join(" · ")}
                             </p>
+                            <Resolver case_id=case.id.clone() property=property.clone() options free/>
                         }
                     });
                     let value = shown(&value);
@@ -253,4 +260,135 @@ fn case_view(data: Loaded) -> impl IntoView {
         <h2>{i18n.t(|u| u.submissions_title)}</h2>
         <ul class="submissions" data-testid="submissions">{forms}</ul>
     }
+}
+
+/// Choosing the right value of a property in conflict: one of the values recorded, or (for
+/// free text) another. The choice is an operation that has seen them all, so it ends the
+/// conflict on every phone that syncs it.
+#[component]
+fn Resolver(
+    case_id: String,
+    property: String,
+    /// (shown, stored) of each value recorded.
+    options: Vec<(String, String)>,
+    free: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = crate::sync::use_sync();
+    let open = RwSignal::new(false);
+    let chosen = RwSignal::new(None::<String>);
+    let other = RwSignal::new(String::new());
+    let problem = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let name = format!("resolve-{property}");
+    let choices = options
+        .into_iter()
+        .map(|(shown, stored)| {
+            let pick = stored.clone();
+            view! {
+                <label class="choice">
+                    <input
+                        type="radio"
+                        name=name.clone()
+                        data-value=stored.clone()
+                        on:change=move |_| chosen.set(Some(pick.clone()))
+                    />
+                    <span>{shown}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    let other_choice = free.then(|| {
+        view! {
+            <label class="choice">
+                <input type="radio" name=name.clone() data-value="" on:change=move |_| chosen.set(Some(String::new()))/>
+                <span>{i18n.t(|u| u.conflict_other)}</span>
+            </label>
+            <input
+                class="search"
+                data-testid="resolve-other"
+                aria-label=i18n.t(|u| u.conflict_other)
+                prop:value=move || other.get()
+                on:input=move |ev| {
+                    other.set(event_target_value(&ev));
+                    chosen.set(Some(String::new()));
+                }
+            />
+        }
+    });
+    let save = move |_| {
+        let value = match chosen.get_untracked() {
+            Some(v) if v.is_empty() => other.get_untracked().trim().to_owned(),
+            Some(v) => v,
+            None => String::new(),
+        };
+        if value.is_empty() {
+            problem.set(true);
+            return;
+        }
+        problem.set(false);
+        busy.set(true);
+        let (case_id, property) = (case_id.clone(), property.clone());
+        leptos::task::spawn_local(async move {
+            match resolve(&case_id, &property, value).await {
+                Ok(()) => {
+                    sync.request(false);
+                    sync.changed.update(|n| *n += 1);
+                }
+                Err(e) => leptos::logging::warn!("the choice was not kept: {e}"),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="btn btn-small"
+            data-testid="resolve"
+            hidden=move || open.get()
+            on:click=move |_| open.set(true)
+        >
+            {i18n.t(|u| u.conflict_resolve)}
+        </button>
+        <fieldset class="field resolver" hidden=move || !open.get()>
+            <legend>{i18n.t(|u| u.conflict_resolve)}</legend>
+            {choices}
+            {other_choice}
+            <p class="error" role="alert" data-testid="resolve-problem" hidden=move || !problem.get()>
+                {i18n.t(|u| u.conflict_missing)}
+            </p>
+            <button type="button" class="btn btn-primary" data-testid="resolve-save" disabled=move || busy.get() on:click=save>
+                {i18n.t(|u| u.conflict_save)}
+            </button>
+        </fieldset>
+    }
+}
+
+/// Keeps the worker's choice for `property`: the case as it is after it and the operation that
+/// carries it, stamped after every value the phone has seen.
+async fn resolve(case_id: &str, property: &str, value: String) -> Result<(), StorageError> {
+    use cris_core::record::{Change, Operation};
+    let db = storage::shared().await?;
+    let _cases = storage::case_lock().await;
+    let mut case = db
+        .case(case_id)
+        .await?
+        .ok_or_else(|| StorageError::Failed(format!("case {case_id} is not on this phone")))?;
+    let device = crate::prefs::device_id();
+    let mut clock = db.clock(&device).await?;
+    let now = crate::clock::now_ms();
+    let properties = case.writes_for(&std::collections::BTreeMap::from([(
+        property.to_owned(),
+        value,
+    )]));
+    let operation = Operation {
+        op_id: new_id(),
+        device,
+        hlc: clock.stamp(now as u64),
+        created_at_ms: now,
+        case_id: case.id.clone(),
+        change: Change::Resolve { properties },
+    };
+    case.apply(&operation);
+    db.resolve(&case, &operation, clock).await
 }

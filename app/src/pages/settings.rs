@@ -1,3 +1,4 @@
+use cris_core::record::Change;
 use leptos::prelude::*;
 
 use crate::forms::use_forms;
@@ -119,9 +120,16 @@ fn SyncDetails() -> impl IntoView {
                         .map(|(rejection, op)| {
                             let what = op
                                 .map(|op| {
-                                    let what = match op.submission() {
-                                        Some(s) => catalog.title(&s.form_id, i18n.lang.get()),
-                                        None => i18n.t(|u| u.consent_title)().to_owned(),
+                                    let what = match &op.change {
+                                        Change::Submit { submission, .. } => {
+                                            catalog.title(&submission.form_id, i18n.lang.get())
+                                        }
+                                        Change::Consent { .. } | Change::Withdraw { .. } => {
+                                            i18n.t(|u| u.consent_title)().to_owned()
+                                        }
+                                        Change::Resolve { .. } => {
+                                            i18n.t(|u| u.conflict_resolution)().to_owned()
+                                        }
                                     };
                                     format!(
                                         "{} · {}",

@@ -111,6 +111,23 @@ impl Storage {
         .await
     }
 
+    /// Keeps a resolution of conflicts: the case as it is after it and its outbox entry, with
+    /// the clock that stamped it, in one transaction. The caller holds [`case_lock`].
+    pub async fn resolve(&self, case: &Case, operation: &Operation, clock: Clock) -> Result<()> {
+        self.commit(vec![
+            Write::Put {
+                store: stores::CASES,
+                value: encode(case)?,
+            },
+            Write::Put {
+                store: stores::OUTBOX,
+                value: encode(operation)?,
+            },
+            clock_write(clock)?,
+        ])
+        .await
+    }
+
     /// This phone's clock as last saved (a new one on a new phone). A clock saved under
     /// another device id is carried over, so stamps still only grow.
     pub async fn clock(&self, device: &str) -> Result<Clock> {
