@@ -7,6 +7,7 @@ pub mod api;
 pub mod caseload;
 pub mod consent;
 pub mod date;
+pub mod duplicates;
 pub mod expr;
 pub mod form;
 pub mod hlc;
