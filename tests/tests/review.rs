@@ -49,6 +49,8 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
     let phone = Browser::open(&driver, 360, 740, "de-DE").await;
     log_in(&phone, &server, "ayse.w").await;
     record_synced_household(&phone, "Familie Rückfrage").await;
+    // The same family once more, spelt without the umlaut.
+    record_synced_household(&phone, "Familie Ruckfrage").await;
     open_case(&phone, "Familie Rückfrage").await;
     phone.set_offline(true).await;
     visit_changing_housing(&phone, "shelter").await;
@@ -59,6 +61,12 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
     // The supervisor finds it and sends it back; not without saying what to change.
     let laptop = Browser::open(&driver, 1280, 800, "de-DE").await;
     log_in(&laptop, &server, "lea.s").await;
+    tap(&laptop, "nav a[href='/review']").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='duplicates']/li[contains(., 'Familie Rückfrage')][contains(., 'Familie Ruckfrage')]",
+        )
+        .await;
     open_from_queue(&laptop, "new").await;
     click_testid(&laptop, "review-request-changes").await;
     laptop

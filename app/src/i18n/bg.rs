@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Първо изберете стойност.",
     conflict_resolution: "Избор между стойности, записани по същото време",
     conflict_fields: "В противоречие: {fields}",
+    duplicates_title: "Възможни повтарящи се домакинства",
+    duplicates_none: "Няма вероятни повторения сред домакинствата на това устройство.",
+    duplicate_same_person: "{name}, роден(а) на {date}, е и в двете",
+    duplicate_similar_name: "Сходни имена на домакинствата",
 };

@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Zuerst einen Wert wählen.",
     conflict_resolution: "Auswahl zwischen gleichzeitig erfassten Werten",
     conflict_fields: "Im Konflikt: {fields}",
+    duplicates_title: "Mögliche doppelte Haushalte",
+    duplicates_none: "Keine wahrscheinlichen Doppelungen unter den Haushalten auf diesem Gerät.",
+    duplicate_same_person: "{name}, geboren am {date}, ist in beiden",
+    duplicate_similar_name: "Ähnliche Haushaltsnamen",
 };

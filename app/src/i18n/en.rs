@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Choose a value first.",
     conflict_resolution: "Choice between values recorded at the same time",
     conflict_fields: "In conflict: {fields}",
+    duplicates_title: "Possible duplicate households",
+    duplicates_none: "No likely duplicates among the households on this device.",
+    duplicate_same_person: "{name}, born {date}, is in both",
+    duplicate_similar_name: "Similar household names",
 };

@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Először válasszon egy értéket.",
     conflict_resolution: "Választás az egyidejűleg rögzített értékek közül",
     conflict_fields: "Ellentmondó adatok: {fields}",
+    duplicates_title: "Lehetséges kétszer rögzített háztartások",
+    duplicates_none: "Az eszközön lévő háztartások között nincs valószínű kettős rögzítés.",
+    duplicate_same_person: "{name} ({date}) mindkettőben szerepel",
+    duplicate_similar_name: "Hasonló háztartásnevek",
 };

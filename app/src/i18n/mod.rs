@@ -253,6 +253,10 @@ ui_strings! {
     conflict_missing,
     conflict_resolution,
     conflict_fields,
+    duplicates_title,
+    duplicates_none,
+    duplicate_same_person,
+    duplicate_similar_name,
 }
 
 /// The strings of one language.

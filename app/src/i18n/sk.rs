@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Najprv vyberte hodnotu.",
     conflict_resolution: "Výber medzi hodnotami zaznamenanými v rovnakom čase",
     conflict_fields: "V rozpore: {fields}",
+    duplicates_title: "Možné duplicitné domácnosti",
+    duplicates_none: "Medzi domácnosťami v tomto zariadení nie sú pravdepodobné duplicity.",
+    duplicate_same_person: "{name}, nar. {date}, je v oboch",
+    duplicate_similar_name: "Podobné názvy domácností",
 };

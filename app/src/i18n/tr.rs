@@ -220,4 +220,8 @@ pub const UI: Ui = Ui {
     conflict_missing: "Önce bir değer seçin.",
     conflict_resolution: "Aynı anda kaydedilen değerler arasından seçim",
     conflict_fields: "Çelişkili: {fields}",
+    duplicates_title: "Olası mükerrer haneler",
+    duplicates_none: "Bu cihazdaki haneler arasında olası bir mükerrer kayıt yok.",
+    duplicate_same_person: "{name} ({date} doğumlu) her ikisinde de var",
+    duplicate_similar_name: "Benzer hane adları",
 };

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use cris_core::api::{
     Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewStatus, Role,
 };
+use cris_core::duplicates;
 use cris_core::record::Submission;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -33,7 +34,7 @@ pub fn Review() -> impl IntoView {
             <h1>{i18n.t(|u| u.review_title)}</h1>
             {move || {
                 if reviewer() {
-                    view! { <Queue/> <Conflicts/> }.into_any()
+                    view! { <Queue/> <Conflicts/> <Duplicates/> }.into_any()
                 } else {
                     WorkerInbox().into_any()
                 }
@@ -590,6 +591,119 @@ fn Conflicts() -> impl IntoView {
                                             i18n.t(|u| u.conflict_fields)().replace("{fields}", &names.join(", "))
                                         }}
                                     </span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </Show>
+    }
+}
+
+/// What the forms on this device say about each household: its name, and the people of its
+/// intake (members and children, with their dates of birth).
+async fn households() -> Result<Vec<duplicates::Household>, StorageError> {
+    let db = storage::shared().await?;
+    let submissions = db.submissions().await?;
+    let cases = db.cases().await?;
+    Ok(cases
+        .into_iter()
+        .map(|case| {
+            let own: Vec<Submission> = submissions
+                .iter()
+                .filter(|s| s.case_id == case.id && s.form_id == cris_core::caseload::INTAKE)
+                .cloned()
+                .collect();
+            let mut people = Vec::new();
+            for intake in cris_core::caseload::in_effect(&own) {
+                for (group, name, dob) in [
+                    ("members", "member_name", "dob"),
+                    ("children", "child_name", "child_dob"),
+                ] {
+                    for one in intake.answers.instances(group) {
+                        let who = one.text(name).trim();
+                        if !who.is_empty() {
+                            people.push(duplicates::Person {
+                                name: who.to_owned(),
+                                dob: one.text(dob).parse().ok(),
+                            });
+                        }
+                    }
+                }
+            }
+            duplicates::Household {
+                case_id: case.id.clone(),
+                name: case.household_name().to_owned(),
+                people,
+            }
+        })
+        .collect())
+}
+
+/// Households on this device that may be one family recorded twice, the likelier first, each
+/// pair with why and links to both.
+#[component]
+fn Duplicates() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let found = RwSignal::new((
+        Vec::<duplicates::Candidate>::new(),
+        HashMap::<String, String>::new(),
+    ));
+    Effect::new(move |_| {
+        sync.changed.track();
+        leptos::task::spawn_local(async move {
+            if let Ok(all) = households().await {
+                let names = all
+                    .iter()
+                    .map(|h| (h.case_id.clone(), h.name.clone()))
+                    .collect();
+                found.set((duplicates::candidates(&all), names));
+            }
+        });
+    });
+    view! {
+        <h2>{i18n.t(|u| u.duplicates_title)}</h2>
+        <Show
+            when=move || found.with(|(c, _)| !c.is_empty())
+            fallback=move || view! { <p class="hint" data-testid="duplicates-none">{i18n.t(|u| u.duplicates_none)}</p> }
+        >
+            <ul class="submissions" data-testid="duplicates">
+                {move || {
+                    let (candidates, names) = found.get();
+                    candidates
+                        .into_iter()
+                        .map(|c| {
+                            let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.chars().take(8).collect());
+                            let reasons = c
+                                .reasons
+                                .iter()
+                                .map(|r| {
+                                    let r = r.clone();
+                                    view! {
+                                        <li>
+                                            {move || match &r {
+                                                duplicates::Reason::SamePerson { name, dob } => i18n
+                                                    .t(|u| u.duplicate_same_person)()
+                                                    .replace("{name}", name)
+                                                    .replace("{date}", &dob.to_string()),
+                                                duplicates::Reason::SimilarName(_) => {
+                                                    i18n.t(|u| u.duplicate_similar_name)().to_owned()
+                                                }
+                                            }}
+                                        </li>
+                                    }
+                                })
+                                .collect_view();
+                            let (name_a, name_b) = (name(&c.a), name(&c.b));
+                            let (to_a, to_b) = (format!("/cases/{}", c.a), format!("/cases/{}", c.b));
+                            view! {
+                                <li data-pair=format!("{} {}", c.a, c.b)>
+                                    <A href=to_a><strong>{name_a}</strong></A>
+                                    " · "
+                                    <A href=to_b><strong>{name_b}</strong></A>
+                                    <ul class="hint">{reasons}</ul>
                                 </li>
                             }
                         })
