@@ -934,6 +934,80 @@ macro_rules! shared_store_impl {
                 Option<(cris_core::api::ReviewEvent, cris_core::api::ReviewStatus)>,
                 $crate::store::StoreError,
             > {
+                // In its turn between groups of pushes: phones pushing back to back would
+                // otherwise keep the write lock from it for seconds.
+                match &self.writer {
+                    Some(writer) => {
+                        let (store, reviewer) = (self.clone(), reviewer.clone());
+                        let (submission_id, comment) = (submission_id.to_owned(), comment.to_owned());
+                        writer
+                            .alone(move || async move {
+                                store
+                                    .add_review_now(&reviewer, &submission_id, decision, &comment, now_ms)
+                                    .await
+                            })
+                            .await?
+                    }
+                    None => {
+                        self.add_review_now(reviewer, submission_id, decision, comment, now_ms)
+                            .await
+                    }
+                }
+            }
+
+            async fn inbox(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<cris_core::api::InboxItem>, $crate::store::StoreError> {
+                let sql = format!(
+                    "{} AND s.user_id = $1 AND s.review_status = 'changes_requested'{}",
+                    $crate::store::REVIEW_ROWS,
+                    $crate::store::REVIEW_ORDER
+                );
+                let mut items = sqlx::query_as::<_, $crate::store::ReviewRow>(&sql)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::ReviewRow::inbox_item)
+                    .collect::<Result<Vec<_>, _>>()?;
+                items.sort_by(|a, b| {
+                    (b.requested_at_ms, &b.submission_id).cmp(&(a.requested_at_ms, &a.submission_id))
+                });
+                Ok(items)
+            }
+
+            async fn case_reviews(
+                &self,
+                user_id: &str,
+                case_id: &str,
+            ) -> Result<Option<Vec<cris_core::api::ReviewEvent>>, $crate::store::StoreError> {
+                if !self.visible(user_id, case_id).await? {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    self.events_where(
+                        "e.submission_id IN (SELECT id FROM submissions WHERE case_id = $1)",
+                        case_id,
+                    )
+                    .await?,
+                ))
+            }
+        }
+
+        impl $store {
+            /// A decision written at once (see `add_review`).
+            async fn add_review_now(
+                &self,
+                reviewer: &$crate::store::User,
+                submission_id: &str,
+                decision: cris_core::api::ReviewDecision,
+                comment: &str,
+                now_ms: i64,
+            ) -> Result<
+                Option<(cris_core::api::ReviewEvent, cris_core::api::ReviewStatus)>,
+                $crate::store::StoreError,
+            > {
                 // The push lock: a correction of this submission is stored wholly before this
                 // decision or wholly after it, and its status with it.
                 let mut tx = self.begin_push().await?;
@@ -992,45 +1066,6 @@ macro_rules! shared_store_impl {
                     at_ms: now_ms,
                 };
                 Ok(Some((event, status)))
-            }
-
-            async fn inbox(
-                &self,
-                user_id: &str,
-            ) -> Result<Vec<cris_core::api::InboxItem>, $crate::store::StoreError> {
-                let sql = format!(
-                    "{} AND s.user_id = $1 AND s.review_status = 'changes_requested'{}",
-                    $crate::store::REVIEW_ROWS,
-                    $crate::store::REVIEW_ORDER
-                );
-                let mut items = sqlx::query_as::<_, $crate::store::ReviewRow>(&sql)
-                    .bind(user_id)
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map($crate::store::ReviewRow::inbox_item)
-                    .collect::<Result<Vec<_>, _>>()?;
-                items.sort_by(|a, b| {
-                    (b.requested_at_ms, &b.submission_id).cmp(&(a.requested_at_ms, &a.submission_id))
-                });
-                Ok(items)
-            }
-
-            async fn case_reviews(
-                &self,
-                user_id: &str,
-                case_id: &str,
-            ) -> Result<Option<Vec<cris_core::api::ReviewEvent>>, $crate::store::StoreError> {
-                if !self.visible(user_id, case_id).await? {
-                    return Ok(None);
-                }
-                Ok(Some(
-                    self.events_where(
-                        "e.submission_id IN (SELECT id FROM submissions WHERE case_id = $1)",
-                        case_id,
-                    )
-                    .await?,
-                ))
             }
         }
 

@@ -41,7 +41,16 @@ pub trait GroupPush: Clone + Send + Sync + 'static {
     }
 }
 
-type Job = (PushBatch, oneshot::Sender<Result<Vec<Stored>, StoreError>>);
+type Push = (PushBatch, oneshot::Sender<Result<Vec<Stored>, StoreError>>);
+
+/// Work that writes alone, between two groups of pushes (a supervisor's decision): it waits
+/// its turn in the same queue instead of fighting the pushes for the write lock.
+type Alone = Box<dyn FnOnce() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+enum Job {
+    Push(Push),
+    Alone(Alone),
+}
 
 /// The queue in front of a store's writer task. The task ends when the last handle is gone.
 #[derive(Clone, Debug)]
@@ -58,6 +67,8 @@ impl Writer {
             let mut upkeep: Option<tokio::task::JoinHandle<()>> = None;
             let mut last_upkeep = Instant::now();
             let mut written = false;
+            // A job taken from the queue that must wait for the group being formed.
+            let mut held: Option<Job> = None;
             loop {
                 // Tidy up after writes, once a second, beside the next pushes.
                 if written
@@ -69,24 +80,43 @@ impl Writer {
                     last_upkeep = Instant::now();
                     written = false;
                 }
-                let first = if written {
-                    match tokio::time::timeout(MAINTAIN_EVERY, jobs.recv()).await {
-                        Ok(Some(job)) => job,
-                        Ok(None) => break,
-                        Err(_) => continue,
+                let first = match held.take() {
+                    Some(job) => job,
+                    None if written => {
+                        match tokio::time::timeout(MAINTAIN_EVERY, jobs.recv()).await {
+                            Ok(Some(job)) => job,
+                            Ok(None) => break,
+                            Err(_) => continue,
+                        }
                     }
-                } else {
-                    match jobs.recv().await {
+                    None => match jobs.recv().await {
                         Some(job) => job,
                         None => break,
+                    },
+                };
+                let first = match first {
+                    Job::Push(push) => push,
+                    Job::Alone(work) => {
+                        written = true;
+                        work().await;
+                        continue;
                     }
                 };
                 let mut count = first.0.ops.len();
                 let mut group = vec![first];
                 while count < MAX_GROUP_OPS {
-                    let Ok(next) = jobs.try_recv() else { break };
-                    count += next.0.ops.len();
-                    group.push(next);
+                    match jobs.try_recv() {
+                        Ok(Job::Push(next)) => {
+                            count += next.0.ops.len();
+                            group.push(next);
+                        }
+                        // It goes right after this group.
+                        Ok(alone) => {
+                            held = Some(alone);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
                 let (batches, replies): (Vec<PushBatch>, Vec<_>) = group.into_iter().unzip();
                 written = true;
@@ -114,8 +144,28 @@ impl Writer {
     pub async fn push(&self, batch: PushBatch) -> Result<Vec<Stored>, StoreError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
-            .send((batch, reply))
+            .send(Job::Push((batch, reply)))
             .map_err(|_| StoreError::Closed)?;
         outcome.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `work` alone, in its turn between groups of pushes, and waits for its outcome.
+    pub async fn alone<T, F, Fut>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        let (reply, outcome) = oneshot::channel();
+        let job: Alone = Box::new(move || {
+            Box::pin(async move {
+                // The caller may have gone: its work is done all the same.
+                let _ = reply.send(work().await);
+            })
+        });
+        self.queue
+            .send(Job::Alone(job))
+            .map_err(|_| StoreError::Closed)?;
+        outcome.await.map_err(|_| StoreError::Closed)
     }
 }
