@@ -150,8 +150,17 @@ pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
 
 /// The query of a page of the review queue and its arguments. Only the filters given become
 /// conditions, each one an index can serve (`$n` parameters, read by both databases).
+///
+/// The page is chosen first, in a subquery with its own `LIMIT` (which neither database
+/// flattens into the outer query), and only its rows are joined to their latest decision and
+/// names: whatever a planner without statistics estimates, the latest-decision lookup runs for
+/// one page, not for every form of the teams (on PostgreSQL never analyzed, a first page took
+/// 50-190 ms the other way round).
 pub(crate) fn review_queue_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
-    let mut sql = String::from(REVIEW_ROWS);
+    let mut sql = String::from(
+        "SELECT s.* FROM submissions s JOIN cases c ON c.id = s.case_id
+         WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)",
+    );
     let mut args = vec![Arg::Text(user_id.to_owned())];
     let mut arg = |a: Arg| {
         args.push(a);
@@ -192,7 +201,8 @@ pub(crate) fn review_queue_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<
     }
     let n = arg(Arg::Int(f.limit));
     sql += &format!("{REVIEW_ORDER} LIMIT {n}");
-    (sql, args)
+    let page = REVIEW_ROWS.replacen("FROM submissions s", &format!("FROM ({sql}) s"), 1);
+    (format!("{page}{REVIEW_ORDER}"), args)
 }
 
 /// The review status a submission arriving now gets, and whether the submission it corrects
