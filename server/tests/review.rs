@@ -945,3 +945,46 @@ async fn the_migration_fills_in_submissions_stored_before_it() {
     check_filled(&store, &first, &fix).await;
     cris_server::Store::close(&store).await;
 }
+
+/// Where PostgreSQL runs without autovacuum (as here), the store analyzes the review tables
+/// itself once they changed enough, so the queue's plans do not stay those of an empty
+/// database.
+#[tokio::test]
+async fn the_store_keeps_the_review_tables_analyzed_where_autovacuum_is_off() {
+    use cris_server::store::writer::GroupPush;
+    let server = TestServer::postgres().await;
+    let pool = sqlx::PgPool::connect(server.pg_url().expect("on PostgreSQL"))
+        .await
+        .unwrap();
+    let autovacuum: String = sqlx::query_scalar("SHOW autovacuum")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+    let ops: Vec<Operation> = (0..120).map(|_| intake(&new_uuid(), PHONE_A)).collect();
+    push(&server, &ayse, &ops).await;
+    let rows = || async {
+        sqlx::query_scalar::<_, f32>("SELECT reltuples FROM pg_class WHERE relname = 'submissions'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    if autovacuum == "on" {
+        // Autovacuum's business, not the store's.
+        return;
+    }
+    // The table's changes reach the statistics views within a moment; upkeep then analyzes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        server.store.maintain().await;
+        if rows().await >= 120.0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "submissions never analyzed: reltuples {}",
+            rows().await
+        );
+        tokio::task::yield_now().await;
+    }
+}

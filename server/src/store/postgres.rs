@@ -60,8 +60,27 @@ impl PgStore {
         })
     }
 
-    /// PostgreSQL tidies up by itself (autovacuum, its own checkpoints).
-    async fn upkeep(&self) {}
+    /// PostgreSQL tidies up by itself (autovacuum, its own checkpoints). Where autovacuum is
+    /// off, the tables the review queue reads would keep the statistics of an empty database
+    /// and its plans would read whole teams: analyze them once a tenth of their rows changed,
+    /// as autovacuum would.
+    async fn upkeep(&self) {
+        let stale: Result<Option<bool>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT bool_or(s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0))
+             FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+             WHERE s.relname IN ('submissions', 'cases', 'review_events')
+               AND current_setting('autovacuum') = 'off'",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        if let Ok(Some(true)) = stale
+            && let Err(e) = sqlx::query("ANALYZE submissions, cases, review_events")
+                .execute(&self.pool)
+                .await
+        {
+            tracing::warn!("could not analyze the review tables: {e}");
+        }
+    }
 
     /// The writes of every field of `n` cases, for finding conflicts.
     fn field_writes_of(n: usize) -> String {

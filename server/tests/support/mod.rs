@@ -83,6 +83,12 @@ pub fn kind(server: &TestServer) -> &'static str {
 }
 
 impl TestServer {
+    /// The PostgreSQL database it runs on, if it does.
+    #[allow(dead_code)]
+    pub fn pg_url(&self) -> Option<&str> {
+        self._keep.1.as_ref().map(|pg| pg.url.as_str())
+    }
+
     pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store =
