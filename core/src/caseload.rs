@@ -93,9 +93,15 @@ pub fn in_effect<'a>(submissions: &'a [Submission]) -> Vec<&'a Submission> {
 
 /// The summary of `case` from its submissions (in any order).
 pub fn summarize(case: &Case, submissions: &[Submission]) -> Summary {
+    summarize_household(case, std::slice::from_ref(&case.id), submissions)
+}
+
+/// The summary of a household from the submissions of its `members` (its own id and those of
+/// the households merged into it; see [`crate::record::households`]), in any order.
+pub fn summarize_household(case: &Case, members: &[String], submissions: &[Submission]) -> Summary {
     let mine: Vec<Submission> = submissions
         .iter()
-        .filter(|s| s.case_id == case.id)
+        .filter(|s| members.contains(&s.case_id))
         .cloned()
         .collect();
     let ordered = in_effect(&mine);

@@ -1,7 +1,7 @@
 //! The records of the case store as the phone and the server both hold them (DESIGN.md: the
 //! record model), and the operations that carry them from the phone to the server.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,18 @@ pub struct Case {
     /// Milliseconds since 1970 on the device that created it.
     pub created_at_ms: f64,
     pub updated_at_ms: f64,
+    /// The merges of this household into another (merge operation id -> the other's id). A
+    /// merge joins nothing in place: the household's records stay under its own id and are
+    /// shown with the other's (see [`households`]), so a merge taken back leaves both as they
+    /// were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub merges: BTreeMap<String, String>,
+    /// The merges of this household taken back (their operation ids).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unmerged: BTreeSet<String>,
+    /// Households someone decided are another family, however alike they look.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub distinct_from: BTreeSet<String>,
 }
 
 impl Case {
@@ -28,7 +40,39 @@ impl Case {
             fields: Fields::default(),
             created_at_ms: at_ms,
             updated_at_ms: at_ms,
+            merges: BTreeMap::new(),
+            unmerged: BTreeSet::new(),
+            distinct_from: BTreeSet::new(),
         }
+    }
+
+    /// The merge this household is in, if it is merged into another: (the merge operation's
+    /// id, the other household's id). Of several merges not taken back (which the server
+    /// never accepts) the latest counts.
+    pub fn merged_into(&self) -> Option<(&str, &str)> {
+        self.merges
+            .iter()
+            .rev()
+            .find(|(merge, _)| !self.unmerged.contains(*merge))
+            .map(|(merge, into)| (merge.as_str(), into.as_str()))
+    }
+
+    /// Whether someone decided that this household and `other` are two families.
+    pub fn distinct(&self, other: &Case) -> bool {
+        self.distinct_from.contains(&other.id) || other.distinct_from.contains(&self.id)
+    }
+
+    /// Shows `other`'s properties as this household's: every write of both, merged as
+    /// concurrent writes are (a property the two households recorded differently becomes a
+    /// conflict to resolve).
+    pub fn join(&mut self, other: &Case) {
+        for (name, field) in &other.fields.0 {
+            for write in field.history() {
+                self.fields.apply(name, write.clone());
+            }
+        }
+        self.created_at_ms = self.created_at_ms.min(other.created_at_ms);
+        self.updated_at_ms = self.updated_at_ms.max(other.updated_at_ms);
     }
 
     /// The name the caseload shows (empty when the intake did not give one).
@@ -45,6 +89,21 @@ impl Case {
     pub fn apply(&mut self, op: &Operation) {
         for (name, write) in op.writes() {
             self.fields.apply(name, write);
+        }
+        match &op.change {
+            Change::Merge { into } => {
+                self.merges.insert(op.op_id.clone(), into.clone());
+            }
+            Change::Unmerge { merge } => {
+                self.unmerged.insert(merge.clone());
+            }
+            Change::Distinct { other } => {
+                self.distinct_from.insert(other.clone());
+            }
+            Change::Submit { .. }
+            | Change::Consent { .. }
+            | Change::Withdraw { .. }
+            | Change::Resolve { .. } => {}
         }
         self.updated_at_ms = self.updated_at_ms.max(op.created_at_ms);
     }
@@ -77,6 +136,37 @@ impl Case {
             })
             .collect()
     }
+}
+
+/// The households as people see them: each case not merged into another, with the properties
+/// of the cases merged into it joined to its own (see [`Case::join`]); merged cases are left
+/// out. `members` of a household are its own id and those of the cases merged into it.
+pub fn households(cases: &[Case]) -> Vec<Case> {
+    let mut shown: BTreeMap<&str, Case> = cases
+        .iter()
+        .filter(|c| c.merged_into().is_none())
+        .map(|c| (c.id.as_str(), c.clone()))
+        .collect();
+    for case in cases {
+        if let Some((_, into)) = case.merged_into()
+            && let Some(household) = shown.get_mut(into)
+        {
+            household.join(case);
+        }
+    }
+    shown.into_values().collect()
+}
+
+/// The ids of the cases that make up the household `id`: its own and those merged into it.
+pub fn members(cases: &[Case], id: &str) -> Vec<String> {
+    std::iter::once(id.to_owned())
+        .chain(
+            cases
+                .iter()
+                .filter(|c| c.merged_into().is_some_and(|(_, into)| into == id))
+                .map(|c| c.id.clone()),
+        )
+        .collect()
 }
 
 /// One finalized form. Never edited in place: a correction is a new operation.
@@ -154,6 +244,13 @@ pub enum Change {
     Resolve {
         properties: BTreeMap<String, FieldWrite>,
     },
+    /// A supervisor found that this household (the operation's case) is the same family as
+    /// `into`: from now on it is shown as part of `into`. Its records stay its own.
+    Merge { into: String },
+    /// A merge taken back (`merge`: the merge operation's id): the household is its own again.
+    Unmerge { merge: String },
+    /// A supervisor found that this household and `other` are two families, however alike.
+    Distinct { other: String },
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -169,6 +266,7 @@ impl<'de> Deserialize<'de> for Change {
                 // Fields may come in any order.
                 let (mut kind, mut submission, mut properties) = (None, None, None);
                 let (mut consent, mut withdrawal) = (None, None);
+                let (mut into, mut merge, mut other) = (None, None, None);
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "kind" => kind = Some(map.next_value::<std::borrow::Cow<'de, str>>()?),
@@ -176,6 +274,9 @@ impl<'de> Deserialize<'de> for Change {
                         "properties" => properties = Some(map.next_value()?),
                         "consent" => consent = Some(map.next_value()?),
                         "withdrawal" => withdrawal = Some(map.next_value()?),
+                        "into" => into = Some(map.next_value()?),
+                        "merge" => merge = Some(map.next_value()?),
+                        "other" => other = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -199,9 +300,21 @@ impl<'de> Deserialize<'de> for Change {
                         withdrawal: withdrawal
                             .ok_or_else(|| de::Error::missing_field("withdrawal"))?,
                     }),
-                    Some(other) => Err(de::Error::unknown_variant(
-                        other,
-                        &["submit", "consent", "withdraw", "resolve"],
+                    Some("merge") => Ok(Change::Merge {
+                        into: into.ok_or_else(|| de::Error::missing_field("into"))?,
+                    }),
+                    Some("unmerge") => Ok(Change::Unmerge {
+                        merge: merge.ok_or_else(|| de::Error::missing_field("merge"))?,
+                    }),
+                    Some("distinct") => Ok(Change::Distinct {
+                        other: other.ok_or_else(|| de::Error::missing_field("other"))?,
+                    }),
+                    Some(unknown) => Err(de::Error::unknown_variant(
+                        unknown,
+                        &[
+                            "submit", "consent", "withdraw", "resolve", "merge", "unmerge",
+                            "distinct",
+                        ],
                     )),
                     None => Err(de::Error::missing_field("kind")),
                 }
@@ -216,7 +329,7 @@ impl Operation {
     pub fn writes(&self) -> impl Iterator<Item = (&str, Write)> {
         let properties = match &self.change {
             Change::Submit { properties, .. } | Change::Resolve { properties } => Some(properties),
-            Change::Consent { .. } | Change::Withdraw { .. } => None,
+            _ => None,
         };
         properties.into_iter().flatten().map(|(name, w)| {
             (
@@ -254,7 +367,7 @@ impl Operation {
     pub fn submission(&self) -> Option<&Submission> {
         match &self.change {
             Change::Submit { submission, .. } => Some(submission),
-            Change::Consent { .. } | Change::Withdraw { .. } | Change::Resolve { .. } => None,
+            _ => None,
         }
     }
 
@@ -264,19 +377,22 @@ impl Operation {
             Change::Submit { submission, .. } => &submission.id,
             Change::Consent { consent } => &consent.id,
             Change::Withdraw { withdrawal } => &withdrawal.id,
-            // A resolution is a record of its own only in the log.
-            Change::Resolve { .. } => &self.op_id,
+            // A resolution, a merge or its undoing is a record of its own only in the log.
+            Change::Resolve { .. }
+            | Change::Merge { .. }
+            | Change::Unmerge { .. }
+            | Change::Distinct { .. } => &self.op_id,
         }
     }
 
     /// The consent or withdrawal it carries, if it carries one.
     pub fn consent_record(&self) -> Option<crate::consent::Record> {
         match &self.change {
-            Change::Submit { .. } | Change::Resolve { .. } => None,
             Change::Consent { consent } => Some(crate::consent::Record::Consent(consent.clone())),
             Change::Withdraw { withdrawal } => {
                 Some(crate::consent::Record::Withdrawal(withdrawal.clone()))
             }
+            _ => None,
         }
     }
 }
@@ -400,5 +516,100 @@ mod tests {
         assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), resolution);
         assert!(serde_json::from_str::<Change>(r#"{"kind":"resolve"}"#).is_err());
         assert!(serde_json::from_str::<Change>("[1]").is_err());
+    }
+
+    fn link(op_id: &str, case_id: &str, change: Change) -> Operation {
+        Operation {
+            op_id: op_id.into(),
+            device: "s".into(),
+            hlc: stamp(900, "s"),
+            created_at_ms: 900.0,
+            case_id: case_id.into(),
+            change,
+        }
+    }
+
+    fn case_with(id: &str, housing: &str, wall_ms: u64, device: &str) -> Case {
+        let mut o = op(&format!("o-{id}"), stamp(wall_ms, device), housing, vec![]);
+        o.case_id = id.into();
+        let mut case = Case::new(id, wall_ms as f64);
+        case.apply(&o);
+        case
+    }
+
+    #[test]
+    fn a_merged_household_is_shown_with_the_other_until_the_merge_is_taken_back() {
+        let a = case_with("a", "shelter", 10, "p1");
+        let mut b = case_with("b", "homeless", 20, "p2");
+        let c = case_with("c", "sublet", 30, "p3");
+        let merge = link("m1", "b", Change::Merge { into: "a".into() });
+        b.apply(&merge);
+        b.apply(&merge);
+        assert_eq!(b.merged_into(), Some(("m1", "a")));
+        let cases = vec![a.clone(), b.clone(), c.clone()];
+        let shown = households(&cases);
+        let ids: Vec<&str> = shown.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["a", "c"],
+            "the merged household is not listed on its own"
+        );
+        let joined = &shown[0];
+        assert_eq!(joined.property("housing_situation"), "homeless");
+        let field = &joined.fields.0["housing_situation"];
+        let losers: Vec<&str> = field.conflict().iter().map(|w| w.value.as_str()).collect();
+        assert_eq!(
+            losers,
+            ["shelter"],
+            "what the two recorded differently is a conflict"
+        );
+        assert_eq!(joined.created_at_ms, 10.0);
+        assert_eq!(members(&cases, "a"), ["a", "b"]);
+        assert_eq!(members(&cases, "c"), ["c"]);
+
+        // Taken back: both are as they were, whatever the order the phone heard it in.
+        let undo = link("m2", "b", Change::Unmerge { merge: "m1".into() });
+        let mut undone = b.clone();
+        undone.apply(&undo);
+        let mut early = case_with("b", "homeless", 20, "p2");
+        early.apply(&undo);
+        early.apply(&merge);
+        assert_eq!(undone, early);
+        assert_eq!(undone.merged_into(), None);
+        let shown = households(&[a.clone(), undone, c]);
+        assert_eq!(shown.len(), 3);
+        assert_eq!(shown[0], a, "nothing of the other household stayed");
+
+        let text = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<Case>(&text).unwrap(), b);
+        let plain = serde_json::to_string(&a).unwrap();
+        assert!(!plain.contains("merges"), "{plain}");
+    }
+
+    #[test]
+    fn two_families_found_distinct_stay_distinct_from_either_side() {
+        let a = case_with("a", "shelter", 10, "p1");
+        let mut b = case_with("b", "shelter", 20, "p2");
+        assert!(!a.distinct(&b));
+        b.apply(&link("d1", "b", Change::Distinct { other: "a".into() }));
+        assert!(a.distinct(&b) && b.distinct(&a));
+    }
+
+    #[test]
+    fn merges_read_back_and_name_what_they_need() {
+        for change in [
+            Change::Merge { into: "a".into() },
+            Change::Unmerge { merge: "m".into() },
+            Change::Distinct { other: "a".into() },
+        ] {
+            let text = serde_json::to_string(&change).unwrap();
+            assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), change);
+        }
+        let err = serde_json::from_str::<Change>(r#"{"kind":"merge"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `into`"), "{err}");
+        let op = link("m", "b", Change::Merge { into: "a".into() });
+        assert_eq!(op.record_id(), "m");
+        assert_eq!(op.writes().count(), 0);
+        assert!(op.submission().is_none() && op.consent_record().is_none());
     }
 }

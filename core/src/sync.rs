@@ -74,6 +74,8 @@ pub enum Reason {
     NotFound,
     /// The phone's clock is too far ahead.
     ClockAhead,
+    /// The account's role does not allow it (merging households is for supervisors).
+    Forbidden,
 }
 
 /// `GET /api/v1/ops?since=CURSOR&limit=N`: what changed in the user's cases after `since`.
@@ -297,7 +299,11 @@ pub fn check_consent(
     use crate::record::Change;
     let invalid = |p: crate::consent::Problem| Refusal::new(Reason::Invalid, p.to_string());
     match &op.change {
-        Change::Submit { .. } | Change::Resolve { .. } => Err(Refusal::new(
+        Change::Submit { .. }
+        | Change::Resolve { .. }
+        | Change::Merge { .. }
+        | Change::Unmerge { .. }
+        | Change::Distinct { .. } => Err(Refusal::new(
             Reason::Malformed,
             "not a consent or a withdrawal",
         )),
@@ -385,6 +391,38 @@ pub fn check_resolve(
         if !ok || value != write.value {
             return invalid(format!("{name:?} cannot be {:?}", write.value));
         }
+    }
+    Ok(())
+}
+
+/// Checks a merge of households, the undoing of one, or a finding that two households are
+/// two families, as the server receives it: ids and clock as for any operation, and another
+/// household than its own. Whether the account may do it, whether both households exist and
+/// what they are merged into already is the store's to check.
+pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
+    use crate::record::Change;
+    let (what, other) = match &op.change {
+        Change::Merge { into } => ("merge", into),
+        Change::Unmerge { merge } => ("undoing of a merge", merge),
+        Change::Distinct { other } => ("finding of two families", other),
+        _ => return Err(Refusal::new(Reason::Malformed, "not a merge")),
+    };
+    check_common(
+        op,
+        (what, &op.op_id, &op.device, &op.case_id),
+        server_now_ms,
+    )?;
+    if !crate::id::is_uuid(other) {
+        return Err(Refusal::new(
+            Reason::Malformed,
+            format!("the {what} names {other:?}, which is not a lower-case UUID"),
+        ));
+    }
+    if *other == op.case_id {
+        return Err(Refusal::new(
+            Reason::Invalid,
+            "a household cannot be merged with itself",
+        ));
     }
     Ok(())
 }
@@ -713,6 +751,53 @@ mod tests {
             check(&resolve("shelter", seen), Some(&form), NOW)
                 .unwrap_err()
                 .reason,
+            Reason::Malformed
+        );
+    }
+
+    #[test]
+    fn a_merge_names_another_household_by_its_id() {
+        let form = intake();
+        let base = op(&form, example(), NOW);
+        let other = "0192b3c4-0000-7000-8000-0000000000c9";
+        let link = |change: Change| {
+            let mut r = base.clone();
+            r.op_id = "0192b3c4-0000-7000-8000-0000000000a3".into();
+            r.change = change;
+            r
+        };
+        for change in [
+            Change::Merge { into: other.into() },
+            Change::Unmerge {
+                merge: other.into(),
+            },
+            Change::Distinct {
+                other: other.into(),
+            },
+        ] {
+            assert_eq!(check_link(&link(change), NOW), Ok(()));
+        }
+        let why = |c: Change| check_link(&link(c), NOW).unwrap_err();
+        let itself = why(Change::Merge {
+            into: base.case_id.clone(),
+        });
+        assert_eq!(itself.reason, Reason::Invalid);
+        assert!(itself.message.contains("itself"), "{}", itself.message);
+        assert_eq!(
+            why(Change::Distinct {
+                other: "Familie X".into()
+            })
+            .reason,
+            Reason::Malformed
+        );
+        let mut ahead = link(Change::Merge { into: other.into() });
+        ahead.hlc.wall_ms = NOW as u64 + 3 * MAX_CLOCK_AHEAD_MS;
+        assert_eq!(
+            check_link(&ahead, NOW).unwrap_err().reason,
+            Reason::ClockAhead
+        );
+        assert_eq!(
+            check_link(&base, NOW).unwrap_err().reason,
             Reason::Malformed
         );
     }

@@ -197,7 +197,7 @@ fn check_one(
                         .verify()
                         .is_ok()
                         .then(|| withdrawal.binding.clone()),
-                    Change::Submit { .. } | Change::Resolve { .. } => None,
+                    _ => None,
                 };
                 Some(binding)
             };
@@ -216,6 +216,10 @@ fn check_one(
             let served = forms.all();
             let defs: Vec<&cris_core::form::FormDef> = served.iter().map(AsRef::as_ref).collect();
             sync::check_resolve(&op, &defs, now).map_err(|r| refused(r, None))?;
+            false
+        }
+        Change::Merge { .. } | Change::Unmerge { .. } | Change::Distinct { .. } => {
+            sync::check_link(&op, now).map_err(|r| refused(r, None))?;
             false
         }
     };
@@ -254,6 +258,7 @@ fn outcome(stored: Stored, record_id: &str) -> Outcome {
             reason: Reason::Invalid,
             message,
         },
+        Stored::Refused { reason, message } => Outcome::Rejected { reason, message },
     }
 }
 

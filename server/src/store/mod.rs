@@ -126,6 +126,12 @@ pub enum Stored {
     Immutable(String),
     /// A withdrawal of a consent that is not one of the same case (or not in the store yet).
     BadWithdrawal(String),
+    /// Refused for the reason given: a merge of households by a worker, or one the
+    /// households' merges so far do not allow.
+    Refused {
+        reason: cris_core::sync::Reason,
+        message: String,
+    },
 }
 
 /// What the store answers of a consent or withdrawal it holds when one with the same id or
@@ -835,9 +841,15 @@ macro_rules! shared_store_impl {
                 }
                 Ok(Some(
                     sqlx::query_as(
-                        "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
-                         FROM ops o JOIN users u ON u.id = o.user_id
-                         WHERE o.case_id = $1 ORDER BY o.seq",
+                        &format!(
+                            "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
+                             FROM ops o JOIN users u ON u.id = o.user_id
+                             WHERE o.case_id IN {}
+                                OR o.op_id IN (SELECT m.op_id FROM case_merges m WHERE m.into_id = $1)
+                                OR o.op_id IN (SELECT m.undone_op_id FROM case_merges m WHERE m.into_id = $1)
+                             ORDER BY o.seq",
+                            $crate::store::HOUSEHOLD
+                        ),
                     )
                     .bind(case_id)
                     .fetch_all(&self.pool)
@@ -854,12 +866,13 @@ macro_rules! shared_store_impl {
                     return Ok(None);
                 }
                 Ok(Some(
-                    sqlx::query_as(
+                    sqlx::query_as(&format!(
                         "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
                          FROM consents k JOIN ops o ON o.op_id = k.op_id
                          JOIN users u ON u.id = o.user_id
-                         WHERE k.case_id = $1 ORDER BY o.seq",
-                    )
+                         WHERE k.case_id IN {} ORDER BY o.seq",
+                        $crate::store::HOUSEHOLD
+                    ))
                     .bind(case_id)
                     .fetch_all(&self.pool)
                     .await?,
@@ -987,7 +1000,10 @@ macro_rules! shared_store_impl {
                 }
                 Ok(Some(
                     self.events_where(
-                        "e.submission_id IN (SELECT id FROM submissions WHERE case_id = $1)",
+                        &format!(
+                            "e.submission_id IN (SELECT id FROM submissions WHERE case_id IN {})",
+                            $crate::store::HOUSEHOLD
+                        ),
                         case_id,
                     )
                     .await?,
@@ -1112,7 +1128,26 @@ macro_rules! shared_store_impl {
                     .collect();
 
                 let op_ids = distinct(ops.iter().map(|(_, c)| c.op.op_id.as_str()).collect());
-                let case_ids = distinct(ops.iter().map(|(_, c)| c.op.case_id.as_str()).collect());
+                // The households named by merges and findings of two families are looked up
+                // with those the operations are on.
+                let case_ids = distinct(
+                    ops.iter()
+                        .flat_map(|(_, c)| {
+                            let linked = match &c.op.change {
+                                Change::Merge { into } => Some(into.as_str()),
+                                Change::Distinct { other } => Some(other.as_str()),
+                                _ => None,
+                            };
+                            std::iter::once(c.op.case_id.as_str()).chain(linked)
+                        })
+                        .collect(),
+                );
+                let links = ops.iter().any(|(_, c)| {
+                    matches!(
+                        c.op.change,
+                        Change::Merge { .. } | Change::Unmerge { .. } | Change::Distinct { .. }
+                    )
+                });
                 // The batch's own submissions (taken already?) and those it corrects.
                 let sub_ids = distinct(
                     ops.iter()
@@ -1129,12 +1164,12 @@ macro_rules! shared_store_impl {
                 let mut record_ids = Vec::new();
                 for (_, c) in &ops {
                     match &c.op.change {
-                        Change::Submit { .. } | Change::Resolve { .. } => continue,
                         Change::Consent { consent } => record_ids.push(consent.id.as_str()),
                         Change::Withdraw { withdrawal } => {
                             record_ids.push(withdrawal.id.as_str());
                             record_ids.push(withdrawal.consent_id.as_str());
                         }
+                        _ => continue,
                     }
                     consent_op_ids.push(c.op.op_id.as_str());
                 }
@@ -1166,6 +1201,29 @@ macro_rules! shared_store_impl {
                     }
                     case_team.extend(q.fetch_all(&mut *tx).await?);
                 }
+                // The merges standing among the households the group's merges touch: merged
+                // household -> (merge, the household it joined).
+                let mut standing: HashMap<String, (String, String)> = HashMap::new();
+                if links {
+                    for chunk in case_ids.chunks(250) {
+                        let sql = format!(
+                            "SELECT case_id, op_id, into_id FROM case_merges
+                             WHERE undone_op_id IS NULL AND (case_id IN {0} OR into_id IN {0})",
+                            Self::values(1, chunk.len())
+                        );
+                        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+                        for id in chunk {
+                            q = q.bind(id);
+                        }
+                        for (case_id, op_id, into_id) in q.fetch_all(&mut *tx).await? {
+                            standing.insert(case_id, (op_id, into_id));
+                        }
+                    }
+                }
+                // What the group's merges write: (merge, merged, joined, batch); undone:
+                // (merge, undoing, merged, batch).
+                let mut merged: Vec<(&str, &str, &str, usize)> = Vec::new();
+                let mut unmerged: Vec<(&str, &str, &str, usize)> = Vec::new();
                 for chunk in sub_ids.chunks(500) {
                     let sql = format!(
                         "SELECT id, case_id, form_id, review_status FROM submissions WHERE id IN {}",
@@ -1211,11 +1269,11 @@ macro_rules! shared_store_impl {
                     let out = &mut out[i];
                     // A consent or withdrawal: its kind, id and seal.
                     let sealed = match &op.change {
-                        Change::Submit { .. } | Change::Resolve { .. } => None,
                         Change::Consent { consent } => Some(("consent", &consent.id, &consent.binding)),
                         Change::Withdraw { withdrawal } => {
                             Some(("withdrawal", &withdrawal.id, &withdrawal.binding))
                         }
+                        _ => None,
                     };
                     if logged.contains(&op.op_id) {
                         // A retry is the very record sent before; anything else under its
@@ -1238,6 +1296,17 @@ macro_rules! shared_store_impl {
                             }
                         };
                         out.push(stored);
+                        continue;
+                    }
+                    let is_link = matches!(
+                        op.change,
+                        Change::Merge { .. } | Change::Unmerge { .. } | Change::Distinct { .. }
+                    );
+                    if is_link && batches[i].user.role == $crate::store::Role::Worker {
+                        out.push(Stored::Refused {
+                            reason: cris_core::sync::Reason::Forbidden,
+                            message: "merging households, and finding them two families, is for supervisors".to_owned(),
+                        });
                         continue;
                     }
                     let visible = match case_team.get(&op.case_id) {
@@ -1286,6 +1355,51 @@ macro_rules! shared_store_impl {
                         }
                         // Writes only: the merge decides, as for a form's.
                         Change::Resolve { .. } => {}
+                        Change::Merge { into: other } | Change::Distinct { other } => {
+                            let refuse = |reason, message: &str| Stored::Refused {
+                                reason,
+                                message: message.to_owned(),
+                            };
+                            use cris_core::sync::Reason;
+                            let Some(other_team) = case_team.get(other).filter(|t| teams.contains(t))
+                            else {
+                                out.push(refuse(
+                                    Reason::NotFound,
+                                    "the other household is not among your teams' cases",
+                                ));
+                                continue;
+                            };
+                            if let Change::Merge { into } = &op.change {
+                                let refusal = if Some(other_team) != case_team.get(&op.case_id) {
+                                    Some("the two households belong to different teams")
+                                } else if standing.contains_key(&op.case_id) {
+                                    Some("this household is merged into another already: undo that merge first")
+                                } else if standing.contains_key(into) {
+                                    Some("the household it would join is merged into another: merge into that one")
+                                } else if standing.values().any(|(_, joined)| *joined == op.case_id) {
+                                    Some("other households are merged into this one: merge the other way round, or undo their merges first")
+                                } else {
+                                    None
+                                };
+                                if let Some(why) = refusal {
+                                    out.push(refuse(Reason::Invalid, why));
+                                    continue;
+                                }
+                                standing.insert(op.case_id.clone(), (op.op_id.clone(), into.clone()));
+                                merged.push((&op.op_id, &op.case_id, into, i));
+                            }
+                        }
+                        Change::Unmerge { merge } => {
+                            if standing.get(&op.case_id).is_none_or(|(m, _)| m != merge) {
+                                out.push(Stored::Refused {
+                                    reason: cris_core::sync::Reason::Invalid,
+                                    message: "this household is not merged by that merge (it was undone already, or never made)".to_owned(),
+                                });
+                                continue;
+                            }
+                            standing.remove(&op.case_id);
+                            unmerged.push((merge, &op.op_id, &op.case_id, i));
+                        }
                         Change::Consent { .. } | Change::Withdraw { .. } => {
                             let (kind, id, binding) = sealed.expect("a consent or a withdrawal");
                             if let Some(h) = held.get(id) {
@@ -1388,7 +1502,6 @@ macro_rules! shared_store_impl {
                     let sealed: Vec<_> = chunk
                         .iter()
                         .filter_map(|(i, c)| match &c.op.change {
-                            Change::Submit { .. } | Change::Resolve { .. } => None,
                             Change::Consent { consent } => {
                                 Some((*i, c, "consent", &consent.id, None, &consent.binding))
                             }
@@ -1400,6 +1513,7 @@ macro_rules! shared_store_impl {
                                 Some(&withdrawal.consent_id),
                                 &withdrawal.binding,
                             )),
+                            _ => None,
                         })
                         .collect();
                     if !sealed.is_empty() {
@@ -1420,6 +1534,41 @@ macro_rules! shared_store_impl {
                         }
                         q.execute(&mut *tx).await?;
                     }
+                }
+                // Merges and their undoing, after the operations they are in the log as.
+                for (merge, case_id, into, i) in &merged {
+                    sqlx::query(
+                        "INSERT INTO case_merges (op_id, case_id, into_id, merged_by, merged_ms)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(*merge)
+                    .bind(*case_id)
+                    .bind(*into)
+                    .bind(&batches[*i].user.id)
+                    .bind(batches[*i].now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE cases SET merged_into = $1 WHERE id = $2")
+                        .bind(*into)
+                        .bind(*case_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (merge, undoing, case_id, i) in &unmerged {
+                    sqlx::query(
+                        "UPDATE case_merges SET undone_op_id = $1, undone_by = $2, undone_ms = $3
+                         WHERE op_id = $4",
+                    )
+                    .bind(*undoing)
+                    .bind(&batches[*i].user.id)
+                    .bind(batches[*i].now_ms)
+                    .bind(*merge)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE cases SET merged_into = NULL WHERE id = $1")
+                        .bind(*case_id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 for chunk in now_corrected.chunks(500) {
                     let sql = format!(
@@ -1571,6 +1720,11 @@ pub(crate) fn values(rows: usize, cols: usize, param: fn(&mut String, usize)) ->
     }
     sql
 }
+
+/// The cases that make up the household `$1`, as an SQL set: its own and those merged into it
+/// while their merge stands (their records stay under their own ids).
+pub(crate) const HOUSEHOLD: &str = "(SELECT CAST($1 AS TEXT) UNION ALL
+     SELECT m.case_id FROM case_merges m WHERE m.into_id = $1 AND m.undone_op_id IS NULL)";
 
 /// Ends every live session of the account `$2` at time `$1` (disabling, a new password).
 pub(crate) const END_SESSIONS_OF_LOGIN: &str = "UPDATE sessions SET revoked_ms = $1

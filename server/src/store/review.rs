@@ -148,8 +148,8 @@ pub(crate) const REVIEW_ROWS: &str =
 /// indexes on `submissions` hold in that order.
 pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
 
-/// The query of a page of the review queue and its arguments. Only the filters given become
-/// conditions, each one an index can serve (`$n` parameters, read by both databases).
+/// The query of a page of the review queue and its arguments: the submissions of
+/// [`filtered_submissions`], after the cursor.
 ///
 /// The page is chosen first, in a subquery with its own `LIMIT` (which neither database
 /// flattens into the outer query), and only its rows are joined to their latest decision and
@@ -157,52 +157,70 @@ pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
 /// one page, not for every form of the teams (on PostgreSQL never analyzed, a first page took
 /// 50-190 ms the other way round).
 pub(crate) fn review_queue_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
-    let mut sql = String::from(
-        "SELECT s.* FROM submissions s JOIN cases c ON c.id = s.case_id
-         WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)",
-    );
-    let mut args = vec![Arg::Text(user_id.to_owned())];
-    let mut arg = |a: Arg| {
-        args.push(a);
-        format!("${}", args.len())
-    };
-    if let Some(team) = &f.team {
-        let n = arg(Arg::Text(team.clone()));
-        sql += &format!(" AND c.team_id = (SELECT id FROM teams WHERE name = {n})");
-    }
-    if let Some(worker) = &f.worker {
-        let n = arg(Arg::Text(worker.clone()));
-        sql += &format!(" AND s.user_id = (SELECT id FROM users WHERE login = {n})");
-    }
-    if let Some(form) = &f.form {
-        let n = arg(Arg::Text(form.clone()));
-        sql += &format!(" AND s.form_id = {n}");
-    }
-    if let Some(status) = f.status {
-        let n = arg(Arg::Text(status.as_str().to_owned()));
-        sql += &format!(" AND s.review_status = {n}");
-    }
-    if let Some(from) = f.received_from_ms {
-        let n = arg(Arg::Int(from));
-        sql += &format!(" AND s.received_ms >= {n}");
-    }
-    if let Some(before) = f.received_before_ms {
-        let n = arg(Arg::Int(before));
-        sql += &format!(" AND s.received_ms < {n}");
-    }
-    if let Some(case_id) = &f.case_id {
-        let n = arg(Arg::Text(case_id.clone()));
-        sql += &format!(" AND s.case_id = {n}");
-    }
+    let (from_where, mut args) = filtered_submissions(user_id, f);
+    let mut sql = format!("SELECT s.* {from_where}");
     if let Some((received_ms, id)) = &f.after {
-        let (ms, id) = (arg(Arg::Int(*received_ms)), arg(Arg::Text(id.clone())));
+        let ms = push_arg(&mut args, Arg::Int(*received_ms));
+        let id = push_arg(&mut args, Arg::Text(id.clone()));
         // The first term bounds the index range; the second skips what the page before had.
         sql += &format!(" AND s.received_ms <= {ms} AND (s.received_ms < {ms} OR s.id < {id})");
     }
-    let n = arg(Arg::Int(f.limit));
+    let n = push_arg(&mut args, Arg::Int(f.limit));
     sql += &format!("{REVIEW_ORDER} LIMIT {n}");
     let page = REVIEW_ROWS.replacen("FROM submissions s", &format!("FROM ({sql}) s"), 1);
     (format!("{page}{REVIEW_ORDER}"), args)
+}
+
+/// `FROM … WHERE …` of the submissions (`s`, on cases `c`) on the teams' cases of the user
+/// `$1` that pass the filter's team, worker, form, status, days and case, and its arguments:
+/// what the review queue pages through and an export writes out. Only the filters given
+/// become conditions, each one an index can serve (`$n` parameters, read by both databases);
+/// the cursor and the limit are the caller's.
+pub(crate) fn filtered_submissions(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
+    let mut sql = String::from(
+        "FROM submissions s JOIN cases c ON c.id = s.case_id
+         WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)",
+    );
+    let mut args = vec![Arg::Text(user_id.to_owned())];
+    if let Some(team) = &f.team {
+        let n = push_arg(&mut args, Arg::Text(team.clone()));
+        sql += &format!(" AND c.team_id = (SELECT id FROM teams WHERE name = {n})");
+    }
+    if let Some(worker) = &f.worker {
+        let n = push_arg(&mut args, Arg::Text(worker.clone()));
+        sql += &format!(" AND s.user_id = (SELECT id FROM users WHERE login = {n})");
+    }
+    if let Some(form) = &f.form {
+        let n = push_arg(&mut args, Arg::Text(form.clone()));
+        sql += &format!(" AND s.form_id = {n}");
+    }
+    if let Some(status) = f.status {
+        let n = push_arg(&mut args, Arg::Text(status.as_str().to_owned()));
+        sql += &format!(" AND s.review_status = {n}");
+    }
+    if let Some(from) = f.received_from_ms {
+        let n = push_arg(&mut args, Arg::Int(from));
+        sql += &format!(" AND s.received_ms >= {n}");
+    }
+    if let Some(before) = f.received_before_ms {
+        let n = push_arg(&mut args, Arg::Int(before));
+        sql += &format!(" AND s.received_ms < {n}");
+    }
+    if let Some(case_id) = &f.case_id {
+        let n = push_arg(&mut args, Arg::Text(case_id.clone()));
+        // The household's forms: its own and those of the households merged into it.
+        sql += &format!(
+            " AND s.case_id IN (SELECT CAST({n} AS TEXT) UNION ALL
+                SELECT m.case_id FROM case_merges m WHERE m.into_id = {n} AND m.undone_op_id IS NULL)"
+        );
+    }
+    (sql, args)
+}
+
+/// Adds an argument to a query built piece by piece: its parameter (`$n`).
+pub(crate) fn push_arg(args: &mut Vec<Arg>, arg: Arg) -> String {
+    args.push(arg);
+    format!("${}", args.len())
 }
 
 /// The review status a submission arriving now gets, and whether the submission it corrects

@@ -411,7 +411,7 @@ pub fn sealed_op(change: cris_core::record::Change) -> cris_core::record::Operat
     let (case_id, hlc) = match &change {
         Change::Consent { consent } => (consent.case_id.clone(), consent.hlc.clone()),
         Change::Withdraw { withdrawal } => (withdrawal.case_id.clone(), withdrawal.hlc.clone()),
-        Change::Submit { .. } | Change::Resolve { .. } => panic!("not a consent or a withdrawal"),
+        _ => panic!("not a consent or a withdrawal"),
     };
     cris_core::record::Operation {
         op_id: new_uuid(),
