@@ -363,6 +363,120 @@ pub struct ReviewOutcome {
     pub status: ReviewStatus,
 }
 
+/// Weeks on the dashboard unless `weeks` says otherwise, and the most it may say (more is
+/// taken as this many, as a page of the review queue is).
+pub const DASHBOARD_WEEKS: u32 = 8;
+pub const MAX_DASHBOARD_WEEKS: u32 = 26;
+/// The most households the dashboard names among those with overdue steps.
+pub const MAX_OVERDUE_LISTED: usize = 50;
+
+/// The query of `GET /api/v1/dashboard` (supervisors and admins): every part optional, none
+/// other accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardQuery {
+    /// A team's name (one of the user's teams); all of them unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// How many weeks of visits: [`DASHBOARD_WEEKS`] unless told, 1 to
+    /// [`MAX_DASHBOARD_WEEKS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weeks: Option<u32>,
+    /// The last day shown (UTC): today unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<crate::Date>,
+}
+
+/// `GET /api/v1/dashboard`: what a supervisor checks of their teams' work. Visits are counted
+/// in the weeks shown; everything else is the households as they stand now, with `to` as the
+/// day that decides what is overdue and which consents are still in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// The teams covered, by name: the user's teams, or the one asked for (none when the team
+    /// asked for is not one of theirs, or does not exist: the two are not told apart).
+    pub teams: Vec<String>,
+    /// The last day shown.
+    pub to: crate::Date,
+    /// The Monday of each ISO week shown, oldest first; the last week holds `to` (and ends
+    /// with it: visits after `to` are not counted).
+    pub weeks: Vec<crate::Date>,
+    /// Home visits per worker, by name.
+    pub visits: Vec<WorkerVisits>,
+    pub housing: HousingCounts,
+    pub overdue: Overdue,
+    pub consents: ConsentCounts,
+    /// Each device of the teams' members that has synced, by its latest push or pull, the
+    /// longest silent first.
+    pub devices: Vec<DeviceSync>,
+}
+
+/// A worker's home visits (corrections not counted again) by the week the phone finalized
+/// them, on the covered teams' households. Every worker of the teams is listed, with zeros if
+/// need be; so is anyone else whose visits on those households are counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerVisits {
+    pub login: String,
+    pub display_name: String,
+    /// One count per week of [`Dashboard::weeks`], in the same order.
+    pub per_week: Vec<u32>,
+    pub total: u32,
+}
+
+/// The households by the current value of their `housing_situation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HousingCounts {
+    /// Every household of the covered teams.
+    pub households: u64,
+    /// Households by current value (the merge's winner, also where it is in conflict).
+    pub by_value: std::collections::BTreeMap<String, u64>,
+    /// Households without a value.
+    pub no_value: u64,
+    /// Of those in `by_value`, the households whose housing is in conflict (two phones wrote
+    /// different values and nobody has chosen yet).
+    pub in_conflict: u64,
+}
+
+/// Agreed steps not reported done whose due date is `to` or earlier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overdue {
+    pub steps: u64,
+    pub households: u64,
+    /// The households with the most overdue steps (then the oldest due date first), at most
+    /// [`MAX_OVERDUE_LISTED`].
+    pub most: Vec<OverdueHousehold>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueHousehold {
+    pub case_id: String,
+    /// Empty when the intake did not give one.
+    pub household_name: String,
+    pub overdue: u32,
+    pub oldest_due: crate::Date,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentCounts {
+    /// Households whose consents grant anything on `to` (see [`crate::consent::state`]).
+    pub households_in_force: u64,
+    /// Consent records and withdrawals held (each is a record of its own).
+    pub consents: u64,
+    pub withdrawals: u64,
+}
+
+/// When a device last reached the server, for one account using it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceSync {
+    pub device_id: String,
+    pub login: String,
+    pub display_name: String,
+    /// The server's clock at its last push; `None` if it never pushed.
+    pub last_push_ms: Option<i64>,
+    /// The server's clock at its last pull (noted at most once a minute); `None` if it never
+    /// pulled.
+    pub last_pull_ms: Option<i64>,
+}
+
 /// A submission of the user's sent back for changes and not corrected yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxItem {
@@ -385,6 +499,81 @@ pub struct InboxItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inbox {
     pub items: Vec<InboxItem>,
+}
+
+/// The file an export is written as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// One workbook: a sheet per form and per repeat group.
+    #[default]
+    Xlsx,
+    /// One table (a form's, or a repeat group's) per file.
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+/// The query of `GET /api/v1/export` (supervisors and admins): which submissions of the
+/// user's teams' cases, as which file. Every part optional, none other accepted. Also what
+/// the record of an export keeps of it (without `format`, with `lang` as used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    /// `xlsx` unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ExportFormat>,
+    /// A form id (`home_visit`): every form unless told; a CSV export needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// CSV only: a repeat group of the form (`new_steps`); the form's own table unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// A team's name (one of the user's teams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The login of the worker who pushed the submissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// Received on or after this day (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::Date>,
+    /// Received on or before this day (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<crate::Date>,
+    /// The language of the column headings and of the choices' labels: German unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::Lang>,
+}
+
+/// An export as recorded: who took which submissions out of the system, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportEntry {
+    pub id: String,
+    pub login: String,
+    pub display_name: String,
+    /// The server's clock when the file was made.
+    pub at_ms: i64,
+    pub format: ExportFormat,
+    pub filter: ExportQuery,
+    /// Rows in the file (on every sheet), headings not counted.
+    pub rows: i64,
+    /// Households whose data is in the file.
+    pub cases: i64,
+}
+
+/// `GET /api/v1/exports`: the exports made by the supervisors and admins of the user's teams,
+/// newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportList {
+    pub items: Vec<ExportEntry>,
 }
 
 #[cfg(test)]

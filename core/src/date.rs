@@ -43,6 +43,14 @@ impl Date {
         i32::try_from(days).ok().map(Date::from_days)
     }
 
+    /// The Monday of its ISO week (weeks run from Monday to Sunday).
+    pub const fn monday(self) -> Self {
+        // 1970-01-01 was a Thursday, three days after a Monday.
+        Date {
+            days: self.days - (self.days + 3).rem_euclid(7),
+        }
+    }
+
     /// Year, month (1-12) and day (1-31).
     pub fn ymd(self) -> (i32, u32, u32) {
         let z = i64::from(self.days) + 719_468;
@@ -126,6 +134,22 @@ mod tests {
         assert_eq!(Date::from_ymd(2000, 3, 1).unwrap().days(), 11_017);
         assert_eq!("1969-12-31".parse::<Date>().unwrap().days(), -1);
         assert_eq!(Date::from_days(20_000).to_string(), "2024-10-04");
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        let monday: Date = "2026-03-02".parse().unwrap();
+        for offset in 0..7 {
+            assert_eq!(Date::from_days(monday.days() + offset).monday(), monday);
+        }
+        assert_eq!(
+            Date::from_days(monday.days() - 1).monday().to_string(),
+            "2026-02-23"
+        );
+        assert_eq!(
+            "1970-01-01".parse::<Date>().unwrap().monday().to_string(),
+            "1969-12-29"
+        );
     }
 
     #[test]

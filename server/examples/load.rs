@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p cris-server --example load -- [sqlite|postgres|both|check] [--phones N]
-//! cargo run --release -p cris-server --example load -- review [sqlite|postgres|both] [--phones N] [--saturated] [--no-analyze]
+//! cargo run --release -p cris-server --example load -- review [sqlite|postgres|both] [--phones N] [--saturated] [--no-analyze] [--no-dashboard]
 //! ```
 //!
 //! First what reading and checking one operation costs on one core (`check`: only that),
@@ -21,11 +21,14 @@
 //! 40 workers in 4 teams sent over 60 days (5,000 households, 50,000 forms of which about
 //! 4,000 corrections, and about 20,000 review decisions, every review status occurring),
 //! then a team's supervisor requests the queue (whole, by status, by worker and week, by
-//! form, deep pages), single forms, decisions, and a worker the inbox: 300 requests each,
-//! one at a time, idle and then while N phones of the four teams push 20 operations once a
-//! second each (`--saturated`: each batch the moment the last was answered). It prints p50
+//! form, deep pages), single forms, decisions, a worker the inbox, and the supervisor and the
+//! lead the dashboard (after timing the first dashboard, which summarises every household
+//! once): 300 requests each, one at a time, idle and then while N phones of the four teams
+//! push 20 operations once a second each (`--saturated`: each batch the moment the last was
+//! answered). It prints p50
 //! and p99 per endpoint and whether p99 stays under 100 ms while the phones push. On
-//! PostgreSQL the tables are analyzed after filling (`--no-analyze`: not).
+//! PostgreSQL the tables are analyzed after filling (`--no-analyze`: not). `--no-dashboard`
+//! leaves the dashboard out, to see what its refreshes cost the pushes and the rest.
 //!
 //! Client and server share this machine's cores: the figures are a floor.
 
@@ -37,7 +40,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use cris_core::api::{ReviewDecision, ReviewPage, ReviewStatus, Role};
+use cris_core::api::{Dashboard, ReviewDecision, ReviewPage, ReviewStatus, Role};
 use cris_core::hlc::Hlc;
 use cris_core::record::{Change, Correction, Operation};
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
@@ -993,6 +996,18 @@ fn endpoints(
                 })
                 .collect(),
         ),
+        (
+            "GET  /dashboard (8 weeks, a team)",
+            (0..n)
+                .map(|_| Call::get("/api/v1/dashboard".into(), sup))
+                .collect(),
+        ),
+        (
+            "GET  /dashboard (26 weeks, lead of 4 teams)",
+            (0..n)
+                .map(|_| Call::get("/api/v1/dashboard?weeks=26".into(), lead))
+                .collect(),
+        ),
     ]
 }
 
@@ -1066,17 +1081,43 @@ async fn play_calls(
 /// The review benchmark on one store: seeded, then the supervisor's requests idle and while
 /// `phones` phones of the four teams push 20 operations each, once a second with a `pace`,
 /// else the moment the last batch was answered.
-async fn review(server: &TestServer, phones: usize, pace: Option<Duration>, statistics: bool) {
+async fn review(
+    server: &TestServer,
+    phones: usize,
+    pace: Option<Duration>,
+    statistics: bool,
+    dashboard: bool,
+) {
     let seeded = seed_review(server).await;
+    if dashboard {
+        // The first dashboard after the fill summarises every household, once (see
+        // server/src/store/dashboard.rs); the next one has nothing to catch up on.
+        let started = Instant::now();
+        let first: Dashboard = get_json(server, &seeded.lead, "/api/v1/dashboard").await;
+        let first_took = started.elapsed();
+        let started = Instant::now();
+        let _: Dashboard = get_json(server, &seeded.lead, "/api/v1/dashboard").await;
+        println!(
+            "  first dashboard after the fill (summarises {} households): {:.0} ms; the next: {:.1} ms",
+            first.housing.households,
+            ms(first_took),
+            ms(started.elapsed()),
+        );
+    }
     if statistics {
         analyze(server).await;
     }
     let t = targets(server, &seeded).await;
     let mut rng = Rng(0x0ddb_a11e);
-    let idle_calls = endpoints(&seeded, &t, 0, &mut rng);
+    // Without the dashboard, if told.
+    let measured = |mut calls: Vec<(&'static str, Vec<Call>)>| {
+        calls.retain(|(label, _)| dashboard || !label.contains("/dashboard"));
+        calls
+    };
+    let idle_calls = measured(endpoints(&seeded, &t, 0, &mut rng));
     let idle = play_calls(server, &idle_calls, Duration::MAX).await;
 
-    let loaded_calls = endpoints(&seeded, &t, 1, &mut rng);
+    let loaded_calls = measured(endpoints(&seeded, &t, 1, &mut rng));
     let accounts = phone_accounts(server, "field", &TEAMS, phones).await;
     let stop = Arc::new(AtomicBool::new(false));
     let measure = async {
@@ -1197,7 +1238,9 @@ async fn main() {
         for kind in ["sqlite", "postgres"] {
             if which == kind || which == "both" {
                 println!("{kind}:");
-                review(&fresh(kind).await, phones, pace, !has("--no-analyze")).await;
+                let server = fresh(kind).await;
+                let (statistics, dashboard) = (!has("--no-analyze"), !has("--no-dashboard"));
+                review(&server, phones, pace, statistics, dashboard).await;
             }
         }
         return;

@@ -148,6 +148,31 @@ impl FormCatalog {
             .or_else(|| self.earlier.get(&(id.to_owned(), version)).cloned())
     }
 
+    /// Every version of a form this catalog knows (served now or earlier), newest first.
+    pub fn versions(&self, id: &str) -> Vec<Arc<FormDef>> {
+        let mut versions: Vec<Arc<FormDef>> = self
+            .earlier
+            .range((id.to_owned(), 0)..=(id.to_owned(), u32::MAX))
+            .map(|(_, form)| form.clone())
+            .chain(self.get(id))
+            .collect();
+        versions.sort_by_key(|f| std::cmp::Reverse(f.version));
+        versions
+    }
+
+    /// The ids of every form this catalog knows, served now or earlier, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .forms
+            .keys()
+            .chain(self.earlier.keys().map(|(id, _)| id))
+            .cloned()
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
     pub fn summaries(&self) -> Vec<FormSummary> {
         self.forms
             .values()

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod consent;
 mod error;
+pub mod export;
 pub mod forms;
 pub mod store;
 

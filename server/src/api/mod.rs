@@ -1,6 +1,8 @@
 //! The HTTP API under `/api`. One module per resource.
 
 pub mod consent;
+mod dashboard;
+mod export;
 mod forms;
 mod health;
 mod ops;
@@ -45,6 +47,9 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(review::MAX_DECISION_BYTES)),
         )
         .route("/v1/inbox", get(review::inbox))
+        .route("/v1/dashboard", get(dashboard::get))
+        .route("/v1/export", get(export::export))
+        .route("/v1/exports", get(export::list))
         .route("/v1/consent-texts", get(consent::texts))
         .route("/v1/cases/{id}/consent", get(consent::case))
         .route("/v1/cases/{id}/may-share", get(consent::may_share))

@@ -296,6 +296,15 @@ pub async fn pull(
         .store
         .ops_since(&auth.user.id, since, limit + 1)
         .await?;
+    // When this device last pulled, for the supervisor's dashboard (noted at most once a
+    // minute). Bookkeeping: failing to note it does not fail the pull.
+    if let Err(err) = state
+        .store
+        .note_pull(&auth.token_hash, auth::now_ms())
+        .await
+    {
+        tracing::warn!(%err, "noting a pull failed");
+    }
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = rows.last().map_or(since, |(seq, _)| *seq);

@@ -5,6 +5,8 @@
 //! `$1`-style parameters that both understand. The server holds a [`CaseStore`]: whichever
 //! of the two the database URL names.
 
+mod dashboard;
+mod export;
 mod postgres;
 mod review;
 mod sqlite;
@@ -15,6 +17,12 @@ use std::path::PathBuf;
 
 use cris_core::api::{InboxItem, ReviewDecision, ReviewEvent, ReviewItem, ReviewStatus};
 
+pub use dashboard::DashboardFilter;
+pub(crate) use export::{
+    EXPORTS_OF_TEAMS, ExportEntryRow, INSERT_EXPORT, corrections_sql, export_ids_sql,
+    export_rows_sql, export_tally_sql, household_names_sql,
+};
+pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
 pub(crate) use review::{
     Arg, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow, arriving_status, review_queue_sql,
@@ -268,6 +276,38 @@ pub trait Store: Send + Sync {
         user_id: &str,
         filter: &ReviewFilter,
     ) -> impl Future<Output = Result<Vec<ReviewItem>, StoreError>> + Send;
+    /// How many submissions on the user's teams' cases pass an export's `filter` (its team,
+    /// worker, form and days of receipt, as the review queue reads them), by form and version.
+    fn export_tally(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> impl Future<Output = Result<Vec<ExportTally>, StoreError>> + Send;
+    /// The submissions [`Store::export_tally`] counts, as (form id, submission id): form by
+    /// form, each oldest received first.
+    fn export_ids(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+    /// Those of these submissions that are on the user's teams' cases, in no particular
+    /// order, each with its operation, its latest correction and its household's name as it
+    /// stands now.
+    fn export_rows(
+        &self,
+        user_id: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<ExportRow>, StoreError>> + Send;
+    /// Records an export, in its turn between groups of pushes as a review decision is.
+    fn add_export(&self, export: &NewExport)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The exports made by the user and by everyone of the user's teams, newest first, at
+    /// most `limit`.
+    fn exports(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<cris_core::api::ExportEntry>, StoreError>> + Send;
     /// A submission on a case of the user's teams with its review; `None` when it is not one
     /// of theirs (or does not exist: the two are not told apart).
     fn review(
@@ -293,6 +333,21 @@ pub trait Store: Send + Sync {
         &self,
         user_id: &str,
     ) -> impl Future<Output = Result<Vec<InboxItem>, StoreError>> + Send;
+    /// The supervisor's dashboard of the user's teams (or of the one of them `filter` names;
+    /// of none when it names another). Brings the household summaries up to the end of the
+    /// log first: the first dashboard after many pushes pays for them (see [`dashboard`]).
+    fn dashboard(
+        &self,
+        user_id: &str,
+        filter: &DashboardFilter,
+    ) -> impl Future<Output = Result<cris_core::api::Dashboard, StoreError>> + Send;
+    /// Notes that the device of the session `token_hash` pulled at `now_ms`, for the
+    /// dashboard: at most once a minute per device (a phone pulls page after page).
+    fn note_pull(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The review decisions on a case's submissions, oldest first; `None` as for
     /// [`Store::case_history`].
     fn case_reviews(
@@ -450,6 +505,37 @@ impl Store for CaseStore {
     ) -> Result<Vec<ReviewItem>, StoreError> {
         delegate!(self, s => s.review_queue(user_id, filter).await)
     }
+    async fn export_tally(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> Result<Vec<ExportTally>, StoreError> {
+        delegate!(self, s => s.export_tally(user_id, filter).await)
+    }
+    async fn export_ids(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        delegate!(self, s => s.export_ids(user_id, filter).await)
+    }
+    async fn export_rows(
+        &self,
+        user_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        delegate!(self, s => s.export_rows(user_id, ids).await)
+    }
+    async fn add_export(&self, export: &NewExport) -> Result<(), StoreError> {
+        delegate!(self, s => s.add_export(export).await)
+    }
+    async fn exports(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<cris_core::api::ExportEntry>, StoreError> {
+        delegate!(self, s => s.exports(user_id, limit).await)
+    }
     async fn review(
         &self,
         user_id: &str,
@@ -469,6 +555,16 @@ impl Store for CaseStore {
     }
     async fn inbox(&self, user_id: &str) -> Result<Vec<InboxItem>, StoreError> {
         delegate!(self, s => s.inbox(user_id).await)
+    }
+    async fn dashboard(
+        &self,
+        user_id: &str,
+        filter: &DashboardFilter,
+    ) -> Result<cris_core::api::Dashboard, StoreError> {
+        delegate!(self, s => s.dashboard(user_id, filter).await)
+    }
+    async fn note_pull(&self, token_hash: &str, now_ms: i64) -> Result<(), StoreError> {
+        delegate!(self, s => s.note_pull(token_hash, now_ms).await)
     }
     async fn case_reviews(
         &self,
@@ -900,6 +996,156 @@ macro_rules! shared_store_impl {
                     .collect()
             }
 
+            async fn export_tally(
+                &self,
+                user_id: &str,
+                filter: &$crate::store::ReviewFilter,
+            ) -> Result<Vec<$crate::store::ExportTally>, $crate::store::StoreError> {
+                use $crate::store::Arg;
+                let (sql, args) = $crate::store::export_tally_sql(user_id, filter);
+                let mut q = sqlx::query_as::<_, $crate::store::ExportTally>(&sql);
+                for a in args {
+                    q = match a {
+                        Arg::Text(text) => q.bind(text),
+                        Arg::Int(n) => q.bind(n),
+                    };
+                }
+                Ok(q.fetch_all(&self.pool).await?)
+            }
+
+            async fn export_ids(
+                &self,
+                user_id: &str,
+                filter: &$crate::store::ReviewFilter,
+            ) -> Result<Vec<(String, String)>, $crate::store::StoreError> {
+                use $crate::store::Arg;
+                let (sql, args) = $crate::store::export_ids_sql(user_id, filter);
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                for a in args {
+                    q = match a {
+                        Arg::Text(text) => q.bind(text),
+                        Arg::Int(n) => q.bind(n),
+                    };
+                }
+                Ok(q.fetch_all(&self.pool).await?)
+            }
+
+            async fn export_rows(
+                &self,
+                user_id: &str,
+                ids: &[String],
+            ) -> Result<Vec<$crate::store::ExportRow>, $crate::store::StoreError> {
+                use std::collections::{BTreeSet, HashMap};
+                let mut rows = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(1000) {
+                    // The ids' parameters, and one more for the user after them.
+                    let params = Self::values(1, chunk.len() + 1);
+                    let (list, user) = params
+                        .trim_start_matches('(')
+                        .trim_end_matches(')')
+                        .rsplit_once(", ")
+                        .expect("two parameters at least");
+                    let sql = $crate::store::export_rows_sql(list, user);
+                    let mut q = sqlx::query_as::<_, $crate::store::ExportRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    rows.extend(q.bind(user_id).fetch_all(&self.pool).await?);
+                }
+                // Their latest corrections, and the household names of their cases as the
+                // merge makes them of their writes.
+                let mut latest: HashMap<String, (i64, String)> = HashMap::new();
+                let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+                for chunk in found.chunks(1000) {
+                    let sql = $crate::store::corrections_sql(&Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for (corrected, id, received_ms) in q.fetch_all(&self.pool).await? {
+                        let newer = latest
+                            .get(&corrected)
+                            .is_none_or(|held| (received_ms, &id) > (held.0, &held.1));
+                        if newer {
+                            latest.insert(corrected, (received_ms, id));
+                        }
+                    }
+                }
+                let cases: Vec<&str> = rows
+                    .iter()
+                    .map(|r| r.case_id.as_str())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut writes: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+                for chunk in cases.chunks(1000) {
+                    let sql = $crate::store::household_names_sql(&Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    for (case_id, hlc, value, seen) in q.fetch_all(&self.pool).await? {
+                        writes.entry(case_id).or_default().push((hlc, value, seen));
+                    }
+                }
+                let mut names: HashMap<String, String> = HashMap::new();
+                for (case_id, field_writes) in writes {
+                    if let Some(current) = $crate::store::field_of(field_writes)?.current() {
+                        names.insert(case_id, current.value.clone());
+                    }
+                }
+                for row in &mut rows {
+                    if let Some(name) = names.get(&row.case_id) {
+                        row.household_name.clone_from(name);
+                    }
+                    row.corrected_by = latest.remove(&row.id).map(|(_, id)| id);
+                }
+                Ok(rows)
+            }
+
+            async fn add_export(
+                &self,
+                export: &$crate::store::NewExport,
+            ) -> Result<(), $crate::store::StoreError> {
+                let filter = serde_json::to_string(&export.filter)
+                    .map_err(|e| $crate::store::StoreError::Query(sqlx::Error::Encode(e.into())))?;
+                let (pool, export) = (self.pool.clone(), export.clone());
+                let insert = move || async move {
+                    sqlx::query($crate::store::INSERT_EXPORT)
+                        .bind(&export.id)
+                        .bind(&export.user_id)
+                        .bind(export.at_ms)
+                        .bind(export.format.as_str())
+                        .bind(&filter)
+                        .bind(export.rows)
+                        .bind(export.cases)
+                        .execute(&pool)
+                        .await
+                        .map(|_| ())
+                };
+                // In its turn between groups of pushes, as a review decision.
+                match &self.writer {
+                    Some(writer) => writer.alone(insert).await??,
+                    None => insert().await?,
+                }
+                Ok(())
+            }
+
+            async fn exports(
+                &self,
+                user_id: &str,
+                limit: i64,
+            ) -> Result<Vec<cris_core::api::ExportEntry>, $crate::store::StoreError> {
+                sqlx::query_as::<_, $crate::store::ExportEntryRow>($crate::store::EXPORTS_OF_TEAMS)
+                    .bind(user_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map($crate::store::ExportEntryRow::entry)
+                    .collect()
+            }
+
             async fn review(
                 &self,
                 user_id: &str,
@@ -988,6 +1234,23 @@ macro_rules! shared_store_impl {
                     (b.requested_at_ms, &b.submission_id).cmp(&(a.requested_at_ms, &a.submission_id))
                 });
                 Ok(items)
+            }
+
+            async fn dashboard(
+                &self,
+                user_id: &str,
+                filter: &$crate::store::DashboardFilter,
+            ) -> Result<cris_core::api::Dashboard, $crate::store::StoreError> {
+                // In store/dashboard.rs (`dashboard_store_impl!`).
+                self.dashboard_now(user_id, filter).await
+            }
+
+            async fn note_pull(
+                &self,
+                token_hash: &str,
+                now_ms: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.note_pull_now(token_hash, now_ms).await
             }
 
             async fn case_reviews(
@@ -1642,6 +1905,25 @@ macro_rules! shared_store_impl {
                             .filter(|f| conflicted.contains(&(op.case_id.clone(), f.clone())))
                             .collect();
                     }
+                }
+                // For the supervisor's dashboard: when each pushing device (the one its
+                // operations were made on, a checked UUID) of each user last pushed. One
+                // small statement per group, the group's latest time per device.
+                let mut pushed: std::collections::BTreeMap<(&str, &str), i64> =
+                    std::collections::BTreeMap::new();
+                for b in batches {
+                    for c in &b.ops {
+                        let at = pushed.entry((c.op.device.as_str(), b.user.id.as_str())).or_insert(b.now_ms);
+                        *at = (*at).max(b.now_ms);
+                    }
+                }
+                if !pushed.is_empty() {
+                    let sql = $crate::store::dashboard::note_pushes_sql(&Self::values(pushed.len(), 3));
+                    let mut q = sqlx::query(&sql);
+                    for ((device, user), at) in pushed {
+                        q = q.bind(device).bind(user).bind(at);
+                    }
+                    q.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(out)

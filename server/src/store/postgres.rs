@@ -61,24 +61,28 @@ impl PgStore {
     }
 
     /// PostgreSQL tidies up by itself (autovacuum, its own checkpoints). Where autovacuum is
-    /// off, the tables the review queue reads would keep the statistics of an empty database
-    /// and its plans would read whole teams: analyze them once a tenth of their rows changed,
-    /// as autovacuum would.
+    /// off, the tables the review queue and the dashboard read would keep the statistics of
+    /// an empty database and their plans would read whole teams: analyze them once a tenth of
+    /// their rows changed, as autovacuum would.
     async fn upkeep(&self) {
         let stale: Result<Option<bool>, sqlx::Error> = sqlx::query_scalar(
             "SELECT bool_or(s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0))
              FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-             WHERE s.relname IN ('submissions', 'cases', 'review_events')
+             WHERE s.relname IN ('submissions', 'cases', 'review_events', 'case_summaries',
+                                 'household_counts', 'visit_counts', 'device_syncs')
                AND current_setting('autovacuum') = 'off'",
         )
         .fetch_one(&self.pool)
         .await;
         if let Ok(Some(true)) = stale
-            && let Err(e) = sqlx::query("ANALYZE submissions, cases, review_events")
-                .execute(&self.pool)
-                .await
+            && let Err(e) = sqlx::query(
+                "ANALYZE submissions, cases, review_events, case_summaries, household_counts,
+                     visit_counts, device_syncs",
+            )
+            .execute(&self.pool)
+            .await
         {
-            tracing::warn!("could not analyze the review tables: {e}");
+            tracing::warn!("could not analyze the review and dashboard tables: {e}");
         }
     }
 
@@ -105,3 +109,21 @@ impl PgStore {
 }
 
 shared_store_impl!(PgStore);
+
+/// The advisory lock that makes the writers of the dashboard's derived tables take turns,
+/// across every server process on the database (pushes do not wait for it).
+const DASHBOARD_LOCK: i64 = 0x4352_4953_4441_5348; // "CRISDASH"
+
+// The dashboard writes its summaries at once: no push holds a lock it needs. Its transaction
+// does not wait for its commit to reach the disk (`synchronous_commit` off, for it alone):
+// what it writes is derived, with the watermark, so a crash loses at most a refresh that the
+// next dashboard does again, and the dashboard does not queue behind the pushes' flushes.
+super::dashboard::dashboard_store_impl!(
+    PgStore,
+    queued: false,
+    begin: "BEGIN",
+    lock: Some((
+        "SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', 'off', true)",
+        DASHBOARD_LOCK
+    ))
+);

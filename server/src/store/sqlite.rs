@@ -120,6 +120,15 @@ impl SqliteStore {
 
 shared_store_impl!(SqliteStore);
 
+// The dashboard writes its summaries in its turn in the writer's queue, between pushes,
+// holding the write lock from the start of its transaction (it reads what it then changes).
+super::dashboard::dashboard_store_impl!(
+    SqliteStore,
+    queued: true,
+    begin: "BEGIN IMMEDIATE",
+    lock: None
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

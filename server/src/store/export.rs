@@ -1,0 +1,180 @@
+//! What the store keeps of exports: the submissions an export writes out, as both databases
+//! read them (counted first, then listed, then read a page of ids at a time with what the file
+//! shows of each), and the record of every export made.
+
+use cris_core::api::{ExportEntry, ExportFormat, ExportQuery};
+
+use super::StoreError;
+use super::review::{Arg, ReviewFilter, filtered_submissions};
+
+/// The case property an export shows beside each submission: the household's name.
+pub const HOUSEHOLD_NAME: &str = "household_name";
+
+/// How many submissions of a form in a version pass an export's filter.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExportTally {
+    pub form_id: String,
+    pub form_version: i64,
+    pub submissions: i64,
+}
+
+/// A submission as an export writes it: where it stands in the record, and the operation that
+/// carried it (its answers).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: String,
+    pub case_id: String,
+    pub form_id: String,
+    pub form_version: i64,
+    /// The account that pushed it.
+    pub login: String,
+    /// The team its case belongs to.
+    pub team: String,
+    pub received_ms: i64,
+    pub finalized_ms: i64,
+    pub review_status: String,
+    pub corrects: Option<String>,
+    /// The operation as logged (JSON).
+    pub body: String,
+    /// The latest correction of it that arrived.
+    #[sqlx(skip)]
+    pub corrected_by: Option<String>,
+    /// The case's household name as it stands now ("" without one).
+    #[sqlx(skip)]
+    pub household_name: String,
+}
+
+/// An export to record: who made it, when, of what, and how much it held.
+#[derive(Clone, Debug)]
+pub struct NewExport {
+    pub id: String,
+    pub user_id: String,
+    pub at_ms: i64,
+    pub format: ExportFormat,
+    pub filter: ExportQuery,
+    pub rows: i64,
+    pub cases: i64,
+}
+
+/// An export's row, with its maker's names.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ExportEntryRow {
+    id: String,
+    login: String,
+    display_name: String,
+    at_ms: i64,
+    format: String,
+    filter_json: String,
+    row_count: i64,
+    case_count: i64,
+}
+
+impl ExportEntryRow {
+    pub(crate) fn entry(self) -> Result<ExportEntry, StoreError> {
+        let damaged = |what: String| StoreError::Query(sqlx::Error::Decode(what.into()));
+        let format = match self.format.as_str() {
+            "xlsx" => ExportFormat::Xlsx,
+            "csv" => ExportFormat::Csv,
+            other => return Err(damaged(format!("unknown export format {other:?}"))),
+        };
+        Ok(ExportEntry {
+            id: self.id,
+            login: self.login,
+            display_name: self.display_name,
+            at_ms: self.at_ms,
+            format,
+            filter: serde_json::from_str(&self.filter_json).map_err(|e| damaged(e.to_string()))?,
+            rows: self.row_count,
+            cases: self.case_count,
+        })
+    }
+}
+
+/// The count of the submissions an export takes, by form and version.
+pub(crate) fn export_tally_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
+    let (from_where, args) = filtered_submissions(user_id, f);
+    let sql = format!(
+        "SELECT s.form_id, s.form_version, COUNT(*) AS submissions {from_where}
+         GROUP BY s.form_id, s.form_version"
+    );
+    (sql, args)
+}
+
+/// The submissions an export takes, as (form id, id): form by form, each oldest received
+/// first, as a report reads.
+///
+/// An export lists its submissions first and then reads them by id, a page at a time: each
+/// page is a lookup by primary key, whatever plan a database without statistics would choose
+/// for paging through a team's forms in order (a page after a cursor read every form of the
+/// team again, 50 pages of a large team cost seconds).
+pub(crate) fn export_ids_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
+    let (from_where, args) = filtered_submissions(user_id, f);
+    let sql =
+        format!("SELECT s.form_id, s.id {from_where} ORDER BY s.form_id, s.received_ms, s.id");
+    (sql, args)
+}
+
+/// The columns of [`ExportRow`] of the submissions with the ids `{ids}` (a parameter list)
+/// on the teams' cases of the user `{user}` (a parameter).
+pub(crate) fn export_rows_sql(ids: &str, user: &str) -> String {
+    format!(
+        "SELECT s.id, s.case_id, s.form_id, s.form_version, u.login, t.name AS team,
+            s.received_ms, s.finalized_ms, s.review_status, s.corrects, o.body
+         FROM submissions s
+         JOIN cases c ON c.id = s.case_id
+         JOIN teams t ON t.id = c.team_id
+         JOIN users u ON u.id = s.user_id
+         JOIN ops o ON o.op_id = s.op_id
+         WHERE s.id IN ({ids})
+           AND c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = {user})"
+    )
+}
+
+/// The corrections of the submissions with the ids `{ids}`: (corrected, correction,
+/// received_ms). Looked up by the corrected id alone: ordered and limited to the latest, a
+/// planner without statistics reads every submission backwards for each of them.
+pub(crate) fn corrections_sql(ids: &str) -> String {
+    format!("SELECT corrects, id, received_ms FROM submissions WHERE corrects IN {ids}")
+}
+
+/// The writes of the household names of the cases `{ids}`: (case, hlc, value, seen).
+pub(crate) fn household_names_sql(ids: &str) -> String {
+    format!(
+        "SELECT case_id, hlc, value, seen FROM field_writes
+         WHERE field = '{HOUSEHOLD_NAME}' AND case_id IN {ids}"
+    )
+}
+
+/// The exports made by anyone who shares a team with the user `$1`, and the user's own,
+/// newest first, at most `$2`.
+pub(crate) const EXPORTS_OF_TEAMS: &str =
+    "SELECT e.id, u.login, u.display_name, e.at_ms, e.format, e.filter_json, e.row_count,
+        e.case_count
+     FROM exports e JOIN users u ON u.id = e.user_id
+     WHERE e.user_id = $1
+        OR e.user_id IN (SELECT b.user_id FROM team_members a
+                         JOIN team_members b ON b.team_id = a.team_id WHERE a.user_id = $1)
+     ORDER BY e.at_ms DESC, e.id DESC LIMIT $2";
+
+/// Records an export: `$1` … `$7` are id, user, time, format, filter (JSON), rows, cases.
+pub(crate) const INSERT_EXPORT: &str =
+    "INSERT INTO exports (id, user_id, at_ms, format, filter_json, row_count, case_count)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rows_are_those_of_the_users_teams() {
+        let sql = export_rows_sql("$1, $2", "$3");
+        assert!(sql.contains("WHERE s.id IN ($1, $2)"), "{sql}");
+        assert!(sql.contains("m.user_id = $3"), "{sql}");
+        let (sql, args) = export_ids_sql("u1", &ReviewFilter::default());
+        assert_eq!(args.len(), 1);
+        assert!(
+            sql.ends_with("ORDER BY s.form_id, s.received_ms, s.id"),
+            "{sql}"
+        );
+    }
+}
