@@ -9,7 +9,7 @@ use leptos_router::path;
 use crate::i18n::{I18n, use_i18n};
 use crate::pages::{
     CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, Login, NewIntake, NewVisit, NotFound,
-    Review, ReviewForm, Settings, SyncBar, Withdraw,
+    Overview, Review, ReviewForm, Settings, SyncBar, Withdraw,
 };
 use crate::{forms, prefs, pwa, storage, sync};
 
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/:id/withdraw/:consent") view=Withdraw/>
                     <Route path=path!("/review") view=Review/>
                     <Route path=path!("/review/:id") view=ReviewForm/>
+                    <Route path=path!("/overview") view=Overview/>
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/login") view=Login/>
                 </Routes>
@@ -138,11 +139,16 @@ fn UpdateBanner() -> impl IntoView {
 #[component]
 fn Nav() -> impl IntoView {
     let i18n = use_i18n();
+    let reviewer = crate::pages::reviewer();
     view! {
         <nav class="tabs">
             <A href="/" exact=true>{i18n.t(|u| u.nav_caseload)}</A>
             <A href="/intake/new">{i18n.t(|u| u.nav_intake)}</A>
             <A href="/review">{i18n.t(|u| u.nav_review)}</A>
+            // The overview is the supervisors' (on a laptop); a worker's phone keeps four tabs.
+            <Show when=move || reviewer.get()>
+                <A href="/overview">{i18n.t(|u| u.nav_overview)}</A>
+            </Show>
             <A href="/settings">{i18n.t(|u| u.nav_settings)}</A>
         </nav>
     }

@@ -166,14 +166,18 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         // A correction starts from the answers it corrects.
         answers = earlier.answers.clone();
     } else if let Some(case_id) = &request.case_id {
-        let case = match db.case(case_id).await {
-            Ok(Some(case)) => case,
+        let household = match db.household(case_id).await {
+            Ok(Some(household)) => household,
             Ok(None) => return Opened::CaseNotFound,
             Err(e) => return Opened::Failed(e),
         };
         if form_id == HOME_VISIT {
-            let submissions = db.submissions_of(case_id).await.unwrap_or_default();
-            let summary = caseload::summarize(&case, &submissions);
+            let submissions = db
+                .submissions_of_all(&household.members)
+                .await
+                .unwrap_or_default();
+            let summary =
+                caseload::summarize_household(&household.case, &household.members, &submissions);
             answers
                 .0
                 .extend(caseload::visit_start(&summary, &submissions).0);
@@ -531,6 +535,16 @@ async fn finalize_draft(
             .ok_or_else(|| StorageError::Failed(format!("case {id} is not on this phone")))?,
         None => Case::new(&new_id(), now),
     };
+    // The values it replaces are those the household shows: its own and those of the
+    // households merged into it, or of the one it was merged into.
+    let shown = match &draft.case_id {
+        Some(id) => {
+            let root = case.merged_into().map_or(id.as_str(), |(_, into)| into);
+            db.household(root).await?.map(|h| h.case)
+        }
+        None => None,
+    }
+    .unwrap_or_else(|| case.clone());
     let mut clock = db.clock(&device).await?;
     let submission = Submission {
         id: draft.id,
@@ -556,7 +570,7 @@ async fn finalize_draft(
         case_id: case.id.clone(),
         change: Change::Submit {
             submission: submission.clone(),
-            properties: case.writes_for(&changes),
+            properties: shown.writes_for(&changes),
         },
     };
     case.apply(&operation);

@@ -15,22 +15,39 @@ use crate::storage::{self, StorageError};
 
 #[derive(Clone)]
 struct Loaded {
+    /// With the households merged into it.
     case: Case,
     submissions: Vec<Submission>,
     summary: Summary,
+    /// The households merged into it, and the one it was merged into (with its name).
+    joined: Vec<Case>,
+    merged_into: Option<(String, String, String)>,
 }
 
 async fn load(id: String) -> Result<Option<Loaded>, StorageError> {
     let db = storage::shared().await?;
-    let Some(case) = db.case(&id).await? else {
+    let Some(household) = db.household(&id).await? else {
         return Ok(None);
     };
-    let submissions = db.submissions_of(&id).await?;
-    let summary = caseload::summarize(&case, &submissions);
+    let submissions = db.submissions_of_all(&household.members).await?;
+    let summary = caseload::summarize_household(&household.case, &household.members, &submissions);
+    let merged_into = match household.case.merged_into() {
+        Some((merge, into)) => {
+            let name = db
+                .case(into)
+                .await?
+                .map(|c| c.household_name().to_owned())
+                .unwrap_or_default();
+            Some((merge.to_owned(), into.to_owned(), name))
+        }
+        None => None,
+    };
     Ok(Some(Loaded {
-        case,
+        case: household.case,
         submissions,
         summary,
+        joined: household.joined,
+        merged_into,
     }))
 }
 
@@ -81,7 +98,11 @@ fn case_view(data: Loaded) -> impl IntoView {
         case,
         submissions,
         summary,
+        joined,
+        merged_into,
     } = data;
+    let merges = super::merge::merges_view(&case, joined, merged_into.clone());
+    let merged = merged_into.is_some();
     let name = household(i18n, case.household_name());
     // Case properties, labelled by the intake field that sets them.
     let properties = {
@@ -237,6 +258,7 @@ fn case_view(data: Loaded) -> impl IntoView {
     let id = case.id.clone();
     view! {
         <h1 data-testid="case-name">{name}</h1>
+        {merges}
         <dl class="facts">
             <dt>{i18n.t(|u| u.last_visit)}</dt>
             <dd data-testid="last-visit">
@@ -247,7 +269,7 @@ fn case_view(data: Loaded) -> impl IntoView {
                 {summary.next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())}
             </dd>
         </dl>
-        <div class="actions">
+        <div class="actions" hidden=merged>
             <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
                 {i18n.t(|u| u.new_visit)}
             </A>
@@ -364,31 +386,14 @@ fn Resolver(
     }
 }
 
-/// Keeps the worker's choice for `property`: the case as it is after it and the operation that
-/// carries it, stamped after every value the phone has seen.
+/// Keeps the worker's choice for `property`: an operation on the household that has seen
+/// every value the phone shows for it (those of the households merged into it included).
 async fn resolve(case_id: &str, property: &str, value: String) -> Result<(), StorageError> {
-    use cris_core::record::{Change, Operation};
-    let db = storage::shared().await?;
-    let _cases = storage::case_lock().await;
-    let mut case = db
-        .case(case_id)
-        .await?
-        .ok_or_else(|| StorageError::Failed(format!("case {case_id} is not on this phone")))?;
-    let device = crate::prefs::device_id();
-    let mut clock = db.clock(&device).await?;
-    let now = crate::clock::now_ms();
-    let properties = case.writes_for(&std::collections::BTreeMap::from([(
-        property.to_owned(),
-        value,
-    )]));
-    let operation = Operation {
-        op_id: new_id(),
-        device,
-        hlc: clock.stamp(now as u64),
-        created_at_ms: now,
-        case_id: case.id.clone(),
-        change: Change::Resolve { properties },
-    };
-    case.apply(&operation);
-    db.resolve(&case, &operation, clock).await
+    super::merge::save_change(case_id, |shown| cris_core::record::Change::Resolve {
+        properties: shown.writes_for(&std::collections::BTreeMap::from([(
+            property.to_owned(),
+            value,
+        )])),
+    })
+    .await
 }

@@ -37,14 +37,17 @@ async fn load() -> Result<Loaded, StorageError> {
         .iter()
         .filter(|i| !corrected.contains(&i.submission_id.as_str()))
         .count();
+    // Drafts name the household they were begun on, merged since or not.
     let names = cases
         .iter()
         .map(|c| (c.id.clone(), c.household_name().to_owned()))
         .collect();
-    let mut cases: Vec<(Case, Summary)> = cases
+    // A household merged into another is listed once, as the other.
+    let mut cases: Vec<(Case, Summary)> = cris_core::record::households(&cases)
         .into_iter()
         .map(|c| {
-            let summary = caseload::summarize(&c, &submissions);
+            let members = cris_core::record::members(&cases, &c.id);
+            let summary = caseload::summarize_household(&c, &members, &submissions);
             (c, summary)
         })
         .collect();

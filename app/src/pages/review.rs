@@ -8,7 +8,7 @@ use cris_core::api::{
     Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewStatus, Role,
 };
 use cris_core::duplicates;
-use cris_core::record::Submission;
+use cris_core::record::{Case, Submission};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -55,7 +55,7 @@ pub fn status_label(u: &Ui, status: ReviewStatus) -> &'static str {
 }
 
 /// A failed call in the reader's words.
-fn failure_text(i18n: I18n, failure: &Failure) -> String {
+pub(super) fn failure_text(i18n: I18n, failure: &Failure) -> String {
     match failure {
         Failure::Offline => i18n.t(|u| u.review_offline)().to_owned(),
         Failure::Server(why) => format!("{} {why}", i18n.t(|u| u.review_failed)()),
@@ -179,6 +179,7 @@ fn Queue() -> impl IntoView {
     let catalog = use_forms();
     let status = RwSignal::new(String::new());
     let form = RwSignal::new(String::new());
+    let worker = RwSignal::new(String::new());
     let items = RwSignal::new(Vec::<ReviewItem>::new());
     let next = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<String>);
@@ -194,9 +195,10 @@ fn Queue() -> impl IntoView {
         for (key, value) in [
             ("status", status.get_untracked()),
             ("form", form.get_untracked()),
+            ("worker", worker.get_untracked().trim().to_owned()),
         ] {
             if !value.is_empty() {
-                query.push(format!("{key}={value}"));
+                query.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
             }
         }
         if let Some(after) = &after {
@@ -224,6 +226,7 @@ fn Queue() -> impl IntoView {
     Effect::new(move |_| {
         status.track();
         form.track();
+        worker.track();
         sync.changed.track();
         fetch(None);
     });
@@ -262,6 +265,18 @@ fn Queue() -> impl IntoView {
                     <option value="">{i18n.t(|u| u.review_all)}</option>
                     {forms}
                 </select>
+            </div>
+            <div class="field">
+                <label for="review-worker">{i18n.t(|u| u.review_filter_worker)}</label>
+                // Asked when the field is left, not at every letter.
+                <input
+                    id="review-worker"
+                    class="search"
+                    data-testid="review-worker"
+                    autocomplete="off"
+                    on:change=move |ev| worker.set(event_target_value(&ev))
+                    prop:value=move || worker.get()
+                />
             </div>
         </div>
         <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
@@ -537,7 +552,8 @@ fn Conflicts() -> impl IntoView {
             let Ok(db) = storage::shared().await else {
                 return;
             };
-            let Ok(cases) = db.cases().await else {
+            // Households as shown: what two merged households recorded differently too.
+            let Ok(cases) = db.households().await else {
                 return;
             };
             found.set(
@@ -601,18 +617,22 @@ fn Conflicts() -> impl IntoView {
     }
 }
 
-/// What the forms on this device say about each household: its name, and the people of its
-/// intake (members and children, with their dates of birth).
-async fn households() -> Result<Vec<duplicates::Household>, StorageError> {
+/// What the forms on this device say about each household as shown (merged ones with the
+/// household they joined): its name, and the people of its intakes (members and children,
+/// with their dates of birth); with the household itself.
+async fn households() -> Result<Vec<(duplicates::Household, Case)>, StorageError> {
     let db = storage::shared().await?;
     let submissions = db.submissions().await?;
     let cases = db.cases().await?;
-    Ok(cases
+    Ok(cris_core::record::households(&cases)
         .into_iter()
         .map(|case| {
+            let members = cris_core::record::members(&cases, &case.id);
             let own: Vec<Submission> = submissions
                 .iter()
-                .filter(|s| s.case_id == case.id && s.form_id == cris_core::caseload::INTAKE)
+                .filter(|s| {
+                    members.contains(&s.case_id) && s.form_id == cris_core::caseload::INTAKE
+                })
                 .cloned()
                 .collect();
             let mut people = Vec::new();
@@ -632,11 +652,12 @@ async fn households() -> Result<Vec<duplicates::Household>, StorageError> {
                     }
                 }
             }
-            duplicates::Household {
+            let found = duplicates::Household {
                 case_id: case.id.clone(),
                 name: case.household_name().to_owned(),
                 people,
-            }
+            };
+            (found, case)
         })
         .collect())
 }
@@ -649,33 +670,60 @@ fn Duplicates() -> impl IntoView {
     let sync = use_sync();
     let found = RwSignal::new((
         Vec::<duplicates::Candidate>::new(),
-        HashMap::<String, String>::new(),
+        HashMap::<String, Case>::new(),
     ));
+    // Whether the households on this device have been compared yet.
+    let checked = RwSignal::new(false);
     Effect::new(move |_| {
         sync.changed.track();
         leptos::task::spawn_local(async move {
             if let Ok(all) = households().await {
-                let names = all
-                    .iter()
-                    .map(|h| (h.case_id.clone(), h.name.clone()))
+                let (found_in, cases): (Vec<duplicates::Household>, Vec<Case>) =
+                    all.into_iter().unzip();
+                let cases: HashMap<String, Case> =
+                    cases.into_iter().map(|c| (c.id.clone(), c)).collect();
+                // Pairs someone found to be two families are not proposed again.
+                let candidates = duplicates::candidates(&found_in)
+                    .into_iter()
+                    .filter(|c| match (cases.get(&c.a), cases.get(&c.b)) {
+                        (Some(a), Some(b)) => !a.distinct(b),
+                        _ => true,
+                    })
                     .collect();
-                found.set((duplicates::candidates(&all), names));
+                found.set((candidates, cases));
+                checked.set(true);
             }
         });
     });
     view! {
-        <h2>{i18n.t(|u| u.duplicates_title)}</h2>
+        <h2 data-testid="duplicates-title" data-checked=move || checked.get().to_string()>
+            {i18n.t(|u| u.duplicates_title)}
+        </h2>
         <Show
             when=move || found.with(|(c, _)| !c.is_empty())
             fallback=move || view! { <p class="hint" data-testid="duplicates-none">{i18n.t(|u| u.duplicates_none)}</p> }
         >
             <ul class="submissions" data-testid="duplicates">
                 {move || {
-                    let (candidates, names) = found.get();
+                    let (candidates, cases) = found.get();
                     candidates
                         .into_iter()
                         .map(|c| {
-                            let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.chars().take(8).collect());
+                            let name = |id: &str| {
+                                cases
+                                    .get(id)
+                                    .map(|c| c.household_name().to_owned())
+                                    .unwrap_or_else(|| id.chars().take(8).collect())
+                            };
+                            // The household recorded later joins the one recorded first.
+                            let created = |id: &str| cases.get(id).map_or(0.0, |c| c.created_at_ms);
+                            let (kept, merged) = if (created(&c.b), &c.b) < (created(&c.a), &c.a) {
+                                (c.b.clone(), c.a.clone())
+                            } else {
+                                (c.a.clone(), c.b.clone())
+                            };
+                            let kept = (kept.clone(), name(&kept));
+                            let merged = (merged.clone(), name(&merged));
                             let reasons = c
                                 .reasons
                                 .iter()
@@ -704,6 +752,7 @@ fn Duplicates() -> impl IntoView {
                                     " · "
                                     <A href=to_b><strong>{name_b}</strong></A>
                                     <ul class="hint">{reasons}</ul>
+                                    <super::merge::PairActions kept merged/>
                                 </li>
                             }
                         })

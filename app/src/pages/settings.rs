@@ -130,6 +130,11 @@ fn SyncDetails() -> impl IntoView {
                                         Change::Resolve { .. } => {
                                             i18n.t(|u| u.conflict_resolution)().to_owned()
                                         }
+                                        Change::Merge { .. }
+                                        | Change::Unmerge { .. }
+                                        | Change::Distinct { .. } => {
+                                            i18n.t(|u| u.link_change)().to_owned()
+                                        }
                                     };
                                     format!(
                                         "{} · {}",
@@ -148,6 +153,7 @@ fn SyncDetails() -> impl IntoView {
                                 }
                                 Reason::NotFound => i18n.t(|u| u.refused_not_found)().to_owned(),
                                 Reason::ClockAhead => i18n.t(|u| u.refused_clock_ahead)().to_owned(),
+                                Reason::Forbidden => i18n.t(|u| u.refused_forbidden)().to_owned(),
                             };
                             view! {
                                 <li data-reason=format!("{:?}", rejection.reason)>

@@ -30,7 +30,7 @@ pub use commit::Write;
 pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};
 pub use drafts::Draft;
 pub use forms::StoredForm;
-pub use records::{Finalized, PullPosition, Rejection, case_lock};
+pub use records::{Finalized, Household, PullPosition, Rejection, case_lock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";

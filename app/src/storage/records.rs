@@ -24,6 +24,17 @@ pub struct Finalized {
     pub clock: Clock,
 }
 
+/// A household as its page shows it (see [`Storage::household`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Household {
+    /// With the properties of the households merged into it joined to its own.
+    pub case: Case,
+    /// Its own id, then those of the households merged into it.
+    pub members: Vec<String>,
+    /// The households merged into it, as each is on its own.
+    pub joined: Vec<Case>,
+}
+
 /// The phone's hybrid logical clock, in the `meta` store.
 #[derive(Serialize, Deserialize)]
 struct StoredClock {
@@ -111,9 +122,15 @@ impl Storage {
         .await
     }
 
-    /// Keeps a resolution of conflicts: the case as it is after it and its outbox entry, with
-    /// the clock that stamped it, in one transaction. The caller holds [`case_lock`].
-    pub async fn resolve(&self, case: &Case, operation: &Operation, clock: Clock) -> Result<()> {
+    /// Keeps a change that is no form (a resolution of conflicts, a merge of households or
+    /// its undoing): the case as it is after it and its outbox entry, with the clock that
+    /// stamped it, in one transaction. The caller holds [`case_lock`].
+    pub async fn save_change(
+        &self,
+        case: &Case,
+        operation: &Operation,
+        clock: Clock,
+    ) -> Result<()> {
         self.commit(vec![
             Write::Put {
                 store: stores::CASES,
@@ -154,6 +171,53 @@ impl Storage {
         let tx = self.transaction(stores::CASES, TransactionMode::ReadOnly)?;
         let found = tx.store(stores::CASES)?.get(JsValue::from_str(id)).await?;
         found.map(decode).transpose()
+    }
+
+    /// The households as people see them: merged ones shown with the household they joined
+    /// (see [`cris_core::record::households`]).
+    pub async fn households(&self) -> Result<Vec<Case>> {
+        Ok(cris_core::record::households(&self.cases().await?))
+    }
+
+    /// The household `id` as people see it: a household merged into another as it is (its
+    /// page says where it went), any other with the households merged into it.
+    pub async fn household(&self, id: &str) -> Result<Option<Household>> {
+        let cases = self.cases().await?;
+        let Some(own) = cases.iter().find(|c| c.id == id).cloned() else {
+            return Ok(None);
+        };
+        if own.merged_into().is_some() {
+            return Ok(Some(Household {
+                members: vec![own.id.clone()],
+                case: own,
+                joined: Vec::new(),
+            }));
+        }
+        let joined: Vec<Case> = cases
+            .iter()
+            .filter(|c| c.merged_into().is_some_and(|(_, into)| into == id))
+            .cloned()
+            .collect();
+        let mut case = own;
+        for other in &joined {
+            case.join(other);
+        }
+        Ok(Some(Household {
+            members: cris_core::record::members(&cases, id),
+            case,
+            joined,
+        }))
+    }
+
+    /// The submissions of the cases `ids` (a household and those merged into it), the most
+    /// recent first.
+    pub async fn submissions_of_all(&self, ids: &[String]) -> Result<Vec<Submission>> {
+        let mut found = Vec::new();
+        for id in ids {
+            found.extend(self.submissions_of(id).await?);
+        }
+        found.sort_by(|a, b| b.finalized_at_ms.total_cmp(&a.finalized_at_ms));
+        Ok(found)
     }
 
     /// Every submission on the phone.

@@ -2,8 +2,8 @@
 //! answers are the types of `cris_core`, the same the server uses.
 
 use cris_core::api::{
-    ApiError, ConsentSetup, ErrorCode, Inbox, LoginRequest, LoginResponse, ReviewDetail,
-    ReviewOutcome, ReviewPage, ReviewRequest,
+    ApiError, ConsentSetup, Dashboard, ErrorCode, ExportList, Inbox, LoginRequest, LoginResponse,
+    ReviewDetail, ReviewOutcome, ReviewPage, ReviewRequest,
 };
 use cris_core::record::Operation;
 use cris_core::sync::{PullResponse, PushRequest, PushResponse};
@@ -182,4 +182,43 @@ pub async fn review_decide(
     let path = format!("/api/v1/review/{submission_id}");
     let body = Some((json(request)?, false));
     answer(call("POST", &path, Some(token), body).await).await
+}
+
+/// What the supervisor's teams did and where they stand; `query` is the query string
+/// (`team=...&weeks=8`).
+pub async fn dashboard(token: &str, query: &str) -> Result<Dashboard, Failure> {
+    let path = format!("/api/v1/dashboard?{query}");
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
+/// The exports made from the supervisor's teams, newest first.
+pub async fn exports(token: &str) -> Result<ExportList, Failure> {
+    answer(call("GET", "/api/v1/exports", Some(token), None).await).await
+}
+
+/// A file the server makes (an export): its bytes, as a blob the browser can save, and the
+/// name the server gives it; `query` is the query string.
+pub async fn export(token: &str, query: &str) -> Result<(web_sys::Blob, String), Failure> {
+    let path = format!("/api/v1/export?{query}");
+    let response = call("GET", &path, Some(token), None).await?;
+    if !response.ok() {
+        return Err(answer::<serde_json::Value>(Ok(response))
+            .await
+            .err()
+            .unwrap_or(Failure::Offline));
+    }
+    let name = response
+        .headers()
+        .get("content-disposition")
+        .ok()
+        .flatten()
+        .and_then(|d| {
+            let (_, rest) = d.split_once("filename=\"")?;
+            Some(rest.split('"').next()?.to_owned())
+        })
+        .unwrap_or_else(|| "cris-export".to_owned());
+    let blob = JsFuture::from(response.blob().map_err(|_| Failure::Offline)?)
+        .await
+        .map_err(|_| Failure::Offline)?;
+    Ok((blob.unchecked_into(), name))
 }

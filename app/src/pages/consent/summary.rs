@@ -21,7 +21,15 @@ struct Loaded {
 
 async fn load(case_id: String) -> Result<Loaded, StorageError> {
     let db = storage::shared().await?;
-    let mut records = db.consents_of(&case_id).await?;
+    // A household's consents include those signed under the households merged into it.
+    let members = match db.household(&case_id).await? {
+        Some(household) => household.members,
+        None => vec![case_id],
+    };
+    let mut records = Vec::new();
+    for id in &members {
+        records.extend(db.consents_of(id).await?);
+    }
     records.sort_by_key(|r| match r {
         Record::Consent(c) => c.signed_at_ms,
         Record::Withdrawal(w) => w.at_ms,
@@ -135,10 +143,11 @@ fn summary(data: Loaded, case_id: &str) -> impl IntoView + use<> {
                             <strong>{move || i18n.t(|u| u.consent_of)().replace("{date}", &when)}</strong>
                             " · " {c.signer.name.clone()} {status}
                             <div class="actions">
-                                <A href=format!("/cases/{case_id}/consent/{}", c.id) attr:class="btn btn-small" attr:data-testid="open-receipt">
+                                // Under the household it was signed for (merged since or not).
+                                <A href=format!("/cases/{}/consent/{}", c.case_id, c.id) attr:class="btn btn-small" attr:data-testid="open-receipt">
                                     {i18n.t(|u| u.open_receipt)}
                                 </A>
-                                <A href=format!("/cases/{case_id}/withdraw/{}", c.id) attr:class="btn btn-small" attr:data-testid="withdraw">
+                                <A href=format!("/cases/{}/withdraw/{}", c.case_id, c.id) attr:class="btn btn-small" attr:data-testid="withdraw">
                                     {i18n.t(|u| u.withdraw)}
                                 </A>
                             </div>
