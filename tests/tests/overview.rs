@@ -1,0 +1,150 @@
+//! The supervisor's overview on a laptop: after a worker's phone syncs a household and a home
+//! visit, the overview counts the visit in this week for that worker, the household under its
+//! new housing situation and the phone under last syncs, drawn as charts (screenshots under
+//! `target/screenshots/`); the supervisor exports the teams' forms as a spreadsheet (the file
+//! arrives in the browser's downloads) and finds the export recorded.
+
+use cris_core::api::Role;
+use cris_e2e::phone::{
+    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
+    visit_changing_housing, wait_for_sync_text,
+};
+use cris_e2e::ui::{click_testid, tap};
+use cris_e2e::{Browser, Chromedriver, wait_until};
+use fantoccini::Locator;
+
+/// Sets a `<select>` as a person choosing an option does.
+async fn select(b: &Browser, testid: &str, value: &str) {
+    b.eval(&format!(
+        "const s = document.querySelector(\"[data-testid='{testid}']\");
+         s.value = '{value}';
+         s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+         return true;"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_recorded() {
+    let server = team_server().await;
+    server
+        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
+        .await;
+    let driver = Chromedriver::start().await;
+
+    let phone = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&phone, &server, "ayse.w").await;
+    record_synced_household(&phone, "Familie Übersicht").await;
+    open_case(&phone, "Familie Übersicht").await;
+    visit_changing_housing(&phone, "shelter").await;
+    click_testid(&phone, "sync-now").await;
+    wait_for_sync_text(&phone, "Alles synchronisiert").await;
+    // A worker has no overview tab.
+    assert!(
+        phone
+            .client
+            .find_all(Locator::Css("nav a[href='/overview']"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let laptop = Browser::open(&driver, 1280, 900, "de-DE").await;
+    log_in(&laptop, &server, "lea.s").await;
+    tap(&laptop, "nav a[href='/overview']").await;
+    laptop.wait_for_heading("Übersicht meiner Teams").await;
+    // This week's visit, for the worker who made it.
+    let row = laptop
+        .wait_for_xpath("//*[@data-testid='visits-table']//tr[@data-worker='ayse.w']")
+        .await;
+    let cells: Vec<String> = {
+        let mut texts = Vec::new();
+        for cell in row.find_all(Locator::Css("td")).await.unwrap() {
+            texts.push(cell.text().await.unwrap());
+        }
+        texts
+    };
+    assert_eq!(cells.len(), 9, "eight weeks and the total: {cells:?}");
+    assert_eq!(cells[7], "1", "this week: {cells:?}");
+    assert_eq!(cells[8], "1", "in all: {cells:?}");
+    laptop
+        .wait_for_xpath("//*[@data-testid='visits-chart']//*[local-name()='rect']")
+        .await;
+    let housing = laptop
+        .wait_for_xpath("//*[@data-testid='housing-chart']//*[@data-housing='shelter']")
+        .await;
+    assert_eq!(
+        housing.attr("data-count").await.unwrap().as_deref(),
+        Some("1")
+    );
+    assert!(
+        housing
+            .text()
+            .await
+            .unwrap()
+            .contains("Notunterkunft oder Unterkunft für Wohnungslose"),
+        "labelled in the reader's language"
+    );
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='devices']//tr[contains(., 'ayse.w') or contains(., 'Ayşe')]",
+        )
+        .await;
+    laptop.screenshot("overview.png").await;
+
+    // Fewer weeks: the table follows.
+    select(&laptop, "overview-weeks", "4").await;
+    wait_until("four weeks shown", || async {
+        let cells = laptop
+            .client
+            .find_all(Locator::XPath(
+                "//*[@data-testid='visits-table']//tr[@data-worker='ayse.w']/td",
+            ))
+            .await
+            .ok()?;
+        (cells.len() == 5).then_some(())
+    })
+    .await;
+
+    // The export: a CSV needs a form; the workbook arrives in the downloads and is recorded.
+    let downloads = tempfile::tempdir().unwrap();
+    laptop
+        .devtools(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({
+                "behavior": "allow",
+                "downloadPath": downloads.path().display().to_string(),
+            }),
+        )
+        .await;
+    select(&laptop, "export-format", "csv").await;
+    tap(&laptop, "[data-testid='export-download']").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='export-problem'][contains(., 'bitte das Formular wählen')]",
+        )
+        .await;
+    select(&laptop, "export-format", "xlsx").await;
+    tap(&laptop, "[data-testid='export-download']").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='export-done'][contains(., '.xlsx')]")
+        .await;
+    let file = wait_until("the workbook in the downloads", || async {
+        std::fs::read_dir(downloads.path())
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"))
+    })
+    .await;
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a workbook is a zip file");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("xl/workbook.xml"), "with a workbook in it");
+    laptop
+        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Lea Teamleitung')][contains(., 'XLSX')]")
+        .await;
+
+    phone.close().await;
+    laptop.close().await;
+}
