@@ -5,12 +5,12 @@ mod support;
 
 use std::sync::Arc;
 
-use cris_core::api::{ApiError, ErrorCode, LoginResponse, Me, Role};
+use cris_core::api::{ErrorCode, LoginResponse, Me, Role};
 use cris_server::store::{NewSession, NewUser};
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store, auth};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::TestPg;
+use support::{TestPg, error};
 
 const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000d001";
 const PASSWORD: &str = "gül-bahçesi-2026";
@@ -96,13 +96,6 @@ where
 
 fn good_login() -> Value {
     json!({ "login": "elif.w", "password": PASSWORD, "device_id": DEVICE })
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 #[tokio::test]

@@ -4,14 +4,15 @@
 
 mod support;
 
-use cris_core::api::{ApiError, CaseConsent, ConsentSetup, ErrorCode, MayShare, Role};
+use cris_core::api::{CaseConsent, ConsentSetup, ErrorCode, MayShare, Role};
 use cris_core::consent::{Grant, MAX_POINTS, Point, Record, Scope, Sealed};
 use cris_core::record::{Change, Operation};
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{
-    TestServer, consent, consent_op, kind, new_uuid, on_both, submit_op, withdraw_op, withdrawal,
+    TestServer, consent, consent_op, error, get, kind, new_uuid, on_both, submit_op, withdraw_op,
+    withdrawal,
 };
 
 const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
@@ -49,14 +50,6 @@ async fn push(server: &TestServer, token: &str, ops: &[Operation]) -> Vec<Outcom
     push_raw(server, token, &json!({ "ops": ops })).await
 }
 
-async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
-    let mut req = server.client.get(server.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
-}
-
 async fn case_consent(server: &TestServer, token: &str, case_id: &str) -> CaseConsent {
     let res = get(
         server,
@@ -77,13 +70,6 @@ async fn may_share(
 ) -> reqwest::Response {
     let path = format!("/api/v1/cases/{case_id}/may-share?recipient={recipient}&purpose={purpose}");
     get(server, Some(token), &path).await
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 fn rejected(outcome: &Outcome) -> (Reason, &str) {

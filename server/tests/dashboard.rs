@@ -9,7 +9,7 @@
 mod support;
 
 use cris_core::Date;
-use cris_core::api::{ApiError, Dashboard, ErrorCode, MAX_DASHBOARD_WEEKS, Role};
+use cris_core::api::{Dashboard, ErrorCode, MAX_DASHBOARD_WEEKS, Role};
 use cris_core::consent::Scope;
 use cris_core::form::Answers;
 use cris_core::record::Operation;
@@ -17,8 +17,8 @@ use cris_core::sync::{Outcome, PullResponse, PushResponse};
 use reqwest::StatusCode;
 use serde_json::json;
 use support::{
-    TestServer, consent, consent_op, kind, new_uuid, on_both, submission_mut, submit_op,
-    withdraw_op, withdrawal,
+    TestServer, consent, consent_op, error, get, kind, new_uuid, on_both, submission_mut,
+    submit_op, withdraw_op, withdrawal,
 };
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
@@ -147,21 +147,6 @@ async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
             kind(server)
         );
     }
-}
-
-async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
-    let mut req = server.client.get(server.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 /// The dashboard with this query string (`""` or `"?…"`).

@@ -14,16 +14,14 @@ mod support;
 use std::collections::HashMap;
 
 use calamine::{Data, Reader, Xlsx};
-use cris_core::api::{
-    ApiError, ErrorCode, ExportEntry, ExportFormat, ExportList, ReviewPage, Role,
-};
+use cris_core::api::{ErrorCode, ExportEntry, ExportFormat, ExportList, ReviewPage, Role};
 use cris_core::form::Answers;
 use cris_core::lang::Lang;
 use cris_core::record::Operation;
 use cris_core::sync::{Outcome, PushResponse};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{TestServer, kind, on_both, submit_op};
+use support::{TestServer, error, get, kind, on_both, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const NORD: &str = "Offenbach Nord";
@@ -168,21 +166,6 @@ async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
     for result in body.results {
         assert_eq!(result.outcome, Outcome::Applied, "{}", kind(server));
     }
-}
-
-async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
-    let mut req = server.client.get(server.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 /// The family pushed by Ayşe of Offenbach Nord, the visit sent back by Sabine before its

@@ -6,14 +6,14 @@
 mod support;
 
 use cris_core::api::{
-    ApiError, ErrorCode, Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewOutcome,
-    ReviewPage, ReviewStatus, Role,
+    ErrorCode, Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewOutcome, ReviewPage,
+    ReviewStatus, Role,
 };
 use cris_core::record::Operation;
 use cris_core::sync::{CaseHistory, Outcome, PushResponse};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestServer, kind, new_uuid, on_both, submit_op};
+use support::{TestServer, error, get, kind, new_uuid, on_both, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
@@ -63,14 +63,6 @@ async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
     }
 }
 
-async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
-    let mut req = server.client.get(server.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    req.send().await.unwrap()
-}
-
 async fn post(
     server: &TestServer,
     token: Option<&str>,
@@ -82,13 +74,6 @@ async fn post(
         req = req.bearer_auth(token);
     }
     req.send().await.unwrap()
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 /// The queue with this query string (`""` or `"?…"`).

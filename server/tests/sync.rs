@@ -6,12 +6,12 @@ mod support;
 
 use std::io::Write as _;
 
-use cris_core::api::{ApiError, ErrorCode, Role};
+use cris_core::api::{ErrorCode, Role};
 use cris_core::record::Operation;
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestServer, kind, new_uuid, on_both, submit_op};
+use support::{TestServer, error, kind, new_uuid, on_both, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
@@ -76,13 +76,6 @@ async fn history(server: &TestServer, token: &str, case_id: &str) -> reqwest::Re
         .send()
         .await
         .unwrap()
-}
-
-async fn error(res: reqwest::Response, status: StatusCode, code: ErrorCode) -> String {
-    assert_eq!(res.status(), status);
-    let body: ApiError = res.json().await.unwrap();
-    assert_eq!(body.code, code, "{}", body.message);
-    body.message
 }
 
 fn rejected(outcome: &Outcome) -> Option<(Reason, &str)> {

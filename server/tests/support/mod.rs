@@ -434,3 +434,24 @@ pub fn withdraw_op(withdrawal: &cris_core::consent::Withdrawal) -> cris_core::re
         withdrawal: Box::new(withdrawal.clone()),
     })
 }
+
+/// A GET over HTTP, with the token if one is given.
+pub async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
+    let mut req = server.client.get(server.url(path));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
+/// The error an answer carries, its status and code checked: its message, to check further.
+pub async fn error(
+    res: reqwest::Response,
+    status: reqwest::StatusCode,
+    code: cris_core::api::ErrorCode,
+) -> String {
+    assert_eq!(res.status(), status);
+    let body: cris_core::api::ApiError = res.json().await.unwrap();
+    assert_eq!(body.code, code, "{}", body.message);
+    body.message
+}
