@@ -170,9 +170,33 @@ fn dashboard_view(d: Dashboard) -> impl IntoView {
     }
 }
 
+/// A chart: an SVG of `size` (its own units; it scales to the page) named for screen readers
+/// by `label`, and what goes under it.
+fn chart(
+    testid: &'static str,
+    label: fn(&'static crate::i18n::Ui) -> &'static str,
+    size: (f64, f64),
+    shapes: impl IntoView + 'static,
+    under: impl IntoView + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <figure class="chart">
+            <svg
+                viewBox=format!("0 0 {} {}", size.0, size.1)
+                role="img"
+                data-testid=testid
+                aria-label=move || i18n.t(label)()
+            >
+                {shapes}
+            </svg>
+            {under}
+        </figure>
+    }
+}
+
 /// Home visits per week as stacked bars, one colour per case manager.
 fn visits_chart(d: &Dashboard) -> impl IntoView + use<> {
-    let i18n = use_i18n();
     let (width, height, left, bottom, top) = (720.0, 240.0, 36.0, 28.0, 16.0);
     let n = d.weeks.len().max(1) as f64;
     let totals: Vec<u32> = (0..d.weeks.len())
@@ -247,19 +271,13 @@ fn visits_chart(d: &Dashboard) -> impl IntoView + use<> {
             }
         })
         .collect_view();
-    view! {
-        <figure class="chart">
-            <svg
-                viewBox=format!("0 0 {width} {height}")
-                role="img"
-                data-testid="visits-chart"
-                aria-label=move || i18n.t(|u| u.overview_visits)()
-            >
-                {shapes}
-            </svg>
-            <ul class="legend">{legend}</ul>
-        </figure>
-    }
+    chart(
+        "visits-chart",
+        |u| u.overview_visits,
+        (width, height),
+        shapes,
+        view! { <ul class="legend">{legend}</ul> },
+    )
 }
 
 /// The same counts as a table: what the chart shows, to read exactly and to print.
@@ -354,23 +372,20 @@ fn housing_chart(d: &Dashboard) -> impl IntoView + use<> {
             }
         })
         .collect_view();
-    view! {
-        <figure class="chart">
-            <svg
-                viewBox=format!("0 0 {width} {height}")
-                role="img"
-                data-testid="housing-chart"
-                aria-label=move || i18n.t(|u| u.overview_housing)()
-            >
-                {shapes}
-            </svg>
-            {(in_conflict > 0).then(|| view! {
-                <figcaption class="hint">
-                    {i18n.t(|u| u.overview_housing_conflict)} ": " {in_conflict}
-                </figcaption>
-            })}
-        </figure>
-    }
+    let caption = (in_conflict > 0).then(|| {
+        view! {
+            <figcaption class="hint">
+                {i18n.t(|u| u.overview_housing_conflict)} ": " {in_conflict}
+            </figcaption>
+        }
+    });
+    chart(
+        "housing-chart",
+        |u| u.overview_housing,
+        (width, height),
+        shapes,
+        caption,
+    )
 }
 
 fn overdue_view(d: &Dashboard) -> impl IntoView + use<> {
