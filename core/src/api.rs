@@ -411,8 +411,9 @@ pub struct Dashboard {
 }
 
 /// A worker's home visits (corrections not counted again) by the week the phone finalized
-/// them, on the covered teams' households. Every worker of the teams is listed, with zeros if
-/// need be; so is anyone else whose visits on those households are counted.
+/// them (UTC), on the covered teams' households, counted for the account that pushed them.
+/// Every worker of the teams whose account is enabled is listed, with zeros if need be; so is
+/// anyone else whose visits on those households are counted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerVisits {
     pub login: String,
