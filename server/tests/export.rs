@@ -591,118 +591,10 @@ async fn bad_input_is_refused_saying_what_is_accepted() {
     .await;
 }
 
-/// A store on a server of this test's own, for filling with SQL directly.
-struct Filled {
-    handle: cris_server::ServerHandle,
-    client: reqwest::Client,
-    token: String,
-    _keep: (Option<tempfile::TempDir>, Option<support::TestPg>),
-}
-
-/// `n` home visits on one case of the team of a supervisor, received at 1970-01-01 00:00:01
-/// and after (a millisecond apart), each carried by an operation with `body`, written with SQL
-/// (pushing them would take minutes): the server, and the supervisor's token.
-async fn filled(postgres: bool, n: i64, body: &str) -> Filled {
-    use cris_server::Store;
-    let (url, keep) = if postgres {
-        let pg = support::TestPg::create().await;
-        (pg.url.clone(), (None, Some(pg)))
-    } else {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/cris.db", dir.path().display());
-        (url, (Some(dir), None))
-    };
-    let store = cris_server::CaseStore::open(&url).await.unwrap();
-    let token = support::account_on(&store, "sabine.s", Role::Supervisor, &[NORD]).await;
-    support::account_on(&store, "ayse.w", Role::Worker, &[NORD]).await;
-    let users = store.users().await.unwrap();
-    let ayse = &users.iter().find(|u| u.login == "ayse.w").unwrap().id;
-    let numbers = if postgres {
-        "SELECT i FROM generate_series(1, $3) AS i"
-    } else {
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3) SELECT i FROM n"
-    };
-    // Each statement with the parameters it takes: the case, the worker, n and the body.
-    let statements = [
-        (
-            "INSERT INTO cases (id, team_id, created_ms)
-             SELECT $1, team_id, 0 FROM team_members WHERE user_id = $2"
-                .to_owned(),
-            2,
-        ),
-        (
-            format!(
-                "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body)
-                 SELECT 'op' || i, $1, $2, 'phone', 'hlc' || i, 1000 + i, $4 FROM ({numbers}) n"
-            ),
-            4,
-        ),
-        (
-            format!(
-                "INSERT INTO submissions (id, case_id, form_id, form_version, op_id, user_id,
-                     received_ms, finalized_ms, review_status)
-                 SELECT 'visit' || i, $1, 'home_visit', 2, 'op' || i, $2, 1000 + i, 1000 + i, 'new'
-                 FROM ({numbers}) n"
-            ),
-            3,
-        ),
-    ];
-    macro_rules! run {
-        ($pool:expr) => {{
-            let pool = $pool;
-            for (sql, params) in &statements {
-                let mut q = sqlx::query(sql).bind(CASE).bind(ayse);
-                if *params > 2 {
-                    q = q.bind(n);
-                }
-                if *params > 3 {
-                    q = q.bind(body);
-                }
-                q.execute(&pool).await.unwrap();
-            }
-            pool.close().await;
-        }};
-    }
-    if postgres {
-        run!(sqlx::PgPool::connect(&url).await.unwrap());
-    } else {
-        run!(sqlx::SqlitePool::connect(&url).await.unwrap());
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let state = cris_server::AppState {
-        store,
-        assets: std::sync::Arc::new(
-            cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
-        ),
-        forms: std::sync::Arc::new(cris_server::FormCatalog::embedded().unwrap()),
-        consent: std::sync::Arc::new(cris_server::ConsentConfig::demo()),
-    };
-    Filled {
-        handle: cris_server::spawn(listener, state).unwrap(),
-        client: reqwest::Client::new(),
-        token,
-        _keep: keep,
-    }
-}
-
-impl Filled {
-    async fn get(&self, query: &str) -> reqwest::Response {
-        self.client
-            .get(format!(
-                "http://{}/api/v1/export{query}",
-                self.handle.addr()
-            ))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
 #[tokio::test]
 async fn an_export_too_large_is_refused_before_it_is_made() {
     for postgres in [false, true] {
-        let filled = filled(postgres, 200_001, "{}").await;
+        let filled = support::filled(postgres, 200_001, "{}", NORD, CASE).await;
         let started = std::time::Instant::now();
         let message = error(
             filled.get("").await,
@@ -724,27 +616,5 @@ async fn an_export_too_large_is_refused_before_it_is_made() {
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.text().await.unwrap().lines().count(), 1);
-    }
-}
-
-/// How long 50,000 home visits take to export (run with `--ignored`, best in release).
-#[tokio::test]
-#[ignore]
-async fn fifty_thousand_visits_export_in_seconds() {
-    let [_, visit, _] = family();
-    let body = serde_json::to_string(&visit).unwrap();
-    for postgres in [false, true] {
-        let filled = filled(postgres, 50_000, &body).await;
-        for query in ["?format=csv&form=home_visit", "?form=home_visit", ""] {
-            let started = std::time::Instant::now();
-            let res = filled.get(query).await;
-            assert_eq!(res.status(), StatusCode::OK);
-            let bytes = res.bytes().await.unwrap().len();
-            println!(
-                "{} {query}: {bytes} bytes in {:.2?}",
-                if postgres { "postgres" } else { "sqlite" },
-                started.elapsed()
-            );
-        }
     }
 }
