@@ -37,7 +37,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use cris_core::api::{Dashboard, ReviewDecision, ReviewPage, ReviewStatus, Role};
@@ -227,7 +227,7 @@ async fn play_phones(
     pace: Option<Duration>,
 ) -> (Vec<Duration>, Duration) {
     let accounts = phone_accounts(server, "phone", &[TEAM], phones).await;
-    push_from_phones(server, accounts, pace, Batches::Ten).await
+    push_from_phones(server, accounts, pace, Batches::Ten, Arc::default()).await
 }
 
 /// The phones push their `batches`, each on its own task; paced ones spread over the
@@ -237,6 +237,7 @@ async fn push_from_phones(
     accounts: Vec<(String, String)>,
     pace: Option<Duration>,
     batches: Batches,
+    answered: Arc<AtomicUsize>,
 ) -> (Vec<Duration>, Duration) {
     let phones = accounts.len();
     let work: Vec<_> = accounts
@@ -260,6 +261,7 @@ async fn push_from_phones(
         .enumerate()
         .map(|(p, (token, device, ready))| {
             let (client, url, stop) = (server.client.clone(), url.clone(), stop.clone());
+            let answered = answered.clone();
             tokio::spawn(async move {
                 let mut tick = pace.map(|every| {
                     let offset = every.mul_f64(p as f64 / phones as f64);
@@ -285,6 +287,7 @@ async fn push_from_phones(
                     let (latency, answer) = push_with(&client, &url, &token, b).await;
                     check_all_acknowledged(&answer);
                     took.push(latency);
+                    answered.fetch_add(1, Ordering::Relaxed);
                 }
                 took
             })
@@ -1120,16 +1123,25 @@ async fn review(
     let loaded_calls = measured(endpoints(&seeded, &t, 1, &mut rng));
     let accounts = phone_accounts(server, "field", &TEAMS, phones).await;
     let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
     let measure = async {
-        // Every phone has pushed once.
-        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        // Measured once as many pushes were answered as there are phones: the load is on.
+        while answered.load(Ordering::Relaxed) < phones {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let took = play_calls(server, &loaded_calls, LOADED_BUDGET).await;
         stop.store(true, Ordering::Relaxed);
         took
     };
     let (loaded, (pushes, wall)) = tokio::join!(
         measure,
-        push_from_phones(server, accounts, pace, Batches::Until(stop.clone()))
+        push_from_phones(
+            server,
+            accounts,
+            pace,
+            Batches::Until(stop.clone()),
+            answered.clone()
+        )
     );
 
     println!(
