@@ -13,9 +13,8 @@ use cris_core::api::{Dashboard, ErrorCode, MAX_DASHBOARD_WEEKS, Role};
 use cris_core::consent::Scope;
 use cris_core::form::Answers;
 use cris_core::record::Operation;
-use cris_core::sync::{Outcome, PullResponse, PushResponse};
+use cris_core::sync::{Outcome, PullResponse};
 use reqwest::StatusCode;
-use serde_json::json;
 use support::{
     TestServer, consent, consent_op, error, get, kind, new_uuid, on_both, submission_mut,
     submit_op, withdraw_op, withdrawal,
@@ -128,22 +127,12 @@ fn correcting(mut op: Operation, submission_id: &str) -> Operation {
     op
 }
 
+/// Pushes `ops`: each applied, or applied in conflict.
 async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(&json!({ "ops": ops }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
-    let body: PushResponse = res.json().await.unwrap();
-    for result in body.results {
+    for outcome in support::push(server, token, ops).await {
         assert!(
-            matches!(result.outcome, Outcome::Applied | Outcome::Conflict { .. }),
-            "{:?} on {}",
-            result.outcome,
+            matches!(outcome, Outcome::Applied | Outcome::Conflict { .. }),
+            "{outcome:?} on {}",
             kind(server)
         );
     }

@@ -18,10 +18,9 @@ use cris_core::api::{ErrorCode, ExportEntry, ExportFormat, ExportList, ReviewPag
 use cris_core::form::Answers;
 use cris_core::lang::Lang;
 use cris_core::record::Operation;
-use cris_core::sync::{Outcome, PushResponse};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{TestServer, error, get, kind, on_both, submit_op};
+use support::{TestServer, error, get, kind, on_both, push_applied as push, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const NORD: &str = "Offenbach Nord";
@@ -150,22 +149,6 @@ fn family() -> [Operation; 3] {
         reason: "Frist des ersten Schritts war falsch".into(),
     });
     [intake, visit, fix]
-}
-
-async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(&json!({ "ops": ops }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
-    let body: PushResponse = res.json().await.unwrap();
-    for result in body.results {
-        assert_eq!(result.outcome, Outcome::Applied, "{}", kind(server));
-    }
 }
 
 /// The family pushed by Ayşe of Offenbach Nord, the visit sent back by Sabine before its

@@ -7,10 +7,9 @@ mod support;
 
 use cris_core::api::{CaseConsent, ReviewPage, Role};
 use cris_core::record::{Case, Change, Operation, households, members};
-use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
+use cris_core::sync::{CaseHistory, Outcome, PullResponse, Reason};
 use reqwest::StatusCode;
-use serde_json::json;
-use support::{TestServer, consent, consent_op, kind, new_uuid, on_both, submit_op};
+use support::{TestServer, consent, consent_op, kind, new_uuid, on_both, push, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
@@ -60,20 +59,6 @@ fn unmerge(case_id: &str, merge: &Operation) -> Operation {
             merge: merge.op_id.clone(),
         },
     )
-}
-
-async fn push(server: &TestServer, token: &str, ops: &[Operation]) -> Vec<Outcome> {
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(&json!({ "ops": ops }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
-    let body: PushResponse = res.json().await.unwrap();
-    body.results.into_iter().map(|r| r.outcome).collect()
 }
 
 async fn get<T: serde::de::DeserializeOwned>(server: &TestServer, token: &str, path: &str) -> T {

@@ -10,10 +10,10 @@ use cris_core::api::{
     ReviewStatus, Role,
 };
 use cris_core::record::Operation;
-use cris_core::sync::{CaseHistory, Outcome, PushResponse};
+use cris_core::sync::CaseHistory;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestServer, error, get, kind, new_uuid, on_both, submit_op};
+use support::{TestServer, error, get, kind, new_uuid, on_both, push_applied as push, submit_op};
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
@@ -45,22 +45,6 @@ fn correcting(mut op: Operation, submission_id: &str) -> Operation {
         reason: "Kinder vergessen".into(),
     });
     op
-}
-
-async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(&json!({ "ops": ops }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
-    let body: PushResponse = res.json().await.unwrap();
-    for result in body.results {
-        assert_eq!(result.outcome, Outcome::Applied, "{}", kind(server));
-    }
 }
 
 async fn post(

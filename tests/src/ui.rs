@@ -112,3 +112,14 @@ pub fn today() -> String {
         .as_secs();
     cris_core::Date::from_days((now / 86_400) as i32).to_string()
 }
+
+/// Sets the `<select>` with this `data-testid` as a person choosing an option does.
+pub async fn select(b: &Browser, testid: &str, value: &str) {
+    b.eval(&format!(
+        "const s = document.querySelector(\"[data-testid='{testid}']\");
+         s.value = '{value}';
+         s.dispatchEvent(new Event('change', {{ bubbles: true }}));
+         return true;"
+    ))
+    .await;
+}

@@ -9,20 +9,9 @@ use cris_e2e::phone::{
     PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
     visit_changing_housing, wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, tap};
+use cris_e2e::ui::{click_testid, select, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
-
-/// Sets a `<select>` as a person choosing an option does.
-async fn select(b: &Browser, testid: &str, value: &str) {
-    b.eval(&format!(
-        "const s = document.querySelector(\"[data-testid='{testid}']\");
-         s.value = '{value}';
-         s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-         return true;"
-    ))
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_recorded() {

@@ -8,7 +8,7 @@ use cris_e2e::phone::{
     PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
     visit_changing_housing, wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, tap, type_into};
+use cris_e2e::ui::{click_testid, select, tap, type_into};
 use cris_e2e::{Browser, Chromedriver, xpath_literal};
 use fantoccini::Locator;
 
@@ -18,13 +18,7 @@ const COMMENT: &str = "Bitte die Veränderungen bei der Wohnung genauer beschrei
 async fn open_from_queue(b: &Browser, status: &str) {
     tap(b, "nav a[href='/review']").await;
     b.wait_for_xpath("//*[@data-testid='review-status']").await;
-    b.eval(&format!(
-        "const s = document.querySelector(\"[data-testid='review-status']\");
-         s.value = '{status}';
-         s.dispatchEvent(new Event('change', {{ bubbles: true }}));
-         return true;"
-    ))
-    .await;
+    select(b, "review-status", status).await;
     let link = b
         .wait_for_xpath(&format!(
             "//*[@data-testid='review-queue']/li[@data-status='{status}']//a[contains(., 'Hausbesuch')]"

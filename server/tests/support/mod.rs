@@ -570,3 +570,34 @@ impl Filled {
             .unwrap()
     }
 }
+
+/// Pushes `ops` as the account of `token`: the outcome of each, in order.
+pub async fn push(
+    server: &TestServer,
+    token: &str,
+    ops: &[cris_core::record::Operation],
+) -> Vec<cris_core::sync::Outcome> {
+    let res = server
+        .client
+        .post(server.url("/api/v1/ops"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "ops": ops }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "{}", kind(server));
+    let body: cris_core::sync::PushResponse = res.json().await.unwrap();
+    body.results.into_iter().map(|r| r.outcome).collect()
+}
+
+/// Pushes `ops`, every one of which must be applied.
+pub async fn push_applied(server: &TestServer, token: &str, ops: &[cris_core::record::Operation]) {
+    for outcome in push(server, token, ops).await {
+        assert_eq!(
+            outcome,
+            cris_core::sync::Outcome::Applied,
+            "{}",
+            kind(server)
+        );
+    }
+}
