@@ -170,6 +170,9 @@ pub const MAX_REVIEW_COMMENT_CHARS: usize = 2000;
 pub const REVIEW_PAGE: u32 = 50;
 pub const MAX_REVIEW_PAGE: u32 = 200;
 
+/// The longest household name the review queue searches for, in characters.
+pub const MAX_HOUSEHOLD_SEARCH: usize = 100;
+
 /// Where a submission stands in review, as it follows from its review events and the
 /// corrections that arrived:
 ///
@@ -280,12 +283,43 @@ pub struct ReviewQuery {
     /// A case id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case: Option<String>,
+    /// Part of a household's name, as any of its forms recorded it (or of the household it
+    /// was merged into), compared as [`crate::duplicates::comparable`] compares names: ş/s,
+    /// Cyrillic and Latin, upper and lower case alike. At most [`MAX_HOUSEHOLD_SEARCH`]
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<String>,
+    /// Newest received first unless told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<ReviewSort>,
     /// Items per page: [`REVIEW_PAGE`] unless told, at most [`MAX_REVIEW_PAGE`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
-    /// The `next` of the page before (opaque).
+    /// The `next` of the page before (opaque; for the same sort).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+
+/// The review queue's order: by the time the server received the forms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSort {
+    /// What arrived last first: what is new since the last look.
+    #[default]
+    Newest,
+    /// What has waited longest first: working through a backlog.
+    Oldest,
+}
+
+impl ReviewSort {
+    pub const ALL: [ReviewSort; 2] = [ReviewSort::Newest, ReviewSort::Oldest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewSort::Newest => "newest",
+            ReviewSort::Oldest => "oldest",
+        }
+    }
 }
 
 /// One submission in the review queue.

@@ -9,7 +9,7 @@ use cris_core::api::{
     ErrorCode, Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewOutcome, ReviewPage,
     ReviewStatus, Role,
 };
-use cris_core::record::Operation;
+use cris_core::record::{Change, Operation};
 use cris_core::sync::CaseHistory;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,6 +17,7 @@ use support::{TestServer, error, get, kind, new_uuid, on_both, push_applied as p
 
 const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
+const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
 const NORD: &str = "Offenbach Nord";
 const SUED: &str = "Offenbach Süd";
 const BUDAPEST: &str = "Budapest VIII";
@@ -278,6 +279,21 @@ async fn the_queue_filters_and_pages_over_the_teams_submissions() {
         }
         assert_eq!(paged, expected, "{}", kind(&server));
         assert_eq!(pages, 4);
+        // What has waited longest first, in pages of three.
+        let mut oldest = Vec::new();
+        let mut query = "?sort=oldest&limit=3".to_owned();
+        loop {
+            let page = queue(&server, &sabine, &query).await;
+            oldest.extend(page.items.into_iter().map(|i| i.submission_id));
+            match page.next {
+                Some(next) => query = format!("?sort=oldest&limit=3&after={next}"),
+                None => break,
+            }
+        }
+        let mut waited = expected.clone();
+        waited.reverse();
+        assert_eq!(oldest, waited, "{}", kind(&server));
+        assert_eq!(ids(&server, &sabine, "?sort=newest").await, expected);
         // Paging within a filter, and a cursor sent back through a form (URL-encoded).
         let first = queue(&server, &sabine, "?worker=ayse.w&limit=2").await;
         assert_eq!(first.items.len(), 2);
@@ -403,6 +419,121 @@ async fn the_queue_filters_and_pages_over_the_teams_submissions() {
     .await;
 }
 
+/// An intake of the household `name` on `case_id`.
+fn named(case_id: &str, name: &str) -> Operation {
+    submit_op(
+        "intake",
+        case_id,
+        PHONE_A,
+        now(),
+        &[("household_name", name)],
+        &[],
+    )
+}
+
+#[tokio::test]
+async fn the_queue_finds_households_by_any_spelling_of_their_name() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+        let lajos = server.account("lajos.w", Role::Worker, &[BUDAPEST]).await;
+        let sabine = server.account("sabine.s", Role::Supervisor, &[NORD]).await;
+        let (sahin, cyrillic, yilmaz, budapest) = (new_uuid(), new_uuid(), new_uuid(), new_uuid());
+        let first = named(&sahin, "Familie Şahin");
+        let second = named(&cyrillic, "Семейство Шахин");
+        let third = named(&yilmaz, "Familie Yılmaz");
+        let visit = visit(&yilmaz, PHONE_A);
+        push(&server, &ayse, &[first.clone(), second.clone()]).await;
+        push(&server, &ayse, &[third.clone(), visit.clone()]).await;
+        push(&server, &lajos, &[named(&budapest, "Familie Şahin")]).await;
+        let found = |query: &'static str| {
+            let server = &server;
+            let sabine = &sabine;
+            async move {
+                let mut ids = ids(server, sabine, &format!("?household={query}")).await;
+                ids.sort();
+                ids
+            }
+        };
+        let sorted = |ops: &[&Operation]| {
+            let mut ids: Vec<String> = ops.iter().map(|op| id_of(op)).collect();
+            ids.sort();
+            ids
+        };
+
+        // Turkish, Cyrillic and plain Latin letters, upper or lower case, a part of the name:
+        // the team's households of that name, not Budapest's.
+        for query in [
+            "sahin",
+            "%C5%9Eahin",
+            "%C5%9EAH%C4%B0N",
+            "%D1%88%D0%B0%D1%85",
+            "ahi",
+        ] {
+            assert_eq!(
+                found(query).await,
+                sorted(&[&first, &second]),
+                "{query} on {}",
+                kind(&server)
+            );
+        }
+        // A household's forms all, whatever each one wrote.
+        assert_eq!(found("yilmaz").await, sorted(&[&third, &visit]));
+        assert_eq!(found("Y%C4%B1lmaz").await, sorted(&[&third, &visit]));
+        assert!(found("Petrova").await.is_empty());
+        // With the other filters, and in pages.
+        let visits = ids(&server, &sabine, "?household=familie&form=home_visit").await;
+        assert_eq!(visits, [id_of(&visit)]);
+        let page = queue(&server, &sabine, "?household=sahin&limit=1").await;
+        assert_eq!(page.items.len(), 1);
+        let rest = queue(
+            &server,
+            &sabine,
+            &format!("?household=sahin&limit=1&after={}", page.next.unwrap()),
+        )
+        .await;
+        assert_eq!(rest.items.len(), 1);
+        assert_eq!(rest.next, None);
+        assert_ne!(page.items[0].submission_id, rest.items[0].submission_id);
+
+        // Renamed: the old name and the new one both find it.
+        let renamed = submit_op(
+            "intake",
+            &yilmaz,
+            PHONE_A,
+            now(),
+            &[("household_name", "Familie Yılmaz-Kaya")],
+            std::slice::from_ref(&third.hlc),
+        );
+        push(&server, &ayse, std::slice::from_ref(&renamed)).await;
+        assert_eq!(found("kaya").await, sorted(&[&third, &visit, &renamed]));
+        assert_eq!(found("yilmaz").await, sorted(&[&third, &visit, &renamed]));
+
+        // Merged into a household of that name: found with it, until the merge is undone.
+        let merge = support::link_op(
+            &yilmaz,
+            LAPTOP,
+            Change::Merge {
+                into: sahin.clone(),
+            },
+        );
+        push(&server, &sabine, std::slice::from_ref(&merge)).await;
+        assert_eq!(
+            found("sahin").await,
+            sorted(&[&first, &second, &third, &visit, &renamed])
+        );
+        let undo = support::link_op(
+            &yilmaz,
+            LAPTOP,
+            Change::Unmerge {
+                merge: merge.op_id.clone(),
+            },
+        );
+        push(&server, &sabine, &[undo]).await;
+        assert_eq!(found("sahin").await, sorted(&[&first, &second]));
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn bad_queries_and_decisions_are_refused_clearly() {
     on_both(|server| async move {
@@ -414,6 +545,7 @@ async fn bad_queries_and_decisions_are_refused_clearly() {
 
         for (query, names) in [
             ("?sort=name", "sort"),
+            ("?order=oldest", "order"),
             ("?status=done", "status"),
             ("?status=", "status"),
             ("?from=2026-13-01", "from"),
@@ -426,11 +558,22 @@ async fn bad_queries_and_decisions_are_refused_clearly() {
             ("?case=not-a-case", "case"),
             ("?from=2026-03-02&to=2026-03-01", "from"),
             ("?team=a&team=b", "team"),
+            ("?household=%20-%20", "household"),
+            ("?household=12345", "household"),
         ] {
             let res = get(&server, Some(&sabine), &format!("/api/v1/review{query}")).await;
             let message = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
             assert!(message.contains(names), "{query}: {message}");
         }
+        let long = "a".repeat(cris_core::api::MAX_HOUSEHOLD_SEARCH + 1);
+        let res = get(
+            &server,
+            Some(&sabine),
+            &format!("/api/v1/review?household={long}"),
+        )
+        .await;
+        let message = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(message.contains("at most 100 characters"), "{message}");
         // Far more than a page is a full page.
         assert_eq!(
             queue(&server, &sabine, "?limit=100000").await.items.len(),
@@ -753,7 +896,8 @@ fn migrations_before_review(kind: &str) -> tempfile::TempDir {
 }
 
 /// A worker's intake and its correction, stored as the server stored them before review
-/// (no review columns yet), with a supervisor of the team: `(intake, correction)`.
+/// (no review columns yet, no folded names), with a supervisor of the team:
+/// `(intake, correction)`.
 macro_rules! seed_before_review {
     ($pool:expr) => {{
         let pool = $pool;
@@ -805,6 +949,20 @@ macro_rules! seed_before_review {
             .execute(&pool)
             .await
             .unwrap();
+            for (field, w) in op.writes() {
+                sqlx::query(
+                    "INSERT INTO field_writes (case_id, field, hlc, value, seen, op_id)
+                     VALUES ($1, $2, $3, $4, '[]', $5)",
+                )
+                .bind(&case_id)
+                .bind(field)
+                .bind(w.hlc.to_string())
+                .bind(&w.value)
+                .bind(&op.op_id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
         }
         pool.close().await;
         (first, fix)
@@ -863,6 +1021,22 @@ async fn check_filled(store: &cris_server::CaseStore, first: &Operation, fix: &O
     assert_eq!(
         store.review_queue("u-sabine", &worker).await.unwrap().len(),
         2
+    );
+    // Found by the household's name, which the store folded as it opened.
+    let household = cris_server::store::ReviewFilter {
+        household: Some("ismailova".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .review_queue("u-sabine", &household)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "{}",
+        store.kind()
     );
     let reviewed = store
         .review("u-sabine", &id_of(first))

@@ -2,8 +2,9 @@
 //! cases and approve them or send them back with a comment; the worker's phone learns what
 //! was sent back.
 //!
-//! - `GET /api/v1/review?team=&worker=&form=&status=&from=&to=&case=&limit=&after=`: the
-//!   queue, newest received first, in pages (`after` is the `next` of the page before);
+//! - `GET /api/v1/review?team=&worker=&form=&status=&from=&to=&case=&household=&sort=&limit=&after=`:
+//!   the queue, newest received first (or `sort=oldest`), in pages (`after` is the `next` of
+//!   the page before);
 //! - `GET /api/v1/review/{submission_id}`: one submission, its answers and its review;
 //! - `POST /api/v1/review/{submission_id}` `{"decision", "comment"}`: a decision;
 //! - `GET /api/v1/inbox` (anyone logged in): the user's own submissions sent back for changes
@@ -16,8 +17,9 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use cris_core::api::{
-    Inbox, MAX_REVIEW_COMMENT_CHARS, MAX_REVIEW_PAGE, REVIEW_PAGE, ReviewDecision, ReviewDetail,
-    ReviewOutcome, ReviewPage, ReviewQuery, ReviewRequest, Role,
+    Inbox, MAX_HOUSEHOLD_SEARCH, MAX_REVIEW_COMMENT_CHARS, MAX_REVIEW_PAGE, REVIEW_PAGE,
+    ReviewDecision, ReviewDetail, ReviewOutcome, ReviewPage, ReviewQuery, ReviewRequest,
+    ReviewSort, Role,
 };
 use cris_core::record::Operation;
 
@@ -48,7 +50,7 @@ pub async fn queue(
     reviewer(&auth)?;
     let Query(query) = query.map_err(|e| {
         AppError::BadRequest(format!(
-            "{}: the queue takes team, worker (a login), form, status (new, approved, changes_requested, corrected, resubmitted), from and to (YYYY-MM-DD), case, limit and after",
+            "{}: the queue takes team, worker (a login), form, status (new, approved, changes_requested, corrected, resubmitted), from and to (YYYY-MM-DD), case, household (part of its name), sort (newest, oldest), limit and after",
             e.body_text()
         ))
     })?;
@@ -90,6 +92,20 @@ fn filter_of(query: ReviewQuery) -> Result<ReviewFilter, AppError> {
     {
         return Err(bad("case is a case id (a lower-case UUID)"));
     }
+    let household = match given(query.household) {
+        None => None,
+        Some(name) if name.chars().count() > MAX_HOUSEHOLD_SEARCH => {
+            return Err(bad(&format!(
+                "household is part of a name, at most {MAX_HOUSEHOLD_SEARCH} characters"
+            )));
+        }
+        Some(name) => match cris_core::duplicates::comparable(&name) {
+            found if found.is_empty() => {
+                return Err(bad("household is part of a name: give some of its letters"));
+            }
+            found => Some(found),
+        },
+    };
     let after = match given(query.after) {
         None => None,
         Some(after) => Some(
@@ -105,6 +121,8 @@ fn filter_of(query: ReviewQuery) -> Result<ReviewFilter, AppError> {
         received_from_ms: query.from.map(|d| i64::from(d.days()) * DAY_MS),
         received_before_ms: query.to.map(|d| (i64::from(d.days()) + 1) * DAY_MS),
         case_id,
+        household,
+        oldest_first: query.sort == Some(ReviewSort::Oldest),
         after,
         limit: i64::from(limit),
     })

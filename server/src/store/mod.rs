@@ -1870,6 +1870,22 @@ macro_rules! shared_store_impl {
                     }
                     q.execute(&mut *tx).await?;
                 }
+                let names = $crate::store::case_names(
+                    writes
+                        .iter()
+                        .map(|(case_id, field, w, _)| (*case_id, field.as_str(), w.value.as_str())),
+                );
+                for chunk in names.chunks(1000) {
+                    let sql = format!(
+                        "INSERT INTO case_names (case_id, name) VALUES {} ON CONFLICT DO NOTHING",
+                        Self::values(chunk.len(), 2)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (case_id, name) in chunk {
+                        q = q.bind(*case_id).bind(name);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
                 // Conflicts as they stand after the batch, in the fields it wrote.
                 let written: HashSet<(&str, &str)> =
                     writes.iter().map(|(c, f, _, _)| (*c, f.as_str())).collect();
@@ -1982,6 +1998,73 @@ macro_rules! shared_store_impl {
     };
 }
 pub(crate) use shared_store_impl;
+
+/// The case property the review queue searches: the household's name.
+pub(crate) const NAME_FIELD: &str = "household_name";
+
+/// The rows of `case_names` for property writes `(case_id, field, value)`: each household's
+/// names as compared, once each, none empty.
+pub(crate) fn case_names<'a>(
+    writes: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Vec<(&'a str, String)> {
+    let mut names: Vec<(&str, String)> = writes
+        .filter(|(_, field, _)| *field == NAME_FIELD)
+        .map(|(case_id, _, value)| (case_id, cris_core::duplicates::comparable(value)))
+        .filter(|(_, name)| !name.is_empty())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Fills `case_names` for the household names logged before it existed, once (when
+/// `server_info` still says 'case_names' 'to fill'), as a store opens: the names are folded
+/// in Rust, which a migration cannot do. Pushes write the rows of what arrives after. Run
+/// twice at once (two servers starting), the second writes nothing new.
+macro_rules! fill_case_names_impl {
+    ($store:ty) => {
+        impl $store {
+            pub(crate) async fn fill_case_names(&self) -> Result<(), $crate::store::StoreError> {
+                let to_fill: Option<String> =
+                    sqlx::query_scalar("SELECT value FROM server_info WHERE key = 'case_names'")
+                        .fetch_optional(&self.pool)
+                        .await?;
+                if to_fill.is_none() {
+                    return Ok(());
+                }
+                let writes: Vec<(String, String)> = sqlx::query_as(&format!(
+                    "SELECT case_id, value FROM field_writes WHERE field = '{}'",
+                    $crate::store::NAME_FIELD
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                let names = $crate::store::case_names(
+                    writes
+                        .iter()
+                        .map(|(c, v)| (c.as_str(), $crate::store::NAME_FIELD, v.as_str())),
+                );
+                let mut tx = self.pool.begin().await?;
+                for chunk in names.chunks(1000) {
+                    let sql = format!(
+                        "INSERT INTO case_names (case_id, name) VALUES {} ON CONFLICT DO NOTHING",
+                        Self::values(chunk.len(), 2)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (case_id, name) in chunk {
+                        q = q.bind(*case_id).bind(name);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                sqlx::query("DELETE FROM server_info WHERE key = 'case_names'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use fill_case_names_impl;
 
 /// `rows` groups of `cols` parameters, for multi-row `VALUES` and `IN` lists, each written
 /// by `param(n)` for the n-th (from 1): `($1, $2), ($3, $4)` or `(?, ?), (?, ?)`.

@@ -43,6 +43,7 @@ impl PgStore {
             instance_id: instance_id.into(),
             writer: None,
         };
+        store.fill_case_names().await?;
         store.writer = Some(Writer::start(store.clone()));
         Ok(store)
     }
@@ -109,6 +110,7 @@ impl PgStore {
 }
 
 shared_store_impl!(PgStore);
+super::fill_case_names_impl!(PgStore);
 
 /// The advisory lock that makes the writers of the dashboard's derived tables take turns,
 /// across every server process on the database (pushes do not wait for it).

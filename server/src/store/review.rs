@@ -19,6 +19,11 @@ pub struct ReviewFilter {
     /// Received before this time.
     pub received_before_ms: Option<i64>,
     pub case_id: Option<String>,
+    /// Part of a household's name, already in the form names are compared in
+    /// ([`cris_core::duplicates::comparable`]): letters and single spaces.
+    pub household: Option<String>,
+    /// What has waited longest first, instead of what arrived last.
+    pub oldest_first: bool,
     /// Only what comes after this item in the queue's order: (received_ms, submission id).
     pub after: Option<(i64, String)>,
     pub limit: i64,
@@ -145,11 +150,13 @@ pub(crate) const REVIEW_ROWS: &str =
      WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)";
 
 /// The queue's order, newest received first: paging goes by (received_ms, id), which the
-/// indexes on `submissions` hold in that order.
+/// indexes on `submissions` hold in that order (and read backwards for [`OLDEST_ORDER`]).
 pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
+/// The queue's order when what has waited longest comes first.
+pub(crate) const OLDEST_ORDER: &str = " ORDER BY s.received_ms, s.id";
 
 /// The query of a page of the review queue and its arguments: the submissions of
-/// [`filtered_submissions`], after the cursor.
+/// [`filtered_submissions`], after the cursor, in the order asked for.
 ///
 /// The page is chosen first, in a subquery with its own `LIMIT` (which neither database
 /// flattens into the outer query), and only its rows are joined to their latest decision and
@@ -159,20 +166,28 @@ pub(crate) const REVIEW_ORDER: &str = " ORDER BY s.received_ms DESC, s.id DESC";
 pub(crate) fn review_queue_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Arg>) {
     let (from_where, mut args) = filtered_submissions(user_id, f);
     let mut sql = format!("SELECT s.* {from_where}");
+    let (order, before) = if f.oldest_first {
+        (OLDEST_ORDER, ">")
+    } else {
+        (REVIEW_ORDER, "<")
+    };
     if let Some((received_ms, id)) = &f.after {
         let ms = push_arg(&mut args, Arg::Int(*received_ms));
         let id = push_arg(&mut args, Arg::Text(id.clone()));
         // The first term bounds the index range; the second skips what the page before had.
-        sql += &format!(" AND s.received_ms <= {ms} AND (s.received_ms < {ms} OR s.id < {id})");
+        sql += &format!(
+            " AND s.received_ms {before}= {ms} AND (s.received_ms {before} {ms} OR s.id {before} {id})"
+        );
     }
     let n = push_arg(&mut args, Arg::Int(f.limit));
-    sql += &format!("{REVIEW_ORDER} LIMIT {n}");
+    sql += &format!("{order} LIMIT {n}");
     let page = REVIEW_ROWS.replacen("FROM submissions s", &format!("FROM ({sql}) s"), 1);
-    (format!("{page}{REVIEW_ORDER}"), args)
+    (format!("{page}{order}"), args)
 }
 
 /// `FROM … WHERE …` of the submissions (`s`, on cases `c`) on the teams' cases of the user
-/// `$1` that pass the filter's team, worker, form, status, days and case, and its arguments:
+/// `$1` that pass the filter's team, worker, form, status, days, case and household name, and its
+/// arguments:
 /// what the review queue pages through and an export writes out. Only the filters given
 /// become conditions, each one an index can serve (`$n` parameters, read by both databases);
 /// the cursor and the limit are the caller's.
@@ -212,6 +227,17 @@ pub(crate) fn filtered_submissions(user_id: &str, f: &ReviewFilter) -> (String, 
         sql += &format!(
             " AND s.case_id IN (SELECT CAST({n} AS TEXT) UNION ALL
                 SELECT m.case_id FROM case_merges m WHERE m.into_id = {n} AND m.undone_op_id IS NULL)"
+        );
+    }
+    if let Some(name) = &f.household {
+        // `comparable` leaves letters and spaces only: nothing for LIKE to read as a pattern.
+        let n = push_arg(&mut args, Arg::Text(format!("%{name}%")));
+        // The households recorded under such a name, and those merged into one of them.
+        sql += &format!(
+            " AND s.case_id IN (SELECT n.case_id FROM case_names n WHERE n.name LIKE {n}
+                UNION ALL SELECT m.case_id FROM case_merges m
+                JOIN case_names n ON n.case_id = m.into_id
+                WHERE m.undone_op_id IS NULL AND n.name LIKE {n})"
         );
     }
     (sql, args)

@@ -64,6 +64,7 @@ impl SqliteStore {
             instance_id: instance_id.into(),
             writer: None,
         };
+        store.fill_case_names().await?;
         store.writer = Some(Writer::start(store.clone()));
         Ok(store)
     }
@@ -119,6 +120,7 @@ impl SqliteStore {
 }
 
 shared_store_impl!(SqliteStore);
+super::fill_case_names_impl!(SqliteStore);
 
 // The dashboard writes its summaries in its turn in the writer's queue, between pushes,
 // holding the write lock from the start of its transaction (it reads what it then changes).

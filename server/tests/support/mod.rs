@@ -435,6 +435,28 @@ pub fn withdraw_op(withdrawal: &cris_core::consent::Withdrawal) -> cris_core::re
     })
 }
 
+/// A change of households made on `device` now (a merge, its undoing, a finding that two
+/// are distinct), on `case_id`.
+pub fn link_op(
+    case_id: &str,
+    device: &str,
+    change: cris_core::record::Change,
+) -> cris_core::record::Operation {
+    let wall_ms = cris_server::auth::now_ms() as u64;
+    cris_core::record::Operation {
+        op_id: new_uuid(),
+        device: device.into(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms,
+            counter: 0,
+            device: device.into(),
+        },
+        created_at_ms: wall_ms as f64,
+        case_id: case_id.into(),
+        change,
+    }
+}
+
 /// A GET over HTTP, with the token if one is given.
 pub async fn get(server: &TestServer, token: Option<&str>, path: &str) -> reqwest::Response {
     let mut req = server.client.get(server.url(path));
