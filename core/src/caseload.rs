@@ -171,10 +171,13 @@ pub fn visit_start(summary: &Summary, submissions: &[Submission]) -> Answers {
     answers
 }
 
-/// Whether a household name matches what the worker typed into the search: case and the
-/// usual diacritics do not matter (`Şahin` is found by `sahin`).
+/// Whether a household name matches what the worker typed into the search, compared as the
+/// review queue's search and the duplicates finder compare names
+/// ([`crate::duplicates::comparable`]): case, the usual diacritics, Cyrillic or Latin letters
+/// and punctuation do not matter (`Şahin` is found by `sahin` and by `Шахин`).
 pub fn name_matches(name: &str, query: &str) -> bool {
-    fold(name).contains(fold(query).as_str())
+    let comparable = crate::duplicates::comparable;
+    comparable(name).contains(comparable(query).as_str())
 }
 
 /// Lower case without diacritics, single spaces: the form in which names are compared.
@@ -440,7 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn search_ignores_case_and_diacritics() {
+    fn search_ignores_case_diacritics_and_script() {
         assert!(name_matches("Familie Şahin", "sahin"));
         assert!(name_matches("Familie Yılmaz", "YILMAZ"));
         assert!(name_matches("İbrahimov", "ibra"));
@@ -448,5 +451,8 @@ mod tests {
         assert!(name_matches("Dvořák", "dvorak"));
         assert!(!name_matches("Familie Şahin", "yilmaz"));
         assert!(name_matches("anything", ""));
+        assert!(name_matches("Familie Şahin", "Шахин"));
+        assert!(name_matches("Семейство Ибрямова", "ibryamova"));
+        assert!(name_matches("Yılmaz-Kaya", "yilmaz kaya"));
     }
 }
