@@ -9,7 +9,7 @@ use cris_e2e::phone::{
     visit_changing_housing, wait_for_sync_text,
 };
 use cris_e2e::ui::{click_testid, select, tap, type_into};
-use cris_e2e::{Browser, Chromedriver, xpath_literal};
+use cris_e2e::{Browser, Chromedriver, wait_until, xpath_literal};
 use fantoccini::Locator;
 
 const COMMENT: &str = "Bitte die Veränderungen bei der Wohnung genauer beschreiben.";
@@ -150,6 +150,39 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
         .await;
     laptop.eval("window.scrollTo(0, 0); return true;").await;
     laptop.screenshot("review-approved.png").await;
+
+    // The family is found by its name, whichever way it was spelt: both households' intakes,
+    // the visit and its correction. A name nobody has finds nothing.
+    tap(&laptop, "nav a[href='/review']").await;
+    let search = laptop
+        .wait_for_xpath("//*[@data-testid='review-household']")
+        .await;
+    // Enter: the search is asked for when the name is given, not at every letter.
+    search.send_keys("RUCKFRAGE\u{e007}").await.unwrap();
+    let count = "return document.querySelectorAll(\"[data-testid='review-queue'] li\").length;";
+    wait_until("the household's four forms", || async {
+        (laptop.eval(count).await.as_u64() == Some(4)).then_some(())
+    })
+    .await;
+    // Newest first, the approved correction leads; what has waited longest first, the intake
+    // recorded first.
+    laptop
+        .wait_for_xpath("//*[@data-testid='review-queue']/li[1][@data-status='approved']")
+        .await;
+    select(&laptop, "review-sort", "oldest").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='review-queue']/li[1][@data-status='new'][contains(., 'Erstgespräch · Familie Rückfrage')]",
+        )
+        .await;
+    laptop.screenshot("review-queue-search.png").await;
+    search.clear().await.unwrap();
+    search.send_keys("Ismailova\u{e007}").await.unwrap();
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='review-empty'][normalize-space()='Keine Formulare passen zu diesen Filtern.']",
+        )
+        .await;
 
     laptop.close().await;
     phone.close().await;

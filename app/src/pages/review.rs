@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use cris_core::api::{
-    Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewStatus, Role,
+    Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewSort, ReviewStatus, Role,
 };
 use cris_core::duplicates;
 use cris_core::record::{Case, Submission};
@@ -180,6 +180,11 @@ fn Queue() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let form = RwSignal::new(String::new());
     let worker = RwSignal::new(String::new());
+    let household = RwSignal::new(String::new());
+    let team = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let sort = RwSignal::new(ReviewSort::Newest.as_str().to_owned());
     let items = RwSignal::new(Vec::<ReviewItem>::new());
     let next = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<String>);
@@ -196,6 +201,11 @@ fn Queue() -> impl IntoView {
             ("status", status.get_untracked()),
             ("form", form.get_untracked()),
             ("worker", worker.get_untracked().trim().to_owned()),
+            ("household", household.get_untracked().trim().to_owned()),
+            ("team", team.get_untracked()),
+            ("from", from.get_untracked()),
+            ("to", to.get_untracked()),
+            ("sort", sort.get_untracked()),
         ] {
             if !value.is_empty() {
                 query.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
@@ -227,6 +237,11 @@ fn Queue() -> impl IntoView {
         status.track();
         form.track();
         worker.track();
+        household.track();
+        team.track();
+        from.track();
+        to.track();
+        sort.track();
         sync.changed.track();
         fetch(None);
     });
@@ -240,8 +255,34 @@ fn Queue() -> impl IntoView {
         .into_iter()
         .map(|id| view! { <option value=id>{move || catalog.title(id, i18n.lang.get())}</option> })
         .collect_view();
+    let teams = move || {
+        sync.session
+            .with(|s| s.as_ref().map(|s| s.user.teams.clone()))
+            .unwrap_or_default()
+    };
+    let sorts = ReviewSort::ALL
+        .into_iter()
+        .map(|s| {
+            let label = move || match s {
+                ReviewSort::Newest => i18n.t(|u| u.review_sort_newest)(),
+                ReviewSort::Oldest => i18n.t(|u| u.review_sort_oldest)(),
+            };
+            view! { <option value=s.as_str()>{label}</option> }
+        })
+        .collect_view();
     view! {
         <div class="filters">
+            <div class="field">
+                <label for="review-sort">{i18n.t(|u| u.review_sort)}</label>
+                <select
+                    id="review-sort"
+                    data-testid="review-sort"
+                    on:change=move |ev| sort.set(event_target_value(&ev))
+                    prop:value=move || sort.get()
+                >
+                    {sorts}
+                </select>
+            </div>
             <div class="field">
                 <label for="review-status">{i18n.t(|u| u.review_filter_status)}</label>
                 <select
@@ -278,12 +319,70 @@ fn Queue() -> impl IntoView {
                     prop:value=move || worker.get()
                 />
             </div>
+            <div class="field">
+                <label for="review-household">{i18n.t(|u| u.household_name)}</label>
+                // Any spelling: the server compares names as the duplicates finder does.
+                <input
+                    id="review-household"
+                    class="search"
+                    type="search"
+                    data-testid="review-household"
+                    autocomplete="off"
+                    on:change=move |ev| household.set(event_target_value(&ev))
+                    prop:value=move || household.get()
+                />
+            </div>
+            // One team of several: a supervisor of one team has nothing to choose.
+            <div class="field" hidden=move || teams().len() < 2>
+                <label for="review-team">{i18n.t(|u| u.overview_team)}</label>
+                <select
+                    id="review-team"
+                    data-testid="review-team"
+                    on:change=move |ev| team.set(event_target_value(&ev))
+                    prop:value=move || team.get()
+                >
+                    <option value="">{i18n.t(|u| u.overview_team_all)}</option>
+                    {move || {
+                        teams()
+                            .into_iter()
+                            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
+                            .collect_view()
+                    }}
+                </select>
+            </div>
+            <div class="field">
+                <label for="review-from">{i18n.t(|u| u.export_from)}</label>
+                <input
+                    id="review-from"
+                    type="date"
+                    data-testid="review-from"
+                    on:change=move |ev| from.set(event_target_value(&ev))
+                    prop:value=move || from.get()
+                />
+            </div>
+            <div class="field">
+                <label for="review-to">{i18n.t(|u| u.export_to)}</label>
+                <input
+                    id="review-to"
+                    type="date"
+                    data-testid="review-to"
+                    on:change=move |ev| to.set(event_target_value(&ev))
+                    prop:value=move || to.get()
+                />
+            </div>
         </div>
         <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
             {move || problem.get()}
         </p>
         <Show when=move || items.with(Vec::is_empty) && problem.with(Option::is_none)>
-            <p class="empty">{i18n.t(|u| u.review_empty)}</p>
+            <p class="empty" data-testid="review-empty">
+                {move || {
+                    let filtered = [status, form, worker, household, team, from, to]
+                        .iter()
+                        .any(|f| f.with(|v| !v.trim().is_empty()));
+                    if filtered { i18n.t(|u| u.review_no_match)() } else { i18n.t(|u| u.review_empty)() }
+                }}
+            </p>
         </Show>
         <ul class="submissions review-queue" data-testid="review-queue">
             {move || {
