@@ -39,8 +39,13 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
-            <Header/>
-            <SyncBar/>
+            // One block that stays at the top: the header, the navigation (on a phone the
+            // tabs are fixed to the bottom of the screen instead) and the sync state.
+            <div class="top">
+                <Header/>
+                <Nav/>
+                <SyncBar/>
+            </div>
             <UpdateBanner/>
             <main id="main">
                 <Routes fallback=NotFound>
@@ -59,7 +64,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=Login/>
                 </Routes>
             </main>
-            <Nav/>
         </Router>
     }
 }
