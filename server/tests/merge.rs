@@ -33,19 +33,7 @@ fn intake(case_id: &str, device: &str, housing: &str, name: &str) -> Operation {
 
 /// An operation made on the supervisor's laptop.
 fn link(case_id: &str, change: Change) -> Operation {
-    let wall_ms = now();
-    Operation {
-        op_id: new_uuid(),
-        device: LAPTOP.into(),
-        hlc: cris_core::hlc::Hlc {
-            wall_ms,
-            counter: 0,
-            device: LAPTOP.into(),
-        },
-        created_at_ms: wall_ms as f64,
-        case_id: case_id.into(),
-        change,
-    }
+    support::link_op(case_id, LAPTOP, change)
 }
 
 fn merge(case_id: &str, into: &str) -> Operation {
@@ -353,6 +341,31 @@ async fn merges_that_would_lose_track_are_refused_with_the_reason() {
         // Nobody outside the team learns of it.
         let page: PullResponse = get(&server, &olga, "/api/v1/ops?since=0").await;
         assert!(page.ops.iter().all(|op| op.case_id == far));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_household_others_are_merged_into_is_not_merged_later_either() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        let (a, b, c) = (new_uuid(), new_uuid(), new_uuid());
+        let ops = [
+            intake(&a, PHONE_A, "shelter", "Familie Demir"),
+            intake(&b, PHONE_A, "shelter", "Familie Demir"),
+            intake(&c, PHONE_A, "sublet", "Familie Demir"),
+        ];
+        push(&server, &ayse, &ops).await;
+        assert_eq!(
+            push(&server, &sara, &[merge(&b, &a)]).await,
+            [Outcome::Applied]
+        );
+        // Later, in a push that names neither B nor its merge: still no chain.
+        let later = push(&server, &sara, &[merge(&a, &c)]).await;
+        let (reason, message) = rejected(&later[0]);
+        assert_eq!(reason, Reason::Invalid, "{}", kind(&server));
+        assert!(message.contains("other way round"), "{message}");
     })
     .await;
 }

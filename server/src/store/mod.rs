@@ -1469,13 +1469,20 @@ macro_rules! shared_store_impl {
                 let mut standing: HashMap<String, (String, String)> = HashMap::new();
                 if links {
                     for chunk in case_ids.chunks(250) {
+                        // The ids twice, each list with parameters of its own: SQLite's `?`
+                        // are numbered one after the other, so a list written twice would
+                        // leave the second unbound (NULL), and a household with others
+                        // merged into it would not be found so.
+                        // Two rows of values are two such lists: "(…), (…)".
+                        let lists = Self::values(2, chunk.len());
+                        let (of, rest) = lists.split_once(", (").expect("two lists");
+                        let into = format!("({rest}");
                         let sql = format!(
                             "SELECT case_id, op_id, into_id FROM case_merges
-                             WHERE undone_op_id IS NULL AND (case_id IN {0} OR into_id IN {0})",
-                            Self::values(1, chunk.len())
+                             WHERE undone_op_id IS NULL AND (case_id IN {of} OR into_id IN {into})"
                         );
                         let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
-                        for id in chunk {
+                        for id in chunk.iter().chain(chunk) {
                             q = q.bind(id);
                         }
                         for (case_id, op_id, into_id) in q.fetch_all(&mut *tx).await? {
