@@ -629,3 +629,281 @@ async fn a_query_it_cannot_take_is_answered_with_what_it_takes() {
     })
     .await;
 }
+
+/// The supervisor's laptop, which merges households.
+const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
+
+/// A merge or its undoing on the household `case_id`, made on the laptop.
+fn link(case_id: &str, change: cris_core::record::Change) -> Operation {
+    support::link_op(case_id, LAPTOP, change)
+}
+
+/// What a dashboard shows of households and visits, to compare before and after merges:
+/// housing, overdue steps, consents, and visits per worker and week.
+fn shown(d: &Dashboard) -> impl PartialEq + std::fmt::Debug {
+    let visits: Vec<(String, Vec<u32>)> = d
+        .visits
+        .iter()
+        .map(|w| (w.login.clone(), w.per_week.clone()))
+        .collect();
+    (
+        d.housing.clone(),
+        d.overdue.clone(),
+        d.consents.clone(),
+        visits,
+    )
+}
+
+/// The households overdue, as listed: (case id, name, steps overdue, the oldest due).
+fn overdue_listed(d: &Dashboard) -> Vec<(String, String, u32, String)> {
+    d.overdue
+        .most
+        .iter()
+        .map(|h| {
+            let oldest = h.oldest_due.to_string();
+            (
+                h.case_id.clone(),
+                h.household_name.clone(),
+                h.overdue,
+                oldest,
+            )
+        })
+        .collect()
+}
+
+/// Visits per worker and week: (login, per week).
+fn visits_of(d: &Dashboard) -> Vec<(&str, &[u32])> {
+    d.visits
+        .iter()
+        .map(|w| (w.login.as_str(), w.per_week.as_slice()))
+        .collect()
+}
+
+/// Housing by value, with the households without one and those in conflict.
+fn housing_of(d: &Dashboard) -> (Vec<(&str, u64)>, u64, u64, u64) {
+    let by_value = d
+        .housing
+        .by_value
+        .iter()
+        .map(|(v, n)| (v.as_str(), *n))
+        .collect();
+    let h = &d.housing;
+    (by_value, h.households, h.no_value, h.in_conflict)
+}
+
+#[tokio::test]
+async fn a_merged_household_is_counted_with_the_one_it_joined_until_the_merge_is_undone() {
+    use cris_core::record::Change;
+    on_both(|server| async move {
+        let k = kind(&server);
+        let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+        let emre = server.account("emre.w", Role::Worker, &[NORD]).await;
+        let sabine = server.account("sabine.s", Role::Supervisor, &[NORD]).await;
+        let (a, b, c, d) = (new_uuid(), new_uuid(), new_uuid(), new_uuid());
+        // Ayşe and Emre met the Demirs, each offline, and recorded two households a day apart:
+        // A in a shelter, B homeless (Emre's, the later, under another name), each with steps
+        // agreed and a consent. And the Horváths: C without housing, D subletting.
+        let a_intake = intake(
+            &a,
+            PHONE_A,
+            "Familie Demir",
+            Some("shelter"),
+            vec![goal("Anmeldung beim Bürgerbüro", Some("2026-11-08"))],
+        );
+        let mut b_intake = intake(
+            &b,
+            PHONE_B,
+            "Familie Demir-Yıldız",
+            Some("homeless"),
+            vec![
+                goal("Wohngeld beantragen", Some("2026-11-01")),
+                goal("Kita-Platz beantragen", Some("2026-11-17")),
+            ],
+        );
+        b_intake.hlc.wall_ms += DAY_MS;
+        let c_intake = intake(&c, PHONE_A, "Familie Horváth", None, vec![]);
+        let mut d_intake = intake(&d, PHONE_B, "Familie Horváth", Some("sublet"), vec![]);
+        d_intake.hlc.wall_ms += DAY_MS;
+        let agency = server.consent.agency().unwrap();
+        let a_consent = consent(&server.consent, agency, &a, PHONE_A, at("2026-10-01", 10));
+        let b_consent = consent(&server.consent, agency, &b, PHONE_B, at("2026-10-02", 10));
+        push(
+            &server,
+            &ayse,
+            &[
+                a_intake,
+                c_intake,
+                consent_op(&a_consent),
+                visit(&a, PHONE_A, "2026-11-03", 10, None, &[], &[]),
+            ],
+        )
+        .await;
+        push(
+            &server,
+            &emre,
+            &[
+                b_intake,
+                d_intake,
+                consent_op(&b_consent),
+                visit(&b, PHONE_B, "2026-11-10", 10, None, &[], &[]),
+                visit(&d, PHONE_B, "2026-11-17", 10, None, &[], &[]),
+            ],
+        )
+        .await;
+        let query = format!("?to={TO}&weeks=3");
+        let before = dashboard(&server, &sabine, &query).await;
+        assert_eq!(
+            housing_of(&before),
+            (
+                vec![("homeless", 1), ("shelter", 1), ("sublet", 1)],
+                4,
+                1,
+                0
+            ),
+            "{k}"
+        );
+        assert_eq!((before.overdue.steps, before.overdue.households), (3, 2));
+        assert_eq!(
+            overdue_listed(&before),
+            [
+                (
+                    b.clone(),
+                    "Familie Demir-Yıldız".into(),
+                    2,
+                    "2026-11-01".into()
+                ),
+                (a.clone(), "Familie Demir".into(), 1, "2026-11-08".into()),
+            ],
+            "{k}"
+        );
+        assert_eq!(before.consents.households_in_force, 2, "{k}");
+        assert_eq!(
+            (before.consents.consents, before.consents.withdrawals),
+            (2, 0)
+        );
+        let visits = [("ayse.w", &[1, 0, 0][..]), ("emre.w", &[0, 1, 1][..])];
+        assert_eq!(visits_of(&before), visits, "{k}");
+
+        // Sabine merges B into A and D into C.
+        let b_into_a = link(&b, Change::Merge { into: a.clone() });
+        let d_into_c = link(&d, Change::Merge { into: c.clone() });
+        push(&server, &sabine, &[b_into_a.clone(), d_into_c.clone()]).await;
+        // Two supervisors at once: both refresh, both see the same.
+        let (merged, again) = tokio::join!(
+            dashboard(&server, &sabine, &query),
+            dashboard(&server, &sabine, &query)
+        );
+        assert_eq!(shown(&merged), shown(&again), "{k}");
+        // Two households: A with both housing values (B's, the later, shown; in conflict),
+        // C with D's.
+        assert_eq!(
+            housing_of(&merged),
+            (vec![("homeless", 1), ("sublet", 1)], 2, 0, 1),
+            "{k}"
+        );
+        // B's steps are A's, under A's id and the name A shows now (B's, the later).
+        assert_eq!((merged.overdue.steps, merged.overdue.households), (3, 1));
+        assert_eq!(
+            overdue_listed(&merged),
+            [(
+                a.clone(),
+                "Familie Demir-Yıldız".into(),
+                3,
+                "2026-11-01".into()
+            )],
+            "{k}"
+        );
+        // Both consents, one household.
+        assert_eq!(merged.consents.households_in_force, 1, "{k}");
+        assert_eq!(
+            (merged.consents.consents, merged.consents.withdrawals),
+            (2, 0)
+        );
+        // A visit was made whichever household it is shown with.
+        assert_eq!(visits_of(&merged), visits, "{k}");
+
+        // Taken back: as before the merges.
+        push(
+            &server,
+            &sabine,
+            &[
+                link(
+                    &b,
+                    Change::Unmerge {
+                        merge: b_into_a.op_id.clone(),
+                    },
+                ),
+                link(
+                    &d,
+                    Change::Unmerge {
+                        merge: d_into_c.op_id.clone(),
+                    },
+                ),
+            ],
+        )
+        .await;
+        let undone = dashboard(&server, &sabine, &query).await;
+        assert_eq!(shown(&undone), shown(&before), "{k}");
+
+        // Merged again, and then Emre's phone, which had not heard of it, reports one of B's
+        // steps done on B, and Ayşe another of them on A: both count for the household.
+        let again = link(&b, Change::Merge { into: a.clone() });
+        push(&server, &sabine, std::slice::from_ref(&again)).await;
+        let on_b = visit(&b, PHONE_B, TO, 9, None, &["Wohngeld beantragen"], &[]);
+        push(&server, &emre, &[on_b]).await;
+        let on_a = visit(&a, PHONE_A, TO, 10, None, &["Kita-Platz beantragen"], &[]);
+        push(&server, &ayse, &[on_a]).await;
+        let merged = dashboard(&server, &sabine, &query).await;
+        assert_eq!(
+            housing_of(&merged),
+            (vec![("homeless", 1), ("sublet", 1)], 3, 1, 1),
+            "{k}"
+        );
+        assert_eq!(
+            overdue_listed(&merged),
+            [(
+                a.clone(),
+                "Familie Demir-Yıldız".into(),
+                1,
+                "2026-11-08".into()
+            )],
+            "{k}"
+        );
+        assert_eq!((merged.overdue.steps, merged.overdue.households), (1, 1));
+        assert_eq!(merged.consents.households_in_force, 1, "{k}");
+        let visits = [("ayse.w", &[1, 0, 1][..]), ("emre.w", &[0, 1, 2][..])];
+        assert_eq!(visits_of(&merged), visits, "{k}");
+
+        // Taken back again: the step reported done on A is open on B again.
+        push(
+            &server,
+            &sabine,
+            &[link(
+                &b,
+                Change::Unmerge {
+                    merge: again.op_id.clone(),
+                },
+            )],
+        )
+        .await;
+        let undone = dashboard(&server, &sabine, &query).await;
+        assert_eq!(housing_of(&undone), housing_of(&before), "{k}");
+        assert_eq!(
+            overdue_listed(&undone),
+            [
+                (a.clone(), "Familie Demir".into(), 1, "2026-11-08".into()),
+                (
+                    b.clone(),
+                    "Familie Demir-Yıldız".into(),
+                    1,
+                    "2026-11-17".into()
+                ),
+            ],
+            "{k}"
+        );
+        assert_eq!((undone.overdue.steps, undone.overdue.households), (2, 2));
+        assert_eq!(undone.consents, before.consents, "{k}");
+        assert_eq!(visits_of(&undone), visits, "{k}");
+    })
+    .await;
+}

@@ -6,7 +6,10 @@
 //! each reading the rows of the teams covered only:
 //! - `case_summaries`: per household, its name, housing (and whether in conflict), open
 //!   agreed steps and their due dates (the households with steps due by a day are an index
-//!   range), latest visit and the last day its consents grant anything;
+//!   range), latest visit and the last day its consents grant anything. A household merged
+//!   into another is summarised as part of the one it joined, as the phone shows it (its
+//!   records with the other's, its properties joined to the other's); its own row only names
+//!   the one it joined (`merged_into`) and counts nowhere;
 //! - `case_summary_visits`: every home visit (not a correction) by worker and day, as
 //!   `submissions` has them (taken from the operation that carried it), with the household's
 //!   team;
@@ -20,22 +23,25 @@
 //! parsed; a push group writes thousands of operations a second). A watermark
 //! (`case_summaries_watermark`) holds the highest `ops.seq` summarised; a dashboard first
 //! re-summarises the households with operations after it (found by a range of the log's key,
-//! [`CASES_SINCE`]), from all their operations, and then moves it.
-//! Between two dashboards that is the households pushed meanwhile; the first dashboard after
-//! a bulk import (or after this migration on a full store) pays for every household, once.
-//! Only what a summary needs of an operation is parsed (see [`read_logged`]).
+//! [`CASES_SINCE`]), and those they are or were merged into (a merge and its undoing are
+//! operations of the merged household), from all their operations up to the end of the log
+//! the refresh began with, and then moves it there. Between two dashboards that is the
+//! households pushed meanwhile; the first dashboard after a bulk import (or after a migration
+//! that empties these tables and sets the watermark back to 0) pays for every household,
+//! once. Only what a summary needs of an operation is parsed (see [`read_logged`]).
 //!
 //! Two dashboards refreshing at once (two supervisors, two server processes) may do the same
 //! work, but their writes take turns (SQLite's one write lock, in the writer's queue;
 //! PostgreSQL, an advisory lock of their own), and each writes only what changes the tables:
-//! a summary only replaces one made from less of the log (its `seq` is lower), a visit is
+//! a summary only replaces one made from less of the log (its `seq` is lower; see
+//! [`summarize_households`] for what it counts with merges), a visit is
 //! kept once (by its submission's id), the counts change by what was replaced and added, and
 //! the watermark only moves forward. Operations pushed while a refresh runs are either
 //! summarised by it or after the next watermark, never skipped: log sequence numbers become
 //! visible in their order (SQLite has one writer; PostgreSQL pushes hold the push lock while
 //! they take their numbers and commit).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use cris_core::Date;
@@ -46,7 +52,7 @@ use cris_core::api::{
 use cris_core::caseload::{self, fold};
 use cris_core::consent::{self, Consent, ConsentState, Withdrawal};
 use cris_core::form::{Answer, Answers};
-use cris_core::record::{Case, Correction, Submission};
+use cris_core::record::{self, Case, Correction, Submission};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 
@@ -112,6 +118,9 @@ pub(crate) struct CaseSummary {
     pub consent_until: Option<i64>,
     pub consents: i64,
     pub withdrawals: i64,
+    /// The household it is merged into, for a merged household: its row counts nowhere (and
+    /// holds no steps), what it has is in the summary of the one it joined.
+    pub merged_into: Option<String>,
 }
 
 impl CaseSummary {
@@ -319,28 +328,38 @@ pub(crate) fn read_logged(body: &str) -> Result<Logged, serde_json::Error> {
     serde_json::from_str::<Body>(body).map(|b| b.change.0)
 }
 
-/// A household's summary from all its operations (`(seq, user_id, body)`, any order) and the
-/// writes of the properties it reads (`(field, hlc, value, seen)`, as `field_writes` holds
-/// them); with the home visits (not corrections) among its operations logged after `mark`,
-/// with the facts `submissions` holds of them (who pushed it, the day it was finalized, UTC).
-pub(crate) fn summarize_case(
-    case_id: &str,
+/// What a summary takes from one case's operations.
+#[derive(Debug, Default)]
+struct CaseRecords {
+    team_id: String,
+    /// The highest log sequence number among them.
+    seq: i64,
+    submissions: Vec<Submission>,
+    consents: Vec<Consent>,
+    withdrawals: Vec<Withdrawal>,
+}
+
+/// Reads a case's operations (`(seq, user_id, body)`, any order). With `visits`, its home
+/// visits (not corrections) logged after `mark` go there, with the facts `submissions` holds
+/// of them (who pushed it, the day it was finalized, UTC) and the case's team.
+fn read_case(
     team_id: &str,
     ops: &[(i64, String, String)],
-    writes: Vec<(String, String, String, String)>,
     mark: i64,
-) -> Result<(CaseSummary, Vec<Visit>), StoreError> {
-    let mut submissions: Vec<Submission> = Vec::new();
-    let (mut consents, mut withdrawals): (Vec<Consent>, Vec<Withdrawal>) = (Vec::new(), Vec::new());
-    let mut visits = Vec::new();
-    let mut seq = 0;
+    mut visits: Option<&mut Vec<Visit>>,
+) -> Result<CaseRecords, StoreError> {
+    let mut records = CaseRecords {
+        team_id: team_id.to_owned(),
+        ..CaseRecords::default()
+    };
     for (op_seq, user_id, body) in ops {
-        seq = seq.max(*op_seq);
+        records.seq = records.seq.max(*op_seq);
         match read_logged(body).map_err(|e| damaged(e.to_string()))? {
             Logged::Submission(submission) => {
                 if *op_seq > mark
                     && submission.form_id == caseload::HOME_VISIT
                     && submission.corrects.is_none()
+                    && let Some(visits) = visits.as_deref_mut()
                 {
                     // As the push stored it: whole milliseconds.
                     let finalized_ms = submission.finalized_at_ms.floor() as i64;
@@ -348,23 +367,174 @@ pub(crate) fn summarize_case(
                     let id = submission.id.clone();
                     visits.push((id, team_id.to_owned(), user_id.clone(), day));
                 }
-                submissions.push(*submission);
+                records.submissions.push(*submission);
             }
-            Logged::Consent(consent) => consents.push(*consent),
-            Logged::Withdrawal(withdrawal) => withdrawals.push(*withdrawal),
+            Logged::Consent(consent) => records.consents.push(*consent),
+            Logged::Withdrawal(withdrawal) => records.withdrawals.push(*withdrawal),
             Logged::Other => {}
         }
     }
-    let mut by_field: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
-    for (field, hlc, value, seen) in writes {
-        by_field.entry(field).or_default().push((hlc, value, seen));
+    Ok(records)
+}
+
+/// A merge as a refresh reads it: `(merged case, the case it joined, the merge operation's id,
+/// its log sequence number, that of its undoing)`.
+pub(crate) type MergeRow = (String, String, String, i64, Option<i64>);
+
+/// What a refresh reads of the cases it summarises households from.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkRead {
+    /// Their operations logged up to the end of the refresh.
+    pub ops: Vec<OpRow>,
+    /// The writes of the properties a summary reads: `(case_id, field, hlc, value, seen)`.
+    pub writes: Vec<(String, String, String, String, String)>,
+    /// The merges of the households and into them (either may be listed twice).
+    pub merges: Vec<MergeRow>,
+}
+
+/// Summarises `households` as the log stood at `end` (the operations read go no further): a
+/// household merged into another then as a row that counts nowhere, naming the one it joined;
+/// any other from its own operations and those of the households merged into it, with their
+/// properties joined as the phone joins them ([`record::households`]). With the home visits
+/// logged after `mark` on the households themselves (a visit counts for the household it was
+/// recorded on, whichever it is shown with). CPU work, for a blocking thread; in the order of
+/// the ids given, so that concurrent refreshes meet the same rows in the same order.
+///
+/// A household's `seq` is the highest log sequence number, up to `end`, of its own operations
+/// and of those of every household merged into it by then, undone since or not. It grows with
+/// the log, and with every change of what the summary is made from: a merge and its undoing are
+/// operations of the merged household, which is among those counted from the merge on. Two
+/// summaries with the same `seq` are then made from the same operations.
+pub(crate) fn summarize_households(
+    households: &[String],
+    read: ChunkRead,
+    end: i64,
+    mark: i64,
+) -> Result<(Vec<CaseSummary>, Vec<Visit>), StoreError> {
+    type CaseOps = (String, Vec<(i64, String, String)>);
+    let mut by_case: BTreeMap<String, CaseOps> = BTreeMap::new();
+    for (case_id, team_id, seq, user_id, body) in read.ops {
+        let entry = by_case
+            .entry(case_id)
+            .or_insert_with(|| (team_id, Vec::new()));
+        entry.1.push((seq, user_id, body));
     }
-    let mut case = Case::new(case_id, 0.0);
-    for (field, rows) in by_field {
-        case.fields.0.insert(field, super::field_of(rows)?);
+    // Each case's writes of each property: `(hlc, value, seen)`.
+    type Writes = BTreeMap<String, Vec<(String, String, String)>>;
+    let mut writes_of: HashMap<String, Writes> = HashMap::new();
+    for (case_id, field, hlc, value, seen) in read.writes {
+        writes_of
+            .entry(case_id)
+            .or_default()
+            .entry(field)
+            .or_default()
+            .push((hlc, value, seen));
     }
-    let housing = case.fields.0.get(HOUSING);
-    let summary = caseload::summarize(&case, &submissions);
+    // The merges made by `end`; undone if undone by then.
+    let merges: Vec<&MergeRow> = read.merges.iter().filter(|m| m.3 <= end).collect();
+    let own: HashSet<&str> = households.iter().map(String::as_str).collect();
+    let mut visits = Vec::new();
+    let mut records: HashMap<&str, CaseRecords> = HashMap::new();
+    let mut cases: Vec<Case> = Vec::with_capacity(by_case.len());
+    for (case_id, (team_id, ops)) in &by_case {
+        let mine = own.contains(case_id.as_str()).then_some(&mut visits);
+        records.insert(case_id, read_case(team_id, ops, mark, mine)?);
+        let mut case = Case::new(case_id, 0.0);
+        for (field, rows) in writes_of.remove(case_id).unwrap_or_default() {
+            case.fields.0.insert(field, super::field_of(rows)?);
+        }
+        for (_, into, merge, _, undone) in merges.iter().filter(|m| m.0 == *case_id) {
+            case.merges.insert(merge.clone(), into.clone());
+            if undone.is_some_and(|u| u <= end) {
+                case.unmerged.insert(merge.clone());
+            }
+        }
+        cases.push(case);
+    }
+    let index: HashMap<&str, usize> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let shown: HashMap<String, Case> = record::households(&cases)
+        .into_iter()
+        .map(|h| (h.id.clone(), h))
+        .collect();
+    // Who is merged into whom, as `record::members` finds them, in one pass over the cases.
+    let mut merged_into: HashMap<&str, Vec<String>> = HashMap::new();
+    for case in &cases {
+        if let Some((_, into)) = case.merged_into() {
+            merged_into.entry(into).or_default().push(case.id.clone());
+        }
+    }
+    let mut summaries = Vec::with_capacity(households.len());
+    for case_id in households {
+        // Created after `end`: summarised by a later refresh.
+        let Some(case) = index.get(case_id.as_str()).map(|i| &cases[*i]) else {
+            continue;
+        };
+        let seq_of = |id: &str| records.get(id).map_or(0, |r| r.seq);
+        let seq = merges
+            .iter()
+            .filter(|m| m.1 == *case_id)
+            .map(|m| seq_of(&m.0))
+            .fold(seq_of(case_id), i64::max);
+        let team_id = records.get(case_id.as_str()).map(|r| r.team_id.clone());
+        let team_id = team_id.unwrap_or_default();
+        if let Some((_, into)) = case.merged_into() {
+            summaries.push(CaseSummary {
+                case_id: case_id.clone(),
+                team_id,
+                seq,
+                household_name: case.household_name().trim().to_owned(),
+                housing: None,
+                housing_conflict: false,
+                open_steps: 0,
+                dues: Vec::new(),
+                last_visit: None,
+                consent_until: None,
+                consents: 0,
+                withdrawals: 0,
+                merged_into: Some(into.to_owned()),
+            });
+            continue;
+        }
+        let household = shown.get(case_id).unwrap_or(case);
+        let mut members = vec![case_id.clone()];
+        members.extend(merged_into.remove(case_id.as_str()).unwrap_or_default());
+        let (mut submissions, mut consents, mut withdrawals) = (Vec::new(), Vec::new(), Vec::new());
+        for member in &members {
+            // A household is shown in one other at most: its records are taken once.
+            if let Some(r) = records.get_mut(member.as_str()) {
+                submissions.append(&mut r.submissions);
+                consents.append(&mut r.consents);
+                withdrawals.append(&mut r.withdrawals);
+            }
+        }
+        summaries.push(summarize_household(
+            household,
+            &members,
+            &submissions,
+            (&consents, &withdrawals),
+            team_id,
+            seq,
+        ));
+    }
+    Ok((summaries, visits))
+}
+
+/// The summary of a household as shown (its properties joined with those of the households
+/// merged into it), from the records of its `members`.
+fn summarize_household(
+    household: &Case,
+    members: &[String],
+    submissions: &[Submission],
+    (consents, withdrawals): (&[Consent], &[Withdrawal]),
+    team_id: String,
+    seq: i64,
+) -> CaseSummary {
+    let housing = household.fields.0.get(HOUSING);
+    let summary = caseload::summarize_household(household, members, submissions);
     let mut dues: Vec<i64> = summary
         .open_steps
         .iter()
@@ -372,11 +542,11 @@ pub(crate) fn summarize_case(
         .map(|d| i64::from(d.days()))
         .collect();
     dues.sort_unstable();
-    let summary = CaseSummary {
-        case_id: case_id.to_owned(),
-        team_id: team_id.to_owned(),
+    CaseSummary {
+        case_id: household.id.clone(),
+        team_id,
         seq,
-        household_name: case.household_name().trim().to_owned(),
+        household_name: household.household_name().trim().to_owned(),
         housing: housing
             .and_then(|f| f.current())
             .map(|w| w.value.trim())
@@ -386,11 +556,11 @@ pub(crate) fn summarize_case(
         open_steps: summary.open_steps.len() as i64,
         dues,
         last_visit: summary.last_visit.map(|d| i64::from(d.days())),
-        consent_until: consent_until(&consents, &withdrawals),
+        consent_until: consent_until(consents, withdrawals),
         consents: consents.len() as i64,
         withdrawals: withdrawals.len() as i64,
-    };
-    Ok((summary, visits))
+        merged_into: None,
+    }
 }
 
 /// Whether consents grant anything at all.
@@ -429,40 +599,6 @@ pub(crate) fn consent_until(consents: &[Consent], withdrawals: &[Withdrawal]) ->
     ends.into_iter().rev().find(|&end| on(end)).map(i64::from)
 }
 
-/// Summarises households from what the store holds of them: `ops` as [`OpRow`]s, `writes`
-/// `(case_id, field, hlc, value, seen)`; with the home visits logged after `mark`. CPU work,
-/// for a blocking thread. In the order of the case ids: concurrent refreshes meet the same
-/// rows in the same order.
-pub(crate) fn summarize_cases(
-    ops: Vec<OpRow>,
-    writes: Vec<(String, String, String, String, String)>,
-    mark: i64,
-) -> Result<(Vec<CaseSummary>, Vec<Visit>), StoreError> {
-    type CaseOps = (String, Vec<(i64, String, String)>);
-    let mut by_case: BTreeMap<String, CaseOps> = BTreeMap::new();
-    for (case_id, team_id, seq, user_id, body) in ops {
-        let entry = by_case
-            .entry(case_id)
-            .or_insert_with(|| (team_id, Vec::new()));
-        entry.1.push((seq, user_id, body));
-    }
-    let mut writes_of: HashMap<String, Vec<(String, String, String, String)>> = HashMap::new();
-    for (case_id, field, hlc, value, seen) in writes {
-        writes_of
-            .entry(case_id)
-            .or_default()
-            .push((field, hlc, value, seen));
-    }
-    let (mut summaries, mut visits) = (Vec::with_capacity(by_case.len()), Vec::new());
-    for (case_id, (team_id, ops)) in by_case {
-        let writes = writes_of.remove(&case_id).unwrap_or_default();
-        let (summary, seen) = summarize_case(&case_id, &team_id, &ops, writes, mark)?;
-        summaries.push(summary);
-        visits.extend(seen);
-    }
-    Ok((summaries, visits))
-}
-
 /// The operations after the watermark: `(watermark, case_id, seq)`; none when nothing was
 /// logged since. The watermark is read once, then the log's key is a range (grouped by
 /// household here, SQLite would rather read the whole log in the order of an index on it).
@@ -470,27 +606,57 @@ pub(crate) const CASES_SINCE: &str =
     "SELECT (SELECT seq FROM case_summaries_watermark), case_id, seq FROM ops
      WHERE seq > (SELECT seq FROM case_summaries_watermark)";
 
-/// Of the households `{ids}`: their operations as [`OpRow`]s, and the writes of the
-/// properties a summary reads.
-pub(crate) fn chunk_sql(ids: &str) -> [String; 2] {
+/// The households the cases `{ids}` were ever merged into (undone since or not): their
+/// summaries change with the merged household's operations, the merge and its undoing among
+/// them.
+pub(crate) fn merged_into_sql(ids: &str) -> String {
+    format!("SELECT DISTINCT into_id FROM case_merges WHERE case_id IN {ids}")
+}
+
+/// The merges of the households `{ids}`, and those into them, as [`MergeRow`]s.
+pub(crate) fn merges_sql(ids: &str) -> [String; 2] {
+    let select = "SELECT m.case_id, m.into_id, m.op_id, o.seq, u.seq FROM case_merges m
+         JOIN ops o ON o.op_id = m.op_id LEFT JOIN ops u ON u.op_id = m.undone_op_id";
+    [
+        format!("{select} WHERE m.case_id IN {ids}"),
+        format!("{select} WHERE m.into_id IN {ids}"),
+    ]
+}
+
+/// Of the cases `{ids}`: their operations logged up to `{end}` (a parameter) as [`OpRow`]s,
+/// and (`{same_ids}`, the same cases' parameters on their own) the writes of the properties a
+/// summary reads.
+pub(crate) fn chunk_sql(ids: &str, end: &str, same_ids: &str) -> [String; 2] {
     [
         format!(
             "SELECT o.case_id, c.team_id, o.seq, o.user_id, o.body
-             FROM ops o JOIN cases c ON c.id = o.case_id WHERE o.case_id IN {ids}"
+             FROM ops o JOIN cases c ON c.id = o.case_id
+             WHERE o.case_id IN {ids} AND o.seq <= {end}"
         ),
         format!(
             "SELECT case_id, field, hlc, value, seen FROM field_writes
-             WHERE case_id IN {ids} AND field IN ('{HOUSEHOLD_NAME}', '{HOUSING}')"
+             WHERE case_id IN {same_ids} AND field IN ('{HOUSEHOLD_NAME}', '{HOUSING}')"
         ),
     ]
 }
 
+/// A list of parameters in the store's style (`(?, ?, ?)`, `($1, $2, $3)`) as the list of all
+/// but the last, and the last: ids and one more value bound after them.
+pub(crate) fn and_one_more(params: &str) -> (String, String) {
+    let (list, last) = params
+        .trim_end_matches(')')
+        .rsplit_once(", ")
+        .expect("two parameters at least");
+    (format!("{list})"), last.to_owned())
+}
+
 /// What a summary held replaces, and its counts: `(case_id, seq, team_id, housing,
-/// housing_conflict, consent_until, consents, withdrawals)` of the households `{ids}`.
+/// housing_conflict, consent_until, consents, withdrawals, merged_into)` of the households
+/// `{ids}`.
 pub(crate) fn held_summaries_sql(ids: &str) -> String {
     format!(
         "SELECT case_id, seq, team_id, housing, housing_conflict, consent_until, consents,
-                withdrawals
+                withdrawals, merged_into
          FROM case_summaries WHERE case_id IN {ids}"
     )
 }
@@ -505,21 +671,23 @@ pub(crate) type HeldSummary = (
     Option<i64>,
     i64,
     i64,
+    Option<String>,
 );
 
-/// Writes summaries (`{values}`: 13 columns a row) over those made from less of the log.
+/// Writes summaries (`{values}`: 14 columns a row) over those made from less of the log.
 pub(crate) fn upsert_summaries_sql(values: &str) -> String {
     format!(
         "INSERT INTO case_summaries (case_id, team_id, seq, household_name, housing,
              housing_conflict, open_steps, last_visit, first_due, dues, consent_until, consents,
-             withdrawals)
+             withdrawals, merged_into)
          VALUES {values}
          ON CONFLICT (case_id) DO UPDATE SET team_id = excluded.team_id, seq = excluded.seq,
              household_name = excluded.household_name, housing = excluded.housing,
              housing_conflict = excluded.housing_conflict, open_steps = excluded.open_steps,
              last_visit = excluded.last_visit, first_due = excluded.first_due,
              dues = excluded.dues, consent_until = excluded.consent_until,
-             consents = excluded.consents, withdrawals = excluded.withdrawals
+             consents = excluded.consents, withdrawals = excluded.withdrawals,
+             merged_into = excluded.merged_into
          WHERE case_summaries.seq < excluded.seq"
     )
 }
@@ -567,15 +735,22 @@ pub(crate) struct CountChanges {
 }
 
 impl CountChanges {
-    /// A summary held that is replaced: its household no longer counts where it did.
+    /// A summary held that is replaced: its household no longer counts where it did (a
+    /// merged household counted nowhere).
     pub fn replaced(&mut self, held: &HeldSummary) {
-        let (_, _, team, housing, conflict, until, consents, withdrawals) = held;
+        let (_, _, team, housing, conflict, until, consents, withdrawals, merged_into) = held;
+        if merged_into.is_some() {
+            return;
+        }
         let key = household_key(team, housing.as_deref(), *conflict, *until);
         self.household(key, (-1, -consents, -withdrawals));
     }
 
-    /// A summary written: its household counts here.
+    /// A summary written: its household counts here, unless it is merged into another.
     pub fn written(&mut self, s: &CaseSummary) {
+        if s.merged_into.is_some() {
+            return;
+        }
         let key = household_key(
             &s.team_id,
             s.housing.as_deref(),
@@ -886,12 +1061,14 @@ macro_rules! dashboard_store_impl {
                 d::dashboard_of(filter, counted)
             }
 
-            /// Re-summarises the households with operations after the watermark, from all
-            /// their operations, and moves the watermark to the end of the log as it was
-            /// when this began (see [`crate::store::dashboard`]).
+            /// Re-summarises the households with operations after the watermark, and those
+            /// they are or were merged into, from all their operations up to the end of the log
+            /// as it was when this began, and moves the watermark there (see
+            /// [`crate::store::dashboard`]).
             pub(crate) async fn refresh_case_summaries(
                 &self,
             ) -> Result<(), $crate::store::StoreError> {
+                use std::collections::BTreeSet;
                 use $crate::store::dashboard as d;
                 let since: Vec<(i64, String, i64)> =
                     sqlx::query_as(d::CASES_SINCE).fetch_all(&self.pool).await?;
@@ -899,29 +1076,64 @@ macro_rules! dashboard_store_impl {
                     return Ok(());
                 };
                 let end = since.iter().map(|(_, _, seq)| *seq).max().unwrap_or(mark);
-                let cases: Vec<String> = since
+                let changed: Vec<String> = since
                     .into_iter()
                     .map(|(_, case_id, _)| case_id)
-                    .collect::<std::collections::BTreeSet<_>>()
+                    .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let chunks: Vec<&[String]> = cases.chunks(d::SUMMARY_CHUNK).collect();
+                // A household merged into another (or merged and taken back) changes the
+                // summary of that one too.
+                let mut households: BTreeSet<String> = BTreeSet::new();
+                for chunk in changed.chunks(d::SUMMARY_CHUNK) {
+                    let sql = d::merged_into_sql(&Self::values(1, chunk.len()));
+                    let joined: Vec<String> =
+                        d::bind_all!(sqlx::query_scalar(&sql), chunk.iter())
+                            .fetch_all(&self.pool)
+                            .await?;
+                    households.extend(joined);
+                }
+                households.extend(changed);
+                let households: Vec<String> = households.into_iter().collect();
+                let chunks: Vec<&[String]> = households.chunks(d::SUMMARY_CHUNK).collect();
                 for (i, chunk) in chunks.iter().enumerate() {
-                    let [ops_sql, writes_sql] = d::chunk_sql(&Self::values(1, chunk.len()));
-                    // Side by side, each on a connection of its own.
-                    let (ops, writes): (
-                        Vec<d::OpRow>,
-                        Vec<(String, String, String, String, String)>,
-                    ) = tokio::try_join!(
-                        d::bind_all!(sqlx::query_as(&ops_sql), chunk.iter()).fetch_all(&self.pool),
-                        d::bind_all!(sqlx::query_as(&writes_sql), chunk.iter())
+                    // The merges of these households and into them, and then the operations
+                    // and properties of the households and of every one ever merged into them.
+                    let [of_sql, into_sql] = d::merges_sql(&Self::values(1, chunk.len()));
+                    let (mut merges, into): (Vec<d::MergeRow>, Vec<d::MergeRow>) = tokio::try_join!(
+                        d::bind_all!(sqlx::query_as(&of_sql), chunk.iter()).fetch_all(&self.pool),
+                        d::bind_all!(sqlx::query_as(&into_sql), chunk.iter())
                             .fetch_all(&self.pool),
                     )?;
+                    merges.extend(into);
+                    let cases: Vec<&String> = chunk
+                        .iter()
+                        .chain(merges.iter().map(|m| &m.0))
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    // Up to `end` only: the summary is then made with the merges as they stood
+                    // there, whatever was merged or taken back since (the next refresh
+                    // summarises that).
+                    let (ids, end_param) = d::and_one_more(&Self::values(1, cases.len() + 1));
+                    let [ops_sql, writes_sql] =
+                        d::chunk_sql(&ids, &end_param, &Self::values(1, cases.len()));
+                    // Side by side, each on a connection of its own.
+                    let (ops, writes) = tokio::try_join!(
+                        d::bind_all!(sqlx::query_as(&ops_sql), cases.iter())
+                            .bind(end)
+                            .fetch_all(&self.pool),
+                        d::bind_all!(sqlx::query_as(&writes_sql), cases.iter())
+                            .fetch_all(&self.pool),
+                    )?;
+                    let read = d::ChunkRead { ops, writes, merges };
+                    let chunk = chunk.to_vec();
                     // Parsing the operations is CPU work: off the async workers.
-                    let (summaries, visits) =
-                        tokio::task::spawn_blocking(move || d::summarize_cases(ops, writes, mark))
-                            .await
-                            .map_err(|_| sqlx::Error::WorkerCrashed)??;
+                    let (summaries, visits) = tokio::task::spawn_blocking(move || {
+                        d::summarize_households(&chunk, read, end, mark)
+                    })
+                    .await
+                    .map_err(|_| sqlx::Error::WorkerCrashed)??;
                     // The last chunk's transaction moves the watermark.
                     let moved = (i + 1 == chunks.len()).then_some(end);
                     if $queued
@@ -981,7 +1193,7 @@ macro_rules! dashboard_store_impl {
                         }
                         counts.written(s);
                     }
-                    let sql = d::upsert_summaries_sql(&Self::values(newer.len(), 13));
+                    let sql = d::upsert_summaries_sql(&Self::values(newer.len(), 14));
                     let mut q = sqlx::query(&sql);
                     for s in &newer {
                         q = q
@@ -997,7 +1209,8 @@ macro_rules! dashboard_store_impl {
                             .bind(s.dues_text())
                             .bind(s.consent_until)
                             .bind(s.consents)
-                            .bind(s.withdrawals);
+                            .bind(s.withdrawals)
+                            .bind(&s.merged_into);
                     }
                     q.execute(&mut *tx).await?;
                 }
@@ -1336,6 +1549,7 @@ mod tests {
             consent_until: None,
             consents: 0,
             withdrawals: 0,
+            merged_into: None,
         }
     }
 
@@ -1399,7 +1613,8 @@ mod tests {
             "SELECT team_id, COALESCE(housing, ''), housing_conflict,
                     COALESCE(consent_until, -9223372036854775808), COUNT(*), SUM(consents),
                     SUM(withdrawals)
-             FROM case_summaries GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+             FROM case_summaries WHERE merged_into IS NULL
+             GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
         )
         .fetch_all(pool)
         .await
@@ -1569,6 +1784,246 @@ mod tests {
         }
     }
 
+    /// `op` on the household `case_id`, setting the household's name and housing (when given).
+    fn on_case(
+        mut op: cris_core::record::Operation,
+        case_id: &str,
+        device: &str,
+        properties: &[(&str, &str)],
+    ) -> crate::store::CheckedOp {
+        use cris_core::record::{Change, FieldWrite};
+        op.case_id = case_id.into();
+        op.device = device.into();
+        op.hlc.device = device.into();
+        if let Change::Submit {
+            submission,
+            properties: written,
+        } = &mut op.change
+        {
+            submission.case_id = case_id.into();
+            submission.device = device.into();
+            for (name, value) in properties {
+                let write = FieldWrite {
+                    value: (*value).into(),
+                    seen: Vec::new(),
+                };
+                written.insert((*name).into(), write);
+            }
+        }
+        let body = serde_json::to_string(&op).unwrap();
+        crate::store::CheckedOp {
+            op,
+            body,
+            creates_case: true,
+        }
+    }
+
+    /// Every row of the derived tables and the watermark, in order.
+    async fn derived(pool: &sqlx::SqlitePool) -> Vec<String> {
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT case_id || '|' || seq || '|' || household_name || '|' ||
+                    COALESCE(housing, '-') || '|' || housing_conflict || '|' || open_steps || '|' ||
+                    COALESCE(last_visit, '-') || '|' || dues || '|' ||
+                    COALESCE(consent_until, '-') || '|' || consents || '|' || withdrawals || '|' ||
+                    COALESCE(merged_into, '-')
+             FROM case_summaries ORDER BY case_id",
+            "SELECT submission_id || '|' || team_id || '|' || user_id || '|' || day
+             FROM case_summary_visits ORDER BY submission_id",
+            "SELECT team_id || '|' || housing || '|' || housing_conflict || '|' || consent_until
+                    || '|' || households || '|' || consents || '|' || withdrawals
+             FROM household_counts ORDER BY 1",
+            "SELECT team_id || '|' || day || '|' || user_id || '|' || visits
+             FROM visit_counts ORDER BY 1",
+            "SELECT 'watermark ' || seq FROM case_summaries_watermark",
+        ] {
+            rows.extend(
+                sqlx::query_scalar::<_, String>(sql)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap(),
+            );
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn emptied_and_set_back_to_the_start_of_the_log_the_tables_are_made_again_alike() {
+        use crate::store::Store;
+        use cris_core::record::{Change, Operation};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/cris.db", dir.path().display());
+        let store = crate::store::SqliteStore::open(&url).await.unwrap();
+        let pool = &sqlx::SqlitePool::connect(&url).await.unwrap();
+        let user = |login: &str, role| crate::store::NewUser {
+            login: login.into(),
+            display_name: login.into(),
+            role,
+            password_hash: String::new(),
+            teams: vec!["Team".into()],
+        };
+        let worker = store
+            .add_user(&user("w", crate::store::Role::Worker), 0)
+            .await
+            .unwrap();
+        let supervisor = store
+            .add_user(&user("s", crate::store::Role::Supervisor), 0)
+            .await
+            .unwrap();
+        let (phone, other) = (
+            "0192b3c4-0000-7000-8000-00000000d001",
+            "0192b3c4-0000-7000-8000-00000000d002",
+        );
+        let (name, housing) = (HOUSEHOLD_NAME, HOUSING);
+        let ops = vec![
+            on_case(
+                example_op("intake", 1_000.0, Answers::new()),
+                "a",
+                phone,
+                &[(name, "Familie Test"), (housing, "shelter")],
+            ),
+            on_case(
+                example_op("intake", 2_000.0, Answers::new()),
+                "b",
+                other,
+                &[(name, "Familie Test"), (housing, "homeless")],
+            ),
+            on_case(
+                example_op("intake", 3_000.0, Answers::new()),
+                "c",
+                phone,
+                &[(name, "Familie Probe")],
+            ),
+            on_case(
+                example_op("home_visit", 4_000.0, Answers::new()),
+                "b",
+                other,
+                &[],
+            ),
+        ];
+        let pushed = store.push(&worker, ops, 10).await.unwrap();
+        assert!(
+            pushed
+                .iter()
+                .all(|s| matches!(s, crate::store::Stored::Applied { .. }))
+        );
+        let merge = Operation {
+            op_id: "merge-1".into(),
+            device: phone.into(),
+            hlc: cris_core::hlc::Hlc {
+                wall_ms: 5_000,
+                counter: 0,
+                device: phone.into(),
+            },
+            created_at_ms: 5_000.0,
+            case_id: "b".into(),
+            change: Change::Merge { into: "a".into() },
+        };
+        let body = serde_json::to_string(&merge).unwrap();
+        let checked = crate::store::CheckedOp {
+            op: merge,
+            body,
+            creates_case: false,
+        };
+        let pushed = store.push(&supervisor, vec![checked], 20).await.unwrap();
+        assert!(matches!(pushed[..], [crate::store::Stored::Applied { .. }]));
+
+        store.refresh_case_summaries().await.unwrap();
+        let made = derived(pool).await;
+        // One household shown, with both housing values (the later current, in conflict);
+        // the one merged into it counts nowhere; the visit counts.
+        let counts = counts_agree(pool).await;
+        let households: Vec<(&str, &str, bool, i64)> = counts
+            .iter()
+            .map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.4))
+            .collect();
+        let team = &counts[0].0;
+        assert_eq!(
+            households,
+            [
+                (team.as_str(), "", false, 1),
+                (team.as_str(), "homeless", true, 1)
+            ]
+        );
+        let merged: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT case_id, merged_into FROM case_summaries ORDER BY case_id")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            merged,
+            [
+                ("a".to_owned(), None),
+                ("b".to_owned(), Some("a".to_owned())),
+                ("c".to_owned(), None)
+            ]
+        );
+        assert_eq!(made.last().unwrap(), "watermark 5");
+
+        // What a migration does that makes the dashboard count anew.
+        for sql in [
+            "DELETE FROM case_summaries",
+            "DELETE FROM household_counts",
+            "DELETE FROM case_summary_visits",
+            "DELETE FROM visit_counts",
+            "UPDATE case_summaries_watermark SET seq = 0",
+        ] {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+        store.refresh_case_summaries().await.unwrap();
+        assert_eq!(derived(pool).await, made);
+    }
+
+    #[tokio::test]
+    async fn the_migration_that_follows_merges_counts_a_full_store_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/cris.db", dir.path().display());
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+        let pool = &sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+            .await
+            .unwrap();
+        // The store as it was before: summaries made, counted and the watermark moved.
+        let mut before = sqlx::migrate!("migrations/sqlite");
+        let earlier: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 11)
+            .cloned()
+            .collect();
+        before.migrations = earlier.into();
+        before.run(pool).await.unwrap();
+        for sql in [
+            "INSERT INTO teams (id, name, created_ms) VALUES ('t', 'Team', 0)",
+            "INSERT INTO cases (id, team_id, created_ms) VALUES ('c', 't', 0)",
+            "INSERT INTO case_summaries (case_id, team_id, seq, household_name, housing,
+                 housing_conflict, open_steps, dues, consents, withdrawals)
+             VALUES ('c', 't', 7, 'Familie Test', 'shelter', 0, 0, '', 0, 0)",
+            "INSERT INTO household_counts VALUES ('t', 'shelter', 0, -9223372036854775808, 1, 0, 0)",
+            "INSERT INTO case_summary_visits VALUES ('v', 't', 'u', 100)",
+            "INSERT INTO visit_counts VALUES ('t', 100, 'u', 1)",
+            "UPDATE case_summaries_watermark SET seq = 7",
+        ] {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        }
+        sqlx::migrate!("migrations/sqlite").run(pool).await.unwrap();
+        let left: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM case_summaries), (SELECT COUNT(*) FROM household_counts),
+                    (SELECT COUNT(*) FROM case_summary_visits), (SELECT COUNT(*) FROM visit_counts),
+                    (SELECT seq FROM case_summaries_watermark)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(left, (0, 0, 0, 0, 0), "the next dashboard counts anew");
+        let merged: Option<String> = sqlx::query_scalar(
+            "SELECT merged_into FROM case_summaries UNION ALL SELECT NULL LIMIT 1",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(merged, None);
+    }
+
     #[test]
     fn light_reading_summarises_as_the_full_operation() {
         let intake = example_op(
@@ -1611,12 +2066,20 @@ mod tests {
             ..intake.clone()
         };
         let ops = [intake, visit, corrected, consented];
-        let bodies: Vec<(i64, String, String)> = ops
+        let bodies: Vec<OpRow> = ops
             .iter()
             .enumerate()
-            .map(|(i, op)| (i as i64 + 1, "w".into(), serde_json::to_string(op).unwrap()))
+            .map(|(i, op)| {
+                let body = serde_json::to_string(op).unwrap();
+                ("case-1".into(), "t".into(), i as i64 + 1, "w".into(), body)
+            })
             .collect();
-        let (light, visits) = summarize_case("case-1", "t", &bodies, Vec::new(), 1).unwrap();
+        let read = ChunkRead {
+            ops: bodies,
+            ..ChunkRead::default()
+        };
+        let (light, visits) = summarize_households(&["case-1".into()], read, 4, 1).unwrap();
+        let light = &light[0];
         // The visit logged after the watermark (1), not its correction.
         let day = 2_000_i64.div_euclid(DAY_MS);
         assert_eq!(visits, [("s-2000".into(), "t".into(), "w".into(), day)]);
