@@ -10,6 +10,11 @@
 //! instance's number. Headings and choices are written in the language asked for; a value
 //! without a label stays as it is.
 //!
+//! A form recorded on a household since merged into another keeps its own household's id
+//! (the record is not moved) and is shown, beside it, with the id and the name of the
+//! household it is part of now, as the caseload shows that one; once the merge is undone,
+//! with its own again.
+//!
 //! Nothing here is read back by a program: a text that a spreadsheet would take for a formula
 //! (`=`, `+`, `-`, `@`, tab or carriage return first) is written so that it never is one
 //! (`'` first in CSV; a workbook holds strings as strings, never as formulas).
@@ -244,9 +249,11 @@ pub fn utc(ms: i64) -> String {
 
 /// The words of an export that are not the forms' own, in each language.
 struct Words {
-    /// The headings of a form's table before its fields: submission id, case id, household,
-    /// worker, team, received, finalized, form version, review status, corrects, corrected by.
-    meta: [&'static str; 11],
+    /// The headings of a form's table before its fields: submission id, case id (the household
+    /// it was recorded on), household id (the one it is shown with: the household it was merged
+    /// into), household (its name), worker, team, received, finalized, form version, review
+    /// status, corrects, corrected by.
+    meta: [&'static str; 12],
     /// The heading of an instance's number in a repeat group's table.
     instance: &'static str,
     yes: &'static str,
@@ -261,6 +268,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "Formular-ID",
                 "Fall-ID",
+                "Haushalts-ID",
                 "Haushalt",
                 "Fachkraft (Login)",
                 "Team",
@@ -286,6 +294,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "Form kimliği",
                 "Vaka kimliği",
+                "Hane kimliği",
                 "Hane",
                 "Vaka yöneticisi (kullanıcı adı)",
                 "Ekip",
@@ -311,6 +320,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "ID на формуляра",
                 "ID на случая",
+                "ID на домакинството",
                 "Домакинство",
                 "Служител (потребителско име)",
                 "Екип",
@@ -336,6 +346,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "Submission ID",
                 "Case ID",
+                "Household ID",
                 "Household",
                 "Worker (login)",
                 "Team",
@@ -361,6 +372,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "Űrlapazonosító",
                 "Ügyazonosító",
+                "Háztartás-azonosító",
                 "Háztartás",
                 "Munkatárs (felhasználónév)",
                 "Csapat",
@@ -386,6 +398,7 @@ fn words(lang: Lang) -> &'static Words {
             meta: [
                 "ID formulára",
                 "ID prípadu",
+                "ID domácnosti",
                 "Domácnosť",
                 "Pracovník (prihlasovacie meno)",
                 "Tím",
@@ -438,7 +451,7 @@ pub enum ExportError {
 }
 
 /// What an export made: the file, its rows (headings not counted) and the households whose
-/// data is in it.
+/// data is in it (as shown: a household merged into another is counted with it).
 #[derive(Debug)]
 pub struct Finished {
     pub bytes: Vec<u8>,
@@ -600,8 +613,9 @@ impl Export {
         }
         if written > 0 {
             self.rows += written;
-            if !self.cases.contains(&row.case_id) {
-                self.cases.insert(row.case_id.clone());
+            // Households as shown: two merged into one are one.
+            if !self.cases.contains(&row.household_id) {
+                self.cases.insert(row.household_id.clone());
             }
         }
         Ok(())
@@ -646,10 +660,11 @@ fn rows_of<'a>(
     let t = &layout.tables[table];
     match &t.repeat {
         None => {
-            let mut cells = Vec::with_capacity(11 + t.columns.len());
+            let mut cells = Vec::with_capacity(12 + t.columns.len());
             cells.extend([
                 text(&row.id),
                 text(&row.case_id),
+                text(&row.household_id),
                 text(&row.household_name),
                 text(&row.login),
                 text(&row.team),
@@ -868,7 +883,7 @@ mod tests {
         );
         assert_eq!(purpose.cell("other", Lang::De), Cell::Text("other".into()));
         let headings = layout.headings(0, Lang::De);
-        assert_eq!(headings.len(), 11 + 4);
+        assert_eq!(headings.len(), 12 + 4);
         assert_eq!(headings[0], "Formular-ID");
         assert_eq!(
             layout.headings(1, Lang::De),

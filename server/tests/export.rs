@@ -271,7 +271,7 @@ async fn only_supervisors_and_admins_export_and_only_their_teams() {
             let (bytes, _) = export(&server, &zsofia, query).await;
             let text = String::from_utf8(bytes).unwrap();
             assert_eq!(text.lines().count(), 1, "{text}");
-            assert!(text.starts_with("\u{feff}Formular-ID,Fall-ID,Haushalt,"));
+            assert!(text.starts_with("\u{feff}Formular-ID,Fall-ID,Haushalts-ID,Haushalt,"));
         }
         let (bytes, _) = export(&server, &zsofia, "").await;
         let mut book = workbook(bytes);
@@ -337,7 +337,9 @@ async fn csv_tables_are_the_fixtures_byte_for_byte() {
             &format!("?format=csv&form=home_visit&from={today}&to={today}&worker=ayse.w"),
         )
         .await;
-        assert_eq!(String::from_utf8(bytes).unwrap().matches(CASE).count(), 2);
+        // Two visits, each with the household's id as its case's and as the one it is shown
+        // with.
+        assert_eq!(String::from_utf8(bytes).unwrap().matches(CASE).count(), 4);
         let yesterday = cris_core::Date::from_days(today.days() - 1);
         for query in [
             format!("?format=csv&form=home_visit&to={yesterday}"),
@@ -382,10 +384,11 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
 
         let visits = sheet(&mut book, "home_visit");
         assert_eq!(
-            visits[0][..11],
+            visits[0][..12],
             [
                 "Form kimliği",
                 "Vaka kimliği",
+                "Hane kimliği",
                 "Hane",
                 "Vaka yöneticisi (kullanıcı adı)",
                 "Ekip",
@@ -397,23 +400,24 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
                 "Düzelten form (kimlik)",
             ]
         );
-        assert_eq!(visits[0][11], "Ev ziyaretinin tarihi");
+        assert_eq!(visits[0][12], "Ev ziyaretinin tarihi");
         assert!(visits[0].contains(&"Diğer notlar".to_owned()));
         assert_eq!(visits.len(), 3, "headings and two visits");
         let column = |name: &str| visits[0].iter().position(|h| h == name).unwrap();
         let (visit, fix) = (&visits[1], &visits[2]);
         assert_eq!(visit[0], VISIT.1);
+        assert_eq!((visit[1].as_str(), visit[2].as_str()), (CASE, CASE));
         assert_eq!(
-            (visit[2].as_str(), visit[3].as_str(), visit[4].as_str()),
+            (visit[3].as_str(), visit[4].as_str(), visit[5].as_str()),
             ("Familie Ismailova", "ayse.w", NORD)
         );
-        assert_eq!(visit[6], "2026-11-24 17:00:00");
-        assert_eq!(visit[7], "2");
+        assert_eq!(visit[7], "2026-11-24 17:00:00");
+        assert_eq!(visit[8], "2");
         assert_eq!(
-            (visit[8].as_str(), fix[8].as_str()),
+            (visit[9].as_str(), fix[9].as_str()),
             ("Düzeltildi", "Yeniden gönderildi")
         );
-        assert_eq!((visit[10].as_str(), fix[9].as_str()), (FIX.1, VISIT.1));
+        assert_eq!((visit[11].as_str(), fix[10].as_str()), (FIX.1, VISIT.1));
         assert_eq!(
             visit[column("Ziyaretin amacı")],
             "Takip ziyareti, Okulla ilgili konu"
@@ -468,7 +472,7 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
         );
         let members = sheet(&mut book, "intake.members");
         assert!(members[1..].iter().all(|r| r[0] == INTAKE.1));
-        assert_eq!(sheet(&mut book, "intake")[1][2], "Familie Ismailova");
+        assert_eq!(sheet(&mut book, "intake")[1][3], "Familie Ismailova");
 
         // One form only: its sheets only.
         let (bytes, headers) = export(&server, &sabine, "?format=xlsx&form=intake").await;
@@ -600,4 +604,102 @@ async fn an_export_too_large_is_refused_before_it_is_made() {
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.text().await.unwrap().lines().count(), 1);
     }
+}
+
+/// The supervisor's laptop, which merges households.
+const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
+const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
+
+/// The first four cells of a submission's row in a CSV table: its id, its case's, the
+/// household's it is shown with, and that household's name.
+fn leading(csv: &str, submission_id: &str) -> Vec<String> {
+    let row = csv
+        .split("\r\n")
+        .find(|row| row.starts_with(submission_id))
+        .unwrap_or_else(|| panic!("no row of {submission_id}"));
+    row.splitn(5, ',').take(4).map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
+    use cris_core::record::Change;
+    on_both(|server| async move {
+        let k = kind(&server);
+        let sabine = with_family(&server).await;
+        let jan = server.account("jan.w", Role::Worker, &[NORD]).await;
+        // Jan met the family too, offline, and recorded them again a day after the correction,
+        // under the name the father gave, with a visit.
+        let other = support::new_uuid();
+        let day = 86_400_000;
+        let named = [("household_name", "Familie Ismailov")];
+        let intake = submit_op("intake", &other, PHONE_B, FIX_MS + day, &named, &[]);
+        let visit = submit_op("home_visit", &other, PHONE_B, FIX_MS + day, VISITED, &[]);
+        let visit_id = visit.submission().unwrap().id.clone();
+        push(&server, &jan, &[intake, visit]).await;
+        let csv = || async {
+            let (bytes, _) = export(&server, &sabine, "?format=csv&form=home_visit").await;
+            String::from_utf8(bytes).unwrap()
+        };
+        let family = ["Familie Ismailova", "Familie Ismailov"];
+
+        // Two households, each form shown with its own.
+        let text = csv().await;
+        assert_eq!(
+            leading(&text, &visit_id),
+            [&visit_id, &other, &other, family[1]],
+            "{k}"
+        );
+        assert_eq!(leading(&text, VISIT.1), [VISIT.1, CASE, CASE, family[0]]);
+
+        // Merged into the family's household: Jan's visit stays his household's form, shown
+        // with the family's household, whose name is now the later of the two.
+        let merge = support::link_op(&other, LAPTOP, Change::Merge { into: CASE.into() });
+        push(&server, &sabine, std::slice::from_ref(&merge)).await;
+        let text = csv().await;
+        assert_eq!(
+            leading(&text, &visit_id),
+            [&visit_id, &other, CASE, family[1]],
+            "{k}"
+        );
+        assert_eq!(leading(&text, VISIT.1), [VISIT.1, CASE, CASE, family[1]]);
+        let (bytes, _) = export(&server, &sabine, "?lang=en").await;
+        let mut book = workbook(bytes);
+        let intakes = sheet(&mut book, "intake");
+        assert_eq!(
+            intakes[0][..4],
+            ["Submission ID", "Case ID", "Household ID", "Household"]
+        );
+        let shown: Vec<(&str, &str)> = intakes[1..]
+            .iter()
+            .map(|r| (r[2].as_str(), r[3].as_str()))
+            .collect();
+        assert_eq!(shown, [(CASE, family[1]), (CASE, family[1])], "{k}");
+
+        // Taken back: each its own again.
+        let undo = Change::Unmerge {
+            merge: merge.op_id.clone(),
+        };
+        push(&server, &sabine, &[support::link_op(&other, LAPTOP, undo)]).await;
+        let text = csv().await;
+        assert_eq!(
+            leading(&text, &visit_id),
+            [&visit_id, &other, &other, family[1]],
+            "{k}"
+        );
+        assert_eq!(leading(&text, VISIT.1), [VISIT.1, CASE, CASE, family[0]]);
+
+        // The exports counted the households as shown: two, one (the workbook too), two.
+        let counted: Vec<(i64, i64)> = exports(&server, &sabine)
+            .await
+            .iter()
+            .map(|e| (e.rows, e.cases))
+            .collect();
+        let workbook_rows = counted[1].0;
+        assert_eq!(
+            counted,
+            [(3, 2), (workbook_rows, 1), (3, 1), (3, 2)],
+            "newest first, on {k}"
+        );
+    })
+    .await;
 }

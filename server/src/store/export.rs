@@ -2,7 +2,10 @@
 //! read them (counted first, then listed, then read a page of ids at a time with what the file
 //! shows of each), and the record of every export made.
 
+use std::collections::{BTreeMap, HashMap};
+
 use cris_core::api::{ExportEntry, ExportFormat, ExportQuery};
+use cris_core::record::{self, Case};
 
 use super::StoreError;
 use super::review::{Arg, ReviewFilter, filtered_submissions};
@@ -23,7 +26,11 @@ pub struct ExportTally {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ExportRow {
     pub id: String,
+    /// The household it was recorded on.
     pub case_id: String,
+    /// The household it is shown with: the one that household is merged into while the merge
+    /// stands, its own otherwise.
+    pub household_id: String,
     pub form_id: String,
     pub form_version: i64,
     /// The account that pushed it.
@@ -39,7 +46,8 @@ pub struct ExportRow {
     /// The latest correction of it that arrived.
     #[sqlx(skip)]
     pub corrected_by: Option<String>,
-    /// The case's household name as it stands now ("" without one).
+    /// The name of the household it is shown with as it stands now, its properties joined
+    /// with those of the households merged into it ("" without one).
     #[sqlx(skip)]
     pub household_name: String,
 }
@@ -118,7 +126,8 @@ pub(crate) fn export_ids_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Ar
 /// on the teams' cases of the user `{user}` (a parameter).
 pub(crate) fn export_rows_sql(ids: &str, user: &str) -> String {
     format!(
-        "SELECT s.id, s.case_id, s.form_id, s.form_version, u.login, t.name AS team,
+        "SELECT s.id, s.case_id, COALESCE(c.merged_into, c.id) AS household_id, s.form_id,
+            s.form_version, u.login, t.name AS team,
             s.received_ms, s.finalized_ms, s.review_status, s.corrects, o.body
          FROM submissions s
          JOIN cases c ON c.id = s.case_id
@@ -135,6 +144,56 @@ pub(crate) fn export_rows_sql(ids: &str, user: &str) -> String {
 /// planner without statistics reads every submission backwards for each of them.
 pub(crate) fn corrections_sql(ids: &str) -> String {
     format!("SELECT corrects, id, received_ms FROM submissions WHERE corrects IN {ids}")
+}
+
+/// The households merged into the households `{ids}` while their merges stand: (merged,
+/// merge, joined).
+pub(crate) fn merged_into_sql(ids: &str) -> String {
+    format!(
+        "SELECT case_id, op_id, into_id FROM case_merges
+         WHERE undone_op_id IS NULL AND into_id IN {ids}"
+    )
+}
+
+/// The names of households as shown (see [`cris_core::record::households`]), from the writes
+/// of the household names of them and of the households merged into them (`(case, hlc, value,
+/// seen)`, as [`household_names_sql`] reads them) and those merges (as [`merged_into_sql`]
+/// reads them).
+pub(crate) fn names_shown(
+    writes: Vec<(String, String, String, String)>,
+    merges: Vec<(String, String, String)>,
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut by_case: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for (case_id, hlc, value, seen) in writes {
+        by_case.entry(case_id).or_default().push((hlc, value, seen));
+    }
+    for (case_id, _, into) in &merges {
+        by_case.entry(case_id.clone()).or_default();
+        by_case.entry(into.clone()).or_default();
+    }
+    let mut cases: BTreeMap<String, Case> = BTreeMap::new();
+    for (case_id, rows) in by_case {
+        let mut case = Case::new(&case_id, 0.0);
+        if !rows.is_empty() {
+            case.fields
+                .0
+                .insert(HOUSEHOLD_NAME.to_owned(), super::field_of(rows)?);
+        }
+        cases.insert(case_id, case);
+    }
+    for (case_id, merge, into) in merges {
+        if let Some(case) = cases.get_mut(&case_id) {
+            case.merges.insert(merge, into);
+        }
+    }
+    let cases: Vec<Case> = cases.into_values().collect();
+    Ok(record::households(&cases)
+        .into_iter()
+        .map(|h| {
+            let name = h.household_name().to_owned();
+            (h.id, name)
+        })
+        .collect())
 }
 
 /// The writes of the household names of the cases `{ids}`: (case, hlc, value, seen).

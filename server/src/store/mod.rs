@@ -20,7 +20,7 @@ use cris_core::api::{InboxItem, ReviewDecision, ReviewEvent, ReviewItem, ReviewS
 pub use dashboard::DashboardFilter;
 pub(crate) use export::{
     EXPORTS_OF_TEAMS, ExportEntryRow, INSERT_EXPORT, corrections_sql, export_ids_sql,
-    export_rows_sql, export_tally_sql, household_names_sql,
+    export_rows_sql, export_tally_sql, household_names_sql, merged_into_sql, names_shown,
 };
 pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
@@ -291,8 +291,9 @@ pub trait Store: Send + Sync {
         filter: &ReviewFilter,
     ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
     /// Those of these submissions that are on the user's teams' cases, in no particular
-    /// order, each with its operation, its latest correction and its household's name as it
-    /// stands now.
+    /// order, each with its operation, its latest correction, and the household it is shown
+    /// with (the one its own is merged into, if it is) and that household's name as it stands
+    /// now.
     fn export_rows(
         &self,
         user_id: &str,
@@ -1052,8 +1053,9 @@ macro_rules! shared_store_impl {
                     }
                     rows.extend(q.bind(user_id).fetch_all(&self.pool).await?);
                 }
-                // Their latest corrections, and the household names of their cases as the
-                // merge makes them of their writes.
+                // Their latest corrections, and the names of the households they are shown
+                // with, as the merge makes them of their writes and of those of the households
+                // merged into them.
                 let mut latest: HashMap<String, (i64, String)> = HashMap::new();
                 let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
                 for chunk in found.chunks(1000) {
@@ -1071,31 +1073,40 @@ macro_rules! shared_store_impl {
                         }
                     }
                 }
-                let cases: Vec<&str> = rows
+                let households: Vec<&str> = rows
                     .iter()
-                    .map(|r| r.case_id.as_str())
+                    .map(|r| r.household_id.as_str())
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let mut writes: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+                let mut merges: Vec<(String, String, String)> = Vec::new();
+                for chunk in households.chunks(1000) {
+                    let sql = $crate::store::merged_into_sql(&Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    merges.extend(q.fetch_all(&self.pool).await?);
+                }
+                let cases: Vec<&str> = households
+                    .iter()
+                    .copied()
+                    .chain(merges.iter().map(|(case_id, _, _)| case_id.as_str()))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut writes: Vec<(String, String, String, String)> = Vec::new();
                 for chunk in cases.chunks(1000) {
                     let sql = $crate::store::household_names_sql(&Self::values(1, chunk.len()));
                     let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql);
                     for id in chunk {
                         q = q.bind(*id);
                     }
-                    for (case_id, hlc, value, seen) in q.fetch_all(&self.pool).await? {
-                        writes.entry(case_id).or_default().push((hlc, value, seen));
-                    }
+                    writes.extend(q.fetch_all(&self.pool).await?);
                 }
-                let mut names: HashMap<String, String> = HashMap::new();
-                for (case_id, field_writes) in writes {
-                    if let Some(current) = $crate::store::field_of(field_writes)?.current() {
-                        names.insert(case_id, current.value.clone());
-                    }
-                }
+                let names = $crate::store::names_shown(writes, merges)?;
                 for row in &mut rows {
-                    if let Some(name) = names.get(&row.case_id) {
+                    if let Some(name) = names.get(&row.household_id) {
                         row.household_name.clone_from(name);
                     }
                     row.corrected_by = latest.remove(&row.id).map(|(_, id)| id);
