@@ -391,9 +391,30 @@ struct Member {
     device: String,
 }
 
+/// Invented family names, put together from two parts: 400 of them over the households, so a
+/// name search finds about a dozen households, as a common surname does.
+const NAME_STARTS: [&str; 20] = [
+    "Ak", "Bal", "Cev", "Dem", "Er", "Gül", "Hal", "Ism", "Kar", "Lat", "Mer", "Naz", "Öz", "Pet",
+    "Sar", "Şen", "Tod", "Uz", "Yıl", "Zdr",
+];
+const NAME_ENDS: [&str; 20] = [
+    "ova", "ev", "oğlu", "ieva", "kaya", "demir", "inov", "aliev", "can", "eva", "yurt", "ski",
+    "ler", "ovič", "ková", "göz", "cı", "avo", "ay", "enko",
+];
+
+/// The invented family name of the `n`-th household.
+fn family_name(n: usize) -> String {
+    format!(
+        "Familie {}{}",
+        NAME_STARTS[n % NAME_STARTS.len()],
+        NAME_ENDS[(n / NAME_STARTS.len()) % NAME_ENDS.len()]
+    )
+}
+
 /// A household: its team, the worker who has it and the day it was taken in (of `DAYS`), and
 /// the latest write of each property, which the next form has seen.
 struct Household {
+    name: String,
     id: String,
     team: usize,
     worker: usize,
@@ -487,10 +508,11 @@ async fn seed_review(server: &TestServer) -> Seeded {
 
     let first_day = cris_server::auth::now_ms() / DAY_MS - DAYS;
     let mut households: Vec<Household> = (0..CASES)
-        .map(|_| {
+        .map(|n| {
             let team = rng.below(TEAMS.len());
             let opened = rng.below(51) as i64;
             Household {
+                name: family_name(n),
                 id: cris_server::store::new_id((first_day + opened) * DAY_MS + 8 * HOUR_MS),
                 team,
                 worker: team * WORKERS_PER_TEAM + rng.below(WORKERS_PER_TEAM),
@@ -650,6 +672,8 @@ async fn seed_review(server: &TestServer) -> Seeded {
             let mut change = vec![("housing_situation", housing[rng.below(housing.len())])];
             if p.form == VISIT {
                 change.push(("visit_date", &date));
+            } else {
+                change.push(("household_name", &household.name));
             }
             let mut op = submit_op(
                 p.form,
@@ -840,6 +864,16 @@ async fn pages_of(
     afters
 }
 
+/// Text as a query's value: UTF-8, every byte but ASCII letters and digits escaped.
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => char::from(b).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn with_page(path: &str, after: &Option<String>) -> String {
     match after {
         None => path.to_owned(),
@@ -853,6 +887,7 @@ struct Targets {
     status_pages: Vec<Option<String>>,
     new_pages: Vec<Option<String>>,
     intake_pages: Vec<Option<String>>,
+    oldest_pages: Vec<Option<String>>,
     /// `after` of pages 11 to 100 of the whole queue.
     deep: Vec<String>,
     /// The team's 5,000 latest forms, and those of them not reviewed yet.
@@ -884,6 +919,7 @@ async fn targets(server: &TestServer, seeded: &Seeded) -> Targets {
         status_pages: pages_of(server, sup, "status=changes_requested", 5).await,
         new_pages: pages_of(server, sup, "status=new", 5).await,
         intake_pages: pages_of(server, sup, "form=intake", 5).await,
+        oldest_pages: pages_of(server, sup, "sort=oldest", 5).await,
         deep,
         forms,
         undecided,
@@ -963,6 +999,22 @@ fn endpoints(
                 .collect(),
         ),
         ("GET  /review?worker=&from=&to= (a week)", week),
+        (
+            "GET  /review?household= (part of a name)",
+            (0..n)
+                .map(|i| {
+                    // "Şen", "sen", "Шен": any spelling of a part of a family name.
+                    let start = NAME_STARTS[i % NAME_STARTS.len()];
+                    Call::get(format!("/api/v1/review?household={}", percent(start)), sup)
+                })
+                .collect(),
+        ),
+        (
+            "GET  /review?sort=oldest (p. 1-5)",
+            (0..n)
+                .map(|i| cycle(&t.oldest_pages, "/api/v1/review?sort=oldest", i))
+                .collect(),
+        ),
         (
             "GET  /review?form=intake (p. 1-5)",
             (0..n)

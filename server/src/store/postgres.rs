@@ -70,7 +70,8 @@ impl PgStore {
             "SELECT bool_or(s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0))
              FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
              WHERE s.relname IN ('submissions', 'cases', 'review_events', 'case_summaries',
-                                 'household_counts', 'visit_counts', 'device_syncs')
+                                 'household_counts', 'visit_counts', 'device_syncs',
+                                 'case_names', 'case_merges')
                AND current_setting('autovacuum') = 'off'",
         )
         .fetch_one(&self.pool)
@@ -78,7 +79,7 @@ impl PgStore {
         if let Ok(Some(true)) = stale
             && let Err(e) = sqlx::query(
                 "ANALYZE submissions, cases, review_events, case_summaries, household_counts,
-                     visit_counts, device_syncs",
+                     visit_counts, device_syncs, case_names, case_merges",
             )
             .execute(&self.pool)
             .await
