@@ -54,6 +54,24 @@ impl Field {
         }
     }
 
+    /// Takes out the write stamped `hlc`: one that nobody else has, because the server
+    /// refused the operation that carried it and the device redoes it. Returns whether it was
+    /// here.
+    pub fn remove(&mut self, hlc: &Hlc) -> bool {
+        match self.writes.binary_search_by(|w| w.hlc.cmp(hlc)) {
+            Ok(at) => {
+                self.writes.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Whether no write is left.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
     /// Adds a write; a write already here (same stamp) changes nothing. Returns whether it
     /// was new.
     pub fn apply(&mut self, write: Write) -> bool {

@@ -108,6 +108,19 @@ impl Case {
         self.updated_at_ms = self.updated_at_ms.max(op.created_at_ms);
     }
 
+    /// Takes back an operation of this device that the server refused (so that nobody else
+    /// has it), to redo it: its writes leave the fields, and a field left with none goes.
+    pub fn take_back(&mut self, op: &Operation) {
+        for (name, write) in op.writes() {
+            if let Some(field) = self.fields.0.get_mut(name) {
+                field.remove(&write.hlc);
+                if field.is_empty() {
+                    self.fields.0.remove(name);
+                }
+            }
+        }
+    }
+
     /// Replaces stamps in every field (see [`crate::merge::Field::restamp`]).
     pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
         for field in self.fields.0.values_mut() {
@@ -438,6 +451,27 @@ mod tests {
                 )]),
             },
         }
+    }
+
+    #[test]
+    fn a_refused_operation_taken_back_leaves_the_household_as_before_it() {
+        let (first, refused) = (stamp(10, "a"), stamp(20, "a"));
+        let earlier = op("1", first.clone(), "shelter", vec![]);
+        let mut before = Case::new("c", 0.0);
+        before.apply(&earlier);
+        let mut case = before.clone();
+        let later = op("2", refused, "homeless", vec![first]);
+        case.apply(&later);
+        assert_eq!(case.property("housing_situation"), "homeless");
+        case.take_back(&later);
+        assert_eq!(case.fields, before.fields);
+        assert_eq!(case.property("housing_situation"), "shelter");
+        // The household's only write taken back: the property goes.
+        case.take_back(&earlier);
+        assert!(case.fields.0.is_empty());
+        // Taking back what is not here changes nothing.
+        case.take_back(&later);
+        assert!(case.fields.0.is_empty());
     }
 
     #[test]
