@@ -374,6 +374,44 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
     Storage::delete(&name).await.unwrap();
 }
 
+/// A form the server refused is taken back into a draft to correct: its answers in the draft,
+/// its writes out of the household, and nothing of it left to send or to show as refused.
+#[wasm_bindgen_test]
+async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
+    use cris_app::storage::Rejection;
+    use cris_core::sync::Reason;
+    let name = unique_name("reopen");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let done = finalized("c1", "s1", "o1");
+    storage.finalize(&done).await.unwrap();
+    let refusal = Rejection {
+        op_id: "o1".into(),
+        reason: Reason::Invalid,
+        message: "field \"household_name\": required".into(),
+        at_ms: 5.0,
+    };
+    storage
+        .record_push(&[], std::slice::from_ref(&refusal))
+        .await
+        .unwrap();
+
+    let draft = storage.reopen_refused("o1", 9.0).await.unwrap().unwrap();
+    assert_eq!(draft.id, "s1", "the same form, finalized again later");
+    assert_eq!(draft.case_id.as_deref(), Some("c1"));
+    assert_eq!(draft.answers, done.submission.answers);
+    assert_eq!((draft.started_at_ms, draft.updated_at_ms), (1.0, 9.0));
+    assert_eq!(storage.draft("s1").await.unwrap(), Some(draft));
+    assert!(storage.outbox().await.unwrap().is_empty());
+    assert!(storage.rejections().await.unwrap().is_empty());
+    assert!(storage.submissions_of("c1").await.unwrap().is_empty());
+    let case = storage.case("c1").await.unwrap().unwrap();
+    assert_eq!(case.household_name(), "", "its name goes with the form");
+    // Gone from the outbox already: nothing more to reopen.
+    assert_eq!(storage.reopen_refused("o1", 10.0).await.unwrap(), None);
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
 /// Another account logs in: the households of the one before are gone, in one go; the forms
 /// and the phone's clock stay.
 #[wasm_bindgen_test]

@@ -9,7 +9,7 @@ use cris_e2e::phone::{
     sync_text, team_server, visit_changing_housing, wait_for_sync_text,
     wait_for_sync_text_containing,
 };
-use cris_e2e::ui::{choose, click_testid, tap, type_into, value_of};
+use cris_e2e::ui::{choose, click_testid, error_of, pick, tap, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -398,4 +398,79 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
     .await;
     a.close().await;
     b.close().await;
+}
+
+/// The server does not take a form the phone accepted (here: its answers changed on the phone
+/// after finalizing, as a phone of an older version might have let through): the worker opens
+/// it from the refusal, corrects it and finalizes it again, and it goes; nothing typed is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_the_server_refuses_is_corrected_on_the_phone_and_sent_again() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let a = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&a, &server, "ayse.w").await;
+
+    a.set_offline(true).await;
+    tap(&a, "nav a[href='/intake/new']").await;
+    a.wait_for_heading("Erstgespräch").await;
+    type_into(&a, "household_name", None, "Familie Zurückgewiesen").await;
+    pick(&a, "entry_date", None, "2019-03-01").await;
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    // In the outbox, the household's name is blanked, which the server requires.
+    let changed = a
+        .eval(
+            "return await new Promise((done) => {
+               const open = indexedDB.open('cris-field');
+               open.onsuccess = () => {
+                 const store = open.result.transaction('outbox', 'readwrite').objectStore('outbox');
+                 const all = store.getAll();
+                 all.onsuccess = () => {
+                   const op = all.result[0];
+                   op.change.submission.answers.household_name = '';
+                   store.put(op).onsuccess = () => done(all.result.length);
+                 };
+               };
+             });",
+        )
+        .await;
+    assert_eq!(changed, 1);
+    a.set_offline(false).await;
+    click_testid(&a, "sync-now").await;
+    wait_for_sync_text_containing(&a, "1 vom Server abgelehnt").await;
+
+    tap(&a, "nav a[href='/settings']").await;
+    let item = a
+        .wait_for_xpath("//*[@data-testid='rejected-list']/li[@data-reason='Invalid']")
+        .await;
+    let text = item.text().await.unwrap();
+    assert!(
+        text.contains("Der Server hat die Angaben nicht angenommen"),
+        "{text}"
+    );
+    assert!(text.contains("household_name"), "{text}");
+    click_testid(&a, "rejected-reopen").await;
+
+    // The form again, with what was typed, and the name the server missed to give.
+    a.wait_for_heading("Erstgespräch").await;
+    assert_eq!(value_of(&a, "entry_date", None).await, "2019-03-01");
+    click_testid(&a, "finalize").await;
+    wait_until("the missing name to be asked for", || async {
+        (!error_of(&a, "household_name", None).await.is_empty()).then_some(())
+    })
+    .await;
+    type_into(&a, "household_name", None, "Familie Angenommen").await;
+    click_testid(&a, "finalize").await;
+    a.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(&a, "Alles synchronisiert").await;
+    assert_eq!(outbox_count(&a).await, 0, "accepted, it left the outbox");
+    tap(&a, "nav a[href='/settings']").await;
+    a.wait_for_xpath("//*[@data-testid='last-synced']").await;
+    assert_eq!(
+        a.eval("return document.querySelectorAll(\"[data-testid='rejected-list'] li\").length;")
+            .await,
+        0
+    );
+    open_case(&a, "Familie Angenommen").await;
+    a.close().await;
 }

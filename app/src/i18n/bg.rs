@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Синхронизирай сега",
     sync_rejected: "{n} отхвърлени от сървъра",
     rejected_help: "Отхвърлените записи остават на този телефон. „Синхронизирай сега“ ги изпраща отново.",
+    rejected_reopen: "Отвори и поправи",
     account_title: "Профил",
     login_title: "Вход",
     login_name: "Потребителско име",

@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Jetzt synchronisieren",
     sync_rejected: "{n} vom Server abgelehnt",
     rejected_help: "Abgelehnte Einträge bleiben auf diesem Telefon. „Jetzt synchronisieren“ sendet sie erneut.",
+    rejected_reopen: "Öffnen und korrigieren",
     account_title: "Konto",
     login_title: "Anmelden",
     login_name: "Benutzername",

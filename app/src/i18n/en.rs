@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Sync now",
     sync_rejected: "{n} refused by the server",
     rejected_help: "Refused records stay on this phone. “Sync now” sends them again.",
+    rejected_reopen: "Open and correct",
     account_title: "Account",
     login_title: "Log in",
     login_name: "User name",

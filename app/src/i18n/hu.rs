@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Szinkronizálás most",
     sync_rejected: "{n} elutasítva a szerver által",
     rejected_help: "Az elutasított bejegyzések ezen a telefonon maradnak. A „Szinkronizálás most” újra elküldi őket.",
+    rejected_reopen: "Megnyitás és javítás",
     account_title: "Fiók",
     login_title: "Bejelentkezés",
     login_name: "Felhasználónév",

@@ -128,6 +128,7 @@ ui_strings! {
     sync_now,
     sync_rejected,
     rejected_help,
+    rejected_reopen,
     account_title,
     login_title,
     login_name,

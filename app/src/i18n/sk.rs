@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Synchronizovať teraz",
     sync_rejected: "{n} odmietnuté serverom",
     rejected_help: "Odmietnuté záznamy zostávajú v tomto telefóne. „Synchronizovať teraz“ ich odošle znova.",
+    rejected_reopen: "Otvoriť a opraviť",
     account_title: "Konto",
     login_title: "Prihlásiť sa",
     login_name: "Používateľské meno",

@@ -95,6 +95,7 @@ pub const UI: Ui = Ui {
     sync_now: "Şimdi eşitle",
     sync_rejected: "{n} kayıt sunucu tarafından reddedildi",
     rejected_help: "Reddedilen kayıtlar bu telefonda kalır. “Şimdi eşitle” onları yeniden gönderir.",
+    rejected_reopen: "Aç ve düzelt",
     account_title: "Hesap",
     login_title: "Giriş yap",
     login_name: "Kullanıcı adı",

@@ -1,11 +1,15 @@
 use cris_core::record::Change;
 use leptos::prelude::*;
 
+use leptos_router::hooks::use_navigate;
+
+use crate::clock::now_ms;
+use crate::form_view::storage_message;
 use crate::forms::use_forms;
 use crate::i18n::use_i18n;
 use crate::pwa::PwaStatus;
 use crate::shell::LanguagePicker;
-use crate::storage::Persistence;
+use crate::storage::{self, Persistence};
 use crate::sync::use_sync;
 use cris_core::sync::Reason;
 
@@ -99,6 +103,26 @@ fn SyncDetails() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let catalog = use_forms();
+    let navigate = use_navigate();
+    let problem = RwSignal::new(None::<String>);
+    // A refused form back into a draft, opened to correct and finalize again.
+    let reopen = Callback::new(move |op_id: String| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let reopened = async {
+                let db = storage::shared().await?;
+                let _cases = storage::case_lock().await;
+                db.reopen_refused(&op_id, now_ms()).await
+            }
+            .await;
+            sync.count().await;
+            match reopened {
+                Ok(Some(draft)) => navigate(&format!("/drafts/{}", draft.id), Default::default()),
+                Ok(None) => {}
+                Err(e) => problem.set(Some(storage_message(i18n, &e))),
+            }
+        });
+    });
     view! {
         <h2>{i18n.t(|u| u.sync_title)}</h2>
         <p data-testid="last-synced">
@@ -119,6 +143,7 @@ fn SyncDetails() -> impl IntoView {
                         .into_iter()
                         .map(|(rejection, op)| {
                             let what = op
+                                .as_ref()
                                 .map(|op| {
                                     let what = match &op.change {
                                         Change::Submit { submission, .. } => {
@@ -155,17 +180,41 @@ fn SyncDetails() -> impl IntoView {
                                 Reason::ClockAhead => i18n.t(|u| u.refused_clock_ahead)().to_owned(),
                                 Reason::Forbidden => i18n.t(|u| u.refused_forbidden)().to_owned(),
                             };
+                            // A form whose answers or version the server did not take can be
+                            // corrected: nobody else has it yet.
+                            let correctable = matches!(
+                                rejection.reason,
+                                Reason::Invalid | Reason::UnknownForm | Reason::Malformed
+                            ) && op.as_ref().is_some_and(|op| op.submission().is_some());
+                            let op_id = rejection.op_id.clone();
                             view! {
                                 <li data-reason=format!("{:?}", rejection.reason)>
                                     <strong>{what}</strong>
                                     <br/>
                                     <span>{why}</span>
+                                    <Show when=move || correctable>
+                                        <br/>
+                                        <button
+                                            type="button"
+                                            class="btn btn-small"
+                                            data-testid="rejected-reopen"
+                                            on:click={
+                                                let op_id = op_id.clone();
+                                                move |_| reopen.run(op_id.clone())
+                                            }
+                                        >
+                                            {i18n.t(|u| u.rejected_reopen)}
+                                        </button>
+                                    </Show>
                                 </li>
                             }
                         })
                         .collect_view()
                 }}
             </ul>
+            <p class="problems" role="alert" hidden=move || problem.with(Option::is_none)>
+                {move || problem.get()}
+            </p>
         </Show>
     }
 }

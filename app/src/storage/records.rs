@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::codec::{decode, encode};
-use super::{Result, Storage, Write, stores};
+use super::{Draft, Result, Storage, Write, stores};
 
 /// Everything one finalized form changes on the phone.
 #[derive(Clone, Debug)]
@@ -279,6 +279,70 @@ impl Storage {
         let mut ops: Vec<Operation> = self.all(stores::OUTBOX).await?;
         ops.sort_by(|a, b| a.op_id.cmp(&b.op_id));
         Ok(ops)
+    }
+
+    /// Takes a form the server refused back into a draft, to correct and finalize again: the
+    /// draft (the same submission id, its answers, what it corrects and why), the household
+    /// without the form's writes, and the form leaving the submissions, the outbox and the
+    /// refusals, in one transaction. Nobody else has the form (the server refused it), so
+    /// nothing of it is lost that the draft does not hold. Returns the draft; `None` when the
+    /// outbox no longer holds the operation or it carries no form. The caller holds
+    /// [`case_lock`].
+    pub async fn reopen_refused(&self, op_id: &str, now_ms: f64) -> Result<Option<Draft>> {
+        let Some(op) = self
+            .outbox()
+            .await?
+            .into_iter()
+            .find(|op| op.op_id == op_id)
+        else {
+            return Ok(None);
+        };
+        let Some(submission) = op.submission() else {
+            return Ok(None);
+        };
+        let mut writes = Vec::new();
+        if let Some(mut case) = self.case(&op.case_id).await? {
+            case.take_back(&op);
+            writes.push(Write::Put {
+                store: stores::CASES,
+                value: encode(&case)?,
+            });
+        }
+        let (corrects, reason) = match &submission.corrects {
+            Some(c) => (Some(c.submission_id.clone()), c.reason.clone()),
+            None => (None, String::new()),
+        };
+        let draft = Draft {
+            id: submission.id.clone(),
+            form_id: submission.form_id.clone(),
+            form_version: submission.form_version,
+            case_id: Some(op.case_id.clone()),
+            answers: submission.answers.clone(),
+            started_at_ms: submission.started_at_ms,
+            updated_at_ms: now_ms,
+            corrects,
+            reason,
+        };
+        writes.extend([
+            Write::Put {
+                store: stores::DRAFTS,
+                value: encode(&draft)?,
+            },
+            Write::Delete {
+                store: stores::SUBMISSIONS,
+                key: submission.id.clone(),
+            },
+            Write::Delete {
+                store: stores::OUTBOX,
+                key: op.op_id.clone(),
+            },
+            Write::Delete {
+                store: stores::REJECTED,
+                key: op.op_id.clone(),
+            },
+        ]);
+        self.commit(writes).await?;
+        Ok(Some(draft))
     }
 
     /// The reasons the server gave for refusing operations still in the outbox.
