@@ -157,6 +157,13 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
     let search = laptop
         .wait_for_xpath("//*[@data-testid='review-household']")
         .await;
+    // Lea leads one team: there is no team to choose.
+    assert_eq!(
+        laptop
+            .eval("return document.querySelector(\"[data-testid='review-team']\").closest('.field').hidden;")
+            .await,
+        true
+    );
     // Enter: the search is asked for when the name is given, not at every letter.
     search.send_keys("RUCKFRAGE\u{e007}").await.unwrap();
     let count = "return document.querySelectorAll(\"[data-testid='review-queue'] li\").length;";

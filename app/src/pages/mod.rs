@@ -34,3 +34,62 @@ fn case_id() -> Memo<String> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get("id").unwrap_or_default())
 }
+
+/// A filter by one of the user's teams ("" for all of them): shown to someone in several
+/// teams only, since one team leaves nothing to choose.
+#[component]
+fn TeamFilter(
+    /// The control's id, also its `data-testid`.
+    id: &'static str,
+    team: RwSignal<String>,
+) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    let sync = crate::sync::use_sync();
+    let teams = move || {
+        sync.session
+            .with(|s| s.as_ref().map(|s| s.user.teams.clone()))
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="field" hidden=move || teams().len() < 2>
+            <label for=id>{i18n.t(|u| u.overview_team)}</label>
+            <select
+                id=id
+                data-testid=id
+                on:change=move |ev| team.set(event_target_value(&ev))
+                prop:value=move || team.get()
+            >
+                <option value="">{i18n.t(|u| u.overview_team_all)}</option>
+                {move || {
+                    teams()
+                        .into_iter()
+                        .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
+                        .collect_view()
+                }}
+            </select>
+        </div>
+    }
+}
+
+/// A filter by a day (`YYYY-MM-DD`, "" for none), set when the worker leaves the field.
+#[component]
+fn DateFilter(
+    /// The control's id, also its `data-testid`.
+    id: &'static str,
+    label: fn(&'static crate::i18n::Ui) -> &'static str,
+    day: RwSignal<String>,
+) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    view! {
+        <div class="field">
+            <label for=id>{i18n.t(label)}</label>
+            <input
+                id=id
+                type="date"
+                data-testid=id
+                on:change=move |ev| day.set(event_target_value(&ev))
+                prop:value=move || day.get()
+            />
+        </div>
+    }
+}

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use super::caseload::household;
 use super::merge::reviewer;
 use super::review::failure_text;
+use super::{DateFilter, TeamFilter};
 use crate::clock::date_time;
 use crate::form_view::readonly::display;
 use crate::forms::use_forms;
@@ -73,11 +74,6 @@ fn DashboardView() -> impl IntoView {
             loaded.set(Some(found.map_err(|f| failure_text(i18n, &f))));
         });
     });
-    let teams = move || {
-        sync.session
-            .with(|s| s.as_ref().map(|s| s.user.teams.clone()))
-            .unwrap_or_default()
-    };
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -85,23 +81,7 @@ fn DashboardView() -> impl IntoView {
     };
     view! {
         <div class="filters no-print">
-            <div class="field">
-                <label for="overview-team">{i18n.t(|u| u.overview_team)}</label>
-                <select
-                    id="overview-team"
-                    data-testid="overview-team"
-                    on:change=move |ev| team.set(event_target_value(&ev))
-                    prop:value=move || team.get()
-                >
-                    <option value="">{i18n.t(|u| u.overview_team_all)}</option>
-                    {move || {
-                        teams()
-                            .into_iter()
-                            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
+            <TeamFilter id="overview-team" team=team/>
             <div class="field">
                 <label for="overview-weeks">{i18n.t(|u| u.overview_weeks)}</label>
                 <select
@@ -660,14 +640,8 @@ fn ExportView() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </div>
-                <div class="field">
-                    <label for="export-from">{i18n.t(|u| u.export_from)}</label>
-                    <input id="export-from" type="date" data-testid="export-from" on:change=move |ev| from.set(event_target_value(&ev))/>
-                </div>
-                <div class="field">
-                    <label for="export-to">{i18n.t(|u| u.export_to)}</label>
-                    <input id="export-to" type="date" data-testid="export-to" on:change=move |ev| to.set(event_target_value(&ev))/>
-                </div>
+                <DateFilter id="export-from" label=|u| u.export_from day=from/>
+                <DateFilter id="export-to" label=|u| u.export_to day=to/>
             </div>
             <p class="hint">{i18n.t(|u| u.export_recorded)}</p>
             <button type="button" class="btn btn-primary" data-testid="export-download" disabled=move || busy.get() on:click=download>

@@ -21,6 +21,8 @@ use crate::i18n::{I18n, Ui, use_i18n};
 use crate::storage::{self, StorageError};
 use crate::sync::{Failure, api, use_sync};
 
+use super::{DateFilter, TeamFilter};
+
 #[component]
 pub fn Review() -> impl IntoView {
     let i18n = use_i18n();
@@ -255,11 +257,6 @@ fn Queue() -> impl IntoView {
         .into_iter()
         .map(|id| view! { <option value=id>{move || catalog.title(id, i18n.lang.get())}</option> })
         .collect_view();
-    let teams = move || {
-        sync.session
-            .with(|s| s.as_ref().map(|s| s.user.teams.clone()))
-            .unwrap_or_default()
-    };
     let sorts = ReviewSort::ALL
         .into_iter()
         .map(|s| {
@@ -332,44 +329,9 @@ fn Queue() -> impl IntoView {
                     prop:value=move || household.get()
                 />
             </div>
-            // One team of several: a supervisor of one team has nothing to choose.
-            <div class="field" hidden=move || teams().len() < 2>
-                <label for="review-team">{i18n.t(|u| u.overview_team)}</label>
-                <select
-                    id="review-team"
-                    data-testid="review-team"
-                    on:change=move |ev| team.set(event_target_value(&ev))
-                    prop:value=move || team.get()
-                >
-                    <option value="">{i18n.t(|u| u.overview_team_all)}</option>
-                    {move || {
-                        teams()
-                            .into_iter()
-                            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
-                            .collect_view()
-                    }}
-                </select>
-            </div>
-            <div class="field">
-                <label for="review-from">{i18n.t(|u| u.export_from)}</label>
-                <input
-                    id="review-from"
-                    type="date"
-                    data-testid="review-from"
-                    on:change=move |ev| from.set(event_target_value(&ev))
-                    prop:value=move || from.get()
-                />
-            </div>
-            <div class="field">
-                <label for="review-to">{i18n.t(|u| u.export_to)}</label>
-                <input
-                    id="review-to"
-                    type="date"
-                    data-testid="review-to"
-                    on:change=move |ev| to.set(event_target_value(&ev))
-                    prop:value=move || to.get()
-                />
-            </div>
+            <TeamFilter id="review-team" team=team/>
+            <DateFilter id="review-from" label=|u| u.export_from day=from/>
+            <DateFilter id="review-to" label=|u| u.export_to day=to/>
         </div>
         <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
             {move || problem.get()}
