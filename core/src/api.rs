@@ -378,6 +378,31 @@ pub struct ReviewDetail {
     pub events: Vec<ReviewEvent>,
     /// The latest correction of it that arrived, if any.
     pub corrected_by: Option<String>,
+    /// Every version of the form, this one among them: the original and the corrections that
+    /// followed it, in the order they arrived.
+    #[serde(default)]
+    pub edits: Vec<ReviewEdit>,
+}
+
+/// One version of a form in its chain of corrections: who finalized it, on which device, when,
+/// and why it corrects the one before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewEdit {
+    pub submission_id: String,
+    /// The submission it corrects (`None` for the original).
+    pub corrects: Option<String>,
+    /// The account that pushed it.
+    pub worker_login: String,
+    pub worker_name: String,
+    /// The device it was finalized on.
+    pub device: String,
+    pub form_version: u32,
+    /// The device's clock when it was finalized (whole milliseconds).
+    pub finalized_at_ms: i64,
+    /// The server's clock when it arrived.
+    pub received_at_ms: i64,
+    /// Why it corrects the one before, as the worker wrote it.
+    pub reason: Option<String>,
 }
 
 /// `POST /api/v1/review/{submission_id}`. The comment may be left out of an approval; asking

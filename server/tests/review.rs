@@ -663,6 +663,20 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
         assert_eq!(shown.op, sent);
         assert!(shown.events.is_empty());
         assert_eq!(shown.corrected_by, None);
+        assert_eq!(shown.edits.len(), 1);
+        assert_eq!(
+            (
+                shown.edits[0].submission_id.as_str(),
+                shown.edits[0].worker_name.as_str(),
+                shown.edits[0].device.as_str(),
+                shown.edits[0].reason.as_deref()
+            ),
+            (visit_id.as_str(), "ayse.w (test)", PHONE_A, None)
+        );
+        assert_eq!(
+            shown.edits[0].finalized_at_ms as f64,
+            sent.submission().unwrap().finalized_at_ms
+        );
 
         // She sends it back with a comment.
         let comment = "Die Kinder fehlen: bitte Emine und Ali Testoğlu eintragen";
@@ -705,8 +719,8 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
         assert!(inbox(&server, &jan).await.items.is_empty());
         assert!(inbox(&server, &sabine).await.items.is_empty());
 
-        // She corrects the visit on her phone and syncs.
-        let fix = correcting(visit(&case_id, PHONE_A), &visit_id);
+        // She corrects the visit on her other phone and syncs.
+        let fix = correcting(visit(&case_id, PHONE_B), &visit_id);
         let fix_id = id_of(&fix);
         push(&server, &ayse, std::slice::from_ref(&fix)).await;
         let page = queue(&server, &sabine, "").await;
@@ -723,6 +737,34 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
         assert_eq!(original.corrected_by.as_deref(), Some(fix_id.as_str()));
         assert_eq!(original.events, std::slice::from_ref(&asked.event));
         assert!(inbox(&server, &ayse).await.items.is_empty());
+        // Both versions, with who, where and why, on the page of either.
+        let corrected = detail(&server, &sabine, &fix_id).await;
+        assert_eq!(corrected.edits, original.edits, "{}", kind(&server));
+        let versions: Vec<_> = corrected
+            .edits
+            .iter()
+            .map(|e| {
+                (
+                    e.submission_id.as_str(),
+                    e.corrects.as_deref(),
+                    e.device.as_str(),
+                    e.reason.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            versions,
+            [
+                (visit_id.as_str(), None, PHONE_A, None),
+                (
+                    fix_id.as_str(),
+                    Some(visit_id.as_str()),
+                    PHONE_B,
+                    Some("Kinder vergessen")
+                )
+            ]
+        );
+        assert!(corrected.edits[0].received_at_ms <= corrected.edits[1].received_at_ms);
 
         // The supervisor approves the correction.
         let approved = decide(&server, &sabine, &fix_id, json!({ "decision": "approved" })).await;

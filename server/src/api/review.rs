@@ -18,8 +18,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use cris_core::api::{
     Inbox, MAX_HOUSEHOLD_SEARCH, MAX_REVIEW_COMMENT_CHARS, MAX_REVIEW_PAGE, REVIEW_PAGE,
-    ReviewDecision, ReviewDetail, ReviewOutcome, ReviewPage, ReviewQuery, ReviewRequest,
-    ReviewSort, Role,
+    ReviewDecision, ReviewDetail, ReviewEdit, ReviewOutcome, ReviewPage, ReviewQuery,
+    ReviewRequest, ReviewSort, Role,
 };
 use cris_core::record::Operation;
 
@@ -153,14 +153,41 @@ pub async fn get(
         .review(&auth.user.id, &submission_id)
         .await?
         .ok_or(AppError::NoSuchSubmission)?;
-    let op: Operation = serde_json::from_str(&reviewed.body)
-        .map_err(|e| AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e)))))?;
+    let op = logged(&reviewed.body)?;
+    let edits = reviewed
+        .edits
+        .into_iter()
+        .map(|row| {
+            let reason = logged(&row.body)?
+                .submission()
+                .and_then(|s| s.corrects.as_ref())
+                .map(|c| c.reason.clone());
+            Ok(ReviewEdit {
+                form_version: u32::try_from(row.form_version).unwrap_or_default(),
+                submission_id: row.id,
+                corrects: row.corrects,
+                worker_login: row.login,
+                worker_name: row.display_name,
+                device: row.device_id,
+                finalized_at_ms: row.finalized_ms,
+                received_at_ms: row.received_ms,
+                reason,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
     Ok(Json(ReviewDetail {
         item: reviewed.item,
         op,
         events: reviewed.events,
         corrected_by: reviewed.corrected_by,
+        edits,
     }))
+}
+
+/// An operation read back from the log (written by this server: failing is damage).
+fn logged(body: &str) -> Result<Operation, AppError> {
+    serde_json::from_str(body)
+        .map_err(|e| AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e)))))
 }
 
 pub async fn decide(

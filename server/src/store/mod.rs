@@ -25,9 +25,10 @@ pub(crate) use export::{
 pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
 pub(crate) use review::{
-    Arg, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow, arriving_status, review_queue_sql,
+    Arg, EDITS, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow, arriving_status,
+    review_queue_sql,
 };
-pub use review::{ReviewFilter, Reviewed};
+pub use review::{EditRow, ReviewFilter, Reviewed};
 pub use sqlite::SqliteStore;
 
 /// The default database: a file under `./data`, created on first start.
@@ -1185,11 +1186,17 @@ macro_rules! shared_store_impl {
                 .bind(submission_id)
                 .fetch_optional(&self.pool)
                 .await?;
+                let edits = sqlx::query_as::<_, $crate::store::EditRow>($crate::store::EDITS)
+                    .bind(user_id)
+                    .bind(submission_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(Some($crate::store::Reviewed {
                     item: row.item()?,
                     body,
                     events,
                     corrected_by,
+                    edits,
                 }))
             }
 

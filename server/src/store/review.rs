@@ -39,7 +39,44 @@ pub struct Reviewed {
     pub events: Vec<ReviewEvent>,
     /// The latest correction of it that arrived.
     pub corrected_by: Option<String>,
+    /// Every version of the form (see [`EDITS`]).
+    pub edits: Vec<EditRow>,
 }
+
+/// One version of a form in its chain of corrections, with the operation that carried it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct EditRow {
+    pub id: String,
+    pub corrects: Option<String>,
+    pub login: String,
+    pub display_name: String,
+    pub device_id: String,
+    pub form_version: i64,
+    pub finalized_ms: i64,
+    pub received_ms: i64,
+    /// The operation as logged (JSON).
+    pub body: String,
+}
+
+/// The versions of the form `$2` as [`EditRow`]s, on the teams' cases of the user `$1`, in the
+/// order they arrived: up the chain of corrections to the original, then down again to every
+/// correction of it (a chain is a handful of forms; `corrects` is indexed).
+pub(crate) const EDITS: &str = "WITH RECURSIVE up (id, corrects) AS (
+         SELECT id, corrects FROM submissions WHERE id = $2
+         UNION SELECT s.id, s.corrects FROM submissions s JOIN up ON s.id = up.corrects
+     ), down (id) AS (
+         SELECT id FROM up WHERE corrects IS NULL
+         UNION SELECT s.id FROM submissions s JOIN down ON s.corrects = down.id
+     )
+     SELECT s.id, s.corrects, u.login, u.display_name, o.device_id, s.form_version,
+         s.finalized_ms, s.received_ms, o.body
+     FROM down
+     JOIN submissions s ON s.id = down.id
+     JOIN cases c ON c.id = s.case_id
+     JOIN users u ON u.id = s.user_id
+     JOIN ops o ON o.op_id = s.op_id
+     WHERE c.team_id IN (SELECT m.team_id FROM team_members m WHERE m.user_id = $1)
+     ORDER BY s.received_ms, s.id";
 
 /// A submission's row in the review queue's query.
 #[derive(Debug, sqlx::FromRow)]
