@@ -144,6 +144,44 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
             "//*[contains(@class, 'correction-note')][contains(., 'Rückfrage der Teamleitung')]",
         )
         .await;
+    // Both versions, who finalized them on which device and why the second; and the
+    // household's consents (none yet), which the supervisor reads here and does not take.
+    let versions = laptop
+        .eval(
+            "return [...document.querySelectorAll(\"[data-testid='review-edits'] li\")]
+               .map((li) => li.textContent);",
+        )
+        .await;
+    let versions: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(
+        versions[0].contains("Ayşe Testfrau · abgeschlossen"),
+        "{versions:?}"
+    );
+    assert!(versions[0].contains("auf Gerät"), "{versions:?}");
+    assert!(
+        versions[1].starts_with("dieses Formular")
+            && versions[1].contains("Rückfrage der Teamleitung"),
+        "{versions:?}"
+    );
+    laptop
+        .wait_for_xpath("//*[@data-testid='consent-none']")
+        .await;
+    laptop
+        .eval("document.querySelector(\"[data-testid='review-edits']\").scrollIntoView(); return true;")
+        .await;
+    laptop.screenshot("review-versions.png").await;
+    assert_eq!(
+        laptop
+            .eval("return document.querySelector(\"[data-testid='take-consent']\").closest('.actions').hidden;")
+            .await,
+        true
+    );
     click_testid(&laptop, "review-approve").await;
     laptop
         .wait_for_xpath("//*[@data-testid='review-state'][@data-status='approved']")

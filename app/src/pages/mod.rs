@@ -93,3 +93,9 @@ fn DateFilter(
         </div>
     }
 }
+
+/// A device as people tell devices apart: the last six characters of its id.
+fn short_device(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    chars[chars.len().saturating_sub(6)..].iter().collect()
+}

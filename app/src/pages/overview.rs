@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use super::caseload::household;
 use super::merge::reviewer;
 use super::review::failure_text;
-use super::{DateFilter, TeamFilter};
+use super::{DateFilter, TeamFilter, short_device};
 use crate::clock::date_time;
 use crate::form_view::readonly::display;
 use crate::forms::use_forms;
@@ -422,7 +422,7 @@ fn devices_table(d: &Dashboard) -> impl IntoView + use<> {
             let silent = now - last > SILENT_MS;
             view! {
                 <tr class:stale=silent data-device=dev.device_id.clone()>
-                    <td><code>{dev.device_id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>()}</code></td>
+                    <td><code>{short_device(&dev.device_id)}</code></td>
                     <td>{dev.display_name.clone()}</td>
                     <td>{when(dev.last_push_ms)}</td>
                     <td>{when(dev.last_pull_ms)}</td>

@@ -21,7 +21,7 @@ use crate::i18n::{I18n, Ui, use_i18n};
 use crate::storage::{self, StorageError};
 use crate::sync::{Failure, api, use_sync};
 
-use super::{DateFilter, TeamFilter};
+use super::{DateFilter, TeamFilter, short_device};
 
 #[component]
 pub fn Review() -> impl IntoView {
@@ -533,6 +533,43 @@ fn review_view(
         .submission()
         .and_then(|s| s.corrects.as_ref())
         .map(|c| view! { <p class="correction-note">{i18n.t(|u| u.correction_note)} " " {c.reason.clone()}</p> });
+    // Every version of the form: who finalized it, on which device, when; and why it changed.
+    let edits = this
+        .edits
+        .into_iter()
+        .map(|e| {
+            let line = {
+                let (name, device) = (e.worker_name.clone(), short_device(&e.device));
+                let (finalized, received) = (
+                    date_time(e.finalized_at_ms as f64),
+                    date_time(e.received_at_ms as f64),
+                );
+                move || {
+                    i18n.t(|u| u.review_edit_line)()
+                        .replace("{name}", &name)
+                        .replace("{device}", &device)
+                        .replace("{finalized}", &finalized)
+                        .replace("{received}", &received)
+                }
+            };
+            let this_one = e.submission_id == item.submission_id;
+            let title = if this_one {
+                view! { <strong>{i18n.t(|u| u.review_edit_this)}</strong> }.into_any()
+            } else {
+                let short: String = e.submission_id.chars().take(8).collect();
+                view! { <A href=format!("/review/{}", e.submission_id)>{short}</A> }.into_any()
+            };
+            let why = e.reason.map(|r| {
+                view! { <br/><span class="hint">{i18n.t(|u| u.correction_note)} " " {r}</span> }
+            });
+            view! {
+                <li data-edit=e.submission_id data-device=e.device>
+                    {title} " · " {line} {why}
+                </li>
+            }
+        })
+        .collect_view();
+    let household = item.case_id.clone();
     view! {
         <h1>{move || catalog.title(&form_id, i18n.lang.get())}</h1>
         <p>
@@ -546,6 +583,9 @@ fn review_view(
         {reason}
         {corrected_by}
         <div data-testid="review-answers">{answers}</div>
+        <h2>{i18n.t(|u| u.review_edits)}</h2>
+        <ul class="steps" data-testid="review-edits">{edits}</ul>
+        <ReviewConsents case_id=household/>
         <h2>{i18n.t(|u| u.review_history)}</h2>
         <ul class="steps" data-testid="review-events">{events}</ul>
         <div class="field">
@@ -596,6 +636,30 @@ fn marked_view(now: Vec<Row>, before: &[Row]) -> impl IntoView + use<> {
                 })
                 .collect_view()}
         </dl>
+    }
+}
+
+/// The consents in force of the household a form belongs to, as shown (the one it was merged
+/// into, if it was), from what this device holds: read, not taken or withdrawn, here.
+#[component]
+fn ReviewConsents(case_id: String) -> impl IntoView {
+    let shown = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(async move {
+        let merged_into = match storage::shared().await {
+            Ok(db) => db
+                .case(&case_id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|c| c.merged_into().map(|(_, into)| into.to_owned())),
+            Err(_) => None,
+        };
+        shown.set(Some(merged_into.unwrap_or(case_id)));
+    });
+    move || {
+        shown
+            .get()
+            .map(|id| view! { <super::ConsentSummary case_id=id read_only=true/> })
     }
 }
 

@@ -41,8 +41,10 @@ async fn load(case_id: String) -> Result<Loaded, StorageError> {
     })
 }
 
+/// The household's consents: what it agrees to today and the records. `read_only` (the
+/// supervisor's page of a form) leaves out taking and withdrawing consents.
 #[component]
-pub fn ConsentSummary(case_id: String) -> impl IntoView {
+pub fn ConsentSummary(case_id: String, #[prop(optional)] read_only: bool) -> impl IntoView {
     let i18n = use_i18n();
     let sync = crate::sync::use_sync();
     let loaded = RwSignal::new(None::<Result<Loaded, StorageError>>);
@@ -59,12 +61,12 @@ pub fn ConsentSummary(case_id: String) -> impl IntoView {
         {move || match loaded.get() {
             None => ().into_any(),
             Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
-            Some(Ok(data)) => summary(data, &case_id).into_any(),
+            Some(Ok(data)) => summary(data, &case_id, read_only).into_any(),
         }}
     }
 }
 
-fn summary(data: Loaded, case_id: &str) -> impl IntoView + use<> {
+fn summary(data: Loaded, case_id: &str, read_only: bool) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let Loaded {
         records,
@@ -147,9 +149,11 @@ fn summary(data: Loaded, case_id: &str) -> impl IntoView + use<> {
                                 <A href=format!("/cases/{}/consent/{}", c.case_id, c.id) attr:class="btn btn-small" attr:data-testid="open-receipt">
                                     {i18n.t(|u| u.open_receipt)}
                                 </A>
-                                <A href=format!("/cases/{}/withdraw/{}", c.case_id, c.id) attr:class="btn btn-small" attr:data-testid="withdraw">
-                                    {i18n.t(|u| u.withdraw)}
-                                </A>
+                                {(!read_only).then(|| view! {
+                                    <A href=format!("/cases/{}/withdraw/{}", c.case_id, c.id) attr:class="btn btn-small" attr:data-testid="withdraw">
+                                        {i18n.t(|u| u.withdraw)}
+                                    </A>
+                                })}
                             </div>
                         </li>
                     }
@@ -182,7 +186,7 @@ fn summary(data: Loaded, case_id: &str) -> impl IntoView + use<> {
     view! {
         {state_view}
         <ul class="submissions" data-testid="consent-records">{items}</ul>
-        <div class="actions">
+        <div class="actions" hidden=read_only>
             <A href=format!("/cases/{case_id}/consent") attr:class="btn" attr:data-testid="take-consent">
                 {i18n.t(|u| u.take_consent)}
             </A>
