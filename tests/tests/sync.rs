@@ -18,7 +18,10 @@ use fantoccini::Locator;
 async fn housing_and_forms(b: &Browser) -> (String, String, usize) {
     let shown = b
         .eval(
-            "const dd = document.querySelector(\"[data-property='housing_situation']\");
+            "const shown = document.querySelector(\"[data-property='housing_situation']\");
+             // Who recorded each value is read on its own (it comes from the server later).
+             const dd = shown && shown.cloneNode(true);
+             dd && dd.querySelectorAll('.conflict-writes').forEach((l) => l.remove());
              const c = dd && dd.querySelector('[data-conflict]');
              const forms = document.querySelectorAll(\"[data-testid='submissions'] > li\").length;
              return [dd ? dd.textContent.trim() : '', c ? c.textContent.trim() : '', forms];",
@@ -115,6 +118,23 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
         seen.iter().all(|s| s == &seen[0]),
         "every phone shows the same: {seen:?}"
     );
+
+    // Each value with who recorded it and when, from the server's log.
+    for phone in [&a, &supervisor] {
+        wait_until("who recorded each value", || async {
+            let who = phone
+                .eval("const l = document.querySelector(\"[data-testid='conflict-writes']\"); return l ? l.textContent : '';")
+                .await;
+            let who = who.as_str().unwrap_or_default().to_owned();
+            (who.contains("erfasst von Ayşe Testfrau am") && who.contains("erfasst von Jan Testmann am"))
+                .then_some(())
+        })
+        .await;
+    }
+    supervisor
+        .eval("document.querySelector(\"[data-testid='conflict-writes']\").scrollIntoView({block: 'center'}); return true;")
+        .await;
+    supervisor.screenshot("conflict-who-and-when.png").await;
 
     // The supervisor finds the household among the conflicts and chooses the right value;
     // not without choosing one.

@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Покажи отговорите",
     case_loading: "Зареждане…",
     also_recorded: "Записано по същото време на друг телефон:",
+    conflict_written_by: "{value}: записано от {who} на {when}",
+    device_named: "устройство {device}",
     sync_title: "Синхронизиране",
     sync_all_done: "Всичко е синхронизирано",
     sync_waiting: "{n} чакат синхронизиране",

@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Antworten anzeigen",
     case_loading: "Wird geladen…",
     also_recorded: "Zur selben Zeit auf einem anderen Telefon erfasst:",
+    conflict_written_by: "{value}: erfasst von {who} am {when}",
+    device_named: "Gerät {device}",
     sync_title: "Synchronisierung",
     sync_all_done: "Alles synchronisiert",
     sync_waiting: "{n} warten auf Synchronisierung",

@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Show answers",
     case_loading: "Loading…",
     also_recorded: "Also recorded at the same time on another phone:",
+    conflict_written_by: "{value}: recorded by {who} on {when}",
+    device_named: "device {device}",
     sync_title: "Sync",
     sync_all_done: "Everything synced",
     sync_waiting: "{n} waiting to sync",

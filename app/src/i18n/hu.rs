@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Válaszok megjelenítése",
     case_loading: "Betöltés…",
     also_recorded: "Ugyanekkor egy másik telefonon rögzítve:",
+    conflict_written_by: "{value}: rögzítette {who}, {when}",
+    device_named: "{device} eszköz",
     sync_title: "Szinkronizálás",
     sync_all_done: "Minden szinkronizálva",
     sync_waiting: "{n} vár szinkronizálásra",

@@ -118,6 +118,8 @@ ui_strings! {
     show_answers,
     case_loading,
     also_recorded,
+    conflict_written_by,
+    device_named,
     sync_title,
     sync_all_done,
     sync_waiting,

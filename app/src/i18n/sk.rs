@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Zobraziť odpovede",
     case_loading: "Načítava sa…",
     also_recorded: "V rovnakom čase zaznamenané na inom telefóne:",
+    conflict_written_by: "{value}: zaznamenal(a) {who} dňa {when}",
+    device_named: "zariadenie {device}",
     sync_title: "Synchronizácia",
     sync_all_done: "Všetko je synchronizované",
     sync_waiting: "{n} čaká na synchronizáciu",

@@ -85,6 +85,8 @@ pub const UI: Ui = Ui {
     show_answers: "Yanıtları göster",
     case_loading: "Yükleniyor…",
     also_recorded: "Aynı anda başka bir telefonda kaydedilen:",
+    conflict_written_by: "{value}: {who} tarafından {when} tarihinde kaydedildi",
+    device_named: "{device} cihazı",
     sync_title: "Eşitleme",
     sync_all_done: "Her şey eşitlendi",
     sync_waiting: "{n} kayıt eşitlenmeyi bekliyor",

@@ -4,14 +4,17 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use super::case_id;
+use std::collections::HashMap;
+
 use super::caseload::household;
+use super::{case_id, short_device};
 use crate::clock::{date_time, new_id, today};
 use crate::form_view::readonly::{answers_view, display, rows};
 use crate::form_view::storage_error_view;
 use crate::forms::use_forms;
 use crate::i18n::use_i18n;
 use crate::storage::{self, StorageError};
+use crate::sync::api;
 
 #[derive(Clone)]
 struct Loaded {
@@ -62,11 +65,34 @@ pub fn CaseDetail() -> impl IntoView {
     });
     let loaded = RwSignal::new(None::<Result<Option<Loaded>, StorageError>>);
     let sync = crate::sync::use_sync();
+    // Who recorded each value of a property in conflict, from the server's log while online:
+    // the stamp of each write, with the name of the account that pushed it.
+    let authors = RwSignal::new(HashMap::<String, String>::new());
     Effect::new(move |_| {
         let id = id.get();
         sync.changed.track();
+        let token = sync
+            .session
+            .with_untracked(|s| s.as_ref().map(|s| s.token.clone()));
         leptos::task::spawn_local(async move {
-            loaded.set(Some(load(id).await));
+            let found = load(id.clone()).await;
+            let conflicted =
+                matches!(&found, Ok(Some(data)) if !data.case.fields.conflicted().is_empty());
+            loaded.set(Some(found));
+            if let (true, Some(token)) = (conflicted, token)
+                && let Ok(history) = api::case_history(&token, &id).await
+            {
+                authors.set(
+                    history
+                        .entries
+                        .iter()
+                        .flat_map(|e| {
+                            e.op.writes()
+                                .map(|(_, w)| (w.hlc.to_string(), e.display_name.clone()))
+                        })
+                        .collect(),
+                );
+            }
         });
     });
     view! {
@@ -84,14 +110,14 @@ pub fn CaseDetail() -> impl IntoView {
                     <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
                 }
                 .into_any(),
-                Some(Ok(Some(data))) => case_view(data).into_any(),
+                Some(Ok(Some(data))) => case_view(data, authors).into_any(),
             }}
             <A href="/" attr:class="back">{i18n.t(|u| u.back_to_caseload)}</A>
         </section>
     }
 }
 
-fn case_view(data: Loaded) -> impl IntoView {
+fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl IntoView {
     let i18n = use_i18n();
     let catalog = use_forms();
     let Loaded {
@@ -135,7 +161,44 @@ fn case_view(data: Loaded) -> impl IntoView {
                         .get(&property)
                         .map(|f| f.conflict().into_iter().map(|w| w.value.clone()).collect())
                         .unwrap_or_default();
+                    // Each value recorded: (shown, stamp, device, when).
+                    let writes: Vec<(String, String, String, String)> = case
+                        .fields
+                        .0
+                        .get(&property)
+                        .map(|f| {
+                            f.current()
+                                .into_iter()
+                                .chain(f.conflict())
+                                .map(|w| {
+                                    (
+                                        shown(&w.value),
+                                        w.hlc.to_string(),
+                                        short_device(&w.hlc.device),
+                                        date_time(w.hlc.wall_ms as f64),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
                     let conflict = (!losers.is_empty()).then(|| {
+                        // Who recorded each (the device where the server's log is not at hand).
+                        let who = writes
+                            .into_iter()
+                            .map(|(value, stamp, device, at)| {
+                                let attr = stamp.clone();
+                                let line = move || {
+                                    let by = authors
+                                        .with(|a| a.get(&stamp).cloned())
+                                        .unwrap_or_else(|| i18n.t(|u| u.device_named)().replace("{device}", &device));
+                                    i18n.t(|u| u.conflict_written_by)()
+                                        .replace("{value}", &value)
+                                        .replace("{who}", &by)
+                                        .replace("{when}", &at)
+                                };
+                                view! { <li data-stamp=attr>{line}</li> }
+                            })
+                            .collect_view();
                         let shown_losers: Vec<String> = losers.iter().map(|v| shown(v)).collect();
                         let options: Vec<(String, String)> = std::iter::once(value.clone())
                             .chain(losers.iter().cloned())
@@ -146,6 +209,7 @@ fn case_view(data: Loaded) -> impl IntoView {
                             <p class="conflict" data-conflict=property.clone()>
                                 {i18n.t(|u| u.also_recorded)} " " {shown_losers.join(" · ")}
                             </p>
+                            <ul class="hint conflict-writes" data-testid="conflict-writes">{who}</ul>
                             <Resolver case_id=case.id.clone() property=property.clone() options free/>
                         }
                     });

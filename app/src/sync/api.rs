@@ -169,6 +169,16 @@ pub async fn review_queue(token: &str, query: &str) -> Result<ReviewPage, Failur
     answer(call("GET", &path, Some(token), None).await).await
 }
 
+/// A household's log on the server (its own and that of the households merged into it), with
+/// who pushed each operation.
+pub async fn case_history(
+    token: &str,
+    case_id: &str,
+) -> Result<cris_core::sync::CaseHistory, Failure> {
+    let path = format!("/api/v1/cases/{case_id}/history");
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
 pub async fn review_detail(token: &str, submission_id: &str) -> Result<ReviewDetail, Failure> {
     let path = format!("/api/v1/review/{submission_id}");
     answer(call("GET", &path, Some(token), None).await).await
