@@ -395,12 +395,12 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
         .await
         .unwrap();
 
-    let draft = storage.reopen_refused("o1", 9.0).await.unwrap().unwrap();
-    assert_eq!(draft.id, "s1", "the same form, finalized again later");
-    assert_eq!(draft.case_id.as_deref(), Some("c1"));
-    assert_eq!(draft.answers, done.submission.answers);
-    assert_eq!((draft.started_at_ms, draft.updated_at_ms), (1.0, 9.0));
-    assert_eq!(storage.draft("s1").await.unwrap(), Some(draft));
+    let reopened = storage.reopen_refused("o1", 9.0).await.unwrap().unwrap();
+    assert_eq!(reopened.id, "s1", "the same form, finalized again later");
+    assert_eq!(reopened.case_id.as_deref(), Some("c1"));
+    assert_eq!(reopened.answers, done.submission.answers);
+    assert_eq!((reopened.started_at_ms, reopened.updated_at_ms), (1.0, 9.0));
+    assert_eq!(storage.draft("s1").await.unwrap(), Some(reopened));
     assert!(storage.outbox().await.unwrap().is_empty());
     assert!(storage.rejections().await.unwrap().is_empty());
     assert!(storage.submissions_of("c1").await.unwrap().is_empty());
@@ -408,6 +408,19 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
     assert_eq!(case.household_name(), "", "its name goes with the form");
     // Gone from the outbox already: nothing more to reopen.
     assert_eq!(storage.reopen_refused("o1", 10.0).await.unwrap(), None);
+    // Discarded after all: nothing is left of the household either.
+    storage.delete_draft("s1").await.unwrap();
+    assert_eq!(storage.case("c1").await.unwrap(), None);
+    // A household with a form keeps it when a draft for it is discarded.
+    storage
+        .finalize(&finalized("c2", "s2", "o2"))
+        .await
+        .unwrap();
+    let mut visit = draft("s3", "Familie Demir", 11.0);
+    visit.case_id = Some("c2".into());
+    storage.put_draft(&visit).await.unwrap();
+    storage.delete_draft("s3").await.unwrap();
+    assert!(storage.case("c2").await.unwrap().is_some());
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

@@ -60,12 +60,43 @@ impl Storage {
         Ok(drafts)
     }
 
-    /// Removes a draft (after the worker confirmed discarding it, or once finalized).
+    /// Removes a draft (after the worker confirmed discarding it, or once finalized), and the
+    /// household it was for when nothing else is left of it: a form the server refused,
+    /// reopened and then discarded, leaves an empty household that no server knows.
     pub async fn delete_draft(&self, id: &str) -> Result<()> {
-        self.commit(vec![Write::Delete {
+        let mut writes = vec![Write::Delete {
             store: stores::DRAFTS,
             key: id.to_owned(),
-        }])
-        .await
+        }];
+        if let Some(case_id) = self.draft(id).await?.and_then(|d| d.case_id)
+            && self.nothing_left_of(&case_id, id).await?
+        {
+            writes.push(Write::Delete {
+                store: stores::CASES,
+                key: case_id,
+            });
+        }
+        self.commit(writes).await
+    }
+
+    /// Whether the household `case_id` is on this phone with nothing in it: no property, no
+    /// merge, no form, consent or operation, and no draft but `draft_id`.
+    async fn nothing_left_of(&self, case_id: &str, draft_id: &str) -> Result<bool> {
+        let Some(case) = self.case(case_id).await? else {
+            return Ok(false);
+        };
+        let bare = case.fields.0.is_empty()
+            && case.merges.is_empty()
+            && case.unmerged.is_empty()
+            && case.distinct_from.is_empty();
+        Ok(bare
+            && self.submissions_of(case_id).await?.is_empty()
+            && self.consents_of(case_id).await?.is_empty()
+            && !self.outbox().await?.iter().any(|op| op.case_id == case_id)
+            && !self
+                .drafts()
+                .await?
+                .iter()
+                .any(|d| d.id != draft_id && d.case_id.as_deref() == Some(case_id)))
     }
 }
