@@ -326,7 +326,15 @@ impl ReviewSort {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewItem {
     pub submission_id: String,
+    /// The household it was recorded on.
     pub case_id: String,
+    /// The household it is shown with: the one its own was merged into, while the merge
+    /// stands; its own otherwise.
+    #[serde(default)]
+    pub household_id: String,
+    /// That household's name as it stands now ("" without one).
+    #[serde(default)]
+    pub household_name: String,
     pub form_id: String,
     pub form_version: u32,
     /// The account that pushed it.

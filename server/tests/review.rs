@@ -507,6 +507,28 @@ async fn the_queue_finds_households_by_any_spelling_of_their_name() {
         push(&server, &ayse, std::slice::from_ref(&renamed)).await;
         assert_eq!(found("kaya").await, sorted(&[&third, &visit, &renamed]));
         assert_eq!(found("yilmaz").await, sorted(&[&third, &visit, &renamed]));
+        // Each item names its household as it stands now.
+        let named_as = |page: ReviewPage| -> Vec<(String, String, String)> {
+            let mut got: Vec<_> = page
+                .items
+                .into_iter()
+                .map(|i| (i.case_id, i.household_id, i.household_name))
+                .collect();
+            got.sort();
+            got.dedup();
+            got
+        };
+        let page = queue(&server, &sabine, "?household=kaya").await;
+        assert_eq!(
+            named_as(page),
+            [(
+                yilmaz.clone(),
+                yilmaz.clone(),
+                "Familie Yılmaz-Kaya".to_owned()
+            )],
+            "{}",
+            kind(&server)
+        );
 
         // Merged into a household of that name: found with it, until the merge is undone.
         let merge = support::link_op(
@@ -520,6 +542,30 @@ async fn the_queue_finds_households_by_any_spelling_of_their_name() {
         assert_eq!(
             found("sahin").await,
             sorted(&[&first, &second, &third, &visit, &renamed])
+        );
+        // Shown with the household it joined, under the name of the two joined: the newest
+        // (the app writes a resolution keeping the older name with a merge; this one has
+        // none).
+        let joined = "Familie Yılmaz-Kaya".to_owned();
+        let mut expected = vec![
+            (sahin.clone(), sahin.clone(), joined.clone()),
+            (
+                cyrillic.clone(),
+                cyrillic.clone(),
+                "Семейство Шахин".to_owned(),
+            ),
+            (yilmaz.clone(), sahin.clone(), joined.clone()),
+        ];
+        expected.sort();
+        let page = queue(&server, &sabine, "?household=sahin").await;
+        assert_eq!(named_as(page), expected);
+        let shown = detail(&server, &sabine, &id_of(&visit)).await;
+        assert_eq!(
+            (
+                shown.item.household_id.as_str(),
+                shown.item.household_name.as_str()
+            ),
+            (sahin.as_str(), joined.as_str())
         );
         let undo = support::link_op(
             &yilmaz,

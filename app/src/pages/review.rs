@@ -190,7 +190,6 @@ fn Queue() -> impl IntoView {
     let items = RwSignal::new(Vec::<ReviewItem>::new());
     let next = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<String>);
-    let names_of = RwSignal::new(HashMap::<String, String>::new());
     let fetch = move |after: Option<String>| {
         let Some(token) = sync
             .session
@@ -218,9 +217,6 @@ fn Queue() -> impl IntoView {
         }
         let query = query.join("&");
         leptos::task::spawn_local(async move {
-            if let Ok(found) = names().await {
-                names_of.set(found);
-            }
             match api::review_queue(&token, &query).await {
                 Ok(page) => {
                     problem.set(None);
@@ -352,8 +348,8 @@ fn Queue() -> impl IntoView {
                     .get()
                     .into_iter()
                     .map(|item| {
-                        let name = names_of.with(|n| n.get(&item.case_id).cloned())
-                            .unwrap_or_else(|| item.case_id.chars().take(8).collect());
+                        // The household as the server shows it now.
+                        let name = super::caseload::household(i18n, &item.household_name);
                         let form_id = item.form_id.clone();
                         let s = item.status;
                         view! {

@@ -991,11 +991,14 @@ macro_rules! shared_store_impl {
                         Arg::Int(n) => q.bind(n),
                     };
                 }
-                q.fetch_all(&self.pool)
+                let mut items = q
+                    .fetch_all(&self.pool)
                     .await?
                     .into_iter()
                     .map($crate::store::ReviewRow::item)
-                    .collect()
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.name_households(&mut items).await?;
+                Ok(items)
             }
 
             async fn export_tally(
@@ -1080,32 +1083,7 @@ macro_rules! shared_store_impl {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let mut merges: Vec<(String, String, String)> = Vec::new();
-                for chunk in households.chunks(1000) {
-                    let sql = $crate::store::merged_into_sql(&Self::values(1, chunk.len()));
-                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    merges.extend(q.fetch_all(&self.pool).await?);
-                }
-                let cases: Vec<&str> = households
-                    .iter()
-                    .copied()
-                    .chain(merges.iter().map(|(case_id, _, _)| case_id.as_str()))
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                let mut writes: Vec<(String, String, String, String)> = Vec::new();
-                for chunk in cases.chunks(1000) {
-                    let sql = $crate::store::household_names_sql(&Self::values(1, chunk.len()));
-                    let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql);
-                    for id in chunk {
-                        q = q.bind(*id);
-                    }
-                    writes.extend(q.fetch_all(&self.pool).await?);
-                }
-                let names = $crate::store::names_shown(writes, merges)?;
+                let names = self.names_of_households(&households).await?;
                 for row in &mut rows {
                     if let Some(name) = names.get(&row.household_id) {
                         row.household_name.clone_from(name);
@@ -1191,8 +1169,11 @@ macro_rules! shared_store_impl {
                     .bind(submission_id)
                     .fetch_all(&self.pool)
                     .await?;
+                let mut item = [row.item()?];
+                self.name_households(&mut item).await?;
+                let [item] = item;
                 Ok(Some($crate::store::Reviewed {
-                    item: row.item()?,
+                    item,
                     body,
                     events,
                     corrected_by,
@@ -2046,7 +2027,7 @@ pub(crate) fn case_names<'a>(
 /// `server_info` still says 'case_names' 'to fill'), as a store opens: the names are folded
 /// in Rust, which a migration cannot do. Pushes write the rows of what arrives after. Run
 /// twice at once (two servers starting), the second writes nothing new.
-macro_rules! fill_case_names_impl {
+macro_rules! store_helpers_impl {
     ($store:ty) => {
         impl $store {
             pub(crate) async fn fill_case_names(&self) -> Result<(), $crate::store::StoreError> {
@@ -2086,10 +2067,67 @@ macro_rules! fill_case_names_impl {
                 tx.commit().await?;
                 Ok(())
             }
+
+            /// The names of the households `households` (not merged into another) as they
+            /// stand now, their properties joined with those of the households merged into
+            /// them: what the review queue and exports show beside a form. A household
+            /// without a name is left out.
+            pub(crate) async fn names_of_households(
+                &self,
+                households: &[&str],
+            ) -> Result<std::collections::HashMap<String, String>, $crate::store::StoreError> {
+                use std::collections::BTreeSet;
+                let mut merges: Vec<(String, String, String)> = Vec::new();
+                for chunk in households.chunks(1000) {
+                    let sql = $crate::store::merged_into_sql(&Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    merges.extend(q.fetch_all(&self.pool).await?);
+                }
+                let cases: Vec<&str> = households
+                    .iter()
+                    .copied()
+                    .chain(merges.iter().map(|(case_id, _, _)| case_id.as_str()))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let mut writes: Vec<(String, String, String, String)> = Vec::new();
+                for chunk in cases.chunks(1000) {
+                    let sql = $crate::store::household_names_sql(&Self::values(1, chunk.len()));
+                    let mut q = sqlx::query_as::<_, (String, String, String, String)>(&sql);
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    writes.extend(q.fetch_all(&self.pool).await?);
+                }
+                $crate::store::names_shown(writes, merges)
+            }
+
+            /// Sets the name of the household each review item is shown with.
+            async fn name_households(
+                &self,
+                items: &mut [cris_core::api::ReviewItem],
+            ) -> Result<(), $crate::store::StoreError> {
+                let households: Vec<&str> = items
+                    .iter()
+                    .map(|i| i.household_id.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let names = self.names_of_households(&households).await?;
+                for item in items {
+                    if let Some(name) = names.get(&item.household_id) {
+                        item.household_name.clone_from(name);
+                    }
+                }
+                Ok(())
+            }
         }
     };
 }
-pub(crate) use fill_case_names_impl;
+pub(crate) use store_helpers_impl;
 
 /// `rows` groups of `cols` parameters, for multi-row `VALUES` and `IN` lists, each written
 /// by `param(n)` for the n-th (from 1): `($1, $2), ($3, $4)` or `(?, ?), (?, ?)`.

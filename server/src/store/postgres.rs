@@ -111,7 +111,7 @@ impl PgStore {
 }
 
 shared_store_impl!(PgStore);
-super::fill_case_names_impl!(PgStore);
+super::store_helpers_impl!(PgStore);
 
 /// The advisory lock that makes the writers of the dashboard's derived tables take turns,
 /// across every server process on the database (pushes do not wait for it).

@@ -83,6 +83,7 @@ pub(crate) const EDITS: &str = "WITH RECURSIVE up (id, corrects) AS (
 pub(crate) struct ReviewRow {
     id: String,
     case_id: String,
+    household_id: String,
     form_id: String,
     form_version: i64,
     login: String,
@@ -110,6 +111,8 @@ impl ReviewRow {
             form_version: u32::try_from(self.form_version).map_err(|e| damaged(e.to_string()))?,
             submission_id: self.id,
             case_id: self.case_id,
+            household_id: self.household_id,
+            household_name: String::new(),
             form_id: self.form_id,
             worker_login: self.login,
             worker_name: self.display_name,
@@ -174,7 +177,8 @@ pub(crate) enum Arg {
 /// The columns of [`ReviewRow`] for the submissions on the teams' cases of the user `$1`,
 /// with their latest review event; conditions follow as `AND …`.
 pub(crate) const REVIEW_ROWS: &str =
-    "SELECT s.id, s.case_id, s.form_id, s.form_version, u.login, u.display_name,
+    "SELECT s.id, s.case_id, COALESCE(c.merged_into, c.id) AS household_id, s.form_id,
+        s.form_version, u.login, u.display_name,
         t.name AS team, s.received_ms, s.finalized_ms, s.corrects, s.review_status,
         e.comment, e.at_ms AS decided_ms, r.login AS reviewer_login, r.display_name AS reviewer_name
      FROM submissions s

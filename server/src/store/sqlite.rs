@@ -120,7 +120,7 @@ impl SqliteStore {
 }
 
 shared_store_impl!(SqliteStore);
-super::fill_case_names_impl!(SqliteStore);
+super::store_helpers_impl!(SqliteStore);
 
 // The dashboard writes its summaries in its turn in the writer's queue, between pushes,
 // holding the write lock from the start of its transaction (it reads what it then changes).
