@@ -1010,6 +1010,12 @@ fn endpoints(
                 .collect(),
         ),
         (
+            "GET  /review?household=familie (every household)",
+            (0..n)
+                .map(|_| Call::get("/api/v1/review?household=familie".into(), sup))
+                .collect(),
+        ),
+        (
             "GET  /review?sort=oldest (p. 1-5)",
             (0..n)
                 .map(|i| cycle(&t.oldest_pages, "/api/v1/review?sort=oldest", i))

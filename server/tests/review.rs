@@ -576,6 +576,29 @@ async fn the_queue_finds_households_by_any_spelling_of_their_name() {
         );
         push(&server, &sabine, &[undo]).await;
         assert_eq!(found("sahin").await, sorted(&[&first, &second]));
+
+        // A name that many households share: found page by page all the same.
+        let many: Vec<Operation> = (0..=cris_server::store::FEW_HOUSEHOLDS)
+            .map(|_| named(&new_uuid(), "Familie Vielfach"))
+            .collect();
+        for part in many.chunks(250) {
+            push(&server, &ayse, part).await;
+        }
+        let page = queue(&server, &sabine, "?household=vielfach&limit=10").await;
+        assert_eq!(page.items.len(), 10);
+        assert!(
+            page.items
+                .iter()
+                .all(|i| i.household_name == "Familie Vielfach")
+        );
+        // Newest first: the one pushed last leads.
+        assert_eq!(
+            page.items[0].submission_id,
+            id_of(many.last().unwrap()),
+            "{}",
+            kind(&server)
+        );
+        assert!(page.next.is_some());
     })
     .await;
 }

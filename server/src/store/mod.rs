@@ -25,10 +25,10 @@ pub(crate) use export::{
 pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
 pub(crate) use review::{
-    Arg, EDITS, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow, arriving_status,
-    review_queue_sql,
+    Arg, EDITS, HOUSEHOLDS_NAMED, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow,
+    arriving_status, review_queue_sql,
 };
-pub use review::{EditRow, ReviewFilter, Reviewed};
+pub use review::{EditRow, FEW_HOUSEHOLDS, ReviewFilter, Reviewed};
 pub use sqlite::SqliteStore;
 
 /// The default database: a file under `./data`, created on first start.
@@ -983,6 +983,25 @@ macro_rules! shared_store_impl {
                 filter: &$crate::store::ReviewFilter,
             ) -> Result<Vec<cris_core::api::ReviewItem>, $crate::store::StoreError> {
                 use $crate::store::Arg;
+                let mut found = None;
+                if let Some(name) = &filter.household {
+                    let rows: Vec<String> = sqlx::query_scalar($crate::store::HOUSEHOLDS_NAMED)
+                        .bind(format!("%{name}%"))
+                        .bind($crate::store::FEW_HOUSEHOLDS as i64 + 1)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    let few = rows.len() <= $crate::store::FEW_HOUSEHOLDS;
+                    let mut cases = rows;
+                    cases.sort_unstable();
+                    cases.dedup();
+                    if few {
+                        found = Some($crate::store::ReviewFilter {
+                            household_cases: Some(cases),
+                            ..filter.clone()
+                        });
+                    }
+                }
+                let filter = found.as_ref().unwrap_or(filter);
                 let (sql, args) = $crate::store::review_queue_sql(user_id, filter);
                 let mut q = sqlx::query_as::<_, $crate::store::ReviewRow>(&sql);
                 for a in args {
