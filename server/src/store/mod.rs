@@ -1900,17 +1900,7 @@ macro_rules! shared_store_impl {
                         .iter()
                         .map(|(case_id, field, w, _)| (*case_id, field.as_str(), w.value.as_str())),
                 );
-                for chunk in names.chunks(1000) {
-                    let sql = format!(
-                        "INSERT INTO case_names (case_id, name) VALUES {} ON CONFLICT DO NOTHING",
-                        Self::values(chunk.len(), 2)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for (case_id, name) in chunk {
-                        q = q.bind(*case_id).bind(name);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                Self::insert_case_names(&mut tx, &names).await?;
                 // Conflicts as they stand after the batch, in the fields it wrote.
                 let written: HashSet<(&str, &str)> =
                     writes.iter().map(|(c, f, _, _)| (*c, f.as_str())).collect();
@@ -2069,6 +2059,20 @@ macro_rules! store_helpers_impl {
                         .map(|(c, v)| (c.as_str(), $crate::store::NAME_FIELD, v.as_str())),
                 );
                 let mut tx = self.pool.begin().await?;
+                Self::insert_case_names(&mut tx, &names).await?;
+                sqlx::query("DELETE FROM server_info WHERE key = 'case_names'")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// Keeps households' names as compared (see [`$crate::store::case_names`]), each
+            /// once. `Db` is the database of the module the macro is used in.
+            async fn insert_case_names(
+                tx: &mut sqlx::Transaction<'static, Db>,
+                names: &[(&str, String)],
+            ) -> Result<(), $crate::store::StoreError> {
                 for chunk in names.chunks(1000) {
                     let sql = format!(
                         "INSERT INTO case_names (case_id, name) VALUES {} ON CONFLICT DO NOTHING",
@@ -2078,12 +2082,8 @@ macro_rules! store_helpers_impl {
                     for (case_id, name) in chunk {
                         q = q.bind(*case_id).bind(name);
                     }
-                    q.execute(&mut *tx).await?;
+                    q.execute(&mut **tx).await?;
                 }
-                sqlx::query("DELETE FROM server_info WHERE key = 'case_names'")
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
                 Ok(())
             }
 

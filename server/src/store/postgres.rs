@@ -111,6 +111,9 @@ impl PgStore {
 }
 
 shared_store_impl!(PgStore);
+/// The database of this store, for the helpers the stores share.
+type Db = sqlx::Postgres;
+
 super::store_helpers_impl!(PgStore);
 
 /// The advisory lock that makes the writers of the dashboard's derived tables take turns,

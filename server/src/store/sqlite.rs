@@ -120,6 +120,9 @@ impl SqliteStore {
 }
 
 shared_store_impl!(SqliteStore);
+/// The database of this store, for the helpers the stores share.
+type Db = sqlx::Sqlite;
+
 super::store_helpers_impl!(SqliteStore);
 
 // The dashboard writes its summaries in its turn in the writer's queue, between pushes,
