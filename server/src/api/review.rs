@@ -122,6 +122,7 @@ fn filter_of(query: ReviewQuery) -> Result<ReviewFilter, AppError> {
         received_before_ms: query.to.map(|d| (i64::from(d.days()) + 1) * DAY_MS),
         case_id,
         household,
+        household_cases: None,
         oldest_first: query.sort == Some(ReviewSort::Oldest),
         after,
         limit: i64::from(limit),
