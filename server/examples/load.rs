@@ -37,7 +37,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cris_core::api::{Dashboard, ReviewDecision, ReviewPage, ReviewStatus, Role};
@@ -227,7 +227,8 @@ async fn play_phones(
     pace: Option<Duration>,
 ) -> (Vec<Duration>, Duration) {
     let accounts = phone_accounts(server, "phone", &[TEAM], phones).await;
-    push_from_phones(server, accounts, pace, Batches::Ten, Arc::default()).await
+    let (answered, _) = tokio::sync::watch::channel(0);
+    push_from_phones(server, accounts, pace, Batches::Ten, Arc::new(answered)).await
 }
 
 /// The phones push their `batches`, each on its own task; paced ones spread over the
@@ -237,7 +238,7 @@ async fn push_from_phones(
     accounts: Vec<(String, String)>,
     pace: Option<Duration>,
     batches: Batches,
-    answered: Arc<AtomicUsize>,
+    answered: Arc<tokio::sync::watch::Sender<usize>>,
 ) -> (Vec<Duration>, Duration) {
     let phones = accounts.len();
     let work: Vec<_> = accounts
@@ -287,7 +288,7 @@ async fn push_from_phones(
                     let (latency, answer) = push_with(&client, &url, &token, b).await;
                     check_all_acknowledged(&answer);
                     took.push(latency);
-                    answered.fetch_add(1, Ordering::Relaxed);
+                    answered.send_modify(|n| *n += 1);
                 }
                 took
             })
@@ -1181,12 +1182,14 @@ async fn review(
     let loaded_calls = measured(endpoints(&seeded, &t, 1, &mut rng));
     let accounts = phone_accounts(server, "field", &TEAMS, phones).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let answered = Arc::new(AtomicUsize::new(0));
+    let (answered, mut pushes_answered) = tokio::sync::watch::channel(0);
+    let answered = Arc::new(answered);
     let measure = async {
         // Measured once as many pushes were answered as there are phones: the load is on.
-        while answered.load(Ordering::Relaxed) < phones {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        pushes_answered
+            .wait_for(|n| *n >= phones)
+            .await
+            .expect("the phones push");
         let took = play_calls(server, &loaded_calls, LOADED_BUDGET).await;
         stop.store(true, Ordering::Relaxed);
         took
