@@ -22,6 +22,15 @@ pub async fn team_server() -> TestServer {
     server
 }
 
+/// [`team_server`] with Lea, the team's supervisor (`lea.s`), for the laptop.
+pub async fn team_server_with_supervisor() -> TestServer {
+    let server = team_server().await;
+    server
+        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
+        .await;
+    server
+}
+
 /// How many operations wait in the phone's outbox, read from IndexedDB itself.
 pub async fn outbox_count(b: &Browser) -> serde_json::Value {
     b.eval(

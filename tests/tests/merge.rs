@@ -4,9 +4,8 @@
 //! after its next sync; a second look-alike pair is marked as two families and is not proposed
 //! again; the merge is undone and the phone shows both households again.
 
-use cris_core::api::Role;
 use cris_e2e::phone::{
-    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server, wait_for_sync_text,
+    log_in, open_case, record_synced_household, team_server_with_supervisor, wait_for_sync_text,
 };
 use cris_e2e::ui::{click_testid, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until, xpath_literal};
@@ -72,10 +71,7 @@ async fn wait_for_caseload(b: &Browser, expected: &[&str]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_supervisor_merges_a_family_recorded_twice_and_the_phone_follows() {
-    let server = team_server().await;
-    server
-        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
-        .await;
+    let server = team_server_with_supervisor().await;
     let driver = Chromedriver::start().await;
 
     let phone = Browser::open(&driver, 360, 740, "de-DE").await;

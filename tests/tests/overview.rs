@@ -4,9 +4,8 @@
 //! `target/screenshots/`); the supervisor exports the teams' forms as a spreadsheet (the file
 //! arrives in the browser's downloads) and finds the export recorded.
 
-use cris_core::api::Role;
 use cris_e2e::phone::{
-    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
+    log_in, open_case, record_synced_household, team_server_with_supervisor,
     visit_changing_housing, wait_for_sync_text,
 };
 use cris_e2e::ui::{click_testid, select, tap};
@@ -15,10 +14,7 @@ use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_recorded() {
-    let server = team_server().await;
-    server
-        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
-        .await;
+    let server = team_server_with_supervisor().await;
     let driver = Chromedriver::start().await;
 
     let phone = Browser::open(&driver, 360, 740, "de-DE").await;

@@ -3,9 +3,8 @@
 //! comment; the worker's phone shows it after the next sync, the worker corrects it and syncs;
 //! the supervisor sees it resubmitted, the changed answer marked, and approves it.
 
-use cris_core::api::Role;
 use cris_e2e::phone::{
-    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server,
+    log_in, open_case, record_synced_household, team_server_with_supervisor,
     visit_changing_housing, wait_for_sync_text,
 };
 use cris_e2e::ui::{click_testid, select, tap, type_into};
@@ -33,10 +32,7 @@ async fn open_from_queue(b: &Browser, status: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
-    let server = team_server().await;
-    server
-        .add_account("lea.s", "Lea Teamleitung", Role::Supervisor, TEAM, PASSWORD)
-        .await;
+    let server = team_server_with_supervisor().await;
     let driver = Chromedriver::start().await;
 
     // The worker: a household, then a visit offline, synced when back online.

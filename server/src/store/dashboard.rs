@@ -1553,12 +1553,23 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_summary_never_replaces_one_made_from_more_of_the_log() {
+    /// A SQLite store in a folder of its own (kept while the folder is), and a pool on it.
+    async fn sqlite_store() -> (
+        tempfile::TempDir,
+        crate::store::SqliteStore,
+        sqlx::SqlitePool,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/cris.db", dir.path().display());
         let store = crate::store::SqliteStore::open(&url).await.unwrap();
-        let pool = &sqlx::SqlitePool::connect(&url).await.unwrap();
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        (dir, store, pool)
+    }
+
+    #[tokio::test]
+    async fn a_summary_never_replaces_one_made_from_more_of_the_log() {
+        let (_dir, store, pool) = sqlite_store().await;
+        let pool = &pool;
         sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ('t', 'Team', 0)")
             .execute(pool)
             .await
@@ -1648,10 +1659,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_counts_follow_every_summary_written_and_no_other() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/cris.db", dir.path().display());
-        let store = crate::store::SqliteStore::open(&url).await.unwrap();
-        let pool = &sqlx::SqlitePool::connect(&url).await.unwrap();
+        let (_dir, store, pool) = sqlite_store().await;
+        let pool = &pool;
         for team in ["t", "u"] {
             sqlx::query("INSERT INTO teams (id, name, created_ms) VALUES ($1, $1, 0)")
                 .bind(team)
@@ -1851,10 +1860,8 @@ mod tests {
     async fn emptied_and_set_back_to_the_start_of_the_log_the_tables_are_made_again_alike() {
         use crate::store::Store;
         use cris_core::record::{Change, Operation};
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/cris.db", dir.path().display());
-        let store = crate::store::SqliteStore::open(&url).await.unwrap();
-        let pool = &sqlx::SqlitePool::connect(&url).await.unwrap();
+        let (_dir, store, pool) = sqlite_store().await;
+        let pool = &pool;
         let user = |login: &str, role| crate::store::NewUser {
             login: login.into(),
             display_name: login.into(),
