@@ -17,19 +17,23 @@ pub fn input(field: &str, instance: Option<usize>) -> String {
 }
 
 /// Taps an element as a finger would: scrolled to the middle of the screen first, where the
-/// bottom tabs do not cover it.
+/// bottom tabs do not cover it. A page still growing below it may leave it under the tabs for
+/// a moment (it cannot scroll up yet): the tap is tried again once it can, as a person would.
 pub async fn tap(b: &Browser, css: &str) {
-    let el = wait_until(&format!("{css} on screen"), || async {
-        b.client.find(Locator::Css(css)).await.ok()
+    let tapped = wait_until(&format!("{css} on screen and tapped"), || async {
+        let el = b.client.find(Locator::Css(css)).await.ok()?;
+        b.eval(&format!(
+            "document.querySelector({css:?}).scrollIntoView({{ block: 'center' }}); return true;"
+        ))
+        .await;
+        match el.click().await {
+            Ok(()) => Some(Ok(())),
+            Err(e) if e.to_string().contains("intercepted") => None,
+            Err(e) => Some(Err(e)),
+        }
     })
     .await;
-    b.eval(&format!(
-        "document.querySelector({css:?}).scrollIntoView({{ block: 'center' }}); return true;"
-    ))
-    .await;
-    el.click()
-        .await
-        .unwrap_or_else(|e| panic!("tap {css}: {e}"));
+    tapped.unwrap_or_else(|e| panic!("tap {css}: {e}"));
 }
 
 /// Types `text` into a field with real key presses.
