@@ -308,3 +308,14 @@ fn the_fields_a_new_visit_is_prefilled_with_exist() {
         ],
     );
 }
+
+/// A home visit starts on the day and at the time it is opened; the worker can change both.
+#[test]
+fn the_home_visit_starts_with_today_and_now() {
+    let form = load("home_visit");
+    let day = cris_core::Date::from_ymd(2026, 12, 6).unwrap();
+    let start = |name: &str| form.field(name).unwrap().default_at(day, "14:20");
+    assert_eq!(start("visit_date").as_deref(), Some("2026-12-06"));
+    assert_eq!(start("start_time").as_deref(), Some("14:20"));
+    assert_eq!(start("end_time"), None);
+}

@@ -412,7 +412,7 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
             ("Familie Ismailova", "ayse.w", NORD)
         );
         assert_eq!(visit[7], "2026-11-24 17:00:00");
-        assert_eq!(visit[8], "2");
+        assert_eq!(visit[8], "3");
         assert_eq!(
             (visit[9].as_str(), fix[9].as_str()),
             ("Düzeltildi", "Yeniden gönderildi")

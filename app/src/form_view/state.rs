@@ -10,6 +10,8 @@ use cris_core::form::{
 };
 use leptos::prelude::*;
 
+use crate::clock::{now_ms, time_of_day, today};
+
 /// Where an answer sits: a field, and inside a repeat group the group and the instance.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
@@ -122,11 +124,10 @@ impl FormState {
     /// A new, empty instance of a repeat group, with the defaults of its fields.
     pub fn add_instance(&self, repeat: &Field) {
         let mut instance = Answers::new();
+        let (today, now) = (today(), time_of_day(now_ms()));
         for f in &repeat.fields {
-            if let Some(default) = &f.default {
-                instance
-                    .0
-                    .insert(f.name.clone(), Answer::Text(default.clone()));
+            if let Some(default) = f.default_at(today, &now) {
+                instance.0.insert(f.name.clone(), Answer::Text(default));
             }
         }
         self.answers.update(|a| {
@@ -151,15 +152,15 @@ impl FormState {
 }
 
 /// The answers a new form starts with: the defaults of its top-level fields.
+/// `today()` and `now()` are the moment the form is started on this phone.
 pub fn defaults(form: &FormDef) -> Answers {
     let mut answers = Answers::new();
+    let (today, now) = (today(), time_of_day(now_ms()));
     for (field, repeat) in form.walk() {
-        if let (Some(default), None) = (&field.default, repeat)
+        if let (Some(default), None) = (field.default_at(today, &now), repeat)
             && field.kind.holds_value()
         {
-            answers
-                .0
-                .insert(field.name.clone(), Answer::Text(default.clone()));
+            answers.0.insert(field.name.clone(), Answer::Text(default));
         }
     }
     answers

@@ -203,10 +203,17 @@ fn check_field(
 }
 
 fn check_default(form: &FormDef, field: &Field, default: &str) -> Result<(), FormError> {
+    use super::{DEFAULT_NOW, DEFAULT_TODAY};
     let ok = match field.kind {
         FieldType::Integer => default.trim().parse::<i64>().is_ok(),
         FieldType::Decimal => !crate::expr::parse_number(default).is_nan(),
-        FieldType::Date => default.parse::<Date>().is_ok(),
+        FieldType::Date => {
+            matches!(default, DEFAULT_TODAY | DEFAULT_NOW) || default.parse::<Date>().is_ok()
+        }
+        FieldType::Time => default == DEFAULT_NOW || is_time_of_day(default),
+        // `today()` and `now()` stand for a date or a time: in another field they would be
+        // taken as the text itself.
+        _ if matches!(default, DEFAULT_TODAY | DEFAULT_NOW) => false,
         FieldType::YesNo => matches!(default, "yes" | "no"),
         FieldType::SelectOne | FieldType::SelectMultiple => {
             let list = field.choices.as_deref().and_then(|l| form.choices.get(l));
@@ -224,6 +231,15 @@ fn check_default(form: &FormDef, field: &Field, default: &str) -> Result<(), For
             format!("default {default:?} is not a valid answer"),
         ))
     }
+}
+
+/// `HH:MM`, as a time input holds it.
+fn is_time_of_day(text: &str) -> bool {
+    let Some((h, m)) = text.split_once(':') else {
+        return false;
+    };
+    let part = |p: &str, max: u32| p.len() == 2 && p.parse::<u32>().is_ok_and(|v| v <= max);
+    part(h, 23) && part(m, 59)
 }
 
 fn check_references(

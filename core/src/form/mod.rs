@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Date;
 use crate::expr::Expr;
 use crate::lang::Lang;
 
@@ -90,6 +91,11 @@ impl FieldType {
         !self.is_container() && self != FieldType::Note
     }
 }
+
+/// A default that stands for the moment a form is started, as in ODK: `today()` (a date) and
+/// `now()` (a date, or a time of day).
+pub const DEFAULT_TODAY: &str = "today()";
+pub const DEFAULT_NOW: &str = "now()";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -180,6 +186,20 @@ impl FormDef {
             .into_iter()
             .map(|(f, _)| f)
             .find(|f| f.name == name)
+    }
+}
+
+impl Field {
+    /// The answer this field starts with in a form started on `today` at `now` (`HH:MM`, the
+    /// phone's time of day): its `default`, with `today()` and `now()` standing for that day
+    /// and time. Core reads no clock: the caller gives both.
+    pub fn default_at(&self, today: Date, now: &str) -> Option<String> {
+        let default = self.default.as_deref()?;
+        Some(match (default, self.kind) {
+            (DEFAULT_TODAY | DEFAULT_NOW, FieldType::Date) => today.to_string(),
+            (DEFAULT_NOW, FieldType::Time) => now.to_owned(),
+            _ => default.to_owned(),
+        })
     }
 }
 

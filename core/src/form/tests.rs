@@ -169,6 +169,14 @@ fn the_loader_refuses_broken_definitions_with_a_clear_message() {
         "default \"castle\" is not a valid answer",
     );
     refused(
+        |f| f["fields"][0]["default"] = json!("today()"),
+        "default \"today()\" is not a valid answer",
+    );
+    refused(
+        |f| f["fields"][6]["default"] = json!("25:00"),
+        "default \"25:00\" is not a valid answer",
+    );
+    refused(
         |f| f["fields"][7]["fields"][0]["case_property"] = json!("x"),
         "only a single value outside repeat groups",
     );
@@ -483,4 +491,40 @@ mod properties {
             }
         }
     }
+}
+
+/// `today()` and `now()` as defaults stand for the moment the form is started (ODK's usual
+/// defaults of a visit's date and time); other defaults are taken as they are.
+#[test]
+fn today_and_now_as_defaults_are_the_moment_the_form_starts() {
+    let mut f = sample();
+    f["fields"][1]["default"] = json!("today()");
+    f["fields"][6]["default"] = json!("now()");
+    f["fields"][2]["default"] = json!("shelter");
+    let form = FormDef::from_json(&f.to_string()).expect("valid defaults");
+    let day = Date::from_ymd(2026, 12, 6).unwrap();
+    let at = |name: &str| form.field(name).unwrap().default_at(day, "09:05");
+    assert_eq!(at("visit_date").as_deref(), Some("2026-12-06"));
+    assert_eq!(at("arrival").as_deref(), Some("09:05"));
+    assert_eq!(at("housing").as_deref(), Some("shelter"));
+    assert_eq!(at("household_name"), None);
+
+    let mut f = sample();
+    f["fields"][1]["default"] = json!("now()");
+    f["fields"][6]["default"] = json!("08:30");
+    let form = FormDef::from_json(&f.to_string()).expect("valid defaults");
+    assert_eq!(
+        form.field("visit_date")
+            .unwrap()
+            .default_at(day, "09:05")
+            .as_deref(),
+        Some("2026-12-06")
+    );
+    assert_eq!(
+        form.field("arrival")
+            .unwrap()
+            .default_at(day, "09:05")
+            .as_deref(),
+        Some("08:30")
+    );
 }
