@@ -361,6 +361,19 @@ pub struct ReviewPage {
     pub next: Option<String>,
 }
 
+/// `GET /api/v1/review/workers`: the enabled workers of the reviewer's teams, to filter the
+/// queue by, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamWorkers {
+    pub workers: Vec<TeamWorker>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamWorker {
+    pub login: String,
+    pub display_name: String,
+}
+
 /// One review decision, as appended to the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewEvent {

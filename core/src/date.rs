@@ -104,6 +104,26 @@ impl FromStr for Date {
     }
 }
 
+impl Date {
+    /// The day as people write it in `lang`: `06.12.2026` in German and Turkish,
+    /// `06.12.2026 г.` in Bulgarian, `6 Dec 2026` in English, `2026. 12. 06.` in Hungarian,
+    /// `6. 12. 2026` in Slovak. [`Display`](fmt::Display) stays ISO 8601, for data.
+    pub fn written(self, lang: crate::Lang) -> String {
+        use crate::Lang;
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let (y, m, d) = self.ymd();
+        match lang {
+            Lang::De | Lang::Tr => format!("{d:02}.{m:02}.{y:04}"),
+            Lang::Bg => format!("{d:02}.{m:02}.{y:04} г."),
+            Lang::En => format!("{d} {} {y:04}", MONTHS[(m as usize).saturating_sub(1) % 12]),
+            Lang::Hu => format!("{y:04}. {m:02}. {d:02}."),
+            Lang::Sk => format!("{d}. {m}. {y:04}"),
+        }
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();
@@ -126,6 +146,29 @@ impl<'de> Deserialize<'de> for Date {
 
 #[cfg(test)]
 mod tests {
+    /// Each language writes the day its own way; data keeps ISO 8601.
+    #[test]
+    fn a_day_is_written_as_each_language_writes_it() {
+        use crate::Lang;
+        let day = Date::from_ymd(2026, 12, 6).unwrap();
+        let written: Vec<String> = Lang::ALL.into_iter().map(|l| day.written(l)).collect();
+        let expected = |l: Lang| match l {
+            Lang::De | Lang::Tr => "06.12.2026",
+            Lang::Bg => "06.12.2026 г.",
+            Lang::En => "6 Dec 2026",
+            Lang::Hu => "2026. 12. 06.",
+            Lang::Sk => "6. 12. 2026",
+        };
+        for (lang, text) in Lang::ALL.into_iter().zip(&written) {
+            assert_eq!(text, expected(lang), "{lang}");
+        }
+        assert_eq!(
+            Date::from_ymd(1979, 1, 31).unwrap().written(Lang::En),
+            "31 Jan 1979"
+        );
+        assert_eq!(day.to_string(), "2026-12-06");
+    }
+
     use super::*;
 
     #[test]

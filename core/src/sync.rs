@@ -50,7 +50,12 @@ pub enum Outcome {
     },
     Rejected {
         reason: Reason,
+        /// The same in English, for programs and their logs; people read [`Detail`].
         message: String,
+        /// What exactly was refused, with its values, for the phone to word in the worker's
+        /// language (absent from refusals kept on a phone from before it was sent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<Detail>,
     },
 }
 
@@ -76,6 +81,141 @@ pub enum Reason {
     ClockAhead,
     /// The account's role does not allow it (merging households is for supervisors).
     Forbidden,
+}
+
+/// What exactly was refused, with the values a person needs to act on it: the phone words it
+/// in the worker's language, with what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Detail {
+    /// Not readable as an operation of its kind: an id that is no UUID, parts that name
+    /// another device or household, another kind of record than the call expects.
+    Malformed,
+    /// A form this server does not have.
+    UnknownForm { form_id: String },
+    /// A version of the form this server does not have; `current` is the one it serves.
+    FormVersion {
+        form_id: String,
+        version: u32,
+        current: u32,
+    },
+    /// Answers the form does not accept: the first field with a problem, and how many
+    /// problems there are in all.
+    Answers { field: String, problems: usize },
+    /// A correction without a reason, or with one longer than `max_chars` characters.
+    CorrectionReason { max_chars: usize },
+    /// The household's details it sets do not follow from its answers.
+    Properties,
+    /// The server has a form under this id already, from another operation: a correction
+    /// is a new form.
+    SubmissionTaken,
+    /// A correction of a form this household does not have (yet), or of another kind.
+    CorrectsOther,
+    /// A signed consent or withdrawal the server holds already, sent again changed.
+    SignedRecordChanged,
+    /// A consent or withdrawal that is incomplete, changed since it was signed, or given on
+    /// a text this server does not show.
+    ConsentInvalid,
+    /// A withdrawal of a consent this household does not have (yet).
+    WithdrawsUnknown,
+    /// The server has no agency set up to take consents.
+    NoAgency,
+    /// A choice between values in conflict that is not one of the values the field takes.
+    ResolutionInvalid,
+    /// A merge of households, or its undoing, that the households' merges do not allow.
+    MergeRefused { why: MergeRefusal },
+    /// The household, or the other one a merge names, is not among the user's teams'.
+    NotVisible,
+    /// The phone's clock was this many days ahead of the server's.
+    ClockAhead { days: i64 },
+    /// Merging households, and finding two families, is for supervisors.
+    SupervisorsOnly,
+}
+
+/// Why a merge of households, or its undoing, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeRefusal {
+    /// A household merged with itself.
+    Itself,
+    DifferentTeams,
+    /// This household is merged into another already.
+    MergedAlready,
+    /// The household it would join is merged into another.
+    IntoMerged,
+    /// Other households are merged into this one.
+    OthersMergedIntoIt,
+    /// Not merged by that merge (undone already, or never made).
+    NotMerged,
+}
+
+impl Detail {
+    /// The broad reason, for programs that act on it.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Detail::Malformed => Reason::Malformed,
+            Detail::UnknownForm { .. } | Detail::FormVersion { .. } => Reason::UnknownForm,
+            Detail::Answers { .. }
+            | Detail::CorrectionReason { .. }
+            | Detail::Properties
+            | Detail::SubmissionTaken
+            | Detail::CorrectsOther
+            | Detail::SignedRecordChanged
+            | Detail::ConsentInvalid
+            | Detail::WithdrawsUnknown
+            | Detail::NoAgency
+            | Detail::ResolutionInvalid
+            | Detail::MergeRefused { .. } => Reason::Invalid,
+            Detail::NotVisible => Reason::NotFound,
+            Detail::ClockAhead { .. } => Reason::ClockAhead,
+            Detail::SupervisorsOnly => Reason::Forbidden,
+        }
+    }
+
+    /// One of every kind of refusal, with values: for checking that each is worded.
+    pub fn every_kind() -> Vec<Detail> {
+        let mut all = vec![
+            Detail::Malformed,
+            Detail::UnknownForm {
+                form_id: "home_visit".to_owned(),
+            },
+            Detail::FormVersion {
+                form_id: "intake".to_owned(),
+                version: 3,
+                current: 2,
+            },
+            Detail::Answers {
+                field: "household_name".to_owned(),
+                problems: 2,
+            },
+            Detail::CorrectionReason {
+                max_chars: crate::record::MAX_REASON_CHARS,
+            },
+            Detail::Properties,
+            Detail::SubmissionTaken,
+            Detail::CorrectsOther,
+            Detail::SignedRecordChanged,
+            Detail::ConsentInvalid,
+            Detail::WithdrawsUnknown,
+            Detail::NoAgency,
+            Detail::ResolutionInvalid,
+            Detail::NotVisible,
+            Detail::ClockAhead { days: 3 },
+            Detail::SupervisorsOnly,
+        ];
+        all.extend(
+            [
+                MergeRefusal::Itself,
+                MergeRefusal::DifferentTeams,
+                MergeRefusal::MergedAlready,
+                MergeRefusal::IntoMerged,
+                MergeRefusal::OthersMergedIntoIt,
+                MergeRefusal::NotMerged,
+            ]
+            .map(|why| Detail::MergeRefused { why }),
+        );
+        all
+    }
 }
 
 /// `GET /api/v1/ops?since=CURSOR&limit=N`: what changed in the user's cases after `since`.
@@ -115,27 +255,33 @@ pub struct HistoryEntry {
     pub op: Operation,
 }
 
-/// Why an operation is refused: the reason for programs, an English message for people.
+/// Why an operation is refused: what exactly, with its values (the reason for programs follows
+/// from it), and the same in English for logs and programs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub reason: Reason,
+    pub detail: Detail,
     pub message: String,
 }
 
 impl Refusal {
-    fn new(reason: Reason, message: impl Into<String>) -> Self {
+    pub fn new(detail: Detail, message: impl Into<String>) -> Self {
         Refusal {
-            reason,
+            detail,
             message: message.into(),
         }
+    }
+
+    pub fn reason(&self) -> Reason {
+        self.detail.reason()
     }
 }
 
 impl From<Refusal> for Outcome {
     fn from(r: Refusal) -> Self {
         Outcome::Rejected {
-            reason: r.reason,
+            reason: r.detail.reason(),
             message: r.message,
+            detail: Some(r.detail),
         }
     }
 }
@@ -158,7 +304,7 @@ pub fn check(
     form: Option<&crate::form::FormDef>,
     server_now_ms: i64,
 ) -> Result<(), Refusal> {
-    let malformed = |m: String| Err(Refusal::new(Reason::Malformed, m));
+    let malformed = |m: String| Err(Refusal::new(Detail::Malformed, m));
     let crate::record::Change::Submit {
         submission,
         properties,
@@ -187,11 +333,18 @@ pub fn check(
         }
         let reason = correction.reason.trim();
         if reason.is_empty() {
-            return Err(Refusal::new(Reason::Invalid, "a correction needs a reason"));
+            return Err(Refusal::new(
+                Detail::CorrectionReason {
+                    max_chars: crate::record::MAX_REASON_CHARS,
+                },
+                "a correction needs a reason",
+            ));
         }
         if reason.chars().count() > crate::record::MAX_REASON_CHARS {
             return Err(Refusal::new(
-                Reason::Invalid,
+                Detail::CorrectionReason {
+                    max_chars: crate::record::MAX_REASON_CHARS,
+                },
                 format!(
                     "the reason for the correction is longer than {} characters",
                     crate::record::MAX_REASON_CHARS
@@ -201,13 +354,19 @@ pub fn check(
     }
     let Some(form) = form.filter(|f| f.id == submission.form_id) else {
         return Err(Refusal::new(
-            Reason::UnknownForm,
+            Detail::UnknownForm {
+                form_id: submission.form_id.clone(),
+            },
             format!("this server has no form {:?}", submission.form_id),
         ));
     };
     if form.version != submission.form_version {
         return Err(Refusal::new(
-            Reason::UnknownForm,
+            Detail::FormVersion {
+                form_id: form.id.clone(),
+                version: submission.form_version,
+                current: form.version,
+            },
             format!(
                 "version {} of the form {:?} is not the one this server has (version {})",
                 submission.form_version, form.id, form.version
@@ -220,7 +379,10 @@ pub fn check(
     let validated = form.validate(&submission.answers, today);
     if let Some(problem) = validated.problems.first() {
         return Err(Refusal::new(
-            Reason::Invalid,
+            Detail::Answers {
+                field: problem.field.clone(),
+                problems: validated.problems.len(),
+            },
             format!(
                 "field {:?}: {} ({} problem(s) in all)",
                 problem.field,
@@ -236,7 +398,7 @@ pub fn check(
             .all(|(name, value)| properties.get(name).is_some_and(|w| w.value == *value));
     if !same {
         return Err(Refusal::new(
-            Reason::Invalid,
+            Detail::Properties,
             "the case properties set do not follow from the answers",
         ));
     }
@@ -251,7 +413,7 @@ fn check_common(
     server_now_ms: i64,
 ) -> Result<(), Refusal> {
     use crate::id::is_uuid;
-    let malformed = |m: String| Err(Refusal::new(Reason::Malformed, m));
+    let malformed = |m: String| Err(Refusal::new(Detail::Malformed, m));
     let (what, record_id, device, case_id) = record;
     for (what, id) in [
         ("op_id", op.op_id.as_str()),
@@ -275,11 +437,12 @@ fn check_common(
     }
     let ahead_ms = i128::from(op.hlc.wall_ms) - i128::from(server_now_ms);
     if ahead_ms > i128::from(MAX_CLOCK_AHEAD_MS) {
+        let days = (ahead_ms + i128::from(MAX_CLOCK_AHEAD_MS / 2)) / i128::from(MAX_CLOCK_AHEAD_MS);
+        let days = i64::try_from(days).unwrap_or(i64::MAX);
         return Err(Refusal::new(
-            Reason::ClockAhead,
+            Detail::ClockAhead { days },
             format!(
-                "the phone's clock was {} days ahead of the server's: set the phone's date and time, then sync again",
-                (ahead_ms + i128::from(MAX_CLOCK_AHEAD_MS / 2)) / i128::from(MAX_CLOCK_AHEAD_MS)
+                "the phone's clock was {days} days ahead of the server's: set the phone's date and time, then sync again"
             ),
         ));
     }
@@ -297,14 +460,14 @@ pub fn check_consent(
 ) -> Result<(), Refusal> {
     use crate::consent::Sealed;
     use crate::record::Change;
-    let invalid = |p: crate::consent::Problem| Refusal::new(Reason::Invalid, p.to_string());
+    let invalid = |p: crate::consent::Problem| Refusal::new(Detail::ConsentInvalid, p.to_string());
     match &op.change {
         Change::Submit { .. }
         | Change::Resolve { .. }
         | Change::Merge { .. }
         | Change::Unmerge { .. }
         | Change::Distinct { .. } => Err(Refusal::new(
-            Reason::Malformed,
+            Detail::Malformed,
             "not a consent or a withdrawal",
         )),
         Change::Consent { consent } => {
@@ -329,7 +492,7 @@ pub fn check_consent(
             )?;
             if !crate::id::is_uuid(&withdrawal.consent_id) {
                 return Err(Refusal::new(
-                    Reason::Malformed,
+                    Detail::Malformed,
                     format!(
                         "the consent id {:?} is not a lower-case UUID",
                         withdrawal.consent_id
@@ -354,14 +517,14 @@ pub fn check_resolve(
     server_now_ms: i64,
 ) -> Result<(), Refusal> {
     let crate::record::Change::Resolve { properties } = &op.change else {
-        return Err(Refusal::new(Reason::Malformed, "not a resolution"));
+        return Err(Refusal::new(Detail::Malformed, "not a resolution"));
     };
     check_common(
         op,
         ("resolution", &op.op_id, &op.device, &op.case_id),
         server_now_ms,
     )?;
-    let invalid = |m: String| Err(Refusal::new(Reason::Invalid, m));
+    let invalid = |m: String| Err(Refusal::new(Detail::ResolutionInvalid, m));
     if properties.is_empty() || properties.len() > MAX_RESOLVED {
         return invalid(format!(
             "a resolution chooses between 1 and {MAX_RESOLVED} case properties"
@@ -405,7 +568,7 @@ pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
         Change::Merge { into } => ("merge", into),
         Change::Unmerge { merge } => ("undoing of a merge", merge),
         Change::Distinct { other } => ("finding of two families", other),
-        _ => return Err(Refusal::new(Reason::Malformed, "not a merge")),
+        _ => return Err(Refusal::new(Detail::Malformed, "not a merge")),
     };
     check_common(
         op,
@@ -414,13 +577,15 @@ pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
     )?;
     if !crate::id::is_uuid(other) {
         return Err(Refusal::new(
-            Reason::Malformed,
+            Detail::Malformed,
             format!("the {what} names {other:?}, which is not a lower-case UUID"),
         ));
     }
     if *other == op.case_id {
         return Err(Refusal::new(
-            Reason::Invalid,
+            Detail::MergeRefused {
+                why: MergeRefusal::Itself,
+            },
             "a household cannot be merged with itself",
         ));
     }
@@ -488,7 +653,7 @@ mod tests {
     }
 
     fn reason(op: &Operation, form: &FormDef) -> Option<Reason> {
-        check(op, Some(form), NOW).err().map(|r| r.reason)
+        check(op, Some(form), NOW).err().map(|r| r.reason())
     }
 
     #[test]
@@ -525,7 +690,8 @@ mod tests {
             NOW,
         );
         let refusal = far.unwrap_err();
-        assert_eq!(refusal.reason, Reason::ClockAhead);
+        assert_eq!(refusal.reason(), Reason::ClockAhead);
+        assert_eq!(refusal.detail, Detail::ClockAhead { days: 365 });
         assert!(
             refusal.message.contains("365 days ahead"),
             "{}",
@@ -533,18 +699,51 @@ mod tests {
         );
     }
 
+    /// A refusal reaches the phone as a code with its values, and the reason follows from it.
+    #[test]
+    fn every_kind_of_refusal_travels_as_its_code_and_values() {
+        for detail in Detail::every_kind() {
+            let outcome: Outcome = Refusal::new(detail.clone(), "in English").into();
+            let json = serde_json::to_value(&outcome).unwrap();
+            assert_eq!(json["status"], "rejected");
+            assert!(json["detail"]["code"].is_string(), "{json}");
+            let back: Outcome = serde_json::from_value(json).unwrap();
+            assert_eq!(
+                back,
+                Outcome::Rejected {
+                    reason: detail.reason(),
+                    message: "in English".to_owned(),
+                    detail: Some(detail),
+                }
+            );
+        }
+        // A refusal from before codes (kept on a phone) still reads.
+        let old: Outcome =
+            serde_json::from_str(r#"{"status": "rejected", "reason": "invalid", "message": "m"}"#)
+                .unwrap();
+        assert!(matches!(old, Outcome::Rejected { detail: None, .. }));
+    }
+
     #[test]
     fn an_unknown_form_or_version_is_refused() {
         let form = intake();
         let good = op(&form, example(), NOW);
         assert_eq!(
-            check(&good, None, NOW).unwrap_err().reason,
+            check(&good, None, NOW).unwrap_err().reason(),
             Reason::UnknownForm
         );
         let mut newer = form.clone();
         newer.version += 1;
         let refusal = check(&good, Some(&newer), NOW).unwrap_err();
-        assert_eq!(refusal.reason, Reason::UnknownForm);
+        assert_eq!(refusal.reason(), Reason::UnknownForm);
+        assert_eq!(
+            refusal.detail,
+            Detail::FormVersion {
+                form_id: "intake".to_owned(),
+                version: 1,
+                current: 2
+            }
+        );
         assert!(refusal.message.contains("version 1"), "{}", refusal.message);
     }
 
@@ -553,7 +752,12 @@ mod tests {
         let form = intake();
         let unborn = example().with("household_name", "");
         let refusal = check(&op(&form, unborn, NOW), Some(&form), NOW).unwrap_err();
-        assert_eq!(refusal.reason, Reason::Invalid);
+        assert_eq!(refusal.reason(), Reason::Invalid);
+        assert!(
+            matches!(&refusal.detail, Detail::Answers { field, problems } if field == "household_name" && *problems >= 1),
+            "{:?}",
+            refusal.detail
+        );
         assert!(
             refusal.message.contains("household_name"),
             "{}",
@@ -594,7 +798,7 @@ mod tests {
 
         let unexplained = correcting(op(&form, example(), NOW), earlier, "  ");
         let refusal = check(&unexplained, Some(&form), NOW).unwrap_err();
-        assert_eq!(refusal.reason, Reason::Invalid);
+        assert_eq!(refusal.reason(), Reason::Invalid);
         assert!(refusal.message.contains("reason"), "{}", refusal.message);
         let long = "x".repeat(crate::record::MAX_REASON_CHARS + 1);
         let rambling = correcting(op(&form, example(), NOW), earlier, &long);
@@ -629,7 +833,7 @@ mod tests {
         assert_eq!(check_consent(&good, &texts, &agency, NOW), Ok(()));
         // A form checker given a consent, and the other way round: malformed.
         assert_eq!(
-            check(&good, None, NOW).unwrap_err().reason,
+            check(&good, None, NOW).unwrap_err().reason(),
             Reason::Malformed
         );
         let form = intake();
@@ -637,7 +841,7 @@ mod tests {
         assert_eq!(
             check_consent(&visit, &texts, &agency, NOW)
                 .unwrap_err()
-                .reason,
+                .reason(),
             Reason::Malformed
         );
 
@@ -647,7 +851,7 @@ mod tests {
         };
         consent.purposes.push("photos".into());
         let refusal = check_consent(&forged, &texts, &agency, NOW).unwrap_err();
-        assert_eq!(refusal.reason, Reason::Invalid);
+        assert_eq!(refusal.reason(), Reason::Invalid);
         assert!(
             refusal.message.contains("changed after it was signed"),
             "{}",
@@ -659,7 +863,7 @@ mod tests {
         assert_eq!(
             check_consent(&elsewhere, &texts, &agency, NOW)
                 .unwrap_err()
-                .reason,
+                .reason(),
             Reason::Malformed
         );
         let mut budapest = agency.clone();
@@ -700,7 +904,9 @@ mod tests {
         };
         withdrawal.consent_id = "the first one".into();
         assert_eq!(
-            check_consent(&op, &texts, &agency, NOW).unwrap_err().reason,
+            check_consent(&op, &texts, &agency, NOW)
+                .unwrap_err()
+                .reason(),
             Reason::Malformed
         );
     }
@@ -731,10 +937,10 @@ mod tests {
         );
         let why = |r: &Operation| check_resolve(r, &forms, NOW).unwrap_err();
         assert_eq!(
-            why(&resolve("castle", seen.clone())).reason,
+            why(&resolve("castle", seen.clone())).reason(),
             Reason::Invalid
         );
-        assert_eq!(why(&resolve("shelter", vec![])).reason, Reason::Invalid);
+        assert_eq!(why(&resolve("shelter", vec![])).reason(), Reason::Invalid);
         let mut unknown = resolve("x", seen.clone());
         let Change::Resolve { properties } = &mut unknown.change else {
             unreachable!()
@@ -746,11 +952,11 @@ mod tests {
         nothing.change = Change::Resolve {
             properties: BTreeMap::new(),
         };
-        assert_eq!(why(&nothing).reason, Reason::Invalid);
+        assert_eq!(why(&nothing).reason(), Reason::Invalid);
         assert_eq!(
             check(&resolve("shelter", seen), Some(&form), NOW)
                 .unwrap_err()
-                .reason,
+                .reason(),
             Reason::Malformed
         );
     }
@@ -781,23 +987,23 @@ mod tests {
         let itself = why(Change::Merge {
             into: base.case_id.clone(),
         });
-        assert_eq!(itself.reason, Reason::Invalid);
+        assert_eq!(itself.reason(), Reason::Invalid);
         assert!(itself.message.contains("itself"), "{}", itself.message);
         assert_eq!(
             why(Change::Distinct {
                 other: "Familie X".into()
             })
-            .reason,
+            .reason(),
             Reason::Malformed
         );
         let mut ahead = link(Change::Merge { into: other.into() });
         ahead.hlc.wall_ms = NOW as u64 + 3 * MAX_CLOCK_AHEAD_MS;
         assert_eq!(
-            check_link(&ahead, NOW).unwrap_err().reason,
+            check_link(&ahead, NOW).unwrap_err().reason(),
             Reason::ClockAhead
         );
         assert_eq!(
-            check_link(&base, NOW).unwrap_err().reason,
+            check_link(&base, NOW).unwrap_err().reason(),
             Reason::Malformed
         );
     }

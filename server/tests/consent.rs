@@ -74,7 +74,9 @@ async fn may_share(
 
 fn rejected(outcome: &Outcome) -> (Reason, &str) {
     match outcome {
-        Outcome::Rejected { reason, message } => (*reason, message.as_str()),
+        Outcome::Rejected {
+            reason, message, ..
+        } => (*reason, message.as_str()),
         other => panic!("not rejected: {other:?}"),
     }
 }

@@ -76,7 +76,9 @@ async fn phone_cases(server: &TestServer, token: &str) -> Vec<Case> {
 
 fn rejected(outcome: &Outcome) -> (Reason, &str) {
     match outcome {
-        Outcome::Rejected { reason, message } => (*reason, message.as_str()),
+        Outcome::Rejected {
+            reason, message, ..
+        } => (*reason, message.as_str()),
         other => panic!("not rejected: {other:?}"),
     }
 }
@@ -259,6 +261,17 @@ async fn merges_that_would_lose_track_are_refused_with_the_reason() {
         let by_worker = push(&server, &ayse, &[merge(&b, &a)]).await;
         let (reason, message) = rejected(&by_worker[0]);
         assert_eq!(reason, Reason::Forbidden);
+        assert!(
+            matches!(
+                &by_worker[0],
+                Outcome::Rejected {
+                    detail: Some(cris_core::sync::Detail::SupervisorsOnly),
+                    ..
+                }
+            ),
+            "{:?}",
+            by_worker[0]
+        );
         assert!(message.contains("supervisors"), "{message}");
 
         let mut malformed = merge(&b, &a);

@@ -1242,3 +1242,46 @@ async fn the_store_keeps_the_review_tables_analyzed_where_autovacuum_is_off() {
         tokio::task::yield_now().await;
     }
 }
+
+/// The queue's worker filter lists the workers of the reviewer's own teams by name: not
+/// another team's, not a disabled account, not a supervisor; a worker may not ask.
+#[tokio::test]
+async fn the_worker_filter_lists_the_teams_workers() {
+    on_both(|server| async move {
+        use cris_server::Store;
+        let lea = server.account("lea.s", Role::Supervisor, &[NORD]).await;
+        let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+        server.account("jan.w", Role::Worker, &[NORD, SUED]).await;
+        server.account("olga.w", Role::Worker, &[SUED]).await;
+        server.account("gone.w", Role::Worker, &[NORD]).await;
+        server.account("tom.s", Role::Supervisor, &[NORD]).await;
+        assert!(
+            server
+                .store
+                .set_disabled("gone.w", true, now() as i64)
+                .await
+                .unwrap()
+        );
+
+        let res = get(&server, Some(&lea), "/api/v1/review/workers").await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", kind(&server));
+        let listed: cris_core::api::TeamWorkers = res.json().await.unwrap();
+        let logins: Vec<(&str, &str)> = listed
+            .workers
+            .iter()
+            .map(|w| (w.login.as_str(), w.display_name.as_str()))
+            .collect();
+        assert_eq!(
+            logins,
+            [("ayse.w", "ayse.w (test)"), ("jan.w", "jan.w (test)")],
+            "{}",
+            kind(&server)
+        );
+
+        let res = get(&server, Some(&ayse), "/api/v1/review/workers").await;
+        error(res, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
+        let res = get(&server, None, "/api/v1/review/workers").await;
+        error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+    })
+    .await;
+}

@@ -80,7 +80,9 @@ async fn history(server: &TestServer, token: &str, case_id: &str) -> reqwest::Re
 
 fn rejected(outcome: &Outcome) -> Option<(Reason, &str)> {
     match outcome {
-        Outcome::Rejected { reason, message } => Some((*reason, message.as_str())),
+        Outcome::Rejected {
+            reason, message, ..
+        } => Some((*reason, message.as_str())),
         _ => None,
     }
 }
@@ -108,6 +110,22 @@ async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
         let submission = support::submission_mut(&mut stale);
         submission.form_version = 99;
         assert_eq!(push(&server, &ayse, &[stale]).await, [Outcome::Duplicate]);
+        // The same form under another operation (typed in again under its id) is refused
+        // with a code the phone words in the worker's language.
+        let mut again = op.clone();
+        again.op_id = new_uuid();
+        let outcome = &push(&server, &ayse, &[again]).await[0];
+        assert!(
+            matches!(
+                outcome,
+                Outcome::Rejected {
+                    reason: Reason::Invalid,
+                    detail: Some(cris_core::sync::Detail::SubmissionTaken),
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
 
         let page = pull(&server, &jan, "?since=0").await;
         assert_eq!(page.ops, std::slice::from_ref(&op), "{}", kind(&server));

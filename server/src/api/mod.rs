@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/cases/{id}/history", get(ops::history))
         .route("/v1/review", get(review::queue))
+        .route("/v1/review/workers", get(review::workers))
         .route(
             "/v1/review/{id}",
             get(review::get)

@@ -12,8 +12,8 @@ use cris_core::caseload::INTAKE;
 use cris_core::consent::Sealed;
 use cris_core::record::{Change, Operation};
 use cris_core::sync::{
-    self, CaseHistory, HistoryEntry, MAX_BATCH, MAX_PAGE, OpResult, Outcome, PullResponse,
-    PushRequest, PushResponse, Reason, Refusal,
+    self, CaseHistory, Detail, HistoryEntry, MAX_BATCH, MAX_PAGE, OpResult, Outcome, PullResponse,
+    PushRequest, PushResponse, Refusal,
 };
 use serde_json::value::RawValue;
 
@@ -170,10 +170,7 @@ fn check_one(
         }
     };
     let op = serde_json::from_str::<Operation>(value.get()).map_err(|e| {
-        let refusal = Refusal {
-            reason: Reason::Malformed,
-            message: format!("not an operation: {e}"),
-        };
+        let refusal = Refusal::new(Detail::Malformed, format!("not an operation: {e}"));
         // Unreadable: if it came under a consent's operation id, it is not that consent.
         refused(refusal, None)
     })?;
@@ -202,10 +199,7 @@ fn check_one(
                 Some(binding)
             };
             let Some(agency) = consent.agency() else {
-                let refusal = Refusal {
-                    reason: Reason::Invalid,
-                    message: crate::consent::NO_AGENCY.to_owned(),
-                };
+                let refusal = Refusal::new(Detail::NoAgency, crate::consent::NO_AGENCY);
                 return Err(refused(refusal, sealed()));
             };
             sync::check_consent(&op, consent.texts(), agency, now)
@@ -242,23 +236,20 @@ fn outcome(stored: Stored, record_id: &str) -> Outcome {
         Stored::Applied { conflicts } if conflicts.is_empty() => Outcome::Applied,
         Stored::Applied { conflicts } => Outcome::Conflict { fields: conflicts },
         Stored::Duplicate => Outcome::Duplicate,
-        Stored::NotFound => Outcome::Rejected {
-            reason: Reason::NotFound,
-            message: "no such case among your teams' cases".to_owned(),
-        },
-        Stored::SubmissionTaken => Outcome::Rejected {
-            reason: Reason::Invalid,
-            message: format!(
+        Stored::NotFound => {
+            Refusal::new(Detail::NotVisible, "no such case among your teams' cases").into()
+        }
+        Stored::SubmissionTaken => Refusal::new(
+            Detail::SubmissionTaken,
+            format!(
                 "the submission {record_id} came already with another operation: a correction needs a new submission"
             ),
-        },
-        Stored::BadCorrection(message)
-        | Stored::Immutable(message)
-        | Stored::BadWithdrawal(message) => Outcome::Rejected {
-            reason: Reason::Invalid,
-            message,
-        },
-        Stored::Refused { reason, message } => Outcome::Rejected { reason, message },
+        )
+        .into(),
+        Stored::BadCorrection(message) => Refusal::new(Detail::CorrectsOther, message).into(),
+        Stored::Immutable(message) => Refusal::new(Detail::SignedRecordChanged, message).into(),
+        Stored::BadWithdrawal(message) => Refusal::new(Detail::WithdrawsUnknown, message).into(),
+        Stored::Refused(refusal) => refusal.into(),
     }
 }
 

@@ -7,6 +7,7 @@
 //!   the page before);
 //! - `GET /api/v1/review/{submission_id}`: one submission, its answers and its review;
 //! - `POST /api/v1/review/{submission_id}` `{"decision", "comment"}`: a decision;
+//! - `GET /api/v1/review/workers`: the enabled workers of the reviewer's teams, to filter by;
 //! - `GET /api/v1/inbox` (anyone logged in): the user's own submissions sent back for changes
 //!   and not corrected yet.
 //!
@@ -19,7 +20,7 @@ use axum::http::StatusCode;
 use cris_core::api::{
     Inbox, MAX_HOUSEHOLD_SEARCH, MAX_REVIEW_COMMENT_CHARS, MAX_REVIEW_PAGE, REVIEW_PAGE,
     ReviewDecision, ReviewDetail, ReviewEdit, ReviewOutcome, ReviewPage, ReviewQuery,
-    ReviewRequest, ReviewSort, Role,
+    ReviewRequest, ReviewSort, Role, TeamWorker, TeamWorkers,
 };
 use cris_core::record::Operation;
 
@@ -226,6 +227,24 @@ pub async fn decide(
         .ok_or(AppError::NoSuchSubmission)?;
     tracing::info!(decision = request.decision.as_str(), "review");
     Ok((StatusCode::CREATED, Json(ReviewOutcome { event, status })))
+}
+
+pub async fn workers(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Result<Json<TeamWorkers>, AppError> {
+    reviewer(&auth)?;
+    let workers = state
+        .store
+        .team_workers(&auth.user.id)
+        .await?
+        .into_iter()
+        .map(|(login, display_name)| TeamWorker {
+            login,
+            display_name,
+        })
+        .collect();
+    Ok(Json(TeamWorkers { workers }))
 }
 
 pub async fn inbox(State(state): State<AppState>, auth: AuthUser) -> Result<Json<Inbox>, AppError> {

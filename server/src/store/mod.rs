@@ -137,11 +137,15 @@ pub enum Stored {
     BadWithdrawal(String),
     /// Refused for the reason given: a merge of households by a worker, or one the
     /// households' merges so far do not allow.
-    Refused {
-        reason: cris_core::sync::Reason,
-        message: String,
-    },
+    Refused(cris_core::sync::Refusal),
 }
+
+/// The enabled workers of the teams of the user `$1`, by name.
+pub const TEAM_WORKERS: &str = "SELECT DISTINCT u.login, u.display_name FROM users u
+     JOIN team_members m ON m.user_id = u.id
+     WHERE m.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1)
+       AND u.role = 'worker' AND NOT u.disabled
+     ORDER BY u.display_name, u.login";
 
 /// What the store answers of a consent or withdrawal it holds when one with the same id or
 /// operation comes again: why it is refused.
@@ -329,6 +333,11 @@ pub trait Store: Send + Sync {
         comment: &str,
         now_ms: i64,
     ) -> impl Future<Output = Result<Option<(ReviewEvent, ReviewStatus)>, StoreError>> + Send;
+    /// The enabled workers of the user's teams: `(login, display name)`, by name.
+    fn team_workers(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
     /// The user's own submissions (on their teams' cases) sent back for changes and not
     /// corrected yet, the latest request first.
     fn inbox(
@@ -554,6 +563,9 @@ impl Store for CaseStore {
         now_ms: i64,
     ) -> Result<Option<(ReviewEvent, ReviewStatus)>, StoreError> {
         delegate!(self, s => s.add_review(reviewer, submission_id, decision, comment, now_ms).await)
+    }
+    async fn team_workers(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        delegate!(self, s => s.team_workers(user_id).await)
     }
     async fn inbox(&self, user_id: &str) -> Result<Vec<InboxItem>, StoreError> {
         delegate!(self, s => s.inbox(user_id).await)
@@ -1232,6 +1244,16 @@ macro_rules! shared_store_impl {
                 }
             }
 
+            async fn team_workers(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<(String, String)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as($crate::store::TEAM_WORKERS)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn inbox(
                 &self,
                 user_id: &str,
@@ -1591,10 +1613,10 @@ macro_rules! shared_store_impl {
                         Change::Merge { .. } | Change::Unmerge { .. } | Change::Distinct { .. }
                     );
                     if is_link && batches[i].user.role == $crate::store::Role::Worker {
-                        out.push(Stored::Refused {
-                            reason: cris_core::sync::Reason::Forbidden,
-                            message: "merging households, and finding them two families, is for supervisors".to_owned(),
-                        });
+                        out.push(Stored::Refused(cris_core::sync::Refusal::new(
+                            cris_core::sync::Detail::SupervisorsOnly,
+                            "merging households, and finding them two families, is for supervisors",
+                        )));
                         continue;
                     }
                     let visible = match case_team.get(&op.case_id) {
@@ -1644,33 +1666,30 @@ macro_rules! shared_store_impl {
                         // Writes only: the merge decides, as for a form's.
                         Change::Resolve { .. } => {}
                         Change::Merge { into: other } | Change::Distinct { other } => {
-                            let refuse = |reason, message: &str| Stored::Refused {
-                                reason,
-                                message: message.to_owned(),
-                            };
-                            use cris_core::sync::Reason;
+                            use cris_core::sync::{Detail, MergeRefusal, Refusal};
+                            let refuse = |detail, message: &str| Stored::Refused(Refusal::new(detail, message));
                             let Some(other_team) = case_team.get(other).filter(|t| teams.contains(t))
                             else {
                                 out.push(refuse(
-                                    Reason::NotFound,
+                                    Detail::NotVisible,
                                     "the other household is not among your teams' cases",
                                 ));
                                 continue;
                             };
                             if let Change::Merge { into } = &op.change {
                                 let refusal = if Some(other_team) != case_team.get(&op.case_id) {
-                                    Some("the two households belong to different teams")
+                                    Some((MergeRefusal::DifferentTeams, "the two households belong to different teams"))
                                 } else if standing.contains_key(&op.case_id) {
-                                    Some("this household is merged into another already: undo that merge first")
+                                    Some((MergeRefusal::MergedAlready, "this household is merged into another already: undo that merge first"))
                                 } else if standing.contains_key(into) {
-                                    Some("the household it would join is merged into another: merge into that one")
+                                    Some((MergeRefusal::IntoMerged, "the household it would join is merged into another: merge into that one"))
                                 } else if standing.values().any(|(_, joined)| *joined == op.case_id) {
-                                    Some("other households are merged into this one: merge the other way round, or undo their merges first")
+                                    Some((MergeRefusal::OthersMergedIntoIt, "other households are merged into this one: merge the other way round, or undo their merges first"))
                                 } else {
                                     None
                                 };
-                                if let Some(why) = refusal {
-                                    out.push(refuse(Reason::Invalid, why));
+                                if let Some((why, message)) = refusal {
+                                    out.push(refuse(Detail::MergeRefused { why }, message));
                                     continue;
                                 }
                                 standing.insert(op.case_id.clone(), (op.op_id.clone(), into.clone()));
@@ -1679,10 +1698,12 @@ macro_rules! shared_store_impl {
                         }
                         Change::Unmerge { merge } => {
                             if standing.get(&op.case_id).is_none_or(|(m, _)| m != merge) {
-                                out.push(Stored::Refused {
-                                    reason: cris_core::sync::Reason::Invalid,
-                                    message: "this household is not merged by that merge (it was undone already, or never made)".to_owned(),
-                                });
+                                out.push(Stored::Refused(cris_core::sync::Refusal::new(
+                                    cris_core::sync::Detail::MergeRefused {
+                                        why: cris_core::sync::MergeRefusal::NotMerged,
+                                    },
+                                    "this household is not merged by that merge (it was undone already, or never made)",
+                                )));
                                 continue;
                             }
                             standing.remove(&op.case_id);
