@@ -35,12 +35,26 @@ pub fn time_of_day(ms: f64) -> String {
     format!("{:02}:{:02}", at.get_hours(), at.get_minutes())
 }
 
-/// A date and time as the phone shows it (`2026-11-26 10:42`).
+/// A date and time as the phone shows it, the day as the screen's language writes it
+/// (`26.11.2026 10:42` in German).
 pub fn date_time(ms: f64) -> String {
     let at = js_sys::Date::new(&ms.into());
     let date = Date::from_ymd(at.get_full_year() as i32, at.get_month() + 1, at.get_date());
     match date {
-        Some(d) => format!("{d} {}", time_of_day(ms)),
+        Some(d) => format!("{} {}", day(d), time_of_day(ms)),
         None => time_of_day(ms),
     }
+}
+
+/// A day as the screen's language writes it (`26.11.2026` in German).
+pub fn day(date: Date) -> String {
+    date.written(screen_lang())
+}
+
+/// The language of the screen: reactive where read inside a view, the saved choice elsewhere.
+fn screen_lang() -> cris_core::Lang {
+    leptos::prelude::use_context::<crate::i18n::I18n>().map_or_else(crate::prefs::load_lang, |i| {
+        use leptos::prelude::Get;
+        i.lang.get()
+    })
 }

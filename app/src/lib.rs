@@ -8,6 +8,7 @@ pub mod pages;
 pub mod perf;
 pub mod prefs;
 pub mod pwa;
+pub mod refusal;
 pub mod shell;
 pub mod storage;
 pub mod sync;

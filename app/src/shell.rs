@@ -144,10 +144,21 @@ fn UpdateBanner() -> impl IntoView {
 fn Nav() -> impl IntoView {
     let i18n = use_i18n();
     let reviewer = crate::pages::reviewer();
+    let catalog = forms::use_forms();
+    // The intake is called by its form's title, the same name as on the form itself.
+    let intake = move || {
+        let lang = i18n.lang.get();
+        catalog.get(cris_core::caseload::INTAKE).map_or_else(
+            || i18n.t(|u| u.nav_intake)().to_owned(),
+            |f| f.title.get(lang).to_owned(),
+        )
+    };
     view! {
-        <nav class="tabs">
+        // A supervisor's phone has room for four tabs: the intake, which supervisors rarely
+        // make, is then started from the caseload.
+        <nav class="tabs" class:tabs-reviewer=move || reviewer.get()>
             <A href="/" exact=true>{i18n.t(|u| u.nav_caseload)}</A>
-            <A href="/intake/new">{i18n.t(|u| u.nav_intake)}</A>
+            <A href="/intake/new" attr:class="tab-intake">{intake}</A>
             <A href="/review">{i18n.t(|u| u.nav_review)}</A>
             // The overview is the supervisors' (on a laptop); a worker's phone keeps four tabs.
             <Show when=move || reviewer.get()>

@@ -224,6 +224,54 @@ async fn finalizing_writes_submission_case_and_outbox_and_removes_the_draft() {
     Storage::delete(&name).await.unwrap();
 }
 
+/// A form finalized once is never written again, whatever the screens do: a second finalize
+/// under the same id (an empty form typed in again after Back) is refused with nothing
+/// written, and the first household's form, case and outbox entry stay as they were.
+#[wasm_bindgen_test]
+async fn a_second_finalize_under_the_same_id_is_refused_and_changes_nothing() {
+    let name = unique_name("finalize-twice");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let first = finalized("c-1", "s-1", "op-1");
+    storage.finalize(&first).await.unwrap();
+
+    // The same submission id, typed in again as another household.
+    let mut again = finalized("c-2", "s-1", "op-2");
+    again.submission.answers = Answers::new().with("household_name", "Familie Zweimal");
+    let retyped = draft("s-1", "Familie Zweimal", 3.0);
+    storage.put_draft(&retyped).await.unwrap();
+    let result = storage.finalize(&again).await;
+    assert_eq!(result, Err(StorageError::Exists));
+
+    assert_eq!(
+        storage.submission("s-1").await.unwrap(),
+        Some(first.submission.clone())
+    );
+    assert_eq!(storage.cases().await.unwrap(), vec![first.case.clone()]);
+    assert_eq!(
+        storage.outbox().await.unwrap(),
+        vec![first.operation.clone()]
+    );
+    // What was typed the second time is not lost either.
+    assert_eq!(storage.draft("s-1").await.unwrap(), Some(retyped.clone()));
+
+    // Kept under an id of its own, it can be finalized as the new form it is.
+    let moved = storage.move_draft(&retyped, "s-3").await.unwrap();
+    assert_eq!(moved.id, "s-3");
+    assert_eq!(storage.draft("s-1").await.unwrap(), None);
+    assert_eq!(storage.draft("s-3").await.unwrap(), Some(moved));
+    storage
+        .finalize(&finalized("c-2", "s-3", "op-3"))
+        .await
+        .unwrap();
+    assert_eq!(storage.submissions().await.unwrap().len(), 2);
+    assert_eq!(
+        storage.submission("s-1").await.unwrap(),
+        Some(first.submission)
+    );
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
 /// One write that IndexedDB refuses (a record without its key) takes the whole transaction
 /// down: nothing before it is written, and the draft is still there.
 #[wasm_bindgen_test]
@@ -350,6 +398,10 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
         op_id: "o2".into(),
         reason: Reason::Invalid,
         message: "field \"household_name\": required".into(),
+        detail: Some(cris_core::sync::Detail::Answers {
+            field: "household_name".into(),
+            problems: 1,
+        }),
         at_ms: 5.0,
     };
     storage
@@ -388,6 +440,10 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
         op_id: "o1".into(),
         reason: Reason::Invalid,
         message: "field \"household_name\": required".into(),
+        detail: Some(cris_core::sync::Detail::Answers {
+            field: "household_name".into(),
+            problems: 1,
+        }),
         at_ms: 5.0,
     };
     storage
@@ -395,7 +451,11 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
         .await
         .unwrap();
 
-    let reopened = storage.reopen_refused("o1", 9.0).await.unwrap().unwrap();
+    let reopened = storage
+        .reopen_refused("o1", 9.0, "s-fresh")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(reopened.id, "s1", "the same form, finalized again later");
     assert_eq!(reopened.case_id.as_deref(), Some("c1"));
     assert_eq!(reopened.answers, done.submission.answers);
@@ -407,7 +467,10 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
     let case = storage.case("c1").await.unwrap().unwrap();
     assert_eq!(case.household_name(), "", "its name goes with the form");
     // Gone from the outbox already: nothing more to reopen.
-    assert_eq!(storage.reopen_refused("o1", 10.0).await.unwrap(), None);
+    assert_eq!(
+        storage.reopen_refused("o1", 10.0, "s-fresh").await.unwrap(),
+        None
+    );
     // Discarded after all: nothing is left of the household either.
     storage.delete_draft("s1").await.unwrap();
     assert_eq!(storage.case("c1").await.unwrap(), None);
@@ -421,6 +484,29 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
     storage.put_draft(&visit).await.unwrap();
     storage.delete_draft("s3").await.unwrap();
     assert!(storage.case("c2").await.unwrap().is_some());
+
+    // Refused because the server holds another form under its id: it comes back under a
+    // new id, to be sent as the new form it is.
+    storage
+        .finalize(&finalized("c4", "s4", "o4"))
+        .await
+        .unwrap();
+    let taken = Rejection {
+        op_id: "o4".into(),
+        reason: Reason::Invalid,
+        message: "came already".into(),
+        detail: Some(cris_core::sync::Detail::SubmissionTaken),
+        at_ms: 12.0,
+    };
+    storage.record_push(&[], &[taken]).await.unwrap();
+    let renamed = storage
+        .reopen_refused("o4", 13.0, "s-fresh")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.id, "s-fresh");
+    assert_eq!(storage.draft("s-fresh").await.unwrap(), Some(renamed));
+    assert_eq!(storage.submission("s4").await.unwrap(), None);
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

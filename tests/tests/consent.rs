@@ -530,7 +530,9 @@ async fn a_consent_changed_after_signing_is_refused_and_stays_on_the_phone_with_
         .await;
     let why = refused.text().await.unwrap();
     assert!(why.starts_with("Vom Server abgelehnt:"), "{why}");
-    assert!(why.contains("changed after it was signed"), "{why}");
+    // In the worker's language, with what to do: the server's English stays out.
+    assert!(why.contains("nach der Unterschrift verändert"), "{why}");
+    assert!(!why.contains("signed"), "{why}");
     assert_eq!(outbox_count(&b).await, 1, "kept on the phone");
     let (status, held) = api(&b, "GET", &format!("/api/v1/cases/{case_id}/consent"), None).await;
     assert_eq!(status, 200);

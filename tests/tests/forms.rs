@@ -2,7 +2,7 @@
 //! survives a reload to the letter, wrong input is explained in the chosen language and loses
 //! nothing, and finalized forms make the case appear in the caseload.
 
-use cris_e2e::ui::{add, choose, click_testid, error_of, pick, today, type_into, value_of};
+use cris_e2e::ui::{add, choose, click_testid, error_of, pick, tap, today, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, xpath_literal};
 use fantoccini::Locator;
 use serde_json::{Value, json};
@@ -251,9 +251,10 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
     choose(&b, "attendance", Some(0), "regular").await;
     click_testid(&b, "finalize").await;
     b.wait_for_xpath("//*[@data-testid='saved']").await;
+    // The day as German writes it.
+    let (y, m, d) = today().parse::<cris_core::Date>().unwrap().ymd();
     b.wait_for_xpath(&format!(
-        "//*[@data-testid='last-visit'][normalize-space()='{}']",
-        today()
+        "//*[@data-testid='last-visit'][normalize-space()='{d:02}.{m:02}.{y}']"
     ))
     .await;
     let forms = b
@@ -470,4 +471,174 @@ async fn a_form_adapted_on_the_server_reaches_the_phone() {
 async fn server_less_url(b: &Browser) -> String {
     let url = b.client.current_url().await.unwrap();
     format!("{}/intake/new", url.origin().ascii_serialization())
+}
+
+/// The path of the page the browser shows now, with its query.
+async fn path_of(b: &Browser) -> String {
+    let url = b.client.current_url().await.expect("the current address");
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// What the case page lists: the `data-form` of each form, newest first.
+async fn forms_listed(b: &Browser) -> Value {
+    b.eval("return [...document.querySelectorAll('[data-testid=submissions] li')].map((li) => li.dataset.form);")
+        .await
+}
+
+/// Waits until the case page of `name` shows `forms` (newest first).
+async fn wait_for_case(b: &Browser, name: &str, forms: Value) {
+    b.wait_for_xpath(&format!(
+        "//h1[@data-testid='case-name'][normalize-space()={}]",
+        xpath_literal(name)
+    ))
+    .await;
+    wait_until(&format!("the forms {forms}"), || async {
+        (forms_listed(b).await == forms).then_some(())
+    })
+    .await;
+}
+
+/// After "Abschließen" the phone's Back button goes where the worker came from, and the
+/// finalized form's address (from the history or typed) leads to the saved form on its
+/// household's page, never to an empty form that could be finalized over it: for an intake,
+/// a home visit and a correction alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_after_finalizing_never_reopens_a_form() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    let c = &b.client;
+    c.goto(&server.url("/")).await.expect("open the app");
+    b.wait_for_heading("Meine Fälle").await;
+
+    // The intake, from the caseload.
+    tap(&b, "nav a[href='/intake/new']").await;
+    b.wait_for_heading("Erstgespräch").await;
+    let intake = wait_until("the intake's own address", || async {
+        let path = path_of(&b).await;
+        path.starts_with("/drafts/").then_some(path)
+    })
+    .await;
+    type_into(&b, "household_name", None, "Familie Rückweg").await;
+    add(&b, "members").await;
+    type_into(&b, "member_name", Some(0), "Emine Rückweg").await;
+    pick(&b, "dob", Some(0), "1979-03-08").await;
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_case(&b, "Familie Rückweg", json!(["intake"])).await;
+    let case_page = path_of(&b).await;
+    let case_page = case_page.split('?').next().unwrap().to_owned();
+
+    c.back().await.expect("Back");
+    b.wait_for_heading("Meine Fälle").await;
+    assert_eq!(
+        path_of(&b).await,
+        "/",
+        "Back leads to where the intake was started"
+    );
+    b.wait_for_xpath("//*[@data-testid='cases']//*[normalize-space()='Familie Rückweg']")
+        .await;
+
+    // The intake's address, as Back or a bookmark would bring it: the saved intake, open.
+    c.goto(&server.url(&intake)).await.unwrap();
+    wait_for_case(&b, "Familie Rückweg", json!(["intake"])).await;
+    let intake_id = intake
+        .trim_start_matches("/drafts/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(path_of(&b).await, format!("{case_page}?form={intake_id}"));
+    let open = b
+        .eval(&format!(
+            "return document.querySelector(\"[data-submission='{intake_id}'] details\").open;"
+        ))
+        .await;
+    assert_eq!(open, true, "the saved intake is shown opened");
+    assert_eq!(
+        b.eval("return document.querySelector('[data-testid=finalize]') === null;")
+            .await,
+        true,
+        "no form to fill"
+    );
+
+    // A home visit, from the household's page.
+    c.goto(&server.url(&case_page)).await.unwrap();
+    wait_for_case(&b, "Familie Rückweg", json!(["intake"])).await;
+    b.wait_for_xpath("//a[normalize-space()='Neuer Hausbesuch']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Hausbesuch").await;
+    let visit = path_of(&b).await;
+    assert!(visit.starts_with("/drafts/"), "{visit}");
+    pick(&b, "visit_date", None, &today()).await;
+    pick(&b, "start_time", None, "09:15").await;
+    choose(&b, "consent_to_enter", None, "no").await;
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
+    c.back().await.expect("Back");
+    wait_until(
+        "the household's page, where the visit was started",
+        || async { (path_of(&b).await == case_page).then_some(()) },
+    )
+    .await;
+    wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
+    c.goto(&server.url(&visit)).await.unwrap();
+    wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
+
+    // A correction of the intake, from the household's page.
+    c.goto(&server.url(&case_page)).await.unwrap();
+    wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
+    tap(
+        &b,
+        &format!("[data-submission='{intake_id}'] [data-testid='correct']"),
+    )
+    .await;
+    b.wait_for_heading("Erstgespräch").await;
+    let correction = path_of(&b).await;
+    b.wait_for_xpath("//*[@data-testid='correction']").await;
+    c.find(Locator::Css("[data-testid='correction-reason']"))
+        .await
+        .unwrap()
+        .send_keys("Name falsch geschrieben")
+        .await
+        .unwrap();
+    type_into(&b, "household_name", None, "-Demir").await;
+    click_testid(&b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    let all = json!(["intake", "home_visit", "intake"]);
+    wait_for_case(&b, "Familie Rückweg-Demir", all.clone()).await;
+    c.back().await.expect("Back");
+    wait_until(
+        "the household's page, where the correction was started",
+        || async { (path_of(&b).await == case_page).then_some(()) },
+    )
+    .await;
+    wait_for_case(&b, "Familie Rückweg-Demir", all.clone()).await;
+    c.goto(&server.url(&correction)).await.unwrap();
+    wait_for_case(&b, "Familie Rückweg-Demir", all.clone()).await;
+
+    // Every form where it was: three forms, one household, nothing left to send twice.
+    let stored = b
+        .eval(
+            "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+             const count = (s) => new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
+             const out = { cases: await count('cases'), submissions: await count('submissions'), outbox: await count('outbox'), drafts: await count('drafts') };
+             db.close();
+             return out;",
+        )
+        .await;
+    assert_eq!(
+        stored,
+        json!({ "cases": 1, "submissions": 3, "outbox": 3, "drafts": 0 })
+    );
+    b.screenshot("back-after-correction.png").await;
+    b.close().await;
+    server.stop().await;
 }

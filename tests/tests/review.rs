@@ -57,6 +57,21 @@ async fn a_visit_sent_back_is_corrected_on_the_phone_and_approved() {
             "//*[@data-testid='duplicates']/li[contains(., 'Familie Rückfrage')][contains(., 'Familie Ruckfrage')]",
         )
         .await;
+    // Each item of the queue is a finger's height, on a laptop too.
+    laptop
+        .wait_for_xpath("//*[@data-testid='review-queue']/li")
+        .await;
+    let heights = laptop
+        .eval("return [...document.querySelectorAll(\"[data-testid='review-queue'] li\")].map((li) => li.getBoundingClientRect().height);")
+        .await;
+    assert!(
+        heights
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h.as_f64().unwrap() >= 44.0),
+        "{heights}"
+    );
     open_from_queue(&laptop, "new").await;
     click_testid(&laptop, "review-request-changes").await;
     laptop

@@ -70,8 +70,9 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
     for phone in [&a, &b] {
         wait_until("the phone to wait with one record", || async {
             let text = sync_text(phone).await;
-            (text.starts_with("Keine Verbindung zum Server") && text.contains("1 warten"))
-                .then_some(())
+            (text.starts_with("Keine Verbindung zum Server")
+                && text.contains("1 wartet auf Synchronisierung"))
+            .then_some(())
         })
         .await;
     }
@@ -207,7 +208,12 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
         .wait_for_xpath("//*[@data-testid='rejected-list']/li[@data-reason='ClockAhead']")
         .await;
     let text = item.text().await.unwrap();
-    assert!(text.contains("Die Uhr dieses Telefons geht vor."), "{text}");
+    assert!(
+        text.contains(
+            "Die Uhr dieses Telefons ging 2 Tage vor. Bitte Datum und Uhrzeit einstellen"
+        ),
+        "{text}"
+    );
     // Still on the phone, in the outbox, and its household in the caseload.
     let kept = outbox_count(&a).await;
     assert_eq!(kept, 1);
@@ -464,11 +470,14 @@ async fn a_form_the_server_refuses_is_corrected_on_the_phone_and_sent_again() {
         .wait_for_xpath("//*[@data-testid='rejected-list']/li[@data-reason='Invalid']")
         .await;
     let text = item.text().await.unwrap();
+    // In German, naming the field by its label and saying what to do; no English.
     assert!(
-        text.contains("Der Server hat die Angaben nicht angenommen"),
+        text.contains(
+            "Der Server hat die Antwort bei „Name des Haushalts“ nicht angenommen (1 Problem). Bitte öffnen und korrigieren."
+        ),
         "{text}"
     );
-    assert!(text.contains("household_name"), "{text}");
+    assert!(!text.contains("household_name"), "{text}");
     click_testid(&a, "rejected-reopen").await;
 
     // The form again, with what was typed, and the name the server missed to give.

@@ -178,13 +178,23 @@ fn input_view(st: FormState, field: Arc<Field>, loc: Loc) -> impl IntoView {
         Some((repeat, i)) => (Some(i.to_string()), Some(repeat.clone())),
         None => (None, None),
     };
+    // One answer of a few is a radio group, which says whether it is required; several
+    // answers are a plain group of checkboxes.
+    let role = grouped.then_some(if field.kind == FieldType::SelectMultiple {
+        "group"
+    } else {
+        "radiogroup"
+    });
+    let group_required = (grouped && field.required).then_some("true");
     view! {
         <div
             class="field"
+            id=field_id(&loc)
             class:invalid=invalid
             class:sensitive=field.sensitive
-            role=grouped.then_some("group")
+            role=role
             aria-labelledby=grouped.then_some(label_id)
+            aria-required=group_required
             data-field=field.name.clone()
             data-instance=instance
             data-of=of
@@ -195,6 +205,12 @@ fn input_view(st: FormState, field: Arc<Field>, loc: Loc) -> impl IntoView {
             <p class="error" id=error_id role="alert">{problem}</p>
         </div>
     }
+}
+
+/// The id of a field's whole block (label, control and message): where the list of problems
+/// links to, whatever the control is.
+pub fn field_id(loc: &Loc) -> String {
+    format!("{}-field", loc.dom_id())
 }
 
 fn choices(st: FormState, field: &Field) -> Vec<Choice> {
@@ -226,6 +242,7 @@ fn control_view(
         move |ev| st.set(&loc, event_target_value(&ev))
     };
     let aria_invalid = move || invalid().to_string();
+    let aria_required = field.required.then_some("true");
     let text_input = |kind: &'static str, mode: Option<&'static str>| {
         view! {
             <input
@@ -233,6 +250,7 @@ fn control_view(
                 type=kind
                 inputmode=mode
                 autocomplete="off"
+                aria-required=aria_required
                 aria-describedby=error_id.to_owned()
                 aria-invalid=aria_invalid.clone()
                 prop:value=value.clone()
@@ -252,6 +270,7 @@ fn control_view(
             <textarea
                 id=id.to_owned()
                 rows="3"
+                aria-required=aria_required
                 aria-describedby=error_id.to_owned()
                 aria-invalid=aria_invalid
                 prop:value=value
@@ -265,7 +284,7 @@ fn control_view(
                 .map(|(v, text)| (v.to_owned(), move || text().to_owned()))
                 .map(|(v, text)| (v, Box::new(text) as Box<dyn Fn() -> String + Send + Sync>))
                 .collect();
-            radios(st, loc, id, options).into_any()
+            radios(st, loc, id, options, !field.required).into_any()
         }
         FieldType::SelectOne | FieldType::SelectMultiple => {
             let list = choices(st, field);
@@ -282,9 +301,9 @@ fn control_view(
             if field.kind == FieldType::SelectMultiple {
                 checkboxes(st, loc, id, options).into_any()
             } else if options.len() <= MAX_RADIOS {
-                radios(st, loc, id, options).into_any()
+                radios(st, loc, id, options, !field.required).into_any()
             } else {
-                dropdown(st, loc, id, error_id, options).into_any()
+                dropdown(st, loc, id, error_id, options, field.required).into_any()
             }
         }
         _ => ().into_any(),
@@ -293,8 +312,28 @@ fn control_view(
 
 type Options = Vec<(String, Box<dyn Fn() -> String + Send + Sync>)>;
 
-fn radios(st: FormState, loc: &Loc, id: &str, options: Options) -> impl IntoView {
-    options
+/// One answer of a few, a tap each; an answer that is not required can be taken back.
+fn radios(st: FormState, loc: &Loc, id: &str, options: Options, clearable: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let clear = clearable.then(|| {
+        let chosen = {
+            let loc = loc.clone();
+            move || !st.value(&loc).is_empty()
+        };
+        let loc = loc.clone();
+        view! {
+            <button
+                type="button"
+                class="btn btn-quiet btn-small clear-choice"
+                data-clear=id.to_owned()
+                hidden=move || !chosen()
+                on:click=move |_| st.set(&loc, String::new())
+            >
+                {i18n.t(|u| u.clear_choice)}
+            </button>
+        }
+    });
+    let buttons = options
         .into_iter()
         .map(|(value, text)| {
             let input_id = format!("{id}-{value}");
@@ -321,7 +360,8 @@ fn radios(st: FormState, loc: &Loc, id: &str, options: Options) -> impl IntoView
                 </label>
             }
         })
-        .collect_view()
+        .collect_view();
+    (buttons, clear)
 }
 
 fn checkboxes(st: FormState, loc: &Loc, id: &str, options: Options) -> impl IntoView {
@@ -366,7 +406,14 @@ fn checkboxes(st: FormState, loc: &Loc, id: &str, options: Options) -> impl Into
         .collect_view()
 }
 
-fn dropdown(st: FormState, loc: &Loc, id: &str, error_id: &str, options: Options) -> impl IntoView {
+fn dropdown(
+    st: FormState,
+    loc: &Loc,
+    id: &str,
+    error_id: &str,
+    options: Options,
+    required: bool,
+) -> impl IntoView {
     let value = {
         let loc = loc.clone();
         move || st.value(&loc)
@@ -377,7 +424,13 @@ fn dropdown(st: FormState, loc: &Loc, id: &str, error_id: &str, options: Options
     };
     let selected_value = value.clone();
     view! {
-        <select id=id.to_owned() aria-describedby=error_id.to_owned() prop:value=value on:change=choose>
+        <select
+            id=id.to_owned()
+            aria-required=required.then_some("true")
+            aria-describedby=error_id.to_owned()
+            prop:value=value
+            on:change=choose
+        >
             <option value="">"—"</option>
             {options
                 .into_iter()

@@ -49,6 +49,13 @@ enum Opened {
         /// What a correction corrects.
         corrected: Option<Box<Submission>>,
     },
+    /// The id is a form finalized already: its address leads to it on its household's page.
+    Finalized {
+        case_id: String,
+        id: String,
+    },
+    /// A draft saved under a finalized form's id, kept under a new id.
+    Moved(String),
     /// The draft's form is not on this phone.
     FormMissing(String),
     NotFound,
@@ -63,6 +70,7 @@ pub fn FormScreen(request: Request) -> impl IntoView {
     let i18n = use_i18n();
     let catalog = use_forms();
     let opened = RwSignal::new(None::<Opened>);
+    let navigate = use_navigate();
     perf::start(perf::FORM_OPEN);
     // Once the forms are loaded, open the draft (or start a new one).
     Effect::new(move |done: Option<bool>| {
@@ -70,8 +78,22 @@ pub fn FormScreen(request: Request) -> impl IntoView {
             return done.unwrap_or(false);
         }
         let request = request.clone();
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            opened.set(Some(open(request, catalog).await));
+            // In place of this address, so that Back does not lead here again.
+            let instead = NavigateOptions {
+                replace: true,
+                ..NavigateOptions::default()
+            };
+            match open(request, catalog).await {
+                Opened::Finalized { case_id, id } => {
+                    navigate(&format!("/cases/{case_id}?form={id}"), instead)
+                }
+                Opened::Moved(id) => navigate(&format!("/drafts/{id}"), instead),
+                other => {
+                    let _ = opened.try_set(Some(other));
+                }
+            }
         });
         true
     });
@@ -86,6 +108,8 @@ pub fn FormScreen(request: Request) -> impl IntoView {
         }
         .into_any(),
         Some(Opened::Failed(err)) => storage_error_view(i18n, &err).into_any(),
+        // On their way elsewhere (see above).
+        Some(Opened::Finalized { .. } | Opened::Moved(_)) => ().into_any(),
         Some(Opened::Draft {
             draft,
             saved,
@@ -115,6 +139,11 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             .forms
             .with_untracked(|f| f.as_ref()?.get(id).cloned())
     };
+    // A form finalized under this id is never opened again as a draft, nor saved over.
+    let finalized = match db.submission(&request.draft_id).await {
+        Ok(found) => found,
+        Err(e) => return Opened::Failed(e),
+    };
     // The finalized submission a correction corrects, from this phone's copy of the case.
     let corrected = async |case_id: &Option<String>, id: &Option<String>| {
         let (Some(case_id), Some(id)) = (case_id, id) else {
@@ -125,6 +154,13 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         Ok::<_, StorageError>(found.map(Box::new))
     };
     match db.draft(&request.draft_id).await {
+        Ok(Some(draft)) if finalized.is_some() => {
+            // Another form's answers, typed where an older app reopened a finalized form.
+            return match db.move_draft(&draft, &new_id()).await {
+                Ok(moved) => Opened::Moved(moved.id),
+                Err(e) => Opened::Failed(e),
+            };
+        }
         Ok(Some(draft)) => {
             let corrected = match corrected(&draft.case_id, &draft.corrects).await {
                 Ok(found) => found,
@@ -142,6 +178,12 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         }
         Ok(None) => {}
         Err(e) => return Opened::Failed(e),
+    }
+    if let Some(done) = finalized {
+        return Opened::Finalized {
+            case_id: done.case_id,
+            id: done.id,
+        };
     }
     let corrected = match corrected(&request.case_id, &request.corrects).await {
         Ok(found) => found,
@@ -345,9 +387,14 @@ fn Editor(
                     Ok(case_id) => {
                         // On its way to the server if there is a connection.
                         sync.request(false);
+                        // In place of the form's address: Back goes where the worker came
+                        // from, not into the finalized form.
                         navigate(
                             &format!("/cases/{case_id}?saved=1"),
-                            NavigateOptions::default(),
+                            NavigateOptions {
+                                replace: true,
+                                ..NavigateOptions::default()
+                            },
                         )
                     }
                     Err(e) => {
@@ -379,7 +426,13 @@ fn Editor(
                     Err(e) => Err(e),
                 };
                 match result {
-                    Ok(()) => navigate("/", NavigateOptions::default()),
+                    Ok(()) => navigate(
+                        "/",
+                        NavigateOptions {
+                            replace: true,
+                            ..NavigateOptions::default()
+                        },
+                    ),
                     Err(e) => {
                         finished.set_value(false);
                         final_error.set(Some(e));
@@ -426,9 +479,18 @@ fn Editor(
                         .map(|(_, i)| format!(" ({})", i + 1))
                         .unwrap_or_default();
                     let message = p.message(&form, lang);
+                    let target = fields::field_id(&loc);
+                    let href = format!("#{target}");
+                    // The field below the sticky header, the finger in its control.
+                    let go = move |ev: leptos::ev::MouseEvent| {
+                        if let Some(field) = document().get_element_by_id(&target) {
+                            ev.prevent_default();
+                            focus_field(&field);
+                        }
+                    };
                     view! {
                         <li>
-                            <a href=format!("#{}", loc.dom_id())>{label}{place}</a>
+                            <a href=href on:click=go>{label}{place}</a>
                             ": "
                             {message}
                         </li>
@@ -587,10 +649,29 @@ async fn finalize_draft(
 
 /// Moves the focus to the first answer that needs attention, so the worker lands on it.
 fn focus_first_problem() {
-    let Some(field) = document().query_selector(".field.invalid").ok().flatten() else {
-        return;
+    if let Some(field) = document().query_selector(".field.invalid").ok().flatten() {
+        focus_field(&field);
+    }
+}
+
+/// Brings a field's whole block (its label first) into view below the sticky top of the
+/// screen, and moves the focus into its control.
+fn focus_field(field: &web_sys::Element) {
+    // What the sticky top covers is kept free above the field: its height now, since it
+    // changes with the screen and the messages it shows.
+    // (The whole top block, or on a phone's form only its header.)
+    let height = |selector: &str| {
+        document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            .map_or(0, |e| e.offset_height())
     };
-    // The whole field in view, its label included, then the focus into its control.
+    let covered = height(".top").max(height(".topbar"));
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("style", &format!("scroll-padding-top: {}px", covered + 8));
+    }
     field.scroll_into_view();
     let control = field
         .query_selector("input, textarea, select")
@@ -606,6 +687,7 @@ fn focus_first_problem() {
 pub fn storage_message(i18n: I18n, err: &StorageError) -> String {
     match err {
         StorageError::Full => i18n.t(|u| u.storage_full)().to_owned(),
+        StorageError::Exists => i18n.t(|u| u.form_already_finalized)().to_owned(),
         StorageError::Failed(why)
         | StorageError::Unavailable(why)
         | StorageError::Unreadable(why) => {

@@ -73,6 +73,10 @@ pub fn display(form: &FormDef, field: &Field, stored: &str, lang: Lang) -> Strin
                 .collect::<Vec<_>>()
                 .join(", ")
         }
+        // A day as the language writes it; what does not read as a day, as it is.
+        FieldType::Date => stored
+            .parse::<cris_core::Date>()
+            .map_or_else(|_| stored.to_owned(), |d| d.written(lang)),
         _ => stored.to_owned(),
     }
 }

@@ -233,7 +233,6 @@ ui_strings! {
     inbox_banner,
     inbox_household,
     review_offline,
-    review_failed,
     review_filter_status,
     review_filter_form,
     review_all,
@@ -319,6 +318,35 @@ ui_strings! {
     export_history,
     export_rows,
     review_filter_worker,
+    form_already_finalized,
+    clear_choice,
+    sync_offline_why,
+    refused_form_version,
+    refused_answers,
+    refused_correction_reason,
+    refused_properties,
+    refused_submission_taken,
+    refused_corrects_other,
+    refused_signed_changed,
+    refused_consent_invalid,
+    refused_withdraws_unknown,
+    refused_no_agency,
+    refused_resolution,
+    refused_merge_itself,
+    refused_merge_teams,
+    refused_merge_already,
+    refused_merge_into_merged,
+    refused_merge_others,
+    refused_unmerge,
+    refused_clock_ahead_days,
+    failure_not_found,
+    failure_bad_request,
+    failure_too_large,
+    failure_forbidden,
+    failure_server_trouble,
+    failure_no_consent,
+    failure_unreadable,
+    review_filters,
 }
 
 /// The strings of one language.
@@ -344,6 +372,37 @@ impl I18n {
     pub fn t(self, pick: fn(&'static Ui) -> &'static str) -> impl Fn() -> &'static str + Copy {
         move || pick(ui(self.lang.get()))
     }
+}
+
+impl I18n {
+    /// A counted string for `n`, in the grammar of the current language (see [`plural`]).
+    pub fn count(self, pick: fn(&'static Ui) -> &'static str, n: usize) -> String {
+        let lang = self.lang.get();
+        plural(lang, pick(ui(lang)), n)
+    }
+}
+
+/// How many forms a counted string has in `lang`: the plural categories of whole numbers,
+/// "one" and "other", and in Slovak "one", "few" (2 to 4) and "other".
+pub const fn plural_forms(lang: Lang) -> usize {
+    match lang {
+        Lang::Sk => 3,
+        _ => 2,
+    }
+}
+
+/// The form of a counted string for `n`, with `{n}` filled in. A counted string lists its
+/// forms separated by `|`, in the order of [`plural_forms`]; a string with one form (a
+/// language whose nouns stay singular after a number, as Turkish and Hungarian) serves all.
+pub fn plural(lang: Lang, text: &str, n: usize) -> String {
+    let forms: Vec<&str> = text.split('|').collect();
+    let index = match (lang, n) {
+        (_, 1) => 0,
+        (Lang::Sk, 2..=4) => 1,
+        (Lang::Sk, _) => 2,
+        _ => 1,
+    };
+    forms[index.min(forms.len() - 1)].replace("{n}", &n.to_string())
 }
 
 /// The `I18n` provided by the app shell.
@@ -395,6 +454,67 @@ mod tests {
                         "{lang}.{name} is the English text {value:?}"
                     );
                 }
+            }
+        }
+    }
+
+    /// A counted string has one form, or exactly as many as its language has.
+    #[test]
+    fn counted_strings_have_the_forms_of_their_language() {
+        for lang in Lang::ALL {
+            for (name, value) in strings(ui(lang)) {
+                let forms = value.split('|').count();
+                assert!(
+                    forms == 1 || forms == plural_forms(lang),
+                    "{lang}.{name} has {forms} forms, the language {}",
+                    plural_forms(lang)
+                );
+                if forms > 1 {
+                    for form in value.split('|') {
+                        assert_eq!(form, form.trim(), "{lang}.{name}: a form has spaces around");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_follow_the_grammar_of_each_language() {
+        let waiting = |lang, n| plural(lang, ui(lang).sync_waiting, n);
+        assert_eq!(waiting(Lang::De, 1), "1 wartet auf Synchronisierung");
+        assert_eq!(waiting(Lang::De, 3), "3 warten auf Synchronisierung");
+        assert_eq!(waiting(Lang::Bg, 1), "1 чака синхронизиране");
+        assert_eq!(waiting(Lang::Bg, 2), "2 чакат синхронизиране");
+        assert_eq!(waiting(Lang::Sk, 1), "1 čaká na synchronizáciu");
+        assert_eq!(waiting(Lang::Sk, 3), "3 čakajú na synchronizáciu");
+        assert_eq!(waiting(Lang::Sk, 5), "5 čaká na synchronizáciu");
+        assert_eq!(waiting(Lang::Tr, 7), "7 kayıt eşitlenmeyi bekliyor");
+        let rows = |lang, n| plural(lang, ui(lang).export_rows, n);
+        assert_eq!(rows(Lang::De, 1), "1 Zeile");
+        assert_eq!(rows(Lang::De, 0), "0 Zeilen");
+        assert_eq!(rows(Lang::Sk, 2), "2 riadky");
+        assert_eq!(rows(Lang::Sk, 12), "12 riadkov");
+    }
+
+    /// Every language calls the intake by one name: the tab, the buttons and the form's own
+    /// title (the form definition) agree.
+    #[test]
+    fn the_intake_has_one_name_in_every_language() {
+        let intake: serde_json::Value =
+            serde_json::from_str(include_str!("../../../forms/intake.json")).unwrap();
+        for lang in Lang::ALL {
+            let title = intake["title"][lang.code()].as_str().unwrap();
+            let u = ui(lang);
+            assert_eq!(u.nav_intake, title, "{lang}: the tab");
+            for (name, text) in [
+                ("start_intake", u.start_intake),
+                ("intake_title", u.intake_title),
+            ] {
+                let fold = cris_core::duplicates::comparable;
+                assert!(
+                    fold(text).contains(&fold(title)),
+                    "{lang}.{name} {text:?} does not say {title:?}"
+                );
             }
         }
     }

@@ -59,10 +59,10 @@ async fn load(id: String) -> Result<Option<Loaded>, StorageError> {
 pub fn CaseDetail() -> impl IntoView {
     let i18n = use_i18n();
     let id = case_id();
-    let saved = Memo::new({
-        let query = use_query_map();
-        move |_| query.read().get("saved").is_some()
-    });
+    let query = use_query_map();
+    let saved = Memo::new(move |_| query.read().get("saved").is_some());
+    // A form to show opened (the address of a finalized form leads here).
+    let shown_form = Memo::new(move |_| query.read().get("form"));
     let loaded = RwSignal::new(None::<Result<Option<Loaded>, StorageError>>);
     let sync = crate::sync::use_sync();
     // Who recorded each value of a property in conflict, from the server's log while online:
@@ -110,14 +110,18 @@ pub fn CaseDetail() -> impl IntoView {
                     <p class="notice" data-testid="case-not-found">{i18n.t(|u| u.case_not_found)}</p>
                 }
                 .into_any(),
-                Some(Ok(Some(data))) => case_view(data, authors).into_any(),
+                Some(Ok(Some(data))) => case_view(data, authors, shown_form.get_untracked()).into_any(),
             }}
             <A href="/" attr:class="back">{i18n.t(|u| u.back_to_caseload)}</A>
         </section>
     }
 }
 
-fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl IntoView {
+fn case_view(
+    data: Loaded,
+    authors: RwSignal<HashMap<String, String>>,
+    shown_form: Option<String>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let catalog = use_forms();
     let Loaded {
@@ -222,13 +226,14 @@ fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl I
                 .collect_view()
         }
     };
+    let (last_visit, next_visit) = (summary.last_visit, summary.next_visit);
     let today = today();
     let steps = summary
         .open_steps
         .iter()
         .map(|s| {
             let due = s.due.filter(|d| *d <= today).is_some();
-            let when = s.due.map(|d| format!(" ({d})"));
+            let when = s.due.map(|d| format!(" ({})", crate::clock::day(d)));
             view! { <li class:due=due>{s.what.clone()} {when}</li> }
         })
         .collect_view();
@@ -280,6 +285,7 @@ fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl I
                 }
             });
             let in_effect = current.contains(&sub.id);
+            let opened = shown_form.as_deref() == Some(sub.id.as_str());
             let correct = in_effect.then(|| {
                 let navigate = navigate.clone();
                 let to = format!(
@@ -304,8 +310,9 @@ fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl I
                     data-submission=sub.id.clone()
                     data-form=sub.form_id.clone()
                     class:corrected=!in_effect
+                    class:shown=opened
                 >
-                    <details>
+                    <details open=opened>
                         <summary>
                             <strong>{title}</strong>
                             " · " {date_time(sub.finalized_at_ms)}
@@ -319,6 +326,15 @@ fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl I
             }
         })
         .collect_view();
+    if let Some(form) = shown_form.filter(|id| cris_core::id::is_uuid(id)) {
+        // Once laid out, the form asked for is brought into view.
+        request_animation_frame(move || {
+            let selector = format!("[data-submission='{form}']");
+            if let Ok(Some(item)) = document().query_selector(&selector) {
+                item.scroll_into_view();
+            }
+        });
+    }
     let id = case.id.clone();
     view! {
         <h1 data-testid="case-name">{name}</h1>
@@ -326,11 +342,11 @@ fn case_view(data: Loaded, authors: RwSignal<HashMap<String, String>>) -> impl I
         <dl class="facts">
             <dt>{i18n.t(|u| u.last_visit)}</dt>
             <dd data-testid="last-visit">
-                {summary.last_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())}
+                {move || last_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
             </dd>
             <dt>{i18n.t(|u| u.next_visit)}</dt>
             <dd data-testid="next-visit">
-                {summary.next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), |d| d.to_string())}
+                {move || next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
             </dd>
         </dl>
         <div class="actions" hidden=merged>

@@ -21,14 +21,20 @@ pub fn NewVisit() -> impl IntoView {
 
 fn start(query: impl Fn() -> String + 'static) -> impl IntoView {
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        let to = format!("/drafts/{}?{}", new_id(), query());
-        navigate(
-            &to,
-            NavigateOptions {
-                replace: true,
-                ..NavigateOptions::default()
-            },
-        );
-    });
+    let to = format!("/drafts/{}?{}", new_id(), query());
+    // In place of this address, once the router has written it into the history: replacing
+    // it while the navigation here is still under way would replace the page the worker came
+    // from instead, and Back would skip it.
+    set_timeout(
+        move || {
+            navigate(
+                &to,
+                NavigateOptions {
+                    replace: true,
+                    ..NavigateOptions::default()
+                },
+            )
+        },
+        std::time::Duration::ZERO,
+    );
 }

@@ -5,7 +5,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::i18n::use_i18n;
+use crate::storage::StorageError;
 use crate::sync::{Failure, Session, session, use_sync};
+
+/// Why logging in did not work.
+#[derive(Clone, Debug)]
+enum Problem {
+    Call(Failure),
+    Storage(StorageError),
+}
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -14,7 +22,7 @@ pub fn Login() -> impl IntoView {
     let login = RwSignal::new(session::last_login());
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let problem = RwSignal::new(None::<Failure>);
+    let problem = RwSignal::new(None::<Problem>);
     // Another account's records (or unfinished forms) still waiting on this phone: they must
     // not leave under a different name, nor be lost.
     let blocked_by = RwSignal::new(None::<(String, Waiting)>);
@@ -54,8 +62,7 @@ pub fn Login() -> impl IntoView {
                         };
                         if let Err(e) = forgotten {
                             busy.set(false);
-                            let message = crate::form_view::storage_message(i18n, &e);
-                            problem.set(Some(Failure::Server(message)));
+                            problem.set(Some(Problem::Storage(e)));
                             return;
                         }
                         session::forget_last_sync();
@@ -71,7 +78,7 @@ pub fn Login() -> impl IntoView {
                 }
                 Err(failure) => {
                     busy.set(false);
-                    problem.set(Some(failure));
+                    problem.set(Some(Problem::Call(failure)));
                 }
             }
         });
@@ -110,12 +117,16 @@ pub fn Login() -> impl IntoView {
                         .get()
                         .map(|failure| {
                             let text = match failure {
-                                Failure::WrongLogin | Failure::Unauthorized => {
+                                Problem::Call(Failure::WrongLogin | Failure::Unauthorized) => {
                                     i18n.t(|u| u.login_wrong)().to_owned()
                                 }
-                                Failure::Disabled => i18n.t(|u| u.login_disabled)().to_owned(),
-                                Failure::Offline => i18n.t(|u| u.login_offline)().to_owned(),
-                                Failure::Server(message) => message,
+                                Problem::Call(Failure::Offline) => {
+                                    i18n.t(|u| u.login_offline)().to_owned()
+                                }
+                                Problem::Call(other) => {
+                                    crate::refusal::failure(i18n.lang.get(), &other)
+                                }
+                                Problem::Storage(e) => crate::form_view::storage_message(i18n, &e),
                             };
                             view! {
                                 <p class="notice error" role="alert" data-testid="login-problem">

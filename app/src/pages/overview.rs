@@ -384,7 +384,7 @@ fn overdue_view(d: &Dashboard) -> impl IntoView + use<> {
         .iter()
         .map(|h| {
             let name = household(i18n, &h.household_name);
-            let since = h.oldest_due.to_string();
+            let since = crate::clock::day(h.oldest_due);
             view! {
                 <li data-case=h.case_id.clone() data-overdue=h.overdue.to_string()>
                     <A href=format!("/cases/{}", h.case_id)><strong>{name}</strong></A>
@@ -567,12 +567,12 @@ fn ExportView() -> impl IntoView {
                     .clone()
                     .map(|f| catalog.title(&f, i18n.lang.get()))
                     .unwrap_or_else(|| i18n.t(|u| u.export_all_forms)().to_owned());
-                let rows = e.rows.to_string();
+                let rows = e.rows as usize;
                 view! {
                     <li data-export=e.id.clone()>
                         {date_time(e.at_ms as f64)} " · " {e.display_name.clone()} " · "
                         {e.format.as_str().to_uppercase()} " · " {what} " · "
-                        {move || i18n.t(|u| u.export_rows)().replace("{rows}", &rows)}
+                        {move || i18n.count(|u| u.export_rows, rows)}
                     </li>
                 }
             })

@@ -60,8 +60,7 @@ pub fn status_label(u: &Ui, status: ReviewStatus) -> &'static str {
 pub(super) fn failure_text(i18n: I18n, failure: &Failure) -> String {
     match failure {
         Failure::Offline => i18n.t(|u| u.review_offline)().to_owned(),
-        Failure::Server(why) => format!("{} {why}", i18n.t(|u| u.review_failed)()),
-        other => format!("{} {other:?}", i18n.t(|u| u.review_failed)()),
+        other => crate::refusal::failure(i18n.lang.get(), other),
     }
 }
 
@@ -190,6 +189,26 @@ fn Queue() -> impl IntoView {
     let items = RwSignal::new(Vec::<ReviewItem>::new());
     let next = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<String>);
+    // The team's workers, to choose from (asked once).
+    let workers = RwSignal::new(Vec::<cris_core::api::TeamWorker>::new());
+    if let Some(token) = sync
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    {
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = api::review_workers(&token).await {
+                let _ = workers.try_set(found.workers);
+            }
+        });
+    }
+    // On a phone the filters fold away under one button, so that the queue comes first.
+    let filters_open = RwSignal::new(false);
+    let active_filters = move || {
+        [status, form, worker, household, team, from, to]
+            .iter()
+            .filter(|f| f.with(|v| !v.trim().is_empty()))
+            .count()
+    };
     let fetch = move |after: Option<String>| {
         let Some(token) = sync
             .session
@@ -264,7 +283,20 @@ fn Queue() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="filters">
+        <button
+            type="button"
+            class="btn filters-toggle"
+            data-testid="review-filters-toggle"
+            aria-expanded=move || filters_open.get().to_string()
+            aria-controls="review-filters"
+            on:click=move |_| filters_open.update(|o| *o = !*o)
+        >
+            {move || match active_filters() {
+                0 => i18n.t(|u| u.review_filters)().to_owned(),
+                n => format!("{} ({n})", i18n.t(|u| u.review_filters)()),
+            }}
+        </button>
+        <div class="filters" id="review-filters" class:folded=move || !filters_open.get()>
             <div class="field">
                 <label for="review-sort">{i18n.t(|u| u.review_sort)}</label>
                 <select
@@ -302,15 +334,29 @@ fn Queue() -> impl IntoView {
             </div>
             <div class="field">
                 <label for="review-worker">{i18n.t(|u| u.review_filter_worker)}</label>
-                // Asked when the field is left, not at every letter.
-                <input
+                <select
                     id="review-worker"
-                    class="search"
                     data-testid="review-worker"
-                    autocomplete="off"
                     on:change=move |ev| worker.set(event_target_value(&ev))
                     prop:value=move || worker.get()
-                />
+                >
+                    <option value="">{i18n.t(|u| u.review_all)}</option>
+                    {move || {
+                        workers
+                            .get()
+                            .into_iter()
+                            .map(|w| {
+                                let login = w.login.clone();
+                                let chosen = move || worker.with(|v| *v == login);
+                                view! {
+                                    <option value=w.login.clone() selected=chosen>
+                                        {w.display_name.clone()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
             </div>
             <div class="field">
                 <label for="review-household">{i18n.t(|u| u.household_name)}</label>
@@ -335,10 +381,7 @@ fn Queue() -> impl IntoView {
         <Show when=move || items.with(Vec::is_empty) && problem.with(Option::is_none)>
             <p class="empty" data-testid="review-empty">
                 {move || {
-                    let filtered = [status, form, worker, household, team, from, to]
-                        .iter()
-                        .any(|f| f.with(|v| !v.trim().is_empty()));
-                    if filtered { i18n.t(|u| u.review_no_match)() } else { i18n.t(|u| u.review_empty)() }
+                    if active_filters() > 0 { i18n.t(|u| u.review_no_match)() } else { i18n.t(|u| u.review_empty)() }
                 }}
             </p>
         </Show>
@@ -566,6 +609,13 @@ fn review_view(
         })
         .collect_view();
     let household = item.case_id.clone();
+    // The household the form is shown with, by name, a link the size of a finger.
+    let shown_with = if item.household_id.is_empty() {
+        item.case_id.clone()
+    } else {
+        item.household_id.clone()
+    };
+    let household_name = super::caseload::household(i18n, &item.household_name);
     view! {
         <h1>{move || catalog.title(&form_id, i18n.lang.get())}</h1>
         <p>
@@ -574,7 +624,15 @@ fn review_view(
             </span>
             " · " {item.worker_name.clone()} " · " {date_time(item.received_at_ms as f64)}
         </p>
-        <A href=format!("/cases/{}", item.case_id)>{i18n.t(|u| u.case_title)}</A>
+        <p class="review-household">
+            <A
+                href=format!("/cases/{shown_with}")
+                attr:class="btn household-link"
+                attr:data-testid="review-household-link"
+            >
+                {household_name}
+            </A>
+        </p>
         {corrects}
         {reason}
         {corrected_by}
@@ -856,7 +914,7 @@ fn Duplicates() -> impl IntoView {
                                                 duplicates::Reason::SamePerson { name, dob } => i18n
                                                     .t(|u| u.duplicate_same_person)()
                                                     .replace("{name}", name)
-                                                    .replace("{date}", &dob.to_string()),
+                                                    .replace("{date}", &crate::clock::day(*dob)),
                                                 duplicates::Reason::SimilarName(_) => {
                                                     i18n.t(|u| u.duplicate_similar_name)().to_owned()
                                                 }

@@ -8,10 +8,10 @@ use crate::form_view::storage_message;
 use crate::forms::use_forms;
 use crate::i18n::use_i18n;
 use crate::pwa::PwaStatus;
+use crate::refusal;
 use crate::shell::LanguagePicker;
 use crate::storage::{self, Persistence};
 use crate::sync::use_sync;
-use cris_core::sync::Reason;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -63,7 +63,7 @@ fn Account() -> impl IntoView {
     let log_out = move |_| {
         let waiting = sync.waiting.get_untracked() + sync.rejected.with_untracked(Vec::len);
         if waiting > 0 {
-            let question = i18n.t(|u| u.logout_waiting)().replace("{n}", &waiting.to_string());
+            let question = i18n.count(|u| u.logout_waiting, waiting);
             if !window().confirm_with_message(&question).unwrap_or(false) {
                 return;
             }
@@ -112,7 +112,8 @@ fn SyncDetails() -> impl IntoView {
             let reopened = async {
                 let db = storage::shared().await?;
                 let _cases = storage::case_lock().await;
-                db.reopen_refused(&op_id, now_ms()).await
+                db.reopen_refused(&op_id, now_ms(), &crate::clock::new_id())
+                    .await
             }
             .await;
             sync.count().await;
@@ -168,23 +169,26 @@ fn SyncDetails() -> impl IntoView {
                                     )
                                 })
                                 .unwrap_or_default();
-                            // The reason in the worker's words; the server's own (English)
-                            // message only where it names the answers' problem.
-                            let why = match rejection.reason {
-                                Reason::Malformed => i18n.t(|u| u.refused_malformed)().to_owned(),
-                                Reason::UnknownForm => i18n.t(|u| u.refused_unknown_form)().to_owned(),
-                                Reason::Invalid => {
-                                    format!("{} {}", i18n.t(|u| u.refused_invalid)(), rejection.message)
-                                }
-                                Reason::NotFound => i18n.t(|u| u.refused_not_found)().to_owned(),
-                                Reason::ClockAhead => i18n.t(|u| u.refused_clock_ahead)().to_owned(),
-                                Reason::Forbidden => i18n.t(|u| u.refused_forbidden)().to_owned(),
+                            // In the worker's words, with what to do next.
+                            let lang = i18n.lang.get();
+                            let form = op
+                                .as_ref()
+                                .and_then(|op| op.submission())
+                                .and_then(|s| catalog.get(&s.form_id));
+                            let label = |name: &str| {
+                                form.as_ref()?.field(name).map(|f| f.label.get(lang).to_owned())
                             };
-                            // A form whose answers or version the server did not take can be
-                            // corrected: nobody else has it yet.
-                            let correctable = matches!(
+                            let why = refusal::word(
+                                lang,
                                 rejection.reason,
-                                Reason::Invalid | Reason::UnknownForm | Reason::Malformed
+                                rejection.detail.as_ref(),
+                                &label,
+                            );
+                            // A form whose answers, version or id the server did not take can
+                            // be corrected: nobody else has it yet.
+                            let correctable = refusal::correctable(
+                                rejection.reason,
+                                rejection.detail.as_ref(),
                             ) && op.as_ref().is_some_and(|op| op.submission().is_some());
                             let op_id = rejection.op_id.clone();
                             view! {

@@ -22,7 +22,6 @@ fn span(ms: f64) -> String {
 pub fn describe(i18n: I18n, sync: SyncState) -> String {
     let waiting = sync.waiting.get();
     let refused = sync.rejected.with(Vec::len);
-    let n = |text: &str, n: usize| text.replace("{n}", &n.to_string());
     let mut text = match sync.phase.get() {
         Phase::Syncing { done, total } if total > 0 => {
             let pct = done * 100 / total;
@@ -31,13 +30,22 @@ pub fn describe(i18n: I18n, sync: SyncState) -> String {
         Phase::Syncing { .. } => i18n.t(|u| u.sync_running)().to_owned(),
         Phase::NeedsLogin => i18n.t(|u| u.sync_login_needed)().to_owned(),
         Phase::Offline => i18n.t(|u| u.sync_offline)().to_owned(),
-        Phase::Failed(why) => format!("{} {why}", i18n.t(|u| u.sync_failed)()),
+        Phase::Failed(failure) => format!(
+            "{} {}",
+            i18n.t(|u| u.sync_failed)(),
+            crate::refusal::failure(i18n.lang.get(), &failure)
+        ),
+        Phase::StorageFailed(e) => format!(
+            "{} {}",
+            i18n.t(|u| u.sync_failed)(),
+            crate::form_view::storage_message(i18n, &e)
+        ),
         Phase::Idle if waiting == 0 && refused == 0 => i18n.t(|u| u.sync_all_done)().to_owned(),
         Phase::Idle => String::new(),
     };
     let idle = matches!(sync.phase.get(), Phase::Idle);
     if waiting > 0 && !matches!(sync.phase.get(), Phase::Syncing { .. }) {
-        let count = n(i18n.t(|u| u.sync_waiting)(), waiting);
+        let count = i18n.count(|u| u.sync_waiting, waiting);
         text = if idle {
             count
         } else {
@@ -53,7 +61,7 @@ pub fn describe(i18n: I18n, sync: SyncState) -> String {
         };
     }
     if refused > 0 {
-        let count = n(i18n.t(|u| u.sync_rejected)(), refused);
+        let count = i18n.count(|u| u.sync_rejected, refused);
         text = if text.is_empty() {
             count
         } else {
@@ -71,12 +79,16 @@ pub fn SyncBar() -> impl IntoView {
         Phase::Syncing { done, total } if total > 0 => Some((done, total)),
         _ => None,
     };
+    let online = expect_context::<crate::pwa::PwaStatus>().online;
+    // The login page is itself the way to log in: no second "log in" above its form.
+    let location = leptos_router::hooks::use_location();
+    let on_login_page = move || location.pathname.with(|p| p == "/login");
     let needs_login = move || sync.phase.get() == Phase::NeedsLogin;
     let busy = move || matches!(sync.phase.get(), Phase::Syncing { .. });
     let troubled = move || {
         matches!(
             sync.phase.get(),
-            Phase::Offline | Phase::Failed(_) | Phase::NeedsLogin
+            Phase::Offline | Phase::Failed(_) | Phase::StorageFailed(_) | Phase::NeedsLogin
         ) || sync.rejected.with(|r| !r.is_empty())
     };
     view! {
@@ -87,22 +99,34 @@ pub fn SyncBar() -> impl IntoView {
             <Show
                 when=needs_login
                 fallback=move || {
+                    // With no network a sync cannot start: the button says why it waits.
                     view! {
                         <button
                             type="button"
                             class="btn btn-small"
                             data-testid="sync-now"
-                            disabled=busy
+                            disabled=move || busy() || !online.get()
+                            aria-describedby="sync-offline-why"
                             on:click=move |_| sync.request(true)
                         >
                             {i18n.t(|u| u.sync_now)}
                         </button>
+                        <span
+                            class="sync-why"
+                            id="sync-offline-why"
+                            data-testid="sync-offline-why"
+                            hidden=move || online.get()
+                        >
+                            {i18n.t(|u| u.sync_offline_why)}
+                        </span>
                     }
                 }
             >
-                <A href="/login" attr:class="btn btn-small" attr:data-testid="sync-login">
-                    {i18n.t(|u| u.login_title)}
-                </A>
+                <Show when=move || !on_login_page()>
+                    <A href="/login" attr:class="btn btn-small" attr:data-testid="sync-login">
+                        {i18n.t(|u| u.login_title)}
+                    </A>
+                </Show>
             </Show>
             {move || {
                 progress()

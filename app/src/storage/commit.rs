@@ -18,6 +18,9 @@ use super::{Result, Storage, StorageError};
 pub enum Write {
     /// Puts an (encoded) record; the store's key path gives the key.
     Put { store: &'static str, value: JsValue },
+    /// Adds a record that must be new: a record already under its key fails the whole
+    /// transaction with [`StorageError::Exists`].
+    Add { store: &'static str, value: JsValue },
     /// Deletes the record with this key, if there is one.
     Delete { store: &'static str, key: String },
     /// Deletes every record of the store.
@@ -27,9 +30,10 @@ pub enum Write {
 impl Write {
     fn store(&self) -> &'static str {
         match self {
-            Write::Put { store, .. } | Write::Delete { store, .. } | Write::Clear { store } => {
-                store
-            }
+            Write::Put { store, .. }
+            | Write::Add { store, .. }
+            | Write::Delete { store, .. }
+            | Write::Clear { store } => store,
         }
     }
 }
@@ -51,6 +55,7 @@ impl Storage {
             let store = tx.object_store(write.store())?;
             match write {
                 Write::Put { value, .. } => store.put(value).map(drop),
+                Write::Add { value, .. } => store.add(value).map(drop),
                 Write::Delete { key, .. } => store.delete(&JsValue::from_str(key)).map(drop),
                 Write::Clear { .. } => store.clear().map(drop),
             }
@@ -90,6 +95,8 @@ fn error_of(tx: Option<&IdbTransaction>, thrown: &JsValue) -> StorageError {
         .or_else(|| thrown.dyn_ref::<web_sys::DomException>().cloned());
     match exception {
         Some(e) if e.name() == "QuotaExceededError" => StorageError::Full,
+        // An `add` whose key is taken (the only unique constraint of these stores).
+        Some(e) if e.name() == "ConstraintError" => StorageError::Exists,
         Some(e) => StorageError::Failed(format!("{}: {}", e.name(), e.message())),
         None => StorageError::Failed(
             thrown

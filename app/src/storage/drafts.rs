@@ -60,6 +60,29 @@ impl Storage {
         Ok(drafts)
     }
 
+    /// Keeps a draft under a new id, in one transaction: for a draft saved under the id of a
+    /// form finalized before (an older app let the Back button reopen a finalized form as
+    /// an empty one), whose answers are another form's and must not be lost. Returns the
+    /// draft as kept.
+    pub async fn move_draft(&self, draft: &Draft, new_id: &str) -> Result<Draft> {
+        let moved = Draft {
+            id: new_id.to_owned(),
+            ..draft.clone()
+        };
+        self.commit(vec![
+            Write::Put {
+                store: stores::DRAFTS,
+                value: encode(&moved)?,
+            },
+            Write::Delete {
+                store: stores::DRAFTS,
+                key: draft.id.clone(),
+            },
+        ])
+        .await?;
+        Ok(moved)
+    }
+
     /// Removes a draft (after the worker confirmed discarding it, or once finalized), and the
     /// household it was for when nothing else is left of it: a form the server refused,
     /// reopened and then discarded, leaves an empty household that no server knows.

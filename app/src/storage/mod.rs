@@ -90,6 +90,9 @@ pub enum StorageError {
     Failed(String),
     /// A stored record could not be read back (an older or damaged format).
     Unreadable(String),
+    /// A record that is written once is there already (a form finalized before under the
+    /// same id): nothing was written.
+    Exists,
 }
 
 impl std::fmt::Display for StorageError {
@@ -99,6 +102,9 @@ impl std::fmt::Display for StorageError {
             StorageError::Full => f.write_str("the storage of this phone is full"),
             StorageError::Failed(why) => write!(f, "storage failed: {why}"),
             StorageError::Unreadable(why) => write!(f, "a stored record cannot be read: {why}"),
+            StorageError::Exists => {
+                f.write_str("this record was saved before and is kept as it was")
+            }
         }
     }
 }

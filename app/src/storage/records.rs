@@ -61,7 +61,11 @@ pub(super) fn clock_write(clock: Clock) -> Result<Write> {
 pub struct Rejection {
     pub op_id: String,
     pub reason: Reason,
+    /// The server's words, in English: for a refusal kept from before refusals had codes.
     pub message: String,
+    /// What exactly was refused, worded on the phone in the worker's language.
+    #[serde(default)]
+    pub detail: Option<cris_core::sync::Detail>,
     pub at_ms: f64,
 }
 
@@ -99,9 +103,12 @@ pub async fn case_lock() -> futures::lock::OwnedMutexGuard<()> {
 impl Storage {
     /// Writes the submission, the case and the outbox entry and removes the draft, in one
     /// transaction: after an error nothing of it is written and the draft is still there.
+    /// A finalized form is never written again: a submission already kept under the same id
+    /// (finalized before, or pulled) fails it with [`super::StorageError::Exists`], whatever
+    /// the screens did to get here.
     pub async fn finalize(&self, done: &Finalized) -> Result<()> {
         self.commit(vec![
-            Write::Put {
+            Write::Add {
                 store: stores::SUBMISSIONS,
                 value: encode(&done.submission)?,
             },
@@ -225,6 +232,16 @@ impl Storage {
         self.all(stores::SUBMISSIONS).await
     }
 
+    /// The finalized submission with this id, if the phone holds it.
+    pub async fn submission(&self, id: &str) -> Result<Option<Submission>> {
+        let tx = self.transaction(stores::SUBMISSIONS, TransactionMode::ReadOnly)?;
+        let found = tx
+            .store(stores::SUBMISSIONS)?
+            .get(JsValue::from_str(id))
+            .await?;
+        found.map(decode).transpose()
+    }
+
     /// The submissions of one case, the most recent first.
     pub async fn submissions_of(&self, case_id: &str) -> Result<Vec<Submission>> {
         let tx = self.transaction(stores::SUBMISSIONS, TransactionMode::ReadOnly)?;
@@ -285,10 +302,17 @@ impl Storage {
     /// draft (the same submission id, its answers, what it corrects and why), the household
     /// without the form's writes, and the form leaving the submissions, the outbox and the
     /// refusals, in one transaction. Nobody else has the form (the server refused it), so
-    /// nothing of it is lost that the draft does not hold. Returns the draft; `None` when the
-    /// outbox no longer holds the operation or it carries no form. The caller holds
+    /// nothing of it is lost that the draft does not hold. A form refused because the server
+    /// holds another under its id (typed in again where a finalized form was reopened) comes
+    /// back under `fresh_id`, to be sent as the new form it is. Returns the draft; `None` when
+    /// the outbox no longer holds the operation or it carries no form. The caller holds
     /// [`case_lock`].
-    pub async fn reopen_refused(&self, op_id: &str, now_ms: f64) -> Result<Option<Draft>> {
+    pub async fn reopen_refused(
+        &self,
+        op_id: &str,
+        now_ms: f64,
+        fresh_id: &str,
+    ) -> Result<Option<Draft>> {
         let Some(op) = self
             .outbox()
             .await?
@@ -312,8 +336,15 @@ impl Storage {
             Some(c) => (Some(c.submission_id.clone()), c.reason.clone()),
             None => (None, String::new()),
         };
+        let taken = self.rejections().await?.into_iter().any(|r| {
+            r.op_id == op_id && r.detail == Some(cris_core::sync::Detail::SubmissionTaken)
+        });
         let draft = Draft {
-            id: submission.id.clone(),
+            id: if taken {
+                fresh_id.to_owned()
+            } else {
+                submission.id.clone()
+            },
             form_id: submission.form_id.clone(),
             form_version: submission.form_version,
             case_id: Some(op.case_id.clone()),

@@ -24,8 +24,12 @@ pub enum Failure {
     WrongLogin,
     /// The account is disabled.
     Disabled,
-    /// The server answered with an error; its message, for the worker to pass on.
-    Server(String),
+    /// The server answered with an error, named by its code (its English message is for
+    /// programs; the phone words the code in the worker's language).
+    Refused(ErrorCode),
+    /// No answer the phone can read: a proxy's page, an HTTP status without a CRIS error
+    /// (`Some(status)`), or a request the browser could not make (`None`).
+    Broken(Option<u16>),
 }
 
 /// One request to the server (same origin): `body` is JSON, gzipped when `gzip` says so.
@@ -35,7 +39,7 @@ async fn call(
     token: Option<&str>,
     body: Option<(Vec<u8>, bool)>,
 ) -> Result<Response, Failure> {
-    let broken = |e: JsValue| Failure::Server(format!("{e:?}"));
+    let broken = |_: JsValue| Failure::Broken(None);
     let headers = Headers::new().map_err(broken)?;
     if let Some(token) = token {
         headers
@@ -83,24 +87,23 @@ async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<
     let body = text(&response).await;
     if response.ok() {
         let body = body.ok_or(Failure::Offline)?;
-        return parse(&body).ok_or_else(|| Failure::Server("unreadable answer".to_owned()));
+        return parse(&body).ok_or(Failure::Broken(Some(status)));
     }
     let error: Option<ApiError> = body.and_then(|b| parse(&b));
     Err(match error {
         Some(e) if e.code == ErrorCode::Unauthorized => Failure::Unauthorized,
         Some(e) if e.code == ErrorCode::AccountDisabled => Failure::Disabled,
-        Some(e) => Failure::Server(e.message),
+        Some(e) => Failure::Refused(e.code),
         // A proxy's page or a server that is starting: not an answer from CRIS.
         None if status >= 500 => Failure::Offline,
-        None => Failure::Server(format!("HTTP {status}")),
+        None => Failure::Broken(Some(status)),
     })
 }
 
 /// `value` as JSON bytes, through the same encoder as records written to IndexedDB.
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, Failure> {
-    let failed = |e: String| Failure::Server(format!("cannot encode a request: {e}"));
-    let value = crate::storage::encode(value).map_err(|e| failed(e.to_string()))?;
-    let text = js_sys::JSON::stringify(&value).map_err(|e| failed(format!("{e:?}")))?;
+    let value = crate::storage::encode(value).map_err(|_| Failure::Broken(None))?;
+    let text = js_sys::JSON::stringify(&value).map_err(|_| Failure::Broken(None))?;
     Ok(String::from(text).into_bytes())
 }
 
@@ -123,7 +126,7 @@ pub async fn logout(token: &str) -> Result<(), Failure> {
     let response = call("DELETE", "/api/v1/session", Some(token), None).await?;
     match response.status() {
         200..=299 | 401 => Ok(()),
-        status => Err(Failure::Server(format!("HTTP {status}"))),
+        status => Err(Failure::Broken(Some(status))),
     }
 }
 
@@ -167,6 +170,11 @@ pub async fn inbox(token: &str) -> Result<Inbox, Failure> {
 pub async fn review_queue(token: &str, query: &str) -> Result<ReviewPage, Failure> {
     let path = format!("/api/v1/review?{query}");
     answer(call("GET", &path, Some(token), None).await).await
+}
+
+/// The workers of the reviewer's teams, to filter the queue by.
+pub async fn review_workers(token: &str) -> Result<cris_core::api::TeamWorkers, Failure> {
+    answer(call("GET", "/api/v1/review/workers", Some(token), None).await).await
 }
 
 /// A household's log on the server (its own and that of the households merged into it), with

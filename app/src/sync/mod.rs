@@ -40,8 +40,10 @@ pub enum Phase {
     Offline,
     /// No session (or it ended): a login is needed before the next sync.
     NeedsLogin,
-    /// The last attempt failed for another reason, said here.
-    Failed(String),
+    /// The last attempt failed for another reason: the server's answer.
+    Failed(Failure),
+    /// The last attempt failed on the phone: its storage.
+    StorageFailed(StorageError),
 }
 
 /// A phone clock this close to the server's counts as right.
@@ -56,10 +58,15 @@ fn sort_answer(
     let mut refusals = Vec::new();
     for result in results {
         match result.outcome {
-            Outcome::Rejected { reason, message } => refusals.push(Rejection {
+            Outcome::Rejected {
+                reason,
+                message,
+                detail,
+            } => refusals.push(Rejection {
                 op_id: result.op_id,
                 reason,
                 message,
+                detail,
                 at_ms,
             }),
             _ => acknowledged.push(result.op_id),
@@ -207,16 +214,12 @@ impl SyncState {
                 self.phase.set(Phase::Offline);
                 self.retry_later();
             }
-            Err(SyncError::Api(Failure::Server(message))) => {
-                self.phase.set(Phase::Failed(message));
-                self.retry_later();
-            }
             Err(SyncError::Api(failure)) => {
-                self.phase.set(Phase::Failed(format!("{failure:?}")));
+                self.phase.set(Phase::Failed(failure));
                 self.retry_later();
             }
             Err(SyncError::Storage(e)) => {
-                self.phase.set(Phase::Failed(e.to_string()));
+                self.phase.set(Phase::StorageFailed(e));
                 self.retry_later();
             }
         }

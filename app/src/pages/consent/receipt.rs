@@ -2,6 +2,7 @@
 //! and their signature, ready to print (or to save as PDF from the print dialog).
 
 use cris_core::consent::{Consent, Duration, IdentityCheck, Sealed, SignerRole};
+use cris_core::sync::{Detail, Reason};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -12,23 +13,31 @@ use crate::form_view::storage_error_view;
 use crate::i18n::{ui, use_i18n};
 use crate::storage::{self, StorageError};
 
-/// Whether the server has a record yet, in the worker's words.
+/// Whether the server has a record yet.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Sent {
     Yes,
     Waiting,
-    Refused(String),
+    /// Refused, and why (worded with [`Sent::refusal`]).
+    Refused(Reason, Option<Detail>),
+}
+
+impl Sent {
+    /// Why the server refused it, in the worker's words in `lang`.
+    pub fn refusal(reason: Reason, detail: Option<&Detail>, lang: cris_core::Lang) -> String {
+        crate::refusal::word(lang, reason, detail, &|_| None)
+    }
 }
 
 /// Where each record of the phone stands: not yet sent, refused (with the server's message),
 /// or with the server.
 pub async fn sent_states() -> Result<std::collections::HashMap<String, Sent>, StorageError> {
     let db = storage::shared().await?;
-    let refused: std::collections::HashMap<String, String> = db
+    let refused: std::collections::HashMap<String, (Reason, Option<Detail>)> = db
         .rejections()
         .await?
         .into_iter()
-        .map(|r| (r.op_id, r.message))
+        .map(|r| (r.op_id, (r.reason, r.detail)))
         .collect();
     Ok(db
         .outbox()
@@ -36,7 +45,7 @@ pub async fn sent_states() -> Result<std::collections::HashMap<String, Sent>, St
         .into_iter()
         .map(|op| {
             let state = match refused.get(&op.op_id) {
-                Some(why) => Sent::Refused(why.clone()),
+                Some((reason, detail)) => Sent::Refused(*reason, detail.clone()),
                 None => Sent::Waiting,
             };
             (op.record_id().to_owned(), state)
@@ -191,9 +200,12 @@ fn receipt(data: Loaded) -> impl IntoView {
     let status = match sent {
         Sent::Yes => None,
         Sent::Waiting => Some(view! { <p class="note" data-testid="consent-waiting">{i18n.t(|u| u.consent_waiting)}</p> }.into_any()),
-        Sent::Refused(why) => Some(
+        Sent::Refused(reason, detail) => Some(
             view! {
-                <p class="problems" data-testid="consent-refused">{i18n.t(|u| u.consent_refused)} " " {why}</p>
+                <p class="problems" data-testid="consent-refused">
+                    {i18n.t(|u| u.consent_refused)} " "
+                    {move || Sent::refusal(reason, detail.as_ref(), i18n.lang.get())}
+                </p>
             }
             .into_any(),
         ),

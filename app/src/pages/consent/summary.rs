@@ -132,9 +132,13 @@ fn summary(data: Loaded, case_id: &str, read_only: bool) -> impl IntoView + use<
         .map(|r| {
             let status = match sent.get(r.id()) {
                 Some(Sent::Waiting) => Some(view! { <span class="hint" data-sent="waiting">" · " {i18n.t(|u| u.consent_waiting)}</span> }.into_any()),
-                Some(Sent::Refused(why)) => Some(view! {
-                    <p class="problems" data-sent="refused">{i18n.t(|u| u.consent_refused)} " " {why.clone()}</p>
-                }.into_any()),
+                Some(Sent::Refused(reason, detail)) => {
+                    let (reason, detail) = (*reason, detail.clone());
+                    let why = move || Sent::refusal(reason, detail.as_ref(), i18n.lang.get());
+                    Some(view! {
+                        <p class="problems" data-sent="refused">{i18n.t(|u| u.consent_refused)} " " {why}</p>
+                    }.into_any())
+                }
                 _ => None,
             };
             match r {
