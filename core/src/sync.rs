@@ -740,11 +740,17 @@ mod tests {
             refusal.detail,
             Detail::FormVersion {
                 form_id: "intake".to_owned(),
-                version: 1,
-                current: 2
+                version: form.version,
+                current: form.version + 1
             }
         );
-        assert!(refusal.message.contains("version 1"), "{}", refusal.message);
+        assert!(
+            refusal
+                .message
+                .contains(&format!("version {}", form.version)),
+            "{}",
+            refusal.message
+        );
     }
 
     #[test]

@@ -319,3 +319,40 @@ fn the_home_visit_starts_with_today_and_now() {
     assert_eq!(start("start_time").as_deref(), Some("14:20"));
     assert_eq!(start("end_time"), None);
 }
+
+/// An intake records at least one person of the household, with a name and a date of birth:
+/// no supervisor receives an empty household.
+#[test]
+fn the_intake_needs_a_person_with_name_and_date_of_birth() {
+    let form = load("intake");
+    let mut nobody = example("intake");
+    nobody.0.remove("members");
+    let kinds = |answers: &Answers| -> Vec<(String, Option<usize>, ProblemKind)> {
+        form.validate(answers, today())
+            .problems
+            .into_iter()
+            .map(|p| (p.field, p.instance.map(|(_, i)| i), p.kind))
+            .collect()
+    };
+    assert_eq!(
+        kinds(&nobody),
+        [("members".to_owned(), None, ProblemKind::NoEntry)]
+    );
+    let problem = &form.validate(&nobody, today()).problems[0];
+    assert_eq!(
+        problem.message(&form, Lang::De),
+        "Bitte mindestens einen Eintrag hinzufügen."
+    );
+    let nameless = nobody.clone().with_repeat(
+        "members",
+        vec![Answers::new().with("relation", "applicant")],
+    );
+    assert_eq!(
+        kinds(&nameless),
+        [
+            ("member_name".to_owned(), Some(0), ProblemKind::Required),
+            ("dob".to_owned(), Some(0), ProblemKind::Required)
+        ]
+    );
+    assert!(form.validate(&example("intake"), today()).is_valid());
+}

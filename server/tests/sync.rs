@@ -536,8 +536,8 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
     use cris_server::FormCatalog;
     on_both(|server| async move {
         let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
-        // The server served intake version 1; then the agency changed a label and made it
-        // version 2, while a phone was offline with an intake filled in version 1.
+        // The server served intake version 2; then the agency changed a label and made it
+        // version 3, while a phone was offline with an intake filled in version 2.
         FormCatalog::embedded()
             .unwrap()
             .remember_in(&server.store, 1)
@@ -550,29 +550,29 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
                 let mut text = std::fs::read_to_string(format!("{root}/{id}.json")).unwrap();
                 if id == "intake" {
                     text = text
-                        .replacen("\"version\": 1,", &format!("\"version\": {version},"), 1)
+                        .replacen("\"version\": 2,", &format!("\"version\": {version},"), 1)
                         .replacen("Name des Haushalts", label, 1);
                 }
                 std::fs::write(dir.path().join(format!("{id}.json")), text).unwrap();
             }
             dir
         };
-        let v2 = adapted(2, "Haushalt (Familienname)");
-        let forms = FormCatalog::from_dir(v2.path())
+        let v3 = adapted(3, "Haushalt (Familienname)");
+        let forms = FormCatalog::from_dir(v3.path())
             .unwrap()
             .remember_in(&server.store, 2)
             .await
             .unwrap();
-        assert_eq!(forms.get("intake").unwrap().version, 2);
+        assert_eq!(forms.get("intake").unwrap().version, 3);
         let adapted_server = server.sharing_store(forms).await;
 
         let old = intake(&new_uuid(), PHONE_A, now(), "sublet");
         let mut current = intake(&new_uuid(), PHONE_A, now(), "shelter");
         let submission = support::submission_mut(&mut current);
-        submission.form_version = 2;
+        submission.form_version = 3;
         let mut unknown = intake(&new_uuid(), PHONE_A, now(), "shelter");
         let submission = support::submission_mut(&mut unknown);
-        submission.form_version = 3;
+        submission.form_version = 4;
         let outcomes = push(&adapted_server, &ayse, &[old, current, unknown]).await;
         assert_eq!(
             outcomes[..2],
@@ -583,13 +583,13 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
         let (reason, message) = rejected(&outcomes[2]).unwrap();
         assert_eq!(reason, Reason::UnknownForm);
         assert!(
-            message.contains("version 3") && message.contains("version 2"),
+            message.contains("version 4") && message.contains("version 3"),
             "{message}"
         );
 
         // A form changed without a new version number is refused: operations checked against
-        // one definition of version 2 must not meet another.
-        let changed = adapted(2, "Familie");
+        // one definition of version 3 must not meet another.
+        let changed = adapted(3, "Familie");
         let err = FormCatalog::from_dir(changed.path())
             .unwrap()
             .remember_in(&server.store, 3)
@@ -597,7 +597,7 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("version 2 of the form \"intake\"") && err.contains("new version number"),
+            err.contains("version 3 of the form \"intake\"") && err.contains("new version number"),
             "{err}"
         );
     })

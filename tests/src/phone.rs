@@ -4,7 +4,7 @@
 use cris_core::api::Role;
 use fantoccini::Locator;
 
-use crate::ui::{choose, click_testid, pick, tap, today, type_into};
+use crate::ui::{add_person, choose, click_testid, pick, tap, today, type_into};
 use crate::{Browser, TestServer, built_app_dir, wait_until, xpath_literal};
 
 pub const TEAM: &str = "Offenbach Nord";
@@ -122,6 +122,7 @@ pub async fn record_synced_household(b: &Browser, name: &str) {
     tap(b, "nav a[href='/intake/new']").await;
     b.wait_for_heading("Erstgespräch").await;
     type_into(b, "household_name", None, name).await;
+    add_person(b, "Emine Testova", "1984-02-29").await;
     choose(b, "housing_situation", None, "sublet").await;
     click_testid(b, "finalize").await;
     b.wait_for_xpath("//*[@data-testid='saved']").await;

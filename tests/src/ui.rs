@@ -127,3 +127,16 @@ pub async fn select(b: &Browser, testid: &str, value: &str) {
     ))
     .await;
 }
+
+/// Adds a person to an intake's household: a new entry of the members with a name and a
+/// date of birth (an intake needs at least one).
+pub async fn add_person(b: &Browser, name: &str, dob: &str) {
+    let i = b
+        .eval("return document.querySelectorAll(\"[data-of='members'].instance\").length;")
+        .await
+        .as_u64()
+        .expect("a count") as usize;
+    add(b, "members").await;
+    type_into(b, "member_name", Some(i), name).await;
+    pick(b, "dob", Some(i), dob).await;
+}

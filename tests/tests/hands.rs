@@ -233,6 +233,15 @@ async fn forms_fit_the_hand_in_german_and_bulgarian() {
         })
         .await;
         assert!(field_below_header(&b, "household_name").await, "{lang}");
+        // A household of nobody is not taken: the link leads to the button that adds a person.
+        tap(&b, "[data-testid='problems'] a[href='#in-members-field']").await;
+        wait_until("the focus on adding a person", || async {
+            let on = b
+                .eval("return document.activeElement.dataset.add || null;")
+                .await;
+            (on == "members").then_some(())
+        })
+        .await;
         assert_eq!(
             cris_e2e::ui::error_of(&b, "household_name", None).await,
             fill_in

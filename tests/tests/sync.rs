@@ -9,7 +9,7 @@ use cris_e2e::phone::{
     sync_text, team_server, visit_changing_housing, wait_for_sync_text,
     wait_for_sync_text_containing,
 };
-use cris_e2e::ui::{choose, click_testid, error_of, pick, tap, type_into, value_of};
+use cris_e2e::ui::{add_person, choose, click_testid, error_of, pick, tap, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -193,6 +193,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     tap(&a, "nav a[href='/intake/new']").await;
     a.wait_for_heading("Erstgespräch").await;
     type_into(&a, "household_name", None, "Familie Uhr-Testowa").await;
+    add_person(&a, "Veli Uhr", "1990-07-14").await;
     click_testid(&a, "finalize").await;
     a.wait_for_xpath("//*[@data-testid='saved']").await;
     wait_until("the refusal and the clock to be reported", || async {
@@ -440,6 +441,7 @@ async fn a_form_the_server_refuses_is_corrected_on_the_phone_and_sent_again() {
     tap(&a, "nav a[href='/intake/new']").await;
     a.wait_for_heading("Erstgespräch").await;
     type_into(&a, "household_name", None, "Familie Zurückgewiesen").await;
+    add_person(&a, "Hatice Zurück", "1977-11-02").await;
     pick(&a, "entry_date", None, "2019-03-01").await;
     click_testid(&a, "finalize").await;
     a.wait_for_xpath("//*[@data-testid='saved']").await;

@@ -90,10 +90,33 @@ fn repeat_view(st: FormState, field: Arc<Field>) -> impl IntoView {
         move |_| st.add_instance(&field)
     };
     let repeat_name = name.clone();
+    // A required repeat group without an entry: said under its heading, where the list of
+    // problems leads.
+    let loc = Loc::new(&name, None);
+    let error_id = format!("{}-error", loc.dom_id());
+    let described_by = error_id.clone();
+    let problem = {
+        let loc = loc.clone();
+        move || {
+            st.problem(&loc)
+                .map(|p| st.form.with_value(|f| p.message(f, i18n.lang.get())))
+        }
+    };
+    let invalid = {
+        let problem = problem.clone();
+        move || problem().is_some()
+    };
     view! {
-        <section class="repeat" data-repeat=repeat_name>
+        <section
+            class="repeat"
+            class:invalid=invalid
+            id=field_id(&loc)
+            data-repeat=repeat_name
+            aria-describedby=described_by
+        >
             <h2>{title.clone()}</h2>
             {hint(&field)}
+            <p class="error" id=error_id role="alert">{problem}</p>
             {instances}
             <button type="button" class="btn add" data-add=name on:click=add>
                 "+ " {i18n.t(|u| u.add_entry)} ": " {title}

@@ -649,7 +649,11 @@ async fn finalize_draft(
 
 /// Moves the focus to the first answer that needs attention, so the worker lands on it.
 fn focus_first_problem() {
-    if let Some(field) = document().query_selector(".field.invalid").ok().flatten() {
+    let first = document()
+        .query_selector(".field.invalid, .repeat.invalid")
+        .ok()
+        .flatten();
+    if let Some(field) = first {
         focus_field(&field);
     }
 }
@@ -673,8 +677,9 @@ fn focus_field(field: &web_sys::Element) {
         let _ = root.set_attribute("style", &format!("scroll-padding-top: {}px", covered + 8));
     }
     field.scroll_into_view();
+    // (For a repeat group without an entry: its button that adds one.)
     let control = field
-        .query_selector("input, textarea, select")
+        .query_selector("input, textarea, select, button[data-add]")
         .ok()
         .flatten()
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());

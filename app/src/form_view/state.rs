@@ -109,14 +109,16 @@ impl FormState {
     }
 
     /// The problem to show at `loc` now: problems with what was typed show at once; an empty
-    /// required field only after the worker tried to finalize.
+    /// required field (or repeat group) only after the worker tried to finalize.
     pub fn problem(&self, loc: &Loc) -> Option<Problem> {
         let show_all = self.show_all.get();
         self.checked.with(|c| {
             c.problems
                 .iter()
                 .find(|p| p.field == loc.name && p.instance == loc.instance)
-                .filter(|p| show_all || p.kind != ProblemKind::Required)
+                .filter(|p| {
+                    show_all || !matches!(p.kind, ProblemKind::Required | ProblemKind::NoEntry)
+                })
                 .cloned()
         })
     }

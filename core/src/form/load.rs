@@ -166,8 +166,12 @@ fn check_field(
             "`calculation` belongs to, and is needed by, calculate fields",
         ));
     }
+    // A required repeat group needs at least one entry; other containers and notes hold no
+    // value to require.
     if !kind.holds_value()
-        && (field.required || field.constraint.is_some() || field.default.is_some())
+        && ((field.required && kind != FieldType::Repeat)
+            || field.constraint.is_some()
+            || field.default.is_some())
     {
         return Err(field_err(
             field,

@@ -16,6 +16,13 @@ pub fn engine_message(kind: &ProblemKind, lang: Lang) -> String {
         (K::Required, Hu) => "Kérjük, töltse ki.",
         (K::Required, Sk) => "Vyplňte, prosím.",
 
+        (K::NoEntry, De) => "Bitte mindestens einen Eintrag hinzufügen.",
+        (K::NoEntry, Tr) => "Lütfen en az bir kayıt ekleyin.",
+        (K::NoEntry, Bg) => "Моля, добавете поне един запис.",
+        (K::NoEntry, En) => "Please add at least one entry.",
+        (K::NoEntry, Hu) => "Kérjük, adjon hozzá legalább egy bejegyzést.",
+        (K::NoEntry, Sk) => "Pridajte aspoň jeden záznam.",
+
         (K::NotAWholeNumber, De) => "Bitte eine ganze Zahl eingeben.",
         (K::NotAWholeNumber, Tr) => "Lütfen bir tam sayı girin.",
         (K::NotAWholeNumber, Bg) => "Моля, въведете цяло число.",

@@ -13,6 +13,8 @@ use crate::lang::Lang;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProblemKind {
     Required,
+    /// A required repeat group without an entry.
+    NoEntry,
     NotAWholeNumber,
     NotANumber,
     NotADate,
@@ -382,6 +384,15 @@ fn check(
                 continue;
             }
             FieldType::Repeat => {
+                // A required repeat group needs at least one entry (a household at least one
+                // person).
+                if field.required && kept.instances(&field.name).is_empty() {
+                    problems.push(Problem {
+                        field: field.name.clone(),
+                        instance: None,
+                        kind: ProblemKind::NoEntry,
+                    });
+                }
                 for i in 0..kept.instances(&field.name).len() {
                     check(
                         &field.fields,

@@ -69,10 +69,12 @@ async fn finalize_one_intake(b: &Browser, i: usize) {
         "const el = document.querySelector(\"{css}\");
          el.value = 'Familie Benchmark {i}';
          el.dispatchEvent(new Event('input', {{ bubbles: true }}));
-         document.querySelector(\"[data-testid='finalize']\").click();
          return true;"
     ))
     .await;
+    cris_e2e::ui::add_person(b, "Ayla Benchmark", "1985-01-01").await;
+    b.eval("document.querySelector(\"[data-testid='finalize']\").click(); return true;")
+        .await;
     b.wait_for_xpath("//*[@data-testid='saved']").await;
 }
 
