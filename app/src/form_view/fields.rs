@@ -95,17 +95,7 @@ fn repeat_view(st: FormState, field: Arc<Field>) -> impl IntoView {
     let loc = Loc::new(&name, None);
     let error_id = format!("{}-error", loc.dom_id());
     let described_by = error_id.clone();
-    let problem = {
-        let loc = loc.clone();
-        move || {
-            st.problem(&loc)
-                .map(|p| st.form.with_value(|f| p.message(f, i18n.lang.get())))
-        }
-    };
-    let invalid = {
-        let problem = problem.clone();
-        move || problem().is_some()
-    };
+    let (problem, invalid) = problem_at(st, &loc);
     view! {
         <section
             class="repeat"
@@ -171,17 +161,7 @@ fn input_view(st: FormState, field: Arc<Field>, loc: Loc) -> impl IntoView {
     let i18n = use_i18n();
     let id = loc.dom_id();
     let error_id = format!("{id}-error");
-    let problem = {
-        let loc = loc.clone();
-        move || {
-            st.problem(&loc)
-                .map(|p| st.form.with_value(|f| p.message(f, i18n.lang.get())))
-        }
-    };
-    let invalid = {
-        let problem = problem.clone();
-        move || problem().is_some()
-    };
+    let (problem, invalid) = problem_at(st, &loc);
     let control = control_view(st, &field, &loc, &id, &error_id, invalid.clone());
     let grouped = matches!(field.kind, FieldType::SelectMultiple | FieldType::YesNo)
         || (field.kind == FieldType::SelectOne && choices(st, &field).len() <= MAX_RADIOS);
@@ -234,6 +214,28 @@ fn input_view(st: FormState, field: Arc<Field>, loc: Loc) -> impl IntoView {
 /// links to, whatever the control is.
 pub fn field_id(loc: &Loc) -> String {
     format!("{}-field", loc.dom_id())
+}
+
+/// The message of the problem to show at `loc` now, in the screen's language, and whether
+/// there is one.
+fn problem_at(
+    st: FormState,
+    loc: &Loc,
+) -> (
+    impl Fn() -> Option<String> + Clone + Send + Sync + 'static + use<>,
+    impl Fn() -> bool + Clone + Send + Sync + 'static + use<>,
+) {
+    let i18n = use_i18n();
+    let loc = loc.clone();
+    let problem = move || {
+        st.problem(&loc)
+            .map(|p| st.form.with_value(|f| p.message(f, i18n.lang.get())))
+    };
+    let invalid = {
+        let problem = problem.clone();
+        move || problem().is_some()
+    };
+    (problem, invalid)
 }
 
 fn choices(st: FormState, field: &Field) -> Vec<Choice> {
