@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Не е записано",
     overview_housing_conflict: "Противоречиви данни",
     overview_overdue: "Просрочени договорени стъпки",
-    overview_overdue_count: "Просрочени стъпки: {count} (домакинства: {households})",
+    overview_overdue_count: "{steps} {households}",
     overview_overdue_none: "Няма просрочени договорени стъпки.",
     overview_oldest_due: "срокът е изтекъл на {date}",
     overview_consents: "Съгласия",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "Домакинството не е дало (или е оттеглило) съгласие за това предаване.",
     failure_unreadable: "Отговорът на сървъра не можа да бъде прочетен. Ще се опита отново по-късно; на телефона нищо не се губи.",
     review_filters: "Филтри",
+    overview_overdue_steps: "Просрочени стъпки: {n}",
+    overview_overdue_households: "(домакинства: {n})",
 };

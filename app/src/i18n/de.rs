@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Nicht erfasst",
     overview_housing_conflict: "Widersprüchliche Angaben",
     overview_overdue: "Überfällige vereinbarte Schritte",
-    overview_overdue_count: "{count} überfällige Schritte in {households} Haushalten",
+    overview_overdue_count: "{steps} {households}",
     overview_overdue_none: "Kein vereinbarter Schritt ist überfällig.",
     overview_oldest_due: "überfällig seit {date}",
     overview_consents: "Einwilligungen",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "Der Haushalt hat dieser Weitergabe nicht (mehr) zugestimmt.",
     failure_unreadable: "Die Antwort des Servers war nicht lesbar. Es wird später erneut versucht; auf dem Telefon geht nichts verloren.",
     review_filters: "Filter",
+    overview_overdue_steps: "1 überfälliger Schritt|{n} überfällige Schritte",
+    overview_overdue_households: "in 1 Haushalt|in {n} Haushalten",
 };

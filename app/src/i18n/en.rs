@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Not recorded",
     overview_housing_conflict: "Conflicting entries",
     overview_overdue: "Agreed steps overdue",
-    overview_overdue_count: "{count} steps overdue in {households} households",
+    overview_overdue_count: "{steps} {households}",
     overview_overdue_none: "No agreed step is overdue.",
     overview_oldest_due: "overdue since {date}",
     overview_consents: "Consents",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "The household has not agreed (or no longer agrees) to this being shared.",
     failure_unreadable: "The server's answer could not be read. It is tried again later; nothing is lost on the phone.",
     review_filters: "Filters",
+    overview_overdue_steps: "1 step overdue|{n} steps overdue",
+    overview_overdue_households: "in 1 household|in {n} households",
 };

@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Nincs rögzítve",
     overview_housing_conflict: "Ellentmondó adatok",
     overview_overdue: "Lejárt határidejű megállapodott lépések",
-    overview_overdue_count: "{count} lejárt határidejű lépés {households} háztartásban",
+    overview_overdue_count: "{steps} {households}",
     overview_overdue_none: "Egyetlen megállapodott lépés határideje sem járt le.",
     overview_oldest_due: "{date} óta késésben",
     overview_consents: "Hozzájárulások",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "A háztartás nem járult hozzá (már nem járul hozzá) ehhez a továbbításhoz.",
     failure_unreadable: "A szerver válasza nem volt olvasható. Később újrapróbáljuk; a telefonon semmi nem vész el.",
     review_filters: "Szűrők",
+    overview_overdue_steps: "{n} lejárt határidejű lépés",
+    overview_overdue_households: "{n} háztartásban",
 };

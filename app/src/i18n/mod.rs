@@ -347,6 +347,8 @@ ui_strings! {
     failure_no_consent,
     failure_unreadable,
     review_filters,
+    overview_overdue_steps,
+    overview_overdue_households,
 }
 
 /// The strings of one language.
@@ -405,6 +407,17 @@ pub fn plural(lang: Lang, text: &str, n: usize) -> String {
     forms[index.min(forms.len() - 1)].replace("{n}", &n.to_string())
 }
 
+/// "5 steps overdue in 3 households", each count in the language's grammar.
+pub fn overdue_count(lang: Lang, steps: usize, households: usize) -> String {
+    let u = ui(lang);
+    u.overview_overdue_count
+        .replace("{steps}", &plural(lang, u.overview_overdue_steps, steps))
+        .replace(
+            "{households}",
+            &plural(lang, u.overview_overdue_households, households),
+        )
+}
+
 /// The `I18n` provided by the app shell.
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
@@ -444,6 +457,11 @@ mod tests {
             (Lang::Tr, "review_filter_form"),
             (Lang::De, "overview_team"),
             (Lang::Tr, "export_form"),
+            // Only the order of the two counted parts, each translated.
+            (Lang::De, "overview_overdue_count"),
+            (Lang::Bg, "overview_overdue_count"),
+            (Lang::Hu, "overview_overdue_count"),
+            (Lang::Sk, "overview_overdue_count"),
         ];
         let english = strings(ui(Lang::En));
         for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
@@ -478,6 +496,10 @@ mod tests {
         }
     }
 
+    fn overdue(lang: Lang, steps: usize, households: usize) -> String {
+        overdue_count(lang, steps, households)
+    }
+
     #[test]
     fn counts_follow_the_grammar_of_each_language() {
         let waiting = |lang, n| plural(lang, ui(lang).sync_waiting, n);
@@ -494,6 +516,15 @@ mod tests {
         assert_eq!(rows(Lang::De, 0), "0 Zeilen");
         assert_eq!(rows(Lang::Sk, 2), "2 riadky");
         assert_eq!(rows(Lang::Sk, 12), "12 riadkov");
+        assert_eq!(
+            overdue(Lang::De, 1, 1),
+            "1 überfälliger Schritt in 1 Haushalt"
+        );
+        assert_eq!(
+            overdue(Lang::De, 5, 3),
+            "5 überfällige Schritte in 3 Haushalten"
+        );
+        assert_eq!(overdue(Lang::Tr, 5, 3), "3 hanede süresi geçmiş 5 adım");
     }
 
     /// Every language calls the intake by one name: the tab, the buttons and the form's own

@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Nezaznamenané",
     overview_housing_conflict: "Protichodné údaje",
     overview_overdue: "Dohodnuté kroky po termíne",
-    overview_overdue_count: "Kroky po termíne: {count} (domácnosti: {households})",
+    overview_overdue_count: "{steps} {households}",
     overview_overdue_none: "Žiadny dohodnutý krok nie je po termíne.",
     overview_oldest_due: "po termíne od {date}",
     overview_consents: "Súhlasy",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "Domácnosť s týmto odovzdaním nesúhlasila (alebo už nesúhlasí).",
     failure_unreadable: "Odpoveď servera sa nedala prečítať. Skúsi sa to neskôr znova; v telefóne sa nič nestratí.",
     review_filters: "Filtre",
+    overview_overdue_steps: "Kroky po termíne: {n}",
+    overview_overdue_households: "(domácnosti: {n})",
 };

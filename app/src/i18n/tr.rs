@@ -256,7 +256,7 @@ pub const UI: Ui = Ui {
     overview_housing_unknown: "Kaydedilmemiş",
     overview_housing_conflict: "Çelişkili bilgiler",
     overview_overdue: "Süresi geçmiş kararlaştırılan adımlar",
-    overview_overdue_count: "{households} hanede süresi geçmiş {count} adım",
+    overview_overdue_count: "{households} {steps}",
     overview_overdue_none: "Süresi geçmiş kararlaştırılan adım yok.",
     overview_oldest_due: "{date} tarihinden beri süresi geçmiş",
     overview_consents: "Onaylar",
@@ -314,4 +314,6 @@ pub const UI: Ui = Ui {
     failure_no_consent: "Hane bu paylaşıma onay vermedi (artık vermiyor).",
     failure_unreadable: "Sunucunun yanıtı okunamadı. Daha sonra yeniden denenir; telefonda hiçbir şey kaybolmaz.",
     review_filters: "Filtreler",
+    overview_overdue_steps: "süresi geçmiş {n} adım",
+    overview_overdue_households: "{n} hanede",
 };

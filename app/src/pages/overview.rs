@@ -374,10 +374,7 @@ fn overdue_view(d: &Dashboard) -> impl IntoView + use<> {
         return view! { <p data-testid="overdue-none">{i18n.t(|u| u.overview_overdue_none)}</p> }
             .into_any();
     }
-    let (steps, households) = (
-        d.overdue.steps.to_string(),
-        d.overdue.households.to_string(),
-    );
+    let (steps, households) = (d.overdue.steps as usize, d.overdue.households as usize);
     let items = d
         .overdue
         .most
@@ -396,11 +393,7 @@ fn overdue_view(d: &Dashboard) -> impl IntoView + use<> {
         .collect_view();
     view! {
         <p data-testid="overdue-count">
-            {move || {
-                i18n.t(|u| u.overview_overdue_count)()
-                    .replace("{count}", &steps)
-                    .replace("{households}", &households)
-            }}
+            {move || crate::i18n::overdue_count(i18n.lang.get(), steps, households)}
         </p>
         <ul class="submissions" data-testid="overdue">{items}</ul>
     }
