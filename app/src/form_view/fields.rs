@@ -340,22 +340,27 @@ type Options = Vec<(String, Box<dyn Fn() -> String + Send + Sync>)>;
 /// One answer of a few, a tap each; an answer that is not required can be taken back.
 fn radios(st: FormState, loc: &Loc, id: &str, options: Options, clearable: bool) -> impl IntoView {
     let i18n = use_i18n();
+    // Built only while an answer is chosen: most questions of a new form have none.
     let clear = clearable.then(|| {
-        let chosen = {
+        let chosen = Memo::new({
             let loc = loc.clone();
-            move || !st.value(&loc).is_empty()
-        };
-        let loc = loc.clone();
-        view! {
-            <button
-                type="button"
-                class="btn btn-quiet btn-small clear-choice"
-                data-clear=id.to_owned()
-                hidden=move || !chosen()
-                on:click=move |_| st.set(&loc, String::new())
-            >
-                {i18n.t(|u| u.clear_choice)}
-            </button>
+            move |_| !st.value(&loc).is_empty()
+        });
+        let (loc, id) = (loc.clone(), id.to_owned());
+        move || {
+            chosen.get().then(|| {
+                let loc = loc.clone();
+                view! {
+                    <button
+                        type="button"
+                        class="btn btn-quiet btn-small clear-choice"
+                        data-clear=id.clone()
+                        on:click=move |_| st.set(&loc, String::new())
+                    >
+                        {i18n.t(|u| u.clear_choice)}
+                    </button>
+                }
+            })
         }
     });
     let buttons = options

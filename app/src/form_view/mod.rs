@@ -139,8 +139,13 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             .forms
             .with_untracked(|f| f.as_ref()?.get(id).cloned())
     };
-    // A form finalized under this id is never opened again as a draft, nor saved over.
-    let finalized = match db.submission(&request.draft_id).await {
+    // A form finalized under this id is never opened again as a draft, nor saved over. (Both
+    // looked up at once: opening a form is on the worker's way.)
+    let (finalized, saved) = futures::join!(
+        db.submission(&request.draft_id),
+        db.draft(&request.draft_id)
+    );
+    let finalized = match finalized {
         Ok(found) => found,
         Err(e) => return Opened::Failed(e),
     };
@@ -153,7 +158,7 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
         let found = submissions.into_iter().find(|s| s.id == *id);
         Ok::<_, StorageError>(found.map(Box::new))
     };
-    match db.draft(&request.draft_id).await {
+    match saved {
         Ok(Some(draft)) if finalized.is_some() => {
             // Another form's answers, typed where an older app reopened a finalized form.
             return match db.move_draft(&draft, &new_id()).await {
