@@ -15,6 +15,7 @@ pub mod id;
 pub mod lang;
 pub mod merge;
 pub mod record;
+pub mod repair;
 pub mod sync;
 
 pub use date::Date;

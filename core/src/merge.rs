@@ -39,16 +39,24 @@ pub struct Field {
 impl Field {
     /// The same writes with some stamps replaced: `new_stamp` gives the replacement of each
     /// stamp that changes. For a phone whose clock ran ahead, restamping operations the server
-    /// refused (and so nobody else has) without leaving their old stamps behind.
-    pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
+    /// has not stored (and so nobody else has) without leaving their old stamps behind. What
+    /// a write saw is rewritten only where `unsent` says the server has not stored the write
+    /// (by its stamp before): a stored write keeps what it saw, as everyone else keeps it.
+    pub fn restamp(
+        &mut self,
+        new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>,
+        unsent: &dyn Fn(&Hlc) -> bool,
+    ) {
         for mut write in std::mem::take(&mut self.writes) {
+            if unsent(&write.hlc) {
+                for seen in &mut write.seen {
+                    if let Some(stamp) = new_stamp(seen) {
+                        *seen = stamp;
+                    }
+                }
+            }
             if let Some(stamp) = new_stamp(&write.hlc) {
                 write.hlc = stamp;
-            }
-            for seen in &mut write.seen {
-                if let Some(stamp) = new_stamp(seen) {
-                    *seen = stamp;
-                }
             }
             self.apply(write);
         }

@@ -121,10 +121,15 @@ impl Case {
         }
     }
 
-    /// Replaces stamps in every field (see [`crate::merge::Field::restamp`]).
-    pub fn restamp(&mut self, new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>) {
+    /// Replaces stamps in every field (see [`crate::merge::Field::restamp`]); what a write
+    /// saw only where `unsent` says the server has not stored the write.
+    pub fn restamp(
+        &mut self,
+        new_stamp: &dyn Fn(&Hlc) -> Option<Hlc>,
+        unsent: &dyn Fn(&Hlc) -> bool,
+    ) {
         for field in self.fields.0.values_mut() {
-            field.restamp(new_stamp);
+            field.restamp(new_stamp, unsent);
         }
     }
 
@@ -491,7 +496,7 @@ mod tests {
         }
         let map = BTreeMap::from([(p1, stamp(100, "a")), (p2, stamp(101, "a"))]);
         let new_stamp = |h: &Hlc| map.get(h).cloned();
-        case.restamp(&new_stamp);
+        case.restamp(&new_stamp, &|_| true);
         let mut again = Case::new("c", 0.0);
         for mut o in ops {
             o.restamp(&new_stamp);

@@ -44,7 +44,10 @@ pub enum Outcome {
     Applied,
     /// Applied before: nothing changed.
     Duplicate,
-    /// Applied, and these fields now hold concurrent values (kept until resolved).
+    /// Applied, and these fields now hold concurrent values (kept until resolved). The fields
+    /// are those in conflict once the whole batch (or the group of batches committed with
+    /// it) is applied: an earlier operation of the batch can be answered `conflict` because of
+    /// a later one.
     Conflict {
         fields: Vec<String>,
     },

@@ -772,3 +772,71 @@ async fn batches_travel_gzipped_both_ways() {
     let page: PullResponse = serde_json::from_str(&text).unwrap();
     assert_eq!(page.ops.len(), 200);
 }
+
+/// A phone more than a day ahead finalizes X on a household; its clock is set right and it
+/// repairs itself (`cris_core::repair`) before X went; it finalizes V on the same household;
+/// both go. Over HTTP, on both stores: the server, another phone and this one hold the
+/// household alike, and neither form was refused.
+#[tokio::test]
+async fn a_phone_whose_clock_was_repaired_holds_its_household_as_the_server_does() {
+    on_both(|server| async move {
+        use cris_core::record::Case;
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let jan = server.account("jan.w", Role::Worker, &[TEAM]).await;
+        let case_id = new_uuid();
+        let first = intake(&case_id, PHONE_B, now(), "sublet");
+        assert_eq!(
+            push(&server, &jan, std::slice::from_ref(&first)).await,
+            [Outcome::Applied]
+        );
+
+        // 1. Ayşe's phone, two days ahead, finalizes X; it waits in the outbox.
+        let mut phone = Case::new(&case_id, 0.0);
+        phone.apply(&first);
+        let seen = |case: &Case| case.fields.0["housing_situation"].seen_by_next_write();
+        let x = submit_op(
+            "home_visit",
+            &case_id,
+            PHONE_A,
+            now() + 2 * DAY,
+            &[("housing_situation", "shelter")],
+            &seen(&phone),
+        );
+        phone.apply(&x);
+        // 2. Its clock is set right: X gets a new stamp before it goes.
+        let mut cases = [phone];
+        let done =
+            cris_core::repair::repair(PHONE_A, now(), std::slice::from_ref(&x), &[], &mut cases);
+        let [mut phone] = cases;
+        let x = done.ops[0].clone();
+        assert!(x.hlc.wall_ms <= now() + cris_core::sync::MAX_CLOCK_AHEAD_MS);
+        // 3. V on the same household has seen X under its new stamp.
+        let v = submit_op(
+            "home_visit",
+            &case_id,
+            PHONE_A,
+            x.hlc.wall_ms + 1,
+            &[("housing_situation", "homeless")],
+            &seen(&phone),
+        );
+        assert_eq!(seen(&phone), std::slice::from_ref(&x.hlc));
+        phone.apply(&v);
+        // 4. Both go.
+        assert_eq!(
+            push(&server, &ayse, &[x.clone(), v.clone()]).await,
+            [Outcome::Applied, Outcome::Applied],
+            "{}",
+            kind(&server)
+        );
+        let page = pull(&server, &jan, "?since=0").await;
+        let mut elsewhere = Case::new(&case_id, 0.0);
+        for op in &page.ops {
+            elsewhere.apply(op);
+            phone.apply(op);
+        }
+        assert_eq!(phone.fields, elsewhere.fields, "{}", kind(&server));
+        assert_eq!(elsewhere.property("housing_situation"), "homeless");
+        assert!(elsewhere.fields.conflicted().is_empty());
+    })
+    .await;
+}

@@ -490,55 +490,51 @@ impl Storage {
         Ok(changed.len())
     }
 
-    /// Gives the operations `op_ids` (refused because this phone's clock ran ahead) new stamps
-    /// from a clock started afresh at `now_ms`, and replaces their old stamps everywhere the
-    /// phone keeps them (the outbox, the cases), in one transaction; their refusals go. Safe
-    /// because the server refused them: nobody else has seen the old stamps. Returns the
+    /// Repairs the phone after its clock ran ahead (see [`cris_core::repair`]): the waiting
+    /// operations stamped beyond what the server accepts at `now_ms`, and those in
+    /// `refused_ahead`, get new stamps in the outbox and the households, their refusals go,
+    /// and the clock starts after every stamp the phone keeps, in one transaction. Returns the
     /// restamped operations, oldest first. The caller holds [`case_lock`].
-    pub async fn restamp(
+    pub async fn repair_clock(
         &self,
-        op_ids: &[String],
+        refused_ahead: &[String],
         device: &str,
         now_ms: f64,
     ) -> Result<Vec<Operation>> {
-        let mut outbox = self.outbox().await?;
-        let mut clock = Clock::new(device);
-        let mut map = std::collections::BTreeMap::new();
-        for op in outbox.iter().filter(|op| op_ids.contains(&op.op_id)) {
-            map.insert(op.hlc.clone(), clock.stamp(now_ms as u64));
+        let outbox = self.outbox().await?;
+        let before = self.cases().await?;
+        let mut cases = before.clone();
+        let done =
+            cris_core::repair::repair(device, now_ms as u64, &outbox, refused_ahead, &mut cases);
+        if done.ops.is_empty() {
+            return Ok(Vec::new());
         }
-        let new_stamp = |h: &cris_core::hlc::Hlc| map.get(h).cloned();
         let mut writes = Vec::new();
-        let mut case_ids = std::collections::BTreeSet::new();
-        for op in &mut outbox {
-            op.restamp(&new_stamp);
-            case_ids.insert(op.case_id.clone());
-            writes.push(Write::Put {
-                store: stores::OUTBOX,
-                value: encode(op)?,
-            });
-        }
-        for id in case_ids {
-            if let Some(mut case) = self.case(&id).await? {
-                case.restamp(&new_stamp);
+        for (now, was) in done.outbox.iter().zip(&outbox) {
+            if now != was {
                 writes.push(Write::Put {
-                    store: stores::CASES,
-                    value: encode(&case)?,
+                    store: stores::OUTBOX,
+                    value: encode(now)?,
                 });
             }
         }
-        for id in op_ids {
+        for (now, was) in cases.iter().zip(&before) {
+            if now != was {
+                writes.push(Write::Put {
+                    store: stores::CASES,
+                    value: encode(now)?,
+                });
+            }
+        }
+        for op in &done.ops {
             writes.push(Write::Delete {
                 store: stores::REJECTED,
-                key: id.clone(),
+                key: op.op_id.clone(),
             });
         }
-        writes.push(clock_write(clock)?);
+        writes.push(clock_write(done.clock)?);
         self.commit(writes).await?;
-        Ok(outbox
-            .into_iter()
-            .filter(|op| op_ids.contains(&op.op_id))
-            .collect())
+        Ok(done.ops)
     }
 
     pub(super) async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {

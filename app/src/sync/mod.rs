@@ -372,8 +372,9 @@ impl SyncState {
         }
     }
 
-    /// Records refused because the phone's clock ran ahead go again once the clock agrees
-    /// with the server's, under new stamps.
+    /// Once the phone's clock agrees with the server's again, the records it stamped too far
+    /// ahead (refused for it, or waiting to be) go under new stamps (see
+    /// [`cris_core::repair`]).
     async fn restamp_if_clock_fixed(
         self,
         db: &storage::Storage,
@@ -384,19 +385,28 @@ impl SyncState {
             .skew_ms
             .get_untracked()
             .is_some_and(|skew| skew.abs() < CLOCK_TOLERANCE_MS);
-        let ahead: Vec<String> = db
+        if !clock_ok {
+            return Ok(());
+        }
+        let refused: Vec<String> = db
             .rejections()
             .await?
             .into_iter()
             .filter(|r| r.reason == cris_core::sync::Reason::ClockAhead)
             .map(|r| r.op_id)
             .collect();
-        if !clock_ok || ahead.is_empty() {
+        let now = now_ms();
+        let stamped_ahead = db
+            .outbox()
+            .await?
+            .iter()
+            .any(|op| cris_core::repair::stamped_ahead(op, now as u64));
+        if refused.is_empty() && !stamped_ahead {
             return Ok(());
         }
         let ops = {
             let _cases = storage::case_lock().await;
-            db.restamp(&ahead, device, now_ms()).await?
+            db.repair_clock(&refused, device, now).await?
         };
         for batch in ops.chunks(BATCH) {
             let answer = api::push(token, batch).await?;
