@@ -81,15 +81,11 @@ pub fn FormScreen(request: Request) -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             // In place of this address, so that Back does not lead here again.
-            let instead = NavigateOptions {
-                replace: true,
-                ..NavigateOptions::default()
-            };
             match open(request, catalog).await {
                 Opened::Finalized { case_id, id } => {
-                    navigate(&format!("/cases/{case_id}?form={id}"), instead)
+                    navigate(&format!("/cases/{case_id}?form={id}"), in_place())
                 }
-                Opened::Moved(id) => navigate(&format!("/drafts/{id}"), instead),
+                Opened::Moved(id) => navigate(&format!("/drafts/{id}"), in_place()),
                 other => {
                     let _ = opened.try_set(Some(other));
                 }
@@ -394,13 +390,7 @@ fn Editor(
                         sync.request(false);
                         // In place of the form's address: Back goes where the worker came
                         // from, not into the finalized form.
-                        navigate(
-                            &format!("/cases/{case_id}?saved=1"),
-                            NavigateOptions {
-                                replace: true,
-                                ..NavigateOptions::default()
-                            },
-                        )
+                        navigate(&format!("/cases/{case_id}?saved=1"), in_place())
                     }
                     Err(e) => {
                         finished.set_value(false);
@@ -431,13 +421,7 @@ fn Editor(
                     Err(e) => Err(e),
                 };
                 match result {
-                    Ok(()) => navigate(
-                        "/",
-                        NavigateOptions {
-                            replace: true,
-                            ..NavigateOptions::default()
-                        },
-                    ),
+                    Ok(()) => navigate("/", in_place()),
                     Err(e) => {
                         finished.set_value(false);
                         final_error.set(Some(e));
@@ -579,6 +563,15 @@ fn Editor(
                 </button>
             </div>
         </section>
+    }
+}
+
+/// A navigation that takes the place of the current address in the history, so that Back
+/// skips it (a form finalized, discarded or started under an address of its own).
+pub fn in_place() -> NavigateOptions {
+    NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
     }
 }
 

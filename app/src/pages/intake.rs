@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use super::case_id;
@@ -26,15 +25,7 @@ fn start(query: impl Fn() -> String + 'static) -> impl IntoView {
     // it while the navigation here is still under way would replace the page the worker came
     // from instead, and Back would skip it.
     set_timeout(
-        move || {
-            navigate(
-                &to,
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            )
-        },
+        move || navigate(&to, crate::form_view::in_place()),
         std::time::Duration::ZERO,
     );
 }
