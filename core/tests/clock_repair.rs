@@ -187,11 +187,9 @@ fn settle(server: &mut Server, phones: &mut [&mut Phone]) {
     }
 }
 
-/// The four steps: a phone more than a day ahead finalizes X; its clock is set right; it
-/// finalizes V on the same household, accepted at once; X goes. Everyone agrees, conflicts
-/// included.
-#[test]
-fn a_phone_repaired_between_two_forms_sees_what_everyone_sees() {
+/// The server, phone `p` two days ahead and phone `q` with a right clock; household `h`
+/// recorded by `q` and pulled by `p`.
+fn household_on_two_phones() -> (Server, Phone, Phone) {
     let mut server = Server {
         now: START,
         ..Server::default()
@@ -201,6 +199,15 @@ fn a_phone_repaired_between_two_forms_sees_what_everyone_sees() {
     q.finalize(&server, "h", "sublet");
     q.push(&mut server);
     p.pull(&server);
+    (server, p, q)
+}
+
+/// The four steps: a phone more than a day ahead finalizes X; its clock is set right; it
+/// finalizes V on the same household, accepted at once; X goes. Everyone agrees, conflicts
+/// included.
+#[test]
+fn a_phone_repaired_between_two_forms_sees_what_everyone_sees() {
+    let (mut server, mut p, mut q) = household_on_two_phones();
     // 1. X, stamped two days ahead, waits in the outbox (not yet refused).
     let x = p.finalize(&server, "h", "shelter");
     assert!(x.hlc.wall_ms > server.now + MAX_CLOCK_AHEAD_MS);
@@ -228,15 +235,7 @@ fn a_phone_repaired_between_two_forms_sees_what_everyone_sees() {
 /// server: X and V are then concurrent, and the phone shows the conflict everyone shows.
 #[test]
 fn a_write_the_server_took_keeps_what_it_saw() {
-    let mut server = Server {
-        now: START,
-        ..Server::default()
-    };
-    let mut q = Phone::new("q", 0);
-    let mut p = Phone::new("p", 2 * DAY);
-    q.finalize(&server, "h", "sublet");
-    q.push(&mut server);
-    p.pull(&server);
+    let (mut server, mut p, mut q) = household_on_two_phones();
     let x = p.finalize(&server, "h", "shelter");
     p.push(&mut server);
     assert_eq!(p.refused_ahead, std::slice::from_ref(&x.op_id));
