@@ -13,8 +13,13 @@ pub mod shell;
 pub mod storage;
 pub mod sync;
 
-/// Starts the app in the page.
+/// Starts the app in the page: first a revoked device's wipe, if one is pending, so that
+/// nothing of it is ever shown.
 pub fn run() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(shell::App);
+    // (Leptos's executor starts with the mount: this runs on wasm-bindgen's.)
+    wasm_bindgen_futures::spawn_local(async {
+        sync::session::wipe_if_marked().await;
+        leptos::mount::mount_to_body(shell::App);
+    });
 }

@@ -30,7 +30,7 @@ pub fn save_lang(lang: Lang) {
     }
 }
 
-const DEVICE_KEY: &str = "cris.device";
+pub(crate) const DEVICE_KEY: &str = "cris.device";
 
 /// This phone's id (a UUID, nothing personal): made once, then kept. Operations name the
 /// device they were made on.

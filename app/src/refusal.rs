@@ -25,6 +25,9 @@ pub fn failure(lang: Lang, failure: &Failure) -> String {
         Failure::Refused(ErrorCode::Forbidden) => u.failure_forbidden,
         Failure::Refused(ErrorCode::Internal | ErrorCode::Unavailable) => u.failure_server_trouble,
         Failure::Refused(ErrorCode::NoConsent) => u.failure_no_consent,
+        Failure::DeviceRevoked | Failure::Refused(ErrorCode::DeviceRevoked) => {
+            u.failure_device_revoked
+        }
         Failure::Broken(_) => u.failure_unreadable,
     }
     .to_owned()
@@ -186,6 +189,7 @@ mod tests {
             Failure::Unauthorized,
             Failure::WrongLogin,
             Failure::Disabled,
+            Failure::DeviceRevoked,
             Failure::Broken(Some(502)),
             Failure::Broken(None),
         ];
@@ -201,6 +205,7 @@ mod tests {
                 Internal,
                 Unavailable,
                 NoConsent,
+                DeviceRevoked,
             ]
             .map(Failure::Refused),
         );

@@ -46,6 +46,7 @@ pub fn App() -> impl IntoView {
                 <Nav/>
                 <SyncBar/>
             </div>
+            <WipedNotice/>
             <UpdateBanner/>
             <main id="main">
                 <Routes fallback=NotFound>
@@ -121,6 +122,29 @@ pub fn LanguagePicker(#[prop(into)] id: String) -> impl IntoView {
                 })
                 .collect_view()}
         </select>
+    }
+}
+
+/// After a revocation wiped this phone: why its households are gone, until read.
+#[component]
+fn WipedNotice() -> impl IntoView {
+    let i18n = use_i18n();
+    let shown = RwSignal::new(sync::session::wiped());
+    view! {
+        <Show when=move || shown.get()>
+            <div class="banner notice error" role="alert" data-testid="wiped">
+                <span>{i18n.t(|u| u.wiped_notice)}</span>
+                <button
+                    class="btn"
+                    on:click=move |_| {
+                        sync::session::dismiss_wiped();
+                        shown.set(false);
+                    }
+                >
+                    {i18n.t(|u| u.wiped_understood)}
+                </button>
+            </div>
+        </Show>
     }
 }
 

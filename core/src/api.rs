@@ -126,6 +126,8 @@ pub enum ErrorCode {
     Unavailable,
     /// The household has not agreed to share this with that recipient (or no longer does).
     NoConsent,
+    /// The device was revoked (reported lost or stolen): it is to wipe what it holds.
+    DeviceRevoked,
 }
 
 /// `GET /api/v1/consent-texts`: what a phone needs to take consents offline: the agency's

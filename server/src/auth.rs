@@ -118,13 +118,17 @@ impl FromRequestParts<AppState> for AuthUser {
                 "this needs a login: no session token was sent",
             ))?;
         let token_hash = token_hash(token);
-        let user = state
-            .store
-            .session_user(&token_hash, now_ms())
-            .await?
-            .ok_or(AppError::Unauthorized(
+        let Some(user) = state.store.session_user(&token_hash, now_ms()).await? else {
+            // A revoked device is told so, to wipe itself; any other ended session logs in.
+            if let Some(device) = state.store.session_device(&token_hash).await?
+                && state.store.device_revoked(&device).await?
+            {
+                return Err(AppError::DeviceRevoked);
+            }
+            return Err(AppError::Unauthorized(
                 "the session has ended (expired, logged out or revoked): log in again",
-            ))?;
+            ));
+        };
         Ok(AuthUser { user, token_hash })
     }
 }

@@ -42,6 +42,8 @@ pub enum AppError {
     Unauthorized(&'static str),
     #[error("this account is disabled: ask your administrator")]
     AccountDisabled,
+    #[error("this device was revoked (reported lost or stolen): it may no longer be used")]
+    DeviceRevoked,
     #[error("the database is not available")]
     Database(#[from] sqlx::Error),
     #[error("the database is not available")]
@@ -86,6 +88,7 @@ impl AppError {
             }
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
+            AppError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             AppError::NoConsent { .. } => (StatusCode::FORBIDDEN, ErrorCode::NoConsent),

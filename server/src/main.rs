@@ -36,6 +36,27 @@ enum Command {
         #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
         database_url: String,
     },
+    /// Manage the devices accounts logged in from: list, revoke (a lost or stolen phone).
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+        #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceAction {
+    /// Lists every device with its account, last push and pull (UTC) and state.
+    List {
+        /// Only the devices of this account.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revokes a device: its sessions end, its requests are refused as `device_revoked` and
+    /// it cannot log in again under this id.
+    Revoke { device_id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +136,10 @@ async fn main() -> ExitCode {
             action,
             database_url,
         } => user(action, &database_url).await,
+        Command::Device {
+            action,
+            database_url,
+        } => device(action, &database_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -216,6 +241,64 @@ async fn demo_accounts(store: &CaseStore) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
         println!("  {:<11} {login:<16} password {password}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn device(action: DeviceAction, database_url: &str) -> Result<(), String> {
+    let store = CaseStore::open(database_url)
+        .await
+        .map_err(|err| err.to_string())?;
+    let result = device_action(&store, action).await;
+    store.close().await;
+    result
+}
+
+async fn device_action(store: &CaseStore, action: DeviceAction) -> Result<(), String> {
+    let when = |ms: Option<i64>| {
+        ms.map_or_else(
+            || "-".to_owned(),
+            |ms| {
+                let day = cris_core::Date::from_days((ms.div_euclid(86_400_000)) as i32);
+                let minutes = ms.rem_euclid(86_400_000) / 60_000;
+                format!("{day} {:02}:{:02}", minutes / 60, minutes % 60)
+            },
+        )
+    };
+    match action {
+        DeviceAction::List { user } => {
+            let devices = store
+                .devices(user.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{:<38} {:<20} {:<17} {:<17} state",
+                "device", "login", "last push", "last pull"
+            );
+            for d in devices {
+                let state = match d.revoked_ms {
+                    Some(ms) => format!("revoked {}", when(Some(ms))),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{:<38} {:<20} {:<17} {:<17} {state}",
+                    d.device_id,
+                    d.login,
+                    when(d.last_push_ms),
+                    when(d.last_pull_ms)
+                );
+            }
+        }
+        DeviceAction::Revoke { device_id } => {
+            if !store
+                .revoke_device(&device_id, auth::now_ms())
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no device {device_id:?} ever logged in"));
+            }
+            println!("revoked {device_id}: its sessions have ended and it cannot log in again");
+        }
     }
     Ok(())
 }

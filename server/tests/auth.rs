@@ -279,3 +279,82 @@ async fn malformed_logins_get_clear_errors() {
     })
     .await;
 }
+
+/// A phone reported lost is revoked: its token is answered `device_revoked` (the phone's cue
+/// to wipe itself), the right password does not bring it back under its id, and the same
+/// account's other device goes on working.
+#[tokio::test]
+async fn a_revoked_device_is_refused_and_cannot_log_in_again() {
+    on_both(|server| async move {
+        const OTHER: &str = "0192b3c4-0000-7000-8000-00000000d002";
+        let lost: LoginResponse = server.login(good_login()).await.json().await.unwrap();
+        let mut other_login = good_login();
+        other_login["device_id"] = json!(OTHER);
+        let kept: LoginResponse = server.login(other_login).await.json().await.unwrap();
+
+        assert!(
+            !server
+                .store
+                .revoke_device("0192b3c4-0000-7000-8000-00000000dfff", auth::now_ms())
+                .await
+                .unwrap(),
+            "a device that never logged in is not recorded"
+        );
+        assert!(
+            server
+                .store
+                .revoke_device(DEVICE, auth::now_ms())
+                .await
+                .unwrap()
+        );
+        // Revoking again changes nothing.
+        assert!(
+            server
+                .store
+                .revoke_device(DEVICE, auth::now_ms())
+                .await
+                .unwrap()
+        );
+
+        let message = error(
+            server.me(Some(&lost.token)).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::DeviceRevoked,
+        )
+        .await;
+        assert!(message.contains("revoked"), "{message}");
+        error(
+            server.login(good_login()).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::DeviceRevoked,
+        )
+        .await;
+        // A wrong password on the revoked device is just a wrong password.
+        let mut wrong = good_login();
+        wrong["password"] = json!("falsch");
+        error(
+            server.login(wrong).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        assert_eq!(server.me(Some(&kept.token)).await.status(), StatusCode::OK);
+
+        let devices = server.store.devices(Some("elif.w")).await.unwrap();
+        let states: Vec<(&str, bool)> = devices
+            .iter()
+            .map(|d| (d.device_id.as_str(), d.revoked_ms.is_some()))
+            .collect();
+        assert_eq!(states, [(DEVICE, true), (OTHER, false)]);
+        assert!(
+            server
+                .store
+                .devices(Some("nobody"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(server.store.devices(None).await.unwrap().len(), 2);
+    })
+    .await;
+}

@@ -205,6 +205,70 @@ fn user_cmd(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) 
     (out.status.success(), text)
 }
 
+/// Runs `cris-server device …` on `db`; (success, output).
+fn device_cmd(db: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .arg("device")
+        .args(args)
+        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// An administrator lists the devices accounts logged in from and revokes a lost one.
+#[tokio::test]
+async fn devices_are_listed_and_revoked_on_the_command_line() {
+    use cris_server::Store;
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("cris.db");
+    let (ok, out) = user_cmd(
+        &db,
+        &[
+            "add", "--login", "ayse.w", "--name", "Ayşe", "--role", "worker", "--team", "Nord",
+        ],
+        "",
+    );
+    assert!(ok, "{out}");
+    let store = cris_server::CaseStore::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let user = store.users().await.unwrap().remove(0);
+    let device = "0192b3c4-0000-7000-8000-00000000d0aa";
+    store
+        .add_session(&cris_server::store::NewSession {
+            token_hash: "h".repeat(64),
+            user_id: user.id,
+            device_id: device.into(),
+            created_ms: 1,
+            expires_ms: i64::MAX,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+
+    let (ok, out) = device_cmd(&db, &["list"]);
+    assert!(ok, "{out}");
+    let row = out.lines().find(|l| l.starts_with(device)).expect(&out);
+    assert!(row.contains("ayse.w") && row.ends_with("active"), "{row}");
+    let (ok, out) = device_cmd(&db, &["revoke", device]);
+    assert!(ok, "{out}");
+    assert!(out.contains(&format!("revoked {device}")), "{out}");
+    let (ok, out) = device_cmd(&db, &["list", "--user", "ayse.w"]);
+    assert!(ok, "{out}");
+    let row = out.lines().find(|l| l.starts_with(device)).expect(&out);
+    assert!(row.contains("revoked 20"), "{row}");
+    let (ok, out) = device_cmd(&db, &["list", "--user", "jan.w"]);
+    assert!(ok && !out.contains(device), "{out}");
+    // A device nobody logged in from is refused with a clear message.
+    let (ok, out) = device_cmd(&db, &["revoke", "0192b3c4-0000-7000-8000-00000000dfff"]);
+    assert!(!ok);
+    assert!(out.contains("ever logged in"), "{out}");
+}
+
 #[test]
 fn accounts_are_managed_on_the_command_line() {
     let data = tempfile::tempdir().unwrap();

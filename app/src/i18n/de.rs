@@ -316,4 +316,7 @@ pub const UI: Ui = Ui {
     review_filters: "Filter",
     overview_overdue_steps: "1 überfälliger Schritt|{n} überfällige Schritte",
     overview_overdue_households: "in 1 Haushalt|in {n} Haushalten",
+    failure_device_revoked: "Dieses Telefon wurde auf dem Server gesperrt (als verloren oder gestohlen gemeldet). Bitte an die Teamleitung wenden.",
+    wiped_notice: "Dieses Telefon wurde auf dem Server gesperrt (als verloren oder gestohlen gemeldet). Alle Daten der App wurden von diesem Telefon gelöscht. Bitte an die Teamleitung wenden.",
+    wiped_understood: "Verstanden",
 };

@@ -316,4 +316,7 @@ pub const UI: Ui = Ui {
     review_filters: "Filters",
     overview_overdue_steps: "1 step overdue|{n} steps overdue",
     overview_overdue_households: "in 1 household|in {n} households",
+    failure_device_revoked: "This phone was blocked on the server (reported lost or stolen). Please contact your supervisor.",
+    wiped_notice: "This phone was blocked on the server (reported lost or stolen). All of the app's data has been deleted from this phone. Please contact your supervisor.",
+    wiped_understood: "Understood",
 };

@@ -316,4 +316,7 @@ pub const UI: Ui = Ui {
     review_filters: "Szűrők",
     overview_overdue_steps: "{n} lejárt határidejű lépés",
     overview_overdue_households: "{n} háztartásban",
+    failure_device_revoked: "Ezt a telefont letiltották a szerveren (elveszettként vagy ellopottként jelentették). Forduljon a csoportvezetőhöz.",
+    wiped_notice: "Ezt a telefont letiltották a szerveren (elveszettként vagy ellopottként jelentették). Az alkalmazás minden adatát töröltük erről a telefonról. Forduljon a csoportvezetőhöz.",
+    wiped_understood: "Értem",
 };

@@ -349,6 +349,9 @@ ui_strings! {
     review_filters,
     overview_overdue_steps,
     overview_overdue_households,
+    failure_device_revoked,
+    wiped_notice,
+    wiped_understood,
 }
 
 /// The strings of one language.

@@ -316,4 +316,7 @@ pub const UI: Ui = Ui {
     review_filters: "Filtre",
     overview_overdue_steps: "Kroky po termíne: {n}",
     overview_overdue_households: "(domácnosti: {n})",
+    failure_device_revoked: "Tento telefón bol na serveri zablokovaný (nahlásený ako stratený alebo ukradnutý). Obráťte sa na vedúceho tímu.",
+    wiped_notice: "Tento telefón bol na serveri zablokovaný (nahlásený ako stratený alebo ukradnutý). Všetky údaje aplikácie boli z tohto telefónu vymazané. Obráťte sa na vedúceho tímu.",
+    wiped_understood: "Rozumiem",
 };

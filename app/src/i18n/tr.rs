@@ -316,4 +316,7 @@ pub const UI: Ui = Ui {
     review_filters: "Filtreler",
     overview_overdue_steps: "süresi geçmiş {n} adım",
     overview_overdue_households: "{n} hanede",
+    failure_device_revoked: "Bu telefon sunucuda engellendi (kayıp ya da çalıntı olarak bildirildi). Lütfen ekip sorumlusuna başvurun.",
+    wiped_notice: "Bu telefon sunucuda engellendi (kayıp ya da çalıntı olarak bildirildi). Uygulamanın tüm verileri bu telefondan silindi. Lütfen ekip sorumlusuna başvurun.",
+    wiped_understood: "Anladım",
 };

@@ -76,6 +76,8 @@ pub fn Login() -> impl IntoView {
                     });
                     navigate("/", Default::default());
                 }
+                // This phone was revoked: it wipes itself and says why.
+                Err(Failure::DeviceRevoked) => crate::sync::revoked(),
                 Err(failure) => {
                     busy.set(false);
                     problem.set(Some(Problem::Call(failure)));

@@ -246,6 +246,12 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// Wipes this phone's records: deletes the app's database, whatever it holds (a revoked
+/// device is in the wrong hands). Called at start, before anything opened the database.
+pub async fn wipe() -> Result<()> {
+    Storage::delete(DB_NAME).await
+}
+
 /// The app's database, opened on first use and kept open for the life of the page.
 pub async fn shared() -> Result<std::rc::Rc<Storage>> {
     if let Some(db) = SHARED.with_borrow(Clone::clone) {

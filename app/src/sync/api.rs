@@ -24,6 +24,8 @@ pub enum Failure {
     WrongLogin,
     /// The account is disabled.
     Disabled,
+    /// This device was revoked (reported lost or stolen): it wipes what it holds.
+    DeviceRevoked,
     /// The server answered with an error, named by its code (its English message is for
     /// programs; the phone words the code in the worker's language).
     Refused(ErrorCode),
@@ -93,6 +95,7 @@ async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<
     Err(match error {
         Some(e) if e.code == ErrorCode::Unauthorized => Failure::Unauthorized,
         Some(e) if e.code == ErrorCode::AccountDisabled => Failure::Disabled,
+        Some(e) if e.code == ErrorCode::DeviceRevoked => Failure::DeviceRevoked,
         Some(e) => Failure::Refused(e.code),
         // A proxy's page or a server that is starting: not an answer from CRIS.
         None if status >= 500 => Failure::Offline,

@@ -49,6 +49,15 @@ pub enum Phase {
 /// A phone clock this close to the server's counts as right.
 pub const CLOCK_TOLERANCE_MS: f64 = 5.0 * 60_000.0;
 
+/// The server revoked this device: everything of the app leaves it, at once (the app starts
+/// again on its first page, and wipes before it shows anything).
+pub fn revoked() {
+    session::mark_for_wipe();
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().replace("/");
+    }
+}
+
 /// A push's answer: the operations the server has, and the refusals to keep.
 fn sort_answer(
     results: Vec<cris_core::sync::OpResult>,
@@ -205,6 +214,7 @@ impl SyncState {
                 self.last_synced.set(Some(now));
                 self.phase.set(Phase::Idle);
             }
+            Err(SyncError::Api(Failure::DeviceRevoked)) => revoked(),
             Err(SyncError::Api(Failure::Unauthorized)) => {
                 session::clear();
                 self.session.set(None);

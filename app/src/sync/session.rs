@@ -55,3 +55,74 @@ pub fn forget_last_sync() {
 pub fn save_last_sync(at_ms: f64) {
     let _ = LocalStorage::set(LAST_SYNC_KEY, at_ms);
 }
+
+const WIPE_KEY: &str = "cris.wipe";
+const WIPED_KEY: &str = "cris.wiped";
+
+/// The server revoked this device: the token, the logins and the device id go now; the
+/// records at the next start, before anything opens them (see [`wipe_if_marked`]).
+pub fn mark_for_wipe() {
+    for key in [
+        SESSION_KEY,
+        LAST_LOGIN_KEY,
+        LAST_SYNC_KEY,
+        crate::prefs::DEVICE_KEY,
+    ] {
+        LocalStorage::delete(key);
+    }
+    let _ = LocalStorage::set(WIPE_KEY, true);
+}
+
+/// At start: a device marked for wiping deletes its database and the app's caches, and
+/// remembers to say why.
+pub async fn wipe_if_marked() {
+    if LocalStorage::get::<bool>(WIPE_KEY).unwrap_or(false) {
+        if let Err(err) = crate::storage::wipe().await {
+            leptos::logging::warn!("the records could not be deleted yet: {err}");
+            return;
+        }
+        delete_caches().await;
+        LocalStorage::delete(WIPE_KEY);
+        let _ = LocalStorage::set(WIPED_KEY, true);
+    }
+}
+
+/// Whether this phone was wiped for a revocation and the worker has not read why yet.
+pub fn wiped() -> bool {
+    LocalStorage::get::<bool>(WIPED_KEY).unwrap_or(false)
+}
+
+pub fn dismiss_wiped() {
+    LocalStorage::delete(WIPED_KEY);
+}
+
+/// Deletes every cache of the app's service worker (`caches.keys()`, then `delete`).
+async fn delete_caches() {
+    use js_sys::{Array, Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(caches) = Reflect::get(&window, &JsValue::from_str("caches")) else {
+        return;
+    };
+    let call = |name: &str, args: &Array| -> Option<Promise> {
+        let f: Function = Reflect::get(&caches, &JsValue::from_str(name))
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        f.apply(&caches, args).ok()?.dyn_into().ok()
+    };
+    let Some(keys) = call("keys", &Array::new()) else {
+        return;
+    };
+    let Ok(names) = JsFuture::from(keys).await else {
+        return;
+    };
+    for name in Array::from(&names).iter() {
+        if let Some(deleted) = call("delete", &Array::of1(&name)) {
+            let _ = JsFuture::from(deleted).await;
+        }
+    }
+}

@@ -35,6 +35,10 @@ pub async fn login(
     if user.disabled {
         return Err(AppError::AccountDisabled);
     }
+    // A revoked device does not come back under its id, whoever logs in on it.
+    if state.store.device_revoked(&request.device_id).await? {
+        return Err(AppError::DeviceRevoked);
+    }
     let now = auth::now_ms();
     let token = auth::new_token();
     let expires_at_ms = now + auth::SESSION_DAYS * DAY_MS;

@@ -140,6 +140,28 @@ pub enum Stored {
     Refused(cris_core::sync::Refusal),
 }
 
+/// A device that logged in, as `cris-server device list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub login: String,
+    pub last_push_ms: Option<i64>,
+    pub last_pull_ms: Option<i64>,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<i64>,
+}
+
+/// Every device and account a session came from (of the login `$1`, unless it is null),
+/// with the device's last push and pull and its revocation.
+pub const DEVICES: &str =
+    "SELECT d.device_id, d.login, y.last_push_ms, y.last_pull_ms, r.revoked_ms
+     FROM (SELECT DISTINCT s.device_id, u.login, u.id AS user_id
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE $1 IS NULL OR u.login = $1) d
+     LEFT JOIN device_syncs y ON y.device_id = d.device_id AND y.user_id = d.user_id
+     LEFT JOIN revoked_devices r ON r.device_id = d.device_id
+     ORDER BY d.login, d.device_id";
+
 /// The enabled workers of the teams of the user `$1`, by name.
 pub const TEAM_WORKERS: &str = "SELECT DISTINCT u.login, u.display_name FROM users u
      JOIN team_members m ON m.user_id = u.id
@@ -215,6 +237,30 @@ pub trait Store: Send + Sync {
         &self,
         session: &NewSession,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Revokes a device (a lost or stolen phone): its sessions end, its requests are answered
+    /// `device_revoked`, and it cannot log in again under this id. False when no session ever
+    /// came from it (nothing is recorded then).
+    fn revoke_device(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Whether the device is revoked.
+    fn device_revoked(
+        &self,
+        device_id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The device a session came from, whatever the session's state.
+    fn session_device(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    /// Every device that logged in (of `login` only, if given): with its account, its last
+    /// push and pull and when it was revoked, by login and device.
+    fn devices(
+        &self,
+        login: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<DeviceInfo>, StoreError>> + Send;
     /// The user of a session that is neither expired nor revoked, of an enabled account.
     fn session_user(
         &self,
@@ -455,6 +501,18 @@ impl Store for CaseStore {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         delegate!(self, s => s.set_password_hash(login, hash, now_ms).await)
+    }
+    async fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_device(device_id, now_ms).await)
+    }
+    async fn device_revoked(&self, device_id: &str) -> Result<bool, StoreError> {
+        delegate!(self, s => s.device_revoked(device_id).await)
+    }
+    async fn session_device(&self, token_hash: &str) -> Result<Option<String>, StoreError> {
+        delegate!(self, s => s.session_device(token_hash).await)
+    }
+    async fn devices(&self, login: Option<&str>) -> Result<Vec<DeviceInfo>, StoreError> {
+        delegate!(self, s => s.devices(login).await)
     }
     async fn add_session(&self, session: &NewSession) -> Result<(), StoreError> {
         delegate!(self, s => s.add_session(session).await)
@@ -797,6 +855,83 @@ macro_rules! shared_store_impl {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn revoke_device(
+                &self,
+                device_id: &str,
+                now_ms: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE device_id = $1")
+                    .bind(device_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if known == 0 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO revoked_devices (device_id, revoked_ms) VALUES ($1, $2)
+                     ON CONFLICT (device_id) DO NOTHING",
+                )
+                .bind(device_id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE sessions SET revoked_ms = $1 WHERE revoked_ms IS NULL AND device_id = $2",
+                )
+                .bind(now_ms)
+                .bind(device_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn device_revoked(
+                &self,
+                device_id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT revoked_ms FROM revoked_devices WHERE device_id = $1")
+                        .bind(device_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+
+            async fn session_device(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar("SELECT device_id FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn devices(
+                &self,
+                login: Option<&str>,
+            ) -> Result<Vec<$crate::store::DeviceInfo>, $crate::store::StoreError> {
+                let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>)> =
+                    sqlx::query_as($crate::store::DEVICES)
+                        .bind(login)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(device_id, login, last_push_ms, last_pull_ms, revoked_ms)| {
+                        $crate::store::DeviceInfo {
+                            device_id,
+                            login,
+                            last_push_ms,
+                            last_pull_ms,
+                            revoked_ms,
+                        }
+                    })
+                    .collect())
             }
 
             async fn session_user(

@@ -1,0 +1,89 @@
+//! A phone reported lost: the administrator revokes it on the server, and at its next sync it
+//! deletes everything of the app (records, token, caches) and says why.
+
+use cris_e2e::phone::{log_in, record_synced_household, submit_login, team_server};
+use cris_e2e::ui::click_testid;
+use cris_e2e::{Browser, Chromedriver, wait_until};
+use cris_server::Store;
+
+/// How many records each of the app's object stores holds (null where there is no database).
+async fn records(b: &Browser) -> serde_json::Value {
+    b.eval(
+        "const names = (await indexedDB.databases()).map((d) => d.name);
+         if (!names.includes('cris-field')) return null;
+         const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+         const out = {};
+         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents']) {
+           if (!db.objectStoreNames.contains(s)) continue;
+           out[s] = await new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
+         }
+         db.close();
+         return out;",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_phone_wipes_itself_and_says_why() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "ayse.w").await;
+    record_synced_household(&b, "Familie Verloren").await;
+    let device = b
+        .eval("return JSON.parse(localStorage.getItem('cris.device'));")
+        .await;
+    let device = device.as_str().expect("the phone's device id").to_owned();
+    assert_eq!(records(&b).await["cases"], 1);
+
+    // Reported lost: revoked on the server; the phone's next sync wipes it.
+    assert!(
+        server
+            .store
+            .revoke_device(&device, cris_server::auth::now_ms())
+            .await
+            .unwrap()
+    );
+    click_testid(&b, "sync-now").await;
+    b.wait_for_xpath(
+        "//*[@data-testid='wiped'][contains(., 'Alle Daten der App wurden von diesem Telefon gelöscht.')]",
+    )
+    .await;
+    let left = wait_until("the records gone", || async {
+        let r = records(&b).await;
+        (r.is_null() || r.as_object().is_some_and(|o| o.values().all(|n| *n == 0))).then_some(r)
+    })
+    .await;
+    assert!(left.is_null() || left["cases"] == 0, "{left}");
+    let kept = b
+        .eval(
+            "return [localStorage.getItem('cris.session'), localStorage.getItem('cris.last-login'),
+                     localStorage.getItem('cris.device')];",
+        )
+        .await;
+    assert_eq!(kept[0], serde_json::Value::Null, "no token left");
+    assert_eq!(kept[1], serde_json::Value::Null, "no login name left");
+    assert_ne!(kept[2].as_str(), Some(format!("\"{device}\"").as_str()));
+    let households = b
+        .eval("return document.body.textContent.includes('Familie Verloren');")
+        .await;
+    assert_eq!(households, false);
+    assert_eq!(
+        b.eval("return location.pathname;").await,
+        "/",
+        "the app starts again on the caseload"
+    );
+    b.screenshot("revoked-phone.png").await;
+
+    // The worker, handed the phone back, logs in anew: as a new device.
+    click_testid(&b, "sync-login").await;
+    b.wait_for_heading("Anmelden").await;
+    submit_login(&b, "ayse.w").await;
+    b.wait_for_heading("Meine Fälle").await;
+    let again = b
+        .eval("return JSON.parse(localStorage.getItem('cris.device'));")
+        .await;
+    assert_ne!(again.as_str(), Some(device.as_str()));
+    b.close().await;
+    server.stop().await;
+}
