@@ -81,7 +81,8 @@ enum UserAction {
     },
     /// Lists every account.
     List,
-    /// Disables an account and ends its sessions on every device.
+    /// Disables an account and revokes every device it logged in from (each wipes itself at
+    /// its next request).
     Disable { login: String },
     /// Enables a disabled account again (it logs in anew).
     Enable { login: String },

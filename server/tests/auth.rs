@@ -175,12 +175,18 @@ async fn a_disabled_account_cannot_log_in_and_its_sessions_end() {
             .set_disabled("elif.w", true, auth::now_ms())
             .await
             .unwrap();
+        // Its devices are revoked: each is told so, to wipe itself.
         error(
             server.me(Some(&session.token)).await,
             StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
+            ErrorCode::DeviceRevoked,
         )
         .await;
+        let devices = server.store.devices(Some("elif.w")).await.unwrap();
+        assert!(
+            devices.iter().all(|d| d.revoked_ms.is_some()),
+            "{devices:?}"
+        );
         let message = error(
             server.login(good_login()).await,
             StatusCode::FORBIDDEN,

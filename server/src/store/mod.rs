@@ -807,6 +807,12 @@ macro_rules! shared_store_impl {
                     .await?
                     .rows_affected();
                 if disabled {
+                    // Its devices are revoked too: each wipes itself at its next request.
+                    sqlx::query($crate::store::REVOKE_DEVICES_OF_LOGIN)
+                        .bind(now_ms)
+                        .bind(login)
+                        .execute(&mut *tx)
+                        .await?;
                     sqlx::query($crate::store::END_SESSIONS_OF_LOGIN)
                     .bind(now_ms)
                     .bind(login)
@@ -2330,6 +2336,13 @@ pub(crate) const HOUSEHOLD: &str = "(SELECT CAST($1 AS TEXT) UNION ALL
      SELECT m.case_id FROM case_merges m WHERE m.into_id = $1 AND m.undone_op_id IS NULL)";
 
 /// Ends every live session of the account `$2` at time `$1` (disabling, a new password).
+/// Revokes every device the account `$2` logged in from, at `$1`.
+pub(crate) const REVOKE_DEVICES_OF_LOGIN: &str =
+    "INSERT INTO revoked_devices (device_id, revoked_ms)
+     SELECT DISTINCT device_id, $1 FROM sessions
+     WHERE user_id IN (SELECT id FROM users WHERE login = $2)
+     ON CONFLICT (device_id) DO NOTHING";
+
 pub(crate) const END_SESSIONS_OF_LOGIN: &str = "UPDATE sessions SET revoked_ms = $1
      WHERE revoked_ms IS NULL AND user_id IN (SELECT id FROM users WHERE login = $2)";
 
