@@ -1,8 +1,9 @@
-//! A phone reported lost: the administrator revokes it on the server, and at its next sync it
-//! deletes everything of the app (records, token, caches) and says why.
+//! A phone in the wrong hands: after a logout it holds no household of the account (when
+//! nothing waited to be sent); reported lost, the administrator revokes it on the server, and
+//! at its next sync it deletes everything of the app (records, token, caches) and says why.
 
 use cris_e2e::phone::{log_in, record_synced_household, submit_login, team_server};
-use cris_e2e::ui::click_testid;
+use cris_e2e::ui::{click_testid, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use cris_server::Store;
 
@@ -84,6 +85,38 @@ async fn a_revoked_phone_wipes_itself_and_says_why() {
         .eval("return JSON.parse(localStorage.getItem('cris.device'));")
         .await;
     assert_ne!(again.as_str(), Some(device.as_str()));
+    b.close().await;
+    server.stop().await;
+}
+
+/// A worker logs out with nothing waiting: the households leave the phone with the account,
+/// and come back from the server at the next login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_takes_the_households_along() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "ayse.w").await;
+    record_synced_household(&b, "Familie Abgemeldet").await;
+    tap(&b, "nav a[href='/settings']").await;
+    click_testid(&b, "logout").await;
+    cris_e2e::phone::wait_for_sync_text(&b, "Zum Synchronisieren anmelden").await;
+    let left = wait_until("the households gone", || async {
+        let r = records(&b).await;
+        (r["cases"] == 0).then_some(r)
+    })
+    .await;
+    assert_eq!(left["submissions"], 0, "{left}");
+    assert_eq!(left["consents"], 0, "{left}");
+    tap(&b, "nav a[href='/']").await;
+    b.wait_for_xpath("//*[@data-testid='caseload-empty']").await;
+
+    // The same worker logs in again: the household comes back from the server.
+    click_testid(&b, "sync-login").await;
+    b.wait_for_heading("Anmelden").await;
+    submit_login(&b, "ayse.w").await;
+    b.wait_for_xpath("//*[@data-testid='cases']//*[normalize-space()='Familie Abgemeldet']")
+        .await;
     b.close().await;
     server.stop().await;
 }

@@ -436,6 +436,9 @@ impl SyncState {
     }
 
     /// Ends the session here and, when reachable, on the server. The outbox stays.
+    /// When nothing of the account waits on the phone (no record to send, no draft), its
+    /// households leave the phone with it; otherwise they stay until the same account logs in
+    /// again (another account's login asks first).
     pub async fn sign_out(self) {
         if let Some(session) = self.session.get_untracked() {
             let _ = api::logout(&session.token).await;
@@ -443,5 +446,15 @@ impl SyncState {
         session::clear();
         self.session.set(None);
         self.phase.set(Phase::NeedsLogin);
+        let Ok(db) = storage::shared().await else {
+            return;
+        };
+        let _cases = storage::case_lock().await;
+        let nothing_waits = matches!(db.outbox().await, Ok(ops) if ops.is_empty())
+            && matches!(db.drafts().await, Ok(drafts) if drafts.is_empty());
+        if nothing_waits && db.forget_households().await.is_ok() {
+            session::forget_last_sync();
+            self.changed.update(|n| *n += 1);
+        }
     }
 }
