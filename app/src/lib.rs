@@ -4,6 +4,7 @@ pub mod clock;
 pub mod form_view;
 pub mod forms;
 pub mod i18n;
+pub mod lock;
 pub mod pages;
 pub mod perf;
 pub mod prefs;
@@ -14,12 +15,13 @@ pub mod storage;
 pub mod sync;
 
 /// Starts the app in the page: first a revoked device's wipe, if one is pending, so that
-/// nothing of it is ever shown.
+/// nothing of it is ever shown; then locked, if an account's records are on the phone.
 pub fn run() {
     console_error_panic_hook::set_once();
     // (Leptos's executor starts with the mount: this runs on wasm-bindgen's.)
     wasm_bindgen_futures::spawn_local(async {
         sync::session::wipe_if_marked().await;
-        leptos::mount::mount_to_body(shell::App);
+        let gate = lock::at_start().await;
+        leptos::mount::mount_to_body(move || leptos::view! { <shell::App gate=gate.clone()/> });
     });
 }

@@ -27,3 +27,9 @@ pub const FORM_OPEN: &str = "cris:form-open";
 pub const FINALIZE: &str = "cris:finalize";
 /// From the app's start to its forms read and checked (from IndexedDB or the shipped copies).
 pub const FORMS_LOAD: &str = "cris:forms-load";
+/// From "unlock" with the password to the records open (the key derived and unwrapped).
+pub const UNLOCK: &str = "cris:unlock";
+/// From "unlock" with the PIN to the records open.
+pub const UNLOCK_PIN: &str = "cris:unlock-pin";
+/// From the caseload asked for to its households read (and decrypted) from IndexedDB.
+pub const CASELOAD_LOAD: &str = "cris:caseload-load";

@@ -7,19 +7,25 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
+use crate::lock::{self, Gate, UnlockPage};
 use crate::pages::{
     CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, Login, NewIntake, NewVisit, NotFound,
     Overview, Review, ReviewForm, Settings, SyncBar, Withdraw,
 };
 use crate::{forms, prefs, pwa, storage, sync};
 
+/// The app, opening at `gate` (see [`lock::at_start`]).
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(gate: Gate) -> impl IntoView {
     let lang = RwSignal::new(prefs::load_lang());
     provide_context(I18n { lang });
     let pwa = pwa::watch();
     provide_context(pwa);
-    sync::start(pwa.online);
+    let sync = sync::start(pwa.online);
+    let lock = lock::start(gate, sync);
+    // Only a change of the gate re-renders the screens (not setting it again).
+    let gate = Memo::new(move |_| lock.gate.get());
+    let open = move || gate.get() == Gate::Open;
     provide_context(forms::load());
 
     // Ask once per start that the browser keep this app's data; settings shows the answer.
@@ -43,12 +49,29 @@ pub fn App() -> impl IntoView {
             // tabs are fixed to the bottom of the screen instead) and the sync state.
             <div class="top">
                 <Header/>
-                <Nav/>
-                <SyncBar/>
+                <Show when=open>
+                    <Nav/>
+                    <SyncBar/>
+                </Show>
             </div>
             <WipedNotice/>
             <UpdateBanner/>
+            // While locked, no route renders: no address, Back or print shows a household.
             <main id="main">
+                {move || match gate.get() {
+                    Gate::Open => view! { <Screens/> }.into_any(),
+                    Gate::NoKey => view! { <Login/> }.into_any(),
+                    Gate::Locked { login } => view! { <UnlockPage login/> }.into_any(),
+                }}
+            </main>
+        </Router>
+    }
+}
+
+/// The app's screens, by address (only while unlocked).
+#[component]
+fn Screens() -> impl IntoView {
+    view! {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Caseload/>
                     <Route path=path!("/intake/new") view=NewIntake/>
@@ -64,8 +87,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=Settings/>
                     <Route path=path!("/login") view=Login/>
                 </Routes>
-            </main>
-        </Router>
     }
 }
 
@@ -105,6 +126,7 @@ pub fn LanguagePicker(#[prop(into)] id: String) -> impl IntoView {
     };
     view! {
         <select
+            autocomplete="off"
             id=id
             class="lang"
             aria-label=i18n.t(|u| u.language)

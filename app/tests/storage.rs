@@ -5,18 +5,33 @@
 use std::collections::BTreeMap;
 
 use cris_app::storage::{
-    Draft, Finalized, PullPosition, SCHEMA_VERSION, Storage, StorageError, StoredForm, Write,
-    stores,
+    Draft, Finalized, PullPosition, SCHEMA_VERSION, Storage, StorageError, StoredForm, Unlock,
+    Write, crypto, encode, stores,
 };
+use cris_core::api::PhonePolicy;
 use cris_core::form::Answers;
 use cris_core::hlc::Clock;
 use cris_core::record::{Case, Change, Operation, Submission};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn unique_name(test: &str) -> String {
     format!("cris-test-{test}-{}", js_sys::Math::random())
+}
+
+const LOGIN: &str = "test-worker";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A database of its own, with an invented account's key made and held: unlocked.
+async fn open_unlocked(name: &str) -> Storage {
+    let storage = Storage::open_named(name).await.unwrap();
+    storage
+        .create_key(LOGIN, PASSWORD, 1.0, PhonePolicy::default(), Vec::new())
+        .await
+        .unwrap();
+    storage
 }
 
 fn draft(id: &str, household: &str, saved_at: f64) -> Draft {
@@ -49,7 +64,7 @@ fn draft(id: &str, household: &str, saved_at: f64) -> Draft {
 #[wasm_bindgen_test]
 async fn a_new_database_has_every_store() {
     let name = unique_name("stores");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let mut names = storage.store_names();
     names.sort();
     assert_eq!(
@@ -57,6 +72,7 @@ async fn a_new_database_has_every_store() {
         [
             stores::CASES,
             stores::CONSENTS,
+            stores::DEVICE,
             stores::DRAFTS,
             stores::FORMS,
             stores::META,
@@ -73,7 +89,7 @@ async fn a_new_database_has_every_store() {
 #[wasm_bindgen_test]
 async fn a_draft_comes_back_to_the_letter() {
     let name = unique_name("roundtrip");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let saved = draft(
         "0192b3c4-0000-7000-8000-000000000001",
         "Familie Şahin-Петрова",
@@ -91,11 +107,23 @@ async fn a_draft_survives_closing_and_reopening() {
     let name = unique_name("reopen");
     let saved = draft("d-1", "Familie Kaya", 1.0);
     {
-        let storage = Storage::open_named(&name).await.unwrap();
+        let storage = open_unlocked(&name).await;
         storage.put_draft(&saved).await.unwrap();
         storage.close();
     }
+    // The app was closed: the key is gone, and only the password brings it back.
+    crypto::forget_key();
     let storage = Storage::open_named(&name).await.unwrap();
+    assert_eq!(storage.drafts().await, Err(StorageError::Locked));
+    assert_eq!(
+        storage
+            .unlock("correct horse battery stapler")
+            .await
+            .unwrap(),
+        Unlock::WrongPassword
+    );
+    assert_eq!(storage.drafts().await, Err(StorageError::Locked));
+    assert_eq!(storage.unlock(PASSWORD).await.unwrap(), Unlock::Opened);
     assert_eq!(storage.drafts().await.unwrap(), vec![saved]);
     storage.close();
     Storage::delete(&name).await.unwrap();
@@ -104,7 +132,7 @@ async fn a_draft_survives_closing_and_reopening() {
 #[wasm_bindgen_test]
 async fn saving_again_replaces_and_the_newest_comes_first() {
     let name = unique_name("list");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     storage
         .put_draft(&draft("a", "Familie A", 10.0))
         .await
@@ -138,19 +166,17 @@ async fn saving_again_replaces_and_the_newest_comes_first() {
 }
 
 #[wasm_bindgen_test]
-async fn a_database_of_the_previous_version_is_upgraded_without_loss() {
+async fn a_database_of_an_old_version_gets_every_store() {
     let name = unique_name("upgrade");
-    let kept = draft("d-old", "Familie Aus Version Eins", 5.0);
     {
         let v1 = Storage::open_version(&name, 1).await.unwrap();
         assert_eq!(v1.version(), 1);
         assert!(!v1.store_names().iter().any(|s| s == stores::FORMS));
-        v1.put_draft(&kept).await.unwrap();
         v1.close();
     }
-    let now = Storage::open_named(&name).await.unwrap();
+    let now = open_unlocked(&name).await;
     assert_eq!(now.version(), SCHEMA_VERSION);
-    assert_eq!(now.drafts().await.unwrap(), vec![kept]);
+    assert_eq!(now.store_names().len(), 9);
     let form = StoredForm {
         id: "intake".into(),
         version: 3,
@@ -159,6 +185,283 @@ async fn a_database_of_the_previous_version_is_upgraded_without_loss() {
     now.put_form(&form).await.unwrap();
     assert_eq!(now.form("intake").await.unwrap(), Some(form));
     now.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// A record as a version before encryption wrote it: plain JSON.
+fn legacy<T: serde::Serialize>(record: &T) -> wasm_bindgen::JsValue {
+    js_sys::JSON::parse(&serde_json::to_string(record).unwrap()).unwrap()
+}
+
+/// Every stored value of every store of `name`, as JSON text, read without the key (as
+/// anyone with a copy of the phone's storage could).
+async fn raw_dump(name: &str) -> Vec<String> {
+    let db = rexie::Rexie::builder(name).build().await.unwrap();
+    let mut dump = Vec::new();
+    for store in db.store_names() {
+        let tx = db
+            .transaction(&[store.as_str()], rexie::TransactionMode::ReadOnly)
+            .unwrap();
+        for value in tx.store(&store).unwrap().get_all(None, None).await.unwrap() {
+            // Byte arrays are written out whole, as numbers, and as the text they would be.
+            let text = String::from(js_sys::JSON::stringify(&value).unwrap());
+            let bytes: Vec<u8> = ["iv", "ct"]
+                .iter()
+                .filter_map(|f| js_sys::Reflect::get(&value, &(*f).into()).ok())
+                .filter_map(|v| v.dyn_into::<js_sys::Uint8Array>().ok())
+                .flat_map(|a| a.to_vec())
+                .collect();
+            dump.push(format!(
+                "{store}: {text} {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+    }
+    db.close();
+    dump
+}
+
+fn assert_nowhere(dump: &[String], secrets: &[&str]) {
+    assert!(!dump.is_empty());
+    for line in dump {
+        for secret in secrets {
+            assert!(!line.contains(secret), "{secret:?} in clear: {line}");
+        }
+    }
+}
+
+/// A phone from before encryption (schema 4, records in clear) is sealed in place at the
+/// first login after the update: every record, draft and operation is still there, and
+/// none of it is in clear any more.
+#[wasm_bindgen_test]
+async fn a_phone_from_before_encryption_is_sealed_in_place_without_loss() {
+    let name = unique_name("seal-in-place");
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+    let kept = draft("d-old", "Familie Yılmaz-Стоянова", 5.0);
+    let done = finalized("c-old", "s-old", "op-old");
+    let mut clock = Clock::new(device);
+    let stamped = clock.stamp(2_000_000_000_000);
+    {
+        let v4 = Storage::open_version(&name, 4).await.unwrap();
+        assert_eq!(v4.version(), 4);
+        let plain = |store, value| Write::PutClear { store, value };
+        v4.commit(vec![
+            plain(stores::DRAFTS, legacy(&kept)),
+            plain(stores::CASES, legacy(&done.case)),
+            plain(stores::SUBMISSIONS, legacy(&done.submission)),
+            plain(stores::OUTBOX, legacy(&done.operation)),
+            plain(
+                stores::META,
+                legacy(
+                    &serde_json::json!({"key": "pull-cursor", "cursor": 41, "store": "store-a"}),
+                ),
+            ),
+            plain(
+                stores::META,
+                legacy(&serde_json::json!({"key": "clock", "clock": clock})),
+            ),
+        ])
+        .await
+        .unwrap();
+        v4.close();
+    }
+    crypto::forget_key();
+    let now = Storage::open_named(&name).await.unwrap();
+    assert_eq!(now.version(), SCHEMA_VERSION);
+    assert_eq!(now.keyring().await.unwrap(), None);
+    now.create_key(LOGIN, PASSWORD, 1.0, PhonePolicy::default(), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(now.drafts().await.unwrap(), vec![kept]);
+    assert_eq!(now.cases().await.unwrap(), vec![done.case.clone()]);
+    assert_eq!(
+        now.submissions_of("c-old").await.unwrap(),
+        vec![done.submission.clone()]
+    );
+    assert_eq!(now.outbox().await.unwrap(), vec![done.operation.clone()]);
+    assert_eq!(
+        now.cursor().await.unwrap(),
+        PullPosition {
+            cursor: 41,
+            store: "store-a".into()
+        }
+    );
+    // The phone's clock goes on from where it was: stamps only grow.
+    let mut after = now.clock(device).await.unwrap();
+    assert!(after.stamp(1_000) > stamped);
+    now.close();
+    assert_nowhere(
+        &raw_dump(&name).await,
+        &[
+            "Yılmaz",
+            "Стоянова",
+            "Ayşe",
+            "Демирова",
+            "shelter",
+            "household_name",
+        ],
+    );
+    // And after the app was closed, the password opens them again.
+    crypto::forget_key();
+    let again = Storage::open_named(&name).await.unwrap();
+    assert_eq!(again.unlock(PASSWORD).await.unwrap(), Unlock::Opened);
+    assert_eq!(again.outbox().await.unwrap(), vec![done.operation]);
+    again.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// What the key binds a record to: a record moved under another key, altered, or put in
+/// clear into a sealed store does not open (it is refused, not read).
+#[wasm_bindgen_test]
+async fn a_sealed_record_cannot_be_moved_altered_or_replaced_in_clear() {
+    let name = unique_name("tamper");
+    let storage = open_unlocked(&name).await;
+    storage
+        .put_draft(&draft("a", "Familie Öztürk", 1.0))
+        .await
+        .unwrap();
+    let raw = rexie::Rexie::builder(&name).build().await.unwrap();
+    let tx = raw
+        .transaction(&[stores::DRAFTS], rexie::TransactionMode::ReadOnly)
+        .unwrap();
+    let sealed = tx
+        .store(stores::DRAFTS)
+        .unwrap()
+        .get("a".into())
+        .await
+        .unwrap()
+        .unwrap();
+    raw.close();
+
+    let moved = js_sys::Object::assign(&js_sys::Object::new(), sealed.unchecked_ref());
+    js_sys::Reflect::set(&moved, &"id".into(), &"b".into()).unwrap();
+    let altered = js_sys::Object::assign(&js_sys::Object::new(), sealed.unchecked_ref());
+    let ct: js_sys::Uint8Array = js_sys::Reflect::get(&sealed, &"ct".into())
+        .unwrap()
+        .unchecked_into();
+    let mut bytes = ct.to_vec();
+    bytes[0] ^= 1;
+    js_sys::Reflect::set(
+        &altered,
+        &"ct".into(),
+        &js_sys::Uint8Array::from(bytes.as_slice()).into(),
+    )
+    .unwrap();
+    let mut forged = draft("c", "Familie Fälschung", 2.0);
+    forged.reason = "planted in clear".into();
+    storage
+        .commit(vec![
+            Write::PutClear {
+                store: stores::DRAFTS,
+                value: moved.into(),
+            },
+            Write::PutClear {
+                store: stores::DRAFTS,
+                value: legacy(&forged),
+            },
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(
+        storage.draft("b").await,
+        Err(StorageError::Unreadable(_))
+    ));
+    assert!(matches!(
+        storage.draft("c").await,
+        Err(StorageError::Unreadable(_))
+    ));
+    storage
+        .commit(vec![Write::PutClear {
+            store: stores::DRAFTS,
+            value: altered.into(),
+        }])
+        .await
+        .unwrap();
+    assert!(matches!(
+        storage.draft("a").await,
+        Err(StorageError::Unreadable(_))
+    ));
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// A PIN unlocks only the key the running app still holds; five wrong PINs drop it, and then
+/// only the password opens the records.
+#[wasm_bindgen_test]
+async fn five_wrong_pins_leave_only_the_password() {
+    let name = unique_name("pin");
+    let storage = open_unlocked(&name).await;
+    let saved = draft("d-pin", "Familie Petrov", 1.0);
+    storage.put_draft(&saved).await.unwrap();
+    crypto::arm_pin(Some(crypto::PinCheck::new("4711").await.unwrap()));
+
+    assert!(crypto::lock());
+    assert_eq!(storage.draft("d-pin").await, Err(StorageError::Locked));
+    assert_eq!(
+        crypto::unlock_with_pin("1234").await.unwrap(),
+        crypto::PinUnlock::Wrong(4)
+    );
+    assert_eq!(
+        crypto::unlock_with_pin("4711").await.unwrap(),
+        crypto::PinUnlock::Opened
+    );
+    assert_eq!(storage.draft("d-pin").await.unwrap(), Some(saved.clone()));
+
+    assert!(crypto::lock());
+    for left in (1..crypto::PIN_TRIES).rev() {
+        assert_eq!(
+            crypto::unlock_with_pin("0000").await.unwrap(),
+            crypto::PinUnlock::Wrong(left)
+        );
+    }
+    assert_eq!(
+        crypto::unlock_with_pin("0000").await.unwrap(),
+        crypto::PinUnlock::PasswordNeeded
+    );
+    // Even the right PIN does nothing now.
+    assert_eq!(
+        crypto::unlock_with_pin("4711").await.unwrap(),
+        crypto::PinUnlock::PasswordNeeded
+    );
+    assert!(!crypto::pin_can_unlock());
+    assert_eq!(storage.draft("d-pin").await, Err(StorageError::Locked));
+    assert_eq!(storage.unlock(PASSWORD).await.unwrap(), Unlock::Opened);
+    assert_eq!(storage.draft("d-pin").await.unwrap(), Some(saved));
+
+    // Without a PIN, locking drops the key at once.
+    crypto::arm_pin(None);
+    assert!(!crypto::lock());
+    assert_eq!(
+        crypto::unlock_with_pin("4711").await.unwrap(),
+        crypto::PinUnlock::PasswordNeeded
+    );
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// After the account's password changed, the previous one moves the key under the new one.
+#[wasm_bindgen_test]
+async fn a_changed_password_takes_over_the_key() {
+    let name = unique_name("rewrap");
+    let storage = open_unlocked(&name).await;
+    let saved = draft("d-1", "Familie Horváth", 1.0);
+    storage.put_draft(&saved).await.unwrap();
+    assert!(
+        !storage
+            .rewrap("not the password", "new secret")
+            .await
+            .unwrap()
+    );
+    assert!(storage.rewrap(PASSWORD, "new secret").await.unwrap());
+    crypto::forget_key();
+    assert_eq!(
+        storage.unlock(PASSWORD).await.unwrap(),
+        Unlock::WrongPassword
+    );
+    assert_eq!(storage.unlock("new secret").await.unwrap(), Unlock::Opened);
+    assert!(storage.password_opens("new secret").await.unwrap());
+    assert_eq!(storage.draft("d-1").await.unwrap(), Some(saved));
+    storage.close();
     Storage::delete(&name).await.unwrap();
 }
 
@@ -201,7 +504,7 @@ fn finalized(case_id: &str, submission_id: &str, op_id: &str) -> Finalized {
 #[wasm_bindgen_test]
 async fn finalizing_writes_submission_case_and_outbox_and_removes_the_draft() {
     let name = unique_name("finalize");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let mut d = draft("s-1", "Familie Demir", 1.0);
     d.id = "s-1".into();
     storage.put_draft(&d).await.unwrap();
@@ -230,7 +533,7 @@ async fn finalizing_writes_submission_case_and_outbox_and_removes_the_draft() {
 #[wasm_bindgen_test]
 async fn a_second_finalize_under_the_same_id_is_refused_and_changes_nothing() {
     let name = unique_name("finalize-twice");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let first = finalized("c-1", "s-1", "op-1");
     storage.finalize(&first).await.unwrap();
 
@@ -277,7 +580,7 @@ async fn a_second_finalize_under_the_same_id_is_refused_and_changes_nothing() {
 #[wasm_bindgen_test]
 async fn a_failing_write_leaves_nothing_half_written() {
     let name = unique_name("atomic");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let kept = draft("s-2", "Familie Arslan", 1.0);
     storage.put_draft(&kept).await.unwrap();
     let done = finalized("c-2", "s-2", "op-2");
@@ -287,13 +590,13 @@ async fn a_failing_write_leaves_nothing_half_written() {
         .commit(vec![
             Write::Put {
                 store: stores::CASES,
-                value: serde_wasm_bindgen::to_value(&done.case).unwrap(),
+                value: encode(&done.case).unwrap(),
             },
             Write::Delete {
                 store: stores::DRAFTS,
                 key: "s-2".into(),
             },
-            Write::Put {
+            Write::PutClear {
                 store: stores::OUTBOX,
                 value: no_key.into(),
             },
@@ -316,7 +619,7 @@ async fn a_failing_write_leaves_nothing_half_written() {
 #[wasm_bindgen_test]
 async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
     let name = unique_name("pull");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let mine = finalized("case-1", "sub-1", "op-1");
     storage.finalize(&mine).await.unwrap();
     assert_eq!(storage.cursor().await.unwrap(), PullPosition::default());
@@ -390,7 +693,7 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
     use cris_app::storage::Rejection;
     use cris_core::sync::Reason;
     let name = unique_name("push");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     for (case, sub, op) in [("c1", "s1", "o1"), ("c2", "s2", "o2"), ("c3", "s3", "o3")] {
         storage.finalize(&finalized(case, sub, op)).await.unwrap();
     }
@@ -433,7 +736,7 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
     use cris_app::storage::Rejection;
     use cris_core::sync::Reason;
     let name = unique_name("reopen");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let done = finalized("c1", "s1", "o1");
     storage.finalize(&done).await.unwrap();
     let refusal = Rejection {
@@ -511,12 +814,12 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
     Storage::delete(&name).await.unwrap();
 }
 
-/// Another account logs in: the households of the one before are gone, in one go; the forms
-/// and the phone's clock stay.
+/// The account leaves the phone (or another logs in): its households, records and key are
+/// gone, in one go; the forms and the phone's clock stay.
 #[wasm_bindgen_test]
-async fn another_account_does_not_inherit_the_households() {
+async fn erasing_leaves_nothing_of_the_account_but_keeps_the_clock() {
     let name = unique_name("forget");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let device = "0192b3c4-0000-7000-8000-00000000d001";
     let done = finalized("c-1", "s-1", "op-1");
     storage.finalize(&done).await.unwrap();
@@ -544,7 +847,20 @@ async fn another_account_does_not_inherit_the_households() {
     storage.put_form(&form).await.unwrap();
     let clock = storage.clock(device).await.unwrap();
 
-    storage.forget_households().await.unwrap();
+    storage.erase().await.unwrap();
+    assert_eq!(storage.keyring().await.unwrap(), None);
+    assert_eq!(storage.waiting_counts().await.unwrap(), (0, 0));
+    assert_eq!(storage.cases().await, Err(StorageError::Locked));
+    storage
+        .create_key(
+            "next-worker",
+            "another password",
+            4.0,
+            PhonePolicy::default(),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     assert_eq!(storage.cases().await.unwrap(), vec![]);
     assert_eq!(storage.submissions_of("c-1").await.unwrap(), vec![]);
     assert_eq!(storage.submissions_of("c-2").await.unwrap(), vec![]);
@@ -631,7 +947,7 @@ async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull
     use cris_app::storage::{ConsentDraft, ReleaseDraft, SavedConsent};
     use cris_core::consent::Record;
     let name = unique_name("consents");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     let device = "0192b3c4-0000-7000-8000-00000000d001";
     let mine = consent("k-1", "c-1", device);
     // Half-signed, the draft is kept; saving the consent removes it in the same transaction.
@@ -708,7 +1024,25 @@ async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull
         "no submission"
     );
 
-    storage.forget_households().await.unwrap();
+    storage.close();
+    // Who signed, and the signature's points, are nowhere in clear.
+    let points = serde_json::to_string(&mine.signature.strokes).unwrap();
+    assert_nowhere(
+        &raw_dump(&name).await,
+        &["Fatme", "housing_office", "school_contact", &points[..24]],
+    );
+    let storage = Storage::open_named(&name).await.unwrap();
+    storage.erase().await.unwrap();
+    storage
+        .create_key(
+            "next-worker",
+            "another password",
+            4.0,
+            PhonePolicy::default(),
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     assert_eq!(storage.consents_of("c-1").await.unwrap(), vec![]);
     assert_eq!(storage.consents_of("c-2").await.unwrap(), vec![]);
     storage.close();
@@ -722,7 +1056,7 @@ async fn the_consent_texts_come_back_rendering_the_same_words() {
     use cris_core::api::ConsentSetup;
     use cris_core::consent::text::ConsentText;
     let name = unique_name("setup");
-    let storage = Storage::open_named(&name).await.unwrap();
+    let storage = open_unlocked(&name).await;
     assert!(storage.consent_setup().await.unwrap().is_none());
     let agency: BTreeMap<String, String> = cris_core::consent::text::PLACEHOLDERS
         .iter()

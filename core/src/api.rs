@@ -88,6 +88,28 @@ pub struct LoginResponse {
     /// Milliseconds since 1970 (server clock) after which the token no longer works.
     pub expires_at_ms: i64,
     pub user: Me,
+    /// The agency's rules for its phones.
+    #[serde(default)]
+    pub policy: PhonePolicy,
+}
+
+/// What the agency sets for its phones, handed to them at each login and each pull.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhonePolicy {
+    /// The app locks after this many seconds without a touch, or in the background.
+    pub lock_after_s: u32,
+    /// A phone that has not reached the server for this many days needs an online login
+    /// before it unlocks again, so that a revocation takes effect on a phone in use.
+    pub offline_days: u32,
+}
+
+impl Default for PhonePolicy {
+    fn default() -> Self {
+        PhonePolicy {
+            lock_after_s: 5 * 60,
+            offline_days: 30,
+        }
+    }
 }
 
 /// `GET /api/v1/me`: who the token belongs to.

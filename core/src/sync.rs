@@ -233,6 +233,9 @@ pub struct PullResponse {
     /// or replaced one) starts again from its beginning.
     #[serde(default)]
     pub store_id: String,
+    /// The agency's rules for its phones, as they are now.
+    #[serde(default)]
+    pub policy: Option<crate::api::PhonePolicy>,
 }
 
 /// `GET /api/v1/cases/{id}/history`: every operation on a case, oldest first, with who sent

@@ -38,6 +38,8 @@ pub struct AppState {
     pub forms: Arc<FormCatalog>,
     /// The consent texts and the agency's details that fill them.
     pub consent: Arc<ConsentConfig>,
+    /// The agency's rules for its phones (lock, offline limit).
+    pub phone: cris_core::api::PhonePolicy,
 }
 
 /// The whole HTTP surface: `/api/...` and the app's files.

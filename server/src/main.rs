@@ -119,6 +119,13 @@ struct ServeArgs {
     /// with an invented agency's details. Never in production.
     #[arg(long)]
     demo: bool,
+    /// Phones lock after this many minutes without a touch or in the background.
+    #[arg(long, env = "CRIS_LOCK_AFTER_MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=60))]
+    lock_after_minutes: u32,
+    /// A phone that has not reached the server for this many days needs an online login
+    /// before it unlocks again.
+    #[arg(long, env = "CRIS_OFFLINE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=90))]
+    offline_days: u32,
 }
 
 #[tokio::main]
@@ -201,6 +208,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         assets: Arc::new(assets),
         forms: Arc::new(forms),
         consent: Arc::new(consent),
+        phone: cris_core::api::PhonePolicy {
+            lock_after_s: args.lock_after_minutes * 60,
+            offline_days: args.offline_days,
+        },
     };
     cris_server::serve(listener, state, shutdown_signal())
         .await

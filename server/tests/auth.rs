@@ -47,6 +47,7 @@ impl Server {
             assets: Arc::new(Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap()),
             forms: Arc::new(FormCatalog::embedded().unwrap()),
             consent: Arc::new(cris_server::ConsentConfig::demo()),
+            phone: Default::default(),
         };
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {

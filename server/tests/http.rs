@@ -64,6 +64,7 @@ impl Server {
             assets: Arc::new(assets),
             forms: Arc::new(FormCatalog::embedded().unwrap()),
             consent: Arc::new(cris_server::ConsentConfig::demo()),
+            phone: Default::default(),
         };
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {

@@ -840,3 +840,42 @@ async fn a_phone_whose_clock_was_repaired_holds_its_household_as_the_server_does
     })
     .await;
 }
+
+/// Every answer of the API forbids keeping it (a lost phone's browser cache would show the
+/// families in clear), errors included; and a pull hands phones the agency's rules for them.
+#[tokio::test]
+async fn no_answer_is_kept_on_disk_and_pulls_carry_the_phone_rules() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let case_id = new_uuid();
+        push(
+            &server,
+            &ayse,
+            &[intake(&case_id, PHONE_A, now(), "sublet")],
+        )
+        .await;
+        for (token, path) in [
+            (Some(ayse.as_str()), "/api/v1/ops?since=0".to_owned()),
+            (
+                Some(ayse.as_str()),
+                format!("/api/v1/cases/{case_id}/history"),
+            ),
+            (Some(ayse.as_str()), "/api/v1/inbox".to_owned()),
+            (None, "/api/v1/ops?since=0".to_owned()),
+            (Some(ayse.as_str()), "/api/v1/no-such-thing".to_owned()),
+        ] {
+            let res = support::get(&server, token, &path).await;
+            assert_eq!(
+                res.headers()
+                    .get(reqwest::header::CACHE_CONTROL)
+                    .and_then(|v| v.to_str().ok()),
+                Some("no-store"),
+                "{path} ({})",
+                res.status()
+            );
+        }
+        let page = pull(&server, &ayse, "?since=0").await;
+        assert_eq!(page.policy, Some(cris_core::api::PhonePolicy::default()));
+    })
+    .await;
+}

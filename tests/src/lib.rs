@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub mod phone;
 pub mod ui;
 
+pub use cris_core::api::PhonePolicy;
 use cris_core::api::Role;
 use cris_server::store::NewUser;
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store};
@@ -107,16 +108,39 @@ impl TestServer {
     /// the same origin).
     pub async fn start_on(app_dir: &Path, addr: SocketAddr) -> Self {
         let forms = FormCatalog::embedded().expect("the built-in forms load");
-        Self::start_with(app_dir, addr, forms).await
+        Self::start_with(app_dir, addr, forms, PhonePolicy::default()).await
+    }
+
+    /// Serves the app with the agency's rules for phones `policy` (a short lock, say).
+    pub async fn start_with_policy(app_dir: &Path, policy: PhonePolicy) -> Self {
+        let forms = FormCatalog::embedded().expect("the built-in forms load");
+        Self::start_with(
+            app_dir,
+            "127.0.0.1:0".parse().expect("address"),
+            forms,
+            policy,
+        )
+        .await
     }
 
     /// Serves the app with the form definitions of `forms_dir` (an agency's adapted forms).
     pub async fn start_with_forms(app_dir: &Path, forms_dir: &Path) -> Self {
         let forms = FormCatalog::from_dir(forms_dir).expect("the adapted forms load");
-        Self::start_with(app_dir, "127.0.0.1:0".parse().expect("address"), forms).await
+        Self::start_with(
+            app_dir,
+            "127.0.0.1:0".parse().expect("address"),
+            forms,
+            PhonePolicy::default(),
+        )
+        .await
     }
 
-    async fn start_with(app_dir: &Path, addr: SocketAddr, forms: FormCatalog) -> Self {
+    async fn start_with(
+        app_dir: &Path,
+        addr: SocketAddr,
+        forms: FormCatalog,
+        phone: PhonePolicy,
+    ) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let store = CaseStore::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
@@ -132,6 +156,7 @@ impl TestServer {
             assets: Arc::new(assets),
             forms: Arc::new(forms),
             consent: Arc::new(cris_server::ConsentConfig::demo()),
+            phone,
         };
         let handle = cris_server::spawn(listener, state).expect("serve");
         TestServer {
@@ -227,7 +252,7 @@ impl Drop for Chromedriver {
 /// Headless Chromium with a fresh profile, the window sized like a phone (or laptop).
 pub struct Browser {
     pub client: Client,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 impl Browser {
@@ -268,10 +293,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await
             .expect("start a Chromium session");
-        Browser {
-            client,
-            _profile: profile,
-        }
+        Browser { client, profile }
     }
 
     /// Waits until an element matching the XPath expression exists.
@@ -372,6 +394,13 @@ impl Browser {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+
+    /// Closes the browser (which writes everything out) and hands over its profile folder:
+    /// what a finder of the phone could copy.
+    pub async fn close_keeping_profile(self) -> TempDir {
+        let _ = self.client.close().await;
+        self.profile
     }
 }
 

@@ -70,11 +70,11 @@ pub async fn wait_for_sync_text_containing(b: &Browser, part: &str) {
     .await;
 }
 
+/// A new phone's first login, as `login`, with a wrong password tried first; it ends once the
+/// first sync is done.
 pub async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     b.client.goto(&server.url("/")).await.expect("open the app");
-    b.wait_for_heading("Meine Fälle").await;
-    wait_for_sync_text(b, "Zum Synchronisieren anmelden").await;
-    click_testid(b, "sync-login").await;
+    // A new phone holds no account's key: it opens on the login page.
     b.wait_for_heading("Anmelden").await;
     // A wrong password is said so, and nothing else changes.
     let name = b.client.find(Locator::Id("login-name")).await.unwrap();
@@ -101,11 +101,19 @@ pub async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     .await;
 }
 
-/// Logs in as `login` with the right password, on the login page (opened from the sync line
-/// unless already open); what follows is the caller's to check.
+/// Logs in as `login` with the right password, on the login page (opened from the unlock
+/// screen or the sync line unless already open); what follows is the caller's to check.
 pub async fn submit_login(b: &Browser, login: &str) {
     if b.client.find(Locator::Id("login-name")).await.is_err() {
-        click_testid(b, "sync-login").await;
+        if b.client
+            .find(Locator::Css("[data-testid='unlock-other-account']"))
+            .await
+            .is_ok()
+        {
+            click_testid(b, "unlock-other-account").await;
+        } else {
+            click_testid(b, "sync-login").await;
+        }
         b.wait_for_heading("Anmelden").await;
     }
     let name = b.client.find(Locator::Id("login-name")).await.unwrap();
@@ -163,4 +171,104 @@ pub async fn visit_changing_housing(b: &Browser, housing: &str) {
     type_into(b, "changes_housing", None, "Umzug seit dem letzten Besuch.").await;
     click_testid(b, "finalize").await;
     b.wait_for_xpath("//*[@data-testid='saved']").await;
+}
+
+/// A phone's first start: a new phone holds no account's key, so the app opens on the login
+/// page; logged in as `login` (one of [`team_server`]'s), it shows the caseload.
+pub async fn first_login(b: &Browser, server: &TestServer, login: &str) {
+    first_login_at(b, &server.url("/"), login).await;
+}
+
+/// [`first_login`] on the page `url`, which shows once logged in (in any language).
+pub async fn first_login_at(b: &Browser, url: &str, login: &str) {
+    b.client.goto(url).await.expect("open the app");
+    b.wait_for_xpath("//input[@id='login-name']").await;
+    submit_login(b, login).await;
+    b.wait_for_xpath("//nav[contains(@class, 'tabs')]").await;
+}
+
+/// After a reload or a lock: the unlock screen, opened with the password.
+pub async fn unlock(b: &Browser) {
+    b.wait_for_xpath("//input[@id='unlock-secret']").await;
+    let field = b.client.find(Locator::Id("unlock-secret")).await.unwrap();
+    field.send_keys(PASSWORD).await.unwrap();
+    click_testid(b, "unlock-submit").await;
+    wait_until("the app to unlock", || async {
+        b.client
+            .find(Locator::Css("[data-testid='unlock']"))
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+}
+
+/// Reloads the page: the app starts locked, and is unlocked.
+pub async fn reload(b: &Browser) {
+    b.client.refresh().await.expect("reload");
+    unlock(b).await;
+}
+
+/// Opens `url` as a new page load: the app starts locked, and is unlocked.
+pub async fn open(b: &Browser, url: &str) {
+    b.client.goto(url).await.expect("open the page");
+    unlock(b).await;
+}
+
+/// IndexedDB holds the phone's records sealed, so a test sees what the phone stores here:
+/// from now on, in this page and every page loaded after it, every record the app seals is
+/// kept, as JSON, in `window.__sealed` (per page, oldest first).
+pub async fn watch_sealing(b: &Browser) {
+    const WATCH: &str = "if (!window.__sealed) {
+           window.__sealed = [];
+           const encrypt = SubtleCrypto.prototype.encrypt;
+           SubtleCrypto.prototype.encrypt = function (algorithm, key, data) {
+             try {
+               let record = JSON.parse(new TextDecoder().decode(data));
+               const changed = window.__tamper ? window.__tamper(record) : null;
+               if (changed) {
+                 record = changed;
+                 data = new TextEncoder().encode(JSON.stringify(record));
+               }
+               window.__sealed.push(record);
+             } catch (e) { /* not a record */ }
+             return encrypt.call(this, algorithm, key, data);
+           };
+         }";
+    on_every_page(b, WATCH).await;
+}
+
+/// Has `function` (JavaScript, taking a record and returning it changed, or null to leave it)
+/// change the first record it changes before the app seals it, in this page or a page loaded
+/// after it: as a phone of an older version might have stored it. Needs [`watch_sealing`].
+pub async fn tamper_once(b: &Browser, function: &str) {
+    let script = format!(
+        "if (!window.__tampered) {{
+           const change = {function};
+           window.__tamper = (r) => {{
+             const changed = change(r);
+             if (changed) {{ window.__tamper = null; window.__tampered = true; }}
+             return changed;
+           }};
+         }}"
+    );
+    on_every_page(b, &script).await;
+}
+
+async fn on_every_page(b: &Browser, script: &str) {
+    b.devtools(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": script }),
+    )
+    .await;
+    b.eval(&format!("{script}\nreturn true;")).await;
+}
+
+/// [`team_server`] with the agency's rules for phones `policy` (a short lock, say).
+pub async fn team_server_with_policy(policy: crate::PhonePolicy) -> TestServer {
+    let server = TestServer::start_with_policy(&built_app_dir(), policy).await;
+    server
+        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
+        .await;
+    server
 }

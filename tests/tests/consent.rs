@@ -9,7 +9,8 @@ use std::time::Duration;
 use cris_core::Lang;
 use cris_core::consent::text::ConsentText;
 use cris_e2e::phone::{
-    log_in, open_case, outbox_count, record_synced_household, team_server, wait_for_sync_text,
+    self, PASSWORD, log_in, open_case, outbox_count, record_synced_household, tamper_once,
+    team_server, wait_for_sync_text, watch_sealing,
 };
 use cris_e2e::ui::{click_testid, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until, xpath_literal};
@@ -93,7 +94,14 @@ async fn api(b: &Browser, method: &str, path: &str, body: Option<&Value>) -> (u6
     let body = body.map_or("null".to_owned(), Value::to_string);
     let answer = b
         .eval(&format!(
-            "const token = JSON.parse(localStorage.getItem('cris.session')).token;
+            "// The phone's own token is sealed: this is a session of its own (another device).
+             if (!window.__apiToken) {{
+               const r = await fetch('/api/v1/session', {{ method: 'POST',
+                 headers: {{ 'content-type': 'application/json' }},
+                 body: JSON.stringify({{ login: 'ayse.w', password: {password:?}, device_id: crypto.randomUUID() }}) }});
+               window.__apiToken = (await r.json()).token;
+             }}
+             const token = window.__apiToken;
              const init = {{ method: {method:?}, headers: {{ authorization: 'Bearer ' + token }} }};
              const body = {body};
              if (body !== null) {{
@@ -101,7 +109,8 @@ async fn api(b: &Browser, method: &str, path: &str, body: Option<&Value>) -> (u6
                init.body = JSON.stringify(body);
              }}
              const r = await fetch({path:?}, init);
-             return [r.status, await r.json()];"
+             return [r.status, await r.json()];",
+            password = PASSWORD
         ))
         .await;
     (answer[0].as_u64().unwrap_or_default(), answer[1].clone())
@@ -407,6 +416,7 @@ async fn ink(b: &Browser) -> (u64, u64) {
 
 /// The shortest consent the flow takes: the notice, one purpose, no release, a signature.
 async fn sign_a_short_consent(b: &Browser) {
+    watch_sealing(b).await;
     click_testid(b, "take-consent").await;
     b.wait_for_xpath("//*[@data-testid='notice-title']").await;
     click_testid(b, "consent-next").await;
@@ -420,19 +430,14 @@ async fn sign_a_short_consent(b: &Browser) {
         let step = b
             .eval(
                 "const id = 'consent-draft:' + location.pathname.split('/')[2];
-                 return await new Promise((done) => {
-                   const open = indexedDB.open('cris-field');
-                   open.onsuccess = () => {
-                     const get = open.result.transaction('meta').objectStore('meta').get(id);
-                     get.onsuccess = () => done(get.result ? get.result.draft.step : null);
-                   };
-                 });",
+                 const kept = (window.__sealed || []).filter((r) => r.key === id);
+                 return kept.length ? kept[kept.length - 1].draft.step : null;",
             )
             .await;
         (step == 2).then_some(())
     })
     .await;
-    b.client.refresh().await.expect("reload");
+    phone::reload(b).await;
     b.wait_for_xpath("//input[@data-release='housing_office']")
         .await;
     click_testid(b, "consent-back").await;
@@ -499,28 +504,26 @@ async fn a_consent_changed_after_signing_is_refused_and_stays_on_the_phone_with_
         .expect("a case id")
         .to_owned();
     b.set_offline(true).await;
+    watch_sealing(&b).await;
+    tamper_once(
+        &b,
+        "(r) => {
+           if (!(r.op_id && r.change && r.change.kind === 'consent')) return null;
+           r.change.consent.purposes.push('school_contact');
+           return r;
+         }",
+    )
+    .await;
     sign_a_short_consent(&b).await;
 
     // One more purpose slipped into the waiting operation, its seal left as it was.
     let changed = b
         .eval(
-            "return await new Promise((done) => {
-               const open = indexedDB.open('cris-field');
-               open.onsuccess = () => {
-                 const tx = open.result.transaction('outbox', 'readwrite');
-                 const outbox = tx.objectStore('outbox');
-                 const all = outbox.getAll();
-                 all.onsuccess = () => {
-                   const op = all.result.find((o) => o.change.kind === 'consent');
-                   op.change.consent.purposes.push('school_contact');
-                   outbox.put(op);
-                   tx.oncomplete = () => done(true);
-                 };
-               };
-             });",
+            "return window.__sealed.filter((r) => r.op_id && r.change.kind === 'consent')
+               .map((r) => r.change.consent.purposes);",
         )
         .await;
-    assert_eq!(changed, true);
+    assert_eq!(changed, serde_json::json!([["photos", "school_contact"]]));
 
     b.set_offline(false).await;
     click_testid(&b, "sync-now").await;

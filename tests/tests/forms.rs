@@ -2,6 +2,8 @@
 //! survives a reload to the letter, wrong input is explained in the chosen language and loses
 //! nothing, and finalized forms make the case appear in the caseload.
 
+use cris_core::api::Role;
+use cris_e2e::phone::{self, PASSWORD, TEAM, first_login, first_login_at, team_server};
 use cris_e2e::ui::{
     add, add_person, choose, click_testid, error_of, pick, tap, today, type_into, value_of,
 };
@@ -18,16 +20,17 @@ async fn wait_for_saved_draft(b: &Browser) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &b.client;
 
-    c.goto(&server.url("/")).await.expect("open the app");
-    b.wait_for_heading("Meine Fälle").await;
+    // Once online, to log in: the phone's key for the account is made.
+    first_login(&b, &server, "ayse.w").await;
     b.wait_for_service_worker().await;
     server.stop().await;
-    c.refresh().await.expect("reload offline");
+    // Offline from here on: the password unlocks the phone without the server.
+    phone::reload(&b).await;
     b.wait_for_heading("Meine Fälle").await;
 
     // A new intake, with no connection.
@@ -79,7 +82,7 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
     wait_for_saved_draft(&b).await;
 
     // Reload in the middle: the draft is back, to the letter.
-    c.refresh().await.expect("reload mid-way");
+    phone::reload(&b).await;
     b.wait_for_heading("Erstgespräch").await;
     let restored = wait_until("the restored draft", || async {
         let name = value_of(&b, "household_name", None).await;
@@ -219,7 +222,7 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
         xpath_literal("Familie Yıldız-Петрова")
     );
     let home = format!("{}/", draft_url.origin().ascii_serialization());
-    c.goto(&home).await.unwrap();
+    phone::open(&b, &home).await;
     b.wait_for_xpath(&case_link).await.click().await.unwrap();
     b.wait_for_xpath("//a[normalize-space()='Neuer Hausbesuch']")
         .await
@@ -276,13 +279,10 @@ async fn an_intake_and_a_visit_are_filled_offline_and_lose_nothing() {
 /// language, keeps everything on the screen, and saves once there is room again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_phone_is_reported_and_nothing_on_screen_is_lost() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "bg-BG").await;
-    let c = &b.client;
-    c.goto(&server.url("/intake/new"))
-        .await
-        .expect("open the intake");
+    first_login_at(&b, &server.url("/intake/new"), "ayse.w").await;
     b.wait_for_heading("Първоначален разговор").await;
     type_into(&b, "household_name", None, "Семейство Тестови").await;
     add_person(&b, "Мария Тестова", "1991-05-05").await;
@@ -344,7 +344,7 @@ async fn a_full_phone_is_reported_and_nothing_on_screen_is_lost() {
     b.eval("window.__full = false; return true;").await;
     type_into(&b, "strengths", None, "!").await;
     wait_for_saved_draft_bg(&b).await;
-    c.refresh().await.unwrap();
+    phone::reload(&b).await;
     b.wait_for_heading("Първоначален разговор").await;
     let restored = wait_until("the restored draft", || async {
         let v = value_of(&b, "strengths", None).await;
@@ -367,18 +367,16 @@ async fn wait_for_saved_draft_bg(b: &Browser) {
 /// first (answering "no" keeps it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unfinished_forms_are_listed_to_continue_or_discard() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &b.client;
-    c.goto(&server.url("/intake/new"))
-        .await
-        .expect("open the intake");
+    first_login_at(&b, &server.url("/intake/new"), "ayse.w").await;
     b.wait_for_heading("Erstgespräch").await;
     type_into(&b, "household_name", None, "Familie Unterbrochen").await;
     wait_for_saved_draft(&b).await;
 
-    c.goto(&server.url("/")).await.unwrap();
+    phone::open(&b, &server.url("/")).await;
     let draft = "//*[@data-testid='drafts']/li[.//*[normalize-space()='Familie Unterbrochen']]";
     b.wait_for_xpath(draft).await;
     b.wait_for_xpath(&format!("{draft}//a[normalize-space()='Fortsetzen']"))
@@ -394,7 +392,7 @@ async fn unfinished_forms_are_listed_to_continue_or_discard() {
     .await;
     assert_eq!(name, "Familie Unterbrochen");
 
-    c.goto(&server.url("/")).await.unwrap();
+    phone::open(&b, &server.url("/")).await;
     let discard = format!("{draft}//button[normalize-space()='Entwurf verwerfen']");
     b.wait_for_xpath(&discard).await.click().await.unwrap();
     assert_eq!(
@@ -436,14 +434,14 @@ async fn a_form_adapted_on_the_server_reaches_the_phone() {
         std::fs::write(forms.path().join(format!("{id}.json")), text).unwrap();
     }
     let server = TestServer::start_with_forms(&built_app_dir(), forms.path()).await;
+    server
+        .add_account("ayse.w", "Ayşe Testfrau", Role::Worker, TEAM, PASSWORD)
+        .await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
-    let c = &b.client;
     // The worker starts typing at once; the newer definition arrives meanwhile and must not
     // disturb the open form.
-    c.goto(&server.url("/intake/new"))
-        .await
-        .expect("open the app");
+    first_login_at(&b, &server.url("/intake/new"), "ayse.w").await;
     b.wait_for_heading("Erstgespräch").await;
     type_into(&b, "household_name", None, "Familie Früh").await;
     // The server's definition is kept on the phone.
@@ -463,7 +461,7 @@ async fn a_form_adapted_on_the_server_reaches_the_phone() {
     wait_for_saved_draft(&b).await;
     b.wait_for_service_worker().await;
     server.stop().await;
-    c.goto(&server_less_url(&b).await).await.unwrap();
+    phone::open(&b, &server_less_url(&b).await).await;
     b.wait_for_heading("Erstgespräch").await;
     b.wait_for_xpath("//label[starts-with(normalize-space(), 'Familienname (Haushalt)')]")
         .await;
@@ -510,12 +508,16 @@ async fn wait_for_case(b: &Browser, name: &str, forms: Value) {
 /// a home visit and a correction alike.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_after_finalizing_never_reopens_a_form() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &b.client;
-    c.goto(&server.url("/")).await.expect("open the app");
-    b.wait_for_heading("Meine Fälle").await;
+    first_login(&b, &server, "ayse.w").await;
+    // Offline from here on, so that what the phone holds stays put (nothing is sent).
+    b.wait_for_service_worker().await;
+    let origin = server.url("");
+    server.stop().await;
+    let url = |path: &str| format!("{origin}{path}");
 
     // The intake, from the caseload.
     tap(&b, "nav a[href='/intake/new']").await;
@@ -546,7 +548,7 @@ async fn back_after_finalizing_never_reopens_a_form() {
         .await;
 
     // The intake's address, as Back or a bookmark would bring it: the saved intake, open.
-    c.goto(&server.url(&intake)).await.unwrap();
+    phone::open(&b, &url(&intake)).await;
     wait_for_case(&b, "Familie Rückweg", json!(["intake"])).await;
     let intake_id = intake
         .trim_start_matches("/drafts/")
@@ -569,7 +571,7 @@ async fn back_after_finalizing_never_reopens_a_form() {
     );
 
     // A home visit, from the household's page.
-    c.goto(&server.url(&case_page)).await.unwrap();
+    phone::open(&b, &url(&case_page)).await;
     wait_for_case(&b, "Familie Rückweg", json!(["intake"])).await;
     b.wait_for_xpath("//a[normalize-space()='Neuer Hausbesuch']")
         .await
@@ -592,11 +594,11 @@ async fn back_after_finalizing_never_reopens_a_form() {
     )
     .await;
     wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
-    c.goto(&server.url(&visit)).await.unwrap();
+    phone::open(&b, &url(&visit)).await;
     wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
 
     // A correction of the intake, from the household's page.
-    c.goto(&server.url(&case_page)).await.unwrap();
+    phone::open(&b, &url(&case_page)).await;
     wait_for_case(&b, "Familie Rückweg", json!(["home_visit", "intake"])).await;
     tap(
         &b,
@@ -624,7 +626,7 @@ async fn back_after_finalizing_never_reopens_a_form() {
     )
     .await;
     wait_for_case(&b, "Familie Rückweg-Demir", all.clone()).await;
-    c.goto(&server.url(&correction)).await.unwrap();
+    phone::open(&b, &url(&correction)).await;
     wait_for_case(&b, "Familie Rückweg-Demir", all.clone()).await;
 
     // Every form where it was: three forms, one household, nothing left to send twice.
@@ -643,5 +645,4 @@ async fn back_after_finalizing_never_reopens_a_form() {
     );
     b.screenshot("back-after-correction.png").await;
     b.close().await;
-    server.stop().await;
 }

@@ -4,9 +4,9 @@
 //! a chosen answer can be taken back, and a sync that cannot start says why.
 
 use cris_core::Lang;
-use cris_e2e::phone::{log_in, open_case, record_synced_household, team_server};
+use cris_e2e::phone::{first_login, log_in, open_case, record_synced_household, team_server};
 use cris_e2e::ui::{choose, click_testid, input, tap, value_of};
-use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until};
+use cris_e2e::{Browser, Chromedriver, wait_until};
 use serde_json::{Value, json};
 
 /// The words of the visible tabs that are broken over two lines or stick out of their tab.
@@ -100,10 +100,10 @@ async fn choose_language(b: &Browser, lang: Lang) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tabs_read_whole_words_in_every_language() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
-    b.client.goto(&server.url("/")).await.unwrap();
+    first_login(&b, &server, "ayse.w").await;
     b.wait_for_heading("Meine Fälle").await;
     for lang in Lang::ALL {
         choose_language(&b, lang).await;
@@ -138,10 +138,8 @@ async fn forms_fit_the_hand_in_german_and_bulgarian() {
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &b.client;
     c.goto(&server.url("/")).await.unwrap();
-    b.wait_for_heading("Meine Fälle").await;
 
-    // The login page asks once, with one "Anmelden" to press.
-    click_testid(&b, "sync-login").await;
+    // A new phone opens on the login page, which asks once, with one "Anmelden" to press.
     b.wait_for_heading("Anmelden").await;
     let presses = b
         .eval(
@@ -150,7 +148,6 @@ async fn forms_fit_the_hand_in_german_and_bulgarian() {
         )
         .await;
     assert_eq!(presses, 1, "one thing to press to log in");
-    c.goto(&server.url("/")).await.unwrap();
     log_in(&b, &server, "ayse.w").await;
     record_synced_household(&b, "Familie Handlich").await;
 

@@ -123,7 +123,7 @@ async fn the_supervisor_merges_a_family_recorded_twice_and_the_phone_follows() {
     .await;
     gone(&laptop, "the two families no longer proposed", &alike).await;
     wait_for_sync_text(&laptop, "Alles synchronisiert").await;
-    laptop.client.refresh().await.unwrap();
+    cris_e2e::phone::reload(&laptop).await;
     laptop
         .wait_for_xpath("//*[@data-testid='duplicates-title'][@data-checked='true']")
         .await;

@@ -1,5 +1,6 @@
 //! A phone opens CRIS Field once with a connection, then keeps using it with none.
 
+use cris_e2e::phone::{self, first_login, team_server};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, copy_app, wait_until};
 use fantoccini::Locator;
 
@@ -7,13 +8,13 @@ use fantoccini::Locator;
 /// works, still in Turkish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_keeps_working_offline_in_the_chosen_language() {
-    let server = TestServer::start(&built_app_dir()).await;
+    let server = team_server().await;
     let origin = server.url("");
     let driver = Chromedriver::start().await;
     let browser = Browser::open(&driver, 360, 740, "de-DE").await;
     let c = &browser.client;
 
-    c.goto(&server.url("/")).await.expect("open the app");
+    first_login(&browser, &server, "ayse.w").await;
     // A German phone gets German without choosing anything.
     browser.wait_for_heading("Meine Fälle").await;
     browser.wait_for_service_worker().await;
@@ -39,7 +40,8 @@ async fn the_app_keeps_working_offline_in_the_chosen_language() {
 
     server.stop().await;
 
-    c.refresh().await.expect("reload with the server gone");
+    // The password unlocks the phone without the server.
+    phone::reload(&browser).await;
     browser.wait_for_heading("Vakalarım").await;
 
     // The API is never answered from a cache: with the server gone it is unreachable, and no
@@ -78,16 +80,14 @@ async fn the_app_keeps_working_offline_in_the_chosen_language() {
         .await;
 
     // A screen's address typed or bookmarked while offline opens too.
-    c.goto(&format!("{origin}/intake/new"))
-        .await
-        .expect("deep link offline");
+    phone::open(&browser, &format!("{origin}/intake/new")).await;
     browser.wait_for_heading("İlk görüşme").await;
     // A visit for a household this phone does not hold says so, instead of an empty form.
-    c.goto(&format!(
-        "{origin}/cases/0192b3c4-0000-7000-8000-0000000000ff/visit"
-    ))
-    .await
-    .expect("deep link offline");
+    phone::open(
+        &browser,
+        &format!("{origin}/cases/0192b3c4-0000-7000-8000-0000000000ff/visit"),
+    )
+    .await;
     browser
         .wait_for_xpath("//*[@data-testid='case-not-found']")
         .await;
@@ -136,8 +136,9 @@ async fn a_new_version_is_offered_and_taken_on_reload() {
     let browser = Browser::open(&driver, 1280, 800, "en-GB").await;
     let c = &browser.client;
 
+    // (A new phone: no one has logged in, the app shows its login page.)
     c.goto(&first.url("/settings")).await.expect("open the app");
-    browser.wait_for_heading("Settings").await;
+    browser.wait_for_heading("Log in").await;
     browser.wait_for_service_worker().await;
     let old_caches = browser.eval("return await caches.keys();").await;
     assert_eq!(old_caches.as_array().map(Vec::len), Some(1), "{old_caches}");
@@ -176,7 +177,7 @@ async fn a_new_version_is_offered_and_taken_on_reload() {
         (keys == serde_json::json!(["cris-shell-0000000000000002"])).then_some(())
     })
     .await;
-    browser.wait_for_heading("Settings").await;
+    browser.wait_for_heading("Log in").await;
     let banners = c
         .find_all(Locator::Css("[data-testid='update-banner']"))
         .await

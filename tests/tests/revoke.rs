@@ -14,7 +14,7 @@ async fn records(b: &Browser) -> serde_json::Value {
          if (!names.includes('cris-field')) return null;
          const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
          const out = {};
-         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents']) {
+         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents', 'meta']) {
            if (!db.objectStoreNames.contains(s)) continue;
            out[s] = await new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
          }
@@ -72,12 +72,11 @@ async fn a_revoked_phone_wipes_itself_and_says_why() {
     assert_eq!(
         b.eval("return location.pathname;").await,
         "/",
-        "the app starts again on the caseload"
+        "the app starts again, as on a new phone"
     );
     b.screenshot("revoked-phone.png").await;
 
     // The worker, handed the phone back, logs in anew: as a new device.
-    click_testid(&b, "sync-login").await;
     b.wait_for_heading("Anmelden").await;
     submit_login(&b, "ayse.w").await;
     b.wait_for_heading("Meine Fälle").await;
@@ -100,7 +99,8 @@ async fn logging_out_takes_the_households_along() {
     record_synced_household(&b, "Familie Abgemeldet").await;
     tap(&b, "nav a[href='/settings']").await;
     click_testid(&b, "logout").await;
-    cris_e2e::phone::wait_for_sync_text(&b, "Zum Synchronisieren anmelden").await;
+    // Nothing of the account is left: the phone opens as a new one, on the login page.
+    b.wait_for_heading("Anmelden").await;
     let left = wait_until("the households gone", || async {
         let r = records(&b).await;
         (r["cases"] == 0).then_some(r)
@@ -108,12 +108,29 @@ async fn logging_out_takes_the_households_along() {
     .await;
     assert_eq!(left["submissions"], 0, "{left}");
     assert_eq!(left["consents"], 0, "{left}");
-    tap(&b, "nav a[href='/']").await;
-    b.wait_for_xpath("//*[@data-testid='caseload-empty']").await;
+    assert_eq!(
+        left["meta"], 0,
+        "no session, no setting of the account: {left}"
+    );
+    let key = b
+        .eval(
+            "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+             const keys = await new Promise((ok) => { const r = db.transaction('device').objectStore('device').getAllKeys(); r.onsuccess = () => ok(r.result); });
+             db.close();
+             return keys;",
+        )
+        .await;
+    assert_eq!(
+        key,
+        serde_json::json!(["clock"]),
+        "the account's key is gone"
+    );
+    let households = b
+        .eval("return document.body.textContent.includes('Familie Abgemeldet');")
+        .await;
+    assert_eq!(households, false);
 
     // The same worker logs in again: the household comes back from the server.
-    click_testid(&b, "sync-login").await;
-    b.wait_for_heading("Anmelden").await;
     submit_login(&b, "ayse.w").await;
     b.wait_for_xpath("//*[@data-testid='cases']//*[normalize-space()='Familie Abgemeldet']")
         .await;

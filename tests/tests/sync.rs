@@ -5,9 +5,9 @@
 
 use cris_core::api::Role;
 use cris_e2e::phone::{
-    PASSWORD, TEAM, log_in, open_case, outbox_count, record_synced_household, submit_login,
-    sync_text, team_server, visit_changing_housing, wait_for_sync_text,
-    wait_for_sync_text_containing,
+    self, PASSWORD, TEAM, log_in, open_case, outbox_count, record_synced_household, submit_login,
+    sync_text, tamper_once, team_server, visit_changing_housing, wait_for_sync_text,
+    wait_for_sync_text_containing, watch_sealing,
 };
 use cris_e2e::ui::{add_person, choose, click_testid, error_of, pick, tap, type_into, value_of};
 use cris_e2e::{Browser, Chromedriver, wait_until};
@@ -56,7 +56,7 @@ async fn two_phones_offline_edit_one_household_and_both_see_the_conflict() {
     record_synced_household(&a, "Familie Demir-Testowa").await;
 
     // Jan gets it with "sync now", without reloading the page.
-    b.client.goto(&server.url("/")).await.unwrap();
+    phone::open(&b, &server.url("/")).await;
     b.wait_for_heading("Meine Fälle").await;
     click_testid(&b, "sync-now").await;
     open_case(&b, "Familie Demir-Testowa").await;
@@ -229,7 +229,9 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     tap(&a, "nav a[href='/settings']").await;
     click_testid(&a, "logout").await;
     a.client.accept_alert().await.expect("confirm the logout");
-    wait_for_sync_text_containing(&a, "Zum Synchronisieren anmelden").await;
+    // The record stays, sealed: the phone is locked for Ayşe.
+    a.wait_for_xpath("//*[@data-testid='unlock'][contains(., 'ayse.w')]")
+        .await;
     submit_login(&a, "jan.w").await;
     a.wait_for_xpath(
         "//*[@data-testid='login-blocked'][contains(., 'Auf diesem Telefon warten noch Einträge von ayse.w.')]",
@@ -244,7 +246,7 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
         serde_json::json!({ "identifier": skewed["identifier"] }),
     )
     .await;
-    a.client.refresh().await.unwrap();
+    phone::reload(&a).await;
     wait_for_sync_text(&a, "Alles synchronisiert").await;
     let kept = outbox_count(&a).await;
     assert_eq!(kept, 0, "acknowledged, it left the outbox");
@@ -252,16 +254,11 @@ async fn a_record_the_server_refuses_stays_on_the_phone_with_the_reason() {
     a.close().await;
 }
 
-/// The reason saved with the phone's one draft, read from IndexedDB itself.
+/// The reason saved with the phone's one draft, as last sealed (see [`watch_sealing`]).
 async fn draft_reason(b: &Browser) -> serde_json::Value {
     b.eval(
-        "return await new Promise((done) => {
-           const open = indexedDB.open('cris-field');
-           open.onsuccess = () => {
-             const get = open.result.transaction('drafts').objectStore('drafts').getAll();
-             get.onsuccess = () => done(get.result.length === 1 ? (get.result[0].reason ?? '') : null);
-           };
-         });",
+        "const drafts = (window.__sealed || []).filter((r) => 'started_at_ms' in r);
+         return drafts.length ? (drafts[drafts.length - 1].reason ?? '') : null;",
     )
     .await
 }
@@ -300,6 +297,7 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
 
     // The housing was recorded wrongly: Ayşe corrects the intake, offline.
     a.set_offline(true).await;
+    watch_sealing(&a).await;
     click_testid(&a, "correct").await;
     a.wait_for_heading("Erstgespräch").await;
     a.wait_for_xpath("//*[@data-testid='correction'][contains(., 'Korrektur des Formulars vom')]")
@@ -333,7 +331,7 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
         (draft_reason(&a).await == "Unterkunft verwechselt").then_some(())
     })
     .await;
-    a.client.refresh().await.unwrap();
+    phone::reload(&a).await;
     a.wait_for_heading("Erstgespräch").await;
     let kept = wait_until("the draft back on screen", || async {
         let v = a
@@ -388,6 +386,8 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
         .await;
     tap(&b, "nav a[href='/settings']").await;
     click_testid(&b, "logout").await;
+    // Nothing of Jan's waits: everything of his account leaves the phone.
+    b.wait_for_heading("Anmelden").await;
     log_in(&b, &server, "zsofia.w").await;
     let cases = b
         .eval("return document.querySelectorAll(\"[data-testid='cases'] a\").length;")
@@ -417,7 +417,8 @@ async fn a_finalized_form_is_corrected_with_a_reason_and_kept() {
     .await;
     tap(&a, "nav a[href='/settings']").await;
     click_testid(&a, "logout").await;
-    wait_for_sync_text(&a, "Zum Synchronisieren anmelden").await;
+    a.wait_for_xpath("//*[@data-testid='unlock'][contains(., 'ayse.w')]")
+        .await;
     submit_login(&a, "jan.w").await;
     a.wait_for_xpath(
         "//*[@data-testid='login-blocked'][contains(., 'nicht abgeschlossene Formulare von ayse.w')]",
@@ -438,6 +439,18 @@ async fn a_form_the_server_refuses_is_corrected_on_the_phone_and_sent_again() {
     log_in(&a, &server, "ayse.w").await;
 
     a.set_offline(true).await;
+    // The operation goes into the outbox with the household's name blanked, which the server
+    // requires: as a phone of an older version might have stored it.
+    watch_sealing(&a).await;
+    tamper_once(
+        &a,
+        "(r) => {
+           if (!(r.op_id && r.change && r.change.kind === 'submit')) return null;
+           r.change.submission.answers.household_name = '';
+           return r;
+         }",
+    )
+    .await;
     tap(&a, "nav a[href='/intake/new']").await;
     a.wait_for_heading("Erstgespräch").await;
     type_into(&a, "household_name", None, "Familie Zurückgewiesen").await;
@@ -445,24 +458,14 @@ async fn a_form_the_server_refuses_is_corrected_on_the_phone_and_sent_again() {
     pick(&a, "entry_date", None, "2019-03-01").await;
     click_testid(&a, "finalize").await;
     a.wait_for_xpath("//*[@data-testid='saved']").await;
-    // In the outbox, the household's name is blanked, which the server requires.
-    let changed = a
+    let blanked = a
         .eval(
-            "return await new Promise((done) => {
-               const open = indexedDB.open('cris-field');
-               open.onsuccess = () => {
-                 const store = open.result.transaction('outbox', 'readwrite').objectStore('outbox');
-                 const all = store.getAll();
-                 all.onsuccess = () => {
-                   const op = all.result[0];
-                   op.change.submission.answers.household_name = '';
-                   store.put(op).onsuccess = () => done(all.result.length);
-                 };
-               };
-             });",
+            "return window.__sealed.filter((r) => r.op_id && r.change.kind === 'submit')
+               .map((r) => r.change.submission.answers.household_name);",
         )
         .await;
-    assert_eq!(changed, 1);
+    assert_eq!(blanked, serde_json::json!([""]));
+    assert_eq!(outbox_count(&a).await, 1);
     a.set_offline(false).await;
     click_testid(&a, "sync-now").await;
     wait_for_sync_text_containing(&a, "1 vom Server abgelehnt").await;

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use super::state::{FormState, Loc};
 use crate::i18n::use_i18n;
 
-/// Choice lists up to this long are radio buttons (one tap); longer ones a `<select>`.
+/// Choice lists up to this long are radio buttons (one tap); longer ones a `<select autocomplete="off">`.
 const MAX_RADIOS: usize = 6;
 
 /// The fields of one level (the form, a group, or one instance of a repeat group).
@@ -293,6 +293,7 @@ fn control_view(
         FieldType::Phone => text_input("tel", Some("tel")),
         FieldType::LongText => view! {
             <textarea
+                autocomplete="off"
                 id=id.to_owned()
                 rows="3"
                 aria-required=aria_required
@@ -379,6 +380,7 @@ fn radios(st: FormState, loc: &Loc, id: &str, options: Options, clearable: bool)
             view! {
                 <label class="choice" for=for_id>
                     <input
+                        autocomplete="off"
                         type="radio"
                         id=input_id
                         name=id.to_owned()
@@ -423,6 +425,7 @@ fn checkboxes(st: FormState, loc: &Loc, id: &str, options: Options) -> impl Into
             view! {
                 <label class="choice" for=for_id>
                     <input
+                        autocomplete="off"
                         type="checkbox"
                         id=input_id
                         value=value
@@ -455,6 +458,7 @@ fn dropdown(
     let selected_value = value.clone();
     view! {
         <select
+            autocomplete="off"
             id=id.to_owned()
             aria-required=required.then_some("true")
             aria-describedby=error_id.to_owned()

@@ -505,6 +505,7 @@ fn Editor(
                         <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span>
                     </label>
                     <textarea
+                        autocomplete="off"
                         id="correction-reason"
                         rows="2"
                         maxlength=MAX_REASON_CHARS.to_string()
@@ -691,6 +692,7 @@ pub fn storage_message(i18n: I18n, err: &StorageError) -> String {
     match err {
         StorageError::Full => i18n.t(|u| u.storage_full)().to_owned(),
         StorageError::Exists => i18n.t(|u| u.form_already_finalized)().to_owned(),
+        StorageError::Locked => i18n.t(|u| u.storage_locked)().to_owned(),
         StorageError::Failed(why)
         | StorageError::Unavailable(why)
         | StorageError::Unreadable(why) => {

@@ -390,6 +390,7 @@ fn Resolver(
             view! {
                 <label class="choice">
                     <input
+                        autocomplete="off"
                         type="radio"
                         name=name.clone()
                         data-value=stored.clone()
@@ -403,10 +404,11 @@ fn Resolver(
     let other_choice = free.then(|| {
         view! {
             <label class="choice">
-                <input type="radio" name=name.clone() data-value="" on:change=move |_| chosen.set(Some(String::new()))/>
+                <input autocomplete="off" type="radio" name=name.clone() data-value="" on:change=move |_| chosen.set(Some(String::new()))/>
                 <span>{i18n.t(|u| u.conflict_other)}</span>
             </label>
             <input
+                autocomplete="off"
                 class="search"
                 data-testid="resolve-other"
                 aria-label=i18n.t(|u| u.conflict_other)

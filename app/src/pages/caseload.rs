@@ -78,8 +78,11 @@ pub fn Caseload() -> impl IntoView {
     let i18n = use_i18n();
     let loaded = RwSignal::new(None::<Result<Loaded, StorageError>>);
     let reload = move || {
+        crate::perf::start(crate::perf::CASELOAD_LOAD);
         leptos::task::spawn_local(async move {
-            loaded.set(Some(load().await));
+            let found = load().await;
+            crate::perf::end(crate::perf::CASELOAD_LOAD);
+            let _ = loaded.try_set(Some(found));
         });
     };
     // At first, and again whenever a sync brought changes.
@@ -141,6 +144,7 @@ fn Cases(cases: Vec<(Case, Summary)>, query: RwSignal<String>) -> impl IntoView 
     };
     view! {
         <input
+            autocomplete="off"
             type="search"
             class="search"
             placeholder=i18n.t(|u| u.search_cases)

@@ -1,12 +1,15 @@
-//! Logging in: once online, then the phone keeps working offline with its session.
+//! Logging in: once online, then the phone keeps working offline with its session. The
+//! first login of an account on a phone makes the key its records are sealed with (see
+//! [`crate::lock`]).
 
 use cris_core::api::LoginRequest;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use crate::i18n::use_i18n;
+use crate::lock::{OpenProblem, use_lock};
 use crate::storage::StorageError;
-use crate::sync::{Failure, Session, session, use_sync};
+use crate::sync::{Failure, session, use_sync};
 
 /// Why logging in did not work.
 #[derive(Clone, Debug)]
@@ -19,8 +22,12 @@ enum Problem {
 pub fn Login() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
+    let lock = use_lock();
     let login = RwSignal::new(session::last_login());
     let password = RwSignal::new(String::new());
+    // The account's password changed since this phone last saw it: the previous one opens
+    // the records here, once, and they are then under the new one.
+    let previous_password = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
     // Another account's records (or unfinished forms) still waiting on this phone: they must
@@ -41,8 +48,9 @@ pub fn Login() -> impl IntoView {
             device_id: crate::prefs::device_id(),
         };
         let navigate = navigate.clone();
+        let previous_typed = previous_password.get_untracked();
         leptos::task::spawn_local(async move {
-            let previous = session::last_login();
+            let previous = previous_account().await;
             if !previous.is_empty()
                 && previous != request.login
                 && let Some(waiting) = waiting().await
@@ -53,28 +61,36 @@ pub fn Login() -> impl IntoView {
             }
             let answer = crate::sync::api::login(&request).await;
             match answer {
+                // The account before leaves the phone with its records (nothing of it waits,
+                // see above), and this account's records open.
                 Ok(answer) => {
-                    // The households of the account before are not this account's to see.
-                    if !previous.is_empty() && previous != answer.user.login {
-                        let forgotten = match crate::storage::shared().await {
-                            Ok(db) => db.forget_households().await,
-                            Err(e) => Err(e),
-                        };
-                        if let Err(e) = forgotten {
-                            busy.set(false);
-                            problem.set(Some(Problem::Storage(e)));
-                            return;
+                    let opened = crate::lock::open_account(
+                        lock,
+                        sync,
+                        &request.password,
+                        previous_typed.as_deref(),
+                        answer,
+                    )
+                    .await;
+                    let _ = busy.try_set(false);
+                    match opened {
+                        Ok(()) => {
+                            let _ = password.try_set(String::new());
+                            let _ = previous_password.try_set(None);
+                            // From the login page, to the caseload; shown in place of another
+                            // page (a new phone, a link), that page opens.
+                            let path = window().location().pathname().unwrap_or_default();
+                            if path == "/login" {
+                                navigate("/", Default::default());
+                            }
                         }
-                        session::forget_last_sync();
+                        Err(OpenProblem::PasswordChanged) => {
+                            let _ = previous_password.try_set(Some(String::new()));
+                        }
+                        Err(OpenProblem::Storage(e)) => {
+                            let _ = problem.try_set(Some(Problem::Storage(e)));
+                        }
                     }
-                    busy.set(false);
-                    password.set(String::new());
-                    sync.signed_in(Session {
-                        token: answer.token,
-                        expires_at_ms: answer.expires_at_ms,
-                        user: answer.user,
-                    });
-                    navigate("/", Default::default());
                 }
                 // This phone was revoked: it wipes itself and says why.
                 Err(Failure::DeviceRevoked) => crate::sync::revoked(),
@@ -114,6 +130,32 @@ pub fn Login() -> impl IntoView {
                         on:input=move |ev| password.set(event_target_value(&ev))
                     />
                 </div>
+                {move || {
+                    previous_password
+                        .get()
+                        .is_some()
+                        .then(|| {
+                            view! {
+                                <p class="notice" role="alert" data-testid="login-password-changed">
+                                    {i18n.t(|u| u.login_password_changed)}
+                                </p>
+                                <div class="field">
+                                    <label for="login-previous-password">
+                                        {i18n.t(|u| u.login_previous_password)}
+                                    </label>
+                                    <input
+                                        id="login-previous-password"
+                                        type="password"
+                                        autocomplete="off"
+                                        required
+                                        on:input=move |ev| {
+                                            previous_password.set(Some(event_target_value(&ev)))
+                                        }
+                                    />
+                                </div>
+                            }
+                        })
+                }}
                 {move || {
                     problem
                         .get()
@@ -179,17 +221,26 @@ enum Waiting {
     Drafts,
 }
 
-/// Whether anything of the account before still waits. Unreadable storage counts as
-/// records waiting, so a phone that cannot tell never hands them to another account.
+/// The account whose records are on this phone ("" for none): the owner of the key, or on a
+/// phone from before encryption the last login.
+async fn previous_account() -> String {
+    let keyring = match crate::storage::shared().await {
+        Ok(db) => db.keyring().await.ok().flatten(),
+        Err(_) => None,
+    };
+    keyring.map_or_else(session::last_login, |k| k.login)
+}
+
+/// Whether anything of the account before still waits (counted, not opened: the records
+/// are not this account's to read). Unreadable storage counts as records waiting, so a phone
+/// that cannot tell never hands them to another account.
 async fn waiting() -> Option<Waiting> {
     let Ok(db) = crate::storage::shared().await else {
         return Some(Waiting::Records);
     };
-    if db.outbox().await.map_or(true, |ops| !ops.is_empty()) {
-        return Some(Waiting::Records);
+    match db.waiting_counts().await {
+        Ok((0, 0)) => None,
+        Ok((0, _)) => Some(Waiting::Drafts),
+        _ => Some(Waiting::Records),
     }
-    if db.drafts().await.map_or(true, |drafts| !drafts.is_empty()) {
-        return Some(Waiting::Drafts);
-    }
-    None
 }

@@ -54,6 +54,7 @@ fn TeamFilter(
         <div class="field" hidden=move || teams().len() < 2>
             <label for=id>{i18n.t(|u| u.overview_team)}</label>
             <select
+                autocomplete="off"
                 id=id
                 data-testid=id
                 on:change=move |ev| team.set(event_target_value(&ev))
@@ -84,6 +85,7 @@ fn DateFilter(
         <div class="field">
             <label for=id>{i18n.t(label)}</label>
             <input
+                autocomplete="off"
                 id=id
                 type="date"
                 data-testid=id

@@ -85,6 +85,7 @@ fn DashboardView() -> impl IntoView {
             <div class="field">
                 <label for="overview-weeks">{i18n.t(|u| u.overview_weeks)}</label>
                 <select
+                    autocomplete="off"
                     id="overview-weeks"
                     data-testid="overview-weeks"
                     on:change=move |ev| weeks.set(event_target_value(&ev).parse().unwrap_or(8))
@@ -578,6 +579,7 @@ fn ExportView() -> impl IntoView {
                 <div class="field">
                     <label for="export-format">{i18n.t(|u| u.export_format)}</label>
                     <select
+                        autocomplete="off"
                         id="export-format"
                         data-testid="export-format"
                         on:change=move |ev| {
@@ -591,6 +593,7 @@ fn ExportView() -> impl IntoView {
                 <div class="field">
                     <label for="export-form">{i18n.t(|u| u.export_form)}</label>
                     <select
+                        autocomplete="off"
                         id="export-form"
                         data-testid="export-form"
                         on:change=move |ev| {
@@ -605,6 +608,7 @@ fn ExportView() -> impl IntoView {
                 <div class="field" hidden=move || format.get() != ExportFormat::Csv || form.with(String::is_empty)>
                     <label for="export-table">{i18n.t(|u| u.export_table)}</label>
                     <select
+                        autocomplete="off"
                         id="export-table"
                         data-testid="export-table"
                         on:change=move |ev| table.set(event_target_value(&ev))
@@ -622,6 +626,7 @@ fn ExportView() -> impl IntoView {
                 <div class="field">
                     <label for="export-lang">{i18n.t(|u| u.export_language)}</label>
                     <select
+                        autocomplete="off"
                         id="export-lang"
                         data-testid="export-lang"
                         on:change=move |ev| lang.set(event_target_value(&ev).parse().unwrap_or(Lang::DEFAULT))

@@ -300,6 +300,7 @@ fn Queue() -> impl IntoView {
             <div class="field">
                 <label for="review-sort">{i18n.t(|u| u.review_sort)}</label>
                 <select
+                    autocomplete="off"
                     id="review-sort"
                     data-testid="review-sort"
                     on:change=move |ev| sort.set(event_target_value(&ev))
@@ -311,6 +312,7 @@ fn Queue() -> impl IntoView {
             <div class="field">
                 <label for="review-status">{i18n.t(|u| u.review_filter_status)}</label>
                 <select
+                    autocomplete="off"
                     id="review-status"
                     data-testid="review-status"
                     on:change=move |ev| status.set(event_target_value(&ev))
@@ -323,6 +325,7 @@ fn Queue() -> impl IntoView {
             <div class="field">
                 <label for="review-form">{i18n.t(|u| u.review_filter_form)}</label>
                 <select
+                    autocomplete="off"
                     id="review-form"
                     data-testid="review-form"
                     on:change=move |ev| form.set(event_target_value(&ev))
@@ -335,6 +338,7 @@ fn Queue() -> impl IntoView {
             <div class="field">
                 <label for="review-worker">{i18n.t(|u| u.review_filter_worker)}</label>
                 <select
+                    autocomplete="off"
                     id="review-worker"
                     data-testid="review-worker"
                     on:change=move |ev| worker.set(event_target_value(&ev))
@@ -645,6 +649,7 @@ fn review_view(
         <div class="field">
             <label for="review-comment">{i18n.t(|u| u.review_comment)}</label>
             <textarea
+                autocomplete="off"
                 id="review-comment"
                 data-testid="review-comment"
                 prop:value=move || comment.get()

@@ -27,6 +27,7 @@ pub fn Settings() -> impl IntoView {
                 <p class="hint">{i18n.t(|u| u.language_hint)}</p>
             </div>
             <Account/>
+            <Protection/>
             <SyncDetails/>
             <h2>{i18n.t(|u| u.offline_use)}</h2>
             <p data-testid="offline-ready">
@@ -60,6 +61,8 @@ pub fn Settings() -> impl IntoView {
 fn Account() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
+    let lock = crate::lock::use_lock();
+    let navigate = StoredValue::new_local(use_navigate());
     let log_out = move |_| {
         let waiting = sync.waiting.get_untracked() + sync.rejected.with_untracked(Vec::len);
         if waiting > 0 {
@@ -68,7 +71,9 @@ fn Account() -> impl IntoView {
                 return;
             }
         }
-        leptos::task::spawn_local(sync.sign_out());
+        // The next login (this account's or another's) starts on the caseload.
+        navigate.with_value(|go| go("/", Default::default()));
+        leptos::task::spawn_local(sync.sign_out(lock));
     };
     view! {
         <h2>{i18n.t(|u| u.account_title)}</h2>
@@ -93,6 +98,129 @@ fn Account() -> impl IntoView {
                 }
                     .into_any()
             }
+        }}
+    }
+}
+
+/// The app lock, and the PIN that unlocks it while the app runs.
+#[component]
+fn Protection() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let lock = crate::lock::use_lock();
+    let has_pin = RwSignal::new(crate::storage::crypto::has_pin());
+    let pin = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    // (Whether it is a problem, what to say.)
+    let said = RwSignal::new(None::<(bool, String)>);
+    let busy = RwSignal::new(false);
+    let minutes = move || sync.policy.get().lock_after_s.div_ceil(60) as usize;
+    let set = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (typed, repeated) = (pin.get_untracked(), again.get_untracked());
+        if !crate::lock::valid_pin(&typed) {
+            said.set(Some((true, i18n.t(|u| u.pin_invalid)().to_owned())));
+            return;
+        }
+        if typed != repeated {
+            said.set(Some((true, i18n.t(|u| u.pin_mismatch)().to_owned())));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let done = crate::lock::set_pin(Some(&typed)).await;
+            let _ = busy.try_set(false);
+            let _ = pin.try_set(String::new());
+            let _ = again.try_set(String::new());
+            let _ = said.try_set(Some(match done {
+                Ok(()) => {
+                    let _ = has_pin.try_set(true);
+                    (false, i18n.t(|u| u.pin_saved)().to_owned())
+                }
+                Err(e) => (true, storage_message(i18n, &e)),
+            }));
+        });
+    };
+    let remove = move |_| {
+        leptos::task::spawn_local(async move {
+            let done = crate::lock::set_pin(None).await;
+            let _ = said.try_set(Some(match done {
+                Ok(()) => {
+                    let _ = has_pin.try_set(false);
+                    (false, i18n.t(|u| u.pin_removed)().to_owned())
+                }
+                Err(e) => (true, storage_message(i18n, &e)),
+            }));
+        });
+    };
+    view! {
+        <h2>{i18n.t(|u| u.lock_title)}</h2>
+        <p class="hint">{move || i18n.count(|u| u.lock_explain, minutes())}</p>
+        <button
+            type="button"
+            class="btn"
+            data-testid="lock-now"
+            on:click=move |_| lock.lock(sync)
+        >
+            {i18n.t(|u| u.lock_now)}
+        </button>
+        <h3>{i18n.t(|u| u.pin_title)}</h3>
+        <p class="hint">{i18n.t(|u| u.pin_explain)}</p>
+        <form on:submit=set data-testid="pin-form">
+            <div class="field">
+                <label for="pin-new">{i18n.t(|u| u.pin_new)}</label>
+                <input
+                    id="pin-new"
+                    type="password"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    maxlength="8"
+                    prop:value=move || pin.get()
+                    on:input=move |ev| pin.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="field">
+                <label for="pin-repeat">{i18n.t(|u| u.pin_repeat)}</label>
+                <input
+                    id="pin-repeat"
+                    type="password"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    maxlength="8"
+                    prop:value=move || again.get()
+                    on:input=move |ev| again.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="actions">
+                <button
+                    type="submit"
+                    class="btn btn-primary"
+                    data-testid="pin-save"
+                    disabled=move || busy.get()
+                >
+                    {i18n.t(|u| u.pin_save)}
+                </button>
+                <Show when=move || has_pin.get()>
+                    <button type="button" class="btn" data-testid="pin-remove" on:click=remove>
+                        {i18n.t(|u| u.pin_remove)}
+                    </button>
+                </Show>
+            </div>
+        </form>
+        {move || {
+            said.get()
+                .map(|(problem, text)| {
+                    view! {
+                        <p
+                            class="notice"
+                            class:error=problem
+                            role=if problem { "alert" } else { "status" }
+                            data-testid="pin-said"
+                        >
+                            {text}
+                        </p>
+                    }
+                })
         }}
     }
 }

@@ -3,6 +3,9 @@
 //! reports completion), so that what the app shows as saved is on the phone's disk, and a
 //! failing write leaves nothing half-written.
 //!
+//! Records are sealed (see [`super::codec`]) before the transaction opens: an IndexedDB
+//! transaction commits by itself when its code waits on anything else, WebCrypto included.
+//!
 //! rexie cannot set the durability of a transaction, and web-sys has the option only behind
 //! its unstable APIs, so the transaction is opened through `IDBDatabase.transaction` directly.
 
@@ -11,16 +14,20 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbTransaction};
 
-use super::{Result, Storage, StorageError};
+use super::codec::{Plain, seal};
+use super::{Result, Storage, StorageError, crypto};
 
 /// One write of a transaction.
 #[derive(Debug)]
 pub enum Write {
     /// Puts an (encoded) record; the store's key path gives the key.
-    Put { store: &'static str, value: JsValue },
+    Put { store: &'static str, value: Plain },
     /// Adds a record that must be new: a record already under its key fails the whole
     /// transaction with [`StorageError::Exists`].
-    Add { store: &'static str, value: JsValue },
+    Add { store: &'static str, value: Plain },
+    /// Puts a value as it is, in clear: only for what must be read before an unlock (the
+    /// wrapped key).
+    PutClear { store: &'static str, value: JsValue },
     /// Deletes the record with this key, if there is one.
     Delete { store: &'static str, key: String },
     /// Deletes every record of the store.
@@ -32,6 +39,7 @@ impl Write {
         match self {
             Write::Put { store, .. }
             | Write::Add { store, .. }
+            | Write::PutClear { store, .. }
             | Write::Delete { store, .. }
             | Write::Clear { store } => store,
         }
@@ -48,16 +56,17 @@ impl Storage {
         let mut names: Vec<&str> = writes.iter().map(Write::store).collect();
         names.sort_unstable();
         names.dedup();
+        let ready = seal_all(writes).await?;
         let tx = strict_transaction(&self.raw, &names)?;
         // The transaction commits once its requests are done: a write that throws before
         // being queued must abort it, or the writes queued before it would commit alone.
-        let queued = writes.iter().try_for_each(|write| {
-            let store = tx.object_store(write.store())?;
-            match write {
-                Write::Put { value, .. } => store.put(value).map(drop),
-                Write::Add { value, .. } => store.add(value).map(drop),
-                Write::Delete { key, .. } => store.delete(&JsValue::from_str(key)).map(drop),
-                Write::Clear { .. } => store.clear().map(drop),
+        let queued = ready.iter().try_for_each(|(name, op)| {
+            let store = tx.object_store(name)?;
+            match op {
+                Ready::Put(value) => store.put(value).map(drop),
+                Ready::Add(value) => store.add(value).map(drop),
+                Ready::Delete(key) => store.delete(&JsValue::from_str(key)).map(drop),
+                Ready::Clear => store.clear().map(drop),
             }
         });
         if let Err(thrown) = queued {
@@ -73,6 +82,42 @@ impl Storage {
             .map(drop)
             .map_err(|event| error_of(Some(&tx), &event))
     }
+}
+
+/// A write as IndexedDB takes it: its record sealed.
+enum Ready {
+    Put(JsValue),
+    Add(JsValue),
+    Delete(String),
+    Clear,
+}
+
+/// `writes` with their records sealed under the data key, in parallel. The key is taken
+/// once: a lock meanwhile does not tear a commit.
+async fn seal_all(writes: Vec<Write>) -> Result<Vec<(&'static str, Ready)>> {
+    let needs_key = writes
+        .iter()
+        .any(|w| matches!(w, Write::Put { .. } | Write::Add { .. }));
+    let key = if needs_key {
+        Some(crypto::key()?)
+    } else {
+        None
+    };
+    futures::future::try_join_all(writes.into_iter().map(|write| {
+        let key = key.as_ref().ok_or(StorageError::Locked);
+        async move {
+            let store = write.store();
+            let ready = match write {
+                Write::Put { value, .. } => Ready::Put(seal(store, &value, key?).await?),
+                Write::Add { value, .. } => Ready::Add(seal(store, &value, key?).await?),
+                Write::PutClear { value, .. } => Ready::Put(value),
+                Write::Delete { key, .. } => Ready::Delete(key),
+                Write::Clear { .. } => Ready::Clear,
+            };
+            Ok::<_, StorageError>((store, ready))
+        }
+    }))
+    .await
 }
 
 fn strict_transaction(db: &IdbDatabase, names: &[&str]) -> Result<IdbTransaction> {

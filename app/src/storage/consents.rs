@@ -10,7 +10,7 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::{decode_all, decode_found, encode};
 use super::records::clock_write;
 use super::{Result, Storage, StorageError, Write, stores};
 
@@ -138,12 +138,8 @@ impl Storage {
         let index = tx.store(stores::CONSENTS)?.index("by_case")?;
         let range = rexie::KeyRange::only(&JsValue::from_str(case_id))
             .map_err(|e| StorageError::Failed(format!("{e:?}")))?;
-        let kept = index
-            .get_all(Some(range), None)
-            .await?
-            .into_iter()
-            .map(decode::<Kept>)
-            .collect::<Result<Vec<_>>>()?;
+        let values = index.get_all(Some(range), None).await?;
+        let kept: Vec<Kept> = decode_all(stores::CONSENTS, values).await?;
         Ok(kept.into_iter().filter_map(Kept::record).collect())
     }
 
@@ -154,9 +150,8 @@ impl Storage {
             .store(stores::META)?
             .get(JsValue::from_str(SETUP_KEY))
             .await?;
-        Ok(found
-            .map(decode::<StoredSetup>)
-            .transpose()?
+        Ok(decode_found::<StoredSetup>(stores::META, found)
+            .await?
             .map(|s| s.setup))
     }
 
@@ -167,9 +162,8 @@ impl Storage {
             .store(stores::META)?
             .get(JsValue::from_str(&draft_key(case_id)))
             .await?;
-        Ok(found
-            .map(decode::<StoredDraft>)
-            .transpose()?
+        Ok(decode_found::<StoredDraft>(stores::META, found)
+            .await?
             .map(|s| s.draft))
     }
 

@@ -5,7 +5,7 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::{decode_all, decode_found, encode};
 use super::{Result, Storage, Write, stores};
 
 /// A form being filled on this phone.
@@ -45,17 +45,14 @@ impl Storage {
     pub async fn draft(&self, id: &str) -> Result<Option<Draft>> {
         let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadOnly)?;
         let found = tx.store(stores::DRAFTS)?.get(JsValue::from_str(id)).await?;
-        found.map(decode).transpose()
+        decode_found(stores::DRAFTS, found).await
     }
 
     /// Every draft on the phone, the most recently saved first.
     pub async fn drafts(&self) -> Result<Vec<Draft>> {
         let tx = self.transaction(stores::DRAFTS, TransactionMode::ReadOnly)?;
         let values = tx.store(stores::DRAFTS)?.get_all(None, None).await?;
-        let mut drafts = values
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<Draft>>>()?;
+        let mut drafts: Vec<Draft> = decode_all(stores::DRAFTS, values).await?;
         drafts.sort_by(|a, b| b.updated_at_ms.total_cmp(&a.updated_at_ms));
         Ok(drafts)
     }

@@ -1,11 +1,12 @@
 //! Form definitions kept on the phone, as the server last sent them, so that forms open
-//! without a connection.
+//! without a connection. They hold no one's data and are kept in clear: the app loads them
+//! before it is unlocked.
 
 use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::{decode_clear, in_clear};
 use super::{Result, Storage, Write, stores};
 
 /// A form definition as JSON text; the app parses (and checks) it when it opens the form.
@@ -18,9 +19,9 @@ pub struct StoredForm {
 
 impl Storage {
     pub async fn put_form(&self, form: &StoredForm) -> Result<()> {
-        self.commit(vec![Write::Put {
+        self.commit(vec![Write::PutClear {
             store: stores::FORMS,
-            value: encode(form)?,
+            value: in_clear(form)?,
         }])
         .await
     }
@@ -28,6 +29,6 @@ impl Storage {
     pub async fn form(&self, id: &str) -> Result<Option<StoredForm>> {
         let tx = self.transaction(stores::FORMS, TransactionMode::ReadOnly)?;
         let found = tx.store(stores::FORMS)?.get(JsValue::from_str(id)).await?;
-        found.map(decode).transpose()
+        found.map(decode_clear).transpose()
     }
 }

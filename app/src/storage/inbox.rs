@@ -6,7 +6,7 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::{decode_found, encode};
 use super::{Result, Storage, Write, stores};
 
 #[derive(Serialize, Deserialize)]
@@ -25,9 +25,8 @@ impl Storage {
             .store(stores::META)?
             .get(JsValue::from_str(INBOX_KEY))
             .await?;
-        Ok(found
-            .map(decode::<StoredInbox>)
-            .transpose()?
+        Ok(decode_found::<StoredInbox>(stores::META, found)
+            .await?
             .map(|s| s.inbox)
             .unwrap_or(Inbox { items: Vec::new() }))
     }

@@ -1,11 +1,16 @@
 //! The phone's storage: IndexedDB through rexie. This is the only module that touches
-//! IndexedDB, and every record passes through [`codec`] on its way in and out: the one place
-//! where encryption at rest will be added without touching the pages.
+//! IndexedDB, and every record passes through [`codec`] on its way in and out, where it is
+//! sealed and opened.
 //!
 //! Object stores: `cases`, `submissions` (indexed by case), `drafts`, `outbox` (operations
 //! waiting to be synced), `meta` (schema 1), `forms` (definitions, schema 2), `rejected`
 //! (why the server refused an operation still in the outbox, schema 3) and `consents`
-//! (signed consents and withdrawals, indexed by case, schema 4).
+//! (signed consents and withdrawals, indexed by case, schema 4), and `device` (what belongs
+//! to the phone rather than to anyone's records: the account's data key, wrapped by its
+//! password, and the phone's clock; schema 5).
+//!
+//! Every record of the stores but `device` and `forms` is sealed with the account's data key ([`crypto`]); the
+//! app reads and writes nothing while it is locked ([`StorageError::Locked`]).
 //!
 //! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
 //! strict durability).
@@ -13,10 +18,12 @@
 mod codec;
 mod commit;
 mod consents;
+pub mod crypto;
 mod drafts;
 mod forms;
 mod inbox;
 mod records;
+mod vault;
 
 use js_sys::{Function, Promise};
 use rexie::{Index, ObjectStore, Rexie, TransactionMode};
@@ -25,17 +32,18 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbDatabase;
 
-pub use codec::{decode, encode};
+pub use codec::{Plain, decode, decode_all, decode_found, encode};
 pub use commit::Write;
 pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};
 pub use drafts::Draft;
 pub use forms::StoredForm;
-pub use records::{Finalized, Household, PullPosition, Rejection, case_lock};
+pub use records::{Finalized, Household, PullPosition, Rejection, case_lock, meta_write};
+pub use vault::{Keyring, Unlock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Names of the object stores.
 pub mod stores {
@@ -47,6 +55,11 @@ pub mod stores {
     pub const FORMS: &str = "forms";
     pub const REJECTED: &str = "rejected";
     pub const CONSENTS: &str = "consents";
+    pub const DEVICE: &str = "device";
+
+    /// The stores of sealed records: all but `device` and the form definitions (which hold
+    /// no one's data, and load before an unlock).
+    pub const SEALED: [&str; 7] = [CASES, SUBMISSIONS, DRAFTS, OUTBOX, META, REJECTED, CONSENTS];
 }
 
 /// The object stores of schema `version`. IndexedDB upgrades by adding what an older
@@ -76,6 +89,9 @@ fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
                 .add_index(Index::new("by_case", "case_id")),
         );
     }
+    if version >= 5 {
+        builder = builder.add_object_store(ObjectStore::new(stores::DEVICE).key_path("key"));
+    }
     builder
 }
 
@@ -93,6 +109,8 @@ pub enum StorageError {
     /// A record that is written once is there already (a form finalized before under the
     /// same id): nothing was written.
     Exists,
+    /// The app is locked: no key to read or write records with.
+    Locked,
 }
 
 impl std::fmt::Display for StorageError {
@@ -105,6 +123,7 @@ impl std::fmt::Display for StorageError {
             StorageError::Exists => {
                 f.write_str("this record was saved before and is kept as it was")
             }
+            StorageError::Locked => f.write_str("the app is locked"),
         }
     }
 }

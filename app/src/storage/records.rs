@@ -8,7 +8,25 @@ use rexie::TransactionMode;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{decode, encode};
+use super::codec::{decode_all, decode_clear, decode_found, encode, in_clear};
+
+/// A value kept in `meta` under its key.
+#[derive(Serialize, Deserialize)]
+struct MetaRecord<T> {
+    key: String,
+    value: T,
+}
+
+/// The write that keeps `value` under `key` in `meta`.
+pub fn meta_write<T: Serialize>(key: &str, value: &T) -> Result<Write> {
+    Ok(Write::Put {
+        store: stores::META,
+        value: encode(&MetaRecord {
+            key: key.to_owned(),
+            value,
+        })?,
+    })
+}
 use super::{Draft, Result, Storage, Write, stores};
 
 /// Everything one finalized form changes on the phone.
@@ -42,13 +60,15 @@ struct StoredClock {
     clock: Clock,
 }
 
-const CLOCK_KEY: &str = "clock";
+pub(super) const CLOCK_KEY: &str = "clock";
 
 /// The write that saves the phone's clock (with whatever else changed in the same stamp).
+/// The clock is the phone's, not an account's: it stays when an account leaves the phone,
+/// so that stamps only grow (it holds the time of the last change, and no one's data).
 pub(super) fn clock_write(clock: Clock) -> Result<Write> {
-    Ok(Write::Put {
-        store: stores::META,
-        value: encode(&StoredClock {
+    Ok(Write::PutClear {
+        store: stores::DEVICE,
+        value: in_clear(&StoredClock {
             key: CLOCK_KEY.to_owned(),
             clock,
         })?,
@@ -155,13 +175,13 @@ impl Storage {
     /// This phone's clock as last saved (a new one on a new phone). A clock saved under
     /// another device id is carried over, so stamps still only grow.
     pub async fn clock(&self, device: &str) -> Result<Clock> {
-        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let tx = self.transaction(stores::DEVICE, TransactionMode::ReadOnly)?;
         let found = tx
-            .store(stores::META)?
+            .store(stores::DEVICE)?
             .get(JsValue::from_str(CLOCK_KEY))
             .await?;
         let mut clock = Clock::new(device);
-        if let Some(stored) = found.map(decode::<StoredClock>).transpose()? {
+        if let Some(stored) = found.map(decode_clear::<StoredClock>).transpose()? {
             if stored.clock.last().device == device {
                 return Ok(stored.clock);
             }
@@ -177,7 +197,7 @@ impl Storage {
     pub async fn case(&self, id: &str) -> Result<Option<Case>> {
         let tx = self.transaction(stores::CASES, TransactionMode::ReadOnly)?;
         let found = tx.store(stores::CASES)?.get(JsValue::from_str(id)).await?;
-        found.map(decode).transpose()
+        decode_found(stores::CASES, found).await
     }
 
     /// The households as people see them: merged ones shown with the household they joined
@@ -239,7 +259,7 @@ impl Storage {
             .store(stores::SUBMISSIONS)?
             .get(JsValue::from_str(id))
             .await?;
-        found.map(decode).transpose()
+        decode_found(stores::SUBMISSIONS, found).await
     }
 
     /// The submissions of one case, the most recent first.
@@ -248,47 +268,10 @@ impl Storage {
         let index = tx.store(stores::SUBMISSIONS)?.index("by_case")?;
         let range = rexie::KeyRange::only(&JsValue::from_str(case_id))
             .map_err(|e| super::StorageError::Failed(format!("{e:?}")))?;
-        let mut found = index
-            .get_all(Some(range), None)
-            .await?
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<Submission>>>()?;
+        let values = index.get_all(Some(range), None).await?;
+        let mut found: Vec<Submission> = decode_all(stores::SUBMISSIONS, values).await?;
         found.sort_by(|a, b| b.finalized_at_ms.total_cmp(&a.finalized_at_ms));
         Ok(found)
-    }
-
-    /// Forgets the households of the account that used this phone before another logs in:
-    /// cases, submissions, consents, refused records and where the last pull left off, in one
-    /// transaction. The login has made sure no record and no draft of theirs still waits;
-    /// the forms and the phone's clock stay.
-    pub async fn forget_households(&self) -> Result<()> {
-        self.commit(vec![
-            Write::Clear {
-                store: stores::CASES,
-            },
-            Write::Clear {
-                store: stores::SUBMISSIONS,
-            },
-            Write::Clear {
-                store: stores::OUTBOX,
-            },
-            Write::Clear {
-                store: stores::REJECTED,
-            },
-            Write::Clear {
-                store: stores::CONSENTS,
-            },
-            Write::Delete {
-                store: stores::META,
-                key: CURSOR_KEY.to_owned(),
-            },
-            Write::Delete {
-                store: stores::META,
-                key: super::inbox::INBOX_KEY.to_owned(),
-            },
-        ])
-        .await
     }
 
     /// The operations waiting to be synced, oldest first.
@@ -388,9 +371,8 @@ impl Storage {
             .store(stores::META)?
             .get(JsValue::from_str(CURSOR_KEY))
             .await?;
-        Ok(found
-            .map(decode::<StoredCursor>)
-            .transpose()?
+        Ok(decode_found::<StoredCursor>(stores::META, found)
+            .await?
             .map(|c| PullPosition {
                 cursor: c.cursor,
                 store: c.store,
@@ -537,9 +519,30 @@ impl Storage {
         Ok(done.ops)
     }
 
+    /// The value kept under `key` in `meta` (see [`meta_write`]), if there is one.
+    pub async fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
+        let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;
+        let found = tx.store(stores::META)?.get(JsValue::from_str(key)).await?;
+        Ok(decode_found::<MetaRecord<T>>(stores::META, found)
+            .await?
+            .map(|r| r.value))
+    }
+
+    pub async fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
+        self.commit(vec![meta_write(key, value)?]).await
+    }
+
+    pub async fn delete_meta(&self, key: &str) -> Result<()> {
+        self.commit(vec![Write::Delete {
+            store: stores::META,
+            key: key.to_owned(),
+        }])
+        .await
+    }
+
     pub(super) async fn all<T: serde::de::DeserializeOwned>(&self, store: &str) -> Result<Vec<T>> {
         let tx = self.transaction(store, TransactionMode::ReadOnly)?;
         let values = tx.store(store)?.get_all(None, None).await?;
-        values.into_iter().map(decode).collect()
+        decode_all(store, values).await
     }
 }

@@ -75,11 +75,10 @@ async fn text(response: &Response) -> Option<String> {
         .as_string()
 }
 
-/// JSON text into `T`, through the same decoder as records read from IndexedDB (one copy of
-/// each type's decoder in the wasm, not two).
+/// JSON text into `T`, with serde_json as records read from IndexedDB (one copy of each
+/// type's decoder in the wasm, not two).
 fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let value = js_sys::JSON::parse(text).ok()?;
-    crate::storage::decode(value).ok()
+    serde_json::from_str(text).ok()
 }
 
 /// The answer read as `T`, or what went wrong in terms the phone acts on.
@@ -103,11 +102,9 @@ async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<
     })
 }
 
-/// `value` as JSON bytes, through the same encoder as records written to IndexedDB.
+/// `value` as JSON bytes, with serde_json as records written to IndexedDB.
 fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, Failure> {
-    let value = crate::storage::encode(value).map_err(|_| Failure::Broken(None))?;
-    let text = js_sys::JSON::stringify(&value).map_err(|_| Failure::Broken(None))?;
-    Ok(String::from(text).into_bytes())
+    serde_json::to_vec(value).map_err(|_| Failure::Broken(None))
 }
 
 pub async fn login(request: &LoginRequest) -> Result<LoginResponse, Failure> {

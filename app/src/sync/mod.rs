@@ -13,6 +13,7 @@ pub mod session;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use cris_core::api::PhonePolicy;
 use cris_core::record::Operation;
 use cris_core::sync::Outcome;
 use leptos::prelude::*;
@@ -105,6 +106,8 @@ pub struct SyncState {
     retry_pending: StoredValue<bool>,
     /// Whether the consent texts were fetched since the app started.
     setup_fresh: StoredValue<bool>,
+    /// The agency's rules for phones, as last heard.
+    pub policy: RwSignal<PhonePolicy>,
 }
 
 #[derive(Debug)]
@@ -130,33 +133,25 @@ pub fn use_sync() -> SyncState {
     expect_context::<SyncState>()
 }
 
-/// Creates the sync state, provides it, and starts syncing by itself.
+/// Creates the sync state, provides it, and starts syncing by itself once the app is
+/// unlocked (the session is sealed with the records).
 pub fn start(online: ReadSignal<bool>) -> SyncState {
-    let session = session::load();
     let state = SyncState {
-        // With a session, a first sync starts at once: nothing is claimed before it ends.
-        phase: RwSignal::new(if session.is_some() {
-            Phase::Syncing { done: 0, total: 0 }
-        } else {
-            Phase::NeedsLogin
-        }),
+        phase: RwSignal::new(Phase::NeedsLogin),
         waiting: RwSignal::new(0),
         rejected: RwSignal::new(Vec::new()),
         last_synced: RwSignal::new(session::last_sync()),
         changed: RwSignal::new(0),
-        session: RwSignal::new(session),
+        session: RwSignal::new(None),
         skew_ms: RwSignal::new(None),
         running: StoredValue::new(false),
         again: StoredValue::new(None),
         failures: StoredValue::new(0),
         retry_pending: StoredValue::new(false),
         setup_fresh: StoredValue::new(false),
+        policy: RwSignal::new(PhonePolicy::default()),
     };
     provide_context(state);
-    leptos::task::spawn_local(async move {
-        state.count().await;
-    });
-    state.request(false);
     // Back online: at once.
     Effect::new(move |was: Option<bool>| {
         let now = online.get();
@@ -216,7 +211,7 @@ impl SyncState {
             }
             Err(SyncError::Api(Failure::DeviceRevoked)) => revoked(),
             Err(SyncError::Api(Failure::Unauthorized)) => {
-                session::clear();
+                leptos::task::spawn_local(session::clear());
                 self.session.set(None);
                 self.phase.set(Phase::NeedsLogin);
             }
@@ -228,6 +223,8 @@ impl SyncState {
                 self.phase.set(Phase::Failed(failure));
                 self.retry_later();
             }
+            // Locked meanwhile: the next unlock syncs.
+            Err(SyncError::Storage(StorageError::Locked)) => self.phase.set(Phase::NeedsLogin),
             Err(SyncError::Storage(e)) => {
                 self.phase.set(Phase::StorageFailed(e));
                 self.retry_later();
@@ -313,8 +310,10 @@ impl SyncState {
 
         let device = crate::prefs::device_id();
         let mut at = db.cursor().await?;
+        let mut policy = None;
         loop {
             let (page, server_ms) = api::pull(token, at.cursor).await?;
+            policy = page.policy.or(policy);
             if let Some(server_ms) = server_ms {
                 self.skew_ms.set(Some(server_ms - now_ms()));
             }
@@ -342,6 +341,10 @@ impl SyncState {
             if !page.more {
                 break;
             }
+        }
+        db.reached_server(now_ms(), policy).await?;
+        if let Some(policy) = policy {
+            self.policy.set(policy);
         }
         self.restamp_if_clock_fixed(&db, token, &device).await?;
         self.refresh_consent_setup(&db, token).await;
@@ -426,35 +429,58 @@ impl SyncState {
         Ok(())
     }
 
-    /// A new session from the login screen: kept, and a first sync at once.
+    /// The app was unlocked with the session kept on the phone (if any): syncing resumes.
+    pub fn unlocked(self, session: Option<Session>) {
+        match session {
+            Some(session) => self.signed_in(session),
+            None => {
+                self.phase.set(Phase::NeedsLogin);
+                leptos::task::spawn_local(self.count());
+            }
+        }
+    }
+
+    /// The app locked: the token leaves memory with the key, and nothing syncs until the
+    /// next unlock. (What the screens showed goes with them.)
+    pub fn locked(self) {
+        self.session.set(None);
+        self.rejected.set(Vec::new());
+        self.phase.set(Phase::NeedsLogin);
+    }
+
+    /// A session (already kept on the phone): a first sync at once.
     pub fn signed_in(self, session: Session) {
-        session::save(&session);
         self.session.set(Some(session));
         self.failures.set_value(0);
         self.phase.set(Phase::Syncing { done: 0, total: 0 });
         self.request(false);
     }
 
-    /// Ends the session here and, when reachable, on the server. The outbox stays.
-    /// When nothing of the account waits on the phone (no record to send, no draft), its
-    /// households leave the phone with it; otherwise they stay until the same account logs in
-    /// again (another account's login asks first).
-    pub async fn sign_out(self) {
+    /// Ends the session here and, when reachable, on the server. When nothing of the account
+    /// waits on the phone (no record to send, no draft), everything of it leaves the phone,
+    /// its key included. Otherwise its records stay, sealed, and the app locks: the same
+    /// account's password opens them again (another account's login asks first).
+    pub async fn sign_out(self, lock: crate::lock::Lock) {
         if let Some(session) = self.session.get_untracked() {
             let _ = api::logout(&session.token).await;
         }
-        session::clear();
-        self.session.set(None);
-        self.phase.set(Phase::NeedsLogin);
+        session::clear().await;
+        self.locked();
+        let login = lock.login();
         let Ok(db) = storage::shared().await else {
+            lock.closed(crate::lock::Gate::Locked { login });
             return;
         };
         let _cases = storage::case_lock().await;
-        let nothing_waits = matches!(db.outbox().await, Ok(ops) if ops.is_empty())
-            && matches!(db.drafts().await, Ok(drafts) if drafts.is_empty());
-        if nothing_waits && db.forget_households().await.is_ok() {
+        let nothing_waits = matches!(db.waiting_counts().await, Ok((0, 0)));
+        if nothing_waits && db.erase().await.is_ok() {
             session::forget_last_sync();
+            self.last_synced.set(None);
+            self.waiting.set(0);
             self.changed.update(|n| *n += 1);
+            lock.closed(crate::lock::Gate::NoKey);
+        } else {
+            lock.closed(crate::lock::Gate::Locked { login });
         }
     }
 }

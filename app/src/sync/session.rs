@@ -1,12 +1,17 @@
-//! The phone's session with the server, kept in local storage (gloo-storage): a token the
-//! phone keeps using offline until it expires or the server ends it, and the last login name,
-//! so the next login only needs the password.
+//! The phone's session with the server: a token the phone keeps using offline until it
+//! expires or the server ends it. It is a record like the others, sealed under the account's
+//! data key in the `meta` store (never in local storage), and read at each unlock. Local
+//! storage keeps the last login name only, so the next login only needs the password.
 
 use cris_core::api::Me;
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
-const SESSION_KEY: &str = "cris.session";
+use crate::storage::{self, StorageError, Write};
+
+/// Where versions before encryption kept the session, in clear.
+const LEGACY_SESSION_KEY: &str = "cris.session";
+const SESSION_KEY: &str = "session";
 const LAST_LOGIN_KEY: &str = "cris.last-login";
 const LAST_SYNC_KEY: &str = "cris.last-sync";
 
@@ -18,23 +23,41 @@ pub struct Session {
     pub user: Me,
 }
 
-/// The session, unless there is none or it has expired.
-pub fn load() -> Option<Session> {
-    let session: Session = LocalStorage::get(SESSION_KEY).ok()?;
+/// The write that keeps `session` (sealed, in `meta`).
+pub fn write(session: &Session) -> Result<Write, StorageError> {
+    storage::meta_write(SESSION_KEY, session)
+}
+
+/// The session kept on the phone, unless there is none or it has expired (needs the key).
+pub async fn load() -> Option<Session> {
+    let db = storage::shared().await.ok()?;
+    let session: Session = db.meta(SESSION_KEY).await.ok().flatten()?;
     (session.expires_at_ms as f64 > crate::clock::now_ms()).then_some(session)
 }
 
-pub fn save(session: &Session) {
-    if let Err(err) = LocalStorage::set(SESSION_KEY, session) {
-        leptos::logging::warn!("could not keep the session: {err}");
-    }
-    if let Err(err) = LocalStorage::set(LAST_LOGIN_KEY, &session.user.login) {
+/// Keeps `session` on the phone, and its login for the next login.
+pub async fn save(session: &Session) -> Result<(), StorageError> {
+    remember_login(&session.user.login);
+    storage::shared().await?.commit(vec![write(session)?]).await
+}
+
+pub fn remember_login(login: &str) {
+    if let Err(err) = LocalStorage::set(LAST_LOGIN_KEY, login) {
         leptos::logging::warn!("could not remember the login: {err}");
     }
 }
 
-pub fn clear() {
-    LocalStorage::delete(SESSION_KEY);
+/// Forgets the session on the phone.
+pub async fn clear() {
+    if let Ok(db) = storage::shared().await {
+        let _ = db.delete_meta(SESSION_KEY).await;
+    }
+}
+
+/// A session that a version before encryption kept in clear: taken once, at the first
+/// login after the update, and deleted.
+pub fn forget_legacy() {
+    LocalStorage::delete(LEGACY_SESSION_KEY);
 }
 
 /// The login name of the last session on this phone ("" for none).
@@ -59,11 +82,13 @@ pub fn save_last_sync(at_ms: f64) {
 const WIPE_KEY: &str = "cris.wipe";
 const WIPED_KEY: &str = "cris.wiped";
 
-/// The server revoked this device: the token, the logins and the device id go now; the
-/// records at the next start, before anything opens them (see [`wipe_if_marked`]).
+/// The server revoked this device: the key leaves memory, the logins and the device id go
+/// now; the records and the token at the next start, before anything opens them (see
+/// [`wipe_if_marked`]).
 pub fn mark_for_wipe() {
+    storage::crypto::forget_key();
     for key in [
-        SESSION_KEY,
+        LEGACY_SESSION_KEY,
         LAST_LOGIN_KEY,
         LAST_SYNC_KEY,
         crate::prefs::DEVICE_KEY,

@@ -58,4 +58,15 @@ pub fn router() -> Router<AppState> {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Pull pages and histories run to megabytes; phones on slow networks get them gzipped.
         .layer(CompressionLayer::new().gzip(true))
+        // Answers name families: no browser or proxy may keep them on disk (a lost phone's
+        // HTTP cache would show them in clear).
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }

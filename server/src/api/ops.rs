@@ -308,6 +308,7 @@ pub async fn pull(
         next_cursor,
         more,
         store_id: state.store.instance_id().to_owned(),
+        policy: Some(state.phone),
     }))
 }
 

@@ -59,6 +59,7 @@ pub async fn login(
             token,
             expires_at_ms,
             user: me(user),
+            policy: state.phone,
         }),
     ))
 }

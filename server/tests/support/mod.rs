@@ -142,6 +142,7 @@ impl TestServer {
             ),
             forms: std::sync::Arc::new(forms),
             consent: consent.clone(),
+            phone: Default::default(),
         };
         TestServer {
             handle: cris_server::spawn(listener, state).unwrap(),
@@ -569,6 +570,7 @@ pub async fn filled(postgres: bool, n: i64, body: &str, team: &str, case_id: &st
         ),
         forms: std::sync::Arc::new(cris_server::FormCatalog::embedded().unwrap()),
         consent: std::sync::Arc::new(cris_server::ConsentConfig::demo()),
+        phone: Default::default(),
     };
     Filled {
         handle: cris_server::spawn(listener, state).unwrap(),

@@ -1,6 +1,10 @@
-//! Benchmark of the phone app in headless Chromium (360 px, a fresh profile per run): how long
-//! opening the intake form takes, and how long saving a finalized submission to IndexedDB
-//! takes, over N forms (default 200), at full CPU speed and throttled 4x like a cheap phone.
+//! Benchmark of the phone app in headless Chromium (360 px, a fresh profile per run), at full
+//! CPU speed and throttled 4x like a cheap phone:
+//! - reading the form definitions at start,
+//! - unlocking with the password (PBKDF2 and the key unwrapped) and with the PIN,
+//! - opening the intake and saving a finalized submission (sealed) to IndexedDB, over N forms
+//!   (default 200),
+//! - opening the caseload of 500 households (every record decrypted) and searching it.
 //!
 //! Run after building the app (`make app`):
 //!
@@ -8,12 +12,26 @@
 //! cargo run --release -p cris-e2e --bin bench-phone [-- N]
 //! ```
 //!
-//! The app itself records both spans with User Timing (`app/src/perf.rs`); this program
-//! drives the real screens and reads `performance.getEntriesByName`. The figures go into
-//! the notes, not into assertions: the machines are shared and noisy.
+//! The app itself records its spans with User Timing (`app/src/perf.rs`); this program drives
+//! the real screens and reads `performance.getEntriesByName`. The figures go into the notes,
+//! not into assertions: the machines are shared and noisy.
 
-use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until};
+use std::collections::BTreeMap;
+
+use cris_core::api::Role;
+use cris_core::form::{Answers, FormDef};
+use cris_core::hlc::Hlc;
+use cris_core::record::{Change, FieldWrite, Operation, Submission};
+use cris_e2e::phone::{PASSWORD, TEAM};
+use cris_e2e::ui::click_testid;
+use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until, workspace_root};
 use fantoccini::Locator;
+
+/// Households in the caseload that is opened and searched.
+const CASELOAD: usize = 500;
+/// Unlocks timed per run, with the password and with the PIN each.
+const UNLOCKS: usize = 5;
+const PIN: &str = "246810";
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -23,37 +41,245 @@ async fn main() {
         .unwrap_or(200);
     let server = TestServer::start(&built_app_dir()).await;
     let driver = Chromedriver::start().await;
-    println!("{forms} intakes finalized per run; times in ms (p50 / p95 / max)");
-    for rate in [1.0, 4.0] {
+    println!(
+        "{forms} intakes finalized per run, {CASELOAD} households in the caseload, {UNLOCKS} unlocks each; times in ms (p50 / p95 / max)"
+    );
+    for (run, rate) in [1.0, 4.0].into_iter().enumerate() {
+        let login = format!("bench.w{run}");
+        server
+            .add_account(&login, "Bench Worker", Role::Worker, TEAM, PASSWORD)
+            .await;
         let b = Browser::open(&driver, 360, 740, "de-DE").await;
-        b.client.goto(&server.url("/")).await.expect("open the app");
-        b.wait_for_heading("Meine Fälle").await;
+        cris_e2e::phone::first_login(&b, &server, &login).await;
         b.wait_for_service_worker().await;
         b.throttle_cpu(rate).await;
         // A cold start under this CPU: the app reads and checks both form definitions.
         b.client.refresh().await.expect("reload");
-        b.wait_for_heading("Meine Fälle").await;
         let start = wait_until("the forms loaded", || async {
             let d = durations(&b, "cris:forms-load").await;
             (!d.is_empty()).then_some(d)
         })
         .await;
+        cris_e2e::phone::unlock(&b).await;
+        b.wait_for_heading("Meine Fälle").await;
+
+        set_pin(&b).await;
+        for _ in 0..UNLOCKS {
+            lock_now(&b).await;
+            type_secret(&b, PIN).await;
+            b.wait_for_heading("Einstellungen").await;
+        }
+        b.eval("document.querySelector(\"[data-testid='pin-remove']\").click(); return true;")
+            .await;
+        b.wait_for_xpath("//*[@data-testid='pin-said'][normalize-space()='Die PIN ist entfernt: nur das Passwort entsperrt.']")
+            .await;
+        for _ in 0..UNLOCKS {
+            lock_now(&b).await;
+            type_secret(&b, PASSWORD).await;
+            b.wait_for_heading("Einstellungen").await;
+        }
+        let unlock = durations(&b, "cris:unlock").await;
+        let unlock_pin = durations(&b, "cris:unlock-pin").await;
+
         b.eval("performance.clearMeasures(); return true;").await;
         for i in 0..forms {
             finalize_one_intake(&b, i).await;
         }
         let open = durations(&b, "cris:form-open").await;
         let save = durations(&b, "cris:finalize").await;
+
+        // The caseload of a busy worker: households recorded elsewhere, arriving by pull.
+        seed_households(&b, &login, CASELOAD).await;
+        b.eval("performance.clearMeasures(); return true;").await;
+        click_testid(&b, "sync-now").await;
+        wait_until("the households pulled", || async {
+            let n = b
+                .eval("return document.querySelectorAll(\"[data-testid='cases'] li.case\").length;")
+                .await;
+            (n.as_u64() >= Some((CASELOAD + forms) as u64)).then_some(())
+        })
+        .await;
+        b.eval("performance.clearMeasures(); return true;").await;
+        let mut searches = Vec::new();
+        for i in 0..UNLOCKS {
+            // Away and back: the caseload is read from IndexedDB again.
+            b.eval("document.querySelector(\"nav a[href='/settings']\").click(); return true;")
+                .await;
+            b.wait_for_heading("Einstellungen").await;
+            b.eval("document.querySelector(\"nav a[href='/']\").click(); return true;")
+                .await;
+            b.wait_for_xpath("//*[@data-testid='cases']").await;
+            searches.push(search(&b, &format!("Familie Seed {}", i * 37)).await);
+        }
+        let caseload = durations(&b, "cris:caseload-load").await;
         println!(
-            "CPU {rate}x: load forms at start {:.1} | open intake {} | save submission {}",
+            "CPU {rate}x: load forms at start {:.1} | unlock with password {} | with PIN {} | open intake {} | save submission {} | open caseload of {CASELOAD} {} | search it {}",
             start[0],
+            stats(&unlock),
+            stats(&unlock_pin),
             stats(&open),
-            stats(&save)
+            stats(&save),
+            stats(&caseload),
+            stats(&searches),
         );
         b.throttle_cpu(1.0).await;
         b.close().await;
     }
     server.stop().await;
+}
+
+async fn set_pin(b: &Browser) {
+    b.eval("document.querySelector(\"nav a[href='/settings']\").click(); return true;")
+        .await;
+    b.wait_for_heading("Einstellungen").await;
+    for id in ["pin-new", "pin-repeat"] {
+        b.client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(PIN)
+            .await
+            .unwrap();
+    }
+    click_testid(b, "pin-save").await;
+    b.wait_for_xpath("//*[@data-testid='pin-said'][normalize-space()='Die PIN ist festgelegt.']")
+        .await;
+}
+
+async fn lock_now(b: &Browser) {
+    b.eval("document.querySelector(\"[data-testid='lock-now']\").click(); return true;")
+        .await;
+    b.wait_for_xpath("//input[@id='unlock-secret']").await;
+    // The key leaves a moment after the screen (the open form saves first).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+}
+
+async fn type_secret(b: &Browser, secret: &str) {
+    let field = b.wait_for_xpath("//input[@id='unlock-secret']").await;
+    field.send_keys(secret).await.unwrap();
+    click_testid(b, "unlock-submit").await;
+}
+
+/// Milliseconds from typing `query` into the caseload's search to the list drawn again.
+async fn search(b: &Browser, query: &str) -> f64 {
+    let taken = b
+        .eval(&format!(
+            "const el = document.querySelector(\"[data-testid='search']\");
+             const t0 = performance.now();
+             el.value = {};
+             el.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+             const t = performance.now() - t0;
+             el.value = '';
+             el.dispatchEvent(new Event('input', {{ bubbles: true }}));
+             return t;",
+            serde_json::json!(query)
+        ))
+        .await;
+    taken.as_f64().expect("a duration")
+}
+
+/// `n` intakes recorded on another phone of the same account, pushed to the server from the
+/// page (a login of its own, as that other phone).
+async fn seed_households(b: &Browser, login: &str, n: usize) {
+    let form_text = std::fs::read_to_string(workspace_root().join("forms/intake.json")).unwrap();
+    let form = FormDef::from_json(&form_text).unwrap();
+    let example: Answers = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("core/tests/data/intake-example.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let device = uuid(1_700_000_000_000, 0);
+    let now = 1_765_000_000_000u64;
+    let ops: Vec<Operation> = (0..n)
+        .map(|i| {
+            let answers = example
+                .clone()
+                .with("household_name", &format!("Familie Seed {i}"));
+            let case_id = uuid(now + i as u64, 1);
+            let properties: BTreeMap<String, FieldWrite> = form
+                .case_changes(&answers)
+                .into_iter()
+                .map(|(k, value)| {
+                    (
+                        k,
+                        FieldWrite {
+                            value,
+                            seen: Vec::new(),
+                        },
+                    )
+                })
+                .collect();
+            Operation {
+                op_id: uuid(now + i as u64, 2),
+                device: device.clone(),
+                hlc: Hlc {
+                    wall_ms: now + i as u64,
+                    counter: 0,
+                    device: device.clone(),
+                },
+                created_at_ms: (now + i as u64) as f64,
+                case_id: case_id.clone(),
+                change: Change::Submit {
+                    submission: Submission {
+                        id: uuid(now + i as u64, 3),
+                        form_id: form.id.clone(),
+                        form_version: form.version,
+                        case_id,
+                        device: device.clone(),
+                        answers,
+                        started_at_ms: (now + i as u64 - 600_000) as f64,
+                        finalized_at_ms: (now + i as u64) as f64,
+                        corrects: None,
+                    },
+                    properties,
+                },
+            }
+        })
+        .collect();
+    let batches: Vec<String> = ops
+        .chunks(100)
+        .map(|batch| serde_json::json!({ "ops": batch }).to_string())
+        .collect();
+    let applied = b
+        .eval(&format!(
+            "const login = await fetch('/api/v1/session', {{ method: 'POST', headers: {{ 'content-type': 'application/json' }},
+               body: JSON.stringify({{ login: {login}, password: {password}, device_id: {device} }}) }});
+             const token = (await login.json()).token;
+             let applied = 0;
+             for (const body of {batches}) {{
+               const r = await fetch('/api/v1/ops', {{ method: 'POST', body,
+                 headers: {{ 'content-type': 'application/json', authorization: 'Bearer ' + token }} }});
+               applied += (await r.json()).results.length;
+             }}
+             return applied;",
+            login = serde_json::json!(login),
+            password = serde_json::json!(PASSWORD),
+            device = serde_json::json!(device),
+            batches = serde_json::json!(batches),
+        ))
+        .await;
+    assert_eq!(applied.as_u64(), Some(n as u64), "every household answered");
+}
+
+fn uuid(ms: u64, tag: u8) -> String {
+    let mut random = [0u8; 10];
+    random[0] = tag;
+    random[1..9].copy_from_slice(&ms.to_be_bytes());
+    cris_core::id::uuid_v7(ms, random)
+}
+
+async fn durations(b: &Browser, name: &str) -> Vec<f64> {
+    let list = b
+        .eval(&format!(
+            "return performance.getEntriesByName('{name}').map((e) => e.duration);"
+        ))
+        .await;
+    list.as_array()
+        .expect("a list of durations")
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect()
 }
 
 /// Opens a new intake from the tab bar, names the household, finalizes, waits for "saved".
@@ -76,19 +302,6 @@ async fn finalize_one_intake(b: &Browser, i: usize) {
     b.eval("document.querySelector(\"[data-testid='finalize']\").click(); return true;")
         .await;
     b.wait_for_xpath("//*[@data-testid='saved']").await;
-}
-
-async fn durations(b: &Browser, name: &str) -> Vec<f64> {
-    let list = b
-        .eval(&format!(
-            "return performance.getEntriesByName('{name}').map((e) => e.duration);"
-        ))
-        .await;
-    list.as_array()
-        .expect("a list of durations")
-        .iter()
-        .filter_map(serde_json::Value::as_f64)
-        .collect()
 }
 
 fn stats(values: &[f64]) -> String {

@@ -395,6 +395,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         <div class="field">
             <label for="consent-lang">{t(|u| u.consent_text_lang)}</label>
             <select
+                autocomplete="off"
                 id="consent-lang"
                 data-testid="consent-lang"
                 on:change=move |ev| {
@@ -512,7 +513,7 @@ fn purposes_step(
             let body = p.body.as_ref().map(|b| setup.fill(b.get(lang)));
             view! {
                 <label class="choice consent-choice">
-                    <input type="checkbox" data-purpose=id prop:checked=checked on:change=on_change/>
+                    <input autocomplete="off" type="checkbox" data-purpose=id prop:checked=checked on:change=on_change/>
                     <span>
                         <strong>{setup.fill(p.title.get(lang))}</strong>
                         <span class="consent-words">{body}</span>
@@ -595,6 +596,7 @@ fn releases_step(
                     view! {
                         <label class="choice">
                             <input
+                                autocomplete="off"
                                 type="checkbox"
                                 data-record=kind.clone()
                                 prop:checked=checked
@@ -632,6 +634,7 @@ fn releases_step(
                 view! {
                     <label class="choice">
                         <input
+                            autocomplete="off"
                             type="radio"
                             name=format!("duration-{id}")
                             data-duration=code
@@ -651,7 +654,7 @@ fn releases_step(
             view! {
                 <fieldset class="group release" data-recipient=id.clone()>
                     <label class="choice">
-                        <input type="checkbox" data-release=id.clone() prop:checked=move || on.get() on:change=toggle/>
+                        <input autocomplete="off" type="checkbox" data-release=id.clone() prop:checked=move || on.get() on:change=toggle/>
                         <strong>{setup.fill(r.title.get(lang))}</strong>
                     </label>
                     <div class="release-details" hidden=move || !on.get()>
@@ -662,6 +665,7 @@ fn releases_step(
                         <div class="field">
                             <label for=format!("purpose-{id}")>{u.release_purpose}</label>
                             <select
+                                autocomplete="off"
                                 id=format!("purpose-{id}")
                                 data-release-purpose=id.clone()
                                 prop:value={
@@ -684,6 +688,7 @@ fn releases_step(
                             <legend>{u.release_duration}</legend>
                             {durations}
                                 <input
+                                    autocomplete="off"
                                     hidden=move || !dated()
                                     type="date"
                                     data-release-until=id.clone()
@@ -772,6 +777,7 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
         view! {
             <label class="choice">
                 <input
+                    autocomplete="off"
                     type="radio"
                     name="signer-role"
                     data-role=code
@@ -838,6 +844,7 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
             <div class="field">
                 <label for="identity-check">{i18n.t(|u| u.identity_check)}</label>
                 <select
+                    autocomplete="off"
                     id="identity-check"
                     data-testid="identity-check"
                     prop:value=move || {

@@ -81,6 +81,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
             view! {
                 <label class="choice">
                     <input
+                        autocomplete="off"
                         type="checkbox"
                         data-withdraw=attr
                         data-id=id
@@ -196,6 +197,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
             <legend>{i18n.t(|u| u.withdraw_what)}</legend>
             <label class="choice">
                 <input
+                    autocomplete="off"
                     type="checkbox"
                     data-withdraw="all"
                     prop:checked=move || all.get()
@@ -209,11 +211,11 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
         <fieldset class="field">
             <legend>{i18n.t(|u| u.withdraw_how)}</legend>
             <label class="choice">
-                <input type="radio" name="given" data-given="signed" prop:checked=move || signed.get() on:change=move |_| signed.set(true)/>
+                <input autocomplete="off" type="radio" name="given" data-given="signed" prop:checked=move || signed.get() on:change=move |_| signed.set(true)/>
                 <span>{i18n.t(|u| u.withdraw_signed)}</span>
             </label>
             <label class="choice">
-                <input type="radio" name="given" data-given="attested" prop:checked=move || !signed.get() on:change=move |_| signed.set(false)/>
+                <input autocomplete="off" type="radio" name="given" data-given="attested" prop:checked=move || !signed.get() on:change=move |_| signed.set(false)/>
                 <span>{i18n.t(|u| u.withdraw_attested)}</span>
             </label>
         </fieldset>
@@ -223,6 +225,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
                 <div class="field">
                     <label for="withdraw-note">{i18n.t(|u| u.withdraw_note)}</label>
                     <textarea
+                        autocomplete="off"
                         id="withdraw-note"
                         data-testid="withdraw-note"
                         prop:value=move || note.get()
