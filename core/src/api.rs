@@ -580,6 +580,13 @@ pub struct DeviceSync {
     /// The server's clock at its last pull (noted at most once a minute); `None` if it never
     /// pulled.
     pub last_pull_ms: Option<i64>,
+    /// When the device was revoked (a lost or stolen phone), if it was.
+    #[serde(default)]
+    pub revoked_ms: Option<i64>,
+    /// The administrator who revoked it on the overview (none: on the command line, or by
+    /// disabling the account).
+    #[serde(default)]
+    pub revoked_by: Option<String>,
 }
 
 /// A submission of the user's sent back for changes and not corrected yet.

@@ -288,9 +288,10 @@ async fn device_action(store: &CaseStore, action: DeviceAction) -> Result<(), St
                 "device", "login", "last push", "last pull"
             );
             for d in devices {
-                let state = match d.revoked_ms {
-                    Some(ms) => format!("revoked {}", when(Some(ms))),
-                    None => "active".to_owned(),
+                let state = match (d.revoked_ms, &d.revoked_by) {
+                    (Some(ms), Some(by)) => format!("revoked {} by {by}", when(Some(ms))),
+                    (Some(ms), None) => format!("revoked {}", when(Some(ms))),
+                    (None, _) => "active".to_owned(),
                 };
                 println!(
                     "{:<38} {:<20} {:<17} {:<17} {state}",
@@ -303,7 +304,7 @@ async fn device_action(store: &CaseStore, action: DeviceAction) -> Result<(), St
         }
         DeviceAction::Revoke { device_id } => {
             if !store
-                .revoke_device(&device_id, auth::now_ms())
+                .revoke_device(&device_id, auth::now_ms(), None)
                 .await
                 .map_err(|e| e.to_string())?
             {

@@ -302,7 +302,7 @@ async fn a_revoked_device_is_refused_and_cannot_log_in_again() {
         assert!(
             !server
                 .store
-                .revoke_device("0192b3c4-0000-7000-8000-00000000dfff", auth::now_ms())
+                .revoke_device("0192b3c4-0000-7000-8000-00000000dfff", auth::now_ms(), None)
                 .await
                 .unwrap(),
             "a device that never logged in is not recorded"
@@ -310,7 +310,7 @@ async fn a_revoked_device_is_refused_and_cannot_log_in_again() {
         assert!(
             server
                 .store
-                .revoke_device(DEVICE, auth::now_ms())
+                .revoke_device(DEVICE, auth::now_ms(), None)
                 .await
                 .unwrap()
         );
@@ -318,7 +318,7 @@ async fn a_revoked_device_is_refused_and_cannot_log_in_again() {
         assert!(
             server
                 .store
-                .revoke_device(DEVICE, auth::now_ms())
+                .revoke_device(DEVICE, auth::now_ms(), None)
                 .await
                 .unwrap()
         );
@@ -362,6 +362,123 @@ async fn a_revoked_device_is_refused_and_cannot_log_in_again() {
                 .is_empty()
         );
         assert_eq!(server.store.devices(None).await.unwrap().len(), 2);
+    })
+    .await;
+}
+
+/// Logs in `login` (made here with `role`) from a device of its own: its token.
+async fn account(server: &Server, login: &str, role: Role, device: &str) -> String {
+    server
+        .store
+        .add_user(
+            &NewUser {
+                login: login.into(),
+                display_name: format!("{login} Test"),
+                role,
+                password_hash: auth::hash_password(PASSWORD),
+                teams: vec!["Offenbach Nord".into()],
+            },
+            auth::now_ms(),
+        )
+        .await
+        .unwrap();
+    let body = json!({ "login": login, "password": PASSWORD, "device_id": device });
+    let session: LoginResponse = server.login(body).await.json().await.unwrap();
+    session.token
+}
+
+async fn revoke(server: &Server, token: Option<&str>, device: &str) -> reqwest::Response {
+    let mut req =
+        reqwest::Client::new().post(server.url(&format!("/api/v1/devices/{device}/revoke")));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
+/// An administrator revokes a phone from the overview; the store says who. Nobody else may,
+/// and an id that is not a device's is said so.
+#[tokio::test]
+async fn only_an_administrator_revokes_a_device_and_is_recorded() {
+    on_both(|server| async move {
+        let lost: LoginResponse = server.login(good_login()).await.json().await.unwrap();
+        let admin = account(
+            &server,
+            "ada.a",
+            Role::Admin,
+            "0192b3c4-0000-7000-8000-00000000da01",
+        )
+        .await;
+        let lea = account(
+            &server,
+            "lea.s",
+            Role::Supervisor,
+            "0192b3c4-0000-7000-8000-00000000da02",
+        )
+        .await;
+
+        error(
+            revoke(&server, None, DEVICE).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        for token in [&lost.token, &lea] {
+            error(
+                revoke(&server, Some(token), DEVICE).await,
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+            )
+            .await;
+        }
+        assert_eq!(server.me(Some(&lost.token)).await.status(), StatusCode::OK);
+        error(
+            revoke(&server, Some(&admin), "not-a-device").await,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+        )
+        .await;
+        error(
+            revoke(
+                &server,
+                Some(&admin),
+                "0192b3c4-0000-7000-8000-00000000dfff",
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+        )
+        .await;
+
+        assert_eq!(
+            revoke(&server, Some(&admin), DEVICE).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        // Again: nothing changes (the first revocation is kept).
+        assert_eq!(
+            revoke(&server, Some(&admin), DEVICE).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        error(
+            server.me(Some(&lost.token)).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::DeviceRevoked,
+        )
+        .await;
+        let devices = server.store.devices(Some("elif.w")).await.unwrap();
+        assert_eq!(devices.len(), 1);
+        assert!(devices[0].revoked_ms.is_some());
+        assert_eq!(devices[0].revoked_by.as_deref(), Some("ada.a"));
+        // On the command line nobody is named.
+        assert!(
+            server
+                .store
+                .revoke_device("0192b3c4-0000-7000-8000-00000000da02", auth::now_ms(), None)
+                .await
+                .unwrap()
+        );
+        let lea_devices = server.store.devices(Some("lea.s")).await.unwrap();
+        assert_eq!(lea_devices[0].revoked_by, None);
     })
     .await;
 }

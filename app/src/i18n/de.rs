@@ -347,4 +347,10 @@ pub const UI: Ui = Ui {
     pin_invalid: "Eine PIN hat 4 bis 8 Ziffern, nichts anderes.",
     login_password_changed: "Ihr Passwort wurde geändert. Die Daten auf diesem Telefon sind noch mit dem bisherigen Passwort geschützt: geben Sie es unten ein, dann gilt auch hier das neue.",
     login_previous_password: "Bisheriges Passwort",
+    overview_device_state: "Zustand",
+    device_active: "aktiv",
+    device_revoked_on: "gesperrt am {time}",
+    device_revoked_by: "von {login}",
+    device_revoke: "Gerät sperren",
+    device_revoke_confirm: "Dieses Telefon ({device}) von {name} sperren? Es kann sich nicht mehr anmelden und löscht bei seiner nächsten Verbindung alle Daten der App. Noch nicht gesendete Einträge gehen dabei verloren.",
 };

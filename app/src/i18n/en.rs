@@ -347,4 +347,10 @@ pub const UI: Ui = Ui {
     pin_invalid: "A PIN has 4 to 8 digits, nothing else.",
     login_password_changed: "Your password was changed. The records on this phone are still protected by the previous one: enter it below, and the new one applies here too.",
     login_previous_password: "Previous password",
+    overview_device_state: "State",
+    device_active: "active",
+    device_revoked_on: "revoked on {time}",
+    device_revoked_by: "by {login}",
+    device_revoke: "Revoke device",
+    device_revoke_confirm: "Revoke this phone ({device}) of {name}? It can no longer log in, and it deletes all of the app's data at its next connection. Records it has not sent yet are lost.",
 };

@@ -347,4 +347,10 @@ pub const UI: Ui = Ui {
     pin_invalid: "A PIN-kód 4–8 számjegyből áll, másból nem.",
     login_password_changed: "A jelszava megváltozott. A telefonon lévő adatokat még az előző jelszó védi: adja meg alább, és itt is az új lesz érvényes.",
     login_previous_password: "Előző jelszó",
+    overview_device_state: "Állapot",
+    device_active: "aktív",
+    device_revoked_on: "letiltva: {time}",
+    device_revoked_by: "{login} által",
+    device_revoke: "Eszköz letiltása",
+    device_revoke_confirm: "Letiltja {name} telefonját ({device})? Többé nem tud bejelentkezni, és a következő kapcsolódáskor törli az alkalmazás összes adatát. A még el nem küldött bejegyzések elvesznek.",
 };

@@ -380,6 +380,12 @@ ui_strings! {
     pin_invalid,
     login_password_changed,
     login_previous_password,
+    overview_device_state,
+    device_active,
+    device_revoked_on,
+    device_revoked_by,
+    device_revoke,
+    device_revoke_confirm,
 }
 
 /// The strings of one language.

@@ -347,4 +347,10 @@ pub const UI: Ui = Ui {
     pin_invalid: "PIN má 4 až 8 číslic a nič iné.",
     login_password_changed: "Vaše heslo bolo zmenené. Záznamy v tomto telefóne sú stále chránené predchádzajúcim heslom: zadajte ho nižšie a aj tu bude platiť nové.",
     login_previous_password: "Predchádzajúce heslo",
+    overview_device_state: "Stav",
+    device_active: "aktívne",
+    device_revoked_on: "zablokované {time}",
+    device_revoked_by: "používateľom {login}",
+    device_revoke: "Zablokovať zariadenie",
+    device_revoke_confirm: "Zablokovať tento telefón ({device}) používateľa {name}? Už sa nebude môcť prihlásiť a pri ďalšom pripojení vymaže všetky údaje aplikácie. Ešte neodoslané záznamy sa stratia.",
 };

@@ -347,4 +347,10 @@ pub const UI: Ui = Ui {
     pin_invalid: "PIN yalnızca 4 ila 8 rakamdan oluşur.",
     login_password_changed: "Parolanız değiştirildi. Bu telefondaki kayıtlar hâlâ önceki parolayla korunuyor: aşağıya girin, yenisi burada da geçerli olsun.",
     login_previous_password: "Önceki parola",
+    overview_device_state: "Durum",
+    device_active: "etkin",
+    device_revoked_on: "{time} tarihinde engellendi",
+    device_revoked_by: "{login} tarafından",
+    device_revoke: "Cihazı engelle",
+    device_revoke_confirm: "{name} kişisinin bu telefonu ({device}) engellensin mi? Artık giriş yapamaz ve bir sonraki bağlantısında uygulamanın tüm verilerini siler. Henüz gönderilmemiş kayıtlar kaybolur.",
 };

@@ -403,10 +403,40 @@ fn overdue_view(d: &Dashboard) -> impl IntoView + use<> {
 
 fn devices_table(d: &Dashboard) -> impl IntoView + use<> {
     let i18n = use_i18n();
+    let sync = use_sync();
+    let admin = sync.session.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.user.role == cris_core::api::Role::Admin)
+    });
+    let problem = RwSignal::new(None::<String>);
     let now = crate::clock::now_ms() as i64;
     let when = move |ms: Option<i64>| match ms {
         Some(ms) => date_time(ms as f64),
         None => i18n.t(|u| u.overview_never)().to_owned(),
+    };
+    // A lost or stolen phone, revoked by an administrator: after a confirmation that says
+    // what is lost, and the list reloaded.
+    let revoke = move |device_id: String, name: String| {
+        let question = i18n.t(|u| u.device_revoke_confirm)()
+            .replace("{device}", &short_device(&device_id))
+            .replace("{name}", &name);
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            return;
+        }
+        let Some(token) = token(sync) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match api::revoke_device(&token, &device_id).await {
+                Ok(()) => {
+                    let _ = problem.try_set(None);
+                    sync.changed.update(|n| *n += 1);
+                }
+                Err(f) => {
+                    let _ = problem.try_set(Some(failure_text(i18n, &f)));
+                }
+            }
+        });
     };
     let rows = d
         .devices
@@ -414,17 +444,55 @@ fn devices_table(d: &Dashboard) -> impl IntoView + use<> {
         .map(|dev| {
             let last = dev.last_push_ms.max(dev.last_pull_ms).unwrap_or(0);
             let silent = now - last > SILENT_MS;
+            let state = match (dev.revoked_ms, &dev.revoked_by) {
+                (Some(at), by) => {
+                    let on =
+                        i18n.t(|u| u.device_revoked_on)().replace("{time}", &date_time(at as f64));
+                    let by = by
+                        .as_ref()
+                        .map(|login| i18n.t(|u| u.device_revoked_by)().replace("{login}", login));
+                    view! {
+                        <span class="revoked">{on} {by.map(|b| format!(" {b}"))}</span>
+                    }
+                    .into_any()
+                }
+                (None, _) if admin => {
+                    let (id, name) = (dev.device_id.clone(), dev.display_name.clone());
+                    view! {
+                        <span>{i18n.t(|u| u.device_active)}</span>
+                        " "
+                        <button
+                            type="button"
+                            class="btn btn-danger no-print"
+                            data-testid="device-revoke"
+                            on:click=move |_| revoke(id.clone(), name.clone())
+                        >
+                            {i18n.t(|u| u.device_revoke)}
+                        </button>
+                    }
+                    .into_any()
+                }
+                (None, _) => view! { <span>{i18n.t(|u| u.device_active)}</span> }.into_any(),
+            };
             view! {
-                <tr class:stale=silent data-device=dev.device_id.clone()>
+                <tr
+                    class:stale=silent
+                    class:revoked=dev.revoked_ms.is_some()
+                    data-device=dev.device_id.clone()
+                >
                     <td><code>{short_device(&dev.device_id)}</code></td>
                     <td>{dev.display_name.clone()}</td>
                     <td>{when(dev.last_push_ms)}</td>
                     <td>{when(dev.last_pull_ms)}</td>
+                    <td data-testid="device-state">{state}</td>
                 </tr>
             }
         })
         .collect_view();
     view! {
+        <p class="problems" role="alert" data-testid="devices-problem" hidden=move || problem.with(Option::is_none)>
+            {move || problem.get()}
+        </p>
         <div class="table-scroll">
             <table class="counts list" data-testid="devices">
                 <thead>
@@ -433,6 +501,7 @@ fn devices_table(d: &Dashboard) -> impl IntoView + use<> {
                         <th scope="col">{i18n.t(|u| u.review_filter_worker)}</th>
                         <th scope="col">{i18n.t(|u| u.overview_last_push)}</th>
                         <th scope="col">{i18n.t(|u| u.overview_last_pull)}</th>
+                        <th scope="col">{i18n.t(|u| u.overview_device_state)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>

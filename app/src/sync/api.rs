@@ -122,6 +122,18 @@ pub async fn login(request: &LoginRequest) -> Result<LoginResponse, Failure> {
 }
 
 /// Ends the session on the server. An offline phone forgets its token all the same.
+/// An administrator revokes a device (from the overview).
+pub async fn revoke_device(token: &str, device_id: &str) -> Result<(), Failure> {
+    let path = format!(
+        "/api/v1/devices/{}/revoke",
+        js_sys::encode_uri_component(device_id)
+    );
+    match call("POST", &path, Some(token), None).await {
+        Ok(response) if response.status() == 204 => Ok(()),
+        other => answer::<serde_json::Value>(other).await.map(drop),
+    }
+}
+
 pub async fn logout(token: &str) -> Result<(), Failure> {
     let response = call("DELETE", "/api/v1/session", Some(token), None).await?;
     match response.status() {

@@ -2,6 +2,7 @@
 
 pub mod consent;
 mod dashboard;
+mod devices;
 mod export;
 mod forms;
 mod health;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/consent-texts", get(consent::texts))
         .route("/v1/cases/{id}/consent", get(consent::case))
         .route("/v1/cases/{id}/may-share", get(consent::may_share))
+        .route("/v1/devices/{id}/revoke", post(devices::revoke))
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Pull pages and histories run to megabytes; phones on slow networks get them gzipped.

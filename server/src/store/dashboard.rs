@@ -861,15 +861,26 @@ pub(crate) fn overdue_sql(teams: usize) -> String {
 /// The devices of the teams' (`$1…`) members as the pushes and pulls noted them.
 pub(crate) fn devices_sql(teams: usize) -> String {
     format!(
-        "SELECT d.device_id, u.login, u.display_name, d.last_push_ms, d.last_pull_ms
+        "SELECT d.device_id, u.login, u.display_name, d.last_push_ms, d.last_pull_ms,
+                r.revoked_ms, r.revoked_by
          FROM device_syncs d JOIN users u ON u.id = d.user_id
+         LEFT JOIN revoked_devices r ON r.device_id = d.device_id
          WHERE d.user_id IN (SELECT m.user_id FROM team_members m WHERE m.team_id IN {})",
         params(1, teams)
     )
 }
 
-/// A device's row: `(device_id, login, display_name, last_push_ms, last_pull_ms)`.
-pub(crate) type DeviceRow = (String, String, String, Option<i64>, Option<i64>);
+/// A device's row: `(device_id, login, display_name, last_push_ms, last_pull_ms, revoked_ms,
+/// revoked_by)`.
+pub(crate) type DeviceRow = (
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// A row of [`households_sql`].
 pub(crate) type HouseholdRow = (String, bool, i64, i64, i64, i64);
@@ -971,12 +982,24 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         .devices
         .into_iter()
         .map(
-            |(device_id, login, display_name, last_push_ms, last_pull_ms)| DeviceSync {
+            |(
                 device_id,
                 login,
                 display_name,
                 last_push_ms,
                 last_pull_ms,
+                revoked_ms,
+                revoked_by,
+            )| {
+                DeviceSync {
+                    device_id,
+                    login,
+                    display_name,
+                    last_push_ms,
+                    last_pull_ms,
+                    revoked_ms,
+                    revoked_by,
+                }
             },
         )
         .collect();
@@ -2165,9 +2188,33 @@ mod tests {
         };
         let counted = Counted {
             devices: vec![
-                ("d1".into(), "a".into(), "A".into(), Some(50), Some(10)),
-                ("d2".into(), "b".into(), "B".into(), None, Some(20)),
-                ("d3".into(), "c".into(), "C".into(), Some(5), None),
+                (
+                    "d1".into(),
+                    "a".into(),
+                    "A".into(),
+                    Some(50),
+                    Some(10),
+                    None,
+                    None,
+                ),
+                (
+                    "d2".into(),
+                    "b".into(),
+                    "B".into(),
+                    None,
+                    Some(20),
+                    None,
+                    None,
+                ),
+                (
+                    "d3".into(),
+                    "c".into(),
+                    "C".into(),
+                    Some(5),
+                    None,
+                    Some(60),
+                    None,
+                ),
             ],
             ..Counted::default()
         };

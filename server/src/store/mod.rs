@@ -149,12 +149,15 @@ pub struct DeviceInfo {
     pub last_pull_ms: Option<i64>,
     /// When it was revoked, if it was.
     pub revoked_ms: Option<i64>,
+    /// The administrator who revoked it on the overview (none: on the command line, or by
+    /// disabling the account).
+    pub revoked_by: Option<String>,
 }
 
 /// Every device and account a session came from (of the login `$1`, unless it is null),
 /// with the device's last push and pull and its revocation.
 pub const DEVICES: &str =
-    "SELECT d.device_id, d.login, y.last_push_ms, y.last_pull_ms, r.revoked_ms
+    "SELECT d.device_id, d.login, y.last_push_ms, y.last_pull_ms, r.revoked_ms, r.revoked_by
      FROM (SELECT DISTINCT s.device_id, u.login, u.id AS user_id
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE $1 IS NULL OR u.login = $1) d
@@ -239,11 +242,13 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Revokes a device (a lost or stolen phone): its sessions end, its requests are answered
     /// `device_revoked`, and it cannot log in again under this id. False when no session ever
-    /// came from it (nothing is recorded then).
+    /// came from it (nothing is recorded then). `by`: the administrator's login, when done on
+    /// the overview. Revoking again changes nothing (the first revocation is kept).
     fn revoke_device(
         &self,
         device_id: &str,
         now_ms: i64,
+        by: Option<&str>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Whether the device is revoked.
     fn device_revoked(
@@ -502,8 +507,13 @@ impl Store for CaseStore {
     ) -> Result<bool, StoreError> {
         delegate!(self, s => s.set_password_hash(login, hash, now_ms).await)
     }
-    async fn revoke_device(&self, device_id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        delegate!(self, s => s.revoke_device(device_id, now_ms).await)
+    async fn revoke_device(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+        by: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        delegate!(self, s => s.revoke_device(device_id, now_ms, by).await)
     }
     async fn device_revoked(&self, device_id: &str) -> Result<bool, StoreError> {
         delegate!(self, s => s.device_revoked(device_id).await)
@@ -867,6 +877,7 @@ macro_rules! shared_store_impl {
                 &self,
                 device_id: &str,
                 now_ms: i64,
+                by: Option<&str>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE device_id = $1")
@@ -877,11 +888,13 @@ macro_rules! shared_store_impl {
                     return Ok(false);
                 }
                 sqlx::query(
-                    "INSERT INTO revoked_devices (device_id, revoked_ms) VALUES ($1, $2)
+                    "INSERT INTO revoked_devices (device_id, revoked_ms, revoked_by)
+                     VALUES ($1, $2, $3)
                      ON CONFLICT (device_id) DO NOTHING",
                 )
                 .bind(device_id)
                 .bind(now_ms)
+                .bind(by)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -921,20 +934,22 @@ macro_rules! shared_store_impl {
                 &self,
                 login: Option<&str>,
             ) -> Result<Vec<$crate::store::DeviceInfo>, $crate::store::StoreError> {
-                let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>)> =
+                #[allow(clippy::type_complexity)]
+                let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>, Option<String>)> =
                     sqlx::query_as($crate::store::DEVICES)
                         .bind(login)
                         .fetch_all(&self.pool)
                         .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(device_id, login, last_push_ms, last_pull_ms, revoked_ms)| {
+                    .map(|(device_id, login, last_push_ms, last_pull_ms, revoked_ms, revoked_by)| {
                         $crate::store::DeviceInfo {
                             device_id,
                             login,
                             last_push_ms,
                             last_pull_ms,
                             revoked_ms,
+                            revoked_by,
                         }
                     })
                     .collect())
