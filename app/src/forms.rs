@@ -87,7 +87,7 @@ async fn refresh(catalog: FormCatalog) {
     let Ok(list) = fetch_text("/api/v1/forms").await else {
         return;
     };
-    let Ok(list) = serde_json::from_str::<Vec<FormSummary>>(&list) else {
+    let Ok(list) = serde_json::from_slice::<Vec<FormSummary>>(list.as_bytes()) else {
         return;
     };
     let Ok(db) = storage::shared().await else {

@@ -131,14 +131,20 @@ fn Cases(cases: Vec<(Case, Summary)>, query: RwSignal<String>) -> impl IntoView 
         }
         .into_any();
     }
-    let cases = StoredValue::new(cases);
+    // Each name in the form searches compare (see [`caseload::name_matches`]), made once,
+    // not at every keystroke for every household.
+    let keys: Vec<String> = cases
+        .iter()
+        .map(|(c, _)| cris_core::duplicates::comparable(c.household_name()))
+        .collect();
+    let cases = StoredValue::new(cases.into_iter().zip(keys).collect::<Vec<_>>());
     let today = today();
     let shown = move || {
-        let q = query.get();
+        let q = cris_core::duplicates::comparable(&query.get());
         cases.with_value(|all| {
             all.iter()
-                .filter(|(c, _)| caseload::name_matches(c.household_name(), &q))
-                .cloned()
+                .filter(|(_, key)| key.contains(q.as_str()))
+                .map(|(case, _)| case.clone())
                 .collect::<Vec<_>>()
         })
     };

@@ -14,18 +14,28 @@ use web_sys::CryptoKey;
 use super::{Result, StorageError, crypto, stores};
 
 /// A record ready to be sealed: its JSON.
+///
+/// (Records are written with `serde_json::to_vec` and read with `from_slice` only, as the
+/// API's bodies are: one copy of each type's encoder and decoder in the wasm.)
 #[derive(Debug, Clone)]
-pub struct Plain(serde_json::Value);
+pub struct Plain(Vec<u8>);
 
 impl Plain {
     /// A record read in clear from a database of before encryption (schema 4).
     pub(super) fn legacy(value: &JsValue) -> Result<Self> {
         let text = js_sys::JSON::stringify(value)
             .map_err(|_| StorageError::Unreadable("a record in clear is not JSON".to_owned()))?;
-        serde_json::from_str(&String::from(text))
-            .map(Plain)
-            .map_err(|e| StorageError::Unreadable(e.to_string()))
+        Ok(Plain(String::from(text).into_bytes()))
     }
+}
+
+/// The fields of a record that stay in clear: its key (under the store's key path) and case.
+#[derive(serde::Deserialize)]
+struct InClear {
+    id: Option<String>,
+    op_id: Option<String>,
+    key: Option<String>,
+    case_id: Option<String>,
 }
 
 /// A record that holds no one's data, as IndexedDB stores it in clear.
@@ -40,12 +50,13 @@ pub(super) fn in_clear<T: Serialize>(record: &T) -> Result<JsValue> {
 pub(super) fn decode_clear<T: DeserializeOwned>(value: JsValue) -> Result<T> {
     let text = js_sys::JSON::stringify(&value)
         .map_err(|_| StorageError::Unreadable("a record in clear is not JSON".to_owned()))?;
-    serde_json::from_str(&String::from(text)).map_err(|e| StorageError::Unreadable(e.to_string()))
+    serde_json::from_slice(String::from(text).as_bytes())
+        .map_err(|e| StorageError::Unreadable(e.to_string()))
 }
 
 /// A record as JSON, to be sealed by [`super::Storage::commit`].
 pub fn encode<T: Serialize>(record: &T) -> Result<Plain> {
-    serde_json::to_value(record)
+    serde_json::to_vec(record)
         .map(Plain)
         .map_err(|e| StorageError::Failed(format!("cannot encode a record: {e}")))
 }
@@ -69,23 +80,24 @@ fn aad(store: &str, key: &str, case_id: Option<&str>) -> Vec<u8> {
     format!("{store}\u{0}{key}\u{0}{}", case_id.unwrap_or_default()).into_bytes()
 }
 
-fn field<'a>(plain: &'a Plain, name: &str) -> Option<&'a str> {
-    plain.0.get(name).and_then(serde_json::Value::as_str)
-}
-
 /// `plain` sealed for `store`, as IndexedDB stores it.
 pub(super) async fn seal(store: &str, plain: &Plain, key: &CryptoKey) -> Result<JsValue> {
     let path = key_path(store);
-    let id = field(plain, path)
-        .ok_or_else(|| StorageError::Failed(format!("a record for {store} has no {path}")))?;
+    let clear: InClear = serde_json::from_slice(&plain.0)
+        .map_err(|e| StorageError::Failed(format!("cannot encode a record: {e}")))?;
+    let id = match path {
+        "op_id" => clear.op_id,
+        "key" => clear.key,
+        _ => clear.id,
+    }
+    .ok_or_else(|| StorageError::Failed(format!("a record for {store} has no {path}")))?;
+    let id = id.as_str();
     let case_id = if by_case(store) {
-        field(plain, "case_id")
+        clear.case_id.as_deref()
     } else {
         None
     };
-    let bytes = serde_json::to_vec(&plain.0)
-        .map_err(|e| StorageError::Failed(format!("cannot encode a record: {e}")))?;
-    let sealed = crypto::seal(key, &aad(store, id, case_id), &bytes).await?;
+    let sealed = crypto::seal(key, &aad(store, id, case_id), &plain.0).await?;
     let object = Object::new();
     let set = |name: &str, value: &JsValue| {
         Reflect::set(&object, &JsValue::from_str(name), value)

@@ -76,7 +76,7 @@ impl Keyring {
             .ok()
             .and_then(|v| v.as_string())
             .ok_or_else(|| StorageError::Unreadable("the key record".to_owned()))?;
-        serde_json::from_str(&json).map_err(|e| StorageError::Unreadable(e.to_string()))
+        serde_json::from_slice(json.as_bytes()).map_err(|e| StorageError::Unreadable(e.to_string()))
     }
 
     fn write(&self) -> Result<Write> {

@@ -78,7 +78,7 @@ async fn text(response: &Response) -> Option<String> {
 /// JSON text into `T`, with serde_json as records read from IndexedDB (one copy of each
 /// type's decoder in the wasm, not two).
 fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_str(text).ok()
+    serde_json::from_slice(text.as_bytes()).ok()
 }
 
 /// The answer read as `T`, or what went wrong in terms the phone acts on.
