@@ -241,6 +241,14 @@ async fn a_phone_from_before_encryption_is_sealed_in_place_without_loss() {
     let done = finalized("c-old", "s-old", "op-old");
     let mut clock = Clock::new(device);
     let stamped = clock.stamp(2_000_000_000_000);
+    let signed = consent("k-old", "c-old", device);
+    let refused = cris_app::storage::Rejection {
+        op_id: "op-old".into(),
+        reason: cris_core::sync::Reason::Invalid,
+        message: "the answers do not pass".into(),
+        detail: None,
+        at_ms: 7.0,
+    };
     {
         let v4 = Storage::open_version(&name, 4).await.unwrap();
         assert_eq!(v4.version(), 4);
@@ -250,6 +258,11 @@ async fn a_phone_from_before_encryption_is_sealed_in_place_without_loss() {
             plain(stores::CASES, legacy(&done.case)),
             plain(stores::SUBMISSIONS, legacy(&done.submission)),
             plain(stores::OUTBOX, legacy(&done.operation)),
+            plain(stores::REJECTED, legacy(&refused)),
+            plain(
+                stores::CONSENTS,
+                legacy(&serde_json::json!({"id": "k-old", "case_id": "c-old", "consent": signed})),
+            ),
             plain(
                 stores::META,
                 legacy(
@@ -279,6 +292,11 @@ async fn a_phone_from_before_encryption_is_sealed_in_place_without_loss() {
         vec![done.submission.clone()]
     );
     assert_eq!(now.outbox().await.unwrap(), vec![done.operation.clone()]);
+    assert_eq!(now.rejections().await.unwrap(), vec![refused]);
+    assert_eq!(
+        now.consents_of("c-old").await.unwrap(),
+        vec![cris_core::consent::Record::Consent(Box::new(signed))]
+    );
     assert_eq!(
         now.cursor().await.unwrap(),
         PullPosition {
@@ -299,6 +317,8 @@ async fn a_phone_from_before_encryption_is_sealed_in_place_without_loss() {
             "Демирова",
             "shelter",
             "household_name",
+            "Fatme",
+            "school_contact",
         ],
     );
     // And after the app was closed, the password opens them again.
