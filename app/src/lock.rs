@@ -123,8 +123,10 @@ impl Lock {
             crypto::arm_pin(db.meta::<PinCheck>(PIN_KEY).await?);
         }
         if let Some(keyring) = db.keyring().await? {
-            sync.policy.set(keyring.policy);
             self.login.set_value(keyring.login);
+        }
+        if let Some(reached) = db.reached().await? {
+            sync.policy.set(reached.policy);
         }
         let session = session::load().await;
         self.last_touch.set_value(now_ms());
@@ -421,7 +423,6 @@ async fn unlock_with_password(
     password: &str,
 ) -> Result<(), Problem> {
     let db = storage::shared().await.map_err(Problem::Storage)?;
-    let keyring = db.keyring().await.map_err(Problem::Storage)?;
     match db.unlock(password).await.map_err(Problem::Storage)? {
         Unlock::Opened => {}
         Unlock::WrongPassword => return Err(Problem::WrongPassword),
@@ -430,7 +431,7 @@ async fn unlock_with_password(
             return Ok(());
         }
     }
-    let Some(keyring) = keyring.filter(|k| k.too_long_offline(now_ms())) else {
+    let Some(days) = away_too_long(&db).await? else {
         return lock.opened(sync, true).await.map_err(Problem::Storage);
     };
     // Away from the server too long: it must say this account and phone may still work.
@@ -451,7 +452,7 @@ async fn unlock_with_password(
             crate::sync::revoked();
             Ok(())
         }
-        Err(Failure::Offline) => Err(Problem::TooLongOffline(keyring.policy.offline_days)),
+        Err(Failure::Offline) => Err(Problem::TooLongOffline(days)),
         Err(other) => Err(Problem::Call(other)),
     }
 }
@@ -466,13 +467,20 @@ async fn unlock_with_pin(lock: Lock, sync: SyncState, pin: &str) -> Result<(), P
         PinUnlock::PasswordNeeded => return Err(Problem::PinGone),
     }
     let db = storage::shared().await.map_err(Problem::Storage)?;
-    if let Some(keyring) = db.keyring().await.map_err(Problem::Storage)?
-        && keyring.too_long_offline(now_ms())
-    {
+    if let Some(days) = away_too_long(&db).await? {
         crypto::forget_key();
-        return Err(Problem::TooLongOffline(keyring.policy.offline_days));
+        return Err(Problem::TooLongOffline(days));
     }
     lock.opened(sync, false).await.map_err(Problem::Storage)
+}
+
+/// With the key just opened: the agency's limit in days if the phone has been away from the
+/// server too long. A date that cannot be read leaves the app locked.
+async fn away_too_long(db: &storage::Storage) -> Result<Option<u32>, Problem> {
+    db.away_too_long(now_ms()).await.map_err(|e| {
+        crypto::forget_key();
+        Problem::Storage(e)
+    })
 }
 
 /// Whether `pin` is one a worker may choose: 4 to 8 digits.

@@ -1109,3 +1109,64 @@ async fn the_consent_texts_come_back_rendering_the_same_words() {
     storage.close();
     Storage::delete(&name).await.unwrap();
 }
+
+/// The date of the last contact with the server, which decides whether the phone may still
+/// open offline, is sealed: deleting it or putting another in clear does not extend the limit.
+#[wasm_bindgen_test]
+async fn the_offline_limit_cannot_be_moved_on_the_phone() {
+    const DAY: f64 = 86_400_000.0;
+    let name = unique_name("reached");
+    let storage = Storage::open_named(&name).await.unwrap();
+    let at = 1_800_000_000_000.0;
+    storage
+        .create_key(LOGIN, PASSWORD, at, PhonePolicy::default(), Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(storage.away_too_long(at + 29.0 * DAY).await.unwrap(), None);
+    assert_eq!(
+        storage.away_too_long(at + 31.0 * DAY).await.unwrap(),
+        Some(30)
+    );
+    // Reaching the server again moves it, by the rules the server sent.
+    let strict = PhonePolicy {
+        lock_after_s: 60,
+        offline_days: 7,
+    };
+    storage
+        .reached_server(at + 31.0 * DAY, Some(strict))
+        .await
+        .unwrap();
+    assert_eq!(storage.away_too_long(at + 37.0 * DAY).await.unwrap(), None);
+    assert_eq!(
+        storage.away_too_long(at + 39.0 * DAY).await.unwrap(),
+        Some(7)
+    );
+
+    // Replaced in clear, claiming a recent contact and a generous limit: it does not open.
+    let forged = serde_json::json!({
+        "key": "reached",
+        "value": {"at_ms": at + 38.0 * DAY, "policy": {"lock_after_s": 300, "offline_days": 3650}}
+    });
+    storage
+        .commit(vec![Write::PutClear {
+            store: stores::META,
+            value: legacy(&forged),
+        }])
+        .await
+        .unwrap();
+    assert!(matches!(
+        storage.away_too_long(at + 39.0 * DAY).await,
+        Err(StorageError::Unreadable(_))
+    ));
+    // Deleted: the phone counts as away.
+    storage
+        .commit(vec![Write::Delete {
+            store: stores::META,
+            key: "reached".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(storage.away_too_long(at + 1.0).await.unwrap(), Some(30));
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}

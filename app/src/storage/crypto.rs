@@ -49,19 +49,20 @@ pub(super) fn hold(key: CryptoKey) {
     KEY.set(Some(key));
 }
 
-fn subtle() -> Result<SubtleCrypto> {
+fn crypto() -> Result<web_sys::Crypto> {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
-        .map(|c| c.subtle())
         .ok_or_else(|| StorageError::Unavailable("WebCrypto is not available".to_owned()))
+}
+
+fn subtle() -> Result<SubtleCrypto> {
+    crypto().map(|c| c.subtle())
 }
 
 /// `n` random bytes from the browser's CSPRNG.
 pub fn random(n: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0u8; n];
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .ok_or_else(|| StorageError::Unavailable("WebCrypto is not available".to_owned()))?
+    crypto()?
         .get_random_values_with_u8_array(&mut bytes)
         .map_err(failed)?;
     Ok(bytes)

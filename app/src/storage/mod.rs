@@ -38,7 +38,7 @@ pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};
 pub use drafts::Draft;
 pub use forms::StoredForm;
 pub use records::{Finalized, Household, PullPosition, Rejection, case_lock, meta_write};
-pub use vault::{Keyring, Unlock};
+pub use vault::{Keyring, Reached, Unlock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";

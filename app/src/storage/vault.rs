@@ -23,27 +23,37 @@ fn is_clock(value: &JsValue) -> bool {
         .is_some_and(|k| k == super::records::CLOCK_KEY)
 }
 
-/// The wrapped data key of the account whose records this phone holds.
+/// The wrapped data key of the account whose records this phone holds (in clear: it is read
+/// before an unlock).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Keyring {
     /// The account (its login name).
     pub login: String,
     pub wrapped: Wrapped,
-    /// When this phone last reached the server (phone clock): an unlock needs an online login
-    /// once this is too long ago.
-    pub online_at_ms: f64,
-    /// The agency's rules for its phones, as last heard from the server.
-    #[serde(default)]
+}
+
+/// When the phone last reached the server, and the agency's rules it heard then. Sealed in
+/// `meta` like any record, and read right after the password opened the key: kept in clear,
+/// whoever holds the phone could move the date or the limit and never need the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reached {
+    /// Phone clock.
+    pub at_ms: f64,
     pub policy: PhonePolicy,
 }
 
-impl Keyring {
+impl Reached {
     /// Whether the phone has been away from the server too long to unlock offline.
     pub fn too_long_offline(&self, now_ms: f64) -> bool {
-        let limit_ms = f64::from(self.policy.offline_days) * 24.0 * 3600.0 * 1000.0;
-        now_ms - self.online_at_ms > limit_ms
+        let limit_ms = f64::from(self.policy.offline_days) * DAY_MS;
+        now_ms - self.at_ms > limit_ms
     }
 }
+
+const REACHED_KEY: &str = "reached";
+const DAY_MS: f64 = 24.0 * 3600.0 * 1000.0;
+/// The date of the last contact is written again at most this often (not at every sync).
+const REACHED_EVERY_MS: f64 = 3600.0 * 1000.0;
 
 /// What an unlock with a password found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,10 +144,15 @@ impl Storage {
         let keyring = Keyring {
             login: login.to_owned(),
             wrapped,
-            online_at_ms: now_ms,
-            policy,
         };
         writes.push(keyring.write()?);
+        writes.push(super::meta_write(
+            REACHED_KEY,
+            &Reached {
+                at_ms: now_ms,
+                policy,
+            },
+        )?);
         writes.extend(also);
         crypto::hold(key);
         let done = self.commit(writes).await;
@@ -185,16 +200,44 @@ impl Storage {
         Ok(true)
     }
 
-    /// The phone reached the server at `now_ms`, and heard its rules for phones.
+    /// When the phone last reached the server, and the rules it heard (needs the key).
+    pub async fn reached(&self) -> Result<Option<Reached>> {
+        self.meta(REACHED_KEY).await
+    }
+
+    /// With the key open: the agency's limit in days if the phone has been away from the
+    /// server longer than that at `now_ms`. No date of the last contact (deleted from the
+    /// storage) counts as away.
+    pub async fn away_too_long(&self, now_ms: f64) -> Result<Option<u32>> {
+        Ok(match self.reached().await? {
+            Some(r) if !r.too_long_offline(now_ms) => None,
+            Some(r) => Some(r.policy.offline_days),
+            None => Some(PhonePolicy::default().offline_days),
+        })
+    }
+
+    /// The phone reached the server at `now_ms`, and heard its rules for phones (if `policy`).
+    /// Kept when the rules changed or the date kept is an hour old or more.
     pub async fn reached_server(&self, now_ms: f64, policy: Option<PhonePolicy>) -> Result<()> {
-        let Some(mut keyring) = self.keyring().await? else {
+        // (One that cannot be read is replaced: the server has just been reached.)
+        let kept = self.reached().await.ok().flatten();
+        let policy = policy
+            .or(kept.as_ref().map(|k| k.policy))
+            .unwrap_or_default();
+        let fresh = kept
+            .as_ref()
+            .is_some_and(|k| k.policy == policy && (now_ms - k.at_ms).abs() < REACHED_EVERY_MS);
+        if fresh {
             return Ok(());
-        };
-        keyring.online_at_ms = now_ms;
-        if let Some(policy) = policy {
-            keyring.policy = policy;
         }
-        self.commit(vec![keyring.write()?]).await
+        self.put_meta(
+            REACHED_KEY,
+            &Reached {
+                at_ms: now_ms,
+                policy,
+            },
+        )
+        .await
     }
 
     /// Deletes every record and the key: the phone holds nothing of any account (the form
@@ -227,18 +270,9 @@ impl Storage {
 mod tests {
     use super::*;
 
-    const DAY_MS: f64 = 24.0 * 3600.0 * 1000.0;
-
-    fn keyring(online_at_ms: f64, offline_days: u32) -> Keyring {
-        Keyring {
-            login: "ayse.w".into(),
-            wrapped: Wrapped {
-                salt: vec![0; 16],
-                iterations: crypto::ITERATIONS,
-                iv: vec![0; 12],
-                key: vec![0; 48],
-            },
-            online_at_ms,
+    fn reached(at_ms: f64, offline_days: u32) -> Reached {
+        Reached {
+            at_ms,
             policy: PhonePolicy {
                 lock_after_s: 300,
                 offline_days,
@@ -249,23 +283,12 @@ mod tests {
     #[test]
     fn a_phone_away_longer_than_the_agency_allows_needs_the_server() {
         let at = 1_800_000_000_000.0;
-        let k = keyring(at, 30);
-        assert!(!k.too_long_offline(at));
-        assert!(!k.too_long_offline(at + 30.0 * DAY_MS));
-        assert!(k.too_long_offline(at + 30.0 * DAY_MS + 1.0));
-        assert!(keyring(at, 1).too_long_offline(at + 2.0 * DAY_MS));
+        let r = reached(at, 30);
+        assert!(!r.too_long_offline(at));
+        assert!(!r.too_long_offline(at + 30.0 * DAY_MS));
+        assert!(r.too_long_offline(at + 30.0 * DAY_MS + 1.0));
+        assert!(reached(at, 1).too_long_offline(at + 2.0 * DAY_MS));
         // A clock set back does not count as away.
-        assert!(!k.too_long_offline(at - 400.0 * DAY_MS));
-    }
-
-    #[test]
-    fn the_key_record_reads_back_with_the_rules_of_older_phones() {
-        let k = keyring(5.0, 30);
-        let json = serde_json::to_string(&k).unwrap();
-        assert_eq!(serde_json::from_str::<Keyring>(&json).unwrap(), k);
-        let mut older: serde_json::Value = serde_json::from_str(&json).unwrap();
-        older.as_object_mut().unwrap().remove("policy");
-        let read: Keyring = serde_json::from_value(older).unwrap();
-        assert_eq!(read.policy, PhonePolicy::default());
+        assert!(!r.too_long_offline(at - 400.0 * DAY_MS));
     }
 }
