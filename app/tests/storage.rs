@@ -78,6 +78,7 @@ async fn a_new_database_has_every_store() {
             stores::META,
             stores::OUTBOX,
             stores::REJECTED,
+            stores::SENT,
             stores::SUBMISSIONS
         ]
     );
@@ -176,7 +177,7 @@ async fn a_database_of_an_old_version_gets_every_store() {
     }
     let now = open_unlocked(&name).await;
     assert_eq!(now.version(), SCHEMA_VERSION);
-    assert_eq!(now.store_names().len(), 9);
+    assert_eq!(now.store_names().len(), 10);
     let form = StoredForm {
         id: "intake".into(),
         version: 3,
@@ -727,8 +728,15 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
         }),
         at_ms: 5.0,
     };
+    let batch = storage.outbox().await.unwrap();
     storage
-        .record_push(&["o1".into(), "o3".into()], std::slice::from_ref(&refusal))
+        .record_push(
+            &batch,
+            &["o1".into(), "o3".into()],
+            std::slice::from_ref(&refusal),
+            "store-a",
+            5.0,
+        )
         .await
         .unwrap();
     let left: Vec<String> = storage
@@ -742,7 +750,11 @@ async fn refused_operations_stay_with_their_reason_until_accepted() {
     assert_eq!(storage.rejections().await.unwrap(), [refusal]);
 
     // Sent again later and accepted: gone, with its reason.
-    storage.record_push(&["o2".into()], &[]).await.unwrap();
+    let batch = storage.outbox().await.unwrap();
+    storage
+        .record_push(&batch, &["o2".into()], &[], "store-a", 6.0)
+        .await
+        .unwrap();
     assert!(storage.outbox().await.unwrap().is_empty());
     assert!(storage.rejections().await.unwrap().is_empty());
     storage.close();
@@ -769,8 +781,9 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
         }),
         at_ms: 5.0,
     };
+    let batch = storage.outbox().await.unwrap();
     storage
-        .record_push(&[], std::slice::from_ref(&refusal))
+        .record_push(&batch, &[], std::slice::from_ref(&refusal), "store-a", 5.0)
         .await
         .unwrap();
 
@@ -821,7 +834,11 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
         detail: Some(cris_core::sync::Detail::SubmissionTaken),
         at_ms: 12.0,
     };
-    storage.record_push(&[], &[taken]).await.unwrap();
+    let batch = storage.outbox().await.unwrap();
+    storage
+        .record_push(&batch, &[], &[taken], "store-a", 12.0)
+        .await
+        .unwrap();
     let renamed = storage
         .reopen_refused("o4", 13.0, "s-fresh")
         .await
@@ -836,6 +853,74 @@ async fn a_refused_form_reopens_as_a_draft_with_its_answers() {
 
 /// The account leaves the phone (or another logs in): its households, records and key are
 /// gone, in one go; the forms and the phone's clock stay.
+/// What the server acknowledged is kept, sealed, for a while: sent again to a store of
+/// another id (one restored from a backup), kept anew when acknowledged there, back in the
+/// outbox with the reason when refused, and forgotten after its time.
+#[wasm_bindgen_test]
+async fn acknowledged_operations_are_kept_to_send_again_to_a_restored_store() {
+    use cris_app::storage::Rejection;
+    use cris_core::sync::Reason;
+    let name = unique_name("sent");
+    let storage = open_unlocked(&name).await;
+    for (case, sub, op) in [("c1", "s1", "o1"), ("c2", "s2", "o2"), ("c3", "s3", "o3")] {
+        storage.finalize(&finalized(case, sub, op)).await.unwrap();
+    }
+    let batch = storage.outbox().await.unwrap();
+    let ids: Vec<String> = batch.iter().map(|o| o.op_id.clone()).collect();
+    storage
+        .record_push(&batch, &ids, &[], "store-a", 1_000.0)
+        .await
+        .unwrap();
+    assert!(storage.outbox().await.unwrap().is_empty());
+    assert!(storage.sent_elsewhere("store-a").await.unwrap().is_empty());
+    // Sealed like every record: no household name in clear.
+    assert_nowhere(&raw_dump(&name).await, &["Familie"]);
+
+    // A store of another id: all three are to be sent again, oldest first.
+    let kept = storage.sent_elsewhere("store-b").await.unwrap();
+    let again: Vec<&str> = kept.iter().map(|(_, op)| op.op_id.as_str()).collect();
+    assert_eq!(again, ["o1", "o2", "o3"]);
+    assert_eq!(kept[0].1, batch[0], "the operation as it was sent");
+    let refusal = Rejection {
+        op_id: "o2".into(),
+        reason: Reason::UnknownForm,
+        message: "unknown form".into(),
+        detail: None,
+        at_ms: 2_000.0,
+    };
+    storage
+        .record_resend(
+            &kept,
+            &["o1".into(), "o3".into()],
+            std::slice::from_ref(&refusal),
+            "store-b",
+            2_000.0,
+        )
+        .await
+        .unwrap();
+    assert!(storage.sent_elsewhere("store-b").await.unwrap().is_empty());
+    let outbox: Vec<String> = storage
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.op_id)
+        .collect();
+    assert_eq!(
+        outbox,
+        ["o2"],
+        "the refused one is back, for the worker to see"
+    );
+    assert_eq!(storage.rejections().await.unwrap(), [refusal]);
+
+    // Forgotten after their time: none left to send anywhere.
+    assert_eq!(storage.forget_sent(1_500.0).await.unwrap(), 0);
+    assert_eq!(storage.forget_sent(2_001.0).await.unwrap(), 2);
+    assert!(storage.sent_elsewhere("store-c").await.unwrap().is_empty());
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn erasing_leaves_nothing_of_the_account_but_keeps_the_clock() {
     let name = unique_name("forget");
@@ -843,6 +928,18 @@ async fn erasing_leaves_nothing_of_the_account_but_keeps_the_clock() {
     let device = "0192b3c4-0000-7000-8000-00000000d001";
     let done = finalized("c-1", "s-1", "op-1");
     storage.finalize(&done).await.unwrap();
+    let sent = finalized("c-3", "s-3", "op-3");
+    storage.finalize(&sent).await.unwrap();
+    storage
+        .record_push(
+            std::slice::from_ref(&sent.operation),
+            &["op-3".into()],
+            &[],
+            "store-a",
+            2.0,
+        )
+        .await
+        .unwrap();
     let other = finalized("c-2", "s-2", "op-2");
     assert_eq!(
         storage
@@ -885,6 +982,7 @@ async fn erasing_leaves_nothing_of_the_account_but_keeps_the_clock() {
     assert_eq!(storage.submissions_of("c-1").await.unwrap(), vec![]);
     assert_eq!(storage.submissions_of("c-2").await.unwrap(), vec![]);
     assert_eq!(storage.outbox().await.unwrap(), vec![]);
+    assert!(storage.sent_elsewhere("store-b").await.unwrap().is_empty());
     assert_eq!(storage.rejections().await.unwrap().len(), 0);
     assert_eq!(
         storage.cursor().await.unwrap(),

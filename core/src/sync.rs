@@ -26,6 +26,11 @@ pub struct PushResponse {
     pub results: Vec<OpResult>,
     /// The server's clock, so a phone can tell how far off its own is.
     pub server_time_ms: i64,
+    /// The case store that acknowledged the operations: a phone keeps them for a while
+    /// under this id, and sends them again to a store with another id (one restored from a
+    /// backup taken before they arrived).
+    #[serde(default)]
+    pub store_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

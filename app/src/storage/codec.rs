@@ -65,7 +65,7 @@ pub fn encode<T: Serialize>(record: &T) -> Result<Plain> {
 pub(super) fn key_path(store: &str) -> &'static str {
     match store {
         stores::OUTBOX | stores::REJECTED => "op_id",
-        stores::META | stores::DEVICE => "key",
+        stores::META | stores::DEVICE | stores::SENT => "key",
         _ => "id",
     }
 }

@@ -7,7 +7,8 @@
 //! (why the server refused an operation still in the outbox, schema 3) and `consents`
 //! (signed consents and withdrawals, indexed by case, schema 4), and `device` (what belongs
 //! to the phone rather than to anyone's records: the account's data key, wrapped by its
-//! password, and the phone's clock; schema 5).
+//! password, and the phone's clock; schema 5), and `sent` (operations the server
+//! acknowledged, kept a while to send again to a store restored from a backup; schema 6).
 //!
 //! Every record of the stores but `device` and `forms` is sealed with the account's data key ([`crypto`]); the
 //! app reads and writes nothing while it is locked ([`StorageError::Locked`]).
@@ -23,6 +24,7 @@ mod drafts;
 mod forms;
 mod inbox;
 mod records;
+mod sent;
 mod vault;
 
 use js_sys::{Function, Promise};
@@ -38,12 +40,13 @@ pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};
 pub use drafts::Draft;
 pub use forms::StoredForm;
 pub use records::{Finalized, Household, PullPosition, Rejection, case_lock, meta_write};
+pub use sent::KEEP_DAYS;
 pub use vault::{Keyring, Reached, Unlock};
 
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Names of the object stores.
 pub mod stores {
@@ -56,10 +59,20 @@ pub mod stores {
     pub const REJECTED: &str = "rejected";
     pub const CONSENTS: &str = "consents";
     pub const DEVICE: &str = "device";
+    pub const SENT: &str = "sent";
 
     /// The stores of sealed records: all but `device` and the form definitions (which hold
     /// no one's data, and load before an unlock).
-    pub const SEALED: [&str; 7] = [CASES, SUBMISSIONS, DRAFTS, OUTBOX, META, REJECTED, CONSENTS];
+    pub const SEALED: [&str; 8] = [
+        CASES,
+        SUBMISSIONS,
+        DRAFTS,
+        OUTBOX,
+        META,
+        REJECTED,
+        CONSENTS,
+        SENT,
+    ];
 }
 
 /// The object stores of schema `version`. IndexedDB upgrades by adding what an older
@@ -91,6 +104,9 @@ fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
     }
     if version >= 5 {
         builder = builder.add_object_store(ObjectStore::new(stores::DEVICE).key_path("key"));
+    }
+    if version >= 6 {
+        builder = builder.add_object_store(ObjectStore::new(stores::SENT).key_path("key"));
     }
     builder
 }

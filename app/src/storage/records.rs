@@ -380,10 +380,18 @@ impl Storage {
             .unwrap_or_default())
     }
 
-    /// What the server answered to a push: acknowledged operations leave the outbox (with any
-    /// earlier refusal), refused ones stay with the reason.
-    pub async fn record_push(&self, acknowledged: &[String], refused: &[Rejection]) -> Result<()> {
-        let mut writes = Vec::new();
+    /// What the store `store` answered at `at_ms` to a push of `batch`: acknowledged
+    /// operations leave the outbox (with any earlier refusal) and are kept a while as sent;
+    /// refused ones stay with the reason.
+    pub async fn record_push(
+        &self,
+        batch: &[Operation],
+        acknowledged: &[String],
+        refused: &[Rejection],
+        store: &str,
+        at_ms: f64,
+    ) -> Result<()> {
+        let mut writes = super::sent::keep(batch, acknowledged, store, at_ms)?;
         for op_id in acknowledged {
             for store in [stores::OUTBOX, stores::REJECTED] {
                 writes.push(Write::Delete {

@@ -303,7 +303,8 @@ impl SyncState {
             let at_ms = now_ms();
             self.skew_ms.set(Some(answer.server_time_ms as f64 - at_ms));
             let (acknowledged, refusals) = sort_answer(answer.results, at_ms);
-            db.record_push(&acknowledged, &refusals).await?;
+            db.record_push(batch, &acknowledged, &refusals, &answer.store_id, at_ms)
+                .await?;
             let done = (i * BATCH + batch.len()).min(total);
             self.phase.set(Phase::Syncing { done, total });
         }
@@ -342,6 +343,7 @@ impl SyncState {
                 break;
             }
         }
+        self.send_again(&db, token, &at.store).await?;
         db.reached_server(now_ms(), policy).await?;
         if let Some(policy) = policy {
             self.policy.set(policy);
@@ -423,9 +425,39 @@ impl SyncState {
         };
         for batch in ops.chunks(BATCH) {
             let answer = api::push(token, batch).await?;
-            let (acknowledged, refusals) = sort_answer(answer.results, now_ms());
-            db.record_push(&acknowledged, &refusals).await?;
+            let at_ms = now_ms();
+            let (acknowledged, refusals) = sort_answer(answer.results, at_ms);
+            db.record_push(batch, &acknowledged, &refusals, &answer.store_id, at_ms)
+                .await?;
         }
+        Ok(())
+    }
+
+    /// Sends again what another case store acknowledged (a store since restored from a
+    /// backup lacks what came after it; what it has it answers `duplicate`), then forgets
+    /// what was acknowledged longer ago than [`storage::KEEP_DAYS`].
+    async fn send_again(
+        self,
+        db: &storage::Storage,
+        token: &str,
+        store: &str,
+    ) -> Result<(), SyncError> {
+        if !store.is_empty() {
+            let kept = db.sent_elsewhere(store).await?;
+            for chunk in kept.chunks(BATCH) {
+                let ops: Vec<Operation> = chunk.iter().map(|(_, op)| op.clone()).collect();
+                let answer = api::push(token, &ops).await?;
+                let at_ms = now_ms();
+                let (acknowledged, refusals) = sort_answer(answer.results, at_ms);
+                db.record_resend(chunk, &acknowledged, &refusals, &answer.store_id, at_ms)
+                    .await?;
+            }
+            if !kept.is_empty() {
+                self.count().await;
+            }
+        }
+        db.forget_sent(now_ms() - storage::KEEP_DAYS * 86_400_000.0)
+            .await?;
         Ok(())
     }
 

@@ -92,6 +92,7 @@ pub async fn push(
     Ok(Json(PushResponse {
         results,
         server_time_ms: now,
+        store_id: state.store.instance_id().to_owned(),
     }))
 }
 
