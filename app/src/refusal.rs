@@ -16,6 +16,9 @@ pub fn failure(lang: Lang, failure: &Failure) -> String {
         Failure::Offline => u.sync_offline,
         Failure::Unauthorized | Failure::Refused(ErrorCode::Unauthorized) => u.sync_login_needed,
         Failure::WrongLogin => u.login_wrong,
+        Failure::Throttled(minutes) => {
+            return plural(lang, u.login_throttled, *minutes as usize);
+        }
         Failure::Disabled | Failure::Refused(ErrorCode::AccountDisabled) => u.login_disabled,
         Failure::Refused(ErrorCode::NotFound) => u.failure_not_found,
         Failure::Refused(ErrorCode::BadRequest | ErrorCode::MethodNotAllowed) => {
@@ -24,6 +27,10 @@ pub fn failure(lang: Lang, failure: &Failure) -> String {
         Failure::Refused(ErrorCode::PayloadTooLarge) => u.failure_too_large,
         Failure::Refused(ErrorCode::Forbidden) => u.failure_forbidden,
         Failure::Refused(ErrorCode::Internal | ErrorCode::Unavailable) => u.failure_server_trouble,
+        Failure::Refused(ErrorCode::TooManyAttempts) => {
+            return plural(lang, u.login_throttled, 1);
+        }
+        Failure::Refused(ErrorCode::RequestTimeout) => u.sync_offline,
         Failure::Refused(ErrorCode::NoConsent) => u.failure_no_consent,
         Failure::DeviceRevoked | Failure::Refused(ErrorCode::DeviceRevoked) => {
             u.failure_device_revoked
@@ -190,6 +197,9 @@ mod tests {
             Failure::WrongLogin,
             Failure::Disabled,
             Failure::DeviceRevoked,
+            Failure::Throttled(1),
+            Failure::Throttled(3),
+            Failure::Throttled(15),
             Failure::Broken(Some(502)),
             Failure::Broken(None),
         ];
@@ -206,6 +216,8 @@ mod tests {
                 Unavailable,
                 NoConsent,
                 DeviceRevoked,
+                TooManyAttempts,
+                RequestTimeout,
             ]
             .map(Failure::Refused),
         );

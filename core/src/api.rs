@@ -150,6 +150,11 @@ pub enum ErrorCode {
     NoConsent,
     /// The device was revoked (reported lost or stolen): it is to wipe what it holds.
     DeviceRevoked,
+    /// Too many wrong passwords for this login or from this address: the answer's
+    /// `Retry-After` says when to try again.
+    TooManyAttempts,
+    /// The request did not arrive in time (a body that stopped coming): send it again.
+    RequestTimeout,
 }
 
 /// `GET /api/v1/consent-texts`: what a phone needs to take consents offline: the agency's

@@ -84,6 +84,79 @@ pub fn check_login(login: &str) -> Result<(), String> {
     }
 }
 
+/// Passwords and stems that guessers try first (`data/common-passwords.txt`).
+const COMMON: &str = include_str!("../data/common-passwords.txt");
+
+/// Rows of keyboards (German, Turkish Q and English, French) and of digits and the alphabet:
+/// a password made of pieces of these is guessed early.
+const ROWS: &[&str] = &[
+    "0123456789012345678901234567890",
+    "abcdefghijklmnopqrstuvwxyzabc",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "qwertzuiopüasdfghjklöäyxcvbnm",
+    "qwertyuıopğüasdfghjklşizxcvbnmöç",
+    "azertyuiopqsdfghjklmwxcvbn",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "1q2w3e4r5t6y7u8i9o0p",
+    "q1w2e3r4t5y6u7i8o9p0",
+];
+
+/// Whether `password` may be an account's password: at least 10 characters of at least 5
+/// different ones, not containing the login, not made of keyboard rows or counting, and not
+/// one of the passwords guessers try first, with or without digits and signs around it.
+pub fn check_password(password: &str, login: &str) -> Result<(), String> {
+    if password.chars().count() < 10 {
+        return Err("the password must have at least 10 characters".to_owned());
+    }
+    if password.len() > 1024 {
+        return Err("the password must have at most 1024 bytes".to_owned());
+    }
+    let lower = password.to_lowercase();
+    let distinct: std::collections::HashSet<char> = lower.chars().collect();
+    if distinct.len() < 5 {
+        return Err("the password must have at least 5 different characters".to_owned());
+    }
+    let login = login.trim().to_lowercase();
+    let reversed: String = login.chars().rev().collect();
+    if login.chars().count() >= 3 && (lower.contains(&login) || lower.contains(&reversed)) {
+        return Err("the password must not contain the login".to_owned());
+    }
+    if made_of_rows(&lower) {
+        return Err("the password is a keyboard row or a count: it is guessed first".to_owned());
+    }
+    let stem = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let common = |word: &str| COMMON.lines().any(|line| line.trim() == word);
+    if common(&lower) || common(stem) {
+        return Err("the password is among the first ones guessers try".to_owned());
+    }
+    Ok(())
+}
+
+/// Whether every character of `lower` belongs to a piece of at least 3 characters found in
+/// [`ROWS`] (either way round).
+fn made_of_rows(lower: &str) -> bool {
+    let chars: Vec<char> = lower.chars().collect();
+    let rows: Vec<Vec<char>> = ROWS
+        .iter()
+        .flat_map(|r| [r.chars().collect(), r.chars().rev().collect()])
+        .collect();
+    let in_a_row = |piece: &[char]| {
+        rows.iter()
+            .any(|r| r.windows(piece.len()).any(|w| w == piece))
+    };
+    let mut at = 0;
+    while at < chars.len() {
+        let longest = (3..=chars.len() - at)
+            .rev()
+            .find(|&len| in_a_row(&chars[at..at + len]));
+        match longest {
+            Some(len) => at += len,
+            None => return false,
+        }
+    }
+    true
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -101,6 +174,8 @@ pub fn now_ms() -> i64 {
 pub struct AuthUser {
     pub user: User,
     pub token_hash: String,
+    /// The client's address (for the audit trail).
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -129,7 +204,15 @@ impl FromRequestParts<AppState> for AuthUser {
                 "the session has ended (expired, logged out or revoked): log in again",
             ));
         };
-        Ok(AuthUser { user, token_hash })
+        let address = parts
+            .extensions
+            .get::<crate::client::ClientAddr>()
+            .map(|c| c.0);
+        Ok(AuthUser {
+            user,
+            token_hash,
+            address,
+        })
     }
 }
 
@@ -163,6 +246,43 @@ mod tests {
         assert!(check_login("demo-worker_2").is_ok());
         for bad in ["", "a", "Ayse", "ayşe", "a b", "a@b.de", &"x".repeat(65)] {
             assert!(check_login(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_obvious_passwords_are_refused() {
+        for (bad, why) in [
+            ("kurz-123", "10 characters"),
+            ("aaaaaaaaaa", "5 different"),
+            ("abababababab", "5 different"),
+            ("elif.w-sommer", "login"),
+            ("w.file-sommer", "login"),
+            ("1234567890", "keyboard row"),
+            ("0987654321", "keyboard row"),
+            ("qwertzuiop", "keyboard row"),
+            ("qwertyuiop123", "keyboard row"),
+            ("asdfghjkl456", "keyboard row"),
+            ("1q2w3e4r5t", "keyboard row"),
+            ("Passwort2024!", "guessers"),
+            ("!!passwort!!", "guessers"),
+            ("galatasaray1905", "guessers"),
+            ("Şifre123456", "guessers"),
+            ("jelszó12345", "guessers"),
+        ] {
+            let err = check_password(bad, "elif.w").expect_err(bad);
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        for good in [
+            "kırmızı-elma-2026",
+            "gül-bahçesi-2026",
+            "Main-Ufer 7 Brücke",
+            "ябълка-и-круша-9",
+        ] {
+            assert_eq!(check_password(good, "elif.w"), Ok(()), "{good}");
+        }
+        for _ in 0..200 {
+            let generated = generate_password();
+            assert_eq!(check_password(&generated, "elif.w"), Ok(()), "{generated}");
         }
     }
 

@@ -42,6 +42,13 @@ pub enum AppError {
     Unauthorized(&'static str),
     #[error("this account is disabled: ask your administrator")]
     AccountDisabled,
+    #[error("too many wrong passwords: try again in {} minute(s)", retry_after_s.div_ceil(60))]
+    TooManyAttempts { retry_after_s: u64 },
+    #[error("the request did not arrive in time: send it again")]
+    RequestTimeout,
+    /// Every password check is busy and the queue is full.
+    #[error("the server is busy checking other logins: try again in a moment")]
+    Busy,
     #[error("this device was revoked (reported lost or stolen): it may no longer be used")]
     DeviceRevoked,
     #[error("the database is not available")]
@@ -56,9 +63,7 @@ impl AppError {
     pub fn from_json(rejection: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection as J;
         match rejection {
-            J::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::PayloadTooLarge
-            }
+            J::BytesRejection(b) => AppError::from_body(b),
             J::MissingJsonContentType(_) => {
                 AppError::BadRequest("send JSON with Content-Type: application/json".to_owned())
             }
@@ -71,6 +76,31 @@ impl AppError {
             other => AppError::BadRequest(other.body_text()),
         }
     }
+}
+
+impl AppError {
+    /// A body that could not be read: too large, too slow, or cut off.
+    pub fn from_body(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else if timed_out(&rejection) {
+            AppError::RequestTimeout
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    }
+}
+
+/// Whether reading a body failed because it stopped coming (the body timeout of `api`).
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 impl AppError {
@@ -89,6 +119,11 @@ impl AppError {
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
             AppError::AccountDisabled => (StatusCode::FORBIDDEN, ErrorCode::AccountDisabled),
             AppError::DeviceRevoked => (StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked),
+            AppError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts)
+            }
+            AppError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            AppError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             AppError::NoConsent { .. } => (StatusCode::FORBIDDEN, ErrorCode::NoConsent),
@@ -111,6 +146,17 @@ impl IntoResponse for AppError {
             code,
             message: self.to_string(),
         };
-        (status, Json(body)).into_response()
+        let retry_after = match &self {
+            AppError::TooManyAttempts { retry_after_s } => Some(*retry_after_s),
+            AppError::Busy => Some(1),
+            _ => None,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

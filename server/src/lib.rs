@@ -5,12 +5,19 @@
 
 pub mod api;
 pub mod assets;
+pub mod audit;
 pub mod auth;
+pub mod backup;
+pub mod client;
 pub mod consent;
 mod error;
 pub mod export;
 pub mod forms;
+pub mod listen;
+pub mod logins;
+pub mod security;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -19,6 +26,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::Request;
 use tokio::net::TcpListener;
+
+pub use client::{Cidr, ClientAddr};
+pub use listen::{Limits, redirect_to_https};
+pub use tls::Tls;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -40,13 +51,45 @@ pub struct AppState {
     pub consent: Arc<ConsentConfig>,
     /// The agency's rules for its phones (lock, offline limit).
     pub phone: cris_core::api::PhonePolicy,
+    /// Failed logins, and the threads that check passwords.
+    pub logins: Arc<logins::LoginGuard>,
+    /// What browsers reported the Content-Security-Policy blocked.
+    pub csp_reports: Arc<security::CspReports>,
+    /// Connections: how many, how long.
+    pub limits: Limits,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Arc<[Cidr]>,
+}
+
+impl AppState {
+    /// A state with the default limits, no trusted proxy and no failed login yet.
+    pub fn new(
+        store: CaseStore,
+        assets: impl Into<Arc<Assets>>,
+        forms: impl Into<Arc<FormCatalog>>,
+        consent: impl Into<Arc<ConsentConfig>>,
+        phone: cris_core::api::PhonePolicy,
+    ) -> Self {
+        AppState {
+            store,
+            assets: assets.into(),
+            forms: forms.into(),
+            consent: consent.into(),
+            phone,
+            logins: Arc::default(),
+            csp_reports: Arc::default(),
+            limits: Limits::default(),
+            trusted_proxies: Arc::from([]),
+        }
+    }
 }
 
 /// The whole HTTP surface: `/api/...` and the app's files.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest("/api", api::router(&state))
         .fallback(assets::serve)
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(
             // Method and path only: query strings and bodies may carry personal data.
             TraceLayer::new_for_http()
@@ -65,9 +108,18 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_over(listener, None, state, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given.
+pub async fn serve_over(
+    listener: TcpListener,
+    tls: Option<Arc<Tls>>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (limits, trusted) = (state.limits, state.trusted_proxies.clone());
+    listen::run(listener, tls, app(state), limits, trusted, shutdown).await
 }
 
 /// A server running on a background task, stopped with [`ServerHandle::shutdown`].
@@ -80,9 +132,18 @@ pub struct ServerHandle {
 
 /// Serves [`app`] on `listener` in the background (tests, embedding).
 pub fn spawn(listener: TcpListener, state: AppState) -> std::io::Result<ServerHandle> {
+    spawn_over(listener, None, state)
+}
+
+/// [`spawn`], over TLS when `tls` is given.
+pub fn spawn_over(
+    listener: TcpListener,
+    tls: Option<Arc<Tls>>,
+    state: AppState,
+) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, state, async move {
+    let task = tokio::spawn(serve_over(listener, tls, state, async move {
         let _ = stopped.await;
     }));
     Ok(ServerHandle { addr, stop, task })

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use cris_server::store::DEFAULT_DATABASE_URL;
 use cris_server::store::{NewUser, Role};
 use cris_server::{AppState, Assets, CaseStore, ConsentConfig, FormCatalog, Store, auth, consent};
+
 use tracing_subscriber::EnvFilter;
 
 /// The server allocates many small strings per operation (answers, JSON); glibc's malloc made
@@ -34,6 +35,47 @@ enum Command {
         action: UserAction,
         /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
         #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
+        database_url: String,
+    },
+    /// Reads the audit trail: who read which household, exported, logged in or out, and when.
+    Audit {
+        /// Only the entries of this household (its id).
+        #[arg(long)]
+        household: Option<String>,
+        /// Only the entries of this account.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only entries from this day on (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        since: Option<cris_core::Date>,
+        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+        #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+        database_url: String,
+    },
+    /// Copies a SQLite case store to a new file, consistently, while the server runs.
+    Backup {
+        /// The backup file to make (it must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+        /// The case store, e.g. sqlite://data/cris.db.
+        #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+        database_url: String,
+    },
+    /// Puts a backup in place of a SQLite case store (no server may be running on it); the
+    /// replaced store is kept beside it.
+    Restore {
+        /// The backup file, made by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// The case store, e.g. sqlite://data/cris.db.
+        #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+        database_url: String,
+    },
+    /// After `pg_restore` put a PostgreSQL store back: gives it a new store id, so that phones
+    /// send again what it lacks (no server may run on it meanwhile).
+    Restored {
+        /// The case store, e.g. postgres://user@host/cris.
+        #[arg(long, env = "CRIS_DATABASE_URL", hide_env_values = true)]
         database_url: String,
     },
     /// Manage the devices accounts logged in from: list, revoke (a lost or stolen phone).
@@ -126,6 +168,26 @@ struct ServeArgs {
     /// before it unlocks again.
     #[arg(long, env = "CRIS_OFFLINE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=90))]
     offline_days: u32,
+    /// Serve HTTPS with this certificate chain (PEM); read again when the file changes.
+    #[arg(long, env = "CRIS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "CRIS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Also listen for plain HTTP here, and send every request to HTTPS (with --tls-cert).
+    #[arg(long, env = "CRIS_REDIRECT_HTTP", requires = "tls_cert")]
+    redirect_http: Option<SocketAddr>,
+    /// A reverse proxy (address or network, repeatable) whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed: the client's address for throttling and the audit.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CRIS_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<cris_server::Cidr>,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, env = "CRIS_MAX_CONNECTIONS", default_value_t = cris_server::Limits::default().max_connections)]
+    max_connections: usize,
 }
 
 #[tokio::main]
@@ -148,6 +210,31 @@ async fn main() -> ExitCode {
             action,
             database_url,
         } => device(action, &database_url).await,
+        Command::Audit {
+            household,
+            user,
+            since,
+            database_url,
+        } => {
+            let filter = cris_server::store::audit::AuditFilter {
+                case_id: household,
+                login: user,
+                since_ms: since.map(|d| i64::from(d.days()) * 86_400_000),
+            };
+            audit(&database_url, &filter).await
+        }
+        Command::Backup { to, database_url } => backup(&database_url, &to).await,
+        Command::Restore { from, database_url } => restore(&database_url, &from).await,
+        Command::Restored { database_url } => cris_server::backup::renew_store_id(
+            &database_url,
+            auth::now_ms(),
+        )
+        .await
+        .map(|id| {
+            println!(
+                "the store's new id is {id}: phones send again what it lacks at their next sync"
+            );
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,6 +269,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if consent.agency().is_none() {
         tracing::warn!("no agency details (--agency FILE): consents cannot be taken");
     }
+    // A server on a SQLite store holds it against a restore for as long as it runs.
+    let _lock = match cris_server::backup::sqlite_file(&args.database_url) {
+        Ok(db) => Some(
+            cris_server::backup::ServeLock::take(&db).map_err(|e| match e {
+                cris_server::backup::LockError::Held => {
+                    format!("another server (or a restore) is using {}", db.display())
+                }
+                cris_server::backup::LockError::Io(e) => {
+                    format!("cannot lock {}: {e}", db.display())
+                }
+            })?,
+        ),
+        Err(_) => None,
+    };
     let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
@@ -192,30 +293,58 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if args.demo {
         demo_accounts(&store).await?;
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(cris_server::Tls::load(cert, key)?)),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
     let addr = listener.local_addr().map_err(|err| err.to_string())?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         files = assets.len(),
         forms = forms.len(),
         consent_texts = consent.len(),
-        "CRIS Field is running at http://{addr}"
+        "CRIS Field is running at {scheme}://{addr}"
     );
+    if tls.is_none() && !addr.ip().is_loopback() && args.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "plain HTTP on a network address: phones install the app and keep data only over \
+             HTTPS (--tls-cert, or a reverse proxy with --trusted-proxy)"
+        );
+    }
 
-    let state = AppState {
-        store: store.clone(),
-        assets: Arc::new(assets),
-        forms: Arc::new(forms),
-        consent: Arc::new(consent),
-        phone: cris_core::api::PhonePolicy {
+    let mut state = AppState::new(
+        store.clone(),
+        assets,
+        forms,
+        consent,
+        cris_core::api::PhonePolicy {
             lock_after_s: args.lock_after_minutes * 60,
             offline_days: args.offline_days,
         },
-    };
-    cris_server::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|err| format!("server error: {err}"))?;
+    );
+    state.trusted_proxies = args.trusted_proxies.into();
+    state.limits.max_connections = args.max_connections;
+    let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
+    if let Some(redirect) = args.redirect_http {
+        let listener = tokio::net::TcpListener::bind(redirect)
+            .await
+            .map_err(|err| format!("cannot listen on {redirect}: {err}"))?;
+        let mut stopped = stop.subscribe();
+        tracing::info!("sending plain HTTP on {redirect} to HTTPS");
+        tokio::spawn(cris_server::redirect_to_https(
+            listener,
+            addr.port(),
+            async move {
+                let _ = stopped.recv().await;
+            },
+        ));
+    }
+    let result = cris_server::serve_over(listener, tls, state, shutdown_signal()).await;
+    let _ = stop.send(());
+    result.map_err(|err| format!("server error: {err}"))?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -253,6 +382,81 @@ async fn demo_accounts(store: &CaseStore) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         }
         println!("  {:<11} {login:<16} password {password}", role.as_str());
+    }
+    Ok(())
+}
+
+async fn audit(
+    database_url: &str,
+    filter: &cris_server::store::audit::AuditFilter,
+) -> Result<(), String> {
+    let store = CaseStore::open(database_url)
+        .await
+        .map_err(|err| err.to_string())?;
+    let entries = store.audit_entries(filter).await.map_err(|e| e.to_string());
+    store.close().await;
+    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+    println!(
+        "{:<23} {:<16} {:<20} {:<36} {:<15} {:<36} endpoint",
+        "when (UTC)", "action", "login", "device", "address", "household or export"
+    );
+    for e in entries? {
+        let what = e.case_id.clone().or(e.export_id.clone());
+        println!(
+            "{:<23} {:<16} {:<20} {:<36} {:<15} {:<36} {}",
+            utc(e.at_ms),
+            e.action,
+            or(&e.login),
+            or(&e.device_id),
+            or(&e.address),
+            or(&what),
+            e.endpoint
+        );
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD HH:MM:SS.mmm` of a time in milliseconds, UTC.
+fn utc(ms: i64) -> String {
+    let day = cris_core::Date::from_days(i32::try_from(ms.div_euclid(86_400_000)).unwrap_or(0));
+    let in_day = ms.rem_euclid(86_400_000);
+    format!(
+        "{day} {:02}:{:02}:{:02}.{:03}",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
+async fn backup(database_url: &str, to: &std::path::Path) -> Result<(), String> {
+    let db = cris_server::backup::sqlite_file(database_url)?;
+    let summary = cris_server::backup::backup(&db, to).await?;
+    println!(
+        "backed up store {} ({} operations, up to {}) to {} ({} bytes)",
+        summary.store_id,
+        summary.operations,
+        summary.last_seq,
+        to.display(),
+        summary.bytes
+    );
+    Ok(())
+}
+
+async fn restore(database_url: &str, from: &std::path::Path) -> Result<(), String> {
+    let db = cris_server::backup::sqlite_file(database_url)?;
+    let (summary, aside) = cris_server::backup::restore(&db, from, auth::now_ms()).await?;
+    println!(
+        "restored {} ({} operations, up to {}) into {}; its new store id is {}: phones send \
+         again what it lacks at their next sync",
+        from.display(),
+        summary.operations,
+        summary.last_seq,
+        db.display(),
+        summary.store_id
+    );
+    if let Some(aside) = aside {
+        println!("the replaced store was kept as {}", aside.display());
     }
     Ok(())
 }
@@ -342,7 +546,7 @@ async fn user_action(store: &CaseStore, action: UserAction) -> Result<(), String
             if role != Role::Admin && teams.is_empty() {
                 return Err(format!("a {} needs at least one --team", role.as_str()));
             }
-            let (password, generated) = password(password_stdin)?;
+            let (password, generated) = password(password_stdin, &login)?;
             let user = store
                 .add_user(
                     &NewUser {
@@ -408,7 +612,7 @@ async fn user_action(store: &CaseStore, action: UserAction) -> Result<(), String
             login,
             password_stdin,
         } => {
-            let (password, generated) = password(password_stdin)?;
+            let (password, generated) = password(password_stdin, &login)?;
             let hash = auth::hash_password(&password);
             if !store
                 .set_password_hash(&login, &hash, now)
@@ -427,7 +631,7 @@ async fn user_action(store: &CaseStore, action: UserAction) -> Result<(), String
 }
 
 /// A password from standard input, or a generated one (then `true`).
-fn password(from_stdin: bool) -> Result<(String, bool), String> {
+fn password(from_stdin: bool, login: &str) -> Result<(String, bool), String> {
     if !from_stdin {
         return Ok((auth::generate_password(), true));
     }
@@ -436,9 +640,7 @@ fn password(from_stdin: bool) -> Result<(String, bool), String> {
         .read_line(&mut line)
         .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < 10 {
-        return Err("the password must have at least 10 characters".to_owned());
-    }
+    auth::check_password(&password, login)?;
     Ok((password, false))
 }
 

@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use cris_core::api::{ErrorCode, LoginResponse, Me, Role};
 use cris_server::store::{NewSession, NewUser};
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store, auth};
@@ -28,6 +26,15 @@ enum Keep {
 
 impl Server {
     async fn start(store: CaseStore, keep: Keep) -> Self {
+        Self::start_guarded(store, keep, Default::default()).await
+    }
+
+    /// With `guard` checking the passwords (one thread and a short queue, say).
+    async fn start_guarded(
+        store: CaseStore,
+        keep: Keep,
+        guard: std::sync::Arc<cris_server::logins::LoginGuard>,
+    ) -> Self {
         store
             .add_user(
                 &NewUser {
@@ -42,13 +49,14 @@ impl Server {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let state = AppState {
-            store: store.clone(),
-            assets: Arc::new(Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap()),
-            forms: Arc::new(FormCatalog::embedded().unwrap()),
-            consent: Arc::new(cris_server::ConsentConfig::demo()),
-            phone: Default::default(),
-        };
+        let mut state = AppState::new(
+            store.clone(),
+            Assets::default(),
+            FormCatalog::embedded().unwrap(),
+            cris_server::ConsentConfig::demo(),
+            Default::default(),
+        );
+        state.logins = guard;
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {
             handle,
@@ -188,6 +196,16 @@ async fn a_disabled_account_cannot_log_in_and_its_sessions_end() {
             devices.iter().all(|d| d.revoked_ms.is_some()),
             "{devices:?}"
         );
+        // Whoever does not know the password learns nothing about the account.
+        let mut wrong = good_login();
+        wrong["password"] = json!("gul-bahcesi-2026");
+        let message = error(
+            server.login(wrong).await,
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+        )
+        .await;
+        assert_eq!(message, "wrong login or password");
         let message = error(
             server.login(good_login()).await,
             StatusCode::FORBIDDEN,
@@ -481,4 +499,112 @@ async fn only_an_administrator_revokes_a_device_and_is_recorded() {
         assert_eq!(lea_devices[0].revoked_by, None);
     })
     .await;
+}
+
+/// Fifty guesses in a row: five are checked, the rest are answered 429 at once, with the
+/// time to wait, the right password included; another account is not slowed down, an
+/// unknown login is slowed down the same way, and the right password after the wait clears it.
+#[tokio::test]
+async fn guessing_a_password_is_slowed_down() {
+    on_both(|server| async move {
+        let guess = |login: &str, password: &str| {
+            json!({ "login": login, "password": password, "device_id": DEVICE })
+        };
+        let mut answers = Vec::new();
+        for i in 0..50 {
+            let res = server.login(guess("elif.w", &format!("guess-number-{i}"))).await;
+            answers.push(res.status().as_u16());
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=900).contains(&wait), "{wait}");
+                let body: cris_core::api::ApiError = res.json().await.unwrap();
+                assert_eq!(body.code, ErrorCode::TooManyAttempts);
+                assert!(body.message.contains("try again in"), "{}", body.message);
+            }
+        }
+        assert_eq!(answers[..5], [401; 5]);
+        assert!(answers[5..].iter().all(|s| *s == 429), "{answers:?}");
+        // Not even the right password gets through before the wait is over.
+        error(
+            server.login(good_login()).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+        )
+        .await;
+        // Unknown logins are counted alike: the throttle tells nothing about who exists.
+        for i in 0..5 {
+            let res = server.login(guess("nobody.here", &format!("guess-{i}"))).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        }
+        let res = server.login(guess("nobody.here", "guess-5")).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+
+        // After the wait (two seconds) the right password logs in and clears the count.
+        let session: LoginResponse = support::wait_for("the wait to pass", || async {
+            let res = server.login(good_login()).await;
+            (res.status() == StatusCode::CREATED).then_some(res)
+        })
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert!(!session.token.is_empty());
+        let res = server.login(guess("elif.w", "one-more-typo")).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "counted from zero again");
+    })
+    .await;
+}
+
+/// Many logins at once: never more password hashes than threads; a full queue is answered
+/// 503 with a time to retry, at once, and the server goes on.
+#[tokio::test]
+async fn a_flood_of_logins_waits_its_turn_or_is_told_to_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CaseStore::open(&format!("sqlite://{}/cris.db", dir.path().display()))
+        .await
+        .unwrap();
+    let guard = std::sync::Arc::new(cris_server::logins::LoginGuard::new(1, 2));
+    let server = Server::start_guarded(store, Keep::Dir(dir), guard).await;
+    let server = std::sync::Arc::new(server);
+    let logins = (0..40).map(|i| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            // Each from a login of its own, so that no throttle answers first.
+            let res = server
+                .login(json!({ "login": format!("flood{i}"), "password": PASSWORD, "device_id": DEVICE }))
+                .await;
+            let status = res.status();
+            let retry = res.headers().get("retry-after").cloned();
+            (status, retry)
+        })
+    });
+    let answers = futures_join(logins).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(
+        !busy.is_empty(),
+        "40 logins at once on one thread with a queue of 2"
+    );
+    assert!(
+        busy.iter()
+            .all(|(_, retry)| retry.as_ref().is_some_and(|r| r == "1"))
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::SERVICE_UNAVAILABLE),
+        "{answers:?}"
+    );
+    let res = server.login(good_login()).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for task in tasks.collect::<Vec<_>>() {
+        out.push(task.await.unwrap());
+    }
+    out
 }

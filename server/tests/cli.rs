@@ -376,6 +376,25 @@ fn accounts_are_managed_on_the_command_line() {
     );
     assert!(!ok);
     assert!(out.contains("at least 10 characters"), "{out}");
+    // The obvious passwords are refused, for a new account and a new password alike.
+    for (password, why) in [
+        ("aaaaaaaaaa", "at least 5 different characters"),
+        ("ayse.k-2026-x", "must not contain the login"),
+        ("qwertzuiop", "keyboard row"),
+        ("Passwort2024!", "first ones guessers try"),
+    ] {
+        let (ok, out) = user_cmd(
+            &db,
+            &["reset-password", "ayse.k", "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        assert!(!ok, "{password}");
+        assert!(out.contains(why), "{password}: {out}");
+        assert!(
+            !out.contains(password),
+            "the refused password is not echoed: {out}"
+        );
+    }
 
     let (ok, out) = user_cmd(&db, &["disable", "ayse.k"], "");
     assert!(ok, "{out}");

@@ -289,6 +289,31 @@ async fn only_supervisors_and_admins_export_and_only_their_teams() {
             "{}",
             kind(&server)
         );
+
+        // A supervisor of both teams: her export of both is listed to whoever belongs to
+        // both (herself), not to a supervisor of one; her export of one team is listed to
+        // that team.
+        let lea = server
+            .account("lea.s", Role::Supervisor, &[NORD, BUDAPEST])
+            .await;
+        export(&server, &lea, query).await;
+        let logins = |listed: Vec<ExportEntry>| -> Vec<String> {
+            listed.into_iter().map(|e| e.login).collect()
+        };
+        assert_eq!(logins(exports(&server, &lea).await)[0], "lea.s");
+        assert!(!logins(exports(&server, &sabine).await).contains(&"lea.s".to_owned()));
+        assert!(!logins(exports(&server, &zsofia).await).contains(&"lea.s".to_owned()));
+        export(
+            &server,
+            &lea,
+            "?format=csv&form=home_visit&team=Offenbach%20Nord",
+        )
+        .await;
+        let seen = exports(&server, &sabine).await;
+        assert_eq!(seen[0].login, "lea.s", "{}", kind(&server));
+        assert_eq!(seen[0].filter.team.as_deref(), Some(NORD));
+        assert_eq!(seen.iter().filter(|e| e.login == "lea.s").count(), 1);
+        assert!(!logins(exports(&server, &zsofia).await).contains(&"lea.s".to_owned()));
     })
     .await;
 }

@@ -3,7 +3,6 @@
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
@@ -59,13 +58,13 @@ impl Server {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let state = AppState {
+        let state = AppState::new(
             store,
-            assets: Arc::new(assets),
-            forms: Arc::new(FormCatalog::embedded().unwrap()),
-            consent: Arc::new(cris_server::ConsentConfig::demo()),
-            phone: Default::default(),
-        };
+            assets,
+            FormCatalog::embedded().unwrap(),
+            cris_server::ConsentConfig::demo(),
+            Default::default(),
+        );
         let handle = cris_server::spawn(listener, state).unwrap();
         Server {
             addr: handle.addr(),

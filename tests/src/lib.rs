@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod https;
 pub mod phone;
 pub mod ui;
 
@@ -91,10 +92,17 @@ pub fn free_port() -> u16 {
 }
 
 /// The real server, in this process, on its own SQLite file.
+/// The browser's reports of what the Content-Security-Policy blocked fail the test that
+/// caused them, when its server goes.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// `http://127.0.0.1:<port>`, or over TLS `https://<name>:<port>`.
+    origin: String,
+    app_dir: PathBuf,
+    phone: PhonePolicy,
     pub store: CaseStore,
-    handle: ServerHandle,
+    handle: Option<ServerHandle>,
+    csp_reports: Arc<cris_server::security::CspReports>,
     _data: TempDir,
 }
 
@@ -108,7 +116,15 @@ impl TestServer {
     /// the same origin).
     pub async fn start_on(app_dir: &Path, addr: SocketAddr) -> Self {
         let forms = FormCatalog::embedded().expect("the built-in forms load");
-        Self::start_with(app_dir, addr, forms, PhonePolicy::default()).await
+        Self::start_with(app_dir, addr, forms, PhonePolicy::default(), None).await
+    }
+
+    /// Serves the app over HTTPS with `tls`, for a browser that reaches it as `host`.
+    pub async fn start_https(app_dir: &Path, tls: Arc<cris_server::Tls>, host: &str) -> Self {
+        let forms = FormCatalog::embedded().expect("the built-in forms load");
+        let addr = "127.0.0.1:0".parse().expect("address");
+        let policy = PhonePolicy::default();
+        Self::start_with(app_dir, addr, forms, policy, Some((tls, host))).await
     }
 
     /// Serves the app with the agency's rules for phones `policy` (a short lock, say).
@@ -119,6 +135,7 @@ impl TestServer {
             "127.0.0.1:0".parse().expect("address"),
             forms,
             policy,
+            None,
         )
         .await
     }
@@ -131,6 +148,7 @@ impl TestServer {
             "127.0.0.1:0".parse().expect("address"),
             forms,
             PhonePolicy::default(),
+            None,
         )
         .await
     }
@@ -140,8 +158,20 @@ impl TestServer {
         addr: SocketAddr,
         forms: FormCatalog,
         phone: PhonePolicy,
+        tls: Option<(Arc<cris_server::Tls>, &str)>,
     ) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
+        Self::serve_from(app_dir, addr, forms, phone, tls, data).await
+    }
+
+    async fn serve_from(
+        app_dir: &Path,
+        addr: SocketAddr,
+        forms: FormCatalog,
+        phone: PhonePolicy,
+        tls: Option<(Arc<cris_server::Tls>, &str)>,
+        data: TempDir,
+    ) -> Self {
         let store = CaseStore::open(&format!("sqlite://{}/cris.db", data.path().display()))
             .await
             .expect("open the store");
@@ -151,24 +181,48 @@ impl TestServer {
             .expect("keep the forms in the store");
         let assets = Assets::from_dir(app_dir).expect("read the app");
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
-        let state = AppState {
-            store: store.clone(),
-            assets: Arc::new(assets),
-            forms: Arc::new(forms),
-            consent: Arc::new(cris_server::ConsentConfig::demo()),
+        let state = AppState::new(
+            store.clone(),
+            assets,
+            forms,
+            cris_server::ConsentConfig::demo(),
             phone,
+        );
+        let csp_reports = state.csp_reports.clone();
+        let (tls, host) = match tls {
+            Some((tls, host)) => (Some(tls), Some(host)),
+            None => (None, None),
         };
-        let handle = cris_server::spawn(listener, state).expect("serve");
+        let handle = cris_server::spawn_over(listener, tls, state).expect("serve");
+        let port = handle.addr().port();
         TestServer {
+            app_dir: app_dir.to_owned(),
+            phone,
+            origin: match host {
+                Some(host) => format!("https://{host}:{port}"),
+                None => format!("http://{}", handle.addr()),
+            },
             addr: handle.addr(),
             store,
-            handle,
+            handle: Some(handle),
+            csp_reports,
             _data: data,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}{path}", self.origin)
+    }
+
+    /// How many violations of the Content-Security-Policy browsers reported so far.
+    pub fn csp_reports(&self) -> u64 {
+        self.csp_reports.count()
+    }
+
+    /// [`TestServer::csp_reports`], counted from zero again (after violations made on
+    /// purpose).
+    pub fn take_csp_reports(&self) -> u64 {
+        self.csp_reports.take()
     }
 
     /// Creates an account (invented person) that logs in with `password`.
@@ -195,10 +249,38 @@ impl TestServer {
             .expect("add an account");
     }
 
+    /// The SQLite file of the case store.
+    pub fn db_path(&self) -> PathBuf {
+        self._data.path().join("cris.db")
+    }
+
+    /// Stops the server, runs `between` on its store's file (a restore, say), and serves the
+    /// same app (with the built-in forms) from that file again, at the same address.
+    pub async fn restart_after<F, Fut>(mut self, between: F) -> Self
+    where
+        F: FnOnce(PathBuf) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let (addr, db) = (self.addr, self.db_path());
+        let handle = self.handle.take().expect("the server runs");
+        tokio::time::timeout(PATIENCE, handle.shutdown())
+            .await
+            .expect("server stops in time")
+            .expect("server exits cleanly");
+        self.store.close().await;
+        between(db).await;
+        let data = tempfile::tempdir().expect("temp dir");
+        let data = std::mem::replace(&mut self._data, data);
+        let (app_dir, phone) = (self.app_dir.clone(), self.phone);
+        let forms = FormCatalog::embedded().expect("the built-in forms load");
+        Self::serve_from(&app_dir, addr, forms, phone, None, data).await
+    }
+
     /// Stops the server gracefully and waits until its port refuses connections.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         let addr = self.addr;
-        tokio::time::timeout(PATIENCE, self.handle.shutdown())
+        let handle = self.handle.take().expect("the server runs");
+        tokio::time::timeout(PATIENCE, handle.shutdown())
             .await
             .expect("server stops in time")
             .expect("server exits cleanly");
@@ -209,6 +291,18 @@ impl TestServer {
                 .then_some(())
         })
         .await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let blocked = self.csp_reports.count();
+        if blocked > 0 && !std::thread::panicking() {
+            panic!(
+                "the browser reported {blocked} Content-Security-Policy violation(s) \
+                 (the server's log names the directives)"
+            );
+        }
     }
 }
 
@@ -257,6 +351,17 @@ pub struct Browser {
 
 impl Browser {
     pub async fn open(driver: &Chromedriver, width: u32, height: u32, lang: &str) -> Self {
+        Self::open_with_args(driver, width, height, lang, &[]).await
+    }
+
+    /// [`Browser::open`] with more command-line switches for Chromium.
+    pub async fn open_with_args(
+        driver: &Chromedriver,
+        width: u32,
+        height: u32,
+        lang: &str,
+        extra: &[String],
+    ) -> Self {
         let profile = tempfile::tempdir().expect("temp dir");
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = vec![
@@ -273,6 +378,7 @@ impl Browser {
             format!("--window-size={},{}", width.max(500), height),
             format!("--user-data-dir={}", profile.path().display()),
         ];
+        let args: Vec<String> = args.into_iter().chain(extra.iter().cloned()).collect();
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), "chrome".into());
         caps.insert(

@@ -672,8 +672,14 @@ fn focus_field(field: &web_sys::Element) {
             .map_or(0, |e| e.offset_height())
     };
     let covered = height(".top").max(height(".topbar"));
-    if let Some(root) = document().document_element() {
-        let _ = root.set_attribute("style", &format!("scroll-padding-top: {}px", covered + 8));
+    // Through the style object: the CSP refuses style attributes.
+    if let Some(root) = document()
+        .document_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = root
+            .style()
+            .set_property("scroll-padding-top", &format!("{}px", covered + 8));
     }
     field.scroll_into_view();
     // (For a repeat group without an entry: its button that adds one.)

@@ -108,6 +108,7 @@ pub const UI: Ui = Ui {
     login_submit: "Anmelden",
     login_busy: "Anmeldung läuft …",
     login_wrong: "Benutzername oder Passwort ist falsch.",
+    login_throttled: "Zu viele falsche Versuche. Bitte in 1 Minute erneut versuchen.|Zu viele falsche Versuche. Bitte in {n} Minuten erneut versuchen.",
     login_disabled: "Dieses Konto ist gesperrt. Bitte wenden Sie sich an die Administration.",
     login_offline: "Keine Verbindung zum Server. Für die Anmeldung braucht das Telefon einmal Netz.",
     logged_in_as: "Angemeldet als {name}",

@@ -108,6 +108,7 @@ pub const UI: Ui = Ui {
     login_submit: "Log in",
     login_busy: "Logging in …",
     login_wrong: "The user name or the password is wrong.",
+    login_throttled: "Too many wrong attempts. Please try again in 1 minute.|Too many wrong attempts. Please try again in {n} minutes.",
     login_disabled: "This account is disabled. Please contact your administrator.",
     login_offline: "No connection to the server. Logging in needs the network once.",
     logged_in_as: "Logged in as {name}",

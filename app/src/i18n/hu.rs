@@ -108,6 +108,7 @@ pub const UI: Ui = Ui {
     login_submit: "Bejelentkezés",
     login_busy: "Bejelentkezés folyamatban …",
     login_wrong: "A felhasználónév vagy a jelszó hibás.",
+    login_throttled: "Túl sok hibás próbálkozás. Kérjük, próbálja újra {n} perc múlva.",
     login_disabled: "Ez a fiók le van tiltva. Forduljon a rendszergazdához.",
     login_offline: "Nincs kapcsolat a szerverrel. A bejelentkezéshez egyszer hálózat kell.",
     logged_in_as: "Bejelentkezve mint {name}",

@@ -141,6 +141,7 @@ ui_strings! {
     login_submit,
     login_busy,
     login_wrong,
+    login_throttled,
     login_disabled,
     login_offline,
     logged_in_as,

@@ -108,6 +108,7 @@ pub const UI: Ui = Ui {
     login_submit: "Prihlásiť sa",
     login_busy: "Prihlasuje sa …",
     login_wrong: "Používateľské meno alebo heslo je nesprávne.",
+    login_throttled: "Príliš veľa nesprávnych pokusov. Skúste to znova o 1 minútu.|Príliš veľa nesprávnych pokusov. Skúste to znova o {n} minúty.|Príliš veľa nesprávnych pokusov. Skúste to znova o {n} minút.",
     login_disabled: "Toto konto je zablokované. Obráťte sa na správcu.",
     login_offline: "Žiadne spojenie so serverom. Na prihlásenie potrebuje telefón raz sieť.",
     logged_in_as: "Prihlásený/á ako {name}",

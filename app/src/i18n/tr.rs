@@ -108,6 +108,7 @@ pub const UI: Ui = Ui {
     login_submit: "Giriş yap",
     login_busy: "Giriş yapılıyor …",
     login_wrong: "Kullanıcı adı veya şifre yanlış.",
+    login_throttled: "Çok fazla hatalı deneme. Lütfen {n} dakika sonra tekrar deneyin.",
     login_disabled: "Bu hesap kapatılmış. Lütfen yöneticinize başvurun.",
     login_offline: "Sunucuyla bağlantı yok. Giriş için telefonun bir kez internete bağlanması gerekir.",
     logged_in_as: "{name} olarak giriş yapıldı",

@@ -20,7 +20,8 @@ use crate::forms::use_forms;
 use crate::i18n::use_i18n;
 use crate::sync::{api, use_sync};
 
-/// The colours of the case managers in the visits chart, told apart also in grey print.
+/// The colours of the case managers in the visits chart, told apart also in grey print
+/// (the legend's `.swatch-<k>` in style.css repeat them).
 const PALETTE: [&str; 8] = [
     "#0b5563", "#d1495b", "#edae49", "#30638e", "#6a994e", "#8f2d56", "#003d5b", "#b07d2b",
 ];
@@ -246,7 +247,7 @@ fn visits_chart(d: &Dashboard) -> impl IntoView + use<> {
         .map(|(k, v)| {
             view! {
                 <li>
-                    <span class="swatch" style=format!("background:{}", PALETTE[k % PALETTE.len()])></span>
+                    <span class=format!("swatch swatch-{}", k % PALETTE.len())></span>
                     {v.display_name.clone()} " (" {v.total} ")"
                 </li>
             }

@@ -26,6 +26,8 @@ pub enum Failure {
     Disabled,
     /// This device was revoked (reported lost or stolen): it wipes what it holds.
     DeviceRevoked,
+    /// Too many wrong passwords: the next try is let in after this many minutes.
+    Throttled(u32),
     /// The server answered with an error, named by its code (its English message is for
     /// programs; the phone words the code in the worker's language).
     Refused(ErrorCode),
@@ -85,6 +87,12 @@ fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
 async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<T, Failure> {
     let response = sent?;
     let status = response.status();
+    let retry_after_s: Option<u32> = response
+        .headers()
+        .get("retry-after")
+        .ok()
+        .flatten()
+        .and_then(|s| s.trim().parse().ok());
     let body = text(&response).await;
     if response.ok() {
         let body = body.ok_or(Failure::Offline)?;
@@ -95,6 +103,11 @@ async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<
         Some(e) if e.code == ErrorCode::Unauthorized => Failure::Unauthorized,
         Some(e) if e.code == ErrorCode::AccountDisabled => Failure::Disabled,
         Some(e) if e.code == ErrorCode::DeviceRevoked => Failure::DeviceRevoked,
+        Some(e) if e.code == ErrorCode::TooManyAttempts => {
+            Failure::Throttled(retry_after_s.unwrap_or(60).div_ceil(60).max(1))
+        }
+        // A request that reached the server too slowly: as if there were no signal.
+        Some(e) if e.code == ErrorCode::RequestTimeout => Failure::Offline,
         Some(e) => Failure::Refused(e.code),
         // A proxy's page or a server that is starting: not an answer from CRIS.
         None if status >= 500 => Failure::Offline,

@@ -14,6 +14,7 @@ use cris_core::consent::{self, Grant, Record};
 use cris_core::record::Operation;
 
 use crate::auth::{self, AuthUser};
+use crate::store::audit::Action;
 use crate::store::{Store, StoreError, User};
 use crate::{AppError, AppState};
 
@@ -39,7 +40,16 @@ pub async fn case(
     auth: AuthUser,
     Path(case_id): Path<String>,
 ) -> Result<Json<CaseConsent>, AppError> {
-    Ok(Json(case_consent(&state, &auth.user, &case_id).await?))
+    let consent = case_consent(&state, &auth.user, &case_id).await?;
+    crate::audit::household_read(
+        &state,
+        &auth,
+        Action::ReadConsents,
+        &case_id,
+        "GET /api/v1/cases/{id}/consent",
+    )
+    .await?;
+    Ok(Json(consent))
 }
 
 /// The query of `may-share`: both ids from the consent text, nothing else.
@@ -69,7 +79,19 @@ pub async fn may_share(
         &query.recipient,
         &query.purpose,
     )
-    .await?;
+    .await;
+    // "Not released" tells about the household as much as a release does.
+    if matches!(grant, Ok(_) | Err(AppError::NoConsent { .. })) {
+        crate::audit::household_read(
+            &state,
+            &auth,
+            Action::ReadMayShare,
+            &case_id,
+            "GET /api/v1/cases/{id}/may-share",
+        )
+        .await?;
+    }
+    let grant = grant?;
     Ok(Json(MayShare {
         recipient: query.recipient,
         purpose: query.purpose,

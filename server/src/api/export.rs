@@ -24,6 +24,7 @@ use cris_core::lang::Lang;
 
 use crate::auth::{self, AuthUser};
 use crate::export::{Export, ExportError, Finished, FormLayout, MAX_EXPORT_ROWS};
+use crate::store::audit::Action;
 use crate::store::{ExportRow, ExportTally, NewExport, ReviewFilter, Store, StoreError};
 use crate::{AppError, AppState, CaseStore, FormCatalog};
 
@@ -175,11 +176,13 @@ pub async fn export(
     let layouts = layouts(&state, &plan, &tally, now).await?;
     let finished = write(&state.store, &auth.user.id, &filter, &plan, layouts).await?;
 
+    let export_id = crate::store::new_id(now);
     state
         .store
         .add_export(&NewExport {
-            id: crate::store::new_id(now),
+            id: export_id.clone(),
             user_id: auth.user.id.clone(),
+            team: filter.team.clone(),
             at_ms: now,
             format: plan.format,
             filter: plan.recorded.clone(),
@@ -187,6 +190,15 @@ pub async fn export(
             cases: finished.cases,
         })
         .await?;
+    crate::audit::by_user(
+        &state,
+        &auth,
+        Action::Export,
+        None,
+        Some(&export_id),
+        "GET /api/v1/export",
+    )
+    .await?;
     tracing::info!(
         format = plan.format.as_str(),
         rows = finished.rows,

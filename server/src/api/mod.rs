@@ -13,12 +13,19 @@ mod session;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use std::time::Duration;
+
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
-use crate::{AppError, AppState};
+use axum::response::IntoResponse;
 
-pub fn router() -> Router<AppState> {
+use crate::{AppError, AppState, security};
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    // Whole requests that send a body: a client that trickles one in is cut off.
+    let in_time = || axum::middleware::from_fn(in_time);
     Router::new()
         .route("/health", get(health::get))
         .route("/v1/forms", get(forms::list))
@@ -28,12 +35,13 @@ pub fn router() -> Router<AppState> {
             post(session::login)
                 .delete(session::logout)
                 // A login is a few hundred bytes; anything near this is not one.
-                .layer(DefaultBodyLimit::max(16 * 1024)),
+                .layer((DefaultBodyLimit::max(16 * 1024), in_time())),
         )
         .route("/v1/me", get(session::get_me))
         .route(
             "/v1/ops",
             get(ops::pull).post(ops::push).layer((
+                in_time(),
                 DefaultBodyLimit::max(ops::MAX_PUSH_BYTES),
                 // Phones send their batches gzipped; the limit counts the unpacked bytes.
                 RequestDecompressionLayer::new(),
@@ -46,7 +54,7 @@ pub fn router() -> Router<AppState> {
             "/v1/review/{id}",
             get(review::get)
                 .post(review::decide)
-                .layer(DefaultBodyLimit::max(review::MAX_DECISION_BYTES)),
+                .layer((DefaultBodyLimit::max(review::MAX_DECISION_BYTES), in_time())),
         )
         .route("/v1/inbox", get(review::inbox))
         .route("/v1/dashboard", get(dashboard::get))
@@ -56,6 +64,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cases/{id}/consent", get(consent::case))
         .route("/v1/cases/{id}/may-share", get(consent::may_share))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
+        .route(
+            "/v1/csp-report",
+            post(security::report)
+                .layer((DefaultBodyLimit::max(security::MAX_REPORT_BYTES), in_time())),
+        )
         .fallback(|| async { AppError::NotFound })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         // Pull pages and histories run to megabytes; phones on slow networks get them gzipped.
@@ -63,6 +76,22 @@ pub fn router() -> Router<AppState> {
         // Answers name families: no browser or proxy may keep them on disk (a lost phone's
         // HTTP cache would show them in clear).
         .layer(axum::middleware::map_response(no_store))
+        // A body that stops coming for this long is given up on.
+        .layer(RequestBodyTimeoutLayer::new(state.limits.body_idle))
+}
+
+/// How long a request that sends a body may take to be answered: a full push of 8 MB on a
+/// slow 2G uplink (25 kB/s) takes under six minutes.
+const BODY_TIME: Duration = Duration::from_secs(6 * 60);
+
+async fn in_time(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(BODY_TIME, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::RequestTimeout.into_response(),
+    }
 }
 
 async fn no_store(mut response: axum::response::Response) -> axum::response::Response {

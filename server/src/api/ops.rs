@@ -18,6 +18,7 @@ use cris_core::sync::{
 use serde_json::value::RawValue;
 
 use crate::auth::{self, AuthUser};
+use crate::store::audit::Action;
 use crate::store::{CheckedOp, Store, StoreError, Stored};
 use crate::{AppError, AppState};
 
@@ -326,6 +327,14 @@ pub async fn history(
         .case_history(&auth.user.id, &case_id)
         .await?
         .ok_or(AppError::NoSuchCase)?;
+    crate::audit::household_read(
+        &state,
+        &auth,
+        Action::ReadHistory,
+        &case_id,
+        "GET /api/v1/cases/{id}/history",
+    )
+    .await?;
     let entries = logged
         .into_iter()
         .map(|row| {

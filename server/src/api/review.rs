@@ -25,6 +25,7 @@ use cris_core::api::{
 use cris_core::record::Operation;
 
 use crate::auth::{self, AuthUser};
+use crate::store::audit::Action;
 use crate::store::{ReviewFilter, Store, StoreError};
 use crate::{AppError, AppState};
 
@@ -156,6 +157,14 @@ pub async fn get(
         .await?
         .ok_or(AppError::NoSuchSubmission)?;
     let op = logged(&reviewed.body)?;
+    crate::audit::household_read(
+        &state,
+        &auth,
+        Action::ReadSubmission,
+        &op.case_id,
+        "GET /api/v1/review/{id}",
+    )
+    .await?;
     let edits = reviewed
         .edits
         .into_iter()

@@ -57,6 +57,8 @@ pub struct ExportRow {
 pub struct NewExport {
     pub id: String,
     pub user_id: String,
+    /// The one team the export is of (its name), if it is of one.
+    pub team: Option<String>,
     pub at_ms: i64,
     pub format: ExportFormat,
     pub filter: ExportQuery,
@@ -211,9 +213,17 @@ pub(crate) const EXPORTS_OF_TEAMS: &str =
         e.case_count
      FROM exports e JOIN users u ON u.id = e.user_id
      WHERE e.user_id = $1
-        OR e.user_id IN (SELECT b.user_id FROM team_members a
-                         JOIN team_members b ON b.team_id = a.team_id WHERE a.user_id = $1)
+        OR (EXISTS (SELECT 1 FROM export_teams x WHERE x.export_id = e.id)
+            AND NOT EXISTS (SELECT 1 FROM export_teams x WHERE x.export_id = e.id
+                              AND x.team_id NOT IN (SELECT m.team_id FROM team_members m
+                                                    WHERE m.user_id = $1)))
      ORDER BY e.at_ms DESC, e.id DESC LIMIT $2";
+
+/// The teams whose data the export `$1` of the user `$2` holds: the user's teams, or the one of
+/// them named `$3`.
+pub(crate) const INSERT_EXPORT_TEAMS: &str = "INSERT INTO export_teams (export_id, team_id)
+     SELECT $1, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+     WHERE m.user_id = $2 AND (CAST($3 AS TEXT) IS NULL OR t.name = $3)";
 
 /// Records an export: `$1` … `$7` are id, user, time, format, filter (JSON), rows, cases.
 pub(crate) const INSERT_EXPORT: &str =

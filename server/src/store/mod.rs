@@ -5,6 +5,7 @@
 //! `$1`-style parameters that both understand. The server holds a [`CaseStore`]: whichever
 //! of the two the database URL names.
 
+pub mod audit;
 mod dashboard;
 mod export;
 mod postgres;
@@ -19,8 +20,9 @@ use cris_core::api::{InboxItem, ReviewDecision, ReviewEvent, ReviewItem, ReviewS
 
 pub use dashboard::DashboardFilter;
 pub(crate) use export::{
-    EXPORTS_OF_TEAMS, ExportEntryRow, INSERT_EXPORT, corrections_sql, export_ids_sql,
-    export_rows_sql, export_tally_sql, household_names_sql, merged_into_sql, names_shown,
+    EXPORTS_OF_TEAMS, ExportEntryRow, INSERT_EXPORT, INSERT_EXPORT_TEAMS, corrections_sql,
+    export_ids_sql, export_rows_sql, export_tally_sql, household_names_sql, merged_into_sql,
+    names_shown,
 };
 pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
@@ -1288,6 +1290,7 @@ macro_rules! shared_store_impl {
                     .map_err(|e| $crate::store::StoreError::Query(sqlx::Error::Encode(e.into())))?;
                 let (pool, export) = (self.pool.clone(), export.clone());
                 let insert = move || async move {
+                    let mut tx = pool.begin().await?;
                     sqlx::query($crate::store::INSERT_EXPORT)
                         .bind(&export.id)
                         .bind(&export.user_id)
@@ -1296,9 +1299,15 @@ macro_rules! shared_store_impl {
                         .bind(&filter)
                         .bind(export.rows)
                         .bind(export.cases)
-                        .execute(&pool)
-                        .await
-                        .map(|_| ())
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query($crate::store::INSERT_EXPORT_TEAMS)
+                        .bind(&export.id)
+                        .bind(&export.user_id)
+                        .bind(&export.team)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await
                 };
                 // In its turn between groups of pushes, as a review decision.
                 match &self.writer {

@@ -13,7 +13,7 @@ use super::{StoreError, shared_store_impl};
 
 #[derive(Clone, Debug)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     instance_id: Arc<str>,
     /// Where pushes queue to be written together; `None` in the writer's own handle.
     writer: Option<Writer>,

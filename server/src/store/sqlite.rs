@@ -16,7 +16,7 @@ const WAL_RESTART_FRAMES: i64 = 65_536;
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     instance_id: Arc<str>,
     /// Where pushes queue to be written together; `None` in the writer's own handle.
     writer: Option<Writer>,
@@ -41,9 +41,9 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "0");
 
         let file = options.get_filename();
-        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.to_owned(),
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            private_file(file).map_err(|source| StoreError::CreateDir {
+                path: file.to_owned(),
                 source,
             })?;
         }
@@ -68,6 +68,43 @@ impl SqliteStore {
         store.writer = Some(Writer::start(store.clone()));
         Ok(store)
     }
+}
+
+/// Makes sure the database file `file` and its folder are the server's alone: a new folder
+/// 0700, the file 0600 (SQLite gives its write-ahead log the file's mode). A file that others
+/// could read is closed to them, and the log says so.
+fn private_file(file: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = file.as_os_str().to_owned();
+            path.push(suffix);
+            let path = std::path::PathBuf::from(path);
+            if let Ok(meta) = std::fs::metadata(&path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                tracing::warn!(path = %path.display(), "others could read the case store: made it the server's alone (0600)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(())
 }
 
 impl SqliteStore {

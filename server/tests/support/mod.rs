@@ -83,6 +83,11 @@ pub fn kind(server: &TestServer) -> &'static str {
 }
 
 impl TestServer {
+    /// The SQLite file it runs on, if it does.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._keep.0.as_ref().map(|d| d.path().join("cris.db"))
+    }
+
     /// The PostgreSQL database it runs on, if it does.
     #[allow(dead_code)]
     pub fn pg_url(&self) -> Option<&str> {
@@ -102,6 +107,11 @@ impl TestServer {
         let pg = TestPg::create().await;
         let store = cris_server::CaseStore::open(&pg.url).await.unwrap();
         Self::on(store, (None, Some(pg))).await
+    }
+
+    /// A server on `store` (kept by the caller).
+    pub async fn on_store(store: cris_server::CaseStore) -> Self {
+        Self::on(store, (None, None)).await
     }
 
     async fn on(
@@ -135,15 +145,13 @@ impl TestServer {
     ) -> Self {
         let consent = std::sync::Arc::new(consent);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let state = cris_server::AppState {
-            store: store.clone(),
-            assets: std::sync::Arc::new(
-                cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
-            ),
-            forms: std::sync::Arc::new(forms),
-            consent: consent.clone(),
-            phone: Default::default(),
-        };
+        let state = cris_server::AppState::new(
+            store.clone(),
+            no_app(),
+            forms,
+            consent.clone(),
+            Default::default(),
+        );
         TestServer {
             handle: cris_server::spawn(listener, state).unwrap(),
             store,
@@ -219,6 +227,11 @@ where
 {
     test(TestServer::sqlite().await).await;
     test(TestServer::postgres().await).await;
+}
+
+/// A server without the app's files: the API alone.
+pub fn no_app() -> cris_server::Assets {
+    cris_server::Assets::default()
 }
 
 pub fn new_uuid() -> String {
@@ -563,15 +576,13 @@ pub async fn filled(postgres: bool, n: i64, body: &str, team: &str, case_id: &st
         run!(sqlx::SqlitePool::connect(&url).await.unwrap());
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let state = cris_server::AppState {
+    let state = cris_server::AppState::new(
         store,
-        assets: std::sync::Arc::new(
-            cris_server::Assets::from_dir(tempfile::tempdir().unwrap().path()).unwrap(),
-        ),
-        forms: std::sync::Arc::new(cris_server::FormCatalog::embedded().unwrap()),
-        consent: std::sync::Arc::new(cris_server::ConsentConfig::demo()),
-        phone: Default::default(),
-    };
+        no_app(),
+        cris_server::FormCatalog::embedded().unwrap(),
+        cris_server::ConsentConfig::demo(),
+        Default::default(),
+    );
     Filled {
         handle: cris_server::spawn(listener, state).unwrap(),
         client: reqwest::Client::new(),
@@ -622,6 +633,26 @@ pub async fn push_applied(server: &TestServer, token: &str, ops: &[cris_core::re
             cris_core::sync::Outcome::Applied,
             "{}",
             kind(server)
+        );
+    }
+}
+
+/// Polls `check` until it returns `Some`, failing after a minute with `what`.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+    loop {
+        tick.tick().await;
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
         );
     }
 }

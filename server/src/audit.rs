@@ -1,0 +1,52 @@
+//! Writing the audit trail from the handlers (see [`crate::store::audit`]): reads of one
+//! household's data by supervisors and administrators, exports, logins and logouts.
+//!
+//! A read that cannot be recorded is not answered: the trail has no gaps.
+
+use cris_core::api::Role;
+
+use crate::auth::{self, AuthUser};
+use crate::store::Store;
+use crate::store::audit::{Action, AuditEvent};
+use crate::{AppError, AppState};
+
+/// Records that `auth` read household `case_id` through `endpoint` (a worker's reads of their
+/// own team's households are their daily work, and are not recorded).
+pub async fn household_read(
+    state: &AppState,
+    auth: &AuthUser,
+    action: Action,
+    case_id: &str,
+    endpoint: &'static str,
+) -> Result<(), AppError> {
+    if auth.user.role == Role::Worker {
+        return Ok(());
+    }
+    by_user(state, auth, action, Some(case_id), None, endpoint).await
+}
+
+/// Records an action of the signed-in `auth` (an export, a logout).
+pub async fn by_user(
+    state: &AppState,
+    auth: &AuthUser,
+    action: Action,
+    case_id: Option<&str>,
+    export_id: Option<&str>,
+    endpoint: &'static str,
+) -> Result<(), AppError> {
+    let device_id = state.store.session_device(&auth.token_hash).await?;
+    state
+        .store
+        .audit(&AuditEvent {
+            at_ms: auth::now_ms(),
+            action,
+            login: Some(auth.user.login.clone()),
+            device_id,
+            address: auth.address.map(|a| a.to_string()),
+            case_id: case_id.map(str::to_owned),
+            export_id: export_id.map(str::to_owned),
+            endpoint,
+        })
+        .await?;
+    Ok(())
+}
