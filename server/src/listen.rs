@@ -51,6 +51,9 @@ impl Default for Limits {
     }
 }
 
+/// How many connections over the limit are answered at once (each for at most 2 s).
+const REFUSED_AT_ONCE: usize = 64;
+
 /// The answer to a connection over the limit, written without reading its request.
 const FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 39\r\nConnection: close\r\n\r\nthe server is full: try again shortly\r\n\r\n";
 
@@ -65,6 +68,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    // Connections over the limit are told so a few at a time; beyond, they are closed at once.
+    let refusals = Arc::new(Semaphore::new(REFUSED_AT_ONCE));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -86,7 +91,13 @@ pub async fn run(
             () = &mut shutdown => break,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream, tls.is_some()));
+            if let Ok(telling) = refusals.clone().try_acquire_owned() {
+                let tls = tls.is_some();
+                tokio::spawn(async move {
+                    refuse(stream, tls).await;
+                    drop(telling);
+                });
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

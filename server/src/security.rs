@@ -107,8 +107,16 @@ pub async fn report(
         ));
     }
     for (directive, blocked) in found {
-        state.csp_reports.0.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(directive, blocked, "a browser blocked what the CSP forbids");
+        let n = state.csp_reports.0.fetch_add(1, Ordering::Relaxed) + 1;
+        // Anyone may post reports: a flood of them does not flood the log as well.
+        if n <= 20 || n.is_power_of_two() {
+            tracing::warn!(
+                directive,
+                blocked,
+                reports = n,
+                "a browser blocked what the CSP forbids"
+            );
+        }
     }
     Ok(StatusCode::NO_CONTENT)
 }

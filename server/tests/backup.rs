@@ -5,76 +5,31 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use cris_core::api::{Health, LoginResponse};
 use cris_core::record::Operation;
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
+use support::process::Process;
 use support::{new_uuid, submit_op};
 
 const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000b001";
 const PASSWORD: &str = "Linden-Allee-2026";
 
 fn cli(db: &Path, args: &[&str], stdin: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
-        .args(args)
-        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    support::process::cli(&format!("sqlite://{}", db.display()), args, stdin)
 }
 
-/// `cris-server serve` on `db` and a free port; its URL.
-fn serve(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let url = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server says where it listens");
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    (child, url)
+/// `cris-server serve` on `db` and a free port.
+fn serve(db: &Path) -> (Process, String) {
+    let server = Process::start(&format!("sqlite://{}", db.display()));
+    let url = server.url.clone();
+    (server, url)
 }
 
-fn stop(mut child: Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(child.wait().unwrap().success());
+fn stop(server: Process) {
+    server.stop();
 }
 
 struct Phone {

@@ -1,6 +1,8 @@
 //! The `cris-server` binary as an operator runs it: settings from flags and environment,
 //! the database created where asked, a clean stop on SIGTERM.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -182,27 +184,10 @@ fn a_broken_consent_text_stops_the_start_and_names_the_file() {
 
 /// Runs `cris-server user …` on `db`, with `stdin` as standard input; (success, output).
 fn user_cmd(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
-        .arg("user")
-        .args(args)
-        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
+    let args: Vec<&str> = std::iter::once("user")
+        .chain(args.iter().copied())
+        .collect();
+    support::process::cli(&format!("sqlite://{}", db.display()), &args, stdin)
 }
 
 /// Runs `cris-server device …` on `db`; (success, output).

@@ -7,9 +7,6 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use cris_core::api::Role;
 use cris_core::hlc::Hlc;
@@ -18,80 +15,10 @@ use cris_core::record::{Case, Operation};
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
 use cris_server::Store;
 use serde_json::json;
+use support::process::Process;
 use support::{TestPg, account_on, new_uuid, submit_op};
 
 const TEAM: &str = "Offenbach Nord";
-
-/// `cris-server serve` in a process of its own, on a free port.
-struct Process {
-    child: Child,
-    url: String,
-    /// The server's log, line by line (requests are logged as they start).
-    log: std::sync::mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn start(database_url: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-            ])
-            .env("RUST_LOG", "info,tower_http=debug")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the server prints where it listens")
-                .unwrap();
-            if let Some(at) = line.find("http://") {
-                break line[at..].split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        // Keep reading, so the server never blocks on a full pipe.
-        let (tx, log) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Process { child, url, log }
-    }
-
-    /// Blocks until the server has started handling its `n`-th push.
-    fn wait_for_push(&self, n: usize) {
-        let mut seen = 0;
-        while seen < n {
-            let line = self
-                .log
-                .recv_timeout(Duration::from_secs(120))
-                .expect("the server logs the push");
-            if line.contains("path=/api/v1/ops") && line.contains("started processing request") {
-                seen += 1;
-            }
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing finishes.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn push(url: &str, token: &str, ops: &[Operation]) -> reqwest::Result<PushResponse> {
     reqwest::Client::new()

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+// (Integration tests only: examples share this module but have no binary to run.)
+#[cfg(test)]
+pub mod process;
+
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
