@@ -103,6 +103,7 @@ pub fn word(
             return plural(lang, u.refused_clock_ahead_days, days);
         }
         Detail::SupervisorsOnly => u.refused_forbidden,
+        Detail::NotYourTeam { team } => return u.refused_not_your_team.replace("{team}", team),
     };
     text.to_owned()
 }
@@ -118,7 +119,8 @@ pub fn correctable(reason: Reason, detail: Option<&Detail>) -> bool {
             | Detail::Answers { .. }
             | Detail::CorrectionReason { .. }
             | Detail::Properties
-            | Detail::SubmissionTaken,
+            | Detail::SubmissionTaken
+            | Detail::NotYourTeam { .. },
         ) => true,
         Some(_) => false,
         None => matches!(

@@ -58,6 +58,7 @@ fn draft(id: &str, household: &str, saved_at: f64) -> Draft {
         updated_at_ms: saved_at,
         corrects: None,
         reason: String::new(),
+        team: String::new(),
     }
 }
 
@@ -498,6 +499,7 @@ fn finalized(case_id: &str, submission_id: &str, op_id: &str) -> Finalized {
         started_at_ms: 1.0,
         finalized_at_ms: 2.0,
         corrects: None,
+        team: None,
     };
     let mut case = Case::new(case_id, 2.0);
     let mut clock = Clock::new(device);

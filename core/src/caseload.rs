@@ -249,6 +249,7 @@ mod tests {
             started_at_ms: at,
             finalized_at_ms: at,
             corrects: None,
+            team: None,
         }
     }
 

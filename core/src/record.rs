@@ -205,6 +205,10 @@ pub struct Submission {
     /// one stays in the record, marked as corrected (see [`crate::caseload::in_effect`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<Correction>,
+    /// The team (its name) a household this form creates joins, chosen by someone in several
+    /// teams; absent: the first of the author's teams by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
 }
 
 /// What a correction corrects, and why.
@@ -438,6 +442,7 @@ mod tests {
             started_at_ms: 0.0,
             finalized_at_ms: 0.0,
             corrects: None,
+            team: None,
         };
         Operation {
             op_id: id.into(),

@@ -138,6 +138,8 @@ pub enum Detail {
     ClockAhead { days: i64 },
     /// Merging households, and finding two families, is for supervisors.
     SupervisorsOnly,
+    /// A new household for a team its author does not belong to.
+    NotYourTeam { team: String },
 }
 
 /// Why a merge of households, or its undoing, is refused.
@@ -176,7 +178,7 @@ impl Detail {
             | Detail::MergeRefused { .. } => Reason::Invalid,
             Detail::NotVisible => Reason::NotFound,
             Detail::ClockAhead { .. } => Reason::ClockAhead,
-            Detail::SupervisorsOnly => Reason::Forbidden,
+            Detail::SupervisorsOnly | Detail::NotYourTeam { .. } => Reason::Forbidden,
         }
     }
 
@@ -210,6 +212,9 @@ impl Detail {
             Detail::NotVisible,
             Detail::ClockAhead { days: 3 },
             Detail::SupervisorsOnly,
+            Detail::NotYourTeam {
+                team: "Budapest VIII".to_owned(),
+            },
         ];
         all.extend(
             [
@@ -653,6 +658,7 @@ mod tests {
                     started_at_ms: wall_ms as f64 - 60_000.0,
                     finalized_at_ms: wall_ms as f64,
                     corrects: None,
+                    team: None,
                 },
                 properties,
             },

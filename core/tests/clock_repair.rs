@@ -101,6 +101,7 @@ impl Phone {
                     started_at_ms: 0.0,
                     finalized_at_ms: 0.0,
                     corrects: None,
+                    team: None,
                 },
                 properties,
             },

@@ -243,6 +243,7 @@ fn intake_op(
                 started_at_ms: 0.0,
                 finalized_at_ms: wall_ms as f64,
                 corrects: None,
+                team: None,
             },
             properties: std::collections::BTreeMap::from([(
                 "housing_situation".to_owned(),

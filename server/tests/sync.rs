@@ -879,3 +879,71 @@ async fn no_answer_is_kept_on_disk_and_pulls_carry_the_phone_rules() {
     })
     .await;
 }
+
+/// Someone in several teams says whose a new household is: it joins that team, and only that
+/// team's phones get it. A team the author is not in is refused with the team named; without
+/// a team (an older phone) the first of the author's teams by name is taken.
+#[tokio::test]
+async fn a_new_household_joins_the_team_its_intake_names_if_it_is_the_authors() {
+    on_both(|server| async move {
+        const BUDAPEST: &str = "Budapest VIII";
+        let lea = server
+            .account("lea.s", Role::Supervisor, &[TEAM, BUDAPEST])
+            .await;
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let zsofia = server.account("zsofia.w", Role::Worker, &[BUDAPEST]).await;
+        let with_team = |team: Option<&str>| {
+            let mut op = intake(&new_uuid(), PHONE_A, now(), "sublet");
+            support::submission_mut(&mut op).team = team.map(str::to_owned);
+            op
+        };
+        let for_nord = with_team(Some(TEAM));
+        let for_budapest = with_team(Some(BUDAPEST));
+        let unnamed = with_team(None);
+        let elsewhere = with_team(Some("Offenbach Süd"));
+        let outcomes = push(
+            &server,
+            &lea,
+            &[
+                for_nord.clone(),
+                for_budapest.clone(),
+                unnamed.clone(),
+                elsewhere.clone(),
+            ],
+        )
+        .await;
+        assert_eq!(
+            outcomes[..3],
+            [Outcome::Applied, Outcome::Applied, Outcome::Applied]
+        );
+        let Outcome::Rejected { reason, detail, .. } = &outcomes[3] else {
+            panic!("{:?} on {}", outcomes[3], kind(&server));
+        };
+        assert_eq!(*reason, Reason::Forbidden);
+        assert_eq!(
+            detail.as_ref(),
+            Some(&cris_core::sync::Detail::NotYourTeam {
+                team: "Offenbach Süd".into()
+            })
+        );
+        // A worker of one team cannot place a household in another.
+        let outcomes = push(&server, &ayse, &[with_team(Some(BUDAPEST))]).await;
+        assert!(rejected(&outcomes[0]).is_some(), "{outcomes:?}");
+
+        let cases = |token: String| {
+            let server = &server;
+            async move {
+                let page = pull(server, &token, "?since=0").await;
+                page.ops.into_iter().map(|o| o.case_id).collect::<Vec<_>>()
+            }
+        };
+        let nord = cases(ayse.clone()).await;
+        let budapest = cases(zsofia.clone()).await;
+        assert!(nord.contains(&for_nord.case_id) && !nord.contains(&for_budapest.case_id));
+        assert!(budapest.contains(&for_budapest.case_id) && !budapest.contains(&for_nord.case_id));
+        // Unnamed: the first team by name ("Budapest VIII").
+        assert!(budapest.contains(&unnamed.case_id) && !nord.contains(&unnamed.case_id));
+        assert!(!nord.contains(&elsewhere.case_id) && !budapest.contains(&elsewhere.case_id));
+    })
+    .await;
+}

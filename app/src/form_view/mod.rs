@@ -238,6 +238,7 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
             updated_at_ms: now,
             corrects: request.corrects,
             reason: String::new(),
+            team: String::new(),
         },
         saved: false,
         form,
@@ -269,9 +270,19 @@ fn Editor(
     // Why a correction is made: typed above the form, saved with the draft.
     let reason = RwSignal::new(draft.reason.clone());
     let reason_missing = RwSignal::new(false);
+    // Someone in several teams says whose a new household is: only that team sees it.
+    let teams: Vec<String> = sync
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.user.teams.clone()))
+        .unwrap_or_default();
+    let choose_team =
+        draft.form_id == caseload::INTAKE && draft.corrects.is_none() && teams.len() > 1;
+    let team = RwSignal::new(draft.team.clone());
+    let team_missing = RwSignal::new(false);
     let meta = StoredValue::new(Draft {
         answers: Answers::new(),
         reason: String::new(),
+        team: String::new(),
         ..draft.clone()
     });
     let save_state = RwSignal::new(if saved {
@@ -300,6 +311,7 @@ fn Editor(
         let mut draft = meta.get_value();
         draft.answers = answers;
         draft.reason = reason.get_untracked();
+        draft.team = team.get_untracked();
         draft.updated_at_ms = now_ms();
         let this = generation.try_update_value(|g| {
             *g += 1;
@@ -324,6 +336,7 @@ fn Editor(
     Effect::new(move |first: Option<()>| {
         st.answers.track();
         reason.track();
+        team.track();
         if first.is_some() && !finished.get_value() {
             save_state.set(SaveState::Pending);
             if let Some(handle) = timer.try_update_value(Option::take).flatten() {
@@ -354,6 +367,7 @@ fn Editor(
     let finalize = {
         let navigate = navigate.clone();
         let form = form.clone();
+        let known_teams = teams.clone();
         move |_| {
             if busy.get_untracked() {
                 return;
@@ -362,7 +376,9 @@ fn Editor(
             let unexplained = meta.with_value(|d| d.corrects.is_some())
                 && reason.with_untracked(|r| r.trim().is_empty());
             reason_missing.set(unexplained);
-            if !checked.is_valid() || unexplained {
+            let no_team = choose_team && team.with_untracked(|t| !known_teams.contains(t));
+            team_missing.set(no_team);
+            if !checked.is_valid() || unexplained || no_team {
                 st.show_all.set(true);
                 if pending() {
                     save_now();
@@ -381,6 +397,11 @@ fn Editor(
             let (form, navigate) = (form.clone(), navigate.clone());
             let mut draft = meta.get_value();
             draft.reason = reason.get_untracked().trim().to_owned();
+            draft.team = if choose_team {
+                team.get_untracked()
+            } else {
+                String::new()
+            };
             leptos::task::spawn_local(async move {
                 let result = finalize_draft(&form, draft, checked.answers).await;
                 perf::end(perf::FINALIZE);
@@ -525,6 +546,38 @@ fn Editor(
             </div>
         }
     });
+    let team_field = choose_team.then(|| {
+        let options = teams
+            .iter()
+            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
+            .collect_view();
+        view! {
+            <div class="field" class:invalid=move || team_missing.get() data-testid="intake-team-field">
+                <label for="intake-team">
+                    {i18n.t(|u| u.intake_team)}
+                    <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span>
+                </label>
+                <p class="hint" id="intake-team-hint">{i18n.t(|u| u.intake_team_hint)}</p>
+                <select
+                    id="intake-team"
+                    data-testid="intake-team"
+                    aria-describedby="intake-team-hint intake-team-error"
+                    aria-invalid=move || team_missing.get().to_string()
+                    prop:value=move || team.get()
+                    on:change=move |ev| {
+                        team.set(event_target_value(&ev));
+                        team_missing.set(false);
+                    }
+                >
+                    <option value="">"–"</option>
+                    {options}
+                </select>
+                <p class="error" id="intake-team-error" role="alert">
+                    {move || team_missing.get().then(|| i18n.t(|u| u.intake_team_missing)())}
+                </p>
+            </div>
+        }
+    });
     let fields = form.fields.clone();
     // Measured once the browser has laid out the rendered form.
     request_animation_frame(|| perf::end(perf::FORM_OPEN));
@@ -541,6 +594,7 @@ fn Editor(
             </p>
             {summary}
             {correction}
+            {team_field}
             <form novalidate on:submit=|ev| ev.prevent_default()>
                 {fields::fields_view(st, fields, None)}
             </form>
@@ -622,6 +676,7 @@ async fn finalize_draft(
             submission_id,
             reason: draft.reason,
         }),
+        team: (!draft.team.is_empty()).then_some(draft.team),
     };
     let operation = Operation {
         op_id: new_id(),

@@ -29,6 +29,9 @@ pub struct Draft {
     /// Why the worker corrects it (typed above the form of a correction).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// The team a new household joins, chosen by someone in several teams ("" not chosen).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub team: String,
 }
 
 impl Storage {

@@ -336,6 +336,7 @@ impl Storage {
             updated_at_ms: now_ms,
             corrects,
             reason,
+            team: submission.team.clone().unwrap_or_default(),
         };
         writes.extend([
             Write::Put {

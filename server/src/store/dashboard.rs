@@ -299,6 +299,7 @@ impl<'de> Deserialize<'de> for LoggedChange {
                             started_at_ms: 0.0,
                             finalized_at_ms: s.finalized_at_ms,
                             corrects: s.corrects,
+                            team: None,
                         }))
                     }
                     Some(ChangeKind::Consent) => {
@@ -1810,6 +1811,7 @@ mod tests {
                     started_at_ms: at_ms - 600_000.0,
                     finalized_at_ms: at_ms,
                     corrects: None,
+                    team: None,
                 },
                 properties: BTreeMap::new(),
             },

@@ -1573,20 +1573,21 @@ macro_rules! shared_store_impl {
                     let set: BTreeSet<&str> = ids.into_iter().collect();
                     set.into_iter().map(str::to_owned).collect()
                 };
-                // Each pushing user's teams, by name: a new case joins the first.
+                // Each pushing user's teams (id, name), by name: a new case joins the one its
+                // intake names, or the first.
                 let users = distinct(batches.iter().map(|b| b.user.id.as_str()).collect());
                 let sql = format!(
-                    "SELECT m.user_id, m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id
+                    "SELECT m.user_id, m.team_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id
                      WHERE m.user_id IN {} ORDER BY t.name",
                     Self::values(1, users.len())
                 );
-                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
                 for id in &users {
                     q = q.bind(id);
                 }
-                let mut teams_of: HashMap<String, Vec<String>> = HashMap::new();
-                for (user, team) in q.fetch_all(&mut *tx).await? {
-                    teams_of.entry(user).or_default().push(team);
+                let mut teams_of: HashMap<String, Vec<(String, String)>> = HashMap::new();
+                for (user, team, name) in q.fetch_all(&mut *tx).await? {
+                    teams_of.entry(user).or_default().push((team, name));
                 }
                 let no_teams = Vec::new();
                 let ops: Vec<(usize, &$crate::store::CheckedOp)> = batches
@@ -1742,6 +1743,25 @@ macro_rules! shared_store_impl {
                     let op = &checked.op;
                     let teams = teams_of.get(&batches[i].user.id).unwrap_or(&no_teams);
                     let out = &mut out[i];
+                    // The team a household this operation creates joins: one of its author's.
+                    let chosen = if case_team.contains_key(&op.case_id) {
+                        None
+                    } else {
+                        op.submission().and_then(|s| s.team.as_deref())
+                    };
+                    let chosen = match chosen {
+                        None => None,
+                        Some(name) => match teams.iter().find(|(_, n)| n == name) {
+                            Some((id, _)) => Some(id.clone()),
+                            None => {
+                                out.push(Stored::Refused(cris_core::sync::Refusal::new(
+                                    cris_core::sync::Detail::NotYourTeam { team: name.to_owned() },
+                                    format!("a new household for the team {name:?}, which is not one of yours"),
+                                )));
+                                continue;
+                            }
+                        },
+                    };
                     // A consent or withdrawal: its kind, id and seal.
                     let sealed = match &op.change {
                         Change::Consent { consent } => Some(("consent", &consent.id, &consent.binding)),
@@ -1785,7 +1805,7 @@ macro_rules! shared_store_impl {
                         continue;
                     }
                     let visible = match case_team.get(&op.case_id) {
-                        Some(team) => teams.contains(team),
+                        Some(team) => teams.iter().any(|(id, _)| id == team),
                         None => checked.creates_case && !teams.is_empty(),
                     };
                     if !visible {
@@ -1833,7 +1853,7 @@ macro_rules! shared_store_impl {
                         Change::Merge { into: other } | Change::Distinct { other } => {
                             use cris_core::sync::{Detail, MergeRefusal, Refusal};
                             let refuse = |detail, message: &str| Stored::Refused(Refusal::new(detail, message));
-                            let Some(other_team) = case_team.get(other).filter(|t| teams.contains(t))
+                            let Some(other_team) = case_team.get(other).filter(|t| teams.iter().any(|(id, _)| id == *t))
                             else {
                                 out.push(refuse(
                                     Detail::NotVisible,
@@ -1909,8 +1929,9 @@ macro_rules! shared_store_impl {
                         }
                     }
                     if !case_team.contains_key(&op.case_id) {
-                        case_team.insert(op.case_id.clone(), teams[0].clone());
-                        new_cases.push((&op.case_id, teams[0].clone(), batches[i].now_ms));
+                        let team = chosen.unwrap_or_else(|| teams[0].0.clone());
+                        case_team.insert(op.case_id.clone(), team.clone());
+                        new_cases.push((&op.case_id, team, batches[i].now_ms));
                     }
                     logged.insert(op.op_id.clone());
                     accepted.push((i, checked));

@@ -322,6 +322,7 @@ pub fn submit_op(
                 started_at_ms: wall_ms as f64 - 600_000.0,
                 finalized_at_ms: wall_ms as f64,
                 corrects: None,
+                team: None,
             },
             properties,
         },

@@ -240,6 +240,7 @@ async fn seed_households(b: &Browser, login: &str, n: usize, run: u64) {
                         started_at_ms: (now + i as u64 - 600_000) as f64,
                         finalized_at_ms: (now + i as u64) as f64,
                         corrects: None,
+                        team: None,
                     },
                     properties,
                 },
