@@ -10,6 +10,8 @@ SHELL := bash
 export PATH := $(HOME)/.cargo/bin:$(shell npm prefix -g 2>/dev/null || echo /usr/local)/bin:$(PATH)
 
 ADDR ?= 127.0.0.1:8080
+# The case store; empty: the SQLite file data/cris.db (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/cris).
+DATABASE_URL ?=
 
 .PHONY: run test app tools test-tools
 
@@ -24,7 +26,7 @@ app: tools
 	cd app && trunk build --release --offline
 
 run: app
-	cargo run --release -p cris-server -- serve --demo --addr $(ADDR)
+	cargo run --release -p cris-server -- serve --demo --addr $(ADDR) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 test: test-tools app
 	cargo fmt --all --check

@@ -26,8 +26,9 @@ async fn main() {
     let data = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}/cris.db", data.path().display());
 
-    let mut add = Command::new(&binary)
-        .args([
+    // Builds from before `--create` make a missing store without being asked.
+    let added = [true, false].into_iter().any(|create| {
+        let mut args = vec![
             "user",
             "add",
             "--login",
@@ -39,18 +40,26 @@ async fn main() {
             "--team",
             "Bench",
             "--password-stdin",
-        ])
-        .env("CRIS_DATABASE_URL", &url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run the binary");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .expect("write the password");
-    assert!(add.wait().expect("user add").success(), "user add failed");
+        ];
+        if create {
+            args.push("--create");
+        }
+        let mut add = Command::new(&binary)
+            .args(&args)
+            .env("CRIS_DATABASE_URL", &url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run the binary");
+        add.stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{PASSWORD}\n").as_bytes())
+            .expect("write the password");
+        add.wait().expect("user add").success()
+    });
+    assert!(added, "user add failed");
 
     let mut server = Command::new(&binary)
         .args(["serve", "--addr", "127.0.0.1:0"])

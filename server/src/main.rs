@@ -33,9 +33,13 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
-        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris (the same
+        /// CRIS_DATABASE_URL as `serve`).
         #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
         database_url: String,
+        /// Create the SQLite store if there is none yet (else a missing file is an error).
+        #[arg(long, global = true)]
+        create: bool,
     },
     /// Reads the audit trail: who read which household, exported, logged in or out, and when.
     Audit {
@@ -82,7 +86,8 @@ enum Command {
     Device {
         #[command(subcommand)]
         action: DeviceAction,
-        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+        /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris (the same
+        /// CRIS_DATABASE_URL as `serve`).
         #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, global = true)]
         database_url: String,
     },
@@ -205,7 +210,8 @@ async fn main() -> ExitCode {
         Command::User {
             action,
             database_url,
-        } => user(action, &database_url).await,
+            create,
+        } => user(action, &database_url, create).await,
         Command::Device {
             action,
             database_url,
@@ -286,6 +292,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let store = CaseStore::open(&args.database_url)
         .await
         .map_err(|err| err.to_string())?;
+    tracing::info!(
+        store = %cris_server::store::describe_url(&args.database_url),
+        "case store opened"
+    );
     let forms = forms
         .remember_in(&store, auth::now_ms())
         .await
@@ -390,9 +400,7 @@ async fn audit(
     database_url: &str,
     filter: &cris_server::store::audit::AuditFilter,
 ) -> Result<(), String> {
-    let store = CaseStore::open(database_url)
-        .await
-        .map_err(|err| err.to_string())?;
+    let store = open_existing(database_url, false).await?;
     let entries = store.audit_entries(filter).await.map_err(|e| e.to_string());
     store.close().await;
     let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
@@ -462,9 +470,7 @@ async fn restore(database_url: &str, from: &std::path::Path) -> Result<(), Strin
 }
 
 async fn device(action: DeviceAction, database_url: &str) -> Result<(), String> {
-    let store = CaseStore::open(database_url)
-        .await
-        .map_err(|err| err.to_string())?;
+    let store = open_existing(database_url, false).await?;
     let result = device_action(&store, action).await;
     store.close().await;
     result
@@ -520,10 +526,29 @@ async fn device_action(store: &CaseStore, action: DeviceAction) -> Result<(), St
     Ok(())
 }
 
-async fn user(action: UserAction, database_url: &str) -> Result<(), String> {
+/// Opens the store at `database_url` for a command other than `serve`: a SQLite file that is
+/// not there is an error unless `create` (a mistyped path, or a PostgreSQL installation
+/// without CRIS_DATABASE_URL, would otherwise get a new empty store and show nobody).
+async fn open_existing(database_url: &str, create: bool) -> Result<CaseStore, String> {
+    if let Ok(db) = cris_server::backup::sqlite_file(database_url)
+        && !db.exists()
+        && !create
+    {
+        return Err(format!(
+            "no case store at {}: give the store the server uses (--database-url or \
+             CRIS_DATABASE_URL, as for `serve`), or --create to start a new one",
+            db.display()
+        ));
+    }
     let store = CaseStore::open(database_url)
         .await
         .map_err(|err| err.to_string())?;
+    tracing::debug!(store = %cris_server::store::describe_url(database_url), "case store opened");
+    Ok(store)
+}
+
+async fn user(action: UserAction, database_url: &str, create: bool) -> Result<(), String> {
+    let store = open_existing(database_url, create).await?;
     let result = user_action(&store, action).await;
     store.close().await;
     result

@@ -115,6 +115,7 @@ async fn a_backup_under_pushes_restores_and_phones_send_again_what_it_lacks() {
             "--team",
             "Offenbach Nord",
             "--password-stdin",
+            "--create",
         ],
         &format!("{PASSWORD}\n"),
     );
@@ -228,7 +229,7 @@ async fn a_backup_under_pushes_restores_and_phones_send_again_what_it_lacks() {
 async fn a_damaged_or_foreign_backup_is_refused_and_the_store_stays() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("cris.db");
-    let (ok, out) = cli(&db, &["user", "list"], "");
+    let (ok, out) = cli(&db, &["user", "list", "--create"], "");
     assert!(ok, "{out}");
     let before = std::fs::read(&db).unwrap();
 

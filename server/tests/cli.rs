@@ -46,6 +46,14 @@ async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
         }
         log.push(line);
     };
+    let opened = log
+        .iter()
+        .find(|l| l.contains("case store opened"))
+        .unwrap_or_else(|| panic!("the start names its store: {log:#?}"));
+    assert!(
+        opened.contains("sqlite ") && opened.contains("store/cris.db"),
+        "{opened}"
+    );
     assert!(
         db.exists(),
         "the database file is created at the configured path"
@@ -214,6 +222,7 @@ async fn devices_are_listed_and_revoked_on_the_command_line() {
         &db,
         &[
             "add", "--login", "ayse.w", "--name", "Ayşe", "--role", "worker", "--team", "Nord",
+            "--create",
         ],
         "",
     );
@@ -259,6 +268,20 @@ fn accounts_are_managed_on_the_command_line() {
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("cris.db");
 
+    // No store yet: a command other than `serve` does not make one unasked (on a PostgreSQL
+    // installation without CRIS_DATABASE_URL it would list nobody from an empty new file).
+    for args in [&["list"][..], &["disable", "ayse.k"][..]] {
+        let (ok, out) = user_cmd(&db, args, "");
+        assert!(!ok, "{out}");
+        assert!(
+            out.contains("no case store at") && out.contains("--create"),
+            "{out}"
+        );
+    }
+    let (ok, out) = device_cmd(&db, &["list"]);
+    assert!(!ok && out.contains("no case store at"), "{out}");
+    assert!(!db.exists(), "nothing was created");
+
     let (ok, out) = user_cmd(
         &db,
         &[
@@ -271,6 +294,7 @@ fn accounts_are_managed_on_the_command_line() {
             "worker",
             "--team",
             "Offenbach Nord",
+            "--create",
         ],
         "",
     );
@@ -469,4 +493,46 @@ async fn serve_with_demo_prints_accounts_that_log_in() {
         .args(["-TERM", &child.id().to_string()])
         .status();
     child.wait().unwrap();
+}
+
+/// The start log names a PostgreSQL store by user, host and database: never its password.
+#[tokio::test]
+async fn the_start_log_names_the_store_without_its_password() {
+    let pg = support::TestPg::create().await;
+    // This machine's PostgreSQL trusts local connections: any password is taken.
+    let url = pg.url.replacen("postgres@", "postgres:hunter2-secret@", 1);
+    assert!(url.contains("hunter2-secret"), "{url}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("CRIS_DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rx = output_lines(&mut child);
+    let mut log = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no start line; log so far: {log:#?}"));
+        let started = line.contains("http://");
+        log.push(line);
+        if started {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = log.join("\n");
+    assert!(!text.contains("hunter2"), "{text}");
+    let opened = log
+        .iter()
+        .find(|l| l.contains("case store opened"))
+        .expect(&text);
+    let name = pg.url.rsplit('/').next().unwrap();
+    assert!(
+        opened.contains(&format!("postgres postgres@127.0.0.1:5432/{name}")),
+        "{opened}"
+    );
 }

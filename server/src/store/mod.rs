@@ -36,6 +36,32 @@ pub use sqlite::SqliteStore;
 /// The default database: a file under `./data`, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cris.db";
 
+/// The store a database URL names, for the log: its kind and place, never a password
+/// (`postgres ayse@db.example:5432/cris`, `sqlite /var/lib/cris-field/cris.db`).
+pub fn describe_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or((url, ""));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    match scheme {
+        "sqlite" => {
+            let path = std::path::Path::new(rest);
+            let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+            format!("sqlite {}", shown.display())
+        }
+        "postgres" | "postgresql" => {
+            let (user, place) = match rest.rsplit_once('@') {
+                Some((userinfo, place)) => (userinfo.split(':').next().unwrap_or_default(), place),
+                None => ("", rest),
+            };
+            if user.is_empty() {
+                format!("postgres {place}")
+            } else {
+                format!("postgres {user}@{place}")
+            }
+        }
+        other => other.to_owned(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Only the scheme is named: a URL may carry a password.
@@ -2425,4 +2451,24 @@ pub(crate) fn user_of(
         disabled,
         teams,
     })
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::describe_url;
+
+    #[test]
+    fn a_store_is_named_by_kind_and_place_never_by_password() {
+        assert_eq!(
+            describe_url("postgres://cris:hunter2@db.example:5432/cris?sslmode=require"),
+            "postgres cris@db.example:5432/cris"
+        );
+        assert_eq!(
+            describe_url("postgresql://127.0.0.1/cris"),
+            "postgres 127.0.0.1/cris"
+        );
+        let sqlite = describe_url("sqlite://data/nowhere-yet.db?mode=rwc");
+        assert!(sqlite.starts_with("sqlite ") && sqlite.ends_with("data/nowhere-yet.db"));
+        assert!(!describe_url("postgres://u:p%40ss@h/d").contains("p%40ss"));
+    }
 }
