@@ -328,7 +328,7 @@ async fn csv_tables_are_the_fixtures_byte_for_byte() {
         let today = cris_core::Date::from_days((cris_server::auth::now_ms() / 86_400_000) as i32);
         assert_eq!(
             headers["content-disposition"],
-            format!("attachment; filename=\"cris-home_visit-{today}.csv\"")
+            format!("attachment; filename=\"cris-home_visit-de-{today}.csv\"")
         );
         assert_eq!(headers["cache-control"], "no-store");
         assert!(
@@ -348,7 +348,7 @@ async fn csv_tables_are_the_fixtures_byte_for_byte() {
         .await;
         assert_eq!(
             headers["content-disposition"],
-            format!("attachment; filename=\"cris-home_visit-new_steps-{today}.csv\"")
+            format!("attachment; filename=\"cris-home_visit-new_steps-de-{today}.csv\"")
         );
         check_fixture(
             "export-home_visit-new_steps.csv",
@@ -727,4 +727,38 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
         );
     })
     .await;
+}
+
+/// A downloaded file says what it holds: the form, the language, the team, the worker and the
+/// days; the report author tells two files apart without opening them.
+#[tokio::test]
+async fn file_names_say_the_language_and_the_filters() {
+    let server = TestServer::sqlite().await;
+    let sabine = with_family(&server).await;
+    let today = cris_core::Date::from_days((cris_server::auth::now_ms() / 86_400_000) as i32);
+    for (query, name) in [
+        (
+            "?format=csv&form=home_visit&lang=tr".to_owned(),
+            format!("cris-home_visit-tr-{today}.csv"),
+        ),
+        (
+            "?format=csv&form=home_visit&worker=ayse.w&lang=en".to_owned(),
+            format!("cris-home_visit-en-ayse.w-{today}.csv"),
+        ),
+        (
+            "?team=Offenbach%20Nord&from=2026-11-01&to=2026-11-30&lang=hu".to_owned(),
+            format!("cris-export-hu-Offenbach_Nord-2026-11-01_2026-11-30-{today}.xlsx"),
+        ),
+        (
+            "?form=intake&from=2026-11-01".to_owned(),
+            format!("cris-intake-de-from_2026-11-01-{today}.xlsx"),
+        ),
+    ] {
+        let (_, headers) = export(&server, &sabine, &query).await;
+        assert_eq!(
+            headers["content-disposition"],
+            format!("attachment; filename=\"{name}\""),
+            "{query}"
+        );
+    }
 }

@@ -404,9 +404,20 @@ impl Browser {
 
     /// Waits until an element matching the XPath expression exists.
     pub async fn wait_for_xpath(&self, xpath: &str) -> fantoccini::elements::Element {
+        self.wait_at_most(PATIENCE, xpath).await
+    }
+
+    /// [`Browser::wait_for_xpath`] on a fresh profile's first page: the browser compiles the
+    /// app's 2 MB of WebAssembly for the first time, which on two shared cores with other
+    /// browsers starting alongside can take longer than any later step.
+    pub async fn wait_for_first_page(&self, xpath: &str) -> fantoccini::elements::Element {
+        self.wait_at_most(PATIENCE * 3, xpath).await
+    }
+
+    async fn wait_at_most(&self, patience: Duration, xpath: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(PATIENCE)
+            .at_most(patience)
             .for_element(Locator::XPath(xpath))
             .await
             .unwrap_or_else(|err| panic!("no element {xpath}: {err}"))

@@ -75,7 +75,8 @@ pub async fn wait_for_sync_text_containing(b: &Browser, part: &str) {
 pub async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     b.client.goto(&server.url("/")).await.expect("open the app");
     // A new phone holds no account's key: it opens on the login page.
-    b.wait_for_heading("Anmelden").await;
+    b.wait_for_first_page("//h1[normalize-space()='Anmelden']")
+        .await;
     // A wrong password is said so, and nothing else changes.
     let name = b.client.find(Locator::Id("login-name")).await.unwrap();
     // The last login name on this phone is offered: replaced.
@@ -182,7 +183,7 @@ pub async fn first_login(b: &Browser, server: &TestServer, login: &str) {
 /// [`first_login`] on the page `url`, which shows once logged in (in any language).
 pub async fn first_login_at(b: &Browser, url: &str, login: &str) {
     b.client.goto(url).await.expect("open the app");
-    b.wait_for_xpath("//input[@id='login-name']").await;
+    b.wait_for_first_page("//input[@id='login-name']").await;
     submit_login(b, login).await;
     b.wait_for_xpath("//nav[contains(@class, 'tabs')]").await;
 }

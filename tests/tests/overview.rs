@@ -122,12 +122,17 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
             .find(|p| p.extension().is_some_and(|x| x == "xlsx"))
     })
     .await;
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("cris-export-de-"),
+        "the file says its language: {name}"
+    );
     let bytes = std::fs::read(&file).unwrap();
     assert!(bytes.starts_with(b"PK"), "a workbook is a zip file");
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("xl/workbook.xml"), "with a workbook in it");
     laptop
-        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Lea Teamleitung')][contains(., 'XLSX')]")
+        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Lea Teamleitung')][contains(., 'XLSX')][contains(., 'Deutsch')]")
         .await;
 
     phone.close().await;

@@ -632,11 +632,20 @@ fn ExportView() -> impl IntoView {
                     .map(|f| catalog.title(&f, i18n.lang.get()))
                     .unwrap_or_else(|| i18n.t(|u| u.export_all_forms)().to_owned());
                 let rows = e.rows as usize;
+                // The language its words are in, and whom it is of (team, worker).
+                let language = e.filter.lang.map(|l| l.native_name()).unwrap_or_default();
+                let of: String = e
+                    .filter
+                    .team
+                    .iter()
+                    .chain(&e.filter.worker)
+                    .map(|s| format!(" · {s}"))
+                    .collect();
                 view! {
                     <li data-export=e.id.clone()>
                         {date_time(e.at_ms as f64)} " · " {e.display_name.clone()} " · "
-                        {e.format.as_str().to_uppercase()} " · " {what} " · "
-                        {move || i18n.count(|u| u.export_rows, rows)}
+                        {e.format.as_str().to_uppercase()} " · " {what} " · " {language}
+                        {of} " · " {move || i18n.count(|u| u.export_rows, rows)}
                     </li>
                 }
             })

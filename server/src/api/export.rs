@@ -64,6 +64,27 @@ struct Plan {
     recorded: ExportQuery,
 }
 
+/// What a file's name says of its export: the form (and table), the language, and the
+/// filters of team, worker and days received; never a household's name, which a file name
+/// carries into download folders and mail attachments.
+fn file_stem(plan: &Plan) -> String {
+    let mut parts = vec![match (&plan.form, &plan.table) {
+        (Some(form), Some(table)) => format!("{form}-{table}"),
+        (Some(form), None) => form.clone(),
+        (None, _) => "export".to_owned(),
+    }];
+    parts.push(plan.lang.code().to_owned());
+    let q = &plan.recorded;
+    parts.extend(q.team.iter().chain(&q.worker).cloned());
+    match (q.from, q.to) {
+        (Some(from), Some(to)) => parts.push(format!("{from}_{to}")),
+        (Some(from), None) => parts.push(format!("from_{from}")),
+        (None, Some(to)) => parts.push(format!("to_{to}")),
+        (None, None) => {}
+    }
+    parts.join("-")
+}
+
 /// The plan of an export, or why its query is wrong.
 fn plan_of(query: ExportQuery, forms: &FormCatalog) -> Result<Plan, AppError> {
     let bad = |m: String| AppError::BadRequest(m);
@@ -208,11 +229,7 @@ pub async fn export(
     );
 
     let today = cris_core::Date::from_days(i32::try_from(now.div_euclid(DAY_MS)).unwrap_or(0));
-    let what = match (&plan.form, &plan.table) {
-        (Some(form), Some(table)) => format!("{form}-{table}"),
-        (Some(form), None) => form.clone(),
-        (None, _) => "export".to_owned(),
-    };
+    let what = file_stem(&plan);
     let what: String = what
         .chars()
         .map(|c| {
