@@ -20,19 +20,24 @@ fn output_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
     rx
 }
 
-#[tokio::test]
-async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
-    let data = tempfile::tempdir().unwrap();
-    let db = data.path().join("store/cris.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
+/// `cris-server serve` on a free port, its settings from the environment, logging at info.
+fn serve_on(database_url: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_cris-server"))
         .arg("serve")
         .env("CRIS_ADDR", "127.0.0.1:0")
-        .env("CRIS_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("CRIS_DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("store/cris.db");
+    let mut child = serve_on(&format!("sqlite://{}", db.display()));
 
     // The first line naming the address tells us where it listens.
     let rx = output_lines(&mut child);
@@ -502,14 +507,7 @@ async fn the_start_log_names_the_store_without_its_password() {
     // This machine's PostgreSQL trusts local connections: any password is taken.
     let url = pg.url.replacen("postgres@", "postgres:hunter2-secret@", 1);
     assert!(url.contains("hunter2-secret"), "{url}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env("CRIS_DATABASE_URL", &url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = serve_on(&url);
     let rx = output_lines(&mut child);
     let mut log = Vec::new();
     loop {
