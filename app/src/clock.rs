@@ -38,10 +38,16 @@ pub fn time_of_day(ms: f64) -> String {
 /// A date and time as the phone shows it, the day as the screen's language writes it
 /// (`26.11.2026 10:42` in German).
 pub fn date_time(ms: f64) -> String {
+    date_time_in(ms, screen_lang())
+}
+
+/// A date and time as `lang` writes it, where the phone is (`2026. 11. 26. 10:42` in
+/// Hungarian): for screens in the family's language.
+pub fn date_time_in(ms: f64, lang: cris_core::Lang) -> String {
     let at = js_sys::Date::new(&ms.into());
     let date = Date::from_ymd(at.get_full_year() as i32, at.get_month() + 1, at.get_date());
     match date {
-        Some(d) => format!("{} {}", day(d), time_of_day(ms)),
+        Some(d) => format!("{} {}", d.written(lang), time_of_day(ms)),
         None => time_of_day(ms),
     }
 }

@@ -1036,6 +1036,7 @@ fn consent(id: &str, case_id: &str, device: &str) -> cris_core::consent::Consent
             ]],
         },
         witness: "ayse.w".into(),
+        witness_name: None,
         interpreter: None,
         identity_check: IdentityCheck::IdCard,
         signed_at_ms: 5,
@@ -1178,9 +1179,23 @@ async fn the_consent_texts_come_back_rendering_the_same_words() {
     let name = unique_name("setup");
     let storage = open_unlocked(&name).await;
     assert!(storage.consent_setup().await.unwrap().is_none());
-    let agency: BTreeMap<String, String> = cris_core::consent::text::PLACEHOLDERS
+    use cris_core::consent::text::{Agency, Detail, PLACEHOLDERS, PROSE};
+    // Names one text for all languages, prose one per language: both come back as they were.
+    let agency: Agency = PLACEHOLDERS
         .iter()
-        .map(|p| ((*p).to_owned(), format!("Beispiel {p} – Ünïcödé")))
+        .map(|p| {
+            let detail = if PROSE.contains(p) {
+                Detail::PerLang(
+                    cris_core::Lang::ALL
+                        .into_iter()
+                        .map(|l| (l, format!("{p} in {l} – Ünïcödé")))
+                        .collect(),
+                )
+            } else {
+                Detail::Same(format!("Beispiel {p} – Ünïcödé"))
+            };
+            ((*p).to_owned(), detail)
+        })
         .collect();
     let texts: Vec<ConsentText> = [
         include_str!("../../forms/consent/notice.json"),

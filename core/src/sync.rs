@@ -910,6 +910,8 @@ mod tests {
                 note: "Am Telefon".into(),
             },
             witness: "ayse.w".into(),
+            witness_name: None,
+            lang: None,
             at_ms: NOW,
             device: consent.device.clone(),
             hlc: consent.hlc.clone(),

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use cris_core::consent::text::{Agency, ConsentText, PLACEHOLDERS, TextError, Texts};
+use cris_core::consent::text::{Agency, ConsentText, Detail, TextError, Texts, check_agency};
 use cris_core::lang::Lang;
 
 use crate::forms::Embedded;
@@ -132,7 +132,7 @@ impl ConsentConfig {
             }
         }
         if let Some(agency) = &agency {
-            check_agency(agency).map_err(ConsentError::Details)?;
+            check_agency(agency).map_err(|p| ConsentError::Details(p.to_string()))?;
             for (file, text, _) in by_version.values() {
                 for lang in Lang::ALL {
                     text.render(lang, agency).map_err(|error| {
@@ -207,8 +207,11 @@ fn files_of(dir: &Path) -> Result<Vec<(String, String)>, ConsentError> {
     Ok(files)
 }
 
-/// Reads the agency's details: a JSON object giving a non-empty text for every placeholder
-/// of [`PLACEHOLDERS`], and nothing else.
+/// Reads the agency's details: a JSON object giving every placeholder of
+/// [`PLACEHOLDERS`](cris_core::consent::text::PLACEHOLDERS)
+/// either one text (a name, an address) or an object with a text for each of the six
+/// languages (required for prose,
+/// [`PROSE`](cris_core::consent::text::PROSE)), and nothing else.
 pub fn read_agency(path: &Path) -> Result<Agency, ConsentError> {
     let json = std::fs::read_to_string(path).map_err(|source| ConsentError::AgencyRead {
         path: path.to_owned(),
@@ -218,54 +221,116 @@ pub fn read_agency(path: &Path) -> Result<Agency, ConsentError> {
         path: path.display().to_string(),
         problem,
     };
-    let agency: Agency = serde_json::from_str(&json).map_err(|e| {
+    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_str(&json).map_err(|e| {
         problem(format!(
             "not a JSON object of placeholder names and texts: {e}"
         ))
     })?;
-    check_agency(&agency).map_err(problem)?;
+    let mut agency = Agency::new();
+    for (name, value) in raw {
+        let detail = match value {
+            serde_json::Value::String(words) => Detail::Same(words),
+            serde_json::Value::Object(by_lang) => {
+                let mut words = BTreeMap::new();
+                for (code, text) in by_lang {
+                    let lang = code.parse::<Lang>().map_err(|_| {
+                        problem(format!(
+                            "{name:?} gives a text for {code:?}, which is not one of the languages {}",
+                            language_codes()
+                        ))
+                    })?;
+                    let serde_json::Value::String(text) = text else {
+                        return Err(problem(format!("{name:?} in {code}: not a text")));
+                    };
+                    words.insert(lang, text);
+                }
+                Detail::PerLang(words)
+            }
+            _ => {
+                return Err(problem(format!(
+                    "{name:?} is neither a text nor an object of texts by language ({})",
+                    language_codes()
+                )));
+            }
+        };
+        agency.insert(name, detail);
+    }
+    check_agency(&agency).map_err(|p| problem(p.to_string()))?;
     Ok(agency)
 }
 
-/// Whether `agency` gives every placeholder a text, and names no other.
-pub fn check_agency(agency: &Agency) -> Result<(), String> {
-    let all = PLACEHOLDERS.join(", ");
-    if let Some(missing) = PLACEHOLDERS
-        .iter()
-        .find(|name| agency.get(**name).is_none_or(|v| v.trim().is_empty()))
-    {
-        return Err(format!(
-            "no text for {missing:?} (every one of {all} is needed)"
-        ));
-    }
-    if let Some(unknown) = agency.keys().find(|k| !PLACEHOLDERS.contains(&k.as_str())) {
-        return Err(format!(
-            "{unknown:?} is not a placeholder of the consent texts (they are {all})"
-        ));
-    }
-    Ok(())
+fn language_codes() -> String {
+    Lang::ALL.map(Lang::code).join(", ")
 }
 
-/// Invented details of an invented agency, for trying the app (`serve --demo`).
+/// Invented details of an invented agency, for trying the app (`serve --demo`): names one
+/// text, prose in every language.
 pub fn demo_agency() -> Agency {
-    [
-        ("agency_name", "Jobcenter Offenbach (Demo)"),
-        (
-            "agency_address",
-            "Beispielstraße 12, 63065 Offenbach am Main",
-        ),
-        ("dpo_contact", "datenschutz@jobcenter-demo.example.org"),
-        ("statutory_basis", "§§ 50, 67 ff. SGB X, § 35 SGB I"),
-        ("retention", "5 Jahre nach Abschluss des Falls"),
-        (
-            "supervisory_authority",
+    let per_lang = |words: [&str; 6]| {
+        Detail::PerLang(
+            Lang::ALL
+                .into_iter()
+                .zip(words)
+                .map(|(lang, w)| (lang, w.to_owned()))
+                .collect(),
+        )
+    };
+    let mut agency = Agency::new();
+    agency.insert("agency_name".into(), "Jobcenter Offenbach (Demo)".into());
+    agency.insert(
+        "agency_address".into(),
+        "Beispielstraße 12, 63065 Offenbach am Main".into(),
+    );
+    agency.insert(
+        "dpo_contact".into(),
+        "datenschutz@jobcenter-demo.example.org".into(),
+    );
+    // In the order of Lang::ALL: de, tr, bg, en, hu, sk.
+    agency.insert(
+        "statutory_basis".into(),
+        per_lang([
+            "§§ 50, 67 ff. SGB X und § 35 SGB I",
+            "Alman Sosyal Yasa Kitabı (SGB X md. 50, 67 vd., SGB I md. 35)",
+            "чл. 50, 67 и сл. от Десета книга и чл. 35 от Първа книга на Германския социален кодекс (SGB X, SGB I)",
+            "sections 50 and 67 et seq. of Book X and section 35 of Book I of the German Social Code (SGB X, SGB I)",
+            "a német szociális törvénykönyv X. könyvének 50. és 67. és következő §-ai, valamint I. könyvének 35. §-a (SGB X, SGB I)",
+            "§ 50, 67 a nasl. knihy X a § 35 knihy I nemeckého sociálneho zákonníka (SGB X, SGB I)",
+        ]),
+    );
+    agency.insert(
+        "retention".into(),
+        per_lang([
+            "Wir bewahren Ihre Daten bis 5 Jahre nach Abschluss Ihres Falls auf; danach werden sie gelöscht.",
+            "Verilerinizi dosyanız kapandıktan sonra 5 yıl saklıyoruz; ardından silinirler.",
+            "Съхраняваме данните ви 5 години след приключване на случая ви; след това те се изтриват.",
+            "We keep your data for 5 years after your case is closed; then it is erased.",
+            "Adatait az ügy lezárása után 5 évig őrizzük meg, ezt követően töröljük.",
+            "Vaše údaje uchovávame 5 rokov po uzavretí vášho prípadu; potom sa vymažú.",
+        ]),
+    );
+    agency.insert(
+        "supervisory_authority".into(),
+        per_lang([
             "Der Hessische Beauftragte für Datenschutz und Informationsfreiheit",
-        ),
-        ("partner_name", "Beispiel e.V."),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+            "Hessen Eyaleti Veri Koruma ve Bilgi Edinme Özgürlüğü Sorumlusu (Der Hessische Beauftragte für Datenschutz und Informationsfreiheit)",
+            "Уполномощеният по защита на данните и свобода на информацията на провинция Хесен (Der Hessische Beauftragte für Datenschutz und Informationsfreiheit)",
+            "the Hessian Commissioner for Data Protection and Freedom of Information (Der Hessische Beauftragte für Datenschutz und Informationsfreiheit)",
+            "Hessen tartomány adatvédelmi és információszabadság-biztosa (Der Hessische Beauftragte für Datenschutz und Informationsfreiheit)",
+            "Hesenský splnomocnenec pre ochranu údajov a slobodu informácií (Der Hessische Beauftragte für Datenschutz und Informationsfreiheit)",
+        ]),
+    );
+    agency.insert(
+        "partner_name".into(),
+        per_lang([
+            "Beispiel e.V. (Schuldnerberatung)",
+            "Beispiel e.V. (borç danışmanlığı)",
+            "Beispiel e.V. (консултиране при задлъжнялост)",
+            "Beispiel e.V. (debt counselling)",
+            "Beispiel e.V. (adósságtanácsadás)",
+            "Beispiel e.V. (dlhové poradenstvo)",
+        ]),
+    );
+    agency
 }
 
 #[cfg(test)]
@@ -363,12 +428,19 @@ mod tests {
     fn the_agency_file_must_give_every_detail() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agency.json");
+        let write = |agency: &Agency| {
+            std::fs::write(&path, serde_json::to_string(agency).unwrap()).unwrap();
+        };
+        let err_of = |json: &str| {
+            std::fs::write(&path, json).unwrap();
+            read_agency(&path).unwrap_err().to_string()
+        };
         let mut agency = demo_agency();
-        std::fs::write(&path, serde_json::to_string(&agency).unwrap()).unwrap();
+        write(&agency);
         assert_eq!(read_agency(&path).unwrap(), agency);
 
         agency.remove("dpo_contact");
-        std::fs::write(&path, serde_json::to_string(&agency).unwrap()).unwrap();
+        write(&agency);
         let err = read_agency(&path).unwrap_err().to_string();
         assert!(
             err.starts_with(&format!("agency file {}: ", path.display())),
@@ -377,21 +449,53 @@ mod tests {
         assert!(err.contains("no text for \"dpo_contact\""), "{err}");
 
         agency.insert("dpo_contact".into(), " ".into());
-        std::fs::write(&path, serde_json::to_string(&agency).unwrap()).unwrap();
+        write(&agency);
         let err = read_agency(&path).unwrap_err().to_string();
         assert!(err.contains("no text for \"dpo_contact\""), "{err}");
 
         let mut typo = demo_agency();
         typo.insert("agency_nmae".into(), "Jobcenter".into());
-        std::fs::write(&path, serde_json::to_string(&typo).unwrap()).unwrap();
+        write(&typo);
         let err = read_agency(&path).unwrap_err().to_string();
         assert!(
             err.contains("\"agency_nmae\" is not a placeholder"),
             "{err}"
         );
 
-        std::fs::write(&path, "[\"agency_name\"]").unwrap();
+        // Prose as one German text would reach a Turkish family in German.
+        let mut german = demo_agency();
+        german.insert(
+            "retention".into(),
+            "5 Jahre nach Abschluss des Falls".into(),
+        );
+        write(&german);
         let err = read_agency(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("\"retention\" is prose the family reads: give it in every language"),
+            "{err}"
+        );
+        let mut json: serde_json::Value = serde_json::to_value(demo_agency()).unwrap();
+        json["statutory_basis"]
+            .as_object_mut()
+            .unwrap()
+            .remove("bg");
+        let err = err_of(&json.to_string());
+        assert!(err.contains("\"statutory_basis\" has no bg text"), "{err}");
+        json["statutory_basis"]["fr"] = "Code de la sécurité sociale".into();
+        let err = err_of(&json.to_string());
+        assert!(
+            err.contains("\"statutory_basis\" gives a text for \"fr\", which is not one of the languages de, tr, bg, en, hu, sk"),
+            "{err}"
+        );
+        let err = err_of(r#"{"agency_name": 12}"#);
+        assert!(
+            err.contains("\"agency_name\" is neither a text nor"),
+            "{err}"
+        );
+        let err = err_of(r#"{"agency_name": {"de": 12}}"#);
+        assert!(err.contains("\"agency_name\" in de: not a text"), "{err}");
+
+        let err = err_of("[\"agency_name\"]");
         assert!(err.contains("not a JSON object"), "{err}");
 
         let err = read_agency(&dir.path().join("missing.json")).unwrap_err();

@@ -552,3 +552,293 @@ async fn a_consent_changed_after_signing_is_refused_and_stays_on_the_phone_with_
     b.close().await;
     server.stop().await;
 }
+
+/// The app's strings in `lang`, read from its source (`app/src/i18n/<lang>.rs`): name → words.
+fn ui_strings(lang: Lang) -> std::collections::BTreeMap<String, String> {
+    let path = cris_e2e::workspace_root().join(format!("app/src/i18n/{}.rs", lang.code()));
+    let source = std::fs::read_to_string(&path).expect("the app's strings");
+    source
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.trim().split_once(": \"")?;
+            let words = rest.strip_suffix("\",")?;
+            Some((name.to_owned(), words.replace("\\\"", "\"")))
+        })
+        .collect()
+}
+
+/// The German words of the app's strings that a page in `lang` shows: each string's parts
+/// between placeholders, where the string differs in `lang` (the words the two languages
+/// share, such as "online", do not count).
+fn german_words_in(page: &str, lang: Lang) -> Vec<String> {
+    let other = ui_strings(lang);
+    let mut found = Vec::new();
+    for (name, german) in ui_strings(Lang::De) {
+        if other.get(&name) == Some(&german) {
+            continue;
+        }
+        for part in german.split(['{', '}']).step_by(2) {
+            let part = part.trim_matches(|c: char| c.is_whitespace() || ":.,()|".contains(c));
+            // Short parts ("Fall", "bis") count as whole lines only.
+            let seen = if part.chars().count() >= 8 {
+                page.contains(part)
+            } else {
+                part.chars().count() >= 3 && page.lines().any(|l| l.trim() == part)
+            };
+            if seen {
+                found.push(format!("{name}: {part:?}"));
+            }
+        }
+    }
+    found
+}
+
+/// What a page shows of `css`, as the eye reads it (`innerText`: hidden parts left out).
+async fn shown_text(b: &Browser, css: &str) -> String {
+    b.eval(&format!(
+        "return [...document.querySelectorAll({css:?})].map((e) => e.innerText).join('\\n');"
+    ))
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// A Turkish family releases one recipient only. The signature screen, the copy and its print
+/// say that one is released and the four others are not, in Turkish, with no German word of
+/// the app's on it; the witness is named with the agency; dates are written the Turkish way.
+/// Later the family withdraws in Turkish, and the server keeps the language it was read in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_turkish_family_reads_only_turkish_and_sees_what_was_not_released() {
+    let consent = text(include_str!("../../forms/consent/consent.json"));
+    let tr = ui_strings(Lang::Tr);
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "ayse.w").await;
+    record_synced_household(&b, "Familie Yılmaztest").await;
+    open_case(&b, "Familie Yılmaztest").await;
+    let case_id = b
+        .eval("return location.pathname.split('/')[2];")
+        .await
+        .as_str()
+        .expect("a case id")
+        .to_owned();
+
+    click_testid(&b, "take-consent").await;
+    b.wait_for_xpath("//*[@data-testid='consent-lang']").await;
+    set_value(&b, "[data-testid='consent-lang']", "tr").await;
+    b.wait_for_xpath(&format!(
+        "//h1[normalize-space()={}]",
+        xpath_literal(&tr["consent_title"])
+    ))
+    .await;
+    // A started draft shows "discard": in Turkish too.
+    click_testid(&b, "consent-next").await;
+    tap(&b, "input[data-purpose='housing_search']").await;
+    let family_page = shown_text(&b, "section.page").await;
+    assert!(
+        german_words_in(&family_page, Lang::Tr).is_empty(),
+        "German on the family's screen: {:?}\n{family_page}",
+        german_words_in(&family_page, Lang::Tr)
+    );
+    click_testid(&b, "consent-next").await;
+    tap(&b, "input[data-release='housing_office']").await;
+    let release = "fieldset[data-recipient='housing_office']";
+    tap(&b, &format!("{release} input[data-record='housing']")).await;
+    set_value(
+        &b,
+        &format!("{release} select[data-release-purpose]"),
+        "housing_search",
+    )
+    .await;
+    tap(&b, &format!("{release} input[data-duration='until']")).await;
+    set_value(
+        &b,
+        &format!("{release} input[data-release-until]"),
+        "2030-06-30",
+    )
+    .await;
+    click_testid(&b, "consent-next").await;
+
+    // What they are about to sign: one release, four recipients not released.
+    b.wait_for_xpath("//*[@data-testid='consent-summary']")
+        .await;
+    let released =
+        "return [...document.querySelectorAll(\"[data-testid='SCOPE'] [data-released]\")]
+           .map((e) => [e.dataset.released, e.dataset.yes, e.querySelector('strong').innerText]);";
+    let summary = b.eval(&released.replace("SCOPE", "consent-summary")).await;
+    assert_eq!(summary.as_array().unwrap().len(), consent.recipients.len());
+    set_value(&b, "[data-testid='identity-check']", "passport").await;
+    sign_with_a_finger(&b).await;
+    b.client
+        .find(Locator::Id("signer-name"))
+        .await
+        .unwrap()
+        .send_keys("Emine Yılmaztest")
+        .await
+        .unwrap();
+    click_testid(&b, "consent-save").await;
+    b.wait_for_xpath("//*[@data-testid='receipt'][@data-lang='tr']")
+        .await;
+
+    // The copy: exactly one recipient released, the others said not to be, in plain Turkish.
+    let copy = b.eval(&released.replace("SCOPE", "receipt")).await;
+    assert_eq!(
+        copy, summary,
+        "the copy says what the signature screen said"
+    );
+    for entry in copy.as_array().unwrap() {
+        let (id, yes, words) = (
+            entry[0].as_str().unwrap(),
+            entry[1].as_str().unwrap(),
+            entry[2].as_str().unwrap(),
+        );
+        let name = consent
+            .recipients
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.title.get(Lang::Tr).to_owned())
+            .unwrap();
+        if id == "housing_office" {
+            assert_eq!(yes, "true");
+            assert_eq!(
+                words,
+                tr["receipt_release_yes"].replace("{recipient}", &name)
+            );
+        } else {
+            assert_eq!(yes, "false", "{id} was not released");
+            if !name.contains('{') {
+                assert_eq!(
+                    words,
+                    tr["receipt_release_no"].replace("{recipient}", &name)
+                );
+            }
+        }
+    }
+    let receipt = shown_text(&b, "section.page").await;
+    let until = tr["receipt_until_date"].replace("{date}", "30.06.2030");
+    assert!(
+        receipt.contains(&until),
+        "the day as Turkish writes it: {receipt}"
+    );
+    let records = consent
+        .records
+        .iter()
+        .find(|k| k.id == "household")
+        .unwrap();
+    assert!(
+        receipt.contains(
+            &tr["receipt_release_withheld"].replace("{records}", records.title.get(Lang::Tr))
+        ),
+        "what was not released of the records: {receipt}"
+    );
+    let declined = consent.purposes.iter().find(|p| p.id == "photos").unwrap();
+    assert!(
+        receipt.contains(&format!(
+            "{}: {}",
+            tr["receipt_declined"],
+            declined.title.get(Lang::Tr)
+        )),
+        "a purpose not agreed to says so: {receipt}"
+    );
+    assert!(
+        receipt.contains(
+            &tr["witness"].replace("{name}", "Ayşe Testfrau, Jobcenter Offenbach (Demo)")
+        ),
+        "the witness by name and agency: {receipt}"
+    );
+    assert!(!receipt.contains("ayse.w"), "no login on the copy");
+    assert!(
+        receipt.contains("dosyanız kapandıktan sonra 5 yıl"),
+        "the agency's retention in Turkish: {receipt}"
+    );
+    let german = german_words_in(&receipt, Lang::Tr);
+    assert!(
+        german.is_empty(),
+        "German on the copy: {german:?}\n{receipt}"
+    );
+
+    // The print view: the same words, without the buttons.
+    b.devtools(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({ "media": "print" }),
+    )
+    .await;
+    let printed = shown_text(&b, "body").await;
+    assert!(printed.contains(&until), "{printed}");
+    assert!(
+        !printed.contains(&tr["receipt_print"]),
+        "no buttons on paper"
+    );
+    for entry in copy.as_array().unwrap() {
+        assert!(printed.contains(entry[2].as_str().unwrap()), "{printed}");
+    }
+    let german = german_words_in(&printed, Lang::Tr);
+    assert!(german.is_empty(), "German on paper: {german:?}\n{printed}");
+    b.devtools(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({ "media": "" }),
+    )
+    .await;
+
+    // The withdrawal, months later: asked in the language the consent was read in.
+    tap(&b, "a.back").await;
+    click_testid(&b, "withdraw").await;
+    let chosen = b.wait_for_xpath("//*[@data-testid='withdraw-lang']").await;
+    assert_eq!(chosen.prop("value").await.unwrap().as_deref(), Some("tr"));
+    b.wait_for_xpath(&format!(
+        "//h1[normalize-space()={}]",
+        xpath_literal(&tr["withdraw_title"])
+    ))
+    .await;
+    let family_part = shown_text(&b, "section.page > :not(.worker-part)").await;
+    let german = german_words_in(&family_part, Lang::Tr);
+    assert!(
+        german.is_empty(),
+        "German for the family: {german:?}\n{family_part}"
+    );
+    tap(&b, "input[data-withdraw='all']").await;
+    click_testid(&b, "withdraw-save").await;
+    b.wait_for_xpath("//*[@data-testid='withdraw-problem'][not(@hidden)]")
+        .await;
+    let problem = shown_text(&b, "[data-testid='withdraw-problem']").await;
+    assert_eq!(
+        problem.trim(),
+        tr["signer_missing"],
+        "the family's problem in Turkish"
+    );
+    sign_with_a_finger(&b).await;
+    b.client
+        .find(Locator::Css("[data-testid='withdraw-signer']"))
+        .await
+        .unwrap()
+        .send_keys("Emine Yılmaztest")
+        .await
+        .unwrap();
+    click_testid(&b, "withdraw-save").await;
+    b.wait_for_xpath("//*[@data-testid='consent-none']").await;
+    wait_for_sync_text(&b, "Alles synchronisiert").await;
+    let held = wait_until("the withdrawal on the server", || async {
+        let (_, held) = api(&b, "GET", &format!("/api/v1/cases/{case_id}/consent"), None).await;
+        (held["records"].as_array().map_or(0, Vec::len) == 2).then_some(held)
+    })
+    .await;
+    let records = held["records"].as_array().unwrap();
+    let withdrawal = records
+        .iter()
+        .map(|r| &r["record"])
+        .find(|r| r["record"] == "withdrawal")
+        .expect("the withdrawal");
+    assert_eq!(withdrawal["lang"], "tr", "{withdrawal}");
+    assert_eq!(withdrawal["witness_name"], "Ayşe Testfrau");
+    let signed = records
+        .iter()
+        .map(|r| &r["record"])
+        .find(|r| r["record"] == "consent")
+        .expect("the consent");
+    assert_eq!(signed["witness_name"], "Ayşe Testfrau");
+
+    b.close().await;
+    server.stop().await;
+}

@@ -193,6 +193,10 @@ pub struct Consent {
     pub signature: Signature,
     /// The worker who witnessed it (login).
     pub witness: String,
+    /// The witness as the family's copy names them (the account's name), where the phone
+    /// knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_name: Option<String>,
     /// The interpreter who helped, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interpreter: Option<String>,
@@ -294,6 +298,7 @@ impl Sealed for Consent {
             &self.text.id,
         ]
         .into_iter()
+        .chain(&self.witness_name)
         .chain(&self.interpreter)
         .chain(&self.purposes)
         .chain(
@@ -371,6 +376,13 @@ pub struct Withdrawal {
     pub given: Given,
     /// The worker who took it (login).
     pub witness: String,
+    /// The witness as the family's copy names them (the account's name), where the phone
+    /// knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_name: Option<String>,
+    /// The language the family read the withdrawal in, where the phone asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<Lang>,
     pub at_ms: i64,
     pub device: String,
     pub hlc: Hlc,
@@ -398,6 +410,7 @@ impl Sealed for Withdrawal {
         if ids
             .iter()
             .chain([&self.witness, named])
+            .chain(&self.witness_name)
             .any(|w| w.chars().count() > MAX_TEXT_CHARS)
         {
             return Err(Problem::TooLong);
@@ -615,6 +628,7 @@ mod tests {
             },
             signature: signature(),
             witness: "ayse.w".into(),
+            witness_name: None,
             interpreter: Some("Emel Dolmetsch".into()),
             identity_check: IdentityCheck::IdCard,
             signed_at_ms: 1_795_000_000_000,
@@ -640,6 +654,8 @@ mod tests {
                 note: "Am Telefon widerrufen".into(),
             },
             witness: "ayse.w".into(),
+            witness_name: None,
+            lang: None,
             at_ms: 1_796_000_000_000,
             device: DEVICE.into(),
             hlc: Hlc {
@@ -680,6 +696,37 @@ mod tests {
             consent("c1").binding,
             "ab08a3dadfc97f75e869c56d49978a980fdd88e0eff8d072098e3d042296dc29"
         );
+    }
+
+    /// The witness's name and the withdrawal's language came later: records without them
+    /// keep their hash (see the pinned binding above), records with them are bound to them.
+    #[test]
+    fn the_witness_name_and_the_language_are_bound_when_given() {
+        let mut named = consent("c1");
+        named.witness_name = Some("Ayşe Testkaya".into());
+        let named = named.seal().unwrap();
+        assert_ne!(named.binding, consent("c1").binding);
+        assert_eq!(named.verify(), Ok(()));
+        let mut renamed = named.clone();
+        renamed.witness_name = Some("Someone Else".into());
+        assert_eq!(renamed.verify(), Err(Problem::Tampered));
+        assert!(
+            !serde_json::to_string(&consent("c1"))
+                .unwrap()
+                .contains("witness_name")
+        );
+
+        let mut w = withdrawal("c1", Scope::All);
+        w.lang = Some(Lang::Tr);
+        w.witness_name = Some("Ayşe Testkaya".into());
+        let w = w.seal().unwrap();
+        assert_eq!(w.verify(), Ok(()));
+        let mut german = w.clone();
+        german.lang = Some(Lang::De);
+        assert_eq!(german.verify(), Err(Problem::Tampered));
+        let mut long = w;
+        long.witness_name = Some("x".repeat(MAX_TEXT_CHARS + 1));
+        assert_eq!(long.seal(), Err(Problem::TooLong));
     }
 
     #[test]

@@ -65,8 +65,86 @@ pub struct Item {
     pub body: Option<Labels>,
 }
 
+/// The details that are prose the family reads (how long records are kept, on what legal
+/// basis): an agency gives them in every language, never as one text for all six.
+pub const PROSE: [&str; 2] = ["statutory_basis", "retention"];
+
+/// One of the agency's details: one text for every language (a proper name, an address, an
+/// e-mail address) or a text per language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Same(String),
+    PerLang(BTreeMap<Lang, String>),
+}
+
+impl Detail {
+    /// The words in `lang` ("" where a language is missing: [`check_agency`] refuses that).
+    pub fn get(&self, lang: Lang) -> &str {
+        match self {
+            Detail::Same(words) => words,
+            Detail::PerLang(by_lang) => by_lang.get(&lang).map_or("", String::as_str),
+        }
+    }
+}
+
+impl From<&str> for Detail {
+    fn from(words: &str) -> Self {
+        Detail::Same(words.to_owned())
+    }
+}
+
 /// The agency's own details, from the server's configuration: placeholder → value.
-pub type Agency = BTreeMap<String, String>;
+pub type Agency = BTreeMap<String, Detail>;
+
+/// What is wrong with an agency's details.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AgencyProblem {
+    #[error("no text for {0:?} (every one of {all} is needed)", all = PLACEHOLDERS.join(", "))]
+    Missing(String),
+    #[error("{0:?} is not a placeholder of the consent texts (they are {all})", all = PLACEHOLDERS.join(", "))]
+    Unknown(String),
+    #[error(
+        "{0:?} is prose the family reads: give it in every language, as {{\"de\": \"…\", \"tr\": \"…\", \"bg\": \"…\", \"en\": \"…\", \"hu\": \"…\", \"sk\": \"…\"}}"
+    )]
+    OneTextForProse(String),
+    #[error("{name:?} has no {lang} text")]
+    MissingLang { name: String, lang: Lang },
+}
+
+/// Whether `agency` gives every placeholder a text in every language, prose ([`PROSE`]) per
+/// language, and names no other placeholder.
+pub fn check_agency(agency: &Agency) -> Result<(), AgencyProblem> {
+    for name in PLACEHOLDERS {
+        let detail = agency
+            .get(name)
+            .ok_or_else(|| AgencyProblem::Missing(name.to_owned()))?;
+        match detail {
+            Detail::Same(words) if words.trim().is_empty() => {
+                return Err(AgencyProblem::Missing(name.to_owned()));
+            }
+            Detail::Same(_) if PROSE.contains(&name) => {
+                return Err(AgencyProblem::OneTextForProse(name.to_owned()));
+            }
+            Detail::Same(_) => {}
+            Detail::PerLang(_) => {
+                if let Some(lang) = Lang::ALL
+                    .into_iter()
+                    .find(|l| detail.get(*l).trim().is_empty())
+                {
+                    return Err(AgencyProblem::MissingLang {
+                        name: name.to_owned(),
+                        lang,
+                    });
+                }
+            }
+        }
+    }
+    match agency.keys().find(|k| !PLACEHOLDERS.contains(&k.as_str())) {
+        Some(unknown) => Err(AgencyProblem::Unknown(unknown.clone())),
+        None => Ok(()),
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -141,7 +219,7 @@ impl ConsentText {
     /// sections, then the purposes, recipients and kinds of records, in the file's order,
     /// separated by blank lines. The screen shows exactly these words.
     pub fn render(&self, lang: Lang, agency: &Agency) -> Result<String, TextError> {
-        let fill = |words: &str| fill(words, agency);
+        let fill = |words: &str| fill(words, agency, lang);
         let mut parts = vec![fill(self.title.get(lang))?];
         for s in &self.sections {
             parts.push(format!(
@@ -177,13 +255,14 @@ impl ConsentText {
     }
 }
 
-/// `words` with the agency's details in place of its placeholders: what the screen shows of
-/// one piece of a text (see [`ConsentText::render`]).
-pub fn fill(words: &str, agency: &Agency) -> Result<String, TextError> {
+/// `words` (in `lang`) with the agency's details in `lang` in place of its placeholders: what
+/// the screen shows of one piece of a text (see [`ConsentText::render`]).
+pub fn fill(words: &str, agency: &Agency, lang: Lang) -> Result<String, TextError> {
     let mut out = words.to_owned();
     for name in placeholders(words) {
         let value = agency
             .get(name)
+            .map(|d| d.get(lang))
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| TextError::AgencyMissing(name.to_owned()))?;
         out = out.replace(&format!("{{{name}}}"), value);
@@ -284,7 +363,7 @@ pub(crate) mod tests {
     pub(crate) fn offenbach() -> Agency {
         PLACEHOLDERS
             .iter()
-            .map(|name| ((*name).to_owned(), format!("Test {name}")))
+            .map(|name| ((*name).to_owned(), Detail::Same(format!("Test {name}"))))
             .collect()
     }
 
@@ -351,6 +430,102 @@ pub(crate) mod tests {
         );
     }
 
+    #[test]
+    fn prose_details_are_shown_in_the_readers_language() {
+        let notice = ConsentText::from_json(NOTICE).unwrap();
+        let mut agency = offenbach();
+        let retention = |lang: Lang| format!("retention in {lang}");
+        agency.insert(
+            "retention".into(),
+            Detail::PerLang(Lang::ALL.into_iter().map(|l| (l, retention(l))).collect()),
+        );
+        for lang in Lang::ALL {
+            let shown = notice.render(lang, &agency).unwrap();
+            assert!(shown.contains(&retention(lang)), "{lang}: {shown}");
+            for other in Lang::ALL.into_iter().filter(|o| *o != lang) {
+                assert!(!shown.contains(&retention(other)), "{lang} shows {other}");
+            }
+        }
+        // The same agency file in JSON: one text or one per language.
+        let json = serde_json::to_string(&agency).unwrap();
+        assert!(
+            json.contains("\"agency_name\":\"Test agency_name\""),
+            "{json}"
+        );
+        assert!(
+            json.contains("\"retention\":{\"de\":\"retention in de\""),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Agency>(&json).unwrap(), agency);
+    }
+
+    #[test]
+    fn an_agency_must_give_prose_in_every_language() {
+        let per_lang = |words: &str| {
+            Detail::PerLang(
+                Lang::ALL
+                    .into_iter()
+                    .map(|l| (l, format!("{words} {l}")))
+                    .collect(),
+            )
+        };
+        let mut agency = offenbach();
+        for name in PROSE {
+            agency.insert(name.into(), per_lang(name));
+        }
+        assert_eq!(check_agency(&agency), Ok(()));
+
+        // Prose as one text for all six: the Turkish notice would be German.
+        let mut one = agency.clone();
+        one.insert(
+            "retention".into(),
+            "5 Jahre nach Abschluss des Falls".into(),
+        );
+        assert_eq!(
+            check_agency(&one),
+            Err(AgencyProblem::OneTextForProse("retention".into()))
+        );
+        let mut gap = agency.clone();
+        let Some(Detail::PerLang(by_lang)) = gap.get_mut("statutory_basis") else {
+            unreachable!()
+        };
+        by_lang.insert(Lang::Tr, " ".into());
+        assert_eq!(
+            check_agency(&gap),
+            Err(AgencyProblem::MissingLang {
+                name: "statutory_basis".into(),
+                lang: Lang::Tr
+            })
+        );
+        let Some(Detail::PerLang(by_lang)) = gap.get_mut("statutory_basis") else {
+            unreachable!()
+        };
+        by_lang.remove(&Lang::Tr);
+        assert!(
+            check_agency(&gap)
+                .unwrap_err()
+                .to_string()
+                .contains("has no tr text")
+        );
+
+        // A name may be one text or six.
+        let mut names = agency.clone();
+        names.insert("partner_name".into(), per_lang("Partner"));
+        assert_eq!(check_agency(&names), Ok(()));
+        let mut missing = agency.clone();
+        missing.remove("dpo_contact");
+        assert_eq!(
+            check_agency(&missing),
+            Err(AgencyProblem::Missing("dpo_contact".into()))
+        );
+        let mut typo = agency;
+        typo.insert("agency_nmae".into(), "Jobcenter".into());
+        assert_eq!(
+            check_agency(&typo),
+            Err(AgencyProblem::Unknown("agency_nmae".into()))
+        );
+    }
+
     /// A consent as the phone makes it: on the shipped texts, shown in Bulgarian.
     pub(crate) fn signed(agency: &Agency) -> Consent {
         use crate::consent::*;
@@ -387,6 +562,7 @@ pub(crate) mod tests {
                 strokes: vec![stroke],
             },
             witness: "ayse.w".into(),
+            witness_name: None,
             interpreter: None,
             identity_check: IdentityCheck::IdCard,
             signed_at_ms: 1_795_000_000_000,

@@ -379,6 +379,7 @@ pub fn consent(
         },
         signature: signature(),
         witness: "ayse.w".into(),
+        witness_name: None,
         interpreter: Some("Emel Tercümanova".into()),
         identity_check: IdentityCheck::IdCard,
         signed_at_ms: i64::try_from(wall_ms).unwrap(),
@@ -411,6 +412,8 @@ pub fn withdrawal(
             note: "Am Telefon widerrufen".into(),
         },
         witness: "ayse.w".into(),
+        witness_name: None,
+        lang: None,
         at_ms: i64::try_from(wall_ms).unwrap(),
         device: consent.device.clone(),
         hlc: cris_core::hlc::Hlc {

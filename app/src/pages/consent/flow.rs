@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cris_core::Lang;
-use cris_core::consent::text::ConsentText;
 use cris_core::consent::{
     Consent as Signed, Duration, IdentityCheck, Record, Release, Signature, Signer, SignerRole,
 };
@@ -11,8 +10,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
+use super::choices::{choices, choices_view};
 use super::pad::SignaturePad;
-use super::{SaveError, Setup, load_setup, problem_text, save, witness};
+use super::{SaveError, Setup, load_setup, problem_text, save, sections, witness};
 
 use crate::clock::{new_id, today};
 use crate::form_view::{storage_error_view, storage_message};
@@ -113,15 +113,15 @@ pub fn Consent() -> impl IntoView {
                                 <p class="notice" data-testid="consent-setup-missing">
                                     {i18n.t(|u| u.consent_setup_missing)}
                                 </p>
+                                <A href=move || format!("/cases/{}", id.get()) attr:class="back">
+                                    {i18n.t(|u| u.case_title)}
+                                </A>
                             }
                             .into_any(),
                             Err(e) => storage_error_view(i18n, &e).into_any(),
                         })
                 }}
             </Suspense>
-            <A href=move || format!("/cases/{}", id.get()) attr:class="back">
-                {i18n.t(|u| u.case_title)}
-            </A>
         </section>
     }
 }
@@ -196,7 +196,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
     });
     let discard = move |_| {
         if !window()
-            .confirm_with_message(i18n.t(|u| u.confirm_discard)())
+            .confirm_with_message(ui(lang.get_untracked()).confirm_discard)
             .unwrap_or(false)
         {
             return;
@@ -301,6 +301,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
             }
         };
         let chosen = releases.get_untracked();
+        let (witness_login, witness_name) = witness();
         let consent = Signed {
             id: new_id(),
             case_id: case_id.get_value(),
@@ -337,7 +338,8 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
                 role: role.get_untracked(),
             },
             signature: signature.get_untracked(),
-            witness: witness(),
+            witness: witness_login,
+            witness_name,
             interpreter: Some(interpreter.get_untracked().trim().to_owned())
                 .filter(|s| !s.is_empty()),
             identity_check: check,
@@ -390,8 +392,11 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         }
     };
 
+    let back_to_case = format!("/cases/{}", case_id.get_value());
+    // Everything here speaks the family's language; the worker's own fields are set apart on
+    // the signature screen.
     view! {
-        <h1>{i18n.t(|u| u.consent_title)}</h1>
+        <h1 lang=move || lang.get().code()>{t(|u| u.consent_title)}</h1>
         <div class="field">
             <label for="consent-lang">{t(|u| u.consent_text_lang)}</label>
             <select
@@ -423,10 +428,10 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         <p class="problems" role="alert" data-testid="consent-problem" hidden=move || problem.with(Option::is_none)>
             {move || problem.get()}
         </p>
-        <div class="actions">
+        <div class="actions" lang=move || lang.get().code()>
             <Show when=move || begun.get()>
                 <button type="button" class="btn btn-quiet" data-testid="consent-discard" on:click=discard>
-                    {i18n.t(|u| u.discard_draft)}
+                    {t(|u| u.discard_draft)}
                 </button>
             </Show>
             <Show when=move || { step.get() > NOTICE }>
@@ -456,27 +461,17 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
                 </button>
             </Show>
         </div>
+        <A href=back_to_case attr:class="back" attr:lang=move || lang.get().code()>
+            {t(|u| u.case_title)}
+        </A>
     }
-}
-
-/// A text's sections, headed, with the agency's details filled in.
-fn sections(setup: &Setup, text: &ConsentText, lang: Lang) -> impl IntoView + use<> {
-    text.sections
-        .iter()
-        .map(|s| {
-            view! {
-                <h3>{setup.fill(s.heading.get(lang))}</h3>
-                <p class="consent-words">{setup.fill(s.body.get(lang))}</p>
-            }
-        })
-        .collect_view()
 }
 
 fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
     let text = &setup.notice;
     let sections = sections(setup, text, lang);
     view! {
-        <h2 tabindex="-1" data-testid="notice-title">{setup.fill(text.title.get(lang))}</h2>
+        <h2 tabindex="-1" data-testid="notice-title">{setup.fill(&text.title, lang)}</h2>
         {sections}
     }
 }
@@ -510,12 +505,12 @@ fn purposes_step(
                     });
                 }
             };
-            let body = p.body.as_ref().map(|b| setup.fill(b.get(lang)));
+            let body = p.body.as_ref().map(|b| setup.fill(b, lang));
             view! {
                 <label class="choice consent-choice">
                     <input autocomplete="off" type="checkbox" data-purpose=id prop:checked=checked on:change=on_change/>
                     <span>
-                        <strong>{setup.fill(p.title.get(lang))}</strong>
+                        <strong>{setup.fill(&p.title, lang)}</strong>
                         <span class="consent-words">{body}</span>
                     </span>
                 </label>
@@ -523,7 +518,7 @@ fn purposes_step(
         })
         .collect_view();
     view! {
-        <h2 tabindex="-1">{setup.fill(text.title.get(lang))}</h2>
+        <h2 tabindex="-1">{setup.fill(&text.title, lang)}</h2>
         {sections}
         <h3>{ui(lang).consent_purposes_title}</h3>
         <p class="hint">{ui(lang).consent_purposes_hint}</p>
@@ -612,7 +607,7 @@ fn releases_step(
                                     });
                                 }
                             />
-                            <span>{setup.fill(k.title.get(lang))}</span>
+                            <span>{setup.fill(&k.title, lang)}</span>
                         </label>
                     }
                 })
@@ -620,7 +615,7 @@ fn releases_step(
             let purpose_options = text
                 .purposes
                 .iter()
-                .map(|p| view! { <option value=p.id.clone()>{setup.fill(p.title.get(lang))}</option> })
+                .map(|p| view! { <option value=p.id.clone()>{setup.fill(&p.title, lang)}</option> })
                 .collect_view();
             let durations = [
                 (Until::Once, u.duration_once, "once"),
@@ -655,7 +650,7 @@ fn releases_step(
                 <fieldset class="group release" data-recipient=id.clone()>
                     <label class="choice">
                         <input autocomplete="off" type="checkbox" data-release=id.clone() prop:checked=move || on.get() on:change=toggle/>
-                        <strong>{setup.fill(r.title.get(lang))}</strong>
+                        <strong>{setup.fill(&r.title, lang)}</strong>
                     </label>
                     <div class="release-details" hidden=move || !on.get()>
                         <div class="field">
@@ -733,40 +728,33 @@ struct Choices {
 fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let u = ui(lang);
-    // What they are about to sign, once more.
-    let agreed = setup
+    // What they are about to sign, once more, in the words of the family's copy.
+    let chosen: Vec<String> = setup
         .consent
         .purposes
         .iter()
-        .map(|p| {
-            let yes = c.purposes.with_untracked(|t| t.contains(&p.id));
-            view! {
-                <li data-agreed=p.id.clone() data-yes=yes.to_string()>
-                    {if yes { u.receipt_agreed } else { u.receipt_declined }} ": "
-                    {setup.fill(p.title.get(lang))}
-                </li>
-            }
-        })
-        .collect_view();
-    let released = c
+        .map(|p| p.id.clone())
+        .filter(|p| c.purposes.with_untracked(|t| t.contains(p)))
+        .collect();
+    let released: Vec<Release> = c
         .releases
         .get_untracked()
         .into_iter()
-        .map(|(id, r)| {
-            view! {
-                <li>
-                    <strong>{setup.item_title(&id, lang)}</strong> ": "
-                    {r.records.iter().map(|k| setup.item_title(k, lang)).collect::<Vec<_>>().join(", ")}
-                    " · " {setup.item_title(&r.purpose, lang)} " · "
-                    {match r.until {
-                        Until::Once => u.duration_once.to_owned(),
-                        Until::Withdrawn => u.duration_recurring.to_owned(),
-                        Until::Date => r.date.clone(),
-                    }}
-                </li>
-            }
+        .filter_map(|(recipient, r)| {
+            Some(Release {
+                recipient,
+                records: r.records.into_iter().collect(),
+                purpose: r.purpose,
+                duration: match r.until {
+                    Until::Once => Duration::Once,
+                    Until::Withdrawn => Duration::Recurring,
+                    Until::Date => Duration::Until(r.date.parse().ok()?),
+                },
+            })
         })
-        .collect_view();
+        .collect();
+    let (agreed, released) = choices(Some(setup), lang, &chosen, &released);
+    let summary = choices_view(lang, agreed, released);
     let roles = [
         (SignerRole::Themselves, u.role_themselves, "themselves"),
         (SignerRole::Parent, u.role_parent, "parent"),
@@ -809,7 +797,7 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
         .collect_view();
     view! {
         <h2 tabindex="-1">{u.signature_title}</h2>
-        <ul class="consent-summary" data-testid="consent-summary">{agreed} {released}</ul>
+        <div class="consent-summary" data-testid="consent-summary">{summary}</div>
         <SignaturePad
             signature=c.signature
             label=Signal::derive(move || u.sign_here.to_owned())
@@ -829,8 +817,9 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
             <legend>{u.signer_role}</legend>
             {roles}
         </fieldset>
-        // The worker's part, in the worker's language.
+        // The worker's part, in the worker's language, set apart from the family's.
         <div class="worker-part" lang=move || i18n.lang.get().code()>
+            <h3>{i18n.t(|u| u.worker_part)}</h3>
             <div class="field">
                 <label for="interpreter">{i18n.t(|u| u.interpreter)}</label>
                 <input
@@ -861,7 +850,11 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
                 </select>
             </div>
             <p class="hint" data-testid="witness">
-                {move || i18n.t(|u| u.witness)().replace("{name}", &witness())}
+                {move || {
+                    let (login, name) = witness();
+                    let who = name.map_or_else(|| login.clone(), |n| format!("{n} ({login})"));
+                    i18n.t(|u| u.witness)().replace("{name}", &who)
+                }}
             </p>
         </div>
     }

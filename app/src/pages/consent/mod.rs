@@ -6,6 +6,7 @@
 //! The family-facing screens speak the family's language (chosen on the first screen), which
 //! may differ from the worker's.
 
+mod choices;
 mod flow;
 mod pad;
 mod receipt;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use cris_core::Lang;
 use cris_core::consent::text::{Agency, ConsentText, fill};
 use cris_core::consent::{Problem, Record, Sealed};
+use cris_core::form::Labels;
 use cris_core::record::Operation;
 use leptos::prelude::*;
 
@@ -41,10 +43,19 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// A piece of a text with the agency's details filled in (as [`ConsentText::render`]
-    /// does for the whole).
-    pub fn fill(&self, words: &str) -> String {
-        fill(words, &self.agency).unwrap_or_else(|_| words.to_owned())
+    /// A piece of a text in `lang` with the agency's details in `lang` filled in (as
+    /// [`ConsentText::render`] does for the whole).
+    pub fn fill(&self, words: &Labels, lang: Lang) -> String {
+        let words = words.get(lang);
+        fill(words, &self.agency, lang).unwrap_or_else(|_| words.to_owned())
+    }
+
+    /// The agency's name as the family reads it in `lang`.
+    pub fn agency_name(&self, lang: Lang) -> Option<&str> {
+        self.agency
+            .get("agency_name")
+            .map(|d| d.get(lang))
+            .filter(|n| !n.trim().is_empty())
     }
 
     /// The title of a purpose, recipient or kind of record of the consent text.
@@ -55,7 +66,7 @@ impl Setup {
             .chain(&text.recipients)
             .chain(&text.records)
             .find(|i| i.id == id)
-            .map_or_else(|| id.to_owned(), |i| self.fill(i.title.get(lang)))
+            .map_or_else(|| id.to_owned(), |i| self.fill(&i.title, lang))
     }
 }
 
@@ -162,9 +173,25 @@ async fn save(
     Ok(())
 }
 
-/// The worker taking the record: the account logged in on this phone.
-fn witness() -> String {
-    crate::sync::session::last_login()
+/// The worker taking the record: the account logged in on this phone, and its name where
+/// the phone knows it.
+fn witness() -> (String, Option<String>) {
+    let name = use_context::<crate::sync::SyncState>()
+        .and_then(|s| s.session.get_untracked())
+        .map(|s| s.user.display_name)
+        .filter(|n| !n.trim().is_empty());
+    (crate::sync::session::last_login(), name)
+}
+
+/// The witness as the family's copy names them: name (or login, for records made before the
+/// phone kept names) and the agency.
+fn witness_words(login: &str, name: Option<&str>, setup: Option<&Setup>, lang: Lang) -> String {
+    let who = name.unwrap_or(login);
+    let who = match setup.and_then(|s| s.agency_name(lang)) {
+        Some(agency) => format!("{who}, {agency}"),
+        None => who.to_owned(),
+    };
+    ui(lang).witness.replace("{name}", &who)
 }
 
 /// What is wrong, in the words of `lang`.
@@ -179,15 +206,14 @@ fn problem_text(problem: &Problem, lang: Lang) -> String {
     }
 }
 
-/// A text's words as paragraphs: the first line of each part is its heading.
-fn paragraphs(rendered: &str) -> impl IntoView + use<> {
-    rendered
-        .split("\n\n")
-        .map(|part| {
-            let (head, body) = part.split_once('\n').unwrap_or((part, ""));
+/// A text's sections, headed, with the agency's details filled in.
+fn sections(setup: &Setup, text: &ConsentText, lang: Lang) -> impl IntoView + use<> {
+    text.sections
+        .iter()
+        .map(|s| {
             view! {
-                <h3>{head.to_owned()}</h3>
-                <p class="consent-words">{body.to_owned()}</p>
+                <h3>{setup.fill(&s.heading, lang)}</h3>
+                <p class="consent-words">{setup.fill(&s.body, lang)}</p>
             }
         })
         .collect_view()

@@ -1,14 +1,17 @@
 //! The family's copy of a consent: the text they agreed to in their language, their choices
 //! and their signature, ready to print (or to save as PDF from the print dialog).
 
-use cris_core::consent::{Consent, Duration, IdentityCheck, Sealed, SignerRole};
+use cris_core::Lang;
+use cris_core::consent::text::ConsentText;
+use cris_core::consent::{Consent, IdentityCheck, Sealed, SignerRole};
 use cris_core::sync::{Detail, Reason};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{Setup, load_setup, paragraphs};
-use crate::clock::date_time;
+use super::choices::{choices, choices_text, choices_view};
+use super::{Setup, load_setup, sections, witness_words};
+use crate::clock::date_time_in;
 use crate::form_view::storage_error_view;
 use crate::i18n::{ui, use_i18n};
 use crate::storage::{self, StorageError};
@@ -87,33 +90,31 @@ pub fn Receipt() -> impl IntoView {
     let loaded = LocalResource::new(move || load(case_id(), id()));
     view! {
         <section class="page receipt">
-            <Show when=move || saved.get()>
-                <p class="banner saved" role="status" data-testid="consent-saved">
-                    {i18n.t(|u| u.consent_saved)}
-                </p>
-            </Show>
             <Suspense fallback=move || view! { <p class="notice">{i18n.t(|u| u.case_loading)}</p> }>
                 {move || {
                     loaded
                         .get()
                         .map(|l| match l {
-                            Ok(Some(data)) => receipt(data).into_any(),
+                            Ok(Some(data)) => receipt(data, saved.get_untracked()).into_any(),
                             Ok(None) => view! {
                                 <p class="notice" data-testid="consent-not-found">{i18n.t(|u| u.case_not_found)}</p>
+                                <A href=format!("/cases/{}", case_id()) attr:class="back no-print">
+                                    {i18n.t(|u| u.case_title)}
+                                </A>
                             }
                             .into_any(),
                             Err(e) => storage_error_view(i18n, &e).into_any(),
                         })
                 }}
             </Suspense>
-            <A href=move || format!("/cases/{}", case_id()) attr:class="back no-print">
-                {i18n.t(|u| u.case_title)}
-            </A>
         </section>
     }
 }
 
-fn receipt(data: Loaded) -> impl IntoView {
+/// The copy in the family's language (the language they read the consent in), everything on
+/// it; only a refusal by the server, which is the worker's to deal with, is in the worker's
+/// language, set apart and not printed.
+fn receipt(data: Loaded, saved: bool) -> impl IntoView {
     let i18n = use_i18n();
     let Loaded {
         consent,
@@ -124,63 +125,16 @@ fn receipt(data: Loaded) -> impl IntoView {
     let u = ui(lang);
     // The words exactly as shown, when this phone still has that version and it renders to
     // the same SHA-256; otherwise the choices and the signature alone, with the reason.
-    let words = setup.as_ref().and_then(|s| {
-        let same = |t: &cris_core::consent::text::ConsentText,
-                    shown: &cris_core::consent::ShownText| {
+    let same_texts = setup.as_ref().is_some_and(|s| {
+        let same = |t: &ConsentText, shown: &cris_core::consent::ShownText| {
             t.version == shown.version
                 && t.shown(shown.lang, &s.agency)
                     .is_ok_and(|again| again.sha256 == shown.sha256)
         };
-        (same(&s.consent, &consent.text) && same(&s.notice, &consent.notice)).then(|| {
-            (
-                s.consent.render(lang, &s.agency).unwrap_or_default(),
-                s.notice.render(lang, &s.agency).unwrap_or_default(),
-            )
-        })
+        same(&s.consent, &consent.text) && same(&s.notice, &consent.notice)
     });
-    let title = |id: &str| {
-        setup
-            .as_ref()
-            .map_or_else(|| id.to_owned(), |s| s.item_title(id, lang))
-    };
-    let purposes = setup
-        .as_ref()
-        .map(|s| {
-            s.consent
-                .purposes
-                .iter()
-                .map(|p| p.id.clone())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_else(|| consent.purposes.clone())
-        .into_iter()
-        .map(|p| {
-            let yes = consent.purposes.contains(&p);
-            view! {
-                <li data-agreed=p.clone() data-yes=yes.to_string()>
-                    {if yes { u.receipt_agreed } else { u.receipt_declined }} ": " {title(&p)}
-                </li>
-            }
-        })
-        .collect_view();
-    let releases = consent
-        .releases
-        .iter()
-        .map(|r| {
-            let until = match r.duration {
-                Duration::Once => u.duration_once.to_owned(),
-                Duration::Recurring => u.duration_recurring.to_owned(),
-                Duration::Until(d) => d.to_string(),
-            };
-            view! {
-                <li data-released=r.recipient.clone()>
-                    <strong>{title(&r.recipient)}</strong> ": "
-                    {r.records.iter().map(|k| title(k)).collect::<Vec<_>>().join(", ")}
-                    " · " {title(&r.purpose)} " · " {until}
-                </li>
-            }
-        })
-        .collect_view();
+    let shown = setup.as_ref().filter(|_| same_texts);
+    let (agreed, released) = choices(setup.as_ref(), lang, &consent.purposes, &consent.releases);
     let role = match consent.signer.role {
         SignerRole::Themselves => u.role_themselves,
         SignerRole::Parent => u.role_parent,
@@ -194,18 +148,29 @@ fn receipt(data: Loaded) -> impl IntoView {
     };
     let signed = u
         .receipt_signed
-        .replace("{time}", &date_time(consent.signed_at_ms as f64))
+        .replace("{time}", &date_time_in(consent.signed_at_ms as f64, lang))
         .replace("{name}", &consent.signer.name);
+    let witness = witness_words(
+        &consent.witness,
+        consent.witness_name.as_deref(),
+        setup.as_ref(),
+        lang,
+    );
     let intact = consent.verify();
     let status = match sent {
         Sent::Yes => None,
-        Sent::Waiting => Some(view! { <p class="note" data-testid="consent-waiting">{i18n.t(|u| u.consent_waiting)}</p> }.into_any()),
+        Sent::Waiting => Some(
+            view! { <p class="note" lang=lang.code() data-testid="consent-waiting">{u.consent_waiting}</p> }
+                .into_any(),
+        ),
         Sent::Refused(reason, detail) => Some(
             view! {
-                <p class="problems" data-testid="consent-refused">
-                    {i18n.t(|u| u.consent_refused)} " "
-                    {move || Sent::refusal(reason, detail.as_ref(), i18n.lang.get())}
-                </p>
+                <div class="worker-part no-print" lang=move || i18n.lang.get().code()>
+                    <p class="problems" data-testid="consent-refused">
+                        {i18n.t(|u| u.consent_refused)} " "
+                        {move || Sent::refusal(reason, detail.as_ref(), i18n.lang.get())}
+                    </p>
+                </div>
             }
             .into_any(),
         ),
@@ -213,17 +178,20 @@ fn receipt(data: Loaded) -> impl IntoView {
     // What the share sheet passes on (to a messenger, mail or files): the words agreed to,
     // the choices, who signed and the check sum.
     let shared_text = format!(
-        "{}\n\n{}\n\n{}\n{}: {}",
+        "{}\n\n{}\n\n{}\n\n{}\n{}\n{}: {}",
         u.receipt_title,
-        words.as_ref().map_or("", |(c, _)| c.as_str()),
+        shown.map_or_else(String::new, |s| text_words(s, &s.consent, lang)),
+        choices_text(lang, &agreed, &released),
         signed,
+        witness,
         u.receipt_hash,
         consent.binding
     );
-    let (consent_words, notice_words) = match words {
-        Some((c, n)) => (
-            paragraphs(&c).into_any(),
-            view! { <div class="consent-notice">{paragraphs(&n)}</div> }.into_any(),
+    let (consent_words, notice_words) = match shown {
+        Some(s) => (
+            sections_view(s, &s.consent, lang).into_any(),
+            view! { <div class="consent-notice">{sections_view(s, &s.notice, lang)}</div> }
+                .into_any(),
         ),
         None => (
             view! {
@@ -240,20 +208,25 @@ fn receipt(data: Loaded) -> impl IntoView {
         ),
     };
     view! {
+        {saved.then(|| view! {
+            <p class="banner saved" role="status" lang=lang.code() data-testid="consent-saved">
+                {u.consent_saved}
+            </p>
+        })}
         {status}
-        <div class="no-print actions">
+        <div class="no-print actions" lang=lang.code()>
             <button type="button" class="btn btn-primary" data-testid="receipt-print" on:click=move |_| {
                 if let Some(w) = web_sys::window() {
                     let _ = w.print();
                 }
             }>
-                {i18n.t(|u| u.receipt_print)}
+                {u.receipt_print}
             </button>
             {can_share().then(|| {
                 let shared = shared_text.clone();
                 view! {
                     <button type="button" class="btn" data-testid="receipt-share" on:click=move |_| share(&shared)>
-                        {i18n.t(|u| u.receipt_share)}
+                        {u.receipt_share}
                     </button>
                 }
             })}
@@ -261,14 +234,11 @@ fn receipt(data: Loaded) -> impl IntoView {
         <article lang=lang.code() data-testid="receipt" data-lang=lang.code()>
             <h1>{u.receipt_title}</h1>
             <div class="receipt-text" data-testid="receipt-text">{consent_words}</div>
-            <h2>{u.consent_purposes_title}</h2>
-            <ul data-testid="receipt-purposes">{purposes}</ul>
-            <h2>{u.consent_releases_title}</h2>
-            <ul data-testid="receipt-releases">{releases}</ul>
+            {choices_view(lang, agreed, released)}
             <h2>{u.signature_title}</h2>
             <div class="receipt-signature" data-testid="receipt-signature" inner_html=consent.signature.to_svg()></div>
             <p data-testid="receipt-signed">{signed} " (" {role} ")"</p>
-            <p>{u.witness.replace("{name}", &consent.witness)}</p>
+            <p data-testid="receipt-witness">{witness}</p>
             {consent.interpreter.clone().map(|name| view! { <p>{u.interpreter} ": " {name}</p> })}
             <p>{u.identity_check} ": " {identity}</p>
             <p class="mono small" data-testid="receipt-hash" data-intact=intact.is_ok().to_string()>
@@ -284,7 +254,32 @@ fn receipt(data: Loaded) -> impl IntoView {
             </p>
             {notice_words}
         </article>
+        <A href=format!("/cases/{}", consent.case_id) attr:class="back no-print" attr:lang=lang.code()>
+            {u.case_title}
+        </A>
     }
+}
+
+/// A text's title and sections as the family read them (the purposes, recipients and kinds
+/// of record are shown as choices, agreed or not).
+fn sections_view(setup: &Setup, text: &ConsentText, lang: Lang) -> impl IntoView + use<> {
+    view! {
+        <h2>{setup.fill(&text.title, lang)}</h2>
+        {sections(setup, text, lang)}
+    }
+}
+
+/// The same as plain text.
+fn text_words(setup: &Setup, text: &ConsentText, lang: Lang) -> String {
+    let mut parts = vec![setup.fill(&text.title, lang)];
+    for s in &text.sections {
+        parts.push(format!(
+            "{}\n{}",
+            setup.fill(&s.heading, lang),
+            setup.fill(&s.body, lang)
+        ));
+    }
+    parts.join("\n\n")
 }
 
 /// Whether the browser offers a share sheet (`navigator.share`).
