@@ -638,6 +638,16 @@ impl ExportFormat {
     }
 }
 
+/// What separates the fields of an exported CSV file. The decimal mark goes with it: a
+/// semicolon with a decimal comma (as spreadsheets in German, Hungarian, Slovak, Bulgarian and
+/// Turkish read them), a comma with a decimal point (as in English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvDelimiter {
+    Comma,
+    Semicolon,
+}
+
 /// The query of `GET /api/v1/export` (supervisors and admins): which submissions of the
 /// user's teams' cases, as which file. Every part optional, none other accepted. Also what
 /// the record of an export keeps of it (without `format`, with `lang` as used).
@@ -668,6 +678,9 @@ pub struct ExportQuery {
     /// The language of the column headings and of the choices' labels: German unless told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<crate::Lang>,
+    /// CSV only: the separator, instead of the one of the language's spreadsheets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<CsvDelimiter>,
 }
 
 /// An export as recorded: who took which submissions out of the system, and when.

@@ -2,13 +2,18 @@
 //! of its repeat groups, written as a CSV file (one table) or an XLSX workbook (every table a
 //! sheet).
 //!
-//! A form's table has a row per submission: where it stands in the record (ids, household,
-//! worker, team, times, review), then a column per field that holds an answer, in the order
-//! of the form, across every version of it the export meets (the newest version's labels
-//! win; a field only an older version had stays beside its neighbours). A repeat group's
-//! table has a row per instance, linked to its submission by the submission's id and the
-//! instance's number. Headings and choices are written in the language asked for; a value
-//! without a label stays as it is.
+//! A form's table has a row per submission: where it stands in the record (household, worker,
+//! team, times, review), then a column per field that holds an answer, in the order of the
+//! form, across every version of it the export meets (the newest version's labels win; a
+//! field only an older version had stays beside its neighbours), then the ids (submission,
+//! case, household, corrections). A repeat group's table has a row per instance: its number,
+//! its answers, and the id of its submission. Headings, choices and sheet names (the forms'
+//! titles) are written in the language asked for; a value without a label stays as it is.
+//!
+//! Times are shown on the agency's clocks, and the headings say which; dates and times are
+//! real dates in a workbook (numbers with a date format), text in a CSV file. A CSV file is
+//! separated as the spreadsheets of its language read it on a double click: `;` with a decimal
+//! comma, or `,` with a decimal point in English.
 //!
 //! A form recorded on a household since merged into another keeps its own household's id
 //! (the record is not moved) and is shown, beside it, with the id and the name of the
@@ -19,16 +24,23 @@
 //! (`=`, `+`, `-`, `@`, tab or carriage return first) is written so that it never is one
 //! (`'` first in CSV; a workbook holds strings as strings, never as formulas).
 
+mod words;
+mod write;
+
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use cris_core::api::ReviewStatus;
+use cris_core::Date;
 use cris_core::form::{Answers, FieldType, FormDef};
 use cris_core::lang::Lang;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Workbook, XlsxError};
 
 use crate::store::ExportRow;
+use crate::time_zone::{LocalTime, TimeZone};
+use words::{TIMES, status_words, words};
+pub use write::{CsvStyle, csv_row, sheet_names};
+use write::{DateFormats, Sheet, xlsx_row};
 
 /// The most submissions one export may hold. Beyond it a file is too large to open in a
 /// spreadsheet anyway, and making it would hold up the server for a long time: the export is
@@ -37,20 +49,12 @@ pub const MAX_EXPORT_ROWS: i64 = 200_000;
 
 /// Rows in a sheet of a workbook, its heading included (Excel's limit).
 const SHEET_ROWS: u32 = 1_048_576;
-/// Characters in a cell of a workbook (Excel's limit): a longer text is cut.
-const CELL_CHARS: usize = 32_767;
-/// Characters in a sheet's name (Excel's limit).
-const SHEET_NAME_CHARS: usize = 31;
-/// Column widths, in characters: a column is as wide as its widest value, within these.
-const MIN_WIDTH: usize = 8;
-const MAX_WIDTH: usize = 60;
-
-const DAY_MS: i64 = 86_400_000;
-
 /// The tables of one form: its own, then one for each repeat group, in the order of the form.
 #[derive(Clone, Debug)]
 pub struct FormLayout {
     pub form_id: String,
+    /// The form's title in the export's language (the newest version's).
+    pub title: String,
     pub tables: Vec<Table>,
 }
 
@@ -58,6 +62,8 @@ pub struct FormLayout {
 #[derive(Clone, Debug)]
 pub struct Table {
     pub repeat: Option<String>,
+    /// The repeat group's label in the export's language (the form's title for its own table).
+    pub label: String,
     pub columns: Vec<Column>,
 }
 
@@ -77,7 +83,11 @@ impl FormLayout {
         let mut versions: Vec<&FormDef> = versions.iter().map(|v| &**v).collect();
         versions.sort_by_key(|v| std::cmp::Reverse(v.version));
         let form_id = versions.first().map(|v| v.id.clone()).unwrap_or_default();
+        let title = versions
+            .first()
+            .map_or_else(|| form_id.clone(), |v| v.title.get(lang).to_owned());
         let mut repeats: Vec<String> = Vec::new();
+        let mut labels: HashMap<String, String> = HashMap::new();
         // Column names by table (None: the form's own), columns by name.
         let mut order: HashMap<Option<String>, Vec<String>> = HashMap::new();
         let mut columns: HashMap<String, (Option<String>, Column)> = HashMap::new();
@@ -86,7 +96,12 @@ impl FormLayout {
             let groups: Vec<&str> = walk
                 .iter()
                 .filter(|(f, _)| f.kind == FieldType::Repeat)
-                .map(|(f, _)| f.name.as_str())
+                .map(|(f, _)| {
+                    labels
+                        .entry(f.name.clone())
+                        .or_insert_with(|| f.label.get(lang).to_owned());
+                    f.name.as_str()
+                })
                 .collect();
             merge_order(&mut repeats, &groups);
             let mut by_table: HashMap<Option<String>, Vec<&str>> = HashMap::new();
@@ -127,11 +142,19 @@ impl FormLayout {
                 .iter()
                 .filter_map(|name| columns.remove(name).map(|(_, c)| c))
                 .collect(),
+            label: match &repeat {
+                None => title.clone(),
+                Some(r) => labels.remove(r).unwrap_or_else(|| r.clone()),
+            },
             repeat,
         };
         let mut tables = vec![table(None)];
         tables.extend(repeats.into_iter().map(|r| table(Some(r))));
-        FormLayout { form_id, tables }
+        FormLayout {
+            form_id,
+            title,
+            tables,
+        }
     }
 
     /// The table of a repeat group, by its name.
@@ -157,17 +180,35 @@ impl FormLayout {
         }
     }
 
-    /// The headings of a table's columns.
-    fn headings(&self, table: usize, lang: Lang) -> Vec<String> {
+    /// The name a table's sheet would have: the form's title, and a repeat group's label
+    /// after it (`Hausbesuch – Neu vereinbarte Schritte`), before [`sheet_names`] fits it.
+    pub fn sheet_title(&self, table: usize) -> String {
+        match &self.tables[table].repeat {
+            None => self.title.clone(),
+            Some(_) => format!("{} – {}", self.title, self.tables[table].label),
+        }
+    }
+
+    /// The headings of a table's columns, the times' saying the time zone.
+    fn headings(&self, table: usize, lang: Lang, zone: TimeZone) -> Vec<String> {
         let t = &self.tables[table];
-        let lead: Vec<&str> = if t.repeat.is_none() {
-            words(lang).meta.to_vec()
-        } else {
-            vec![words(lang).meta[0], words(lang).instance]
-        };
-        lead.into_iter()
-            .map(str::to_owned)
-            .chain(t.columns.iter().map(|c| c.heading.clone()))
+        let w = words(lang);
+        let answers = t.columns.iter().map(|c| c.heading.clone());
+        if t.repeat.is_some() {
+            return std::iter::once(w.instance.to_owned())
+                .chain(answers)
+                .chain(std::iter::once(w.ids[0].to_owned()))
+                .collect();
+        }
+        let lead = w.lead.iter().enumerate().map(|(i, word)| {
+            if TIMES.contains(&i) {
+                format!("{word} ({zone})")
+            } else {
+                (*word).to_owned()
+            }
+        });
+        lead.chain(answers)
+            .chain(w.ids.iter().map(|word| (*word).to_owned()))
             .collect()
     }
 }
@@ -187,16 +228,25 @@ fn merge_order(order: &mut Vec<String>, version: &[&str]) {
     }
 }
 
-/// A cell: text, or a number (written as a number in a workbook, as it came in a CSV file).
+/// A cell: text, a number (written as a number in a workbook, as it came in a CSV file but
+/// for the decimal mark), or a date or time (a date in a workbook, ISO 8601 text in a CSV
+/// file).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell<'a> {
     Text(Cow<'a, str>),
     Number(Cow<'a, str>),
+    /// A moment, on the agency's clocks: `2026-12-06 14:05`.
+    Moment(LocalTime),
+    /// A date field's answer: `2026-12-04`.
+    Day(Date),
+    /// A time field's answer, in minutes after midnight: `15:30`.
+    Clock(u32),
 }
 
 impl Column {
     /// The cell of an answer: choices by their labels, yes and no in words, numbers as
-    /// numbers; anything else (and a value without a label) as it is.
+    /// numbers, dates and times as dates and times; anything else (and a value without a
+    /// label) as it is.
     fn cell<'a>(&'a self, value: &'a str, lang: Lang) -> Cell<'a> {
         let label = |v: &'a str| self.choices.get(v).map_or(v, String::as_str);
         match self.kind {
@@ -217,9 +267,25 @@ impl Column {
             FieldType::Integer | FieldType::Decimal if is_number(value) => {
                 Cell::Number(Cow::Borrowed(value))
             }
+            FieldType::Date => value
+                .parse()
+                .map_or(Cell::Text(Cow::Borrowed(value)), Cell::Day),
+            FieldType::Time => clock(value).map_or(Cell::Text(Cow::Borrowed(value)), Cell::Clock),
             _ => Cell::Text(Cow::Borrowed(value)),
         }
     }
+}
+
+/// The minutes after midnight of a time of day written `HH:MM`.
+fn clock(text: &str) -> Option<u32> {
+    let (hours, minutes) = text.split_once(':')?;
+    let two_digits = |s: &str| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (hours, minutes) = (two_digits(hours)?, two_digits(minutes)?);
+    (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
 }
 
 /// A plain number, which no spreadsheet takes for a formula (`-5`, `3.25`).
@@ -232,206 +298,6 @@ fn is_number(text: &str) -> bool {
 /// Whether a spreadsheet could take this text for a formula.
 pub fn formula_like(text: &str) -> bool {
     text.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(text)
-}
-
-/// A time of the server's or the phone's clock as a UTC date and time (`2026-11-27 14:03:12`).
-pub fn utc(ms: i64) -> String {
-    let days = i32::try_from(ms.div_euclid(DAY_MS)).unwrap_or_default();
-    let seconds = ms.rem_euclid(DAY_MS) / 1000;
-    format!(
-        "{} {:02}:{:02}:{:02}",
-        cris_core::Date::from_days(days),
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
-/// The words of an export that are not the forms' own, in each language.
-struct Words {
-    /// The headings of a form's table before its fields: submission id, case id (the household
-    /// it was recorded on), household id (the one it is shown with: the household it was merged
-    /// into), household (its name), worker, team, received, finalized, form version, review
-    /// status, corrects, corrected by.
-    meta: [&'static str; 12],
-    /// The heading of an instance's number in a repeat group's table.
-    instance: &'static str,
-    yes: &'static str,
-    no: &'static str,
-    /// new, approved, changes requested, corrected, resubmitted (as the app says them).
-    status: [&'static str; 5],
-}
-
-fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::De => &Words {
-            meta: [
-                "Formular-ID",
-                "Fall-ID",
-                "Haushalts-ID",
-                "Haushalt",
-                "Fachkraft (Login)",
-                "Team",
-                "Eingegangen (UTC)",
-                "Abgeschlossen (UTC)",
-                "Formularversion",
-                "Prüfstatus",
-                "Korrigiert (Formular-ID)",
-                "Korrigiert durch (Formular-ID)",
-            ],
-            instance: "Eintrag Nr.",
-            yes: "Ja",
-            no: "Nein",
-            status: [
-                "Neu",
-                "Freigegeben",
-                "Änderungen angefordert",
-                "Korrigiert",
-                "Erneut eingereicht",
-            ],
-        },
-        Lang::Tr => &Words {
-            meta: [
-                "Form kimliği",
-                "Vaka kimliği",
-                "Hane kimliği",
-                "Hane",
-                "Vaka yöneticisi (kullanıcı adı)",
-                "Ekip",
-                "Geliş tarihi (UTC)",
-                "Tamamlanma (UTC)",
-                "Form sürümü",
-                "İnceleme durumu",
-                "Düzelttiği form (kimlik)",
-                "Düzelten form (kimlik)",
-            ],
-            instance: "Kayıt no.",
-            yes: "Evet",
-            no: "Hayır",
-            status: [
-                "Yeni",
-                "Onaylandı",
-                "Değişiklik istendi",
-                "Düzeltildi",
-                "Yeniden gönderildi",
-            ],
-        },
-        Lang::Bg => &Words {
-            meta: [
-                "ID на формуляра",
-                "ID на случая",
-                "ID на домакинството",
-                "Домакинство",
-                "Служител (потребителско име)",
-                "Екип",
-                "Получен (UTC)",
-                "Приключен (UTC)",
-                "Версия на формуляра",
-                "Статус на проверката",
-                "Коригира формуляр (ID)",
-                "Коригиран с формуляр (ID)",
-            ],
-            instance: "Запис №",
-            yes: "Да",
-            no: "Не",
-            status: [
-                "Нов",
-                "Одобрен",
-                "Поискани промени",
-                "Коригиран",
-                "Подаден отново",
-            ],
-        },
-        Lang::En => &Words {
-            meta: [
-                "Submission ID",
-                "Case ID",
-                "Household ID",
-                "Household",
-                "Worker (login)",
-                "Team",
-                "Received (UTC)",
-                "Finalized (UTC)",
-                "Form version",
-                "Review status",
-                "Corrects (submission ID)",
-                "Corrected by (submission ID)",
-            ],
-            instance: "Entry no.",
-            yes: "Yes",
-            no: "No",
-            status: [
-                "New",
-                "Approved",
-                "Changes requested",
-                "Corrected",
-                "Resubmitted",
-            ],
-        },
-        Lang::Hu => &Words {
-            meta: [
-                "Űrlapazonosító",
-                "Ügyazonosító",
-                "Háztartás-azonosító",
-                "Háztartás",
-                "Munkatárs (felhasználónév)",
-                "Csapat",
-                "Beérkezett (UTC)",
-                "Véglegesítve (UTC)",
-                "Űrlapverzió",
-                "Ellenőrzés állapota",
-                "Javított űrlap (azonosító)",
-                "Javító űrlap (azonosító)",
-            ],
-            instance: "Bejegyzés sorszáma",
-            yes: "Igen",
-            no: "Nem",
-            status: [
-                "Új",
-                "Jóváhagyva",
-                "Módosítás kérve",
-                "Javítva",
-                "Újra beküldve",
-            ],
-        },
-        Lang::Sk => &Words {
-            meta: [
-                "ID formulára",
-                "ID prípadu",
-                "ID domácnosti",
-                "Domácnosť",
-                "Pracovník (prihlasovacie meno)",
-                "Tím",
-                "Prijaté (UTC)",
-                "Dokončené (UTC)",
-                "Verzia formulára",
-                "Stav kontroly",
-                "Opravuje formulár (ID)",
-                "Opravené formulárom (ID)",
-            ],
-            instance: "Záznam č.",
-            yes: "Áno",
-            no: "Nie",
-            status: [
-                "Nové",
-                "Schválené",
-                "Vyžiadané zmeny",
-                "Opravené",
-                "Znova odoslané",
-            ],
-        },
-    }
-}
-
-/// A review status in words (one the code does not know, as stored).
-fn status_words(status: &str, lang: Lang) -> &str {
-    match status.parse::<ReviewStatus>() {
-        Ok(s) => {
-            let i = ReviewStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
-            words(lang).status[i]
-        }
-        Err(_) => status,
-    }
 }
 
 /// Why an export could not be written.
@@ -459,28 +325,19 @@ pub struct Finished {
     pub cases: i64,
 }
 
-/// A workbook's sheet, as it fills.
-#[derive(Debug)]
-struct Sheet {
-    /// Its place in the workbook.
-    index: usize,
-    /// Rows written, the heading included.
-    rows: u32,
-    /// The widest value of each column so far, in characters (up to [`MAX_WIDTH`]).
-    widths: Vec<usize>,
-}
-
 enum Out {
     /// One table of one form: (form, table), and the file so far.
     Csv {
         form: usize,
         table: usize,
+        style: CsvStyle,
         bytes: Vec<u8>,
     },
     /// Every table of every form: a sheet each, by form and table.
     Xlsx {
         workbook: Box<Workbook>,
         sheets: Vec<Vec<Sheet>>,
+        formats: Box<DateFormats>,
     },
 }
 
@@ -488,6 +345,7 @@ enum Out {
 /// file, and [`Export::finish`] hands over the file.
 pub struct Export {
     lang: Lang,
+    zone: TimeZone,
     forms: Vec<FormLayout>,
     out: Out,
     rows: i64,
@@ -512,23 +370,31 @@ struct LoggedSubmission {
 
 impl Export {
     /// A CSV file of one table of a form: UTF-8 with a byte order mark (without one,
-    /// spreadsheet programs read ä, ş and и wrong), fields quoted as RFC 4180 has it, CRLF
-    /// line ends.
-    pub fn csv(form: FormLayout, table: usize, lang: Lang) -> Export {
+    /// spreadsheet programs read ä, ş and и wrong), fields separated and numbers written in
+    /// `style`, quoted as RFC 4180 has it, CRLF line ends; times on the clocks of `zone`.
+    pub fn csv(
+        form: FormLayout,
+        table: usize,
+        lang: Lang,
+        zone: TimeZone,
+        style: CsvStyle,
+    ) -> Export {
         let mut bytes = Vec::with_capacity(64 * 1024);
         bytes.extend_from_slice("\u{feff}".as_bytes());
-        let headings = form.headings(table, lang);
+        let headings = form.headings(table, lang, zone);
         let cells: Vec<Cell> = headings
             .iter()
             .map(|h| Cell::Text(Cow::Borrowed(h.as_str())))
             .collect();
-        csv_row(&mut bytes, &cells);
+        csv_row(&mut bytes, &cells, style);
         Export {
             lang,
+            zone,
             forms: vec![form],
             out: Out::Csv {
                 form: 0,
                 table,
+                style,
                 bytes,
             },
             rows: 0,
@@ -536,15 +402,15 @@ impl Export {
         }
     }
 
-    /// A workbook with a sheet for every table of every form, each with its headings (bold,
-    /// kept in view while scrolling). Rows go to an unlinked temporary file as they are
-    /// written, so that a large export is not kept in memory cell by cell.
-    pub fn xlsx(forms: Vec<FormLayout>, lang: Lang) -> Result<Export, ExportError> {
+    /// A workbook with a sheet for every table of every form, named by its title, each with
+    /// its headings (bold, kept in view while scrolling); times on the clocks of `zone`. Rows
+    /// go to an unlinked temporary file as they are written, so that a large export is not
+    /// kept in memory cell by cell.
+    pub fn xlsx(forms: Vec<FormLayout>, lang: Lang, zone: TimeZone) -> Result<Export, ExportError> {
         let mut workbook = Box::new(Workbook::new());
-        let bold = Format::new().set_bold();
         let wanted: Vec<String> = forms
             .iter()
-            .flat_map(|f| (0..f.tables.len()).map(|t| f.table_name(t)))
+            .flat_map(|f| (0..f.tables.len()).map(|t| f.sheet_title(t)))
             .collect();
         let mut names = sheet_names(&wanted).into_iter();
         let mut sheets = Vec::with_capacity(forms.len());
@@ -552,26 +418,23 @@ impl Export {
         for form in &forms {
             let mut of_form = Vec::with_capacity(form.tables.len());
             for table in 0..form.tables.len() {
-                let headings = form.headings(table, lang);
-                let sheet = workbook.add_worksheet_with_constant_memory()?;
-                sheet.set_name(names.next().unwrap_or_default())?;
-                for (col, heading) in headings.iter().enumerate() {
-                    sheet.write_string_with_format(0, col_num(col)?, heading, &bold)?;
-                }
-                sheet.set_freeze_panes(1, 0)?;
-                of_form.push(Sheet {
-                    index,
-                    rows: 1,
-                    widths: headings.iter().map(|h| width_of(h)).collect(),
-                });
+                let headings = form.headings(table, lang, zone);
+                let name = names.next().unwrap_or_default();
+                of_form.push(Sheet::add(&mut workbook, index, &name, &headings)?);
                 index += 1;
             }
             sheets.push(of_form);
         }
+        let formats = Box::new(DateFormats::new());
         Ok(Export {
             lang,
+            zone,
             forms,
-            out: Out::Xlsx { workbook, sheets },
+            out: Out::Xlsx {
+                workbook,
+                sheets,
+                formats,
+            },
             rows: 0,
             cases: HashSet::new(),
         })
@@ -582,30 +445,35 @@ impl Export {
         let logged: Logged =
             serde_json::from_str(&row.body).map_err(|_| ExportError::Unreadable(row.id.clone()))?;
         let answers = &logged.change.submission.answers;
-        let (lang, layout) = (self.lang, &self.forms[form]);
+        let (lang, zone, layout) = (self.lang, self.zone, &self.forms[form]);
         let mut written = 0;
         match &mut self.out {
             Out::Csv {
                 form: f,
                 table,
+                style,
                 bytes,
             } => {
                 if *f == form {
-                    for cells in rows_of(layout, *table, row, answers, lang) {
-                        csv_row(bytes, &cells);
+                    for cells in rows_of(layout, *table, row, answers, lang, zone) {
+                        csv_row(bytes, &cells, *style);
                         written += 1;
                     }
                 }
             }
-            Out::Xlsx { workbook, sheets } => {
+            Out::Xlsx {
+                workbook,
+                sheets,
+                formats,
+            } => {
                 for (table, sheet) in sheets[form].iter_mut().enumerate() {
-                    for cells in rows_of(layout, table, row, answers, lang) {
-                        if sheet.rows >= SHEET_ROWS {
+                    for cells in rows_of(layout, table, row, answers, lang, zone) {
+                        if sheet.rows() >= SHEET_ROWS {
                             return Err(ExportError::SheetFull {
                                 table: layout.table_name(table),
                             });
                         }
-                        xlsx_row(workbook, sheet, &cells)?;
+                        xlsx_row(workbook, sheet, &cells, formats)?;
                         written += 1;
                     }
                 }
@@ -628,13 +496,10 @@ impl Export {
             Out::Xlsx {
                 mut workbook,
                 sheets,
+                ..
             } => {
                 for sheet in sheets.iter().flatten() {
-                    let ws = workbook.worksheet_from_index(sheet.index)?;
-                    for (col, width) in sheet.widths.iter().enumerate() {
-                        let width = (width + 2).clamp(MIN_WIDTH, MAX_WIDTH);
-                        ws.set_column_width(col_num(col)?, width as f64)?;
-                    }
+                    sheet.fit(&mut workbook)?;
                 }
                 workbook.save_to_buffer()?
             }
@@ -655,31 +520,35 @@ fn rows_of<'a>(
     row: &'a ExportRow,
     answers: &'a Answers,
     lang: Lang,
+    zone: TimeZone,
 ) -> Vec<Vec<Cell<'a>>> {
     let text = |s: &'a str| Cell::Text(Cow::Borrowed(s));
     let t = &layout.tables[table];
     match &t.repeat {
         None => {
-            let mut cells = Vec::with_capacity(12 + t.columns.len());
+            let mut cells = Vec::with_capacity(13 + t.columns.len());
             cells.extend([
-                text(&row.id),
-                text(&row.case_id),
-                text(&row.household_id),
                 text(&row.household_name),
                 text(&row.login),
+                text(&row.worker_name),
                 text(&row.team),
-                Cell::Text(Cow::Owned(utc(row.received_ms))),
-                Cell::Text(Cow::Owned(utc(row.finalized_ms))),
+                Cell::Moment(zone.local(row.received_ms)),
+                Cell::Moment(zone.local(row.finalized_ms)),
                 Cell::Number(Cow::Owned(row.form_version.to_string())),
                 text(status_words(&row.review_status, lang)),
-                text(row.corrects.as_deref().unwrap_or_default()),
-                text(row.corrected_by.as_deref().unwrap_or_default()),
             ]);
             cells.extend(
                 t.columns
                     .iter()
                     .map(|c| c.cell(answers.text(&c.name), lang)),
             );
+            cells.extend([
+                text(&row.id),
+                text(&row.case_id),
+                text(&row.household_id),
+                text(row.corrects.as_deref().unwrap_or_default()),
+                text(row.corrected_by.as_deref().unwrap_or_default()),
+            ]);
             vec![cells]
         }
         Some(repeat) => answers
@@ -688,122 +557,17 @@ fn rows_of<'a>(
             .enumerate()
             .map(|(i, instance)| {
                 let mut cells = Vec::with_capacity(2 + t.columns.len());
-                cells.push(text(&row.id));
                 cells.push(Cell::Number(Cow::Owned((i + 1).to_string())));
                 cells.extend(
                     t.columns
                         .iter()
                         .map(|c| c.cell(instance.text(&c.name), lang)),
                 );
+                cells.push(text(&row.id));
                 cells
             })
             .collect(),
     }
-}
-
-/// Appends a row to a CSV file: a field with a comma, a quote or a line break is quoted (its
-/// quotes doubled); a text a spreadsheet would take for a formula gets a `'` first.
-pub fn csv_row(out: &mut Vec<u8>, cells: &[Cell]) {
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let (text, guard) = match cell {
-            Cell::Text(t) => (t.as_ref(), formula_like(t)),
-            Cell::Number(n) => (n.as_ref(), false),
-        };
-        let quote = text.contains([',', '"', '\r', '\n']);
-        if quote {
-            out.push(b'"');
-        }
-        if guard {
-            out.push(b'\'');
-        }
-        if quote {
-            // Quotes are single bytes in UTF-8: doubling them byte by byte keeps the rest.
-            for b in text.bytes() {
-                out.push(b);
-                if b == b'"' {
-                    out.push(b'"');
-                }
-            }
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(text.as_bytes());
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-}
-
-/// Appends a row to a sheet: strings always as strings (never formulas), numbers as numbers.
-fn xlsx_row(workbook: &mut Workbook, sheet: &mut Sheet, cells: &[Cell]) -> Result<(), XlsxError> {
-    let ws = workbook.worksheet_from_index(sheet.index)?;
-    let row = sheet.rows;
-    for (i, cell) in cells.iter().enumerate() {
-        let col = col_num(i)?;
-        let text = match cell {
-            Cell::Number(n) => match n.parse::<f64>() {
-                Ok(number) if number.is_finite() => {
-                    ws.write_number(row, col, number)?;
-                    sheet.widths[i] = sheet.widths[i].max(n.len().min(MAX_WIDTH));
-                    continue;
-                }
-                _ => n.as_ref(),
-            },
-            Cell::Text(t) => t.as_ref(),
-        };
-        if text.is_empty() {
-            continue;
-        }
-        let text = match text.char_indices().nth(CELL_CHARS) {
-            Some((cut, _)) => &text[..cut],
-            None => text,
-        };
-        ws.write_string(row, col, text)?;
-        sheet.widths[i] = sheet.widths[i].max(width_of(text));
-    }
-    sheet.rows += 1;
-    Ok(())
-}
-
-/// How wide a text shows, in characters, up to [`MAX_WIDTH`]: its longest line.
-fn width_of(text: &str) -> usize {
-    text.lines()
-        .map(|line| line.chars().take(MAX_WIDTH).count())
-        .max()
-        .unwrap_or(0)
-}
-
-fn col_num(col: usize) -> Result<u16, XlsxError> {
-    u16::try_from(col).map_err(|_| XlsxError::RowColumnLimitError)
-}
-
-/// Names for sheets, one for each wanted name: characters Excel does not allow in a sheet's
-/// name replaced, cut to its 31 characters, and told apart (Excel ignores case) by a number
-/// at the end where cutting made two the same.
-pub fn sheet_names(wanted: &[String]) -> Vec<String> {
-    let mut taken: HashSet<String> = HashSet::new();
-    wanted
-        .iter()
-        .map(|name| {
-            let clean: String = name
-                .chars()
-                .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
-                .collect();
-            let clean = clean.trim_matches('\'');
-            let clean = if clean.is_empty() { "Sheet" } else { clean };
-            let cut = |n: usize| clean.chars().take(n).collect::<String>();
-            let mut candidate = cut(SHEET_NAME_CHARS);
-            let mut n = 1;
-            while taken.contains(&candidate.to_lowercase()) {
-                n += 1;
-                let suffix = format!("~{n}");
-                candidate = cut(SHEET_NAME_CHARS - suffix.len()) + &suffix;
-            }
-            taken.insert(candidate.to_lowercase());
-            candidate
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -882,15 +646,39 @@ mod tests {
             Cell::Text("Abgeschafft".into())
         );
         assert_eq!(purpose.cell("other", Lang::De), Cell::Text("other".into()));
-        let headings = layout.headings(0, Lang::De);
-        assert_eq!(headings.len(), 12 + 4);
-        assert_eq!(headings[0], "Formular-ID");
+        // Where the submission stands, the answers, then the ids.
+        let headings = layout.headings(0, Lang::De, TimeZone::BERLIN);
+        assert_eq!(headings.len(), 8 + 4 + 5);
         assert_eq!(
-            layout.headings(1, Lang::De),
-            ["Formular-ID", "Eintrag Nr.", "Was"]
+            headings[..8],
+            [
+                "Haushalt",
+                "Fachkraft (Login)",
+                "Fachkraft (Name)",
+                "Team",
+                "Eingegangen (Europe/Berlin)",
+                "Abgeschlossen (Europe/Berlin)",
+                "Formularversion",
+                "Prüfstatus",
+            ]
         );
+        assert_eq!(headings[8], "Datum des Besuchs");
+        assert_eq!(headings[12], "Formular-ID");
+        assert_eq!(headings[16], "Korrigiert durch (Formular-ID)");
+        assert_eq!(
+            layout.headings(1, Lang::De, TimeZone::UTC),
+            ["Eintrag Nr.", "Was", "Formular-ID"]
+        );
+        assert_eq!(
+            layout.headings(0, Lang::En, TimeZone::UTC)[4],
+            "Received (UTC)"
+        );
+        assert_eq!(layout.title, "Besuch");
+        assert_eq!(layout.sheet_title(0), "Besuch");
+        assert_eq!(layout.sheet_title(1), "Besuch – Schritte");
         let tr = FormLayout::new(&layout_versions(), Lang::Tr);
         assert_eq!(tr.tables[0].columns[0].heading, "Datum (tr)");
+        assert_eq!(tr.sheet_title(0), "Besuch (tr)");
     }
 
     fn layout_versions() -> Vec<Arc<FormDef>> {
@@ -911,58 +699,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_what_needs_it_and_neutralises_formulas() {
-        let mut out = Vec::new();
-        let cells = [
-            Cell::Text("plain".into()),
-            Cell::Text("a, b".into()),
-            Cell::Text("sie sagte \"nein\"\nund ging".into()),
-            Cell::Text("=HYPERLINK(\"x\")".into()),
-            Cell::Text("@SUM(A1)".into()),
-            Cell::Text("-5".into()),
-            Cell::Text("- Punkt".into()),
-            Cell::Text("\tx".into()),
-            Cell::Number("-3.5".into()),
-            Cell::Text("".into()),
-        ];
-        csv_row(&mut out, &cells);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "plain,\"a, b\",\"sie sagte \"\"nein\"\"\nund ging\",\"'=HYPERLINK(\"\"x\"\")\",'@SUM(A1),-5,'- Punkt,'\tx,-3.5,\r\n"
-        );
-    }
-
-    #[test]
-    fn times_are_utc() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00");
-        assert_eq!(utc(1_795_779_723_456), "2026-11-27 11:42:03");
-    }
-
-    #[test]
-    fn sheet_names_fit_excel_and_stay_apart() {
-        let wanted = [
-            "home_visit".to_owned(),
-            "home_visit.children_attendance_in_school".to_owned(),
-            "home_visit.children_attendance_in_school_too".to_owned(),
-            "HOME_VISIT".to_owned(),
-            "a[b]:c".to_owned(),
-        ];
-        let names = sheet_names(&wanted);
-        assert_eq!(
-            names,
-            [
-                "home_visit",
-                "home_visit.children_attendance_",
-                "home_visit.children_attendanc~2",
-                "HOME_VISIT~2",
-                "a_b__c",
-            ]
-        );
-        assert!(names.iter().all(|n| n.chars().count() <= 31));
-    }
-
-    #[test]
-    fn yes_no_and_several_choices_read_as_words() {
+    fn answers_read_as_words_numbers_dates_and_times() {
         let yes_no = Column {
             name: "x".into(),
             kind: FieldType::YesNo,
@@ -982,9 +719,32 @@ mod tests {
         );
         let number = Column {
             kind: FieldType::Integer,
-            ..yes_no
+            ..yes_no.clone()
         };
         assert_eq!(number.cell("12", Lang::De), Cell::Number("12".into()));
         assert_eq!(number.cell("", Lang::De), Cell::Text("".into()));
+        let date = Column {
+            kind: FieldType::Date,
+            ..yes_no.clone()
+        };
+        assert_eq!(
+            date.cell("2026-12-04", Lang::De),
+            Cell::Day(Date::from_days(20_791))
+        );
+        assert_eq!(
+            date.cell("4.12.2026", Lang::De),
+            Cell::Text("4.12.2026".into())
+        );
+        let time = Column {
+            kind: FieldType::Time,
+            ..yes_no
+        };
+        assert_eq!(time.cell("15:30", Lang::De), Cell::Clock(15 * 60 + 30));
+        for not_a_time in ["24:00", "9:30", "15:30:00", "15-30"] {
+            assert_eq!(
+                time.cell(not_a_time, Lang::De),
+                Cell::Text(not_a_time.into())
+            );
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod listen;
 pub mod logins;
 pub mod security;
 pub mod store;
+pub mod time_zone;
 pub mod tls;
 
 use std::future::Future;
@@ -40,6 +41,7 @@ pub use consent::{ConsentConfig, ConsentError};
 pub use error::AppError;
 pub use forms::{FormCatalog, FormsError};
 pub use store::{CaseStore, Store, StoreError};
+pub use time_zone::TimeZone;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -59,10 +61,13 @@ pub struct AppState {
     pub limits: Limits,
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Arc<[Cidr]>,
+    /// The agency's time zone: exports show times on its clocks.
+    pub time_zone: TimeZone,
 }
 
 impl AppState {
-    /// A state with the default limits, no trusted proxy and no failed login yet.
+    /// A state with the default limits, no trusted proxy, no failed login yet and the
+    /// default time zone (Europe/Berlin).
     pub fn new(
         store: CaseStore,
         assets: impl Into<Arc<Assets>>,
@@ -80,6 +85,7 @@ impl AppState {
             csp_reports: Arc::default(),
             limits: Limits::default(),
             trusted_proxies: Arc::from([]),
+            time_zone: TimeZone::default(),
         }
     }
 }

@@ -193,6 +193,10 @@ struct ServeArgs {
     /// Connections served at once; more are answered 503.
     #[arg(long, env = "CRIS_MAX_CONNECTIONS", default_value_t = cris_server::Limits::default().max_connections)]
     max_connections: usize,
+    /// The agency's time zone, whose clocks exports show times on: Europe/Berlin,
+    /// Europe/Budapest, Europe/Bratislava, Europe/Vienna, Europe/Prague, Europe/Sofia or UTC.
+    #[arg(long, env = "CRIS_TIME_ZONE", default_value_t = cris_server::TimeZone::BERLIN)]
+    time_zone: cris_server::TimeZone,
 }
 
 #[tokio::main]
@@ -316,6 +320,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         files = assets.len(),
         forms = forms.len(),
         consent_texts = consent.len(),
+        time_zone = %args.time_zone,
         "CRIS Field is running at {scheme}://{addr}"
     );
     if tls.is_none() && !addr.ip().is_loopback() && args.trusted_proxies.is_empty() {
@@ -337,6 +342,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     state.trusted_proxies = args.trusted_proxies.into();
     state.limits.max_connections = args.max_connections;
+    state.time_zone = args.time_zone;
     let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
     if let Some(redirect) = args.redirect_http {
         let listener = tokio::net::TcpListener::bind(redirect)

@@ -26,6 +26,7 @@ fn serve_on(database_url: &str) -> std::process::Child {
         .arg("serve")
         .env("CRIS_ADDR", "127.0.0.1:0")
         .env("CRIS_DATABASE_URL", database_url)
+        .env("CRIS_TIME_ZONE", "Europe/Budapest")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -47,6 +48,7 @@ async fn serve_takes_its_settings_from_the_environment_and_stops_on_sigterm() {
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("no start line; log so far: {log:#?}"));
         if let Some(at) = line.find("http://") {
+            assert!(line.contains("time_zone=Europe/Budapest"), "{line}");
             break line[at..].split_whitespace().next().unwrap().to_owned();
         }
         log.push(line);
@@ -103,6 +105,31 @@ fn flags_are_checked() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
+}
+
+#[test]
+fn an_unknown_time_zone_stops_the_start_and_names_the_known_ones() {
+    for (flag, env) in [(Some("Europe/Paris"), None), (None, Some("Europe/Paris"))] {
+        let mut serve = Command::new(env!("CARGO_BIN_EXE_cris-server"));
+        serve.args(["serve", "--addr", "127.0.0.1:0"]);
+        if let Some(zone) = flag {
+            serve.args(["--time-zone", zone]);
+        }
+        if let Some(zone) = env {
+            serve.env("CRIS_TIME_ZONE", zone);
+        }
+        let out = serve.output().unwrap();
+        assert!(!out.status.success());
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("--time-zone")
+                && text.contains(
+                    "unknown time zone \"Europe/Paris\": the server knows Europe/Berlin, \
+                     Europe/Budapest, Europe/Bratislava"
+                ),
+            "{text}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Exports over real HTTP, on SQLite and on PostgreSQL: supervisors and admins take their
-//! teams' submissions out as CSV (one table) or XLSX (a sheet per form and repeat group), in
-//! the language asked for; workers and other teams get nothing; every export is recorded, and
-//! one refused records nothing.
+//! teams' submissions out as CSV (one table) or XLSX (a sheet per form and repeat group, named
+//! by its title), in the language asked for, with times on the agency's clocks (real dates in
+//! a workbook) and CSV files separated as the language's spreadsheets read them; workers and
+//! other teams get nothing; every export is recorded, and one refused records nothing.
 //!
 //! The fixture is an invented family (the Ismailovs of the shipped intake example): their
 //! intake, and two home visits with new steps agreed, the second correcting the first after
@@ -18,6 +19,7 @@ use cris_core::api::{ErrorCode, ExportEntry, ExportFormat, ExportList, ReviewPag
 use cris_core::form::Answers;
 use cris_core::lang::Lang;
 use cris_core::record::Operation;
+use cris_server::TimeZone;
 use reqwest::StatusCode;
 use serde_json::json;
 use support::{TestServer, error, get, kind, on_both, push_applied as push, submit_op};
@@ -201,7 +203,8 @@ async fn normalised(server: &TestServer, token: &str, text: String) -> String {
         .await
         .unwrap();
     page.items.iter().fold(text, |text, item| {
-        text.replace(&cris_server::export::utc(item.received_at_ms), "(received)")
+        let local = TimeZone::BERLIN.local(item.received_at_ms);
+        text.replace(&local.to_string(), "(received)")
     })
 }
 
@@ -220,14 +223,89 @@ fn workbook(bytes: Vec<u8>) -> Xlsx<std::io::Cursor<Vec<u8>>> {
     calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap()
 }
 
-/// A sheet's rows as text.
+/// A sheet's rows as text, dates and times as ISO 8601 (`2026-11-24 18:00`, `2026-11-24`,
+/// `15:30`).
 fn sheet(book: &mut Xlsx<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<Vec<String>> {
     book.worksheet_range(name)
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
         .rows()
-        .map(|row| row.iter().map(Data::to_string).collect())
+        .map(|row| row.iter().map(text_of).collect())
         .collect()
 }
+
+fn text_of(cell: &Data) -> String {
+    match cell {
+        Data::DateTime(dt) => {
+            let (y, mo, d, h, mi, _, _) = dt.to_ymd_hms_milli();
+            let serial = dt.as_f64();
+            if serial < 1.0 {
+                format!("{h:02}:{mi:02}")
+            } else if serial.fract() == 0.0 {
+                format!("{y:04}-{mo:02}-{d:02}")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A CSV file's rows, its fields separated by `separator` and unquoted as RFC 4180 has it.
+fn parse_csv(text: &str, separator: char) -> Vec<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == separator && !quoted => row.push(std::mem::take(&mut field)),
+            '\r' if !quoted && chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            c => field.push(c),
+        }
+    }
+    assert!(
+        field.is_empty() && row.is_empty(),
+        "the file ends with CRLF"
+    );
+    rows
+}
+
+/// The place of the column headed `heading`.
+fn column(headings: &[String], heading: &str) -> usize {
+    headings
+        .iter()
+        .position(|h| h == heading)
+        .unwrap_or_else(|| panic!("no column {heading:?} in {headings:?}"))
+}
+
+/// Whether a text is shaped as a UUID (`0193a1b2-0000-7000-8000-0000000002b1`).
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// The sheets of the shipped forms in Turkish: their titles, cut to 31 characters.
+const TURKISH_SHEETS: [&str; 8] = [
+    "Ev ziyareti",
+    "Ev ziyareti – Okul çağındaki ç…",
+    "Ev ziyareti – Kararlaştırılan…",
+    "Ev ziyareti – Yeni kararlaştır…",
+    "İlk görüşme",
+    "İlk görüşme – Hanedeki kişiler",
+    "İlk görüşme – Hanedeki çocuklar",
+    "İlk görüşme – Hedefler",
+];
 
 #[tokio::test]
 async fn only_supervisors_and_admins_export_and_only_their_teams() {
@@ -271,7 +349,10 @@ async fn only_supervisors_and_admins_export_and_only_their_teams() {
             let (bytes, _) = export(&server, &zsofia, query).await;
             let text = String::from_utf8(bytes).unwrap();
             assert_eq!(text.lines().count(), 1, "{text}");
-            assert!(text.starts_with("\u{feff}Formular-ID,Fall-ID,Haushalts-ID,Haushalt,"));
+            assert!(
+                text.starts_with("\u{feff}Haushalt;Fachkraft (Login);Fachkraft (Name);Team;"),
+                "{text}"
+            );
         }
         let (bytes, _) = export(&server, &zsofia, "").await;
         let mut book = workbook(bytes);
@@ -393,67 +474,73 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
         );
         assert!(headers["content-disposition"].starts_with("attachment; filename=\"cris-export-"));
         let mut book = workbook(bytes);
+        assert_eq!(book.sheet_names(), TURKISH_SHEETS);
+
+        let visits = sheet(&mut book, "Ev ziyareti");
+        let headings = &visits[0];
         assert_eq!(
-            book.sheet_names(),
+            headings[..8],
             [
-                "home_visit",
-                "home_visit.children_attendance",
-                "home_visit.step_progress",
-                "home_visit.new_steps",
-                "intake",
-                "intake.members",
-                "intake.children",
-                "intake.plan_goals",
+                "Hane",
+                "Vaka yöneticisi (kullanıcı adı)",
+                "Vaka yöneticisi (adı soyadı)",
+                "Ekip",
+                "Geliş tarihi (Europe/Berlin)",
+                "Tamamlanma (Europe/Berlin)",
+                "Form sürümü",
+                "İnceleme durumu",
             ]
         );
-
-        let visits = sheet(&mut book, "home_visit");
+        assert_eq!(headings[8], "Ev ziyaretinin tarihi");
+        assert!(headings.contains(&"Diğer notlar".to_owned()));
+        // The ids come last, after the answers.
+        let ids = headings.len() - 5;
         assert_eq!(
-            visits[0][..12],
+            headings[ids..],
             [
                 "Form kimliği",
                 "Vaka kimliği",
                 "Hane kimliği",
-                "Hane",
-                "Vaka yöneticisi (kullanıcı adı)",
-                "Ekip",
-                "Geliş tarihi (UTC)",
-                "Tamamlanma (UTC)",
-                "Form sürümü",
-                "İnceleme durumu",
                 "Düzelttiği form (kimlik)",
                 "Düzelten form (kimlik)",
             ]
         );
-        assert_eq!(visits[0][12], "Ev ziyaretinin tarihi");
-        assert!(visits[0].contains(&"Diğer notlar".to_owned()));
         assert_eq!(visits.len(), 3, "headings and two visits");
-        let column = |name: &str| visits[0].iter().position(|h| h == name).unwrap();
+        let at = |name: &str| column(headings, name);
         let (visit, fix) = (&visits[1], &visits[2]);
-        assert_eq!(visit[0], VISIT.1);
-        assert_eq!((visit[1].as_str(), visit[2].as_str()), (CASE, CASE));
         assert_eq!(
-            (visit[3].as_str(), visit[4].as_str(), visit[5].as_str()),
-            ("Familie Ismailova", "ayse.w", NORD)
+            visit[..4],
+            ["Familie Ismailova", "ayse.w", "ayse.w (test)", NORD]
         );
-        assert_eq!(visit[7], "2026-11-24 17:00:00");
-        assert_eq!(visit[8], "3");
+        // Finalized at 17:00 UTC in November: 18:00 in Berlin.
+        assert_eq!(visit[5], "2026-11-24 18:00");
+        assert_eq!(visit[6], "3");
         assert_eq!(
-            (visit[9].as_str(), fix[9].as_str()),
+            (visit[7].as_str(), fix[7].as_str()),
             ("Düzeltildi", "Yeniden gönderildi")
         );
-        assert_eq!((visit[11].as_str(), fix[10].as_str()), (FIX.1, VISIT.1));
+        assert_eq!(visit[ids..ids + 3], [VISIT.1, CASE, CASE]);
         assert_eq!(
-            visit[column("Ziyaretin amacı")],
+            (visit[ids + 4].as_str(), fix[ids + 3].as_str()),
+            (FIX.1, VISIT.1)
+        );
+        for row in &visits[1..] {
+            assert!(
+                row[..ids].iter().all(|cell| !is_uuid(cell)),
+                "no id before the answers end: {row:?}"
+            );
+        }
+        assert_eq!(
+            visit[at("Ziyaretin amacı")],
             "Takip ziyareti, Okulla ilgili konu"
         );
-        assert_eq!(
-            visit[column("Ziyaret önceden haber verilmiş miydi?")],
-            "Evet"
-        );
+        assert_eq!(visit[at("Ziyaret önceden haber verilmiş miydi?")], "Evet");
+        // A date field's answer is a date, a time field's a time of day.
+        assert_eq!(visit[at("Ev ziyaretinin tarihi")], "2026-11-24");
+        assert_eq!(visit[at("Başlangıç saati")], "15:30");
         // Kept as the text it is: the workbook has no formula anywhere.
         assert_eq!(
-            visit[column("Gelir ve sosyal yardımlar")],
+            visit[at("Gelir ve sosyal yardımlar")],
             "=520 € Minijob seit 01.11."
         );
         for name in book.sheet_names() {
@@ -464,21 +551,21 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
             );
         }
 
-        // Repeat groups: a row per instance, linked to its visit by id and number.
-        let steps = sheet(&mut book, "home_visit.new_steps");
+        // Repeat groups: a row per instance, its number first and its visit's id last.
+        let steps = sheet(&mut book, TURKISH_SHEETS[3]);
         assert_eq!(
             steps[0],
             [
-                "Form kimliği",
                 "Kayıt no.",
                 "Ne yapılacak?",
                 "Kim yapacak?",
-                "Ne zamana kadar?"
+                "Ne zamana kadar?",
+                "Form kimliği",
             ]
         );
         let linked: Vec<(&str, &str, &str)> = steps[1..]
             .iter()
-            .map(|r| (r[0].as_str(), r[1].as_str(), r[3].as_str()))
+            .map(|r| (r[4].as_str(), r[0].as_str(), r[2].as_str()))
             .collect();
         assert_eq!(
             linked,
@@ -488,16 +575,20 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
                 (FIX.1, "1", "Aile ve vaka yöneticisi birlikte"),
             ]
         );
-        assert_eq!(steps[1][4], "2026-12-04");
-        let attendance = sheet(&mut book, "home_visit.children_attendance");
+        assert_eq!(steps[1][3], "2026-12-04");
+        let attendance = sheet(&mut book, TURKISH_SHEETS[1]);
         assert_eq!(
             attendance.len(),
             1 + 2,
             "one child at school, on each visit"
         );
-        let members = sheet(&mut book, "intake.members");
-        assert!(members[1..].iter().all(|r| r[0] == INTAKE.1));
-        assert_eq!(sheet(&mut book, "intake")[1][3], "Familie Ismailova");
+        let members = sheet(&mut book, TURKISH_SHEETS[5]);
+        assert!(
+            members[1..]
+                .iter()
+                .all(|r| r.last() == Some(&INTAKE.1.to_owned()))
+        );
+        assert_eq!(sheet(&mut book, "İlk görüşme")[1][0], "Familie Ismailova");
 
         // One form only: its sheets only.
         let (bytes, headers) = export(&server, &sabine, "?format=xlsx&form=intake").await;
@@ -506,10 +597,10 @@ async fn the_workbook_has_a_sheet_per_table_in_the_language_asked_for() {
         assert_eq!(
             book.sheet_names(),
             [
-                "intake",
-                "intake.members",
-                "intake.children",
-                "intake.plan_goals"
+                "Erstgespräch",
+                "Erstgespräch – Personen im Hau…",
+                "Erstgespräch – Kinder im Haush…",
+                "Erstgespräch – Ziele",
             ]
         );
     })
@@ -585,6 +676,15 @@ async fn bad_input_is_refused_saying_what_is_accepted() {
                 "table is for CSV files",
             ),
             ("lang=fr", "de, tr, bg, en, hu or sk"),
+            (
+                "format=csv&form=home_visit&delimiter=tab",
+                "delimiter: unknown variant `tab`, expected `comma` or `semicolon`",
+            ),
+            (
+                "format=csv&form=home_visit&delimiter=tab",
+                "delimiter (for csv: comma or semicolon)",
+            ),
+            ("delimiter=semicolon", "delimiter is for CSV files"),
             ("from=2026-11-27&to=2026-11-26", "from is after to"),
             ("from=yesterday", "YYYY-MM-DD"),
             ("limit=5", "an export takes format (xlsx or csv), form"),
@@ -599,6 +699,315 @@ async fn bad_input_is_refused_saying_what_is_accepted() {
             "{}",
             kind(&server)
         );
+    })
+    .await;
+}
+
+/// 2026-07-15 10:20 UTC, in Berlin's summer time (12:20), and 2026-01-20 07:45 UTC, in its
+/// winter time (08:45).
+const SUMMER_MS: i64 = 1_784_110_800_000;
+const WINTER_MS: i64 = 1_768_895_100_000;
+const MINUTE_MS: i64 = 60_000;
+
+/// Sets when the server received a submission, as if it had arrived then (the server's clock
+/// cannot be set).
+async fn received_at(server: &TestServer, submission_id: &str, ms: i64) {
+    let sql = "UPDATE submissions SET received_ms = $1 WHERE id = $2";
+    if let Some(path) = server.sqlite_path() {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let done = sqlx::query(sql).bind(ms).bind(submission_id);
+        assert_eq!(done.execute(&pool).await.unwrap().rows_affected(), 1);
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(server.pg_url().unwrap())
+            .await
+            .unwrap();
+        let done = sqlx::query(sql).bind(ms).bind(submission_id);
+        assert_eq!(done.execute(&pool).await.unwrap().rows_affected(), 1);
+        pool.close().await;
+    }
+}
+
+/// The serial number a spreadsheet keeps for a day and a time of it (days since 1899-12-30).
+fn serial(day: &str, hour: u32, minute: u32) -> f64 {
+    let day: cris_core::Date = day.parse().unwrap();
+    f64::from(day.days() + 25_569) + f64::from(hour * 60 + minute) / 1440.0
+}
+
+/// Another server on `server`'s store, in the time zone `zone`: its address.
+async fn in_zone(server: &TestServer, zone: TimeZone) -> cris_server::ServerHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut state = cris_server::AppState::new(
+        server.store.clone(),
+        support::no_app(),
+        cris_server::FormCatalog::embedded().unwrap(),
+        cris_server::ConsentConfig::demo(),
+        Default::default(),
+    );
+    state.time_zone = zone;
+    cris_server::spawn(listener, state).unwrap()
+}
+
+#[tokio::test]
+async fn times_are_dates_on_the_agencys_clocks() {
+    on_both(|server| async move {
+        let k = kind(&server);
+        let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+        let sabine = server.account("sabine.s", Role::Supervisor, &[NORD]).await;
+        // Two intakes finalized on the phone in summer and in winter, received five minutes
+        // later.
+        let mut ids = Vec::new();
+        for at in [SUMMER_MS, WINTER_MS] {
+            let case = support::new_uuid();
+            let op = submit_op("intake", &case, PHONE_A, at as u64, &[], &[]);
+            ids.push(op.submission().unwrap().id.clone());
+            push(&server, &ayse, &[op]).await;
+        }
+        received_at(&server, &ids[0], SUMMER_MS + 5 * MINUTE_MS).await;
+        received_at(&server, &ids[1], WINTER_MS + 5 * MINUTE_MS).await;
+
+        // In the workbook: dates (numbers with a date format) on Berlin's clocks, +2 h in
+        // summer and +1 h in winter; oldest received first.
+        let (bytes, _) = export(&server, &sabine, "?form=intake&lang=en").await;
+        let mut book = workbook(bytes);
+        let range = book.worksheet_range("Intake").unwrap();
+        let headings: Vec<String> = range.rows().next().unwrap().iter().map(text_of).collect();
+        assert_eq!(
+            headings[1..6],
+            [
+                "Worker (login)",
+                "Worker (name)",
+                "Team",
+                "Received (Europe/Berlin)",
+                "Finalized (Europe/Berlin)",
+            ]
+        );
+        for (row, received, finalized) in [
+            (1, ("2026-01-20", 8, 50), ("2026-01-20", 8, 45)),
+            (2, ("2026-07-15", 12, 25), ("2026-07-15", 12, 20)),
+        ] {
+            for (col, (day, hour, minute)) in [(4, received), (5, finalized)] {
+                match range.get((row, col)) {
+                    Some(Data::DateTime(date)) => {
+                        assert!(date.is_datetime(), "{k}");
+                        let want = serial(day, hour, minute);
+                        assert!((date.as_f64() - want).abs() < 1e-6, "{k}: {date} {want}");
+                    }
+                    other => panic!("not a date at ({row}, {col}) on {k}: {other:?}"),
+                }
+            }
+        }
+        // A date field's answer is a date too (no time, no zone).
+        let arrived = column(&headings, "Date of arrival in Germany");
+        assert!(
+            matches!(range.get((1, arrived)), Some(Data::DateTime(d)) if d.as_f64().fract() == 0.0),
+            "{:?}",
+            range.get((1, arrived))
+        );
+
+        // In a CSV file: text, to the minute, the heading naming the zone.
+        let (bytes, _) = export(&server, &sabine, "?format=csv&form=intake&lang=en").await;
+        let rows = parse_csv(&String::from_utf8(bytes).unwrap(), ',');
+        let (received, finalized) = (
+            column(&rows[0], "Received (Europe/Berlin)"),
+            column(&rows[0], "Finalized (Europe/Berlin)"),
+        );
+        let times: Vec<(&str, &str)> = rows[1..]
+            .iter()
+            .map(|r| (r[received].as_str(), r[finalized].as_str()))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                ("2026-01-20 08:50", "2026-01-20 08:45"),
+                ("2026-07-15 12:25", "2026-07-15 12:20"),
+            ],
+            "{k}"
+        );
+
+        // Days filter on the same clocks: received at 23:30 UTC on 20 January is the 21st
+        // in Berlin, and in an export of the 21st (not of the 20th).
+        let late = support::new_uuid();
+        let op = submit_op("intake", &late, PHONE_A, WINTER_MS as u64, &[], &[]);
+        let late_id = op.submission().unwrap().id.clone();
+        push(&server, &ayse, &[op]).await;
+        let night = WINTER_MS - (7 * 60 + 45) * MINUTE_MS + (23 * 60 + 30) * MINUTE_MS;
+        received_at(&server, &late_id, night).await;
+        let day_of = |query: &'static str| {
+            let (server, sabine) = (&server, &sabine);
+            async move {
+                let (bytes, _) = export(server, sabine, query).await;
+                let rows = parse_csv(&String::from_utf8(bytes).unwrap(), ',');
+                let at = column(&rows[0], "Received (Europe/Berlin)");
+                rows[1..].iter().map(|r| r[at].clone()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            day_of("?format=csv&form=intake&lang=en&from=2026-01-21&to=2026-01-21").await,
+            ["2026-01-21 00:30"],
+            "{k}"
+        );
+        assert_eq!(
+            day_of("?format=csv&form=intake&lang=en&from=2026-01-20&to=2026-01-20").await,
+            ["2026-01-20 08:50"],
+            "{k}"
+        );
+
+        // An agency that set its server to UTC gets UTC.
+        let utc = in_zone(&server, TimeZone::UTC).await;
+        let res = server
+            .client
+            .get(format!(
+                "http://{}/api/v1/export?format=csv&form=intake&lang=de",
+                utc.addr()
+            ))
+            .bearer_auth(&sabine)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let rows = parse_csv(&res.text().await.unwrap(), ';');
+        let received = column(&rows[0], "Eingegangen (UTC)");
+        assert_eq!(rows[2][received], "2026-01-20 23:30", "{k}");
+        assert_eq!(rows[3][received], "2026-07-15 10:25", "{k}");
+        utc.shutdown().await.unwrap();
+    })
+    .await;
+}
+
+/// The shipped forms, the home visit adapted as version 4 with a decimal field: the distance
+/// travelled to the family, in kilometres.
+fn with_distance() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../forms");
+    std::fs::copy(
+        format!("{root}/intake.json"),
+        dir.path().join("intake.json"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(format!("{root}/home_visit.json")).unwrap();
+    let mut form: serde_json::Value = serde_json::from_str(&text).unwrap();
+    form["version"] = json!(4);
+    form["fields"].as_array_mut().unwrap().push(json!({
+        "name": "distance_km",
+        "type": "decimal",
+        "label": {
+            "de": "Fahrtstrecke (km)", "tr": "Yol (km)", "bg": "Разстояние (км)",
+            "en": "Distance travelled (km)", "hu": "Megtett út (km)",
+            "sk": "Prejdená vzdialenosť (km)"
+        }
+    }));
+    std::fs::write(dir.path().join("home_visit.json"), form.to_string()).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn csv_files_are_separated_as_the_languages_spreadsheets_read_them() {
+    use cris_server::FormCatalog;
+    on_both(|server| async move {
+        let k = kind(&server);
+        let sabine = with_family(&server).await;
+        // The store holds the version served so far, as a server started with it does.
+        FormCatalog::embedded()
+            .unwrap()
+            .remember_in(&server.store, 1)
+            .await
+            .unwrap();
+        let forms = with_distance();
+        let forms = FormCatalog::from_dir(forms.path())
+            .unwrap()
+            .remember_in(&server.store, cris_server::auth::now_ms())
+            .await
+            .unwrap();
+        let adapted = server.sharing_store(forms).await;
+        // Jan visits another family in the new version, 12.5 km away.
+        let jan = server.account("jan.w", Role::Worker, &[NORD]).await;
+        let case = support::new_uuid();
+        let intake = submit_op("intake", &case, PHONE_B, FIX_MS, &[], &[]);
+        let mut visit = submit_op(
+            "home_visit",
+            &case,
+            PHONE_B,
+            FIX_MS,
+            &[("distance_km", "12.5")],
+            &[],
+        );
+        support::submission_mut(&mut visit).form_version = 4;
+        let visit_id = visit.submission().unwrap().id.clone();
+        push(&adapted, &jan, &[intake, visit]).await;
+
+        let csv = |query: &'static str| {
+            let adapted = &adapted;
+            let sabine = &sabine;
+            async move {
+                let (bytes, _) = export(adapted, sabine, query).await;
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.starts_with('\u{feff}'), "a byte order mark: {query}");
+                text
+            }
+        };
+        // The distance of Jan's visit, by the separator that splits the file's rows.
+        let distance = |text: &str, separator: char| {
+            let rows = parse_csv(text, separator);
+            assert!(
+                rows.iter().all(|r| r.len() == rows[0].len()),
+                "every row in the columns of the headings, on {k}"
+            );
+            // The new field is the last answer, right before the five ids.
+            let (answer, id) = (rows[0].len() - 6, rows[0].len() - 5);
+            let row = rows[1..].iter().find(|r| r[id] == visit_id).unwrap();
+            row[answer].clone()
+        };
+
+        // German: a double click opens it in columns (";"), the decimals by comma.
+        let german = csv("?format=csv&form=home_visit").await;
+        let headings = german.lines().next().unwrap();
+        let rows = parse_csv(&german, ';');
+        assert_eq!(headings.split(';').count(), rows[0].len(), "{headings}");
+        assert_eq!(rows[0][rows[0].len() - 6], "Fahrtstrecke (km)");
+        assert_eq!(distance(&german, ';'), "12,5", "{k}");
+        let steps = csv("?format=csv&form=home_visit&table=new_steps").await;
+        let first = steps.lines().nth(1).unwrap();
+        assert_eq!(first.split(';').count(), 5, "{first}");
+        assert!(first.starts_with("1;Schulbescheinigung abholen, an die Familienkasse"));
+        for (query, separator, number) in [
+            ("?format=csv&form=home_visit&lang=hu", ';', "12,5"),
+            ("?format=csv&form=home_visit&lang=sk", ';', "12,5"),
+            ("?format=csv&form=home_visit&lang=bg", ';', "12,5"),
+            ("?format=csv&form=home_visit&lang=tr", ';', "12,5"),
+            // English: commas and a decimal point.
+            ("?format=csv&form=home_visit&lang=en", ',', "12.5"),
+            // The separator asked for, with its decimal mark.
+            ("?format=csv&form=home_visit&delimiter=comma", ',', "12.5"),
+            (
+                "?format=csv&form=home_visit&lang=en&delimiter=semicolon",
+                ';',
+                "12,5",
+            ),
+        ] {
+            let text = csv(query).await;
+            assert_eq!(distance(&text, separator), number, "{query} on {k}");
+        }
+        let english = csv("?format=csv&form=home_visit&lang=en").await;
+        assert!(
+            english.starts_with(
+                "\u{feff}Household,Worker (login),Worker (name),Team,Received (Europe/Berlin),"
+            ),
+            "{english}"
+        );
+
+        // The workbook holds the number as a number.
+        let (bytes, _) = export(&adapted, &sabine, "?form=home_visit&lang=en").await;
+        let mut book = workbook(bytes);
+        let range = book.worksheet_range("Home visit").unwrap();
+        let width = range.width();
+        let row = range
+            .rows()
+            .find(|r| r[width - 5] == Data::String(visit_id.clone()))
+            .unwrap();
+        assert_eq!(row[width - 6], Data::Float(12.5), "{k}");
     })
     .await;
 }
@@ -635,14 +1044,22 @@ async fn an_export_too_large_is_refused_before_it_is_made() {
 const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
 const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
 
-/// The first four cells of a submission's row in a CSV table: its id, its case's, the
+/// Where a submission's row in a German CSV table says it stands: its id, its case's, the
 /// household's it is shown with, and that household's name.
 fn leading(csv: &str, submission_id: &str) -> Vec<String> {
-    let row = csv
-        .split("\r\n")
-        .find(|row| row.starts_with(submission_id))
+    let rows = parse_csv(csv, ';');
+    let at = |heading: &str| column(&rows[0], heading);
+    let places = [
+        at("Formular-ID"),
+        at("Fall-ID"),
+        at("Haushalts-ID"),
+        at("Haushalt"),
+    ];
+    let row = rows[1..]
+        .iter()
+        .find(|row| row[places[0]] == submission_id)
         .unwrap_or_else(|| panic!("no row of {submission_id}"));
-    row.splitn(5, ',').take(4).map(str::to_owned).collect()
+    places.iter().map(|&i| row[i].clone()).collect()
 }
 
 #[tokio::test]
@@ -689,14 +1106,15 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
         assert_eq!(leading(&text, VISIT.1), [VISIT.1, CASE, CASE, family[1]]);
         let (bytes, _) = export(&server, &sabine, "?lang=en").await;
         let mut book = workbook(bytes);
-        let intakes = sheet(&mut book, "intake");
-        assert_eq!(
-            intakes[0][..4],
-            ["Submission ID", "Case ID", "Household ID", "Household"]
+        let intakes = sheet(&mut book, "Intake");
+        let (household, name) = (
+            column(&intakes[0], "Household ID"),
+            column(&intakes[0], "Household"),
         );
+        assert_eq!(name, 0);
         let shown: Vec<(&str, &str)> = intakes[1..]
             .iter()
-            .map(|r| (r[2].as_str(), r[3].as_str()))
+            .map(|r| (r[household].as_str(), r[name].as_str()))
             .collect();
         assert_eq!(shown, [(CASE, family[1]), (CASE, family[1])], "{k}");
 

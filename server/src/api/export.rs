@@ -1,10 +1,12 @@
 //! Exports over HTTP, for funder reporting (supervisors and admins):
 //!
-//! - `GET /api/v1/export?format=&form=&table=&team=&worker=&from=&to=&lang=`: the submissions
-//!   of the user's teams' cases (narrowed as the review queue narrows them) as a file: an XLSX
-//!   workbook (`format=xlsx`, the default) with a sheet for every form, or only for `form`,
-//!   and for each of its repeat groups; or one table as CSV (`format=csv`, `form` needed, a
-//!   repeat group as `table`). Headings and choices in `lang` (German unless told).
+//! - `GET /api/v1/export?format=&form=&table=&team=&worker=&from=&to=&lang=&delimiter=`: the
+//!   submissions of the user's teams' cases (narrowed as the review queue narrows them) as a
+//!   file: an XLSX workbook (`format=xlsx`, the default) with a sheet for every form, or only
+//!   for `form`, and for each of its repeat groups; or one table as CSV (`format=csv`, `form`
+//!   needed, a repeat group as `table`), separated as the spreadsheets of `lang` read it unless
+//!   `delimiter` says otherwise. Headings, choices and sheet names in `lang` (German unless
+//!   told); times on the clocks of the server's time zone.
 //! - `GET /api/v1/exports`: the exports made by the user's teams' supervisors and admins,
 //!   newest first: who, when, with which filter, how many rows.
 //!
@@ -23,10 +25,10 @@ use cris_core::api::{ExportFormat, ExportList, ExportQuery, Role};
 use cris_core::lang::Lang;
 
 use crate::auth::{self, AuthUser};
-use crate::export::{Export, ExportError, Finished, FormLayout, MAX_EXPORT_ROWS};
+use crate::export::{CsvStyle, Export, ExportError, Finished, FormLayout, MAX_EXPORT_ROWS};
 use crate::store::audit::Action;
 use crate::store::{ExportRow, ExportTally, NewExport, ReviewFilter, Store, StoreError};
-use crate::{AppError, AppState, CaseStore, FormCatalog};
+use crate::{AppError, AppState, FormCatalog, TimeZone};
 
 /// The most exports `GET /api/v1/exports` lists.
 pub const MAX_EXPORTS_LISTED: i64 = 500;
@@ -34,10 +36,8 @@ pub const MAX_EXPORTS_LISTED: i64 = 500;
 /// Submissions read from the store at a time: a few megabytes of operations.
 const PAGE: usize = 1000;
 
-const DAY_MS: i64 = 86_400_000;
-
 /// What an export accepts, told with every refusal of its query.
-const ACCEPTED: &str = "an export takes format (xlsx or csv), form (a form id), table (for csv: a repeat group of the form), team, worker (a login), from and to (YYYY-MM-DD, days received, UTC) and lang (de, tr, bg, en, hu or sk)";
+const ACCEPTED: &str = "an export takes format (xlsx or csv), form (a form id), table (for csv: a repeat group of the form), team, worker (a login), from and to (YYYY-MM-DD, days received, on the agency's clocks), lang (de, tr, bg, en, hu or sk) and delimiter (for csv: comma or semicolon)";
 
 /// Exports are for supervisors and admins.
 fn exporter(auth: &AuthUser) -> Result<(), AppError> {
@@ -58,6 +58,8 @@ struct Plan {
     form: Option<String>,
     /// For CSV: the repeat group whose table is exported (`None`: the form's own).
     table: Option<String>,
+    /// For CSV: its separator and decimal mark.
+    csv: CsvStyle,
     /// Which submissions, as the review queue narrows them.
     filter: ReviewFilter,
     /// What the record of the export keeps of the query.
@@ -86,7 +88,7 @@ fn file_stem(plan: &Plan) -> String {
 }
 
 /// The plan of an export, or why its query is wrong.
-fn plan_of(query: ExportQuery, forms: &FormCatalog) -> Result<Plan, AppError> {
+fn plan_of(query: ExportQuery, forms: &FormCatalog, zone: TimeZone) -> Result<Plan, AppError> {
     let bad = |m: String| AppError::BadRequest(m);
     // An empty field of a form is no filter.
     let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -117,6 +119,15 @@ fn plan_of(query: ExportQuery, forms: &FormCatalog) -> Result<Plan, AppError> {
         }
         _ => {}
     }
+    if format == ExportFormat::Xlsx && query.delimiter.is_some() {
+        return Err(bad(
+            "delimiter is for CSV files: a workbook's cells are not separated by a character"
+                .to_owned(),
+        ));
+    }
+    let csv = query
+        .delimiter
+        .map_or_else(|| CsvStyle::of(lang), CsvStyle::with);
     if let (Some(form), Some(table)) = (&form, &table) {
         let layout = FormLayout::new(&forms.versions(form), lang);
         let repeats = layout.repeats();
@@ -144,8 +155,11 @@ fn plan_of(query: ExportQuery, forms: &FormCatalog) -> Result<Plan, AppError> {
         team: team.clone(),
         worker: worker.clone(),
         form: form.clone(),
-        received_from_ms: query.from.map(|d| i64::from(d.days()) * DAY_MS),
-        received_before_ms: query.to.map(|d| (i64::from(d.days()) + 1) * DAY_MS),
+        // Days on the agency's clocks, as the export shows the times.
+        received_from_ms: query.from.map(|d| zone.day_starts_ms(d)),
+        received_before_ms: query
+            .to
+            .map(|d| zone.day_starts_ms(cris_core::Date::from_days(d.days() + 1))),
         ..ReviewFilter::default()
     };
     let recorded = ExportQuery {
@@ -157,12 +171,14 @@ fn plan_of(query: ExportQuery, forms: &FormCatalog) -> Result<Plan, AppError> {
         from: query.from,
         to: query.to,
         lang: Some(lang),
+        delimiter: None,
     };
     Ok(Plan {
         format,
         lang,
         form,
         table,
+        csv,
         filter,
         recorded,
     })
@@ -176,7 +192,7 @@ pub async fn export(
     exporter(&auth)?;
     let Query(query) =
         query.map_err(|e| AppError::BadRequest(format!("{}: {ACCEPTED}", e.body_text())))?;
-    let plan = plan_of(query, &state.forms)?;
+    let plan = plan_of(query, &state.forms, state.time_zone)?;
     let now = auth::now_ms();
     // What arrives while the file is made is left for the next export.
     let mut filter = plan.filter.clone();
@@ -195,7 +211,7 @@ pub async fn export(
         )));
     }
     let layouts = layouts(&state, &plan, &tally, now).await?;
-    let finished = write(&state.store, &auth.user.id, &filter, &plan, layouts).await?;
+    let finished = write(&state, &auth.user.id, &filter, &plan, layouts).await?;
 
     let export_id = crate::store::new_id(now);
     state
@@ -228,7 +244,7 @@ pub async fn export(
         "export"
     );
 
-    let today = cris_core::Date::from_days(i32::try_from(now.div_euclid(DAY_MS)).unwrap_or(0));
+    let today = state.time_zone.day_of(now);
     let what = file_stem(&plan);
     let what: String = what
         .chars()
@@ -342,12 +358,13 @@ async fn layouts(
 /// Reads the submissions form by form, page by page, and writes each page on a thread of
 /// its own while the next is read.
 async fn write(
-    store: &CaseStore,
+    state: &AppState,
     user_id: &str,
     filter: &ReviewFilter,
     plan: &Plan,
     layouts: Vec<FormLayout>,
 ) -> Result<Finished, AppError> {
+    let store = &state.store;
     let forms: Vec<String> = layouts.iter().map(|l| l.form_id.clone()).collect();
     let mut listed: Vec<Vec<String>> = vec![Vec::new(); forms.len()];
     for (form_id, id) in store.export_ids(user_id, filter).await? {
@@ -355,7 +372,8 @@ async fn write(
             listed[form].push(id);
         }
     }
-    let (format, lang, table) = (plan.format, plan.lang, plan.table.clone());
+    let (format, lang, table, csv) = (plan.format, plan.lang, plan.table.clone(), plan.csv);
+    let zone = state.time_zone;
     // Two pages wait at most: reading does not run far ahead of writing.
     let (pages, mut to_write) = tokio::sync::mpsc::channel::<(usize, Vec<ExportRow>)>(2);
     let writer = tokio::task::spawn_blocking(move || {
@@ -363,12 +381,13 @@ async fn write(
             ExportFormat::Csv => {
                 let layout = layouts.into_iter().next().unwrap_or_else(|| FormLayout {
                     form_id: String::new(),
+                    title: String::new(),
                     tables: Vec::new(),
                 });
                 let table = table.and_then(|t| layout.table(&t)).unwrap_or(0);
-                Export::csv(layout, table, lang)
+                Export::csv(layout, table, lang, zone, csv)
             }
-            ExportFormat::Xlsx => Export::xlsx(layouts, lang)?,
+            ExportFormat::Xlsx => Export::xlsx(layouts, lang, zone)?,
         };
         while let Some((form, rows)) = to_write.blocking_recv() {
             for row in &rows {
@@ -430,7 +449,7 @@ mod tests {
         let forms = FormCatalog::embedded().unwrap();
         let uri: axum::http::Uri = format!("/api/v1/export?{query}").parse().unwrap();
         let Query(query) = Query::<ExportQuery>::try_from_uri(&uri).unwrap();
-        plan_of(query, &forms).map_err(|e| e.to_string())
+        plan_of(query, &forms, TimeZone::UTC).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -442,14 +461,33 @@ mod tests {
         assert_eq!(ok.filter.team, None, "an empty field filters nothing");
         assert_eq!(ok.filter.form.as_deref(), Some("home_visit"));
         let from = ok.filter.received_from_ms.unwrap();
-        assert_eq!(ok.filter.received_before_ms, Some(from + 30 * DAY_MS));
+        assert_eq!(ok.filter.received_before_ms, Some(from + 30 * 86_400_000));
         assert_eq!(ok.recorded.format, None);
         assert_eq!(ok.recorded.lang, Some(Lang::Tr));
+        assert_eq!(
+            ok.csv,
+            CsvStyle::SEMICOLON,
+            "Turkish spreadsheets: ; and 3,5"
+        );
         let default = plan("").unwrap();
         assert_eq!(
             (default.format, default.lang),
             (ExportFormat::Xlsx, Lang::De)
         );
+        for (query, style) in [
+            ("format=csv&form=intake", CsvStyle::SEMICOLON),
+            ("format=csv&form=intake&lang=en", CsvStyle::COMMA),
+            ("format=csv&form=intake&lang=hu", CsvStyle::SEMICOLON),
+            ("format=csv&form=intake&delimiter=comma", CsvStyle::COMMA),
+            (
+                "format=csv&form=intake&lang=en&delimiter=semicolon",
+                CsvStyle::SEMICOLON,
+            ),
+        ] {
+            let csv = plan(query).unwrap();
+            assert_eq!(csv.csv, style, "{query}");
+            assert_eq!(csv.recorded.delimiter, None, "not a filter: {query}");
+        }
 
         for (query, said) in [
             ("format=csv", "name its form"),
@@ -462,6 +500,7 @@ mod tests {
                 "leave table out for the form's own table, or name one of children_attendance, step_progress, new_steps",
             ),
             ("form=intake&table=members", "table is for CSV files"),
+            ("delimiter=comma", "delimiter is for CSV files"),
             ("from=2026-11-02&to=2026-11-01", "from is after to"),
         ] {
             let err = plan(query).unwrap_err();

@@ -35,6 +35,8 @@ pub struct ExportRow {
     pub form_version: i64,
     /// The account that pushed it.
     pub login: String,
+    /// That account's name, as the app shows it.
+    pub worker_name: String,
     /// The team its case belongs to.
     pub team: String,
     pub received_ms: i64,
@@ -129,7 +131,7 @@ pub(crate) fn export_ids_sql(user_id: &str, f: &ReviewFilter) -> (String, Vec<Ar
 pub(crate) fn export_rows_sql(ids: &str, user: &str) -> String {
     format!(
         "SELECT s.id, s.case_id, COALESCE(c.merged_into, c.id) AS household_id, s.form_id,
-            s.form_version, u.login, t.name AS team,
+            s.form_version, u.login, u.display_name AS worker_name, t.name AS team,
             s.received_ms, s.finalized_ms, s.review_status, s.corrects, o.body
          FROM submissions s
          JOIN cases c ON c.id = s.case_id
