@@ -663,7 +663,10 @@ async fn seed_review(server: &TestServer) -> Seeded {
             .collect();
         timed.sort_by_key(|(at, _)| *at);
 
+        // The visit's own dates follow the day it was made, never the example's fixed ones
+        // (a deadline or next visit before the visit is refused).
         let date = day(first_day + d);
+        let (step_by, next_visit) = (day(first_day + d + 10), day(first_day + d + 21));
         let mut today = Vec::with_capacity(timed.len());
         let mut pushes = tokio::task::JoinSet::new();
         let pushed_at = Instant::now();
@@ -673,6 +676,7 @@ async fn seed_review(server: &TestServer) -> Seeded {
             let mut change = vec![("housing_situation", housing[rng.below(housing.len())])];
             if p.form == VISIT {
                 change.push(("visit_date", &date));
+                change.push(("next_visit_date", &next_visit));
             } else {
                 change.push(("household_name", &household.name));
             }
@@ -688,6 +692,16 @@ async fn seed_review(server: &TestServer) -> Seeded {
             let hlc = op.hlc.clone();
             let submission = submission_mut(&mut op);
             submission.id = cris_server::store::new_id(at - 600_000);
+            if p.form == VISIT {
+                let steps = submission
+                    .answers
+                    .instances("new_steps")
+                    .iter()
+                    .map(|step| step.clone().with("new_step_by", &step_by))
+                    .collect();
+                let answers = std::mem::take(&mut submission.answers);
+                submission.answers = answers.with_repeat("new_steps", steps);
+            }
             if let Some((of, reason)) = p.corrects {
                 submission.corrects = Some(Correction {
                     submission_id: forms[of].id.clone(),
