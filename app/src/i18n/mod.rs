@@ -530,6 +530,28 @@ mod tests {
         }
     }
 
+    /// A translation fills in what the German string fills in: the same `{placeholders}`, no
+    /// more and no fewer (a lost `{date}` would print a consent without its date).
+    #[test]
+    fn every_translation_keeps_the_placeholders_of_the_german_string() {
+        fn placeholders(text: &str) -> std::collections::BTreeSet<&str> {
+            text.split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+                .collect()
+        }
+        let german = strings(ui(Lang::De));
+        for lang in Lang::ALL {
+            for ((name, value), (_, de_value)) in strings(ui(lang)).into_iter().zip(&german) {
+                assert_eq!(
+                    placeholders(value),
+                    placeholders(de_value),
+                    "{lang}.{name}: {value:?} against the German {de_value:?}"
+                );
+            }
+        }
+    }
+
     /// A counted string has one form, or exactly as many as its language has.
     #[test]
     fn counted_strings_have_the_forms_of_their_language() {
