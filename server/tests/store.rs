@@ -315,14 +315,7 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
 
         // Pull: the team sees the three operations in log order; the other team sees none.
         let pulled = store.ops_since(&bora.id, 0, 100).await.unwrap();
-        let ids: Vec<String> = pulled
-            .iter()
-            .map(|(_, body)| {
-                serde_json::from_str::<cris_core::record::Operation>(body)
-                    .unwrap()
-                    .op_id
-            })
-            .collect();
+        let ids: Vec<String> = pulled.iter().map(|(_, op)| op.op_id.clone()).collect();
         assert_eq!(ids, ["op-1", "op-2", "op-3"]);
         let after_first = store.ops_since(&bora.id, pulled[0].0, 100).await.unwrap();
         assert_eq!(after_first.len(), 2);
@@ -393,13 +386,7 @@ async fn pushes_written_together_are_answered_each_as_if_alone() {
             let store = store.clone();
             async move {
                 let ops = store.ops_since(&user, 0, 100).await.unwrap();
-                ops.into_iter()
-                    .map(|(_, body)| {
-                        serde_json::from_str::<cris_core::record::Operation>(&body)
-                            .unwrap()
-                            .op_id
-                    })
-                    .collect::<Vec<_>>()
+                ops.into_iter().map(|(_, op)| op.op_id).collect::<Vec<_>>()
             }
         };
         assert_eq!(logged(bora.id.clone()).await, ["op-1", "op-2"]);

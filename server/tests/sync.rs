@@ -9,6 +9,7 @@ use std::io::Write as _;
 use cris_core::api::{ErrorCode, Role};
 use cris_core::record::Operation;
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
+use cris_server::Store as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{TestServer, error, kind, new_uuid, on_both, submit_op};
@@ -944,6 +945,61 @@ async fn a_new_household_joins_the_team_its_intake_names_if_it_is_the_authors() 
         // Unnamed: the first team by name ("Budapest VIII").
         assert!(budapest.contains(&unnamed.case_id) && !nord.contains(&unnamed.case_id));
         assert!(!nord.contains(&elsewhere.case_id) && !budapest.contains(&elsewhere.case_id));
+    })
+    .await;
+}
+
+/// Runs `sql` with `bind` on the server's own database (SQLite file or PostgreSQL).
+async fn raw_update(server: &TestServer, sql: &str, bind: &str) {
+    if let Some(path) = server.sqlite_path() {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(sql).bind(bind).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(server.pg_url().unwrap())
+            .await
+            .unwrap();
+        sqlx::query(sql).bind(bind).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+/// A logged operation damaged on disk (a broken disk, a hand-edited database) is damage the
+/// store names by its row, never by its contents: the pull and the history answer 503
+/// `unavailable` without a word of it, and nothing else of the store is touched.
+#[tokio::test]
+async fn a_damaged_operation_is_named_by_its_row_and_never_quoted() {
+    on_both(|server| async move {
+        let k = kind(&server);
+        let token = server.account("elif.w", Role::Worker, &["Nord"]).await;
+        let case = new_uuid();
+        let op = submit_op("intake", &case, "0192b3c4-0000-7000-8000-00000000d001", 1_795_000_000_000, &[], &[]);
+        support::push_applied(&server, &token, std::slice::from_ref(&op)).await;
+        raw_update(
+            &server,
+            "UPDATE ops SET body = '{\"op_id\": \"Fatme Testova\", \"change\": 7}' WHERE op_id = $1",
+            &op.op_id,
+        )
+        .await;
+        for path in ["/api/v1/ops?since=0".to_owned(), format!("/api/v1/cases/{case}/history")] {
+            let res = support::get(&server, Some(&token), &path).await;
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{k} {path}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains("\"unavailable\""), "{k} {path}: {body}");
+            assert!(!body.contains("Fatme"), "{k} {path}: {body}");
+        }
+        let users = server.store.users().await.unwrap();
+        let user = users.iter().find(|u| u.login == "elif.w").unwrap();
+        let err = server.store.ops_since(&user.id, 0, 10).await.unwrap_err();
+        assert!(
+            matches!(&err, cris_server::store::StoreError::Corrupt { what: "operation", .. }),
+            "{k}: {err}"
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("the stored operation "), "{k}: {text}");
+        assert!(!text.contains("Fatme"), "{k}: {text}");
     })
     .await;
 }

@@ -11,11 +11,10 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use cris_core::api::{CaseConsent, ConsentSetup, MayShare, ReceivedConsent};
 use cris_core::consent::{self, Grant, Record};
-use cris_core::record::Operation;
 
 use crate::auth::{self, AuthUser};
 use crate::store::audit::Action;
-use crate::store::{Store, StoreError, User};
+use crate::store::{Store, User};
 use crate::{AppError, AppState};
 
 pub async fn texts(
@@ -136,11 +135,12 @@ async fn case_consent(
     let records = logged
         .into_iter()
         .map(|row| {
-            let op: Operation = serde_json::from_str(&row.body).map_err(damaged)?;
-            let record = op.consent_record().ok_or_else(|| {
-                damaged(serde_json::Error::io(std::io::Error::other(
-                    "a consent's operation carries no consent",
-                )))
+            let record = row.op.consent_record().ok_or_else(|| {
+                crate::store::decode::corrupt(
+                    "consent",
+                    row.seq,
+                    "its operation carries no consent",
+                )
             })?;
             Ok(ReceivedConsent {
                 received_at_ms: row.received_ms,
@@ -162,9 +162,4 @@ async fn case_consent(
 /// The server's date (UTC) at `now_ms`.
 pub fn today(now_ms: i64) -> cris_core::Date {
     cris_core::Date::from_days(i32::try_from(now_ms.div_euclid(86_400_000)).unwrap_or_default())
-}
-
-/// A record read back from the log (written by this server: failing is damage).
-fn damaged(e: serde_json::Error) -> AppError {
-    AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e))))
 }

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::{self, AuthUser};
 use crate::store::audit::Action;
-use crate::store::{CheckedOp, Store, StoreError, Stored};
+use crate::store::{CheckedOp, Store, Stored};
 use crate::{AppError, AppState};
 
 /// The largest push body, after decompression: 500 long visits fit many times over.
@@ -301,10 +301,7 @@ pub async fn pull(
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = rows.last().map_or(since, |(seq, _)| *seq);
-    let ops = rows
-        .into_iter()
-        .map(|(_, body)| parse_logged(&body))
-        .collect::<Result<_, _>>()?;
+    let ops = rows.into_iter().map(|(_, op)| op).collect();
     Ok(Json(PullResponse {
         ops,
         next_cursor,
@@ -343,7 +340,7 @@ pub async fn history(
                 received_at_ms: row.received_ms,
                 login: row.login,
                 display_name: row.display_name,
-                op: parse_logged(&row.body)?,
+                op: row.op,
             })
         })
         .collect::<Result<_, AppError>>()?;
@@ -357,10 +354,4 @@ pub async fn history(
         entries,
         reviews,
     }))
-}
-
-/// An operation read back from the log (written by this server: failing is damage).
-fn parse_logged(body: &str) -> Result<Operation, AppError> {
-    serde_json::from_str(body)
-        .map_err(|e| AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e)))))
 }

@@ -22,11 +22,10 @@ use cris_core::api::{
     ReviewDecision, ReviewDetail, ReviewEdit, ReviewOutcome, ReviewPage, ReviewQuery,
     ReviewRequest, ReviewSort, Role, TeamWorker, TeamWorkers,
 };
-use cris_core::record::Operation;
 
 use crate::auth::{self, AuthUser};
 use crate::store::audit::Action;
-use crate::store::{ReviewFilter, Store, StoreError};
+use crate::store::{ReviewFilter, Store};
 use crate::{AppError, AppState};
 
 /// The largest body of a decision: a comment of 2000 characters, escaped, fits many times.
@@ -156,7 +155,7 @@ pub async fn get(
         .review(&auth.user.id, &submission_id)
         .await?
         .ok_or(AppError::NoSuchSubmission)?;
-    let op = logged(&reviewed.body)?;
+    let op = reviewed.op;
     crate::audit::household_read(
         &state,
         &auth,
@@ -169,7 +168,8 @@ pub async fn get(
         .edits
         .into_iter()
         .map(|row| {
-            let reason = logged(&row.body)?
+            let reason = row
+                .op
                 .submission()
                 .and_then(|s| s.corrects.as_ref())
                 .map(|c| c.reason.clone());
@@ -193,12 +193,6 @@ pub async fn get(
         corrected_by: reviewed.corrected_by,
         edits,
     }))
-}
-
-/// An operation read back from the log (written by this server: failing is damage).
-fn logged(body: &str) -> Result<Operation, AppError> {
-    serde_json::from_str(body)
-        .map_err(|e| AppError::Store(StoreError::Query(sqlx::Error::Decode(Box::new(e)))))
 }
 
 pub async fn decide(

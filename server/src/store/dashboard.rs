@@ -56,7 +56,7 @@ use cris_core::record::{self, Case, Correction, Submission};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 
-use super::StoreError;
+use super::{StoreError, decode};
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
@@ -137,7 +137,7 @@ pub(crate) fn overdue_of(dues_text: &str, to: i64) -> Result<(u32, Option<i64>),
     for day in dues_text.split(',').filter(|d| !d.is_empty()) {
         let day: i64 = day
             .parse()
-            .map_err(|_| damaged(format!("due days {dues_text:?}")))?;
+            .map_err(|_| decode::corrupt("case summary's due days", dues_text, "not a day"))?;
         if day <= to {
             n += 1;
             oldest = Some(oldest.map_or(day, |o: i64| o.min(day)));
@@ -151,11 +151,6 @@ pub(crate) type Visit = (String, String, String, i64);
 
 /// An operation as a refresh reads it: `(case_id, team_id, seq, user_id, body)`.
 pub(crate) type OpRow = (String, String, i64, String, String);
-
-/// The store's text read back, where failing is damage.
-fn damaged(what: String) -> StoreError {
-    StoreError::Query(sqlx::Error::Decode(what.into()))
-}
 
 /// What a summary reads of a logged operation.
 #[derive(Debug)]
@@ -321,12 +316,12 @@ impl<'de> Deserialize<'de> for LoggedChange {
 /// [`cris_core::record::Operation`]): a form's submission with only the answers the summary
 /// reads, a consent or a withdrawal whole (their seals are checked), nothing of the rest.
 /// Several times faster than reading the whole operation, which is most of a refresh.
-pub(crate) fn read_logged(body: &str) -> Result<Logged, serde_json::Error> {
+pub(crate) fn read_logged(seq: i64, body: &str) -> Result<Logged, StoreError> {
     #[derive(Deserialize)]
     struct Body {
         change: LoggedChange,
     }
-    serde_json::from_str::<Body>(body).map(|b| b.change.0)
+    decode::json::<Body>("operation", seq, body).map(|b| b.change.0)
 }
 
 /// What a summary takes from one case's operations.
@@ -355,7 +350,7 @@ fn read_case(
     };
     for (op_seq, user_id, body) in ops {
         records.seq = records.seq.max(*op_seq);
-        match read_logged(body).map_err(|e| damaged(e.to_string()))? {
+        match read_logged(*op_seq, body)? {
             Logged::Submission(submission) => {
                 if *op_seq > mark
                     && submission.form_id == caseload::HOME_VISIT
@@ -907,7 +902,7 @@ fn count(n: i64) -> u64 {
 fn day(days: i64) -> Result<Date, StoreError> {
     i32::try_from(days)
         .map(Date::from_days)
-        .map_err(|e| damaged(e.to_string()))
+        .map_err(|e| decode::corrupt("day", days, e))
 }
 
 /// The dashboard from what its queries read.
@@ -2144,10 +2139,13 @@ mod tests {
         assert_eq!(light.seq, 4);
         // Every kind of operation reads, resolutions and those to come as nothing.
         let resolve = r#"{"op_id":"x","change":{"properties":{},"kind":"resolve"}}"#;
-        assert!(matches!(read_logged(resolve), Ok(Logged::Other)));
+        assert!(matches!(read_logged(1, resolve), Ok(Logged::Other)));
         let later = r#"{"change":{"kind":"merge","into":"c2"}}"#;
-        assert!(matches!(read_logged(later), Ok(Logged::Other)));
-        assert!(read_logged(r#"{"change":{"submission":{}}}"#).is_err());
+        assert!(matches!(read_logged(2, later), Ok(Logged::Other)));
+        assert!(matches!(
+            read_logged(3, r#"{"change":{"submission":{}}}"#),
+            Err(StoreError::Corrupt { what: "operation", id, .. }) if id == "3"
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod dashboard;
+pub mod decode;
 mod export;
 mod postgres;
 mod review;
@@ -26,11 +27,12 @@ pub(crate) use export::{
 };
 pub use export::{ExportRow, ExportTally, HOUSEHOLD_NAME, NewExport};
 pub use postgres::PgStore;
+pub(crate) use review::EditRow;
 pub(crate) use review::{
     Arg, EDITS, HOUSEHOLDS_NAMED, REVIEW_ORDER, REVIEW_ROWS, ReviewEventRow, ReviewRow,
     arriving_status, review_queue_sql,
 };
-pub use review::{EditRow, FEW_HOUSEHOLDS, ReviewFilter, Reviewed};
+pub use review::{Edit, FEW_HOUSEHOLDS, ReviewFilter, Reviewed};
 pub use sqlite::SqliteStore;
 
 /// The default database: a file under `./data`, created on first start.
@@ -95,6 +97,13 @@ pub enum StoreError {
         "the store already holds version {version} of the form {id:?} with another definition: a changed form needs a new version number"
     )]
     FormRedefined { id: String, version: u32 },
+    /// What the store wrote cannot be read back (see [`decode`]): the row, never its contents.
+    #[error("the stored {what} {id} cannot be read: {why}")]
+    Corrupt {
+        what: &'static str,
+        id: String,
+        why: String,
+    },
 }
 
 /// A form definition as the store keeps it: id, version, definition (JSON).
@@ -317,13 +326,13 @@ pub trait Store: Send + Sync {
         now_ms: i64,
     ) -> impl Future<Output = Result<Vec<Stored>, StoreError>> + Send;
     /// The operations of the user's teams' cases logged after `since`, oldest first:
-    /// `(seq, body)`.
+    /// `(seq, operation)`.
     fn ops_since(
         &self,
         user_id: &str,
         since: i64,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<(i64, String)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(i64, cris_core::record::Operation)>, StoreError>> + Send;
     /// Which of these operations the log holds already: their ids, each with the binding of
     /// the consent or withdrawal it carried (`None` for a form).
     fn logged(
@@ -447,14 +456,41 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<Vec<ReviewEvent>>, StoreError>> + Send;
 }
 
-/// An operation as the log keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+/// An operation as the log keeps it, read back.
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoggedOp {
     pub seq: i64,
     pub received_ms: i64,
     pub login: String,
     pub display_name: String,
-    pub body: String,
+    pub op: cris_core::record::Operation,
+}
+
+/// A [`LoggedOp`]'s row, its body not yet read.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LoggedRow {
+    seq: i64,
+    received_ms: i64,
+    login: String,
+    display_name: String,
+    body: String,
+}
+
+impl LoggedRow {
+    /// Reads every row's operation; one that cannot be read is damage.
+    pub(crate) fn read(rows: Vec<LoggedRow>) -> Result<Vec<LoggedOp>, StoreError> {
+        rows.into_iter()
+            .map(|row| {
+                Ok(LoggedOp {
+                    op: decode::operation(row.seq, &row.body)?,
+                    seq: row.seq,
+                    received_ms: row.received_ms,
+                    login: row.login,
+                    display_name: row.display_name,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The store this server runs on.
@@ -578,7 +614,7 @@ impl Store for CaseStore {
         user_id: &str,
         since: i64,
         limit: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
+    ) -> Result<Vec<(i64, cris_core::record::Operation)>, StoreError> {
         delegate!(self, s => s.ops_since(user_id, since, limit).await)
     }
     async fn logged(&self, op_ids: &[String]) -> Result<Vec<(String, Option<String>)>, StoreError> {
@@ -1047,8 +1083,8 @@ macro_rules! shared_store_impl {
                 user_id: &str,
                 since: i64,
                 limit: i64,
-            ) -> Result<Vec<(i64, String)>, $crate::store::StoreError> {
-                Ok(sqlx::query_as(
+            ) -> Result<Vec<(i64, cris_core::record::Operation)>, $crate::store::StoreError> {
+                let rows: Vec<(i64, String)> = sqlx::query_as(
                     "SELECT o.seq, o.body FROM ops o
                      JOIN cases c ON c.id = o.case_id
                      JOIN team_members m ON m.team_id = c.team_id
@@ -1059,7 +1095,10 @@ macro_rules! shared_store_impl {
                 .bind(since)
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?)
+                .await?;
+                rows.into_iter()
+                    .map(|(seq, body)| Ok((seq, $crate::store::decode::operation(seq, &body)?)))
+                    .collect()
             }
 
             async fn logged(
@@ -1133,8 +1172,7 @@ macro_rules! shared_store_impl {
                 if !self.visible(user_id, case_id).await? {
                     return Ok(None);
                 }
-                Ok(Some(
-                    sqlx::query_as(
+                let rows = sqlx::query_as::<_, $crate::store::LoggedRow>(
                         &format!(
                             "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
                              FROM ops o JOIN users u ON u.id = o.user_id
@@ -1147,8 +1185,8 @@ macro_rules! shared_store_impl {
                     )
                     .bind(case_id)
                     .fetch_all(&self.pool)
-                    .await?,
-                ))
+                    .await?;
+                Ok(Some($crate::store::LoggedRow::read(rows)?))
             }
 
             async fn case_consents(
@@ -1159,18 +1197,17 @@ macro_rules! shared_store_impl {
                 if !self.visible(user_id, case_id).await? {
                     return Ok(None);
                 }
-                Ok(Some(
-                    sqlx::query_as(&format!(
-                        "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
-                         FROM consents k JOIN ops o ON o.op_id = k.op_id
-                         JOIN users u ON u.id = o.user_id
-                         WHERE k.case_id IN {} ORDER BY o.seq",
-                        $crate::store::HOUSEHOLD
-                    ))
-                    .bind(case_id)
-                    .fetch_all(&self.pool)
-                    .await?,
+                let rows = sqlx::query_as::<_, $crate::store::LoggedRow>(&format!(
+                    "SELECT o.seq, o.received_ms, u.login, u.display_name, o.body
+                     FROM consents k JOIN ops o ON o.op_id = k.op_id
+                     JOIN users u ON u.id = o.user_id
+                     WHERE k.case_id IN {} ORDER BY o.seq",
+                    $crate::store::HOUSEHOLD
                 ))
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Some($crate::store::LoggedRow::read(rows)?))
             }
 
             async fn review_queue(
@@ -1390,13 +1427,16 @@ macro_rules! shared_store_impl {
                     .bind(user_id)
                     .bind(submission_id)
                     .fetch_all(&self.pool)
-                    .await?;
+                    .await?
+                    .into_iter()
+                    .map($crate::store::EditRow::edit)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let mut item = [row.item()?];
                 self.name_households(&mut item).await?;
                 let [item] = item;
                 Ok(Some($crate::store::Reviewed {
+                    op: $crate::store::decode::operation(submission_id, &body)?,
                     item,
-                    body,
                     events,
                     corrected_by,
                     edits,
@@ -2421,15 +2461,14 @@ pub(crate) const END_SESSIONS_OF_LOGIN: &str = "UPDATE sessions SET revoked_ms =
 pub(crate) fn field_of(
     rows: Vec<(String, String, String)>,
 ) -> Result<cris_core::merge::Field, StoreError> {
-    let damaged = |what: String| StoreError::Query(sqlx::Error::Decode(what.into()));
     let mut field = cris_core::merge::Field::default();
     for (hlc, value, seen) in rows {
         field.apply(cris_core::merge::Write {
             value,
+            seen: decode::json("field version's seen stamps", &hlc, &seen)?,
             hlc: hlc
                 .parse()
-                .map_err(|e: cris_core::hlc::BadHlc| damaged(e.to_string()))?,
-            seen: serde_json::from_str(&seen).map_err(|e| damaged(e.to_string()))?,
+                .map_err(|e: cris_core::hlc::BadHlc| decode::corrupt("stamp", &hlc, e))?,
         });
     }
     Ok(field)

@@ -2,8 +2,9 @@
 //! both databases read them, and the queue's query, built from the filters given.
 
 use cris_core::api::{InboxItem, ReviewEvent, ReviewItem, ReviewStatus};
+use cris_core::record::Operation;
 
-use super::StoreError;
+use super::{StoreError, decode};
 
 /// What the review queue is narrowed to (all optional), and the page.
 #[derive(Clone, Debug, Default)]
@@ -34,22 +35,36 @@ pub struct ReviewFilter {
 }
 
 /// A submission with its review, as [`super::Store::review`] finds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Reviewed {
     pub item: ReviewItem,
     /// The operation that carried it, as logged.
-    pub body: String,
+    pub op: Operation,
     /// Oldest first.
     pub events: Vec<ReviewEvent>,
     /// The latest correction of it that arrived.
     pub corrected_by: Option<String>,
     /// Every version of the form (see [`EDITS`]).
-    pub edits: Vec<EditRow>,
+    pub edits: Vec<Edit>,
 }
 
 /// One version of a form in its chain of corrections, with the operation that carried it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct EditRow {
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub id: String,
+    pub corrects: Option<String>,
+    pub login: String,
+    pub display_name: String,
+    pub device_id: String,
+    pub form_version: i64,
+    pub finalized_ms: i64,
+    pub received_ms: i64,
+    pub op: Operation,
+}
+
+/// An [`Edit`]'s row, its operation not yet read.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EditRow {
     pub id: String,
     pub corrects: Option<String>,
     pub login: String,
@@ -60,6 +75,22 @@ pub struct EditRow {
     pub received_ms: i64,
     /// The operation as logged (JSON).
     pub body: String,
+}
+
+impl EditRow {
+    pub(crate) fn edit(self) -> Result<Edit, StoreError> {
+        Ok(Edit {
+            op: decode::operation(&self.id, &self.body)?,
+            id: self.id,
+            corrects: self.corrects,
+            login: self.login,
+            display_name: self.display_name,
+            device_id: self.device_id,
+            form_version: self.form_version,
+            finalized_ms: self.finalized_ms,
+            received_ms: self.received_ms,
+        })
+    }
 }
 
 /// The versions of the form `$2` as [`EditRow`]s, on the teams' cases of the user `$1`, in the
@@ -107,16 +138,15 @@ pub(crate) struct ReviewRow {
     reviewer_name: Option<String>,
 }
 
-/// The store's text read back, where failing is damage.
-fn damaged(what: String) -> StoreError {
-    StoreError::Query(sqlx::Error::Decode(what.into()))
-}
-
 impl ReviewRow {
     pub(crate) fn item(self) -> Result<ReviewItem, StoreError> {
         Ok(ReviewItem {
-            status: self.review_status.parse().map_err(damaged)?,
-            form_version: u32::try_from(self.form_version).map_err(|e| damaged(e.to_string()))?,
+            status: self
+                .review_status
+                .parse()
+                .map_err(|e| decode::corrupt("review status", &self.id, e))?,
+            form_version: u32::try_from(self.form_version)
+                .map_err(|e| decode::corrupt("form version", &self.id, e))?,
             submission_id: self.id,
             case_id: self.case_id,
             household_id: self.household_id,
@@ -134,9 +164,12 @@ impl ReviewRow {
 
     /// An inbox item: a row of a submission whose latest review event asked for changes.
     pub(crate) fn inbox_item(self) -> Result<InboxItem, StoreError> {
-        let missing = || damaged("a request for changes without its event".to_owned());
+        let id = self.id.clone();
+        let missing =
+            || decode::corrupt("inbox item", &id, "a request for changes without its event");
         Ok(InboxItem {
-            form_version: u32::try_from(self.form_version).map_err(|e| damaged(e.to_string()))?,
+            form_version: u32::try_from(self.form_version)
+                .map_err(|e| decode::corrupt("form version", &self.id, e))?,
             submission_id: self.id,
             case_id: self.case_id,
             form_id: self.form_id,
@@ -166,7 +199,10 @@ impl ReviewEventRow {
         Ok(ReviewEvent {
             id: self.id,
             submission_id: self.submission_id,
-            decision: self.decision.parse().map_err(damaged)?,
+            decision: self
+                .decision
+                .parse()
+                .map_err(|e| decode::corrupt("review decision", self.id, e))?,
             comment: self.comment,
             reviewer_login: self.login,
             reviewer_name: self.display_name,
