@@ -1,89 +1,21 @@
 //! Taking a consent: one decision per screen, in the family's language.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use cris_core::Lang;
-use cris_core::consent::{
-    Consent as Signed, Duration, IdentityCheck, Record, Release, Signature, Signer, SignerRole,
-};
+use cris_core::consent::{Consent as Signed, IdentityCheck, Record, Signature, Signer, SignerRole};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use super::choices::{choices, choices_view};
 use super::pad::SignaturePad;
+use super::state::{Hold, NOTICE, PURPOSES, RELEASES, ReleaseChoice, SIGN, STEPS, Taking, Until};
 use super::{SaveError, Setup, load_setup, problem_text, save, sections, witness};
 
 use crate::clock::{new_id, today};
 use crate::form_view::{storage_error_view, storage_message};
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::pages::case_id;
-use crate::storage::{self, ConsentDraft, ReleaseDraft, StorageError};
-
-/// The screens, in order.
-const STEPS: usize = 4;
-const NOTICE: usize = 0;
-const PURPOSES: usize = 1;
-const RELEASES: usize = 2;
-const SIGN: usize = 3;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Until {
-    Once,
-    Date,
-    Withdrawn,
-}
-
-impl Until {
-    fn code(self) -> &'static str {
-        match self {
-            Until::Once => "once",
-            Until::Date => "until",
-            Until::Withdrawn => "recurring",
-        }
-    }
-
-    fn from_code(code: &str) -> Self {
-        match code {
-            "once" => Until::Once,
-            "until" => Until::Date,
-            _ => Until::Withdrawn,
-        }
-    }
-}
-
-/// A release as it is being chosen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct ReleaseChoice {
-    records: BTreeSet<String>,
-    purpose: String,
-    until: Until,
-    date: String,
-}
-
-impl ReleaseChoice {
-    fn to_draft(&self, recipient: &str) -> ReleaseDraft {
-        ReleaseDraft {
-            recipient: recipient.to_owned(),
-            records: self.records.iter().cloned().collect(),
-            purpose: self.purpose.clone(),
-            until: self.until.code().to_owned(),
-            date: self.date.clone(),
-        }
-    }
-
-    fn from_draft(d: &ReleaseDraft) -> (String, Self) {
-        (
-            d.recipient.clone(),
-            ReleaseChoice {
-                records: d.records.iter().cloned().collect(),
-                purpose: d.purpose.clone(),
-                until: Until::from_code(&d.until),
-                date: d.date.clone(),
-            },
-        )
-    }
-}
+use crate::storage::{self, ConsentDraft, StorageError};
 
 /// The texts, and the consent begun for this household and not yet saved.
 async fn load(case_id: String) -> Result<Option<(Setup, Option<ConsentDraft>)>, StorageError> {
@@ -129,54 +61,23 @@ pub fn Consent() -> impl IntoView {
 fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl IntoView {
     let i18n = use_i18n();
     // Where the family left off; else from the start, in the worker's language.
-    let draft = draft.unwrap_or_else(|| ConsentDraft {
-        case_id: case_id.clone(),
-        lang: i18n.lang.get_untracked(),
-        step: NOTICE,
-        purposes: Vec::new(),
-        releases: Vec::new(),
-        signature: Signature::default(),
-        signer: String::new(),
-        role: SignerRole::Themselves,
-        interpreter: String::new(),
-        identity: None,
-    });
-    let lang = RwSignal::new(draft.lang);
-    let t = move |pick: fn(&Ui) -> &'static str| move || pick(ui(lang.get()));
-    let step = RwSignal::new(draft.step.min(STEPS - 1));
-    let purposes = RwSignal::new(draft.purposes.iter().cloned().collect::<BTreeSet<String>>());
-    let releases = RwSignal::new(
-        draft
-            .releases
-            .iter()
-            .map(ReleaseChoice::from_draft)
-            .collect::<BTreeMap<String, ReleaseChoice>>(),
+    let taking = draft.as_ref().map_or_else(
+        || Taking::new(&case_id, i18n.lang.get_untracked()),
+        Taking::from_draft,
     );
-    let signature = RwSignal::new(draft.signature.clone());
-    let signer = RwSignal::new(draft.signer.clone());
-    let role = RwSignal::new(draft.role);
-    let interpreter = RwSignal::new(draft.interpreter.clone());
-    let identity = RwSignal::new(draft.identity);
-    let begun = RwSignal::new(draft.step > NOTICE || !draft.purposes.is_empty());
-    let draft_case = StoredValue::new(draft.case_id.clone());
+    let begun = RwSignal::new(taking.begun());
+    let state = RwSignal::new(taking);
+    // The pad keeps the strokes in a signal of its own.
+    let signature = RwSignal::new(draft.map(|d| d.signature).unwrap_or_default());
+    let lang = Memo::new(move |_| state.with(|s| s.lang));
+    let step = Memo::new(move |_| state.with(|s| s.step));
+    let t = move |pick: fn(&Ui) -> &'static str| move || pick(ui(lang.get()));
     // Set by "discard": the reset that follows is no new beginning.
     let reset = StoredValue::new(false);
 
     // Every change is kept at once: a call or another app must not lose a half-signed consent.
-    let current = move || ConsentDraft {
-        case_id: draft_case.get_value(),
-        lang: lang.get(),
-        step: step.get(),
-        purposes: purposes.get().into_iter().collect(),
-        releases: releases.with(|r| r.iter().map(|(id, c)| c.to_draft(id)).collect()),
-        signature: signature.get(),
-        signer: signer.get(),
-        role: role.get(),
-        interpreter: interpreter.get(),
-        identity: identity.get(),
-    };
     Effect::new(move |previous: Option<ConsentDraft>| {
-        let now = current();
+        let now = state.with(|s| s.to_draft(signature.get()));
         if reset.get_value() {
             reset.set_value(false);
         } else if previous.as_ref().is_some_and(|p| *p != now) {
@@ -201,7 +102,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         {
             return;
         }
-        let case = draft_case.get_value();
+        let case = state.with_untracked(|s| s.case_id.clone());
         leptos::task::spawn_local(async move {
             if let Ok(db) = storage::shared().await {
                 let _ = db.delete_consent_draft(&case).await;
@@ -209,19 +110,12 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         });
         reset.set_value(true);
         begun.set(false);
-        step.set(NOTICE);
-        purposes.set(BTreeSet::new());
-        releases.set(BTreeMap::new());
+        state.update(Taking::discard);
         signature.set(Signature::default());
-        signer.set(String::new());
-        role.set(SignerRole::Themselves);
-        interpreter.set(String::new());
-        identity.set(None);
     };
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let setup = StoredValue::new(setup);
-    let case_id = StoredValue::new(case_id);
     let navigate = use_navigate();
     let sync = crate::sync::use_sync();
 
@@ -241,33 +135,17 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         });
     });
 
-    let check_releases = move || -> Option<String> {
-        let today = today();
-        let bad = releases.with(|r| {
-            r.values().any(|c| {
-                c.records.is_empty()
-                    || c.purpose.is_empty()
-                    || (c.until == Until::Date
-                        && c.date
-                            .parse::<cris_core::Date>()
-                            .map_or(true, |d| d < today))
-            })
-        });
-        bad.then(|| ui(lang.get_untracked()).release_incomplete.to_owned())
-    };
     let next = move |_| {
         problem.set(None);
-        if step.get_untracked() == RELEASES
-            && let Some(p) = check_releases()
-        {
-            problem.set(Some(p));
-            return;
+        let mut held = None;
+        state.update(|s| held = s.next(today()).err());
+        if let Some(Hold::ReleaseIncomplete) = held {
+            problem.set(Some(ui(lang.get_untracked()).release_incomplete.to_owned()));
         }
-        step.update(|s| *s = (*s + 1).min(STEPS - 1));
     };
     let back = move |_| {
         problem.set(None);
-        step.update(|s| *s = s.saturating_sub(1));
+        state.update(Taking::back);
     };
 
     let submit = move |_| {
@@ -276,7 +154,8 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         }
         problem.set(None);
         let lang_now = lang.get_untracked();
-        let Some(check) = identity.get_untracked() else {
+        let taking = state.get_untracked();
+        let Some(check) = taking.identity else {
             problem.set(Some(format!(
                 "{}: {}",
                 i18n.t(|u| u.identity_check)(),
@@ -300,48 +179,22 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
                 return;
             }
         };
-        let chosen = releases.get_untracked();
         let (witness_login, witness_name) = witness();
         let consent = Signed {
             id: new_id(),
-            case_id: case_id.get_value(),
+            case_id: taking.case_id.clone(),
             notice,
             text,
-            // In the text's order, not the order they were ticked in.
-            purposes: setup
-                .consent
-                .purposes
-                .iter()
-                .map(|p| p.id.clone())
-                .filter(|p| purposes.with_untracked(|t| t.contains(p)))
-                .collect(),
-            releases: setup
-                .consent
-                .recipients
-                .iter()
-                .filter_map(|r| {
-                    let c = chosen.get(&r.id)?;
-                    Some(Release {
-                        recipient: r.id.clone(),
-                        records: c.records.iter().cloned().collect(),
-                        purpose: c.purpose.clone(),
-                        duration: match c.until {
-                            Until::Once => Duration::Once,
-                            Until::Withdrawn => Duration::Recurring,
-                            Until::Date => Duration::Until(c.date.parse().ok()?),
-                        },
-                    })
-                })
-                .collect(),
+            purposes: taking.agreed(&setup.consent),
+            releases: taking.releases_of(&setup.consent),
             signer: Signer {
-                name: signer.get_untracked().trim().to_owned(),
-                role: role.get_untracked(),
+                name: taking.signer.trim().to_owned(),
+                role: taking.role,
             },
             signature: signature.get_untracked(),
             witness: witness_login,
             witness_name,
-            interpreter: Some(interpreter.get_untracked().trim().to_owned())
-                .filter(|s| !s.is_empty()),
+            interpreter: Some(taking.interpreter.trim().to_owned()).filter(|s| !s.is_empty()),
             identity_check: check,
             signed_at_ms: 0,
             device: String::new(),
@@ -373,26 +226,13 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
         let l = lang.get();
         match step.get() {
             NOTICE => notice_step(&setup, l).into_any(),
-            PURPOSES => purposes_step(&setup, l, purposes).into_any(),
-            RELEASES => releases_step(&setup, l, releases).into_any(),
-            _ => sign_step(
-                &setup,
-                l,
-                Choices {
-                    purposes,
-                    releases,
-                    signature,
-                    signer,
-                    role,
-                    interpreter,
-                    identity,
-                },
-            )
-            .into_any(),
+            PURPOSES => purposes_step(&setup, l, state).into_any(),
+            RELEASES => releases_step(&setup, l, state).into_any(),
+            _ => sign_step(&setup, l, state, signature).into_any(),
         }
     };
 
-    let back_to_case = format!("/cases/{}", case_id.get_value());
+    let back_to_case = format!("/cases/{}", state.with_untracked(|s| s.case_id.clone()));
     // Everything here speaks the family's language; the worker's own fields are set apart on
     // the signature screen.
     view! {
@@ -405,7 +245,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
                 data-testid="consent-lang"
                 on:change=move |ev| {
                     if let Ok(l) = event_target_value(&ev).parse::<Lang>() {
-                        lang.set(l);
+                        state.update(|s| s.lang = l);
                     }
                 }
                 prop:value=move || lang.get().code()
@@ -476,11 +316,7 @@ fn notice_step(setup: &Setup, lang: Lang) -> impl IntoView + use<> {
     }
 }
 
-fn purposes_step(
-    setup: &Setup,
-    lang: Lang,
-    ticked: RwSignal<BTreeSet<String>>,
-) -> impl IntoView + use<> {
+fn purposes_step(setup: &Setup, lang: Lang, state: RwSignal<Taking>) -> impl IntoView + use<> {
     let text = &setup.consent;
     let sections = sections(setup, text, lang);
     let items = text
@@ -490,19 +326,13 @@ fn purposes_step(
             let id = p.id.clone();
             let checked = {
                 let id = id.clone();
-                move || ticked.with(|t| t.contains(&id))
+                move || state.with(|s| s.purposes.contains(&id))
             };
             let on_change = {
                 let id = id.clone();
                 move |ev| {
                     let on = event_target_checked(&ev);
-                    ticked.update(|t| {
-                        if on {
-                            t.insert(id.clone());
-                        } else {
-                            t.remove(&id);
-                        }
-                    });
+                    state.update(|s| s.tick_purpose(&id, on));
                 }
             };
             let body = p.body.as_ref().map(|b| setup.fill(b, lang));
@@ -526,11 +356,7 @@ fn purposes_step(
     }
 }
 
-fn releases_step(
-    setup: &Setup,
-    lang: Lang,
-    releases: RwSignal<BTreeMap<String, ReleaseChoice>>,
-) -> impl IntoView + use<> {
+fn releases_step(setup: &Setup, lang: Lang, state: RwSignal<Taking>) -> impl IntoView + use<> {
     let u = ui(lang);
     let text = setup.consent.clone();
     let recipients = text
@@ -540,49 +366,29 @@ fn releases_step(
             let id = r.id.clone();
             let on = {
                 let id = id.clone();
-                Memo::new(move |_| releases.with(|m| m.contains_key(&id)))
+                Memo::new(move |_| state.with(|s| s.releases.contains_key(&id)))
             };
             let toggle = {
                 let id = id.clone();
                 move |ev| {
                     let checked = event_target_checked(&ev);
-                    releases.update(|m| {
-                        if checked {
-                            m.insert(
-                                id.clone(),
-                                ReleaseChoice {
-                                    records: BTreeSet::new(),
-                                    purpose: String::new(),
-                                    until: Until::Withdrawn,
-                                    date: String::new(),
-                                },
-                            );
-                        } else {
-                            m.remove(&id);
-                        }
-                    });
+                    state.update(|s| s.release(&id, checked));
                 }
             };
             let edit = {
                 let id = id.clone();
-                move |f: &dyn Fn(&mut ReleaseChoice)| {
-                    releases.update(|m| {
-                        if let Some(c) = m.get_mut(&id) {
-                            f(c);
-                        }
-                    })
-                }
+                move |f: &dyn Fn(&mut ReleaseChoice)| state.update(|s| s.edit_release(&id, f))
             };
             let choice = {
                 let id = id.clone();
-                move || releases.with(|m| m.get(&id).cloned())
+                move || state.with(|s| s.releases.get(&id).cloned())
             };
             let records = text
                 .records
                 .iter()
                 .map(|k| {
                     let kind = k.id.clone();
-                    let edit = edit.clone();
+                    let recipient = id.clone();
                     let choice = choice.clone();
                     let checked = {
                         let kind = kind.clone();
@@ -597,14 +403,7 @@ fn releases_step(
                                 prop:checked=checked
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    let kind = kind.clone();
-                                    edit(&move |c| {
-                                        if on {
-                                            c.records.insert(kind.clone());
-                                        } else {
-                                            c.records.remove(&kind);
-                                        }
-                                    });
+                                    state.update(|s| s.tick_record(&recipient, &kind, on));
                                 }
                             />
                             <span>{setup.fill(&k.title, lang)}</span>
@@ -713,46 +512,17 @@ fn releases_step(
     }
 }
 
-/// What the signature screen reads and writes.
-#[derive(Clone, Copy)]
-struct Choices {
-    purposes: RwSignal<BTreeSet<String>>,
-    releases: RwSignal<BTreeMap<String, ReleaseChoice>>,
+fn sign_step(
+    setup: &Setup,
+    lang: Lang,
+    state: RwSignal<Taking>,
     signature: RwSignal<Signature>,
-    signer: RwSignal<String>,
-    role: RwSignal<SignerRole>,
-    interpreter: RwSignal<String>,
-    identity: RwSignal<Option<IdentityCheck>>,
-}
-
-fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
+) -> impl IntoView + use<> {
     let i18n = use_i18n();
     let u = ui(lang);
     // What they are about to sign, once more, in the words of the family's copy.
-    let chosen: Vec<String> = setup
-        .consent
-        .purposes
-        .iter()
-        .map(|p| p.id.clone())
-        .filter(|p| c.purposes.with_untracked(|t| t.contains(p)))
-        .collect();
-    let released: Vec<Release> = c
-        .releases
-        .get_untracked()
-        .into_iter()
-        .filter_map(|(recipient, r)| {
-            Some(Release {
-                recipient,
-                records: r.records.into_iter().collect(),
-                purpose: r.purpose,
-                duration: match r.until {
-                    Until::Once => Duration::Once,
-                    Until::Withdrawn => Duration::Recurring,
-                    Until::Date => Duration::Until(r.date.parse().ok()?),
-                },
-            })
-        })
-        .collect();
+    let (chosen, released) =
+        state.with_untracked(|s| (s.agreed(&setup.consent), s.releases_of(&setup.consent)));
     let (agreed, released) = choices(Some(setup), lang, &chosen, &released);
     let summary = choices_view(lang, agreed, released);
     let roles = [
@@ -769,8 +539,8 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
                     type="radio"
                     name="signer-role"
                     data-role=code
-                    prop:checked=move || c.role.get() == r
-                    on:change=move |_| c.role.set(r)
+                    prop:checked=move || state.with(|s| s.role) == r
+                    on:change=move |_| state.update(|s| s.role = r)
                 />
                 <span>{label}</span>
             </label>
@@ -799,7 +569,7 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
         <h2 tabindex="-1">{u.signature_title}</h2>
         <div class="consent-summary" data-testid="consent-summary">{summary}</div>
         <SignaturePad
-            signature=c.signature
+            signature=signature
             label=Signal::derive(move || u.sign_here.to_owned())
             clear_label=Signal::derive(move || u.signature_clear.to_owned())
         />
@@ -809,8 +579,8 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
                 id="signer-name"
                 data-testid="signer-name"
                 autocomplete="off"
-                prop:value=move || c.signer.get()
-                on:input=move |ev| c.signer.set(event_target_value(&ev))
+                prop:value=move || state.with(|s| s.signer.clone())
+                on:input=move |ev| state.update(|s| s.signer = event_target_value(&ev))
             />
         </div>
         <fieldset class="field">
@@ -826,8 +596,8 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
                     id="interpreter"
                     data-testid="interpreter"
                     autocomplete="off"
-                    prop:value=move || c.interpreter.get()
-                    on:input=move |ev| c.interpreter.set(event_target_value(&ev))
+                    prop:value=move || state.with(|s| s.interpreter.clone())
+                    on:input=move |ev| state.update(|s| s.interpreter = event_target_value(&ev))
                 />
             </div>
             <div class="field">
@@ -837,12 +607,13 @@ fn sign_step(setup: &Setup, lang: Lang, c: Choices) -> impl IntoView + use<> {
                     id="identity-check"
                     data-testid="identity-check"
                     prop:value=move || {
-                        let now = c.identity.get();
+                        let now = state.with(|s| s.identity);
                         checks.iter().find(|(k, _, _)| Some(*k) == now).map_or("", |(_, _, code)| *code)
                     }
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        c.identity.set(checks.iter().find(|(_, _, code)| *code == v).map(|(k, _, _)| *k));
+                        let check = checks.iter().find(|(_, _, code)| *code == v).map(|(k, _, _)| *k);
+                        state.update(|s| s.identity = check);
                     }
                 >
                     <option value="">"—"</option>

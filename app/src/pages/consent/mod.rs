@@ -10,6 +10,7 @@ mod choices;
 mod flow;
 mod pad;
 mod receipt;
+mod state;
 mod summary;
 mod withdraw;
 
