@@ -59,22 +59,23 @@ fn DashboardView() -> impl IntoView {
     let sync = use_sync();
     let team = RwSignal::new(String::new());
     let weeks = RwSignal::new(8u32);
-    let loaded = RwSignal::new(None::<Result<Dashboard, String>>);
-    Effect::new(move |_| {
+    // Asked again when the team, the weeks or the data change; an answer to a question
+    // since changed is dropped, so a slow answer for the old team never replaces the new.
+    let asked = LocalResource::new(move || {
         let (team, weeks) = (team.get(), weeks.get());
         sync.changed.track();
-        let Some(token) = token(sync) else {
-            return;
-        };
+        let token = token(sync);
         let mut query = format!("weeks={weeks}");
         if !team.is_empty() {
             query += &format!("&team={}", js_sys::encode_uri_component(&team));
         }
-        leptos::task::spawn_local(async move {
+        async move {
+            let token = token?;
             let found = api::dashboard(&token, &query).await;
-            loaded.set(Some(found.map_err(|f| failure_text(i18n, &f))));
-        });
+            Some(found.map_err(|f| failure_text(i18n, &f)))
+        }
     });
+    let loaded = move || asked.get().flatten();
     let print = move |_| {
         if let Some(w) = web_sys::window() {
             let _ = w.print();
@@ -102,7 +103,7 @@ fn DashboardView() -> impl IntoView {
                 {i18n.t(|u| u.overview_print)}
             </button>
         </div>
-        {move || match loaded.get() {
+        {move || match loaded() {
             None => view! { <p class="notice">{i18n.t(|u| u.overview_loading)}</p> }.into_any(),
             Some(Err(problem)) => view! {
                 <p class="problems" role="alert" data-testid="overview-problem">{problem}</p>

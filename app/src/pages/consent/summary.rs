@@ -47,14 +47,11 @@ async fn load(case_id: String) -> Result<Loaded, StorageError> {
 pub fn ConsentSummary(case_id: String, #[prop(optional)] read_only: bool) -> impl IntoView {
     let i18n = use_i18n();
     let sync = crate::sync::use_sync();
-    let loaded = RwSignal::new(None::<Result<Loaded, StorageError>>);
+    // Read again after every sync; only the latest reading is shown.
     let id = case_id.clone();
-    Effect::new(move |_| {
+    let loaded = LocalResource::new(move || {
         sync.changed.track();
-        let id = id.clone();
-        leptos::task::spawn_local(async move {
-            loaded.set(Some(load(id).await));
-        });
+        load(id.clone())
     });
     view! {
         <h2>{i18n.t(|u| u.consent_purposes_title)}</h2>

@@ -46,10 +46,10 @@ pub(super) fn WorkerInbox() -> impl IntoView {
     let sync = use_sync();
     let catalog = use_forms();
     let navigate = use_navigate();
-    let loaded = RwSignal::new(None::<Result<InboxData, StorageError>>);
-    Effect::new(move |_| {
+    // Read again after every sync; only the latest reading is shown.
+    let loaded = LocalResource::new(move || {
         sync.changed.track();
-        leptos::task::spawn_local(async move { loaded.set(Some(load_inbox().await)) });
+        load_inbox()
     });
     view! {
         <h2>{i18n.t(|u| u.inbox_title)}</h2>
