@@ -260,8 +260,8 @@ impl Column {
                     .join(", "),
             )),
             FieldType::YesNo => Cell::Text(Cow::Borrowed(match value {
-                "yes" => words(lang).yes,
-                "no" => words(lang).no,
+                "yes" => cris_core::words::yes(lang),
+                "no" => cris_core::words::no(lang),
                 other => other,
             })),
             FieldType::Integer | FieldType::Decimal if is_number(value) => {
