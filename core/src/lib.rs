@@ -17,6 +17,7 @@ pub mod merge;
 pub mod record;
 pub mod repair;
 pub mod sync;
+pub mod words;
 
 pub use date::Date;
 pub use lang::Lang;

@@ -1,5 +1,6 @@
 //! Writing the audit trail from the handlers (see [`crate::store::audit`]): reads of one
-//! household's data by supervisors and administrators, exports, logins and logouts.
+//! household's data by supervisors and administrators, logins and logouts. (An export's entry
+//! is written by [`crate::export::run`].)
 //!
 //! A read that cannot be recorded is not answered: the trail has no gaps.
 
@@ -25,7 +26,7 @@ pub async fn household_read(
     by_user(state, auth, action, Some(case_id), None, endpoint).await
 }
 
-/// Records an action of the signed-in `auth` (an export, a logout).
+/// Records an action of the signed-in `auth` (a logout).
 pub async fn by_user(
     state: &AppState,
     auth: &AuthUser,

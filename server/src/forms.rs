@@ -105,7 +105,7 @@ impl FormCatalog {
     /// Keeps this catalog's forms in `store` (so that later servers know them too) and takes
     /// every earlier version the store holds.
     pub async fn remember_in(
-        mut self,
+        self,
         store: &impl crate::Store,
         now_ms: i64,
     ) -> Result<Self, FormsError> {
@@ -117,7 +117,20 @@ impl FormCatalog {
                 (f.id.clone(), f.version, definition)
             })
             .collect();
-        for (id, version, definition) in store.remember_forms(&current, now_ms).await? {
+        let held = store.remember_forms(&current, now_ms).await?;
+        self.take_held(held)
+    }
+
+    /// Takes every earlier version the store holds, keeping nothing in it: for a command that
+    /// reads the store while the servers serve their own forms (`cris-server export`).
+    pub async fn held_in(self, store: &impl crate::Store) -> Result<Self, FormsError> {
+        // Nothing is kept, so no time is recorded.
+        let held = store.remember_forms(&[], 0).await?;
+        self.take_held(held)
+    }
+
+    fn take_held(mut self, held: Vec<crate::store::HeldForm>) -> Result<Self, FormsError> {
+        for (id, version, definition) in held {
             if self.get_version(&id, version).is_some() {
                 continue;
             }

@@ -561,3 +561,251 @@ async fn the_start_log_names_the_store_without_its_password() {
         "{opened}"
     );
 }
+
+/// Runs `cris-server export ARGS` on the SQLite store `db`; (success, output).
+fn export_cmd(db: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let args: Vec<&str> = std::iter::once("export")
+        .chain(args.iter().copied())
+        .collect();
+    support::process::cli(&format!("sqlite://{}", db.display()), &args, "")
+}
+
+/// The permission bits of a file.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// An export made on the command line is the one the overview downloads for the same query:
+/// the same file, the same checks, recorded under the same account, written where asked and
+/// readable by its owner only.
+#[tokio::test]
+async fn an_export_on_the_command_line_is_the_one_over_http() {
+    use cris_core::api::{ExportFormat, ExportList, Role};
+    use cris_server::Store;
+    const NORD: &str = "Offenbach Nord";
+    const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
+    let server = support::TestServer::sqlite().await;
+    let db = server.sqlite_path().unwrap();
+    let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
+    let sabine = server.account("sabine.s", Role::Supervisor, &[NORD]).await;
+    let case = support::new_uuid();
+    let intake = support::submit_op("intake", &case, PHONE, 1_795_167_000_000, &[], &[]);
+    let seen = [intake.hlc.clone()];
+    let visit = support::submit_op("home_visit", &case, PHONE, 1_795_539_600_000, &[], &seen);
+    support::push_applied(&server, &ayse, &[intake, visit]).await;
+
+    let query = "format=csv&form=home_visit&worker=ayse.w&lang=en&delimiter=semicolon";
+    let res = support::get(&server, Some(&sabine), &format!("/api/v1/export?{query}")).await;
+    assert_eq!(res.status(), 200);
+    let over_http = res.bytes().await.unwrap().to_vec();
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("visits.csv");
+    let out = file.to_str().unwrap();
+    let csv = [
+        "--as",
+        "sabine.s",
+        "--format",
+        "csv",
+        "--form",
+        "home_visit",
+        "--worker",
+        "ayse.w",
+        "--lang",
+        "en",
+        "--delimiter",
+        "semicolon",
+        "--out",
+        out,
+    ];
+    let (ok, said) = export_cmd(&db, &csv);
+    assert!(ok, "{said}");
+    assert_eq!(std::fs::read(&file).unwrap(), over_http, "byte for byte");
+    assert!(
+        said.starts_with(&format!("wrote 1 row of 1 household to {out} (export ")),
+        "{said}"
+    );
+    let household = String::from_utf8(over_http.clone()).unwrap();
+    let household = household.lines().nth(1).unwrap().split(';').next().unwrap();
+    assert!(!household.is_empty() && !said.contains(household), "{said}");
+    assert_eq!(mode(&file), 0o600, "families' data: the owner's only");
+
+    // An existing file is replaced only when asked.
+    std::fs::write(&file, "kept").unwrap();
+    let (ok, said) = export_cmd(&db, &csv);
+    assert!(!ok);
+    assert!(
+        said.contains(&format!(
+            "{out} exists already: give another --out, or --force"
+        )),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+    let (ok, said) = export_cmd(&db, &[&csv[..], &["--force"]].concat());
+    assert!(ok, "{said}");
+    assert_eq!(std::fs::read(&file).unwrap(), over_http);
+    assert_eq!(mode(&file), 0o600);
+
+    // A workbook, in Turkish.
+    let book = folder.path().join("all.xlsx");
+    let (ok, said) = export_cmd(
+        &db,
+        &[
+            "--as",
+            "sabine.s",
+            "--format",
+            "xlsx",
+            "--lang",
+            "tr",
+            "--out",
+            book.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{said}");
+    assert!(said.contains(" of 1 household to "), "{said}");
+    let names = calamine::Reader::sheet_names(
+        &calamine::open_workbook::<calamine::Xlsx<_>, _>(&book).unwrap(),
+    );
+    assert_eq!(names.len(), 8);
+    assert_eq!(names[0], "Ev ziyareti");
+
+    // Refusals say why, write nothing and record nothing.
+    server.account("old.s", Role::Supervisor, &[NORD]).await;
+    let now = cris_server::auth::now_ms();
+    assert!(server.store.set_disabled("old.s", true, now).await.unwrap());
+    let refused = folder.path().join("refused.csv");
+    let refused = refused.to_str().unwrap();
+    let missing = folder.path().join("missing.db");
+    for (db, args, why) in [
+        (
+            &db,
+            &["--as", "ayse.w", "--format", "csv", "--form", "visits"][..],
+            "ayse.w is a worker: exports are for supervisors and admins",
+        ),
+        (
+            &db,
+            &["--as", "old.s", "--format", "xlsx"],
+            "old.s is disabled: exports are made by enabled accounts",
+        ),
+        (
+            &db,
+            &["--as", "nobody", "--format", "csv"],
+            "no account \"nobody\"",
+        ),
+        (
+            &db,
+            &["--as", "sabine.s", "--format", "csv", "--form", "visits"],
+            "there is no form \"visits\": the forms are home_visit, intake",
+        ),
+        (
+            &db,
+            &["--as", "sabine.s", "--format", "csv"],
+            "a CSV file holds one table: name its form",
+        ),
+        (
+            &db,
+            &[
+                "--as",
+                "sabine.s",
+                "--format",
+                "csv",
+                "--form",
+                "home_visit",
+                "--table",
+                "members",
+            ],
+            "the form \"home_visit\" has no repeat group \"members\"",
+        ),
+        (
+            &db,
+            &[
+                "--as",
+                "sabine.s",
+                "--format",
+                "xlsx",
+                "--from",
+                "2026-11-30",
+                "--to",
+                "2026-11-01",
+            ],
+            "from is after to",
+        ),
+        (
+            &db,
+            &["--as", "sabine.s", "--format", "xlsx", "--to", "yesterday"],
+            "--to",
+        ),
+        (
+            &db,
+            &["--as", "sabine.s", "--format", "pdf"],
+            "[possible values: csv, xlsx]",
+        ),
+        (
+            &missing,
+            &["--as", "sabine.s", "--format", "xlsx"],
+            "no case store at",
+        ),
+    ] {
+        let (ok, said) = export_cmd(db, &[args, &["--out", refused]].concat());
+        assert!(!ok, "{args:?}: {said}");
+        assert!(said.contains(why), "{args:?}: {said}");
+        assert!(!std::path::Path::new(refused).exists(), "{args:?}");
+    }
+    assert!(!missing.exists(), "no store is made by an export");
+    let mut left: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["all.xlsx", "visits.csv"], "no temporary file left");
+
+    // Recorded as the export over HTTP is: listed to the team, and in the audit trail.
+    let listed: ExportList = support::get(&server, Some(&sabine), "/api/v1/exports")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed = listed.items;
+    assert_eq!(listed.len(), 4, "{listed:?}");
+    let (http, cli) = (&listed[3], &listed[2]);
+    assert_eq!(
+        (&cli.login, cli.format, &cli.filter, cli.rows, cli.cases),
+        (
+            &http.login,
+            http.format,
+            &http.filter,
+            http.rows,
+            http.cases
+        )
+    );
+    assert_eq!(listed[0].format, ExportFormat::Xlsx);
+    let audit = server
+        .store
+        .audit_entries(&cris_server::store::audit::AuditFilter {
+            login: Some("sabine.s".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let exports: Vec<(&str, Option<&str>)> = audit
+        .iter()
+        .filter(|e| e.action == "export")
+        .map(|e| (e.endpoint.as_str(), e.export_id.as_deref()))
+        .collect();
+    assert_eq!(
+        exports,
+        [
+            ("GET /api/v1/export", Some(http.id.as_str())),
+            ("cris-server export", Some(cli.id.as_str())),
+            ("cris-server export", Some(listed[1].id.as_str())),
+            ("cris-server export", Some(listed[0].id.as_str())),
+        ]
+    );
+    assert!(
+        audit
+            .iter()
+            .filter(|e| e.endpoint == "cris-server export")
+            .all(|e| e.device_id.is_none() && e.address.is_none()),
+        "no device, no address on the command line"
+    );
+}

@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Версия на приложението",
     not_found_title: "Страницата не е намерена",
     not_found_body: "Този адрес не съществува в приложението.",
-    yes: "Да",
-    no: "Не",
+    yes: words::yes(Lang::Bg),
+    no: words::no(Lang::Bg),
     required: "задължително",
     add_entry: "Добави",
     remove_entry: "Премахни",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Статус",
     review_filter_form: "Формуляр",
     review_all: "Всички",
-    status_new: "Нов",
-    status_approved: "Одобрен",
-    status_changes_requested: "Поискани промени",
-    status_corrected: "Коригиран",
-    status_resubmitted: "Подаден отново",
+    status_new: ReviewStatus::New.word(Lang::Bg),
+    status_approved: ReviewStatus::Approved.word(Lang::Bg),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::Bg),
+    status_corrected: ReviewStatus::Corrected.word(Lang::Bg),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::Bg),
     review_more: "Покажи още",
     review_worker: "Водещ случая",
     review_received: "Получен",

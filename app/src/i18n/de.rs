@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "App-Version",
     not_found_title: "Seite nicht gefunden",
     not_found_body: "Diese Adresse gibt es in der App nicht.",
-    yes: "Ja",
-    no: "Nein",
+    yes: words::yes(Lang::De),
+    no: words::no(Lang::De),
     required: "Pflichtfeld",
     add_entry: "Hinzufügen",
     remove_entry: "Entfernen",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Status",
     review_filter_form: "Formular",
     review_all: "Alle",
-    status_new: "Neu",
-    status_approved: "Freigegeben",
-    status_changes_requested: "Änderungen angefordert",
-    status_corrected: "Korrigiert",
-    status_resubmitted: "Erneut eingereicht",
+    status_new: ReviewStatus::New.word(Lang::De),
+    status_approved: ReviewStatus::Approved.word(Lang::De),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::De),
+    status_corrected: ReviewStatus::Corrected.word(Lang::De),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::De),
     review_more: "Mehr anzeigen",
     review_worker: "Fachkraft",
     review_received: "Eingegangen",

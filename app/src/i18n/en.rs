@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "App version",
     not_found_title: "Page not found",
     not_found_body: "This address does not exist in the app.",
-    yes: "Yes",
-    no: "No",
+    yes: words::yes(Lang::En),
+    no: words::no(Lang::En),
     required: "required",
     add_entry: "Add",
     remove_entry: "Remove",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Status",
     review_filter_form: "Form",
     review_all: "All",
-    status_new: "New",
-    status_approved: "Approved",
-    status_changes_requested: "Changes requested",
-    status_corrected: "Corrected",
-    status_resubmitted: "Resubmitted",
+    status_new: ReviewStatus::New.word(Lang::En),
+    status_approved: ReviewStatus::Approved.word(Lang::En),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::En),
+    status_corrected: ReviewStatus::Corrected.word(Lang::En),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::En),
     review_more: "Show more",
     review_worker: "Worker",
     review_received: "Received",

@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Alkalmazásverzió",
     not_found_title: "Az oldal nem található",
     not_found_body: "Ez a cím nem létezik az alkalmazásban.",
-    yes: "Igen",
-    no: "Nem",
+    yes: words::yes(Lang::Hu),
+    no: words::no(Lang::Hu),
     required: "kötelező",
     add_entry: "Hozzáadás",
     remove_entry: "Eltávolítás",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Állapot",
     review_filter_form: "Űrlap",
     review_all: "Összes",
-    status_new: "Új",
-    status_approved: "Jóváhagyva",
-    status_changes_requested: "Módosítás kérve",
-    status_corrected: "Javítva",
-    status_resubmitted: "Újra beküldve",
+    status_new: ReviewStatus::New.word(Lang::Hu),
+    status_approved: ReviewStatus::Approved.word(Lang::Hu),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::Hu),
+    status_corrected: ReviewStatus::Corrected.word(Lang::Hu),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::Hu),
     review_more: "Továbbiak megjelenítése",
     review_worker: "Esetkezelő",
     review_received: "Beérkezett",

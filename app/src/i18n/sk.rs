@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Verzia aplikácie",
     not_found_title: "Stránka sa nenašla",
     not_found_body: "Táto adresa v aplikácii neexistuje.",
-    yes: "Áno",
-    no: "Nie",
+    yes: words::yes(Lang::Sk),
+    no: words::no(Lang::Sk),
     required: "povinné",
     add_entry: "Pridať",
     remove_entry: "Odstrániť",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Stav",
     review_filter_form: "Formulár",
     review_all: "Všetky",
-    status_new: "Nové",
-    status_approved: "Schválené",
-    status_changes_requested: "Vyžiadané zmeny",
-    status_corrected: "Opravené",
-    status_resubmitted: "Znova odoslané",
+    status_new: ReviewStatus::New.word(Lang::Sk),
+    status_approved: ReviewStatus::Approved.word(Lang::Sk),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::Sk),
+    status_corrected: ReviewStatus::Corrected.word(Lang::Sk),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::Sk),
     review_more: "Zobraziť viac",
     review_worker: "Odborný pracovník",
     review_received: "Prijaté",

@@ -1,3 +1,7 @@
+use cris_core::Lang;
+use cris_core::api::ReviewStatus;
+use cris_core::words;
+
 use super::Ui;
 
 pub const UI: Ui = Ui {
@@ -46,8 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Uygulama sürümü",
     not_found_title: "Sayfa bulunamadı",
     not_found_body: "Bu adres uygulamada yok.",
-    yes: "Evet",
-    no: "Hayır",
+    yes: words::yes(Lang::Tr),
+    no: words::no(Lang::Tr),
     required: "zorunlu",
     add_entry: "Ekle",
     remove_entry: "Kaldır",
@@ -215,11 +219,11 @@ pub const UI: Ui = Ui {
     review_filter_status: "Durum",
     review_filter_form: "Form",
     review_all: "Tümü",
-    status_new: "Yeni",
-    status_approved: "Onaylandı",
-    status_changes_requested: "Değişiklik istendi",
-    status_corrected: "Düzeltildi",
-    status_resubmitted: "Yeniden gönderildi",
+    status_new: ReviewStatus::New.word(Lang::Tr),
+    status_approved: ReviewStatus::Approved.word(Lang::Tr),
+    status_changes_requested: ReviewStatus::ChangesRequested.word(Lang::Tr),
+    status_corrected: ReviewStatus::Corrected.word(Lang::Tr),
+    status_resubmitted: ReviewStatus::Resubmitted.word(Lang::Tr),
     review_more: "Daha fazla göster",
     review_worker: "Vaka yöneticisi",
     review_received: "Geliş tarihi",

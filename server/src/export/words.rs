@@ -1,4 +1,5 @@
-//! The words of an export that are not the forms' own, in each language.
+//! The words of an export that are not the forms' own, in each language. Yes, no and the
+//! review statuses are the app's words, kept in `cris_core::words`.
 
 use cris_core::api::ReviewStatus;
 use cris_core::lang::Lang;
@@ -14,10 +15,6 @@ pub(super) struct Words {
     pub ids: [&'static str; 5],
     /// The heading of an instance's number in a repeat group's table.
     pub instance: &'static str,
-    pub yes: &'static str,
-    pub no: &'static str,
-    /// new, approved, changes requested, corrected, resubmitted (as the app says them).
-    pub status: [&'static str; 5],
 }
 
 /// The places in [`Words::lead`] of the two times.
@@ -44,15 +41,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Korrigiert durch (Formular-ID)",
             ],
             instance: "Eintrag Nr.",
-            yes: "Ja",
-            no: "Nein",
-            status: [
-                "Neu",
-                "Freigegeben",
-                "Änderungen angefordert",
-                "Korrigiert",
-                "Erneut eingereicht",
-            ],
         },
         Lang::Tr => &Words {
             lead: [
@@ -73,15 +61,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Düzelten form (kimlik)",
             ],
             instance: "Kayıt no.",
-            yes: "Evet",
-            no: "Hayır",
-            status: [
-                "Yeni",
-                "Onaylandı",
-                "Değişiklik istendi",
-                "Düzeltildi",
-                "Yeniden gönderildi",
-            ],
         },
         Lang::Bg => &Words {
             lead: [
@@ -102,15 +81,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Коригиран с формуляр (ID)",
             ],
             instance: "Запис №",
-            yes: "Да",
-            no: "Не",
-            status: [
-                "Нов",
-                "Одобрен",
-                "Поискани промени",
-                "Коригиран",
-                "Подаден отново",
-            ],
         },
         Lang::En => &Words {
             lead: [
@@ -131,15 +101,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Corrected by (submission ID)",
             ],
             instance: "Entry no.",
-            yes: "Yes",
-            no: "No",
-            status: [
-                "New",
-                "Approved",
-                "Changes requested",
-                "Corrected",
-                "Resubmitted",
-            ],
         },
         Lang::Hu => &Words {
             lead: [
@@ -160,15 +121,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Javító űrlap (azonosító)",
             ],
             instance: "Bejegyzés sorszáma",
-            yes: "Igen",
-            no: "Nem",
-            status: [
-                "Új",
-                "Jóváhagyva",
-                "Módosítás kérve",
-                "Javítva",
-                "Újra beküldve",
-            ],
         },
         Lang::Sk => &Words {
             lead: [
@@ -189,15 +141,6 @@ pub(super) fn words(lang: Lang) -> &'static Words {
                 "Opravené formulárom (ID)",
             ],
             instance: "Záznam č.",
-            yes: "Áno",
-            no: "Nie",
-            status: [
-                "Nové",
-                "Schválené",
-                "Vyžiadané zmeny",
-                "Opravené",
-                "Znova odoslané",
-            ],
         },
     }
 }
@@ -205,10 +148,7 @@ pub(super) fn words(lang: Lang) -> &'static Words {
 /// A review status in words (one the code does not know, as stored).
 pub(super) fn status_words(status: &str, lang: Lang) -> &str {
     match status.parse::<ReviewStatus>() {
-        Ok(s) => {
-            let i = ReviewStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
-            words(lang).status[i]
-        }
+        Ok(s) => s.word(lang),
         Err(_) => status,
     }
 }
