@@ -86,10 +86,6 @@ pub enum WriteError {
         max = SHEET_ROWS - 1
     )]
     SheetFull { table: String },
-    /// The operation logged for a submission is not one (a damaged store). Its text is not
-    /// quoted: it is a family's answers.
-    #[error("the operation that carried the submission {0} cannot be read")]
-    Unreadable(String),
     #[error("cannot write the workbook: {0}")]
     Xlsx(#[from] XlsxError),
 }
@@ -128,22 +124,6 @@ pub struct Export {
     out: Out,
     rows: i64,
     cases: HashSet<String>,
-}
-
-/// The part of a logged operation an export reads: the answers.
-#[derive(serde::Deserialize)]
-struct Logged {
-    change: LoggedChange,
-}
-
-#[derive(serde::Deserialize)]
-struct LoggedChange {
-    submission: LoggedSubmission,
-}
-
-#[derive(serde::Deserialize)]
-struct LoggedSubmission {
-    answers: Answers,
 }
 
 impl Export {
@@ -220,9 +200,7 @@ impl Export {
 
     /// Writes a submission of the export's `form`-th form (in the order given) to its tables.
     pub fn add(&mut self, form: usize, row: &ExportRow) -> Result<(), WriteError> {
-        let logged: Logged =
-            serde_json::from_str(&row.body).map_err(|_| WriteError::Unreadable(row.id.clone()))?;
-        let answers = &logged.change.submission.answers;
+        let answers = &row.answers;
         let (lang, zone, layout) = (self.lang, self.zone, &self.forms[form]);
         let mut written = 0;
         match &mut self.out {

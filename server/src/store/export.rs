@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use cris_core::api::{ExportEntry, ExportFormat, ExportQuery};
+use cris_core::form::Answers;
 use cris_core::record::{self, Case};
 
 use super::StoreError;
@@ -21,9 +22,9 @@ pub struct ExportTally {
     pub submissions: i64,
 }
 
-/// A submission as an export writes it: where it stands in the record, and the operation that
-/// carried it (its answers).
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A submission as an export writes it: where it stands in the record, and the answers of
+/// the operation that carried it.
+#[derive(Clone, Debug)]
 pub struct ExportRow {
     pub id: String,
     /// The household it was recorded on.
@@ -43,15 +44,67 @@ pub struct ExportRow {
     pub finalized_ms: i64,
     pub review_status: String,
     pub corrects: Option<String>,
-    /// The operation as logged (JSON).
-    pub body: String,
+    /// Its answers, read from the operation as logged.
+    pub answers: Answers,
     /// The latest correction of it that arrived.
-    #[sqlx(skip)]
     pub corrected_by: Option<String>,
     /// The name of the household it is shown with as it stands now, its properties joined
     /// with those of the households merged into it ("" without one).
-    #[sqlx(skip)]
     pub household_name: String,
+}
+
+/// An [`ExportRow`]'s row, its operation not yet read.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ExportRowRaw {
+    id: String,
+    case_id: String,
+    household_id: String,
+    form_id: String,
+    form_version: i64,
+    login: String,
+    worker_name: String,
+    team: String,
+    received_ms: i64,
+    finalized_ms: i64,
+    review_status: String,
+    corrects: Option<String>,
+    body: String,
+}
+
+impl ExportRowRaw {
+    /// Reads only the answers of the logged operation (an export reads tens of thousands).
+    pub(crate) fn read(self) -> Result<ExportRow, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Logged {
+            change: LoggedChange,
+        }
+        #[derive(serde::Deserialize)]
+        struct LoggedChange {
+            submission: LoggedSubmission,
+        }
+        #[derive(serde::Deserialize)]
+        struct LoggedSubmission {
+            answers: Answers,
+        }
+        let logged: Logged = super::decode::json("operation", &self.id, &self.body)?;
+        Ok(ExportRow {
+            id: self.id,
+            case_id: self.case_id,
+            household_id: self.household_id,
+            form_id: self.form_id,
+            form_version: self.form_version,
+            login: self.login,
+            worker_name: self.worker_name,
+            team: self.team,
+            received_ms: self.received_ms,
+            finalized_ms: self.finalized_ms,
+            review_status: self.review_status,
+            corrects: self.corrects,
+            answers: logged.change.submission.answers,
+            corrected_by: None,
+            household_name: String::new(),
+        })
+    }
 }
 
 /// An export to record: who made it, when, of what, and how much it held.

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use cris_core::api::{InboxItem, ReviewDecision, ReviewEvent, ReviewItem, ReviewStatus};
 
 pub use dashboard::DashboardFilter;
+pub(crate) use export::ExportRowRaw;
 pub(crate) use export::{
     EXPORTS_OF_TEAMS, ExportEntryRow, INSERT_EXPORT, INSERT_EXPORT_TEAMS, corrections_sql,
     export_ids_sql, export_rows_sql, export_tally_sql, household_names_sql, merged_into_sql,
@@ -1303,11 +1304,13 @@ macro_rules! shared_store_impl {
                         .rsplit_once(", ")
                         .expect("two parameters at least");
                     let sql = $crate::store::export_rows_sql(list, user);
-                    let mut q = sqlx::query_as::<_, $crate::store::ExportRow>(&sql);
+                    let mut q = sqlx::query_as::<_, $crate::store::ExportRowRaw>(&sql);
                     for id in chunk {
                         q = q.bind(id);
                     }
-                    rows.extend(q.bind(user_id).fetch_all(&self.pool).await?);
+                    for row in q.bind(user_id).fetch_all(&self.pool).await? {
+                        rows.push(row.read()?);
+                    }
                 }
                 // Their latest corrections, and the names of the households they are shown
                 // with, as the merge makes them of their writes and of those of the households
