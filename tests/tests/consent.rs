@@ -89,6 +89,28 @@ async fn sign_with_a_finger(b: &Browser) {
     b.client.perform_actions(finger).await.expect("draw");
 }
 
+/// Completes the release for the housing office (ticked already): `records`, for the
+/// housing search, until 30 June 2030.
+async fn release_to_the_housing_office(b: &Browser, records: &[&str]) {
+    let release = "fieldset[data-recipient='housing_office']";
+    for record in records {
+        tap(b, &format!("{release} input[data-record='{record}']")).await;
+    }
+    set_value(
+        b,
+        &format!("{release} select[data-release-purpose]"),
+        "housing_search",
+    )
+    .await;
+    tap(b, &format!("{release} input[data-duration='until']")).await;
+    set_value(
+        b,
+        &format!("{release} input[data-release-until]"),
+        "2030-06-30",
+    )
+    .await;
+}
+
 /// A call to the server's API from the phone's page, with the phone's own session.
 async fn api(b: &Browser, method: &str, path: &str, body: Option<&Value>) -> (u64, Value) {
     let body = body.map_or("null".to_owned(), Value::to_string);
@@ -181,22 +203,7 @@ async fn a_family_signs_in_bulgarian_offline_and_the_server_agrees() {
         .wait_for_xpath("//*[@data-testid='consent-problem'][not(@hidden)]")
         .await;
     assert!(!problem.text().await.unwrap().is_empty());
-    let release = "fieldset[data-recipient='housing_office']";
-    tap(&b, &format!("{release} input[data-record='household']")).await;
-    tap(&b, &format!("{release} input[data-record='housing']")).await;
-    set_value(
-        &b,
-        &format!("{release} select[data-release-purpose]"),
-        "housing_search",
-    )
-    .await;
-    tap(&b, &format!("{release} input[data-duration='until']")).await;
-    set_value(
-        &b,
-        &format!("{release} input[data-release-until]"),
-        "2030-06-30",
-    )
-    .await;
+    release_to_the_housing_office(&b, &["household", "housing"]).await;
     click_testid(&b, "consent-next").await;
 
     // Signing: not without a signature, a name and the identity check.
@@ -644,21 +651,7 @@ async fn a_turkish_family_reads_only_turkish_and_sees_what_was_not_released() {
     );
     click_testid(&b, "consent-next").await;
     tap(&b, "input[data-release='housing_office']").await;
-    let release = "fieldset[data-recipient='housing_office']";
-    tap(&b, &format!("{release} input[data-record='housing']")).await;
-    set_value(
-        &b,
-        &format!("{release} select[data-release-purpose]"),
-        "housing_search",
-    )
-    .await;
-    tap(&b, &format!("{release} input[data-duration='until']")).await;
-    set_value(
-        &b,
-        &format!("{release} input[data-release-until]"),
-        "2030-06-30",
-    )
-    .await;
+    release_to_the_housing_office(&b, &["housing"]).await;
     click_testid(&b, "consent-next").await;
 
     // What they are about to sign: one release, four recipients not released.

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 use super::choices::{choices, choices_view};
 use super::pad::SignaturePad;
 use super::state::{Hold, NOTICE, PURPOSES, RELEASES, ReleaseChoice, SIGN, STEPS, Taking, Until};
-use super::{SaveError, Setup, load_setup, problem_text, save, sections, witness};
+use super::{FamilyLang, SaveError, Setup, load_setup, problem_text, save, sections, witness};
 
 use crate::clock::{new_id, today};
 use crate::form_view::{storage_error_view, storage_message};
@@ -237,25 +237,7 @@ fn flow(setup: Setup, case_id: String, draft: Option<ConsentDraft>) -> impl Into
     // the signature screen.
     view! {
         <h1 lang=move || lang.get().code()>{t(|u| u.consent_title)}</h1>
-        <div class="field">
-            <label for="consent-lang">{t(|u| u.consent_text_lang)}</label>
-            <select
-                autocomplete="off"
-                id="consent-lang"
-                data-testid="consent-lang"
-                on:change=move |ev| {
-                    if let Ok(l) = event_target_value(&ev).parse::<Lang>() {
-                        state.update(|s| s.lang = l);
-                    }
-                }
-                prop:value=move || lang.get().code()
-            >
-                {Lang::ALL
-                    .into_iter()
-                    .map(|l| view! { <option value=l.code() selected=move || lang.get() == l>{l.native_name()}</option> })
-                    .collect_view()}
-            </select>
-        </div>
+        <FamilyLang id="consent-lang" lang=lang choose=Callback::new(move |l| state.update(|s| s.lang = l))/>
         <p class="hint" data-testid="consent-step">
             {move || t(|u| u.consent_step)()
                 .replace("{n}", &(step.get() + 1).to_string())

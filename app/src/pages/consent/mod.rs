@@ -219,3 +219,35 @@ fn sections(setup: &Setup, text: &ConsentText, lang: Lang) -> impl IntoView + us
         })
         .collect_view()
 }
+
+/// The choice of the family's language, itself worded in that language (each language named
+/// in its own words).
+#[component]
+fn FamilyLang(
+    /// The control's id, also its `data-testid`.
+    id: &'static str,
+    #[prop(into)] lang: Signal<Lang>,
+    choose: Callback<Lang>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{move || ui(lang.get()).consent_text_lang}</label>
+            <select
+                autocomplete="off"
+                id=id
+                data-testid=id
+                on:change=move |ev| {
+                    if let Ok(l) = event_target_value(&ev).parse::<Lang>() {
+                        choose.run(l);
+                    }
+                }
+                prop:value=move || lang.get().code()
+            >
+                {Lang::ALL
+                    .into_iter()
+                    .map(|l| view! { <option value=l.code() selected=move || lang.get() == l>{l.native_name()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -11,12 +11,11 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::pad::SignaturePad;
-use super::{SaveError, Setup, load_setup, problem_text, save, witness};
+use super::{FamilyLang, SaveError, Setup, load_setup, problem_text, save, witness};
 use crate::clock::new_id;
 use crate::form_view::{storage_error_view, storage_message};
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::storage::StorageError;
-use cris_core::Lang;
 
 async fn load(
     case_id: String,
@@ -210,25 +209,7 @@ fn form(consent: Consent, setup: Option<Setup>) -> impl IntoView {
     let case_id = consent.with_value(|c| c.case_id.clone());
     view! {
         <h1 lang=move || lang.get().code()>{t(|u| u.withdraw_title)}</h1>
-        <div class="field">
-            <label for="withdraw-lang">{t(|u| u.consent_text_lang)}</label>
-            <select
-                autocomplete="off"
-                id="withdraw-lang"
-                data-testid="withdraw-lang"
-                on:change=move |ev| {
-                    if let Ok(l) = event_target_value(&ev).parse::<Lang>() {
-                        lang.set(l);
-                    }
-                }
-                prop:value=move || lang.get().code()
-            >
-                {Lang::ALL
-                    .into_iter()
-                    .map(|l| view! { <option value=l.code() selected=move || lang.get() == l>{l.native_name()}</option> })
-                    .collect_view()}
-            </select>
-        </div>
+        <FamilyLang id="withdraw-lang" lang=lang choose=Callback::new(move |l| lang.set(l))/>
         <div class="consent-step" lang=move || lang.get().code()>
             <fieldset class="field">
                 <legend>{t(|u| u.withdraw_what)}</legend>
