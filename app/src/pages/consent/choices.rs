@@ -30,18 +30,22 @@ pub struct Choice {
     pub details: Vec<String>,
 }
 
-/// The purposes and the recipients of a consent, each with whether it was agreed. Without
-/// the texts (`setup` is `None`: a phone that never got them) only what was agreed is known,
-/// by id.
+/// The purposes and the recipients of a consent, each with whether it was agreed. `every`
+/// says that `setup`'s consent text is the version that was signed: then every purpose and
+/// recipient it offers is listed, agreed or not. Otherwise (a newer version on the phone, or
+/// no texts at all) only what was agreed is listed, named as the phone's texts name it (by id
+/// without texts): a recipient the signed version never offered must not read as declined.
 pub fn choices(
     setup: Option<&Setup>,
+    every: bool,
     lang: Lang,
     agreed: &[String],
     releases: &[Release],
 ) -> (Vec<Choice>, Vec<Choice>) {
     let u = ui(lang);
     let title = |id: &str| setup.map_or_else(|| id.to_owned(), |s| s.item_title(id, lang));
-    let purpose_ids: Vec<String> = setup.map_or_else(
+    let signed = setup.filter(|_| every);
+    let purpose_ids: Vec<String> = signed.map_or_else(
         || agreed.to_vec(),
         |s| s.consent.purposes.iter().map(|p| p.id.clone()).collect(),
     );
@@ -49,7 +53,7 @@ pub fn choices(
         .into_iter()
         .map(|id| {
             let yes = agreed.contains(&id);
-            let body = setup.and_then(|s| {
+            let body = signed.and_then(|s| {
                 let purpose = s.consent.purposes.iter().find(|p| p.id == id)?;
                 Some(s.fill(purpose.body.as_ref()?, lang))
             });
@@ -66,11 +70,11 @@ pub fn choices(
             }
         })
         .collect();
-    let recipient_ids: Vec<String> = setup.map_or_else(
+    let recipient_ids: Vec<String> = signed.map_or_else(
         || releases.iter().map(|r| r.recipient.clone()).collect(),
         |s| s.consent.recipients.iter().map(|r| r.id.clone()).collect(),
     );
-    let kinds: Vec<String> = setup
+    let kinds: Vec<String> = signed
         .map(|s| s.consent.records.iter().map(|k| k.id.clone()).collect())
         .unwrap_or_default();
     let recipients = recipient_ids
@@ -168,5 +172,84 @@ pub fn choices_view(lang: Lang, purposes: Vec<Choice>, recipients: Vec<Choice>) 
         <ul class="choices" data-testid="receipt-purposes">{purposes}</ul>
         <h2>{u.consent_releases_title}</h2>
         <ul class="choices" data-testid="receipt-releases">{recipients}</ul>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cris_core::consent::text::{ConsentText, Detail, PLACEHOLDERS};
+
+    use super::*;
+
+    fn setup() -> Setup {
+        let text = |json| Arc::new(ConsentText::from_json(json).unwrap());
+        Setup {
+            agency: PLACEHOLDERS
+                .iter()
+                .map(|p| ((*p).to_owned(), Detail::Same(format!("Test {p}"))))
+                .collect(),
+            notice: text(include_str!("../../../../forms/consent/notice.json")),
+            consent: text(include_str!("../../../../forms/consent/consent.json")),
+        }
+    }
+
+    fn housing() -> Release {
+        Release {
+            recipient: "housing_office".into(),
+            records: vec!["housing".into()],
+            purpose: "housing_search".into(),
+            duration: Duration::Until("2030-06-30".parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn the_signed_text_lists_every_recipient_released_or_not() {
+        let setup = setup();
+        let agreed = ["housing_search".to_owned()];
+        let (purposes, recipients) = choices(Some(&setup), true, Lang::Tr, &agreed, &[housing()]);
+        assert_eq!(purposes.len(), setup.consent.purposes.len());
+        assert_eq!(recipients.len(), setup.consent.recipients.len());
+        let yes: Vec<&str> = recipients
+            .iter()
+            .filter(|c| c.yes)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(yes, ["housing_office"]);
+        let office = recipients.iter().find(|c| c.yes).unwrap();
+        assert!(
+            office.details.iter().any(|d| d.contains("30.06.2030")),
+            "{office:?}"
+        );
+        assert!(
+            recipients
+                .iter()
+                .filter(|c| !c.yes)
+                .all(|c| c.details.is_empty() && c.head.contains("izin verilmedi")),
+            "{recipients:?}"
+        );
+    }
+
+    /// A copy of a consent signed on another version than the phone holds lists only what was
+    /// agreed: the phone's version may offer recipients the family was never asked about.
+    #[test]
+    fn another_version_lists_only_what_was_agreed() {
+        let setup = setup();
+        let agreed = ["housing_search".to_owned()];
+        let (purposes, recipients) = choices(Some(&setup), false, Lang::Tr, &agreed, &[housing()]);
+        assert_eq!(purposes.len(), 1);
+        assert!(purposes[0].yes);
+        assert_eq!(recipients.len(), 1);
+        assert!(recipients[0].yes);
+        assert!(
+            !recipients[0]
+                .details
+                .iter()
+                .any(|d| d.starts_with("Şu kayıtlar verilmez")),
+            "no records said withheld that the signed version may not have had"
+        );
+        let (_, without_texts) = choices(None, true, Lang::Tr, &agreed, &[housing()]);
+        assert_eq!(without_texts.len(), 1);
     }
 }

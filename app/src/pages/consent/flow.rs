@@ -505,7 +505,7 @@ fn sign_step(
     // What they are about to sign, once more, in the words of the family's copy.
     let (chosen, released) =
         state.with_untracked(|s| (s.agreed(&setup.consent), s.releases_of(&setup.consent)));
-    let (agreed, released) = choices(Some(setup), lang, &chosen, &released);
+    let (agreed, released) = choices(Some(setup), true, lang, &chosen, &released);
     let summary = choices_view(lang, agreed, released);
     let roles = [
         (SignerRole::Themselves, u.role_themselves, "themselves"),

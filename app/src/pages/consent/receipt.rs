@@ -134,7 +134,13 @@ fn receipt(data: Loaded, saved: bool) -> impl IntoView {
         same(&s.consent, &consent.text) && same(&s.notice, &consent.notice)
     });
     let shown = setup.as_ref().filter(|_| same_texts);
-    let (agreed, released) = choices(setup.as_ref(), lang, &consent.purposes, &consent.releases);
+    let (agreed, released) = choices(
+        setup.as_ref(),
+        same_texts,
+        lang,
+        &consent.purposes,
+        &consent.releases,
+    );
     let role = match consent.signer.role {
         SignerRole::Themselves => u.role_themselves,
         SignerRole::Parent => u.role_parent,
