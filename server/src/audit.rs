@@ -7,7 +7,6 @@
 use cris_core::api::Role;
 
 use crate::auth::{self, AuthUser};
-use crate::store::Store;
 use crate::store::audit::{Action, AuditEvent};
 use crate::{AppError, AppState};
 

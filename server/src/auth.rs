@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::store::{Store, User};
+use crate::store::User;
 use crate::{AppError, AppState};
 
 /// How long a login lasts: a worker may be without signal for weeks, and the phone keeps

@@ -106,7 +106,7 @@ impl FormCatalog {
     /// every earlier version the store holds.
     pub async fn remember_in(
         self,
-        store: &impl crate::Store,
+        store: &crate::CaseStore,
         now_ms: i64,
     ) -> Result<Self, FormsError> {
         let current: Vec<crate::store::HeldForm> = self
@@ -123,7 +123,7 @@ impl FormCatalog {
 
     /// Takes every earlier version the store holds, keeping nothing in it: for a command that
     /// reads the store while the servers serve their own forms (`cris-server export`).
-    pub async fn held_in(self, store: &impl crate::Store) -> Result<Self, FormsError> {
+    pub async fn held_in(self, store: &crate::CaseStore) -> Result<Self, FormsError> {
         // Nothing is kept, so no time is recorded.
         let held = store.remember_forms(&[], 0).await?;
         self.take_held(held)

@@ -40,7 +40,7 @@ pub use assets::Assets;
 pub use consent::{ConsentConfig, ConsentError};
 pub use error::AppError;
 pub use forms::{FormCatalog, FormsError};
-pub use store::{CaseStore, Store, StoreError};
+pub use store::{CaseStore, StoreError};
 pub use time_zone::TimeZone;
 
 /// What every handler can reach.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use cris_server::store::DEFAULT_DATABASE_URL;
 use cris_server::store::{NewUser, Role};
-use cris_server::{AppState, Assets, CaseStore, ConsentConfig, FormCatalog, Store, auth, consent};
+use cris_server::{AppState, Assets, CaseStore, ConsentConfig, FormCatalog, auth, consent};
 
 use tracing_subscriber::EnvFilter;
 

@@ -8,8 +8,8 @@ mod support;
 
 use cris_core::api::{LoginResponse, Role};
 use cris_core::record::Change;
+use cris_server::auth;
 use cris_server::store::audit::{AuditEntry, AuditFilter};
-use cris_server::{Store, auth};
 use reqwest::StatusCode;
 use support::{TestServer, get, on_both, push_applied, submit_op};
 

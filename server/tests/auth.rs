@@ -5,7 +5,7 @@ mod support;
 
 use cris_core::api::{ErrorCode, LoginResponse, Me, Role};
 use cris_server::store::{NewSession, NewUser};
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store, auth};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, auth};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{TestPg, error};

@@ -291,7 +291,6 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
         eprintln!("pg_dump is not installed: the PostgreSQL backup is not tried here");
         return;
     }
-    use cris_server::Store;
     let server = support::TestServer::postgres().await;
     let token = server
         .account("ayse.w", cris_core::api::Role::Worker, &["Offenbach Nord"])
@@ -349,7 +348,6 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
 }
 
 async fn token_on(server: &support::TestServer) -> String {
-    use cris_server::Store;
     let (user, _) = server.store.credentials("ayse.w").await.unwrap().unwrap();
     server
         .session(&user.id, cris_server::auth::now_ms() + 86_400_000)

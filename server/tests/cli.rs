@@ -247,7 +247,6 @@ fn device_cmd(db: &std::path::Path, args: &[&str]) -> (bool, String) {
 /// An administrator lists the devices accounts logged in from and revokes a lost one.
 #[tokio::test]
 async fn devices_are_listed_and_revoked_on_the_command_line() {
-    use cris_server::Store;
     let data = tempfile::tempdir().unwrap();
     let db = data.path().join("cris.db");
     let (ok, out) = user_cmd(
@@ -582,7 +581,6 @@ fn mode(path: &std::path::Path) -> u32 {
 #[tokio::test]
 async fn an_export_on_the_command_line_is_the_one_over_http() {
     use cris_core::api::{ExportFormat, ExportList, Role};
-    use cris_server::Store;
     const NORD: &str = "Offenbach Nord";
     const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
     let server = support::TestServer::sqlite().await;

@@ -147,7 +147,6 @@ async fn dashboard(server: &TestServer, token: &str, query: &str) -> Dashboard {
 
 /// A session of the account of `token` on the device `device_id`: its token.
 async fn session_on_device(server: &TestServer, token: &str, device_id: &str) -> String {
-    use cris_server::Store;
     let now = cris_server::auth::now_ms();
     let user = server
         .store

@@ -406,7 +406,7 @@ async fn csv_tables_are_the_fixtures_byte_for_byte() {
 
         let (bytes, headers) = export(&server, &sabine, "?format=csv&form=home_visit").await;
         assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
-        let today = cris_core::Date::from_days((cris_server::auth::now_ms() / 86_400_000) as i32);
+        let today = today();
         assert_eq!(
             headers["content-disposition"],
             format!("attachment; filename=\"cris-home_visit-de-{today}.csv\"")
@@ -436,7 +436,7 @@ async fn csv_tables_are_the_fixtures_byte_for_byte() {
             &String::from_utf8(bytes).unwrap(),
         );
 
-        // Only the days asked for (received today, UTC), only the worker asked for.
+        // Only the days asked for (received today, in the server's time zone), only the worker asked for.
         let (bytes, _) = export(
             &server,
             &sabine,
@@ -1153,7 +1153,7 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
 async fn file_names_say_the_language_and_the_filters() {
     let server = TestServer::sqlite().await;
     let sabine = with_family(&server).await;
-    let today = cris_core::Date::from_days((cris_server::auth::now_ms() / 86_400_000) as i32);
+    let today = today();
     for (query, name) in [
         (
             "?format=csv&form=home_visit&lang=tr".to_owned(),
@@ -1179,4 +1179,10 @@ async fn file_names_say_the_language_and_the_filters() {
             "{query}"
         );
     }
+}
+
+/// Today as the server names files and reads days: in its time zone (Berlin, unless set), not
+/// in UTC, which differs around midnight.
+fn today() -> cris_core::Date {
+    cris_server::TimeZone::default().day_of(cris_server::auth::now_ms())
 }

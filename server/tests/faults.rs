@@ -13,7 +13,6 @@ use cris_core::hlc::Hlc;
 use cris_core::merge::{Field, Write};
 use cris_core::record::{Case, Operation};
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
-use cris_server::Store;
 use serde_json::json;
 use support::process::Process;
 use support::{TestPg, account_on, new_uuid, submit_op};

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use cris_core::api::ErrorCode;
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, Limits, ServerHandle, Store};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, Limits, ServerHandle};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

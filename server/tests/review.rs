@@ -1082,7 +1082,6 @@ macro_rules! seed_before_review {
 
 /// What the review queue makes of the seeded rows once the store is migrated.
 async fn check_filled(store: &cris_server::CaseStore, first: &Operation, fix: &Operation) {
-    use cris_server::Store;
     let filter = cris_server::store::ReviewFilter {
         limit: 10,
         ..Default::default()
@@ -1194,7 +1193,7 @@ async fn the_migration_fills_in_submissions_stored_before_it() {
     let (first, fix) = seed_before_review!(pool);
     let store = cris_server::CaseStore::open(&pg.url).await.unwrap();
     check_filled(&store, &first, &fix).await;
-    cris_server::Store::close(&store).await;
+    store.close().await;
 }
 
 /// Where PostgreSQL runs without autovacuum (as here), the store analyzes the review tables
@@ -1245,7 +1244,6 @@ async fn the_store_keeps_the_review_tables_analyzed_where_autovacuum_is_off() {
 #[tokio::test]
 async fn the_worker_filter_lists_the_teams_workers() {
     on_both(|server| async move {
-        use cris_server::Store;
         let lea = server.account("lea.s", Role::Supervisor, &[NORD]).await;
         let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
         server.account("jan.w", Role::Worker, &[NORD, SUED]).await;

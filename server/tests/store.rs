@@ -5,8 +5,8 @@ mod support;
 
 use std::future::Future;
 
+use cris_server::CaseStore;
 use cris_server::store::{CheckedOp, NewSession, NewUser, Role, StoreError, Stored};
-use cris_server::{CaseStore, Store};
 use support::TestPg;
 
 /// Runs `test` on a fresh SQLite store and on a fresh PostgreSQL store.

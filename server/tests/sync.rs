@@ -9,7 +9,6 @@ use std::io::Write as _;
 use cris_core::api::{ErrorCode, Role};
 use cris_core::record::Operation;
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
-use cris_server::Store as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{TestServer, error, kind, new_uuid, on_both, submit_op};
@@ -132,10 +131,7 @@ async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
         assert_eq!(page.ops, std::slice::from_ref(&op), "{}", kind(&server));
         assert!(!page.more);
         // Names the store the cursor belongs to (a phone moved to another starts over).
-        assert_eq!(
-            page.store_id,
-            cris_server::Store::instance_id(&server.store)
-        );
+        assert_eq!(page.store_id, server.store.instance_id());
         assert!(page.next_cursor > 0);
         let again = pull(&server, &jan, &format!("?since={}", page.next_cursor)).await;
         assert!(again.ops.is_empty());
@@ -609,10 +605,7 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
 async fn without_a_live_session_nothing_is_pushed_or_pulled() {
     on_both(|server| async move {
         let token = server.account("ayse.w", Role::Worker, &[TEAM]).await;
-        let users = {
-            use cris_server::Store;
-            server.store.users().await.unwrap()
-        };
+        let users = { server.store.users().await.unwrap() };
         let expired = server
             .session(&users[0].id, cris_server::auth::now_ms() - 1)
             .await;

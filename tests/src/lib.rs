@@ -18,7 +18,7 @@ pub mod ui;
 pub use cris_core::api::PhonePolicy;
 use cris_core::api::Role;
 use cris_server::store::NewUser;
-use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, Store};
+use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle};
 use fantoccini::error::CmdError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -5,7 +5,6 @@
 use cris_e2e::phone::{self, record_synced_household, team_server};
 use cris_e2e::ui::click_testid;
 use cris_e2e::{Browser, Chromedriver, wait_until};
-use cris_server::Store;
 
 /// (operations, distinct operation ids, households) in the store's file.
 async fn counts(db: &std::path::Path) -> (i64, i64, i64) {

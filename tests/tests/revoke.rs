@@ -5,7 +5,6 @@
 use cris_e2e::phone::{log_in, record_synced_household, submit_login, team_server};
 use cris_e2e::ui::{click_testid, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
-use cris_server::Store;
 
 /// How many records each of the app's object stores holds (null where there is no database).
 async fn records(b: &Browser) -> serde_json::Value {

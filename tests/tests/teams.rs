@@ -6,7 +6,6 @@ use cris_core::api::Role;
 use cris_e2e::phone::{self, PASSWORD, TEAM};
 use cris_e2e::ui::{add_person, choose, click_testid, select, tap, type_into};
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir};
-use cris_server::Store;
 use cris_server::store::NewUser;
 use fantoccini::Locator;
 

@@ -52,7 +52,6 @@ use cris_core::api::{Dashboard, ReviewDecision, ReviewPage, ReviewStatus, Role};
 use cris_core::hlc::Hlc;
 use cris_core::record::{Change, Correction, Operation};
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
-use cris_server::Store;
 use cris_server::store::{CheckedOp, Stored, User};
 use serde_json::json;
 use support::{TestServer, new_uuid, submission_mut, submit_op};

@@ -13,8 +13,8 @@ use cris_core::api::{CaseConsent, ConsentSetup, MayShare, ReceivedConsent};
 use cris_core::consent::{self, Grant, Record};
 
 use crate::auth::{self, AuthUser};
+use crate::store::User;
 use crate::store::audit::Action;
-use crate::store::{Store, User};
 use crate::{AppError, AppState};
 
 pub async fn texts(

@@ -13,7 +13,7 @@ use cris_core::Date;
 use cris_core::api::{DASHBOARD_WEEKS, Dashboard, DashboardQuery, MAX_DASHBOARD_WEEKS, Role};
 
 use crate::auth::{self, AuthUser};
-use crate::store::{DashboardFilter, Store};
+use crate::store::DashboardFilter;
 use crate::{AppError, AppState};
 
 const DAY_MS: i64 = 86_400_000;

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use cris_core::api::Role;
 
 use crate::auth::{self, AuthUser};
-use crate::store::Store;
 use crate::{AppError, AppState};
 
 pub async fn revoke(

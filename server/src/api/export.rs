@@ -22,7 +22,6 @@ use cris_core::api::{ExportList, ExportQuery};
 
 use crate::auth::AuthUser;
 use crate::export::{self, ACCEPTED, ExportError, Exporter, Plan};
-use crate::store::Store;
 use crate::{AppError, AppState};
 
 /// The most exports `GET /api/v1/exports` lists.

@@ -4,7 +4,6 @@ use axum::http::StatusCode;
 use cris_core::api::{API_VERSION, Health, HealthStatus};
 
 use crate::AppState;
-use crate::store::Store;
 
 /// `GET /api/health`: 200 when the database answers, 503 (same body shape) when it does not.
 pub async fn get(State(state): State<AppState>) -> (StatusCode, Json<Health>) {

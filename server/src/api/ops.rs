@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::{self, AuthUser};
 use crate::store::audit::Action;
-use crate::store::{CheckedOp, Store, Stored};
+use crate::store::{CheckedOp, Stored};
 use crate::{AppError, AppState};
 
 /// The largest push body, after decompression: 500 long visits fit many times over.

@@ -24,8 +24,8 @@ use cris_core::api::{
 };
 
 use crate::auth::{self, AuthUser};
+use crate::store::ReviewFilter;
 use crate::store::audit::Action;
-use crate::store::{ReviewFilter, Store};
 use crate::{AppError, AppState};
 
 /// The largest body of a decision: a comment of 2000 characters, escaped, fits many times.

@@ -11,7 +11,7 @@ use crate::auth::{self, AuthUser};
 use crate::client::ClientAddr;
 use crate::logins::Refusal;
 use crate::store::audit::{Action, AuditEvent};
-use crate::store::{NewSession, Store, User};
+use crate::store::{NewSession, User};
 use crate::{AppError, AppState};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;

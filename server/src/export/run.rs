@@ -12,7 +12,7 @@ use cris_core::form::{FieldType, FormDef};
 use super::{Export, Finished, FormLayout, MAX_EXPORT_ROWS, Plan, WriteError};
 use crate::store::audit::{Action, AuditEvent};
 use crate::store::{
-    CaseStore, ExportRow, ExportTally, HeldForm, NewExport, ReviewFilter, Store, StoreError, User,
+    CaseStore, ExportRow, ExportTally, HeldForm, NewExport, ReviewFilter, StoreError, User,
 };
 use crate::{FormCatalog, TimeZone, auth};
 

@@ -2,6 +2,7 @@
 //! or logged out; when, from which device and address, through which endpoint. Written
 //! once, never changed; read by `cris-server audit`. None of it goes to the log lines.
 
+use super::db::on_db;
 use super::{CaseStore, StoreError};
 
 /// What was done.
@@ -92,26 +93,10 @@ pub struct AuditFilter {
     pub since_ms: Option<i64>,
 }
 
-/// The SQL of both databases is the same; only the pool differs.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            CaseStore::Sqlite(s) => {
-                let $pool = &s.pool;
-                $body
-            }
-            CaseStore::Postgres(s) => {
-                let $pool = &s.pool;
-                $body
-            }
-        }
-    };
-}
-
 impl CaseStore {
     /// Writes `event` to the trail.
     pub async fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        on_pool!(self, pool => {
+        on_db!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO audit (at_ms, action, login, device_id, address, case_id, export_id, endpoint)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -140,7 +125,7 @@ impl CaseStore {
                      AND at_ms >= $3
                    ORDER BY id";
         let since = filter.since_ms.unwrap_or(i64::MIN);
-        let entries = on_pool!(self, pool => {
+        let entries = on_db!(&self.db, |pool| {
             sqlx::query_as::<_, AuditEntry>(sql)
                 .bind(&filter.case_id)
                 .bind(&filter.login)

@@ -42,6 +42,24 @@ pub fn operation(id: impl ToString, body: &str) -> Result<Operation, StoreError>
     json("operation", id, body)
 }
 
+/// A field write as stored: its stamp, value and the stamps it had seen (JSON).
+pub(crate) type WriteRow = (String, String, String);
+
+/// A field's writes as stored, read back into the merge's model.
+pub(crate) fn field(rows: Vec<WriteRow>) -> Result<cris_core::merge::Field, StoreError> {
+    let mut field = cris_core::merge::Field::default();
+    for (hlc, value, seen) in rows {
+        field.apply(cris_core::merge::Write {
+            value,
+            seen: json("field version's seen stamps", &hlc, &seen)?,
+            hlc: hlc
+                .parse()
+                .map_err(|e: cris_core::hlc::BadHlc| corrupt("stamp", &hlc, e))?,
+        });
+    }
+    Ok(field)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,14 +2,12 @@
 //! read them (counted first, then listed, then read a page of ids at a time with what the file
 //! shows of each), and the record of every export made.
 
-use std::collections::{BTreeMap, HashMap};
-
 use cris_core::api::{ExportEntry, ExportFormat, ExportQuery};
 use cris_core::form::Answers;
-use cris_core::record::{self, Case};
 
-use super::StoreError;
-use super::review::{Arg, ReviewFilter, filtered_submissions};
+use super::db::{Dialect, on_db};
+use super::review::{Arg, ReviewFilter, bind_args, filtered_submissions};
+use super::{CaseStore, StoreError};
 
 /// The case property an export shows beside each submission: the household's name.
 pub const HOUSEHOLD_NAME: &str = "household_name";
@@ -203,64 +201,6 @@ pub(crate) fn corrections_sql(ids: &str) -> String {
     format!("SELECT corrects, id, received_ms FROM submissions WHERE corrects IN {ids}")
 }
 
-/// The households merged into the households `{ids}` while their merges stand: (merged,
-/// merge, joined).
-pub(crate) fn merged_into_sql(ids: &str) -> String {
-    format!(
-        "SELECT case_id, op_id, into_id FROM case_merges
-         WHERE undone_op_id IS NULL AND into_id IN {ids}"
-    )
-}
-
-/// The names of households as shown (see [`cris_core::record::households`]), from the writes
-/// of the household names of them and of the households merged into them (`(case, hlc, value,
-/// seen)`, as [`household_names_sql`] reads them) and those merges (as [`merged_into_sql`]
-/// reads them).
-pub(crate) fn names_shown(
-    writes: Vec<(String, String, String, String)>,
-    merges: Vec<(String, String, String)>,
-) -> Result<HashMap<String, String>, StoreError> {
-    let mut by_case: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
-    for (case_id, hlc, value, seen) in writes {
-        by_case.entry(case_id).or_default().push((hlc, value, seen));
-    }
-    for (case_id, _, into) in &merges {
-        by_case.entry(case_id.clone()).or_default();
-        by_case.entry(into.clone()).or_default();
-    }
-    let mut cases: BTreeMap<String, Case> = BTreeMap::new();
-    for (case_id, rows) in by_case {
-        let mut case = Case::new(&case_id, 0.0);
-        if !rows.is_empty() {
-            case.fields
-                .0
-                .insert(HOUSEHOLD_NAME.to_owned(), super::field_of(rows)?);
-        }
-        cases.insert(case_id, case);
-    }
-    for (case_id, merge, into) in merges {
-        if let Some(case) = cases.get_mut(&case_id) {
-            case.merges.insert(merge, into);
-        }
-    }
-    let cases: Vec<Case> = cases.into_values().collect();
-    Ok(record::households(&cases)
-        .into_iter()
-        .map(|h| {
-            let name = h.household_name().to_owned();
-            (h.id, name)
-        })
-        .collect())
-}
-
-/// The writes of the household names of the cases `{ids}`: (case, hlc, value, seen).
-pub(crate) fn household_names_sql(ids: &str) -> String {
-    format!(
-        "SELECT case_id, hlc, value, seen FROM field_writes
-         WHERE field = '{HOUSEHOLD_NAME}' AND case_id IN {ids}"
-    )
-}
-
 /// The exports made by anyone who shares a team with the user `$1`, and the user's own,
 /// newest first, at most `$2`.
 pub(crate) const EXPORTS_OF_TEAMS: &str =
@@ -284,6 +224,156 @@ pub(crate) const INSERT_EXPORT_TEAMS: &str = "INSERT INTO export_teams (export_i
 pub(crate) const INSERT_EXPORT: &str =
     "INSERT INTO exports (id, user_id, at_ms, format, filter_json, row_count, case_count)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+impl CaseStore {
+    /// How many submissions on the user's teams' cases pass an export's `filter` (its team,
+    /// worker, form and days of receipt, as the review queue reads them), by form and version.
+    pub async fn export_tally(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> Result<Vec<ExportTally>, StoreError> {
+        on_db!(&self.db, |pool| {
+            let (sql, args) = export_tally_sql(user_id, filter);
+            let q = bind_args!(sqlx::query_as::<_, ExportTally>(&sql), args);
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// The submissions [`Self::export_tally`] counts, as (form id, submission id): form by
+    /// form, each oldest received first.
+    pub async fn export_ids(
+        &self,
+        user_id: &str,
+        filter: &ReviewFilter,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        on_db!(&self.db, |pool| {
+            let (sql, args) = export_ids_sql(user_id, filter);
+            let q = bind_args!(sqlx::query_as::<_, (String, String)>(&sql), args);
+            Ok(q.fetch_all(pool).await?)
+        })
+    }
+
+    /// Those of these submissions that are on the user's teams' cases, in no particular
+    /// order, each with its operation, its latest correction, and the household it is shown
+    /// with (the one its own is merged into, if it is) and that household's name as it stands
+    /// now.
+    pub async fn export_rows(
+        &self,
+        user_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<ExportRow>, StoreError> {
+        on_db!(&self.db, |pool| {
+            use std::collections::{BTreeSet, HashMap};
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(1000) {
+                // The ids' parameters, and one more for the user after them.
+                let params = pool.values(1, chunk.len() + 1);
+                let (list, user) = params
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .rsplit_once(", ")
+                    .expect("two parameters at least");
+                let sql = export_rows_sql(list, user);
+                let mut q = sqlx::query_as::<_, ExportRowRaw>(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                for row in q.bind(user_id).fetch_all(pool).await? {
+                    rows.push(row.read()?);
+                }
+            }
+            // Their latest corrections, and the names of the households they are shown
+            // with, as the merge makes them of their writes and of those of the households
+            // merged into them.
+            let mut latest: HashMap<String, (i64, String)> = HashMap::new();
+            let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            for chunk in found.chunks(1000) {
+                let sql = corrections_sql(&pool.values(1, chunk.len()));
+                let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for (corrected, id, received_ms) in q.fetch_all(pool).await? {
+                    let newer = latest
+                        .get(&corrected)
+                        .is_none_or(|held| (received_ms, &id) > (held.0, &held.1));
+                    if newer {
+                        latest.insert(corrected, (received_ms, id));
+                    }
+                }
+            }
+            let households: Vec<&str> = rows
+                .iter()
+                .map(|r| r.household_id.as_str())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let names = self.names_of_households(&households).await?;
+            for row in &mut rows {
+                if let Some(name) = names.get(&row.household_id) {
+                    row.household_name.clone_from(name);
+                }
+                row.corrected_by = latest.remove(&row.id).map(|(_, id)| id);
+            }
+            Ok(rows)
+        })
+    }
+
+    /// Records an export, in its turn between groups of pushes as a review decision is.
+    pub async fn add_export(&self, export: &NewExport) -> Result<(), StoreError> {
+        on_db!(&self.db, |pool| {
+            let filter = serde_json::to_string(&export.filter)
+                .map_err(|e| StoreError::Query(sqlx::Error::Encode(e.into())))?;
+            let (pool, export) = (pool.clone(), export.clone());
+            let insert = move || async move {
+                let mut tx = pool.begin().await?;
+                sqlx::query(INSERT_EXPORT)
+                    .bind(&export.id)
+                    .bind(&export.user_id)
+                    .bind(export.at_ms)
+                    .bind(export.format.as_str())
+                    .bind(&filter)
+                    .bind(export.rows)
+                    .bind(export.cases)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(INSERT_EXPORT_TEAMS)
+                    .bind(&export.id)
+                    .bind(&export.user_id)
+                    .bind(&export.team)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            };
+            // In its turn between groups of pushes, as a review decision.
+            match &self.writer {
+                Some(writer) => writer.alone(insert).await??,
+                None => insert().await?,
+            }
+            Ok(())
+        })
+    }
+
+    /// The exports made by the user and by everyone of the user's teams, newest first, at
+    /// most `limit`.
+    pub async fn exports(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<cris_core::api::ExportEntry>, StoreError> {
+        on_db!(&self.db, |pool| {
+            sqlx::query_as::<_, ExportEntryRow>(EXPORTS_OF_TEAMS)
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(ExportEntryRow::entry)
+                .collect()
+        })
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -2,72 +2,49 @@
 //! write survives a power cut.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::writer::Writer;
-use super::{StoreError, shared_store_impl};
+use super::StoreError;
+use super::db::Backend;
 
 /// A log this long (about 256 MiB of pages) is copied even if pushes have to wait.
 const WAL_RESTART_FRAMES: i64 = 65_536;
 
-#[derive(Clone, Debug)]
-pub struct SqliteStore {
-    pub(super) pool: SqlitePool,
-    instance_id: Arc<str>,
-    /// Where pushes queue to be written together; `None` in the writer's own handle.
-    writer: Option<Writer>,
-}
+/// Opens `sqlite://path`, creating the file and its folder if needed, and brings its schema
+/// up to date.
+pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|_| StoreError::InvalidUrl { scheme: "sqlite" })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // 64 MiB of page cache per connection (the default is 2 MiB): a group of pushes
+        // writes megabytes, and a cache that spills writes them twice.
+        .pragma("cache_size", "-65536")
+        // No commit copies the write-ahead log into the database itself (that held up
+        // pushes for hundreds of milliseconds): the writer's upkeep does, beside them.
+        .pragma("wal_autocheckpoint", "0");
 
-impl SqliteStore {
-    /// Opens `sqlite://path`, creating the file and its folder if needed, and brings its
-    /// schema up to date.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|_| StoreError::InvalidUrl { scheme: "sqlite" })?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // 64 MiB of page cache per connection (the default is 2 MiB): a group of pushes
-            // writes megabytes, and a cache that spills writes them twice.
-            .pragma("cache_size", "-65536")
-            // No commit copies the write-ahead log into the database itself (that held up
-            // pushes for hundreds of milliseconds): the writer's upkeep does, beside them.
-            .pragma("wal_autocheckpoint", "0");
-
-        let file = options.get_filename();
-        if !url.contains(":memory:") && !url.contains("mode=memory") {
-            private_file(file).map_err(|source| StoreError::CreateDir {
-                path: file.to_owned(),
-                source,
-            })?;
-        }
-
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(StoreError::Open)?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let instance_id: String =
-            sqlx::query_scalar("SELECT value FROM server_info WHERE key = 'instance_id'")
-                .fetch_one(&pool)
-                .await
-                .map_err(StoreError::Open)?;
-        let mut store = SqliteStore {
-            pool,
-            instance_id: instance_id.into(),
-            writer: None,
-        };
-        store.fill_case_names().await?;
-        store.writer = Some(Writer::start(store.clone()));
-        Ok(store)
+    let file = options.get_filename();
+    if !url.contains(":memory:") && !url.contains("mode=memory") {
+        private_file(file).map_err(|source| StoreError::CreateDir {
+            path: file.to_owned(),
+            source,
+        })?;
     }
+
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Open)?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    Ok(pool)
 }
 
 /// Makes sure the database file `file` and its folder are the server's alone: a new folder
@@ -107,39 +84,17 @@ fn private_file(file: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
+impl Backend for sqlx::Sqlite {
     /// Plain `?` parameters: SQLite looks numbered ones up by name, one by one, which makes
     /// a statement with thousands of them slow.
-    fn values(rows: usize, cols: usize) -> String {
-        super::values(rows, cols, |sql, _| sql.push('?'))
+    fn param(sql: &mut String, _: usize) {
+        sql.push('?');
     }
 
-    /// Copies the write-ahead log into the database without waiting for anyone (`PASSIVE`).
-    /// Under a steady stream of pushes the log may never be copied to its end, and so never
-    /// start over: past `WAL_RESTART_FRAMES` the copy waits for the writer (`RESTART`), a
-    /// short pause for a log that would otherwise grow without end.
-    async fn upkeep(&self) {
-        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&self.pool)
-            .await;
-        match passive {
-            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
-                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                    .execute(&self.pool)
-                    .await
-                {
-                    tracing::warn!(%err, "copying the write-ahead log failed");
-                }
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(%err, "copying the write-ahead log failed"),
-        }
-    }
-
-    /// The writes of the fields of `n` cases that may hold a conflict: those written more than
-    /// once (SQLite, unlike PostgreSQL, is faster when it leaves the others out itself).
+    /// Those written more than once: SQLite, unlike PostgreSQL, is faster when it leaves the
+    /// others out itself.
     fn field_writes_of(n: usize) -> String {
-        let ids = Self::values(1, n);
+        let ids = super::db::values::<Self>(1, n);
         format!(
             "SELECT w.case_id, w.field, w.hlc, w.value, w.seen FROM field_writes w
              JOIN (SELECT case_id, field FROM field_writes WHERE case_id IN {ids}
@@ -147,34 +102,60 @@ impl SqliteStore {
                ON m.case_id = w.case_id AND m.field = w.field"
         )
     }
+}
 
-    /// The transaction of a push, holding SQLite's one write lock from its start: a
-    /// transaction that reads first and writes later could not wait for another writer (SQLite
-    /// refuses at once, as waiting might deadlock), so concurrent pushes queue here instead.
-    async fn begin_push(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+/// Copies the write-ahead log into the database without waiting for anyone (`PASSIVE`).
+/// Under a steady stream of pushes the log may never be copied to its end, and so never
+/// start over: past `WAL_RESTART_FRAMES` the copy waits for the writer (`RESTART`), a short
+/// pause for a log that would otherwise grow without end.
+pub(super) async fn upkeep(pool: &SqlitePool) {
+    let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(pool)
+        .await;
+    match passive {
+        Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(%err, "copying the write-ahead log failed");
+            }
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(%err, "copying the write-ahead log failed"),
     }
 }
 
-shared_store_impl!(SqliteStore);
-/// The database of this store, for the helpers the stores share.
-type Db = sqlx::Sqlite;
+/// The transaction of a push, holding SQLite's one write lock from its start: a transaction
+/// that reads first and writes later could not wait for another writer (SQLite refuses at
+/// once, as waiting might deadlock), so concurrent pushes queue here instead.
+pub(super) async fn begin_push(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
 
-super::store_helpers_impl!(SqliteStore);
-
-// The dashboard writes its summaries in its turn in the writer's queue, between pushes,
-// holding the write lock from the start of its transaction (it reads what it then changes).
-super::dashboard::dashboard_store_impl!(
-    SqliteStore,
-    queued: true,
-    begin: "BEGIN IMMEDIATE",
-    lock: None
-);
+/// The dashboard writes its summaries in its turn in the writer's queue, between pushes
+/// (see [`super::db::Db::queues_writes`]), holding the write lock from the start of its
+/// transaction (it reads what it then changes).
+pub(super) async fn begin_dashboard(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+    begin_push(pool).await
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::store::CaseStore;
+
+    /// The store's own pool.
+    fn pool(store: &CaseStore) -> &SqlitePool {
+        match &store.db {
+            super::super::db::Db::Sqlite(pool) => pool,
+            super::super::db::Db::Postgres(_) => unreachable!("a SQLite URL"),
+        }
+    }
 
     #[tokio::test]
     async fn creates_the_file_and_folder_and_keeps_its_identity() {
@@ -182,14 +163,14 @@ mod tests {
         let path = dir.path().join("nested/deeper/cris.db");
         let url = format!("sqlite://{}", path.display());
 
-        let first = SqliteStore::open(&url).await.unwrap();
+        let first = CaseStore::open(&url).await.unwrap();
         assert!(path.exists());
         first.ping().await.unwrap();
         let id = first.instance_id().to_owned();
         assert_eq!(id.len(), 32);
         first.close().await;
 
-        let again = SqliteStore::open(&url).await.unwrap();
+        let again = CaseStore::open(&url).await.unwrap();
         assert_eq!(
             again.instance_id(),
             id,
@@ -197,12 +178,12 @@ mod tests {
         );
 
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&again.pool)
+            .fetch_one(pool(&again))
             .await
             .unwrap();
         assert_eq!(mode, "wal");
         let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&again.pool)
+            .fetch_one(pool(&again))
             .await
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
@@ -212,11 +193,11 @@ mod tests {
     async fn the_log_is_copied_into_the_database_by_the_upkeep_not_by_commits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cris.db");
-        let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
+        let store = CaseStore::open(&format!("sqlite://{}", path.display()))
             .await
             .unwrap();
         let auto: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
-            .fetch_one(&store.pool)
+            .fetch_one(pool(&store))
             .await
             .unwrap();
         assert_eq!(auto, 0, "no commit copies the log itself");
@@ -236,10 +217,10 @@ mod tests {
             before,
             "still only in the log"
         );
-        store.upkeep().await;
+        store.db.upkeep().await;
         assert!(std::fs::metadata(&path).unwrap().len() > before);
         let (_, frames, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&store.pool)
+            .fetch_one(pool(&store))
             .await
             .unwrap();
         assert_eq!(frames, copied, "all of the log is in the database");
@@ -251,7 +232,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, b"not a folder").unwrap();
-        let err = SqliteStore::open(&format!("sqlite://{}/sub/cris.db", blocker.display()))
+        let err = CaseStore::open(&format!("sqlite://{}/sub/cris.db", blocker.display()))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::CreateDir { .. }), "{err}");

@@ -188,7 +188,6 @@ pub async fn account_on(
     role: cris_core::api::Role,
     teams: &[&str],
 ) -> String {
-    use cris_server::Store;
     let now = cris_server::auth::now_ms();
     let user = store
         .add_user(
@@ -208,7 +207,6 @@ pub async fn account_on(
 
 /// A new session of the user with this id, ending at `expires_ms`: its token.
 pub async fn session_on(store: &cris_server::CaseStore, user_id: &str, expires_ms: i64) -> String {
-    use cris_server::Store;
     let token = cris_server::auth::new_token();
     store
         .add_session(&cris_server::store::NewSession {
@@ -512,7 +510,6 @@ pub struct Filled {
 /// and after (a millisecond apart), each carried by an operation with `body`, written with SQL
 /// (pushing them would take minutes): the server, and the supervisor's token.
 pub async fn filled(postgres: bool, n: i64, body: &str, team: &str, case_id: &str) -> Filled {
-    use cris_server::Store;
     let (url, keep) = if postgres {
         let pg = TestPg::create().await;
         (pg.url.clone(), (None, Some(pg)))

@@ -58,6 +58,8 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 
 use super::{StoreError, decode};
 
+mod store;
+
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// The case properties a summary reads: the name the caseload shows, and the housing.
@@ -437,7 +439,7 @@ pub(crate) fn summarize_households(
         records.insert(case_id, read_case(team_id, ops, mark, mine)?);
         let mut case = Case::new(case_id, 0.0);
         for (field, rows) in writes_of.remove(case_id).unwrap_or_default() {
-            case.fields.0.insert(field, super::field_of(rows)?);
+            case.fields.0.insert(field, super::decode::field(rows)?);
         }
         for (_, into, merge, _, undone) in merges.iter().filter(|m| m.0 == *case_id) {
             case.merges.insert(merge.clone(), into.clone());
@@ -1017,319 +1019,6 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
     })
 }
 
-/// The dashboard's methods for a store type, whose writes go through its writer's queue
-/// (`queued`: SQLite, where pushes hold the one write lock back to back and a writer that
-/// waited for it by retrying would wait for seconds) or straight to the database
-/// (PostgreSQL, where nothing of this waits for a push). The writes of the derived tables
-/// take turns: their transaction begins with `begin` and then runs `lock` if given (a
-/// statement and the key it binds).
-macro_rules! dashboard_store_impl {
-    ($store:ty, queued: $queued:expr, begin: $begin:expr, lock: $lock:expr) => {
-        impl $store {
-            /// The dashboard for the user `user_id` (see [`crate::store::Store::dashboard`]).
-            async fn dashboard_now(
-                &self,
-                user_id: &str,
-                filter: &$crate::store::DashboardFilter,
-            ) -> Result<cris_core::api::Dashboard, $crate::store::StoreError> {
-                use $crate::store::dashboard as d;
-                let teams: Vec<(String, String)> = {
-                    let q = sqlx::query_as(d::teams_sql(filter.team.is_some())).bind(user_id);
-                    match &filter.team {
-                        Some(team) => q.bind(team),
-                        None => q,
-                    }
-                    .fetch_all(&self.pool)
-                    .await?
-                };
-                let mut counted = d::Counted {
-                    teams: teams.iter().map(|(_, name)| name.clone()).collect(),
-                    ..d::Counted::default()
-                };
-                if teams.is_empty() {
-                    return d::dashboard_of(filter, counted);
-                }
-                self.refresh_case_summaries().await?;
-                let n = teams.len();
-                let to = i64::from(filter.to.days());
-                let first = i64::from(filter.week_starts()[0].days());
-                // Each query binds its own values, then the teams' ids; they run side by side,
-                // each on a connection of its own.
-                let ids = || teams.iter().map(|(id, _)| id);
-                let sql = [
-                    d::workers_sql(n),
-                    d::visits_sql(n),
-                    d::households_sql(n),
-                    d::overdue_sql(n),
-                    d::devices_sql(n),
-                ];
-                (
-                    counted.workers,
-                    counted.visits,
-                    counted.households,
-                    counted.overdue,
-                    counted.devices,
-                ) = tokio::try_join!(
-                    d::bind_all!(sqlx::query_as(&sql[0]), ids()).fetch_all(&self.pool),
-                    d::bind_all!(sqlx::query_as(&sql[1]).bind(first).bind(to), ids())
-                        .fetch_all(&self.pool),
-                    d::bind_all!(sqlx::query_as(&sql[2]), ids()).fetch_all(&self.pool),
-                    d::bind_all!(sqlx::query_as(&sql[3]).bind(to), ids()).fetch_all(&self.pool),
-                    d::bind_all!(sqlx::query_as(&sql[4]), ids()).fetch_all(&self.pool),
-                )?;
-                d::dashboard_of(filter, counted)
-            }
-
-            /// Re-summarises the households with operations after the watermark, and those
-            /// they are or were merged into, from all their operations up to the end of the log
-            /// as it was when this began, and moves the watermark there (see
-            /// [`crate::store::dashboard`]).
-            pub(crate) async fn refresh_case_summaries(
-                &self,
-            ) -> Result<(), $crate::store::StoreError> {
-                use std::collections::BTreeSet;
-                use $crate::store::dashboard as d;
-                let since: Vec<(i64, String, i64)> =
-                    sqlx::query_as(d::CASES_SINCE).fetch_all(&self.pool).await?;
-                let Some(mark) = since.first().map(|(mark, _, _)| *mark) else {
-                    return Ok(());
-                };
-                let end = since.iter().map(|(_, _, seq)| *seq).max().unwrap_or(mark);
-                let changed: Vec<String> = since
-                    .into_iter()
-                    .map(|(_, case_id, _)| case_id)
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                // A household merged into another (or merged and taken back) changes the
-                // summary of that one too.
-                let mut households: BTreeSet<String> = BTreeSet::new();
-                for chunk in changed.chunks(d::SUMMARY_CHUNK) {
-                    let sql = d::merged_into_sql(&Self::values(1, chunk.len()));
-                    let joined: Vec<String> =
-                        d::bind_all!(sqlx::query_scalar(&sql), chunk.iter())
-                            .fetch_all(&self.pool)
-                            .await?;
-                    households.extend(joined);
-                }
-                households.extend(changed);
-                let households: Vec<String> = households.into_iter().collect();
-                let chunks: Vec<&[String]> = households.chunks(d::SUMMARY_CHUNK).collect();
-                for (i, chunk) in chunks.iter().enumerate() {
-                    // The merges of these households and into them, and then the operations
-                    // and properties of the households and of every one ever merged into them.
-                    let [of_sql, into_sql] = d::merges_sql(&Self::values(1, chunk.len()));
-                    let (mut merges, into): (Vec<d::MergeRow>, Vec<d::MergeRow>) = tokio::try_join!(
-                        d::bind_all!(sqlx::query_as(&of_sql), chunk.iter()).fetch_all(&self.pool),
-                        d::bind_all!(sqlx::query_as(&into_sql), chunk.iter())
-                            .fetch_all(&self.pool),
-                    )?;
-                    merges.extend(into);
-                    let cases: Vec<&String> = chunk
-                        .iter()
-                        .chain(merges.iter().map(|m| &m.0))
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect();
-                    // Up to `end` only: the summary is then made with the merges as they stood
-                    // there, whatever was merged or taken back since (the next refresh
-                    // summarises that).
-                    let (ids, end_param) = d::and_one_more(&Self::values(1, cases.len() + 1));
-                    let [ops_sql, writes_sql] =
-                        d::chunk_sql(&ids, &end_param, &Self::values(1, cases.len()));
-                    // Side by side, each on a connection of its own.
-                    let (ops, writes) = tokio::try_join!(
-                        d::bind_all!(sqlx::query_as(&ops_sql), cases.iter())
-                            .bind(end)
-                            .fetch_all(&self.pool),
-                        d::bind_all!(sqlx::query_as(&writes_sql), cases.iter())
-                            .fetch_all(&self.pool),
-                    )?;
-                    let read = d::ChunkRead { ops, writes, merges };
-                    let chunk = chunk.to_vec();
-                    // Parsing the operations is CPU work: off the async workers.
-                    let (summaries, visits) = tokio::task::spawn_blocking(move || {
-                        d::summarize_households(&chunk, read, end, mark)
-                    })
-                    .await
-                    .map_err(|_| sqlx::Error::WorkerCrashed)??;
-                    // The last chunk's transaction moves the watermark.
-                    let moved = (i + 1 == chunks.len()).then_some(end);
-                    if $queued
-                        && let Some(writer) = &self.writer
-                    {
-                        let store = self.clone();
-                        writer
-                            .alone(move || async move {
-                                store.write_case_summaries(&summaries, &visits, moved).await
-                            })
-                            .await??;
-                    } else {
-                        self.write_case_summaries(&summaries, &visits, moved).await?;
-                    }
-                }
-                Ok(())
-            }
-
-            /// Writes summaries over those made from less of the log, keeps the visits not
-            /// kept yet, changes the counts by what it replaced and added, and
-            /// moves the watermark forward to `mark` if given: one transaction, in its turn
-            /// (nobody else changes these tables meanwhile).
-            pub(crate) async fn write_case_summaries(
-                &self,
-                summaries: &[$crate::store::dashboard::CaseSummary],
-                visits: &[$crate::store::dashboard::Visit],
-                mark: Option<i64>,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::dashboard as d;
-                let mut tx = self.pool.begin_with($begin).await?;
-                let lock: Option<(&str, i64)> = $lock;
-                if let Some((sql, key)) = lock {
-                    sqlx::query(sql).bind(key).execute(&mut *tx).await?;
-                }
-                let mut counts = d::CountChanges::default();
-                for chunk in summaries.chunks(500) {
-                    let sql = d::held_summaries_sql(&Self::values(1, chunk.len()));
-                    let held: std::collections::HashMap<String, d::HeldSummary> =
-                        d::bind_all!(sqlx::query_as(&sql), chunk.iter().map(|s| &s.case_id))
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .into_iter()
-                            .map(|h: d::HeldSummary| (h.0.clone(), h))
-                            .collect();
-                    // A summary made from as much of the log or more is there already (another
-                    // refresh's): it stays, and so do the counts.
-                    let newer: Vec<&d::CaseSummary> = chunk
-                        .iter()
-                        .filter(|s| held.get(&s.case_id).is_none_or(|h| h.1 < s.seq))
-                        .collect();
-                    if newer.is_empty() {
-                        continue;
-                    }
-                    for s in &newer {
-                        if let Some(h) = held.get(&s.case_id) {
-                            counts.replaced(h);
-                        }
-                        counts.written(s);
-                    }
-                    let sql = d::upsert_summaries_sql(&Self::values(newer.len(), 14));
-                    let mut q = sqlx::query(&sql);
-                    for s in &newer {
-                        q = q
-                            .bind(&s.case_id)
-                            .bind(&s.team_id)
-                            .bind(s.seq)
-                            .bind(&s.household_name)
-                            .bind(&s.housing)
-                            .bind(s.housing_conflict)
-                            .bind(s.open_steps)
-                            .bind(s.last_visit)
-                            .bind(s.dues.first().copied())
-                            .bind(s.dues_text())
-                            .bind(s.consent_until)
-                            .bind(s.consents)
-                            .bind(s.withdrawals)
-                            .bind(&s.merged_into);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                for part in visits.chunks(1000) {
-                    let sql = d::insert_visits_sql(&Self::values(part.len(), 4));
-                    let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql);
-                    for (id, team_id, user_id, day) in part {
-                        q = q.bind(id).bind(team_id).bind(user_id).bind(*day);
-                    }
-                    for key in q.fetch_all(&mut *tx).await? {
-                        *counts.visits.entry(key).or_default() += 1;
-                    }
-                }
-                let rows = counts.household_rows();
-                for part in rows.chunks(500) {
-                    let sql = d::add_household_counts_sql(&Self::values(part.len(), 7));
-                    let mut q = sqlx::query(&sql);
-                    for ((team, housing, conflict, until), (n, consents, withdrawals)) in part {
-                        q = q
-                            .bind(team)
-                            .bind(housing)
-                            .bind(*conflict)
-                            .bind(*until)
-                            .bind(*n)
-                            .bind(*consents)
-                            .bind(*withdrawals);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                if !rows.is_empty() {
-                    sqlx::query("DELETE FROM household_counts WHERE households = 0")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let visit_rows: Vec<_> = counts.visits.iter().collect();
-                for part in visit_rows.chunks(500) {
-                    let sql = d::add_visit_counts_sql(&Self::values(part.len(), 4));
-                    let mut q = sqlx::query(&sql);
-                    for ((team, day, user), n) in part {
-                        q = q.bind(team).bind(*day).bind(user).bind(**n);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                if let Some(mark) = mark {
-                    sqlx::query("UPDATE case_summaries_watermark SET seq = $1 WHERE seq < $1")
-                        .bind(mark)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
-            /// Notes a pull of the session's device (see [`crate::store::Store::note_pull`]).
-            async fn note_pull_now(
-                &self,
-                token_hash: &str,
-                now_ms: i64,
-            ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::dashboard as d;
-                // Read first: most pulls find it noted within the minute and write nothing
-                // (a write would wait for SQLite's one write lock).
-                let row: Option<(String, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT s.device_id, s.user_id, d.last_pull_ms FROM sessions s
-                     LEFT JOIN device_syncs d ON d.device_id = s.device_id AND d.user_id = s.user_id
-                     WHERE s.token_hash = $1",
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                let Some((device_id, user_id, last)) = row else {
-                    return Ok(());
-                };
-                if last.is_some_and(|last| last > now_ms - d::PULL_NOTED_EVERY_MS) {
-                    return Ok(());
-                }
-                let write = {
-                    let store = self.clone();
-                    move || async move {
-                        sqlx::query(d::NOTE_PULL)
-                            .bind(&device_id)
-                            .bind(&user_id)
-                            .bind(now_ms)
-                            .bind(d::PULL_NOTED_EVERY_MS)
-                            .execute(&store.pool)
-                            .await
-                            .map(|_| ())
-                            .map_err($crate::store::StoreError::from)
-                    }
-                };
-                match &self.writer {
-                    Some(writer) if $queued => writer.alone(write).await?,
-                    _ => write().await,
-                }
-            }
-        }
-    };
-}
-pub(crate) use dashboard_store_impl;
-
 /// A query with each of `ids` bound after what it has.
 macro_rules! bind_all {
     ($query:expr, $ids:expr) => {{
@@ -1576,14 +1265,10 @@ mod tests {
     }
 
     /// A SQLite store in a folder of its own (kept while the folder is), and a pool on it.
-    async fn sqlite_store() -> (
-        tempfile::TempDir,
-        crate::store::SqliteStore,
-        sqlx::SqlitePool,
-    ) {
+    async fn sqlite_store() -> (tempfile::TempDir, crate::store::CaseStore, sqlx::SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/cris.db", dir.path().display());
-        let store = crate::store::SqliteStore::open(&url).await.unwrap();
+        let store = crate::store::CaseStore::open(&url).await.unwrap();
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
         (dir, store, pool)
     }
@@ -1881,7 +1566,6 @@ mod tests {
 
     #[tokio::test]
     async fn emptied_and_set_back_to_the_start_of_the_log_the_tables_are_made_again_alike() {
-        use crate::store::Store;
         use cris_core::record::{Change, Operation};
         let (_dir, store, pool) = sqlite_store().await;
         let pool = &pool;

@@ -1,0 +1,642 @@
+//! Every operation's outcome in a group of pushes, decided in memory and in order from what
+//! the store knew ([`Known`]): no database here, so each rule is tested alone.
+
+use std::collections::HashSet;
+
+use cris_core::record::{Change, Operation};
+use cris_core::sync::{Detail, MergeRefusal, Refusal};
+
+use super::HeldRecord;
+use super::read::{Known, is_link};
+use crate::store::review::arriving_status;
+use crate::store::writer::PushBatch;
+use crate::store::{CheckedOp, Role, Stored, changed_record};
+
+/// What a group of pushes does: every operation's outcome, and the rows to write.
+#[derive(Debug)]
+pub(crate) struct Decision<'a> {
+    /// Each batch's outcomes, one per operation, in order.
+    pub out: Vec<Vec<Stored>>,
+    /// The operations applied, with their batch, in group order.
+    pub accepted: Vec<(usize, &'a CheckedOp)>,
+    /// The households they create: (case, team, when).
+    pub new_cases: Vec<(&'a str, String, i64)>,
+    /// Merges made: (merge, merged household, the household it joined, batch).
+    pub merged: Vec<(&'a str, &'a str, &'a str, usize)>,
+    /// Merges undone: (merge, undoing operation, household, batch).
+    pub unmerged: Vec<(&'a str, &'a str, &'a str, usize)>,
+    /// Submissions the group's corrections turn from `changes_requested` to `corrected`.
+    pub now_corrected: Vec<String>,
+    /// What the store knows after the group (review statuses of the new submissions
+    /// included).
+    pub known: Known,
+}
+
+/// Decides every operation of `ops` (each with its batch's index) in order.
+pub(crate) fn decide<'a>(
+    batches: &[PushBatch],
+    ops: &[(usize, &'a CheckedOp)],
+    known: Known,
+) -> Decision<'a> {
+    let mut d = Decision {
+        out: batches
+            .iter()
+            .map(|b| Vec::with_capacity(b.ops.len()))
+            .collect(),
+        accepted: Vec::new(),
+        new_cases: Vec::new(),
+        merged: Vec::new(),
+        unmerged: Vec::new(),
+        now_corrected: Vec::new(),
+        known,
+    };
+    // Read only: the rest of what the store knows changes as operations are decided.
+    let teams_of = std::mem::take(&mut d.known.teams_of);
+    let no_teams = Vec::new();
+    for &(i, checked) in ops {
+        let teams = teams_of.get(&batches[i].user.id).unwrap_or(&no_teams);
+        let stored = match d.one(&batches[i], teams, i, checked) {
+            Ok(()) => Stored::Applied {
+                conflicts: Vec::new(),
+            },
+            Err(refused) => refused,
+        };
+        d.out[i].push(stored);
+    }
+    d.known.teams_of = teams_of;
+    d
+}
+
+impl<'a> Decision<'a> {
+    /// One operation of the batch `i`, by an author of the teams `teams` `(id, name)`:
+    /// applied (what it writes noted), or why not.
+    fn one(
+        &mut self,
+        batch: &PushBatch,
+        teams: &[(String, String)],
+        i: usize,
+        checked: &'a CheckedOp,
+    ) -> Result<(), Stored> {
+        let op = &checked.op;
+        // The team a household this operation creates joins: one of its author's.
+        let chosen = match op.submission().and_then(|s| s.team.as_deref()) {
+            Some(name) if !self.known.case_team.contains_key(&op.case_id) => {
+                match teams.iter().find(|(_, n)| n == name) {
+                    Some((id, _)) => Some(id.clone()),
+                    None => {
+                        return Err(Stored::Refused(Refusal::new(
+                            Detail::NotYourTeam {
+                                team: name.to_owned(),
+                            },
+                            format!(
+                                "a new household for the team {name:?}, which is not one of yours"
+                            ),
+                        )));
+                    }
+                }
+            }
+            _ => None,
+        };
+        if self.known.logged.contains(&op.op_id) {
+            return Err(self.retry(op));
+        }
+        if is_link(&op.change) && batch.user.role == Role::Worker {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::SupervisorsOnly,
+                "merging households, and finding them two families, is for supervisors",
+            )));
+        }
+        let visible = match self.known.case_team.get(&op.case_id) {
+            Some(team) => teams.iter().any(|(id, _)| id == team),
+            None => checked.creates_case && !teams.is_empty(),
+        };
+        if !visible {
+            return Err(Stored::NotFound);
+        }
+        match &op.change {
+            Change::Submit { .. } => self.submit(op)?,
+            // Writes only: the merge decides, as for a form's.
+            Change::Resolve { .. } => {}
+            Change::Merge { into: other } | Change::Distinct { other } => {
+                let Some(other_team) = self
+                    .known
+                    .case_team
+                    .get(other)
+                    .filter(|t| teams.iter().any(|(id, _)| id == *t))
+                else {
+                    return Err(Stored::Refused(Refusal::new(
+                        Detail::NotVisible,
+                        "the other household is not among your teams' cases",
+                    )));
+                };
+                if let Change::Merge { into } = &op.change {
+                    let same_team = Some(other_team) == self.known.case_team.get(&op.case_id);
+                    self.merge(op, into, same_team, i)?;
+                }
+            }
+            Change::Unmerge { merge } => self.unmerge(op, merge, i)?,
+            Change::Consent { .. } | Change::Withdraw { .. } => self.seal(op, batch.now_ms)?,
+        }
+        if !self.known.case_team.contains_key(&op.case_id) {
+            let team = chosen.unwrap_or_else(|| teams[0].0.clone());
+            self.known
+                .case_team
+                .insert(op.case_id.clone(), team.clone());
+            self.new_cases.push((&op.case_id, team, batch.now_ms));
+        }
+        self.known.logged.insert(op.op_id.clone());
+        self.accepted.push((i, checked));
+        Ok(())
+    }
+
+    /// An operation the log holds: a retry is the very record sent before; anything else
+    /// under its operation's id would slip a change past as "duplicate".
+    fn retry(&self, op: &Operation) -> Stored {
+        let Some((kind, id, binding)) = sealed(&op.change) else {
+            return Stored::Duplicate;
+        };
+        let held = self
+            .known
+            .held_by_op
+            .get(&op.op_id)
+            .and_then(|r| Some((r, self.known.held.get(r)?)));
+        match held {
+            Some((held_id, h)) if held_id == id && h.binding == *binding => Stored::Duplicate,
+            Some((held_id, h)) => {
+                Stored::Immutable(changed_record(&h.kind, held_id, h.received_ms))
+            }
+            None => Stored::Immutable(format!(
+                "the operation {} carried a form already, not this {kind}: a new record needs a new operation",
+                op.op_id
+            )),
+        }
+    }
+
+    /// A form: new, and a correction only of a form of the same kind on the same household.
+    fn submit(&mut self, op: &Operation) -> Result<(), Stored> {
+        let submission = op.submission().expect("a form");
+        if self.known.submissions.contains_key(&submission.id) {
+            return Err(Stored::SubmissionTaken);
+        }
+        if let Some(correction) = &submission.corrects {
+            let refusal = match self.known.submissions.get(&correction.submission_id) {
+                Some((case_id, form_id)) if *case_id == op.case_id => {
+                    (*form_id != submission.form_id).then_some("corrects a form of another kind")
+                }
+                // Another household's form is answered as if it did not exist.
+                _ => Some("corrects a form this household does not have (yet)"),
+            };
+            if let Some(why) = refusal {
+                return Err(Stored::BadCorrection(why.to_owned()));
+            }
+        }
+        self.known.submissions.insert(
+            submission.id.clone(),
+            (op.case_id.clone(), submission.form_id.clone()),
+        );
+        let corrected = submission.corrects.as_ref().map(|k| &k.submission_id);
+        let status = &mut self.known.review_status;
+        let (arriving, corrects_requested) =
+            arriving_status(corrected.and_then(|id| status.get(id)).map(String::as_str));
+        if let Some(id) = corrected.filter(|_| corrects_requested)
+            && status.insert(id.clone(), "corrected".to_owned()).as_deref()
+                == Some("changes_requested")
+        {
+            self.now_corrected.push(id.clone());
+        }
+        status.insert(submission.id.clone(), arriving.to_owned());
+        Ok(())
+    }
+
+    /// A merge of the operation's household into `into`, as the merges standing allow.
+    fn merge(
+        &mut self,
+        op: &'a Operation,
+        into: &'a str,
+        same_team: bool,
+        i: usize,
+    ) -> Result<(), Stored> {
+        let standing = &self.known.standing;
+        let refusal = if !same_team {
+            Some((
+                MergeRefusal::DifferentTeams,
+                "the two households belong to different teams",
+            ))
+        } else if standing.contains_key(&op.case_id) {
+            Some((
+                MergeRefusal::MergedAlready,
+                "this household is merged into another already: undo that merge first",
+            ))
+        } else if standing.contains_key(into) {
+            Some((
+                MergeRefusal::IntoMerged,
+                "the household it would join is merged into another: merge into that one",
+            ))
+        } else if standing.values().any(|(_, joined)| *joined == op.case_id) {
+            Some((
+                MergeRefusal::OthersMergedIntoIt,
+                "other households are merged into this one: merge the other way round, or undo their merges first",
+            ))
+        } else {
+            None
+        };
+        if let Some((why, message)) = refusal {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::MergeRefused { why },
+                message,
+            )));
+        }
+        self.known
+            .standing
+            .insert(op.case_id.clone(), (op.op_id.clone(), into.to_owned()));
+        self.merged.push((&op.op_id, &op.case_id, into, i));
+        Ok(())
+    }
+
+    /// The undoing of the merge `merge`, which must be the one standing for the household.
+    fn unmerge(&mut self, op: &'a Operation, merge: &'a str, i: usize) -> Result<(), Stored> {
+        if self
+            .known
+            .standing
+            .get(&op.case_id)
+            .is_none_or(|(m, _)| m != merge)
+        {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::MergeRefused {
+                    why: MergeRefusal::NotMerged,
+                },
+                "this household is not merged by that merge (it was undone already, or never made)",
+            )));
+        }
+        self.known.standing.remove(&op.case_id);
+        self.unmerged.push((merge, &op.op_id, &op.case_id, i));
+        Ok(())
+    }
+
+    /// A consent or a withdrawal: new, and a withdrawal only of a consent of its household.
+    fn seal(&mut self, op: &Operation, now_ms: i64) -> Result<(), Stored> {
+        let (kind, id, binding) = sealed(&op.change).expect("a consent or a withdrawal");
+        if let Some(h) = self.known.held.get(id) {
+            return Err(Stored::Immutable(changed_record(
+                &h.kind,
+                id,
+                h.received_ms,
+            )));
+        }
+        if let Change::Withdraw { withdrawal } = &op.change {
+            let withdraws = self
+                .known
+                .held
+                .get(&withdrawal.consent_id)
+                .is_some_and(|h| h.kind == "consent" && h.case_id == op.case_id);
+            if !withdraws {
+                // Another household's consent is answered as if it did not exist.
+                return Err(Stored::BadWithdrawal(
+                    "withdraws a consent this household does not have (yet)".to_owned(),
+                ));
+            }
+        }
+        self.known.held_by_op.insert(op.op_id.clone(), id.clone());
+        self.known.held.insert(
+            id.clone(),
+            HeldRecord {
+                case_id: op.case_id.clone(),
+                kind: kind.to_owned(),
+                binding: binding.clone(),
+                received_ms: now_ms,
+            },
+        );
+        Ok(())
+    }
+
+    /// Fills in, for every applied operation, which of the fields it wrote are now in
+    /// conflict (`conflicted`: `(case, field)` as they stand after the group).
+    pub(crate) fn mark_conflicts(&mut self, conflicted: &HashSet<(String, String)>) {
+        // Outcomes and accepted operations are both in group order.
+        let mut next = self.accepted.iter();
+        for stored in self.out.iter_mut().flatten() {
+            if let Stored::Applied { conflicts } = stored {
+                let op = &next
+                    .next()
+                    .expect("one accepted operation per applied")
+                    .1
+                    .op;
+                *conflicts = op
+                    .writes()
+                    .map(|(field, _)| field.to_owned())
+                    .filter(|f| conflicted.contains(&(op.case_id.clone(), f.clone())))
+                    .collect();
+            }
+        }
+    }
+}
+
+/// A consent's or withdrawal's kind, id and seal.
+fn sealed(change: &Change) -> Option<(&'static str, &String, &String)> {
+    match change {
+        Change::Consent { consent } => Some(("consent", &consent.id, &consent.binding)),
+        Change::Withdraw { withdrawal } => {
+            Some(("withdrawal", &withdrawal.id, &withdrawal.binding))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use cris_core::hlc::Hlc;
+    use cris_core::record::{Correction, Submission};
+
+    use super::*;
+    use crate::store::User;
+
+    const NORD: &str = "team-nord";
+
+    fn op(op_id: &str, case_id: &str, change: Change) -> CheckedOp {
+        let op = Operation {
+            op_id: op_id.to_owned(),
+            device: "phone-1".to_owned(),
+            hlc: Hlc {
+                wall_ms: 1_000,
+                counter: 0,
+                device: "phone-1".to_owned(),
+            },
+            created_at_ms: 1_000.0,
+            case_id: case_id.to_owned(),
+            change,
+        };
+        CheckedOp {
+            body: String::new(),
+            creates_case: op.submission().is_some_and(|s| s.form_id == "intake"),
+            op,
+        }
+    }
+
+    fn form(id: &str, case_id: &str, form_id: &str, corrects: Option<&str>) -> Change {
+        Change::Submit {
+            submission: Submission {
+                id: id.to_owned(),
+                form_id: form_id.to_owned(),
+                form_version: 1,
+                case_id: case_id.to_owned(),
+                device: "phone-1".to_owned(),
+                answers: Default::default(),
+                started_at_ms: 900.0,
+                finalized_at_ms: 1_000.0,
+                corrects: corrects.map(|s| Correction {
+                    submission_id: s.to_owned(),
+                    reason: "wrong date".to_owned(),
+                }),
+                team: None,
+            },
+            properties: BTreeMap::new(),
+        }
+    }
+
+    fn merge(into: &str) -> Change {
+        Change::Merge {
+            into: into.to_owned(),
+        }
+    }
+
+    fn batch(role: Role, ops: Vec<CheckedOp>) -> PushBatch {
+        PushBatch {
+            user: User {
+                id: "user-1".to_owned(),
+                login: "ayse".to_owned(),
+                display_name: "Ayşe Testfrau".to_owned(),
+                role,
+                disabled: false,
+                teams: vec!["Offenbach Nord".to_owned()],
+            },
+            ops,
+            now_ms: 5_000,
+        }
+    }
+
+    /// The store knows the user's one team and the households `cases`, all of it.
+    fn known(cases: &[&str]) -> Known {
+        let mut known = Known::default();
+        known.teams_of.insert(
+            "user-1".to_owned(),
+            vec![(NORD.to_owned(), "Offenbach Nord".to_owned())],
+        );
+        for case in cases {
+            known.case_team.insert((*case).to_owned(), NORD.to_owned());
+        }
+        known
+    }
+
+    fn decided(batch: &PushBatch, known: Known) -> (Vec<Stored>, Decision<'_>) {
+        let ops: Vec<(usize, &CheckedOp)> = batch.ops.iter().map(|c| (0, c)).collect();
+        let mut d = decide(std::slice::from_ref(batch), &ops, known);
+        (d.out.remove(0), d)
+    }
+
+    fn refusal(stored: &Stored) -> Option<&Detail> {
+        match stored {
+            Stored::Refused(r) => Some(&r.detail),
+            _ => None,
+        }
+    }
+
+    const APPLIED: Stored = Stored::Applied {
+        conflicts: Vec::new(),
+    };
+
+    #[test]
+    fn merges_are_for_supervisors_and_each_sees_the_merges_before_it_in_the_group() {
+        let worker = batch(Role::Worker, vec![op("op-1", "case-a", merge("case-b"))]);
+        let (out, d) = decided(&worker, known(&["case-a", "case-b"]));
+        assert_eq!(refusal(&out[0]), Some(&Detail::SupervisorsOnly));
+        assert!(d.merged.is_empty() && d.accepted.is_empty());
+
+        let supervisor = batch(
+            Role::Supervisor,
+            vec![
+                op("op-1", "case-a", merge("case-b")),
+                // case-a is merged now: nothing may join it.
+                op("op-2", "case-c", merge("case-a")),
+                // Nor may case-b, which has case-a in it, join another.
+                op("op-3", "case-b", merge("case-c")),
+            ],
+        );
+        let (out, d) = decided(&supervisor, known(&["case-a", "case-b", "case-c"]));
+        assert_eq!(out[0], APPLIED);
+        let why = |s: &Stored| match refusal(s) {
+            Some(Detail::MergeRefused { why }) => Some(*why),
+            _ => None,
+        };
+        assert_eq!(why(&out[1]), Some(MergeRefusal::IntoMerged));
+        assert_eq!(why(&out[2]), Some(MergeRefusal::OthersMergedIntoIt));
+        assert_eq!(d.merged, vec![("op-1", "case-a", "case-b", 0)]);
+    }
+
+    #[test]
+    fn a_merge_undone_must_be_the_one_standing() {
+        let mut store = known(&["case-a", "case-b"]);
+        store.standing.insert(
+            "case-a".to_owned(),
+            ("merge-1".to_owned(), "case-b".to_owned()),
+        );
+        let unmerge = |merge: &str| Change::Unmerge {
+            merge: merge.to_owned(),
+        };
+        let supervisor = batch(
+            Role::Supervisor,
+            vec![
+                op("op-1", "case-a", unmerge("merge-other")),
+                op("op-2", "case-a", unmerge("merge-1")),
+                op("op-3", "case-a", unmerge("merge-1")),
+            ],
+        );
+        let (out, d) = decided(&supervisor, store);
+        let not_merged = Detail::MergeRefused {
+            why: MergeRefusal::NotMerged,
+        };
+        assert_eq!(refusal(&out[0]), Some(&not_merged));
+        assert_eq!(out[1], APPLIED);
+        assert_eq!(refusal(&out[2]), Some(&not_merged), "undone already");
+        assert_eq!(d.unmerged, vec![("merge-1", "op-2", "case-a", 0)]);
+        assert!(d.known.standing.is_empty());
+    }
+
+    #[test]
+    fn a_retry_is_a_duplicate_and_a_form_id_is_taken_once() {
+        let mut store = known(&["case-a"]);
+        store.logged.insert("op-1".to_owned());
+        store.submissions.insert(
+            "form-1".to_owned(),
+            ("case-a".to_owned(), "home_visit".to_owned()),
+        );
+        let worker = batch(
+            Role::Worker,
+            vec![
+                op(
+                    "op-1",
+                    "case-a",
+                    form("form-1", "case-a", "home_visit", None),
+                ),
+                op(
+                    "op-2",
+                    "case-a",
+                    form("form-1", "case-a", "home_visit", None),
+                ),
+                op(
+                    "op-3",
+                    "case-a",
+                    form("form-2", "case-a", "home_visit", None),
+                ),
+                op(
+                    "op-3",
+                    "case-a",
+                    form("form-2", "case-a", "home_visit", None),
+                ),
+            ],
+        );
+        let (out, d) = decided(&worker, store);
+        assert_eq!(
+            out,
+            vec![
+                Stored::Duplicate,
+                Stored::SubmissionTaken,
+                APPLIED,
+                Stored::Duplicate
+            ]
+        );
+        assert_eq!(d.accepted.len(), 1);
+        assert_eq!(d.known.review_status["form-2"], "new");
+    }
+
+    #[test]
+    fn a_correction_is_of_the_same_households_form_of_the_same_kind() {
+        let mut store = known(&["case-a", "case-b"]);
+        for (id, case) in [("visit-a", "case-a"), ("visit-b", "case-b")] {
+            store
+                .submissions
+                .insert(id.to_owned(), (case.to_owned(), "home_visit".to_owned()));
+            store
+                .review_status
+                .insert(id.to_owned(), "changes_requested".to_owned());
+        }
+        let worker = batch(
+            Role::Worker,
+            vec![
+                // Another household's form is answered as if it did not exist.
+                op(
+                    "op-1",
+                    "case-a",
+                    form("fix-1", "case-a", "home_visit", Some("visit-b")),
+                ),
+                op(
+                    "op-2",
+                    "case-a",
+                    form("fix-2", "case-a", "intake", Some("visit-a")),
+                ),
+                op(
+                    "op-3",
+                    "case-a",
+                    form("fix-3", "case-a", "home_visit", Some("visit-a")),
+                ),
+            ],
+        );
+        let (out, d) = decided(&worker, store);
+        let bad = |s: &Stored| match s {
+            Stored::BadCorrection(why) => why.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(bad(&out[0]).contains("does not have"), "{:?}", out[0]);
+        assert!(bad(&out[1]).contains("another kind"), "{:?}", out[1]);
+        assert_eq!(out[2], APPLIED);
+        assert_eq!(d.now_corrected, vec!["visit-a".to_owned()]);
+        assert_eq!(d.known.review_status["visit-a"], "corrected");
+        assert_eq!(d.known.review_status["visit-b"], "changes_requested");
+    }
+
+    #[test]
+    fn a_new_household_needs_an_intake_and_joins_only_a_team_of_its_author() {
+        let mut other_team = form("intake-2", "case-new-2", "intake", None);
+        if let Change::Submit { submission, .. } = &mut other_team {
+            submission.team = Some("Budapest".to_owned());
+        }
+        let worker = batch(
+            Role::Worker,
+            vec![
+                op(
+                    "op-1",
+                    "case-new-1",
+                    form("visit-1", "case-new-1", "home_visit", None),
+                ),
+                op("op-2", "case-new-2", other_team),
+                op(
+                    "op-3",
+                    "case-new-3",
+                    form("intake-3", "case-new-3", "intake", None),
+                ),
+                // A household of a team that is not the author's does not exist for them.
+                op(
+                    "op-4",
+                    "case-far",
+                    form("visit-4", "case-far", "home_visit", None),
+                ),
+            ],
+        );
+        let mut store = known(&[]);
+        store
+            .case_team
+            .insert("case-far".to_owned(), "team-budapest".to_owned());
+        let (out, d) = decided(&worker, store);
+        assert_eq!(out[0], Stored::NotFound);
+        assert_eq!(
+            refusal(&out[1]),
+            Some(&Detail::NotYourTeam {
+                team: "Budapest".to_owned()
+            })
+        );
+        assert_eq!(out[2], APPLIED);
+        assert_eq!(out[3], Stored::NotFound);
+        assert_eq!(d.new_cases, vec![("case-new-3", NORD.to_owned(), 5_000)]);
+    }
+}
