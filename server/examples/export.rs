@@ -10,7 +10,7 @@
 //!
 //! Client and server share this machine's cores: the figures are a floor.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/api/support/mod.rs"]
 mod support;
 
 #[tokio::main]

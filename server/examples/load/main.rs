@@ -32,7 +32,7 @@
 //!
 //! Client and server share this machine's cores: the figures are a floor.
 
-#[path = "../../tests/support/mod.rs"]
+#[path = "../../tests/api/support/mod.rs"]
 mod support;
 
 mod push;

@@ -4,16 +4,13 @@
 //! worker's own work is not; a name typed at a failed login is kept only when it is an
 //! account's; and `cris-server audit` reads the trail back by household and by account.
 
-mod support;
-
+use crate::support::{TEAM, TestServer, get, on_both, push_applied, submit_op};
 use cris_core::api::{LoginResponse, Role};
 use cris_core::record::Change;
 use cris_server::auth;
 use cris_server::store::audit::{AuditEntry, AuditFilter};
 use reqwest::StatusCode;
-use support::{TestServer, get, on_both, push_applied, submit_op};
 
-const TEAM: &str = "Offenbach Nord";
 const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000a0d1";
 
 async fn trail(server: &TestServer, filter: AuditFilter) -> Vec<AuditEntry> {
@@ -29,7 +26,7 @@ async fn a_supervisors_reads_of_a_household_are_recorded_and_a_workers_are_not()
     on_both(|server| async move {
         let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
         let sabine = server.account("sabine.s", Role::Supervisor, &[TEAM]).await;
-        let case_id = support::new_uuid();
+        let case_id = crate::support::new_uuid();
         let op = submit_op("intake", &case_id, DEVICE, auth::now_ms() as u64, &[], &[]);
         let Change::Submit { submission, .. } = &op.change else {
             unreachable!()
@@ -61,7 +58,7 @@ async fn a_supervisors_reads_of_a_household_are_recorded_and_a_workers_are_not()
             assert_eq!(res.status(), expected, "{path}");
         }
         // A household she may not see: refused, and nothing read, nothing recorded.
-        let other = support::new_uuid();
+        let other = crate::support::new_uuid();
         let res = get(
             &server,
             Some(&sabine),
@@ -204,7 +201,7 @@ async fn the_command_line_reads_the_trail_by_household() {
     let server = TestServer::sqlite().await;
     let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
     let sabine = server.account("sabine.s", Role::Supervisor, &[TEAM]).await;
-    let case_id = support::new_uuid();
+    let case_id = crate::support::new_uuid();
     let op = submit_op("intake", &case_id, DEVICE, auth::now_ms() as u64, &[], &[]);
     push_applied(&server, &ayse, std::slice::from_ref(&op)).await;
     let res = get(

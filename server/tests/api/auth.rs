@@ -1,14 +1,12 @@
 //! Accounts over real HTTP, on SQLite and on PostgreSQL: log in from a device, use the token,
 //! log out; every wrong or malformed attempt gets a clear JSON error and nothing else.
 
-mod support;
-
+use crate::support::{TestPg, error};
 use cris_core::api::{ErrorCode, LoginResponse, Me, Role};
 use cris_server::store::{NewSession, NewUser};
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle, auth};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestPg, error};
 
 const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000d001";
 const PASSWORD: &str = "gül-bahçesi-2026";
@@ -540,7 +538,7 @@ async fn guessing_a_password_is_slowed_down() {
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 
         // After the wait (two seconds) the right password logs in and clears the count.
-        let session: LoginResponse = support::wait_for("the wait to pass", || async {
+        let session: LoginResponse = crate::support::wait_for("the wait to pass", || async {
             let res = server.login(good_login()).await;
             (res.status() == StatusCode::CREATED).then_some(res)
         })

@@ -3,22 +3,20 @@
 //! the replaced store, and gives the store a new id, so that phones send again what it lacks
 //! (here as a phone would: the same operations pushed again, each stored once).
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::process::Process;
+use crate::support::{new_uuid, submit_op};
 use cris_core::api::{Health, LoginResponse};
 use cris_core::record::Operation;
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
-use support::process::Process;
-use support::{new_uuid, submit_op};
 
 const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000b001";
 const PASSWORD: &str = "Linden-Allee-2026";
 
 fn cli(db: &Path, args: &[&str], stdin: &str) -> (bool, String) {
-    support::process::cli(&format!("sqlite://{}", db.display()), args, stdin)
+    crate::support::process::cli(&format!("sqlite://{}", db.display()), args, stdin)
 }
 
 /// `cris-server serve` on `db` and a free port.
@@ -291,12 +289,12 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
         eprintln!("pg_dump is not installed: the PostgreSQL backup is not tried here");
         return;
     }
-    let server = support::TestServer::postgres().await;
+    let server = crate::support::TestServer::postgres().await;
     let token = server
         .account("ayse.w", cris_core::api::Role::Worker, &["Offenbach Nord"])
         .await;
     let a = intake(0);
-    support::push_applied(&server, &token, std::slice::from_ref(&a)).await;
+    crate::support::push_applied(&server, &token, std::slice::from_ref(&a)).await;
     let before = server.store.instance_id().to_owned();
     let url = server.pg_url().unwrap().to_owned();
 
@@ -312,7 +310,7 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let target = support::TestPg::create().await;
+    let target = crate::support::TestPg::create().await;
     let out = Command::new("pg_restore")
         .args([
             "--no-owner",
@@ -342,12 +340,12 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
 
     let restored = cris_server::CaseStore::open(&target.url).await.unwrap();
     assert_ne!(restored.instance_id(), before);
-    let again = support::TestServer::on_store(restored).await;
-    let outcomes = support::push(&again, &token_on(&again).await, &[a]).await;
+    let again = crate::support::TestServer::on_store(restored).await;
+    let outcomes = crate::support::push(&again, &token_on(&again).await, &[a]).await;
     assert_eq!(outcomes, [Outcome::Duplicate], "A came back with the dump");
 }
 
-async fn token_on(server: &support::TestServer) -> String {
+async fn token_on(server: &crate::support::TestServer) -> String {
     let (user, _) = server.store.credentials("ayse.w").await.unwrap().unwrap();
     server
         .session(&user.id, cris_server::auth::now_ms() + 86_400_000)

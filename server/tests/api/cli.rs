@@ -1,8 +1,6 @@
 //! The `cris-server` binary as an operator runs it: settings from flags and environment,
 //! the database created where asked, a clean stop on SIGTERM.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -227,7 +225,7 @@ fn user_cmd(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String) 
     let args: Vec<&str> = std::iter::once("user")
         .chain(args.iter().copied())
         .collect();
-    support::process::cli(&format!("sqlite://{}", db.display()), &args, stdin)
+    crate::support::process::cli(&format!("sqlite://{}", db.display()), &args, stdin)
 }
 
 /// Runs `cris-server device …` on `db`; (success, output).
@@ -529,7 +527,7 @@ async fn serve_with_demo_prints_accounts_that_log_in() {
 /// The start log names a PostgreSQL store by user, host and database: never its password.
 #[tokio::test]
 async fn the_start_log_names_the_store_without_its_password() {
-    let pg = support::TestPg::create().await;
+    let pg = crate::support::TestPg::create().await;
     // This machine's PostgreSQL trusts local connections: any password is taken.
     let url = pg.url.replacen("postgres@", "postgres:hunter2-secret@", 1);
     assert!(url.contains("hunter2-secret"), "{url}");
@@ -566,7 +564,7 @@ fn export_cmd(db: &std::path::Path, args: &[&str]) -> (bool, String) {
     let args: Vec<&str> = std::iter::once("export")
         .chain(args.iter().copied())
         .collect();
-    support::process::cli(&format!("sqlite://{}", db.display()), &args, "")
+    crate::support::process::cli(&format!("sqlite://{}", db.display()), &args, "")
 }
 
 /// The permission bits of a file.
@@ -583,18 +581,19 @@ async fn an_export_on_the_command_line_is_the_one_over_http() {
     use cris_core::api::{ExportFormat, ExportList, Role};
     const NORD: &str = "Offenbach Nord";
     const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-    let server = support::TestServer::sqlite().await;
+    let server = crate::support::TestServer::sqlite().await;
     let db = server.sqlite_path().unwrap();
     let ayse = server.account("ayse.w", Role::Worker, &[NORD]).await;
     let sabine = server.account("sabine.s", Role::Supervisor, &[NORD]).await;
-    let case = support::new_uuid();
-    let intake = support::submit_op("intake", &case, PHONE, 1_795_167_000_000, &[], &[]);
+    let case = crate::support::new_uuid();
+    let intake = crate::support::submit_op("intake", &case, PHONE, 1_795_167_000_000, &[], &[]);
     let seen = [intake.hlc.clone()];
-    let visit = support::submit_op("home_visit", &case, PHONE, 1_795_539_600_000, &[], &seen);
-    support::push_applied(&server, &ayse, &[intake, visit]).await;
+    let visit =
+        crate::support::submit_op("home_visit", &case, PHONE, 1_795_539_600_000, &[], &seen);
+    crate::support::push_applied(&server, &ayse, &[intake, visit]).await;
 
     let query = "format=csv&form=home_visit&worker=ayse.w&lang=en&delimiter=semicolon";
-    let res = support::get(&server, Some(&sabine), &format!("/api/v1/export?{query}")).await;
+    let res = crate::support::get(&server, Some(&sabine), &format!("/api/v1/export?{query}")).await;
     assert_eq!(res.status(), 200);
     let over_http = res.bytes().await.unwrap().to_vec();
     let folder = tempfile::tempdir().unwrap();
@@ -758,7 +757,7 @@ async fn an_export_on_the_command_line_is_the_one_over_http() {
     assert_eq!(left, ["all.xlsx", "visits.csv"], "no temporary file left");
 
     // Recorded as the export over HTTP is: listed to the team, and in the audit trail.
-    let listed: ExportList = support::get(&server, Some(&sabine), "/api/v1/exports")
+    let listed: ExportList = crate::support::get(&server, Some(&sabine), "/api/v1/exports")
         .await
         .json()
         .await

@@ -2,25 +2,18 @@
 //! is checked (seal, texts, agency), stored once and never changed, withdrawn by a record of
 //! its own, and decides what may be shared with whom.
 
-mod support;
-
+use crate::support::{
+    TEAM, TestServer, consent, consent_op, error, get, kind, new_uuid, now, on_both, push,
+    push_raw, submit_op, withdraw_op, withdrawal,
+};
 use cris_core::api::{CaseConsent, ConsentSetup, ErrorCode, MayShare, Role};
 use cris_core::consent::{Grant, MAX_POINTS, Point, Record, Scope, Sealed};
 use cris_core::record::{Change, Operation};
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{
-    TestServer, consent, consent_op, error, get, kind, new_uuid, on_both, submit_op, withdraw_op,
-    withdrawal,
-};
 
 const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-const TEAM: &str = "Offenbach Nord";
-
-fn now() -> u64 {
-    cris_server::auth::now_ms() as u64
-}
 
 fn intake(case_id: &str) -> Operation {
     submit_op("intake", case_id, PHONE, now(), &[], &[])
@@ -32,22 +25,12 @@ fn signed(server: &TestServer, case_id: &str) -> cris_core::consent::Consent {
     consent(&server.consent, agency, case_id, PHONE, now())
 }
 
-async fn push_raw(server: &TestServer, token: &str, body: &Value) -> Vec<Outcome> {
-    let res = server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
+/// Pushes `body` as it is, which the server answers operation by operation.
+async fn push_outcomes(server: &TestServer, token: &str, body: &Value) -> Vec<Outcome> {
+    let res = push_raw(server, token, body).await;
     assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
     let body: PushResponse = res.json().await.unwrap();
     body.results.into_iter().map(|r| r.outcome).collect()
-}
-
-async fn push(server: &TestServer, token: &str, ops: &[Operation]) -> Vec<Outcome> {
-    push_raw(server, token, &json!({ "ops": ops })).await
 }
 
 async fn case_consent(server: &TestServer, token: &str, case_id: &str) -> CaseConsent {
@@ -235,7 +218,7 @@ async fn a_stored_consent_is_never_changed() {
         assert!(message.contains("never changed"), "{message}");
 
         // Garbage under the stored operation's id is not taken for a retry either.
-        let outcomes = push_raw(
+        let outcomes = push_outcomes(
             &server,
             &ayse,
             &json!({"ops": [{"op_id": op.op_id, "change": {"kind": "consent"}}]}),

@@ -6,8 +6,10 @@
 //! The caseload lives in November 2026 and every dashboard is asked for a fixed day, so the
 //! counts do not depend on the day the tests run.
 
-mod support;
-
+use crate::support::{
+    LAPTOP, PHONE_A, PHONE_B, TestServer, consent, consent_op, error, get, kind, new_uuid, on_both,
+    submission_mut, submit_op, withdraw_op, withdrawal,
+};
 use cris_core::Date;
 use cris_core::api::{Dashboard, ErrorCode, MAX_DASHBOARD_WEEKS, Role};
 use cris_core::consent::Scope;
@@ -15,13 +17,7 @@ use cris_core::form::Answers;
 use cris_core::record::Operation;
 use cris_core::sync::{Outcome, PullResponse};
 use reqwest::StatusCode;
-use support::{
-    TestServer, consent, consent_op, error, get, kind, new_uuid, on_both, submission_mut,
-    submit_op, withdraw_op, withdrawal,
-};
 
-const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
 const PHONE_S: &str = "0192b3c4-0000-7000-8000-00000000d00c";
 const NORD: &str = "Offenbach Nord";
 const SUED: &str = "Offenbach Süd";
@@ -129,7 +125,7 @@ fn correcting(mut op: Operation, submission_id: &str) -> Operation {
 
 /// Pushes `ops`: each applied, or applied in conflict.
 async fn push(server: &TestServer, token: &str, ops: &[Operation]) {
-    for outcome in support::push(server, token, ops).await {
+    for outcome in crate::support::push(server, token, ops).await {
         assert!(
             matches!(outcome, Outcome::Applied | Outcome::Conflict { .. }),
             "{outcome:?} on {}",
@@ -629,12 +625,9 @@ async fn a_query_it_cannot_take_is_answered_with_what_it_takes() {
     .await;
 }
 
-/// The supervisor's laptop, which merges households.
-const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
-
 /// A merge or its undoing on the household `case_id`, made on the laptop.
 fn link(case_id: &str, change: cris_core::record::Change) -> Operation {
-    support::link_op(case_id, LAPTOP, change)
+    crate::support::link_op(case_id, LAPTOP, change)
 }
 
 /// What a dashboard shows of households and visits, to compare before and after merges:

@@ -10,10 +10,12 @@
 //! `tests/data/export-*.csv` (the server's time of receipt, which is the real clock's, written
 //! as `(received)`); `CRIS_UPDATE_FIXTURES=1` writes them anew.
 
-mod support;
-
 use std::collections::HashMap;
 
+use crate::support::{
+    LAPTOP, PHONE_A, PHONE_B, TestServer, error, get, kind, on_both, push_applied as push,
+    submit_op,
+};
 use calamine::{Data, Reader, Xlsx};
 use cris_core::api::{ErrorCode, ExportEntry, ExportFormat, ExportList, ReviewPage, Role};
 use cris_core::form::Answers;
@@ -22,9 +24,7 @@ use cris_core::record::Operation;
 use cris_server::TimeZone;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{TestServer, error, get, kind, on_both, push_applied as push, submit_op};
 
-const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
 const NORD: &str = "Offenbach Nord";
 const BUDAPEST: &str = "Budapest VIII";
 
@@ -56,7 +56,7 @@ fn data(file: &str) -> std::path::PathBuf {
 /// `op` with fixed operation and submission ids.
 fn fixed(mut op: Operation, (op_id, submission_id): (&str, &str)) -> Operation {
     op.op_id = op_id.into();
-    support::submission_mut(&mut op).id = submission_id.into();
+    crate::support::submission_mut(&mut op).id = submission_id.into();
     op
 }
 
@@ -85,7 +85,7 @@ const VISITED: &[(&str, &str)] = &[
 
 /// The visit's answers: `VISITED`, the notes, the child at school and the steps.
 fn visited(op: &mut Operation, notes: &str, new_steps: Vec<Answers>) {
-    let answers = &mut support::submission_mut(op).answers;
+    let answers = &mut crate::support::submission_mut(op).answers;
     let school = Answers::new()
         .with("attendance_child", "Emre")
         .with("attendance", "some_days_missed")
@@ -146,7 +146,7 @@ fn family() -> [Operation; 3] {
             "2026-12-07",
         )],
     );
-    support::submission_mut(&mut fix).corrects = Some(cris_core::record::Correction {
+    crate::support::submission_mut(&mut fix).corrects = Some(cris_core::record::Correction {
         submission_id: VISIT.1.into(),
         reason: "Frist des ersten Schritts war falsch".into(),
     });
@@ -741,7 +741,7 @@ async fn in_zone(server: &TestServer, zone: TimeZone) -> cris_server::ServerHand
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let mut state = cris_server::AppState::new(
         server.store.clone(),
-        support::no_app(),
+        crate::support::no_app(),
         cris_server::FormCatalog::embedded().unwrap(),
         cris_server::ConsentConfig::demo(),
         Default::default(),
@@ -760,7 +760,7 @@ async fn times_are_dates_on_the_agencys_clocks() {
         // later.
         let mut ids = Vec::new();
         for at in [SUMMER_MS, WINTER_MS] {
-            let case = support::new_uuid();
+            let case = crate::support::new_uuid();
             let op = submit_op("intake", &case, PHONE_A, at as u64, &[], &[]);
             ids.push(op.submission().unwrap().id.clone());
             push(&server, &ayse, &[op]).await;
@@ -829,7 +829,7 @@ async fn times_are_dates_on_the_agencys_clocks() {
 
         // Days filter on the same clocks: received at 23:30 UTC on 20 January is the 21st
         // in Berlin, and in an export of the 21st (not of the 20th).
-        let late = support::new_uuid();
+        let late = crate::support::new_uuid();
         let op = submit_op("intake", &late, PHONE_A, WINTER_MS as u64, &[], &[]);
         let late_id = op.submission().unwrap().id.clone();
         push(&server, &ayse, &[op]).await;
@@ -924,7 +924,7 @@ async fn csv_files_are_separated_as_the_languages_spreadsheets_read_them() {
         let adapted = server.sharing_store(forms).await;
         // Jan visits another family in the new version, 12.5 km away.
         let jan = server.account("jan.w", Role::Worker, &[NORD]).await;
-        let case = support::new_uuid();
+        let case = crate::support::new_uuid();
         let intake = submit_op("intake", &case, PHONE_B, FIX_MS, &[], &[]);
         let mut visit = submit_op(
             "home_visit",
@@ -934,7 +934,7 @@ async fn csv_files_are_separated_as_the_languages_spreadsheets_read_them() {
             &[("distance_km", "12.5")],
             &[],
         );
-        support::submission_mut(&mut visit).form_version = 4;
+        crate::support::submission_mut(&mut visit).form_version = 4;
         let visit_id = visit.submission().unwrap().id.clone();
         push(&adapted, &jan, &[intake, visit]).await;
 
@@ -1015,7 +1015,7 @@ async fn csv_files_are_separated_as_the_languages_spreadsheets_read_them() {
 #[tokio::test]
 async fn an_export_too_large_is_refused_before_it_is_made() {
     for postgres in [false, true] {
-        let filled = support::filled(postgres, 200_001, "{}", NORD, CASE).await;
+        let filled = crate::support::filled(postgres, 200_001, "{}", NORD, CASE).await;
         let started = std::time::Instant::now();
         let message = error(
             filled.get("").await,
@@ -1039,10 +1039,6 @@ async fn an_export_too_large_is_refused_before_it_is_made() {
         assert_eq!(res.text().await.unwrap().lines().count(), 1);
     }
 }
-
-/// The supervisor's laptop, which merges households.
-const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
-const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
 
 /// Where a submission's row in a German CSV table says it stands: its id, its case's, the
 /// household's it is shown with, and that household's name.
@@ -1071,7 +1067,7 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
         let jan = server.account("jan.w", Role::Worker, &[NORD]).await;
         // Jan met the family too, offline, and recorded them again a day after the correction,
         // under the name the father gave, with a visit.
-        let other = support::new_uuid();
+        let other = crate::support::new_uuid();
         let day = 86_400_000;
         let named = [("household_name", "Familie Ismailov")];
         let intake = submit_op("intake", &other, PHONE_B, FIX_MS + day, &named, &[]);
@@ -1095,7 +1091,7 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
 
         // Merged into the family's household: Jan's visit stays his household's form, shown
         // with the family's household, whose name is now the later of the two.
-        let merge = support::link_op(&other, LAPTOP, Change::Merge { into: CASE.into() });
+        let merge = crate::support::link_op(&other, LAPTOP, Change::Merge { into: CASE.into() });
         push(&server, &sabine, std::slice::from_ref(&merge)).await;
         let text = csv().await;
         assert_eq!(
@@ -1122,7 +1118,12 @@ async fn a_form_of_a_merged_household_is_shown_with_the_household_it_joined() {
         let undo = Change::Unmerge {
             merge: merge.op_id.clone(),
         };
-        push(&server, &sabine, &[support::link_op(&other, LAPTOP, undo)]).await;
+        push(
+            &server,
+            &sabine,
+            &[crate::support::link_op(&other, LAPTOP, undo)],
+        )
+        .await;
         let text = csv().await;
         assert_eq!(
             leading(&text, &visit_id),

@@ -4,20 +4,16 @@
 //! server processes on one PostgreSQL database applying two phones' concurrent edits of one
 //! case (nothing lost, the merged state equal to the merge model of core).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use crate::support::process::Process;
+use crate::support::{TEAM, TestPg, account_on, new_uuid, now, submit_op};
 use cris_core::api::Role;
 use cris_core::hlc::Hlc;
 use cris_core::merge::{Field, Write};
 use cris_core::record::{Case, Operation};
 use cris_core::sync::{Outcome, PullResponse, PushResponse};
 use serde_json::json;
-use support::process::Process;
-use support::{TestPg, account_on, new_uuid, submit_op};
-
-const TEAM: &str = "Offenbach Nord";
 
 async fn push(url: &str, token: &str, ops: &[Operation]) -> reqwest::Result<PushResponse> {
     reqwest::Client::new()
@@ -49,10 +45,6 @@ async fn pull_all(url: &str, token: &str) -> Vec<Operation> {
             return all;
         }
     }
-}
-
-fn now() -> u64 {
-    cris_server::auth::now_ms() as u64
 }
 
 async fn killed_mid_push_loses_nothing_and_doubles_nothing(database_url: &str) {

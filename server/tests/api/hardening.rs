@@ -2,8 +2,6 @@
 //! security headers on every answer, the browser's CSP reports, slow and idle connections,
 //! too many connections, a forged proxy header, and the case store's file modes.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -221,20 +219,20 @@ async fn the_browsers_csp_reports_are_counted_and_bad_ones_refused() {
     assert_eq!(server.state.csp_reports.count(), 1);
 
     let res = client.post(&url).body("{not json").send().await.unwrap();
-    support::error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+    crate::support::error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
     let res = client
         .post(&url)
         .body(r#"{"hello": 1}"#)
         .send()
         .await
         .unwrap();
-    support::error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+    crate::support::error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
     let huge = format!(
         r#"{{"csp-report": {{"blocked-uri": "{}"}}}}"#,
         "x".repeat(20_000)
     );
     let res = client.post(&url).body(huge).send().await.unwrap();
-    support::error(
+    crate::support::error(
         res,
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
@@ -315,7 +313,7 @@ async fn connections_beyond_the_limit_are_refused_until_one_closes() {
     assert!(res.text().await.unwrap().contains("the server is full"));
 
     drop(held.pop());
-    support::wait_for("a slot to free up", || async {
+    crate::support::wait_for("a slot to free up", || async {
         let res = reqwest::Client::new()
             .get(server.url("/api/health"))
             .send()
@@ -359,7 +357,7 @@ async fn the_case_store_is_the_servers_alone() {
 /// nobody vouches for.
 #[tokio::test]
 async fn postgres_over_tls_as_the_url_says() {
-    let pg = support::TestPg::create().await;
+    let pg = crate::support::TestPg::create().await;
     let store = CaseStore::open(&format!("{}?sslmode=require", pg.url))
         .await
         .unwrap();

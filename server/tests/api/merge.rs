@@ -3,22 +3,14 @@
 //! and history show as one household's, phones that pull follow, and taking the merge back
 //! leaves both as they were. Merges that would lose track are refused with the reason.
 
-mod support;
-
+use crate::support::{
+    LAPTOP, PHONE_A, PHONE_B, TEAM, TestServer, consent, consent_op, kind, new_uuid, now, on_both,
+    push, submit_op,
+};
 use cris_core::api::{CaseConsent, ReviewPage, Role};
 use cris_core::record::{Case, Change, Operation, households, members};
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, Reason};
 use reqwest::StatusCode;
-use support::{TestServer, consent, consent_op, kind, new_uuid, on_both, push, submit_op};
-
-const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
-const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
-const TEAM: &str = "Offenbach Nord";
-
-fn now() -> u64 {
-    cris_server::auth::now_ms() as u64
-}
 
 fn intake(case_id: &str, device: &str, housing: &str, name: &str) -> Operation {
     submit_op(
@@ -33,7 +25,7 @@ fn intake(case_id: &str, device: &str, housing: &str, name: &str) -> Operation {
 
 /// An operation made on the supervisor's laptop.
 fn link(case_id: &str, change: Change) -> Operation {
-    support::link_op(case_id, LAPTOP, change)
+    crate::support::link_op(case_id, LAPTOP, change)
 }
 
 fn merge(case_id: &str, into: &str) -> Operation {

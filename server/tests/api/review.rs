@@ -3,8 +3,10 @@
 //! worker's inbox lists what was sent back until a correction arrives; every decision is in
 //! the case's history. And the migration fills in submissions stored before it.
 
-mod support;
-
+use crate::support::{
+    LAPTOP, PHONE_A, PHONE_B, TestServer, error, get, kind, new_uuid, now, on_both,
+    push_applied as push, submit_op,
+};
 use cris_core::api::{
     ErrorCode, Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewOutcome, ReviewPage,
     ReviewStatus, Role,
@@ -13,19 +15,11 @@ use cris_core::record::{Change, Operation};
 use cris_core::sync::CaseHistory;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestServer, error, get, kind, new_uuid, on_both, push_applied as push, submit_op};
 
-const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
-const LAPTOP: &str = "0192b3c4-0000-7000-8000-00000000d0c1";
 const NORD: &str = "Offenbach Nord";
 const SUED: &str = "Offenbach Süd";
 const BUDAPEST: &str = "Budapest VIII";
 const DAY_MS: i64 = 86_400_000;
-
-fn now() -> u64 {
-    cris_server::auth::now_ms() as u64
-}
 
 fn intake(case_id: &str, device: &str) -> Operation {
     submit_op("intake", case_id, device, now(), &[], &[])
@@ -41,7 +35,7 @@ fn id_of(op: &Operation) -> String {
 
 /// `op` made into a correction of `submission_id`.
 fn correcting(mut op: Operation, submission_id: &str) -> Operation {
-    support::submission_mut(&mut op).corrects = Some(cris_core::record::Correction {
+    crate::support::submission_mut(&mut op).corrects = Some(cris_core::record::Correction {
         submission_id: submission_id.into(),
         reason: "Kinder vergessen".into(),
     });
@@ -531,7 +525,7 @@ async fn the_queue_finds_households_by_any_spelling_of_their_name() {
         );
 
         // Merged into a household of that name: found with it, until the merge is undone.
-        let merge = support::link_op(
+        let merge = crate::support::link_op(
             &yilmaz,
             LAPTOP,
             Change::Merge {
@@ -567,7 +561,7 @@ async fn the_queue_finds_households_by_any_spelling_of_their_name() {
             ),
             (sahin.as_str(), joined.as_str())
         );
-        let undo = support::link_op(
+        let undo = crate::support::link_op(
             &yilmaz,
             LAPTOP,
             Change::Unmerge {
@@ -1181,7 +1175,7 @@ async fn the_migration_fills_in_submissions_stored_before_it() {
     check_filled(&store, &first, &fix).await;
 
     // PostgreSQL likewise.
-    let pg = support::TestPg::create().await;
+    let pg = crate::support::TestPg::create().await;
     let old = migrations_before_review("postgres");
     let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
     sqlx::migrate::Migrator::new(old.path())

@@ -1,13 +1,11 @@
 //! The case store's contract, run on both stores: SQLite (a file on disk) and PostgreSQL (a
 //! fresh database on the local server). A behaviour that differs between the two is a bug.
 
-mod support;
-
 use std::future::Future;
 
+use crate::support::TestPg;
 use cris_server::CaseStore;
 use cris_server::store::{CheckedOp, NewSession, NewUser, Role, StoreError, Stored};
-use support::TestPg;
 
 /// Runs `test` on a fresh SQLite store and on a fresh PostgreSQL store.
 async fn on_both<F, Fut>(test: F)

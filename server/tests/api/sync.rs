@@ -2,25 +2,19 @@
 //! operation, retries that change nothing, bad batches refused without losing the good
 //! operations in them, pulls scoped to the user's teams, and a case's history.
 
-mod support;
-
 use std::io::Write as _;
 
+use crate::support::{
+    PHONE_A, PHONE_B, TEAM, TestServer, error, kind, new_uuid, now, on_both, push, push_raw,
+    submit_op,
+};
 use cris_core::api::{ErrorCode, Role};
 use cris_core::record::Operation;
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use support::{TestServer, error, kind, new_uuid, on_both, submit_op};
+use serde_json::json;
 
-const PHONE_A: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-const PHONE_B: &str = "0192b3c4-0000-7000-8000-00000000d00b";
-const TEAM: &str = "Offenbach Nord";
 const DAY: u64 = 86_400_000;
-
-fn now() -> u64 {
-    cris_server::auth::now_ms() as u64
-}
 
 fn intake(case_id: &str, device: &str, wall_ms: u64, housing: &str) -> Operation {
     submit_op(
@@ -31,29 +25,6 @@ fn intake(case_id: &str, device: &str, wall_ms: u64, housing: &str) -> Operation
         &[("housing_situation", housing)],
         &[],
     )
-}
-
-async fn push_raw(server: &TestServer, token: &str, body: &Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.url("/api/v1/ops"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn push(server: &TestServer, token: &str, ops: &[Operation]) -> Vec<Outcome> {
-    let res = push_raw(server, token, &json!({ "ops": ops })).await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", kind(server));
-    let body: PushResponse = res.json().await.unwrap();
-    let ids: Vec<&str> = body.results.iter().map(|r| r.op_id.as_str()).collect();
-    let sent: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
-    assert_eq!(ids, sent, "one result per operation, in order");
-    let server_ms = body.server_time_ms as u64;
-    assert!(server_ms.abs_diff(now()) < 60_000);
-    body.results.into_iter().map(|r| r.outcome).collect()
 }
 
 async fn pull(server: &TestServer, token: &str, query: &str) -> PullResponse {
@@ -107,7 +78,7 @@ async fn a_push_reaches_the_team_once_and_a_retry_changes_nothing() {
         // Even when the form has changed on the server since: it was applied, the phone
         // must let it go.
         let mut stale = op.clone();
-        let submission = support::submission_mut(&mut stale);
+        let submission = crate::support::submission_mut(&mut stale);
         submission.form_version = 99;
         assert_eq!(push(&server, &ayse, &[stale]).await, [Outcome::Duplicate]);
         // The same form under another operation (typed in again under its id) is refused
@@ -201,7 +172,7 @@ async fn one_bad_operation_is_refused_alone_and_says_why() {
             &[],
         );
         let mut old_form = intake(&new_uuid(), PHONE_A, now(), "sublet");
-        let submission = support::submission_mut(&mut old_form);
+        let submission = crate::support::submission_mut(&mut old_form);
         submission.form_version = 99;
         let year_ahead = intake(&new_uuid(), PHONE_A, now() + 365 * DAY, "sublet");
         let year_behind = intake(&new_uuid(), PHONE_A, now() - 365 * DAY, "homeless");
@@ -423,7 +394,7 @@ async fn another_teams_case_is_not_found_and_not_betrayed() {
 
 /// `op` made into a correction of `submission_id`, for `reason`.
 fn correcting(mut op: Operation, submission_id: &str, reason: &str) -> Operation {
-    let submission = support::submission_mut(&mut op);
+    let submission = crate::support::submission_mut(&mut op);
     submission.corrects = Some(cris_core::record::Correction {
         submission_id: submission_id.into(),
         reason: reason.into(),
@@ -565,10 +536,10 @@ async fn an_operation_filled_in_an_earlier_form_version_is_still_accepted() {
 
         let old = intake(&new_uuid(), PHONE_A, now(), "sublet");
         let mut current = intake(&new_uuid(), PHONE_A, now(), "shelter");
-        let submission = support::submission_mut(&mut current);
+        let submission = crate::support::submission_mut(&mut current);
         submission.form_version = 3;
         let mut unknown = intake(&new_uuid(), PHONE_A, now(), "shelter");
-        let submission = support::submission_mut(&mut unknown);
+        let submission = crate::support::submission_mut(&mut unknown);
         submission.form_version = 4;
         let outcomes = push(&adapted_server, &ayse, &[old, current, unknown]).await;
         assert_eq!(
@@ -858,7 +829,7 @@ async fn no_answer_is_kept_on_disk_and_pulls_carry_the_phone_rules() {
             (None, "/api/v1/ops?since=0".to_owned()),
             (Some(ayse.as_str()), "/api/v1/no-such-thing".to_owned()),
         ] {
-            let res = support::get(&server, token, &path).await;
+            let res = crate::support::get(&server, token, &path).await;
             assert_eq!(
                 res.headers()
                     .get(reqwest::header::CACHE_CONTROL)
@@ -888,7 +859,7 @@ async fn a_new_household_joins_the_team_its_intake_names_if_it_is_the_authors() 
         let zsofia = server.account("zsofia.w", Role::Worker, &[BUDAPEST]).await;
         let with_team = |team: Option<&str>| {
             let mut op = intake(&new_uuid(), PHONE_A, now(), "sublet");
-            support::submission_mut(&mut op).team = team.map(str::to_owned);
+            crate::support::submission_mut(&mut op).team = team.map(str::to_owned);
             op
         };
         let for_nord = with_team(Some(TEAM));
@@ -969,7 +940,7 @@ async fn a_damaged_operation_is_named_by_its_row_and_never_quoted() {
         let token = server.account("elif.w", Role::Worker, &["Nord"]).await;
         let case = new_uuid();
         let op = submit_op("intake", &case, "0192b3c4-0000-7000-8000-00000000d001", 1_795_000_000_000, &[], &[]);
-        support::push_applied(&server, &token, std::slice::from_ref(&op)).await;
+        crate::support::push_applied(&server, &token, std::slice::from_ref(&op)).await;
         raw_update(
             &server,
             "UPDATE ops SET body = '{\"op_id\": \"Fatme Testova\", \"change\": 7}' WHERE op_id = $1",
@@ -977,7 +948,7 @@ async fn a_damaged_operation_is_named_by_its_row_and_never_quoted() {
         )
         .await;
         for path in ["/api/v1/ops?since=0".to_owned(), format!("/api/v1/cases/{case}/history")] {
-            let res = support::get(&server, Some(&token), &path).await;
+            let res = crate::support::get(&server, Some(&token), &path).await;
             assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{k} {path}");
             let body = res.text().await.unwrap();
             assert!(body.contains("\"unavailable\""), "{k} {path}: {body}");

@@ -1,0 +1,19 @@
+//! The server's tests: one binary, a module per concern, over real HTTP on port 0, SQLite
+//! files on disk and PostgreSQL.
+
+mod support;
+
+mod audit;
+mod auth;
+mod backup;
+mod cli;
+mod consent;
+mod dashboard;
+mod export;
+mod faults;
+mod hardening;
+mod http;
+mod merge;
+mod review;
+mod store;
+mod sync;
