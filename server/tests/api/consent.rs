@@ -3,21 +3,17 @@
 //! its own, and decides what may be shared with whom.
 
 use crate::support::{
-    TEAM, TestServer, consent, consent_op, error, get, kind, new_uuid, now, on_both, push,
-    push_raw, submit_op, withdraw_op, withdrawal,
+    TEAM, TestServer, consent, consent_op, error, get, intake, kind, new_uuid, now, on_both, push,
+    push_raw, withdraw_op, withdrawal,
 };
 use cris_core::api::{CaseConsent, ConsentSetup, ErrorCode, MayShare, Role};
 use cris_core::consent::{Grant, MAX_POINTS, Point, Record, Scope, Sealed};
-use cris_core::record::{Change, Operation};
+use cris_core::record::Change;
 use cris_core::sync::{CaseHistory, Outcome, PullResponse, PushResponse, Reason};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const PHONE: &str = "0192b3c4-0000-7000-8000-00000000d00a";
-
-fn intake(case_id: &str) -> Operation {
-    submit_op("intake", case_id, PHONE, now(), &[], &[])
-}
 
 /// A consent on `case_id` as the phone makes it with the server's own texts and details.
 fn signed(server: &TestServer, case_id: &str) -> cris_core::consent::Consent {
@@ -75,7 +71,7 @@ async fn a_consent_reaches_the_team_and_decides_what_may_be_shared() {
         // The intake creates the household; the consent, in the same batch after it, joins it.
         let before = cris_server::auth::now_ms();
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id), op.clone()]).await,
+            push(&server, &ayse, &[intake(&case_id, PHONE), op.clone()]).await,
             [Outcome::Applied, Outcome::Applied],
             "{}",
             kind(&server)
@@ -178,7 +174,7 @@ async fn a_stored_consent_is_never_changed() {
         let given = signed(&server, &case_id);
         let op = consent_op(&given);
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id), op.clone()]).await,
+            push(&server, &ayse, &[intake(&case_id, PHONE), op.clone()]).await,
             [Outcome::Applied, Outcome::Applied]
         );
 
@@ -242,7 +238,12 @@ async fn a_withdrawal_is_a_record_of_its_own_and_takes_back_what_it_names() {
         let case_id = new_uuid();
         let given = signed(&server, &case_id);
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id), consent_op(&given)]).await,
+            push(
+                &server,
+                &ayse,
+                &[intake(&case_id, PHONE), consent_op(&given)]
+            )
+            .await,
             [Outcome::Applied, Outcome::Applied]
         );
 
@@ -314,7 +315,7 @@ async fn a_withdrawal_needs_a_consent_of_the_same_household() {
         let outcomes = push(
             &server,
             &ayse,
-            &[intake(&case_id), early.clone(), consent_op(&given)],
+            &[intake(&case_id, PHONE), early.clone(), consent_op(&given)],
         )
         .await;
         assert_eq!(outcomes[0], Outcome::Applied);
@@ -330,7 +331,7 @@ async fn a_withdrawal_needs_a_consent_of_the_same_household() {
                 &server,
                 &ayse,
                 &[
-                    intake(&other_case),
+                    intake(&other_case, PHONE),
                     consent_op(&elsewhere),
                     everything(&elsewhere)
                 ]
@@ -378,7 +379,12 @@ async fn consents_stay_within_the_team() {
         let case_id = new_uuid();
         let given = signed(&server, &case_id);
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id), consent_op(&given)]).await,
+            push(
+                &server,
+                &ayse,
+                &[intake(&case_id, PHONE), consent_op(&given)]
+            )
+            .await,
             [Outcome::Applied, Outcome::Applied]
         );
 
@@ -443,7 +449,7 @@ async fn a_consent_is_checked_before_it_is_stored() {
         let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
         let case_id = new_uuid();
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id)]).await,
+            push(&server, &ayse, &[intake(&case_id, PHONE)]).await,
             [Outcome::Applied]
         );
 
@@ -493,7 +499,7 @@ async fn a_server_without_agency_details_takes_no_consent() {
         let given = signed(&server, &case_id);
         let op = consent_op(&given);
         assert_eq!(
-            push(&server, &ayse, &[intake(&case_id), op.clone()]).await,
+            push(&server, &ayse, &[intake(&case_id, PHONE), op.clone()]).await,
             [Outcome::Applied, Outcome::Applied]
         );
 

@@ -4,7 +4,7 @@
 //! the case's history. And the migration fills in submissions stored before it.
 
 use crate::support::{
-    LAPTOP, PHONE_A, PHONE_B, TestServer, error, get, kind, new_uuid, now, on_both,
+    LAPTOP, PHONE_A, PHONE_B, TestServer, error, get, intake, kind, new_uuid, now, on_both,
     push_applied as push, submit_op,
 };
 use cris_core::api::{
@@ -20,10 +20,6 @@ const NORD: &str = "Offenbach Nord";
 const SUED: &str = "Offenbach Süd";
 const BUDAPEST: &str = "Budapest VIII";
 const DAY_MS: i64 = 86_400_000;
-
-fn intake(case_id: &str, device: &str) -> Operation {
-    submit_op("intake", case_id, device, now(), &[], &[])
-}
 
 fn visit(case_id: &str, device: &str) -> Operation {
     submit_op("home_visit", case_id, device, now(), &[], &[])

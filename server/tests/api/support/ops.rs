@@ -251,3 +251,8 @@ pub fn link_op(
 pub fn now() -> u64 {
     cris_server::auth::now_ms() as u64
 }
+
+/// An intake of the household `case_id` on `device`, now, with the example answers.
+pub fn intake(case_id: &str, device: &str) -> cris_core::record::Operation {
+    submit_op("intake", case_id, device, now(), &[], &[])
+}
