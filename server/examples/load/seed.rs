@@ -149,115 +149,186 @@ pub(crate) async fn user_of(server: &TestServer, token: &str) -> User {
 /// the API calls), which takes the time of receipt and of decision.
 pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
     let started = Instant::now();
-    let store = &server.store;
-    let catalog = cris_server::FormCatalog::embedded().expect("the shipped forms");
-    let mut rng = Rng(0x05ee_d0fc_215f_1e1d);
-    let mut members = Vec::new();
-    let (mut workers, mut logins) = (Vec::new(), Vec::new());
-    for (t, team) in TEAMS.iter().enumerate() {
-        for i in 1..=WORKERS_PER_TEAM {
-            let login = format!("{}{i:02}.w", SHORT[t]);
-            let token = server.account(&login, Role::Worker, &[team]).await;
-            let user = user_of(server, &token).await;
-            if t == 0 {
-                workers.push(token);
-                logins.push(login);
-            }
-            members.push(Member {
-                user,
-                device: new_uuid(),
-            });
-        }
-    }
-    let mut supervisors = Vec::new();
-    for (t, team) in TEAMS.iter().enumerate() {
-        let login = format!("{}.s", SHORT[t]);
-        let token = server.account(&login, Role::Supervisor, &[team]).await;
-        supervisors.push((user_of(server, &token).await, token));
-    }
-    let lead = server.account("lead.s", Role::Supervisor, &TEAMS).await;
-
-    let first_day = cris_server::auth::now_ms() / DAY_MS - DAYS;
-    let mut households: Vec<Household> = (0..CASES)
-        .map(|n| {
-            let team = rng.below(TEAMS.len());
-            let opened = rng.below(51) as i64;
-            Household {
-                name: family_name(n),
-                id: cris_server::store::new_id((first_day + opened) * DAY_MS + 8 * HOUR_MS),
-                team,
-                worker: team * WORKERS_PER_TEAM + rng.below(WORKERS_PER_TEAM),
-                opened,
-                heads: HashMap::new(),
-            }
-        })
-        .collect();
-    // Visits per day follow the households open that day.
-    let open_on = |d: i64| households.iter().filter(|h| h.opened < d).count();
-    let open_days: usize = (0..DAYS).map(open_on).sum();
-    let planned_visits: Vec<usize> = (0..DAYS)
-        .map(|d| (VISITS * open_on(d)).div_ceil(open_days))
-        .collect();
-
-    let housing = ["sublet", "shelter", "overcrowded", "at_risk"];
-    let mut forms: Vec<Form> = Vec::new();
-    let mut received_on: Vec<Vec<usize>> = Vec::new();
-    let mut due: HashMap<i64, Vec<(usize, &'static str)>> = HashMap::new();
-    let (mut pushing, mut deciding) = (Duration::ZERO, Duration::ZERO);
-    let (mut approved, mut sent_back) = (0, 0);
+    let mut s = Seeding::start(server).await;
+    let planned_visits = s.planned_visits();
     for d in 0..DAYS {
-        let day_ms = (first_day + d) * DAY_MS;
-        // The morning: yesterday's forms reviewed.
-        if let Some(yesterday) = received_on.last() {
-            let decided_at = Instant::now();
-            let mut at = day_ms + 7 * HOUR_MS;
-            for &f in yesterday {
-                let form = &forms[f];
-                let resubmitted = form.status == ReviewStatus::Resubmitted;
-                if !(resubmitted || form.form == INTAKE || rng.chance(0.3)) {
-                    continue;
+        s.review_morning(d).await;
+        let planned = s.plan_day(d, planned_visits[d as usize]);
+        let timed = s.time_day(d, planned);
+        s.push_day(d, timed).await;
+    }
+    s.report(started);
+    // The store agrees that every status occurs.
+    for status in ReviewStatus::ALL {
+        let path = format!("/api/v1/review?status={}&limit=1", status.as_str());
+        let page: ReviewPage = get_json(server, &s.lead, &path).await;
+        assert_eq!(page.items.len(), 1, "no form is {}", status.as_str());
+    }
+    Seeded {
+        supervisor: s.supervisors.swap_remove(0).1,
+        lead: s.lead,
+        workers: s.workers,
+        logins: s.logins,
+        first_day: s.first_day,
+    }
+}
+
+/// The seeding as it goes, day after day.
+struct Seeding<'a> {
+    server: &'a TestServer,
+    catalog: cris_server::FormCatalog,
+    rng: Rng,
+    members: Vec<Member>,
+    /// Each team's supervisor and token.
+    supervisors: Vec<(User, String)>,
+    lead: String,
+    /// The first team's workers' tokens and logins.
+    workers: Vec<String>,
+    logins: Vec<String>,
+    households: Vec<Household>,
+    forms: Vec<Form>,
+    /// The forms received on each day so far.
+    received_on: Vec<Vec<usize>>,
+    /// The corrections due on a day: of which form, why.
+    due: HashMap<i64, Vec<(usize, &'static str)>>,
+    first_day: i64,
+    pushing: Duration,
+    deciding: Duration,
+    approved: usize,
+    sent_back: usize,
+}
+
+impl<'a> Seeding<'a> {
+    /// The accounts of the four teams, and the households they take in over the days.
+    async fn start(server: &'a TestServer) -> Seeding<'a> {
+        let mut rng = Rng(0x05ee_d0fc_215f_1e1d);
+        let mut members = Vec::new();
+        let (mut workers, mut logins) = (Vec::new(), Vec::new());
+        for (t, team) in TEAMS.iter().enumerate() {
+            for i in 1..=WORKERS_PER_TEAM {
+                let login = format!("{}{i:02}.w", SHORT[t]);
+                let token = server.account(&login, Role::Worker, &[team]).await;
+                let user = user_of(server, &token).await;
+                if t == 0 {
+                    workers.push(token);
+                    logins.push(login);
                 }
-                let back = rng.chance(0.15);
-                let (decision, comment) = if back {
-                    (
-                        ReviewDecision::ChangesRequested,
-                        SENT_BACK[rng.below(SENT_BACK.len())],
-                    )
-                } else {
-                    (ReviewDecision::Approved, "")
-                };
-                at += 1_000 + rng.below(10_000) as i64;
-                let reviewer = &supervisors[households[form.case].team].0;
-                let (_, status) = store
-                    .add_review(reviewer, &form.id, decision, comment, at)
-                    .await
-                    .expect("a decision")
-                    .expect("a form of the supervisor's team");
-                forms[f].status = status;
-                for c in forms[f].corrections.clone() {
-                    if forms[c].status == ReviewStatus::Resubmitted {
-                        forms[c].status = ReviewStatus::New;
-                    }
+                members.push(Member {
+                    user,
+                    device: new_uuid(),
+                });
+            }
+        }
+        let mut supervisors = Vec::new();
+        for (t, team) in TEAMS.iter().enumerate() {
+            let login = format!("{}.s", SHORT[t]);
+            let token = server.account(&login, Role::Supervisor, &[team]).await;
+            supervisors.push((user_of(server, &token).await, token));
+        }
+        let lead = server.account("lead.s", Role::Supervisor, &TEAMS).await;
+        // Days from the clock the run is given: the last day of receipt is yesterday.
+        let first_day = cris_server::auth::now_ms() / DAY_MS - DAYS;
+        let households = (0..CASES)
+            .map(|n| {
+                let team = rng.below(TEAMS.len());
+                let opened = rng.below(51) as i64;
+                Household {
+                    name: family_name(n),
+                    id: cris_server::store::new_id((first_day + opened) * DAY_MS + 8 * HOUR_MS),
+                    team,
+                    worker: team * WORKERS_PER_TEAM + rng.below(WORKERS_PER_TEAM),
+                    opened,
+                    heads: HashMap::new(),
                 }
-                if back {
-                    sent_back += 1;
-                    // Corrected that day, the next, or never.
-                    let r = rng.below(10);
-                    let reason = "Nach Rückfrage der Teamleitung ergänzt";
-                    if r < 6 {
-                        due.entry(d).or_default().push((f, reason));
-                    } else if r < 9 {
-                        due.entry(d + 1).or_default().push((f, reason));
-                    }
-                } else {
-                    approved += 1;
+            })
+            .collect();
+        Seeding {
+            server,
+            catalog: cris_server::FormCatalog::embedded().expect("the shipped forms"),
+            rng,
+            members,
+            supervisors,
+            lead,
+            workers,
+            logins,
+            households,
+            forms: Vec::new(),
+            received_on: Vec::new(),
+            due: HashMap::new(),
+            first_day,
+            pushing: Duration::ZERO,
+            deciding: Duration::ZERO,
+            approved: 0,
+            sent_back: 0,
+        }
+    }
+
+    /// Home visits per day: they follow the households open that day.
+    fn planned_visits(&self) -> Vec<usize> {
+        let open_on = |d: i64| self.households.iter().filter(|h| h.opened < d).count();
+        let open_days: usize = (0..DAYS).map(open_on).sum();
+        (0..DAYS)
+            .map(|d| (VISITS * open_on(d)).div_ceil(open_days))
+            .collect()
+    }
+
+    /// The morning of the day `d`: the forms received the day before reviewed.
+    async fn review_morning(&mut self, d: i64) {
+        let Some(yesterday) = self.received_on.last().cloned() else {
+            return;
+        };
+        let decided_at = Instant::now();
+        let mut at = (self.first_day + d) * DAY_MS + 7 * HOUR_MS;
+        for f in yesterday {
+            let form = &self.forms[f];
+            let resubmitted = form.status == ReviewStatus::Resubmitted;
+            if !(resubmitted || form.form == INTAKE || self.rng.chance(0.3)) {
+                continue;
+            }
+            let back = self.rng.chance(0.15);
+            let (decision, comment) = if back {
+                let comment = SENT_BACK[self.rng.below(SENT_BACK.len())];
+                (ReviewDecision::ChangesRequested, comment)
+            } else {
+                (ReviewDecision::Approved, "")
+            };
+            at += 1_000 + self.rng.below(10_000) as i64;
+            let reviewer = &self.supervisors[self.households[form.case].team].0;
+            let (_, status) = self
+                .server
+                .store
+                .add_review(reviewer, &form.id, decision, comment, at)
+                .await
+                .expect("a decision")
+                .expect("a form of the supervisor's team");
+            self.forms[f].status = status;
+            for c in self.forms[f].corrections.clone() {
+                if self.forms[c].status == ReviewStatus::Resubmitted {
+                    self.forms[c].status = ReviewStatus::New;
                 }
             }
-            deciding += decided_at.elapsed();
+            if back {
+                self.sent_back += 1;
+                // Corrected that day, the next, or never.
+                let r = self.rng.below(10);
+                let reason = "Nach Rückfrage der Teamleitung ergänzt";
+                if r < 6 {
+                    self.due.entry(d).or_default().push((f, reason));
+                } else if r < 9 {
+                    self.due.entry(d + 1).or_default().push((f, reason));
+                }
+            } else {
+                self.approved += 1;
+            }
         }
+        self.deciding += decided_at.elapsed();
+    }
 
-        // The day's forms.
-        let mut planned: Vec<Planned> = households
+    /// The forms of the day `d`: its intakes, the corrections due, and `visits` home visits
+    /// of distinct households (on the last day, as many as make up `SUBMISSIONS`).
+    fn plan_day(&mut self, d: i64, visits: usize) -> Vec<Planned> {
+        let mut planned: Vec<Planned> = self
+            .households
             .iter()
             .enumerate()
             .filter(|(_, h)| h.opened == d)
@@ -268,8 +339,8 @@ pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
                 corrects: None,
             })
             .collect();
-        for (of, reason) in due.remove(&d).unwrap_or_default() {
-            let f = &forms[of];
+        for (of, reason) in self.due.remove(&d).unwrap_or_default() {
+            let f = &self.forms[of];
             planned.push(Planned {
                 case: f.case,
                 form: f.form,
@@ -277,34 +348,36 @@ pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
                 corrects: Some((of, reason)),
             });
         }
-        for &f in received_on.last().map_or(&[][..], Vec::as_slice) {
-            if forms[f].form == VISIT && rng.chance(0.03) {
+        for &f in self.received_on.last().map_or(&[][..], Vec::as_slice) {
+            if self.forms[f].form == VISIT && self.rng.chance(0.03) {
                 planned.push(Planned {
-                    case: forms[f].case,
+                    case: self.forms[f].case,
                     form: VISIT,
-                    worker: forms[f].worker,
+                    worker: self.forms[f].worker,
                     corrects: Some((f, "Uhrzeit des Besuchs berichtigt")),
                 });
             }
         }
         let visits = if d == DAYS - 1 {
             SUBMISSIONS
-                .checked_sub(forms.len() + planned.len())
+                .checked_sub(self.forms.len() + planned.len())
                 .expect("fewer forms before the last day than in all")
         } else {
-            planned_visits[d as usize]
+            visits
         };
-        let mut open: Vec<usize> = (0..CASES).filter(|&c| households[c].opened < d).collect();
+        let mut open: Vec<usize> = (0..CASES)
+            .filter(|&c| self.households[c].opened < d)
+            .collect();
         assert!(visits <= open.len(), "{visits} visits on day {d}");
         for i in 0..visits {
             // Distinct households: a partial shuffle.
-            let j = i + rng.below(open.len() - i);
+            let j = i + self.rng.below(open.len() - i);
             open.swap(i, j);
-            let h = &households[open[i]];
-            let worker = if rng.chance(0.85) {
+            let h = &self.households[open[i]];
+            let worker = if self.rng.chance(0.85) {
                 h.worker
             } else {
-                h.team * WORKERS_PER_TEAM + rng.below(WORKERS_PER_TEAM)
+                h.team * WORKERS_PER_TEAM + self.rng.below(WORKERS_PER_TEAM)
             };
             planned.push(Planned {
                 case: open[i],
@@ -313,8 +386,13 @@ pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
                 corrects: None,
             });
         }
+        planned
+    }
 
-        // Each worker's forms spread over the working day, from eight to four.
+    /// Each worker's forms of the day `d` spread over the working day, from eight to four,
+    /// in the order they were finalized.
+    fn time_day(&mut self, d: i64, planned: Vec<Planned>) -> Vec<(i64, Planned)> {
+        let day_ms = (self.first_day + d) * DAY_MS;
         let mut per_worker: HashMap<usize, usize> = HashMap::new();
         for p in &planned {
             *per_worker.entry(p.worker).or_default() += 1;
@@ -325,97 +403,36 @@ pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
             .map(|p| {
                 let slot = 8 * HOUR_MS / per_worker[&p.worker] as i64;
                 let k = nth.entry(p.worker).or_default();
-                let at =
-                    day_ms + 8 * HOUR_MS + *k as i64 * slot + rng.below(slot as usize / 2) as i64;
+                let jitter = self.rng.below(slot as usize / 2) as i64;
+                let at = day_ms + 8 * HOUR_MS + *k as i64 * slot + jitter;
                 *k += 1;
                 (at, p)
             })
             .collect();
         timed.sort_by_key(|(at, _)| *at);
+        timed
+    }
 
-        // The visit's own dates follow the day it was made, never the example's fixed ones
-        // (a deadline or next visit before the visit is refused).
-        let date = day(first_day + d);
-        let (step_by, next_visit) = (day(first_day + d + 10), day(first_day + d + 21));
+    /// The forms of the day `d`, each pushed by its worker a few minutes after it was
+    /// finalized, all at once.
+    async fn push_day(&mut self, d: i64, timed: Vec<(i64, Planned)>) {
         let mut today = Vec::with_capacity(timed.len());
         let mut pushes = tokio::task::JoinSet::new();
         let pushed_at = Instant::now();
         for (at, p) in timed {
-            let household = &mut households[p.case];
-            let member = &members[p.worker];
-            let mut change = vec![("housing_situation", housing[rng.below(housing.len())])];
-            if p.form == VISIT {
-                change.push(("visit_date", &date));
-                change.push(("next_visit_date", &next_visit));
-            } else {
-                change.push(("household_name", &household.name));
-            }
-            let mut op = submit_op(
-                p.form,
-                &household.id,
-                &member.device,
-                at as u64,
-                &change,
-                &[],
-            );
-            op.op_id = cris_server::store::new_id(at);
-            let hlc = op.hlc.clone();
-            let submission = submission_mut(&mut op);
-            submission.id = cris_server::store::new_id(at - 600_000);
-            if p.form == VISIT {
-                let steps = submission
-                    .answers
-                    .instances("new_steps")
-                    .iter()
-                    .map(|step| step.clone().with("new_step_by", &step_by))
-                    .collect();
-                let answers = std::mem::take(&mut submission.answers);
-                submission.answers = answers.with_repeat("new_steps", steps);
-            }
-            if let Some((of, reason)) = p.corrects {
-                submission.corrects = Some(Correction {
-                    submission_id: forms[of].id.clone(),
-                    reason: reason.into(),
-                });
-            }
-            let id = submission.id.clone();
-            if let Change::Submit { properties, .. } = &mut op.change {
-                for (name, write) in properties.iter_mut() {
-                    write.seen = household.heads.get(name).cloned().into_iter().collect();
-                    household.heads.insert(name.clone(), hlc.clone());
-                }
-            }
-            let received = at + 5_000 + rng.below(900_000) as i64;
-            let form = catalog.get(p.form);
-            cris_core::sync::check(&op, form.as_deref(), received).expect("a valid form");
-            // Where it stands as it arrives, as the store decides it.
-            let mut status = ReviewStatus::New;
-            if let Some((of, _)) = p.corrects {
-                if matches!(
-                    forms[of].status,
-                    ReviewStatus::ChangesRequested | ReviewStatus::Corrected
-                ) {
-                    forms[of].status = ReviewStatus::Corrected;
-                    status = ReviewStatus::Resubmitted;
-                }
-                let next = forms.len();
-                forms[of].corrections.push(next);
-            }
-            today.push(forms.len());
-            forms.push(Form {
-                id,
+            let (checked, received) = self.form_op(d, at, &p);
+            let status = self.arriving_status(p.corrects);
+            today.push(self.forms.len());
+            self.forms.push(Form {
+                id: checked.op.submission().expect("a form").id.clone(),
                 case: p.case,
                 form: p.form,
                 worker: p.worker,
                 status,
                 corrections: Vec::new(),
             });
-            let checked = CheckedOp {
-                body: serde_json::to_string(&op).expect("serialize"),
-                creates_case: p.form == INTAKE,
-                op,
-            };
-            let (store, user) = (store.clone(), member.user.clone());
+            let store = self.server.store.clone();
+            let user = self.members[p.worker].user.clone();
             pushes.spawn(async move { store.push(&user, vec![checked], received).await });
         }
         while let Some(stored) = pushes.join_next().await {
@@ -423,39 +440,106 @@ pub(crate) async fn seed_review(server: &TestServer) -> Seeded {
                 assert!(matches!(s, Stored::Applied { .. }), "{s:?}");
             }
         }
-        pushing += pushed_at.elapsed();
-        received_on.push(today);
+        self.pushing += pushed_at.elapsed();
+        self.received_on.push(today);
     }
 
-    let count = |status| forms.iter().filter(|f| f.status == status).count();
-    let corrections: usize = forms.iter().map(|f| f.corrections.len()).sum();
-    println!(
-        "  review: seeded in {:.1} s (pushes {:.1} s, decisions {:.1} s): {CASES} households, {} forms ({CASES} intakes, {} home visits, {corrections} corrections) of {} workers in {} teams received over {DAYS} days, {} decisions ({approved} approved, {sent_back} sent back)",
-        started.elapsed().as_secs_f64(),
-        pushing.as_secs_f64(),
-        deciding.as_secs_f64(),
-        forms.len(),
-        forms.len() - CASES - corrections,
-        members.len(),
-        TEAMS.len(),
-        approved + sent_back,
-    );
-    let statuses: Vec<String> = ReviewStatus::ALL
-        .iter()
-        .map(|&s| format!("{} {}", s.as_str(), count(s)))
-        .collect();
-    println!("  statuses: {}", statuses.join(", "));
-    // The store agrees that every status occurs.
-    for status in ReviewStatus::ALL {
-        let path = format!("/api/v1/review?status={}&limit=1", status.as_str());
-        let page: ReviewPage = get_json(server, &lead, &path).await;
-        assert_eq!(page.items.len(), 1, "no form is {}", status.as_str());
+    /// The planned form `p`, finalized at `at` on the day `d`, checked as the API would, and
+    /// when it is received.
+    fn form_op(&mut self, d: i64, at: i64, p: &Planned) -> (CheckedOp, i64) {
+        const HOUSING: [&str; 4] = ["sublet", "shelter", "overcrowded", "at_risk"];
+        let housing = HOUSING[self.rng.below(HOUSING.len())];
+        let household = &mut self.households[p.case];
+        let member = &self.members[p.worker];
+        // The visit's own dates follow the day it was made, never the example's fixed ones
+        // (a deadline or next visit before the visit is refused).
+        let (date, next_visit) = (day(self.first_day + d), day(self.first_day + d + 21));
+        let mut change = vec![("housing_situation", housing)];
+        if p.form == VISIT {
+            change.push(("visit_date", &date));
+            change.push(("next_visit_date", &next_visit));
+        } else {
+            change.push(("household_name", &household.name));
+        }
+        let mut op = submit_op(
+            p.form,
+            &household.id,
+            &member.device,
+            at as u64,
+            &change,
+            &[],
+        );
+        op.op_id = cris_server::store::new_id(at);
+        let hlc = op.hlc.clone();
+        let submission = submission_mut(&mut op);
+        submission.id = cris_server::store::new_id(at - 600_000);
+        if p.form == VISIT {
+            support::steps_due(submission, &day(self.first_day + d + 10));
+        }
+        if let Some((of, reason)) = p.corrects {
+            submission.corrects = Some(Correction {
+                submission_id: self.forms[of].id.clone(),
+                reason: reason.into(),
+            });
+        }
+        if let Change::Submit { properties, .. } = &mut op.change {
+            for (name, write) in properties.iter_mut() {
+                write.seen = household.heads.get(name).cloned().into_iter().collect();
+                household.heads.insert(name.clone(), hlc.clone());
+            }
+        }
+        let received = at + 5_000 + self.rng.below(900_000) as i64;
+        let form = self.catalog.get(p.form);
+        cris_core::sync::check(&op, form.as_deref(), received).expect("a valid form");
+        let checked = CheckedOp {
+            body: serde_json::to_string(&op).expect("serialize"),
+            creates_case: p.form == INTAKE,
+            op,
+        };
+        (checked, received)
     }
-    Seeded {
-        supervisor: supervisors.swap_remove(0).1,
-        lead,
-        workers,
-        logins,
-        first_day,
+
+    /// Where a form stands as it arrives, as the store decides it: a correction of a form
+    /// sent back is resubmitted, and that form corrected.
+    fn arriving_status(&mut self, corrects: Option<(usize, &str)>) -> ReviewStatus {
+        let Some((of, _)) = corrects else {
+            return ReviewStatus::New;
+        };
+        let next = self.forms.len();
+        let corrected = &mut self.forms[of];
+        corrected.corrections.push(next);
+        if matches!(
+            corrected.status,
+            ReviewStatus::ChangesRequested | ReviewStatus::Corrected
+        ) {
+            corrected.status = ReviewStatus::Corrected;
+            ReviewStatus::Resubmitted
+        } else {
+            ReviewStatus::New
+        }
+    }
+
+    fn report(&self, started: Instant) {
+        let forms = &self.forms;
+        let count = |status| forms.iter().filter(|f| f.status == status).count();
+        let corrections: usize = forms.iter().map(|f| f.corrections.len()).sum();
+        println!(
+            "  review: seeded in {:.1} s (pushes {:.1} s, decisions {:.1} s): {CASES} households, {} forms ({CASES} intakes, {} home visits, {corrections} corrections) of {} workers in {} teams received over {DAYS} days, {} decisions ({} approved, {} sent back)",
+            started.elapsed().as_secs_f64(),
+            self.pushing.as_secs_f64(),
+            self.deciding.as_secs_f64(),
+            forms.len(),
+            forms.len() - CASES - corrections,
+            self.members.len(),
+            TEAMS.len(),
+            self.approved + self.sent_back,
+            self.approved,
+            self.sent_back,
+        );
+        let statuses: Vec<String> = ReviewStatus::ALL
+            .iter()
+            .map(|&s| format!("{} {}", s.as_str(), count(s)))
+            .collect();
+        println!("  statuses: {}", statuses.join(", "));
     }
 }

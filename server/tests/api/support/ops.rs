@@ -256,3 +256,16 @@ pub fn now() -> u64 {
 pub fn intake(case_id: &str, device: &str) -> cris_core::record::Operation {
     submit_op("intake", case_id, device, now(), &[], &[])
 }
+
+/// Gives every new step of a home visit the deadline `by` (`YYYY-MM-DD`): the example's steps
+/// have fixed dates, which a visit made later than them would have to be refused for.
+pub fn steps_due(submission: &mut cris_core::record::Submission, by: &str) {
+    let steps = submission
+        .answers
+        .instances("new_steps")
+        .iter()
+        .map(|step| step.clone().with("new_step_by", by))
+        .collect();
+    let answers = std::mem::take(&mut submission.answers);
+    submission.answers = answers.with_repeat("new_steps", steps);
+}
