@@ -9,9 +9,6 @@ use super::db::{Dialect, on_db};
 use super::review::{Arg, ReviewFilter, bind_args, filtered_submissions};
 use super::{CaseStore, StoreError};
 
-/// The case property an export shows beside each submission: the household's name.
-pub const HOUSEHOLD_NAME: &str = "household_name";
-
 /// How many submissions of a form in a version pass an export's filter.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ExportTally {

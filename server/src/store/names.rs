@@ -9,8 +9,9 @@ use cris_core::record::{self, Case};
 use super::db::{Dialect, Tx, on_db};
 use super::{CaseStore, StoreError};
 
-/// The case property the review queue searches: the household's name.
-pub(crate) const NAME_FIELD: &str = "household_name";
+/// The case property that names a household: what the caseload, the review queue's search,
+/// exports and the dashboard show.
+pub const HOUSEHOLD_NAME: &str = "household_name";
 
 /// The rows of `case_names` for property writes `(case_id, field, value)`: each household's
 /// names as compared, once each, none empty.
@@ -18,7 +19,7 @@ pub(crate) fn case_names<'a>(
     writes: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
 ) -> Vec<(&'a str, String)> {
     let mut names: Vec<(&str, String)> = writes
-        .filter(|(_, field, _)| *field == NAME_FIELD)
+        .filter(|(_, field, _)| *field == HOUSEHOLD_NAME)
         .map(|(case_id, _, value)| (case_id, cris_core::duplicates::comparable(value)))
         .filter(|(_, name)| !name.is_empty())
         .collect();
@@ -42,7 +43,7 @@ impl CaseStore {
                 return Ok(());
             }
             sqlx::query_as(&format!(
-                "SELECT case_id, value FROM field_writes WHERE field = '{NAME_FIELD}'"
+                "SELECT case_id, value FROM field_writes WHERE field = '{HOUSEHOLD_NAME}'"
             ))
             .fetch_all(pool)
             .await?
@@ -50,7 +51,7 @@ impl CaseStore {
         let names = case_names(
             names
                 .iter()
-                .map(|(c, v)| (c.as_str(), NAME_FIELD, v.as_str())),
+                .map(|(c, v)| (c.as_str(), HOUSEHOLD_NAME, v.as_str())),
         );
         let mut tx = self.db.begin_push().await?;
         insert_case_names(&mut tx, &names).await?;
@@ -172,7 +173,7 @@ pub(crate) fn names_shown(
         if !rows.is_empty() {
             case.fields
                 .0
-                .insert(NAME_FIELD.to_owned(), super::decode::field(rows)?);
+                .insert(HOUSEHOLD_NAME.to_owned(), super::decode::field(rows)?);
         }
         cases.insert(case_id, case);
     }
@@ -195,6 +196,6 @@ pub(crate) fn names_shown(
 pub(crate) fn household_names_sql(ids: &str) -> String {
     format!(
         "SELECT case_id, hlc, value, seen FROM field_writes
-         WHERE field = '{NAME_FIELD}' AND case_id IN {ids}"
+         WHERE field = '{HOUSEHOLD_NAME}' AND case_id IN {ids}"
     )
 }

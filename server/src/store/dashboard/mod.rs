@@ -73,8 +73,9 @@ pub(crate) use summary::*;
 
 pub(crate) const DAY_MS: i64 = 86_400_000;
 
-/// The case properties a summary reads: the name the caseload shows, and the housing.
-pub(crate) const HOUSEHOLD_NAME: &str = "household_name";
+/// The case properties a summary reads: the name (see [`super::HOUSEHOLD_NAME`]), and the
+/// housing.
+pub(crate) use super::HOUSEHOLD_NAME;
 pub(crate) const HOUSING: &str = "housing_situation";
 
 /// `consent_until` of a household whose consent holds until withdrawn: the last day a

@@ -64,18 +64,20 @@ pub(crate) fn held_summaries_sql(ids: &str) -> String {
     )
 }
 
-/// A row of [`held_summaries_sql`].
-pub(crate) type HeldSummary = (
-    String,
-    i64,
-    String,
-    Option<String>,
-    bool,
-    Option<i64>,
-    i64,
-    i64,
-    Option<String>,
-);
+/// A summary as [`held_summaries_sql`] reads it: what its household counted in.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct HeldSummary {
+    pub case_id: String,
+    /// The end of the log it was made from.
+    pub seq: i64,
+    pub team_id: String,
+    pub housing: Option<String>,
+    pub housing_conflict: bool,
+    pub consent_until: Option<i64>,
+    pub consents: i64,
+    pub withdrawals: i64,
+    pub merged_into: Option<String>,
+}
 
 /// Writes summaries (`{values}`: 14 columns a row) over those made from less of the log.
 pub(crate) fn upsert_summaries_sql(values: &str) -> String {

@@ -171,13 +171,13 @@ impl CaseStore {
                         .fetch_all(&mut **tx)
                         .await?
                         .into_iter()
-                        .map(|h: super::HeldSummary| (h.0.clone(), h))
+                        .map(|h: super::HeldSummary| (h.case_id.clone(), h))
                         .collect();
                 // A summary made from as much of the log or more is there already (another
                 // refresh's): it stays, and so do the counts.
                 let newer: Vec<&super::CaseSummary> = chunk
                     .iter()
-                    .filter(|s| held.get(&s.case_id).is_none_or(|h| h.1 < s.seq))
+                    .filter(|s| held.get(&s.case_id).is_none_or(|h| h.seq < s.seq))
                     .collect();
                 if newer.is_empty() {
                     continue;

@@ -366,12 +366,16 @@ impl CountChanges {
     /// A summary held that is replaced: its household no longer counts where it did (a
     /// merged household counted nowhere).
     pub fn replaced(&mut self, held: &HeldSummary) {
-        let (_, _, team, housing, conflict, until, consents, withdrawals, merged_into) = held;
-        if merged_into.is_some() {
+        if held.merged_into.is_some() {
             return;
         }
-        let key = household_key(team, housing.as_deref(), *conflict, *until);
-        self.household(key, (-1, -consents, -withdrawals));
+        let key = household_key(
+            &held.team_id,
+            held.housing.as_deref(),
+            held.housing_conflict,
+            held.consent_until,
+        );
+        self.household(key, (-1, -held.consents, -held.withdrawals));
     }
 
     /// A summary written: its household counts here, unless it is merged into another.
