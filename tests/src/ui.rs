@@ -140,3 +140,43 @@ pub async fn add_person(b: &Browser, name: &str, dob: &str) {
     type_into(b, "member_name", Some(i), name).await;
     pick(b, "dob", Some(i), dob).await;
 }
+
+/// Makes the server's answers to the requests whose address contains every one of `parts`
+/// arrive `ms` later than they do, as on a slow network: for testing that a late answer for
+/// a choice since changed is never shown. See [`late_answers_arrived`].
+pub async fn delay_answers(b: &Browser, parts: &[&str], ms: u64) {
+    let parts = serde_json::to_string(parts).expect("JSON");
+    b.eval(&format!(
+        "const real = window.fetch;
+         const parts = {parts};
+         window.fetch = (input, init) => {{
+           const url = typeof input === 'string' ? input : input.url;
+           const answer = real(input, init);
+           if (!parts.every((p) => url.includes(p))) return answer;
+           window.__lateAnswers = (window.__lateAnswers || 0) + 1;
+           return answer.then((r) => new Promise((done) => setTimeout(() => {{
+             window.__lateArrived = (window.__lateArrived || 0) + 1;
+             done(r);
+           }}, {ms})));
+         }};
+         return true;"
+    ))
+    .await;
+}
+
+/// Waits until every answer [`delay_answers`] held back has arrived and the page has had its
+/// frames to show it, if it would.
+pub async fn late_answers_arrived(b: &Browser) {
+    crate::wait_until("the late answers", || async {
+        let arrived = b
+            .eval(
+                "if (!window.__lateAnswers || window.__lateArrived !== window.__lateAnswers) return false;
+                 await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                 await new Promise((r) => setTimeout(r, 100));
+                 return true;",
+            )
+            .await;
+        (arrived == true).then_some(())
+    })
+    .await;
+}

@@ -8,7 +8,7 @@ use cris_e2e::phone::{
     log_in, open_case, record_synced_household, team_server_with_supervisor,
     visit_changing_housing, wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, select, tap};
+use cris_e2e::ui::{click_testid, delay_answers, late_answers_arrived, select, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -93,22 +93,7 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
 
     // A slow answer for a choice since changed never replaces the answer for the new one:
     // the 26 weeks asked first arrive after the 13 asked next, and 13 stay shown.
-    laptop
-        .eval(
-            "const real = window.fetch;
-             window.fetch = (input, init) => {
-               const url = typeof input === 'string' ? input : input.url;
-               const answer = real(input, init);
-               if (!url.includes('/api/v1/dashboard') || !url.includes('weeks=26')) return answer;
-               window.__lateAnswers = (window.__lateAnswers || 0) + 1;
-               return answer.then((r) => new Promise((done) => setTimeout(() => {
-                 window.__lateArrived = (window.__lateArrived || 0) + 1;
-                 done(r);
-               }, 1500)));
-             };
-             return true;",
-        )
-        .await;
+    delay_answers(&laptop, &["/api/v1/dashboard", "weeks=26"], 1500).await;
     select(&laptop, "overview-weeks", "26").await;
     select(&laptop, "overview-weeks", "13").await;
     let shown = || async {
@@ -124,19 +109,7 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
         (shown().await == 14).then_some(())
     })
     .await;
-    // The late answer arrives, and the page has had its frames to show it, if it would.
-    wait_until("the answer for 26 weeks, late", || async {
-        let arrived = laptop
-            .eval(
-                "if (!window.__lateAnswers || window.__lateArrived !== window.__lateAnswers) return false;
-                 await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-                 await new Promise((r) => setTimeout(r, 100));
-                 return true;",
-            )
-            .await;
-        (arrived == true).then_some(())
-    })
-    .await;
+    late_answers_arrived(&laptop).await;
     assert_eq!(
         shown().await,
         14,

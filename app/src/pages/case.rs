@@ -63,38 +63,41 @@ pub fn CaseDetail() -> impl IntoView {
     let saved = Memo::new(move |_| query.read().get("saved").is_some());
     // A form to show opened (the address of a finalized form leads here).
     let shown_form = Memo::new(move |_| query.read().get("form"));
-    let loaded = RwSignal::new(None::<Result<Option<Loaded>, StorageError>>);
     let sync = crate::sync::use_sync();
+    // Read again when the household or the phone's records change; only the reading for the
+    // household now shown is ever shown.
+    let loaded = LocalResource::new(move || {
+        sync.changed.track();
+        load(id.get())
+    });
     // Who recorded each value of a property in conflict, from the server's log while online:
     // the stamp of each write, with the name of the account that pushed it.
-    let authors = RwSignal::new(HashMap::<String, String>::new());
-    Effect::new(move |_| {
+    let history = LocalResource::new(move || {
         let id = id.get();
-        sync.changed.track();
+        let conflicted = loaded.with(|found| {
+            matches!(found, Some(Ok(Some(data))) if !data.case.fields.conflicted().is_empty())
+        });
         let token = sync
             .session
             .with_untracked(|s| s.as_ref().map(|s| s.token.clone()));
-        leptos::task::spawn_local(async move {
-            let found = load(id.clone()).await;
-            let conflicted =
-                matches!(&found, Ok(Some(data)) if !data.case.fields.conflicted().is_empty());
-            loaded.set(Some(found));
-            if let (true, Some(token)) = (conflicted, token)
-                && let Ok(history) = api::case_history(&token, &id).await
-            {
-                authors.set(
-                    history
-                        .entries
-                        .iter()
-                        .flat_map(|e| {
-                            e.op.writes()
-                                .map(|(_, w)| (w.hlc.to_string(), e.display_name.clone()))
-                        })
-                        .collect(),
-                );
+        async move {
+            let (true, Some(token)) = (conflicted, token) else {
+                return HashMap::new();
+            };
+            match api::case_history(&token, &id).await {
+                Ok(history) => history
+                    .entries
+                    .iter()
+                    .flat_map(|e| {
+                        e.op.writes()
+                            .map(|(_, w)| (w.hlc.to_string(), e.display_name.clone()))
+                    })
+                    .collect(),
+                Err(_) => HashMap::new(),
             }
-        });
+        }
     });
+    let authors = Signal::derive(move || history.get().unwrap_or_default());
     view! {
         <section class="page">
             <Show when=move || saved.get()>
@@ -119,7 +122,7 @@ pub fn CaseDetail() -> impl IntoView {
 
 fn case_view(
     data: Loaded,
-    authors: RwSignal<HashMap<String, String>>,
+    authors: Signal<HashMap<String, String>>,
     shown_form: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();

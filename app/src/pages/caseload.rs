@@ -76,21 +76,21 @@ async fn load() -> Result<Loaded, StorageError> {
 #[component]
 pub fn Caseload() -> impl IntoView {
     let i18n = use_i18n();
-    let loaded = RwSignal::new(None::<Result<Loaded, StorageError>>);
-    let reload = move || {
-        crate::perf::start(crate::perf::CASELOAD_LOAD);
-        leptos::task::spawn_local(async move {
+    // At first, and again whenever a sync brought changes or a draft was discarded; only the
+    // latest reading is shown.
+    let sync = crate::sync::use_sync();
+    let discarded = RwSignal::new(0u32);
+    let loaded = LocalResource::new(move || {
+        sync.changed.track();
+        discarded.track();
+        async {
+            crate::perf::start(crate::perf::CASELOAD_LOAD);
             let found = load().await;
             crate::perf::end(crate::perf::CASELOAD_LOAD);
-            let _ = loaded.try_set(Some(found));
-        });
-    };
-    // At first, and again whenever a sync brought changes.
-    let sync = crate::sync::use_sync();
-    Effect::new(move |_| {
-        sync.changed.track();
-        reload();
+            found
+        }
     });
+    let reload = move || discarded.update(|n| *n += 1);
     let query = RwSignal::new(String::new());
     view! {
         <section class="page">

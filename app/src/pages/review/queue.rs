@@ -39,7 +39,15 @@ pub(super) fn Queue() -> impl IntoView {
             .filter(|f| f.with(|v| !v.trim().is_empty()))
             .count()
     };
+    // Which first page was asked for last: an answer for filters since changed (a slow one
+    // that arrives after the answer for the new filters) is dropped, and so are further pages
+    // of it.
+    let asked = StoredValue::new(0u64);
     let fetch = move |after: Option<String>| {
+        if after.is_none() {
+            asked.update_value(|n| *n += 1);
+        }
+        let this = asked.get_value();
         let Some(token) = sync
             .session
             .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
@@ -66,7 +74,11 @@ pub(super) fn Queue() -> impl IntoView {
         }
         let query = query.join("&");
         leptos::task::spawn_local(async move {
-            match api::review_queue(&token, &query).await {
+            let answer = api::review_queue(&token, &query).await;
+            if asked.try_get_value() != Some(this) {
+                return;
+            }
+            match answer {
                 Ok(page) => {
                     problem.set(None);
                     if after.is_some() {
