@@ -126,7 +126,6 @@ fn case_view(
     shown_form: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let catalog = use_forms();
     let Loaded {
         case,
         submissions,
@@ -137,98 +136,6 @@ fn case_view(
     let merges = super::merge::merges_view(&case, joined, merged_into.clone());
     let merged = merged_into.is_some();
     let name = household(i18n, case.household_name());
-    // Case properties, labelled by the intake field that sets them.
-    let properties = {
-        let case = case.clone();
-        move || {
-            let lang = i18n.lang.get();
-            let intake = catalog.get(caseload::INTAKE);
-            case.fields
-                .values()
-                .into_iter()
-                .map(|(property, value)| {
-                    let field = intake.as_ref().and_then(|f| {
-                        f.walk()
-                            .into_iter()
-                            .map(|(field, _)| field)
-                            .find(|field| field.case_property.as_deref() == Some(&property))
-                            .cloned()
-                    });
-                    let shown = |value: &str| match (&intake, &field) {
-                        (Some(form), Some(field)) => display(form, field, value, lang),
-                        _ => value.to_owned(),
-                    };
-                    let label = field
-                        .as_ref()
-                        .map_or_else(|| property.clone(), |f| f.label.get(lang).to_owned());
-                    // Values recorded at the same time elsewhere, kept until someone chooses.
-                    let losers: Vec<String> = case
-                        .fields
-                        .0
-                        .get(&property)
-                        .map(|f| f.conflict().into_iter().map(|w| w.value.clone()).collect())
-                        .unwrap_or_default();
-                    // Each value recorded: (shown, stamp, device, when).
-                    let writes: Vec<(String, String, String, String)> = case
-                        .fields
-                        .0
-                        .get(&property)
-                        .map(|f| {
-                            f.current()
-                                .into_iter()
-                                .chain(f.conflict())
-                                .map(|w| {
-                                    (
-                                        shown(&w.value),
-                                        w.hlc.to_string(),
-                                        short_device(&w.hlc.device),
-                                        date_time(w.hlc.wall_ms as f64),
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let conflict = (!losers.is_empty()).then(|| {
-                        // Who recorded each (the device where the server's log is not at hand).
-                        let who = writes
-                            .into_iter()
-                            .map(|(value, stamp, device, at)| {
-                                let attr = stamp.clone();
-                                let line = move || {
-                                    let by = authors
-                                        .with(|a| a.get(&stamp).cloned())
-                                        .unwrap_or_else(|| i18n.t(|u| u.device_named)().replace("{device}", &device));
-                                    i18n.t(|u| u.conflict_written_by)()
-                                        .replace("{value}", &value)
-                                        .replace("{who}", &by)
-                                        .replace("{when}", &at)
-                                };
-                                view! { <li data-stamp=attr>{line}</li> }
-                            })
-                            .collect_view();
-                        let shown_losers: Vec<String> = losers.iter().map(|v| shown(v)).collect();
-                        let options: Vec<(String, String)> = std::iter::once(value.clone())
-                            .chain(losers.iter().cloned())
-                            .map(|v| (shown(&v), v))
-                            .collect();
-                        let free = field.as_ref().is_some_and(|f| f.choices.is_none());
-                        view! {
-                            <p class="conflict" data-conflict=property.clone()>
-                                {i18n.t(|u| u.also_recorded)} " " {shown_losers.join(" · ")}
-                            </p>
-                            <ul class="hint conflict-writes" data-testid="conflict-writes">{who}</ul>
-                            <Resolver case_id=case.id.clone() property=property.clone() options free/>
-                        }
-                    });
-                    let value = shown(&value);
-                    view! {
-                        <dt>{label}</dt>
-                        <dd data-property=property.clone()>{value} {conflict}</dd>
-                    }
-                })
-                .collect_view()
-        }
-    };
     let (last_visit, next_visit) = (summary.last_visit, summary.next_visit);
     let today = today();
     let steps = summary
@@ -240,6 +147,162 @@ fn case_view(
             view! { <li class:due=due>{s.what.clone()} {when}</li> }
         })
         .collect_view();
+    let properties = properties_view(case.clone(), authors);
+    let forms = forms_view(submissions, shown_form);
+    let id = case.id.clone();
+    view! {
+        <h1 data-testid="case-name">{name}</h1>
+        {merges}
+        <dl class="facts">
+            <dt>{i18n.t(|u| u.last_visit)}</dt>
+            <dd data-testid="last-visit">
+                {move || last_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
+            </dd>
+            <dt>{i18n.t(|u| u.next_visit)}</dt>
+            <dd data-testid="next-visit">
+                {move || next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
+            </dd>
+        </dl>
+        <div class="actions" hidden=merged>
+            <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
+                {i18n.t(|u| u.new_visit)}
+            </A>
+        </div>
+        <super::ConsentSummary case_id=id.clone()/>
+        <h2>{i18n.t(|u| u.case_details)}</h2>
+        <dl class="answers" data-testid="properties">{properties}</dl>
+        <h2>{i18n.t(|u| u.open_steps)}</h2>
+        <ul class="steps" data-testid="open-steps">{steps}</ul>
+        <h2>{i18n.t(|u| u.submissions_title)}</h2>
+        <ul class="submissions" data-testid="submissions">{forms}</ul>
+    }
+}
+
+/// The household's case properties, labelled by the intake field that sets them, with the
+/// values in conflict and who recorded each.
+fn properties_view(case: Case, authors: Signal<HashMap<String, String>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
+    move || {
+        let lang = i18n.lang.get();
+        let intake = catalog.get(caseload::INTAKE);
+        case.fields
+            .values()
+            .into_iter()
+            .map(|(property, value)| {
+                let field = intake.as_ref().and_then(|f| {
+                    f.walk()
+                        .into_iter()
+                        .map(|(field, _)| field)
+                        .find(|field| field.case_property.as_deref() == Some(&property))
+                        .cloned()
+                });
+                let shown = |value: &str| match (&intake, &field) {
+                    (Some(form), Some(field)) => display(form, field, value, lang),
+                    _ => value.to_owned(),
+                };
+                let label = field
+                    .as_ref()
+                    .map_or_else(|| property.clone(), |f| f.label.get(lang).to_owned());
+                // Values recorded at the same time elsewhere, kept until someone chooses.
+                let losers: Vec<String> = case
+                    .fields
+                    .0
+                    .get(&property)
+                    .map(|f| f.conflict().into_iter().map(|w| w.value.clone()).collect())
+                    .unwrap_or_default();
+                // Each value recorded: (shown, stamp, device, when).
+                let writes: Vec<(String, String, String, String)> = case
+                    .fields
+                    .0
+                    .get(&property)
+                    .map(|f| {
+                        f.current()
+                            .into_iter()
+                            .chain(f.conflict())
+                            .map(|w| {
+                                (
+                                    shown(&w.value),
+                                    w.hlc.to_string(),
+                                    short_device(&w.hlc.device),
+                                    date_time(w.hlc.wall_ms as f64),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let conflict = (!losers.is_empty()).then(|| {
+                    conflict_view(
+                        &case.id,
+                        &property,
+                        &value,
+                        &losers,
+                        writes,
+                        field.as_ref(),
+                        &shown,
+                        authors,
+                    )
+                });
+                let value = shown(&value);
+                view! {
+                    <dt>{label}</dt>
+                    <dd data-property=property.clone()>{value} {conflict}</dd>
+                }
+            })
+            .collect_view()
+    }
+}
+
+/// A property's values recorded at the same time elsewhere, who recorded each (the device,
+/// where the server's log is not at hand), and the choice of the right one.
+#[allow(clippy::too_many_arguments)]
+fn conflict_view(
+    case_id: &str,
+    property: &str,
+    value: &str,
+    losers: &[String],
+    writes: Vec<(String, String, String, String)>,
+    field: Option<&cris_core::form::Field>,
+    shown: &dyn Fn(&str) -> String,
+    authors: Signal<HashMap<String, String>>,
+) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    // Who recorded each (the device where the server's log is not at hand).
+    let who = writes
+        .into_iter()
+        .map(|(value, stamp, device, at)| {
+            let attr = stamp.clone();
+            let line = move || {
+                let by = authors
+                    .with(|a| a.get(&stamp).cloned())
+                    .unwrap_or_else(|| i18n.t(|u| u.device_named)().replace("{device}", &device));
+                i18n.t(|u| u.conflict_written_by)()
+                    .replace("{value}", &value)
+                    .replace("{who}", &by)
+                    .replace("{when}", &at)
+            };
+            view! { <li data-stamp=attr>{line}</li> }
+        })
+        .collect_view();
+    let shown_losers: Vec<String> = losers.iter().map(|v| shown(v)).collect();
+    let options: Vec<(String, String)> = std::iter::once(value.to_owned())
+        .chain(losers.iter().cloned())
+        .map(|v| (shown(&v), v))
+        .collect();
+    let free = field.is_some_and(|f| f.choices.is_none());
+    view! {
+        <p class="conflict" data-conflict=property.to_owned()>
+            {i18n.t(|u| u.also_recorded)} " " {shown_losers.join(" · ")}
+        </p>
+        <ul class="hint conflict-writes" data-testid="conflict-writes">{who}</ul>
+        <Resolver case_id=case_id.to_owned() property=property.to_owned() options free/>
+    }
+}
+
+/// The household's finalized forms, newest last; `shown_form` opened and brought into view.
+fn forms_view(submissions: Vec<Submission>, shown_form: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
     // A corrected form stays listed, marked with its correction; only the form in effect
     // can be corrected (again).
     let current: std::collections::HashSet<String> = caseload::in_effect(&submissions)
@@ -338,33 +401,7 @@ fn case_view(
             }
         });
     }
-    let id = case.id.clone();
-    view! {
-        <h1 data-testid="case-name">{name}</h1>
-        {merges}
-        <dl class="facts">
-            <dt>{i18n.t(|u| u.last_visit)}</dt>
-            <dd data-testid="last-visit">
-                {move || last_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
-            </dd>
-            <dt>{i18n.t(|u| u.next_visit)}</dt>
-            <dd data-testid="next-visit">
-                {move || next_visit.map_or_else(|| i18n.t(|u| u.none_yet)().to_owned(), crate::clock::day)}
-            </dd>
-        </dl>
-        <div class="actions" hidden=merged>
-            <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
-                {i18n.t(|u| u.new_visit)}
-            </A>
-        </div>
-        <super::ConsentSummary case_id=id.clone()/>
-        <h2>{i18n.t(|u| u.case_details)}</h2>
-        <dl class="answers" data-testid="properties">{properties}</dl>
-        <h2>{i18n.t(|u| u.open_steps)}</h2>
-        <ul class="steps" data-testid="open-steps">{steps}</ul>
-        <h2>{i18n.t(|u| u.submissions_title)}</h2>
-        <ul class="submissions" data-testid="submissions">{forms}</ul>
-    }
+    forms
 }
 
 /// Choosing the right value of a property in conflict: one of the values recorded, or (for

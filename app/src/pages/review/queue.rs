@@ -2,43 +2,99 @@
 
 use super::*;
 
+/// What the queue is narrowed to and its order, as chosen (an empty value: any).
+#[derive(Clone, Copy)]
+struct Filters {
+    status: RwSignal<String>,
+    form: RwSignal<String>,
+    worker: RwSignal<String>,
+    household: RwSignal<String>,
+    team: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    sort: RwSignal<String>,
+}
+
+impl Filters {
+    fn new() -> Filters {
+        let empty = || RwSignal::new(String::new());
+        Filters {
+            status: empty(),
+            form: empty(),
+            worker: empty(),
+            household: empty(),
+            team: empty(),
+            from: empty(),
+            to: empty(),
+            sort: RwSignal::new(ReviewSort::Newest.as_str().to_owned()),
+        }
+    }
+
+    /// The filters that narrow the queue (the order does not).
+    fn narrowing(self) -> [RwSignal<String>; 7] {
+        [
+            self.status,
+            self.form,
+            self.worker,
+            self.household,
+            self.team,
+            self.from,
+            self.to,
+        ]
+    }
+
+    /// How many filters are set.
+    fn active(self) -> usize {
+        self.narrowing()
+            .iter()
+            .filter(|f| f.with(|v| !v.trim().is_empty()))
+            .count()
+    }
+
+    /// Subscribes to every choice.
+    fn track(self) {
+        for filter in self.narrowing() {
+            filter.track();
+        }
+        self.sort.track();
+    }
+
+    /// The query of the first page (`after`: of the page after that one), as chosen now.
+    fn query(self, after: Option<&str>) -> String {
+        let mut query = vec!["limit=50".to_owned()];
+        for (key, value) in [
+            ("status", self.status.get_untracked()),
+            ("form", self.form.get_untracked()),
+            ("worker", self.worker.get_untracked().trim().to_owned()),
+            (
+                "household",
+                self.household.get_untracked().trim().to_owned(),
+            ),
+            ("team", self.team.get_untracked()),
+            ("from", self.from.get_untracked()),
+            ("to", self.to.get_untracked()),
+            ("sort", self.sort.get_untracked()),
+        ]
+        .into_iter()
+        .chain(after.map(|a| ("after", a.to_owned())))
+        {
+            if !value.is_empty() {
+                query.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
+            }
+        }
+        query.join("&")
+    }
+}
+
 /// The review queue of the supervisor's teams, newest first, with a status and a form filter.
 #[component]
 pub(super) fn Queue() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let catalog = use_forms();
-    let status = RwSignal::new(String::new());
-    let form = RwSignal::new(String::new());
-    let worker = RwSignal::new(String::new());
-    let household = RwSignal::new(String::new());
-    let team = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-    let sort = RwSignal::new(ReviewSort::Newest.as_str().to_owned());
+    let filters = Filters::new();
     let items = RwSignal::new(Vec::<ReviewItem>::new());
     let next = RwSignal::new(None::<String>);
     let problem = RwSignal::new(None::<String>);
-    // The team's workers, to choose from (asked once).
-    let workers = RwSignal::new(Vec::<cris_core::api::TeamWorker>::new());
-    if let Some(token) = sync
-        .session
-        .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
-    {
-        leptos::task::spawn_local(async move {
-            if let Ok(found) = api::review_workers(&token).await {
-                let _ = workers.try_set(found.workers);
-            }
-        });
-    }
-    // On a phone the filters fold away under one button, so that the queue comes first.
-    let filters_open = RwSignal::new(false);
-    let active_filters = move || {
-        [status, form, worker, household, team, from, to]
-            .iter()
-            .filter(|f| f.with(|v| !v.trim().is_empty()))
-            .count()
-    };
     // Which first page was asked for last: an answer for filters since changed (a slow one
     // that arrives after the answer for the new filters) is dropped, and so are further pages
     // of it.
@@ -54,25 +110,7 @@ pub(super) fn Queue() -> impl IntoView {
         else {
             return;
         };
-        let mut query = vec!["limit=50".to_owned()];
-        for (key, value) in [
-            ("status", status.get_untracked()),
-            ("form", form.get_untracked()),
-            ("worker", worker.get_untracked().trim().to_owned()),
-            ("household", household.get_untracked().trim().to_owned()),
-            ("team", team.get_untracked()),
-            ("from", from.get_untracked()),
-            ("to", to.get_untracked()),
-            ("sort", sort.get_untracked()),
-        ] {
-            if !value.is_empty() {
-                query.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
-            }
-        }
-        if let Some(after) = &after {
-            query.push(format!("after={}", js_sys::encode_uri_component(after)));
-        }
-        let query = query.join("&");
+        let query = filters.query(after.as_deref());
         leptos::task::spawn_local(async move {
             let answer = api::review_queue(&token, &query).await;
             if asked.try_get_value() != Some(this) {
@@ -93,17 +131,61 @@ pub(super) fn Queue() -> impl IntoView {
         });
     };
     Effect::new(move |_| {
-        status.track();
-        form.track();
-        worker.track();
-        household.track();
-        team.track();
-        from.track();
-        to.track();
-        sort.track();
+        filters.track();
         sync.changed.track();
         fetch(None);
     });
+    view! {
+        <FilterFields filters/>
+        <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
+            {move || problem.get()}
+        </p>
+        <Show when=move || items.with(Vec::is_empty) && problem.with(Option::is_none)>
+            <p class="empty" data-testid="review-empty">
+                {move || {
+                    if filters.active() > 0 { i18n.t(|u| u.review_no_match)() } else { i18n.t(|u| u.review_empty)() }
+                }}
+            </p>
+        </Show>
+        <Items items/>
+        <Show when=move || next.with(Option::is_some)>
+            <button type="button" class="btn" data-testid="review-more" on:click=move |_| fetch(next.get_untracked())>
+                {i18n.t(|u| u.review_more)}
+            </button>
+        </Show>
+    }
+}
+
+/// The queue's filters and order. On a phone they fold away under one button, so that the
+/// queue comes first.
+#[component]
+fn FilterFields(filters: Filters) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let catalog = use_forms();
+    let Filters {
+        status,
+        form,
+        worker,
+        household,
+        team,
+        from,
+        to,
+        sort,
+    } = filters;
+    let filters_open = RwSignal::new(false);
+    // The team's workers, to choose from (asked once).
+    let workers = RwSignal::new(Vec::<cris_core::api::TeamWorker>::new());
+    if let Some(token) = sync
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.token.clone()))
+    {
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = api::review_workers(&token).await {
+                let _ = workers.try_set(found.workers);
+            }
+        });
+    }
     let statuses = ReviewStatus::ALL
         .into_iter()
         .map(|s| {
@@ -133,7 +215,7 @@ pub(super) fn Queue() -> impl IntoView {
             aria-controls="review-filters"
             on:click=move |_| filters_open.update(|o| *o = !*o)
         >
-            {move || match active_filters() {
+            {move || match filters.active() {
                 0 => i18n.t(|u| u.review_filters)().to_owned(),
                 n => format!("{} ({n})", i18n.t(|u| u.review_filters)()),
             }}
@@ -221,16 +303,15 @@ pub(super) fn Queue() -> impl IntoView {
             <DateFilter id="review-from" label=|u| u.export_from day=from/>
             <DateFilter id="review-to" label=|u| u.export_to day=to/>
         </div>
-        <p class="problems" role="alert" data-testid="review-problem" hidden=move || problem.with(Option::is_none)>
-            {move || problem.get()}
-        </p>
-        <Show when=move || items.with(Vec::is_empty) && problem.with(Option::is_none)>
-            <p class="empty" data-testid="review-empty">
-                {move || {
-                    if active_filters() > 0 { i18n.t(|u| u.review_no_match)() } else { i18n.t(|u| u.review_empty)() }
-                }}
-            </p>
-        </Show>
+    }
+}
+
+/// The forms of the queue as far as they are loaded.
+#[component]
+fn Items(items: RwSignal<Vec<ReviewItem>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = use_forms();
+    view! {
         <ul class="submissions review-queue" data-testid="review-queue">
             {move || {
                 items
@@ -261,10 +342,5 @@ pub(super) fn Queue() -> impl IntoView {
                     .collect_view()
             }}
         </ul>
-        <Show when=move || next.with(Option::is_some)>
-            <button type="button" class="btn" data-testid="review-more" on:click=move |_| fetch(next.get_untracked())>
-                {i18n.t(|u| u.review_more)}
-            </button>
-        </Show>
     }
 }
