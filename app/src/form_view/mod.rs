@@ -2,6 +2,7 @@
 //! worker types, and finalizes it into a submission.
 
 mod fields;
+mod parts;
 pub mod readonly;
 mod state;
 
@@ -10,19 +11,19 @@ use std::time::Duration;
 
 use cris_core::caseload::{self, HOME_VISIT};
 use cris_core::form::{Answers, FormDef};
-use cris_core::record::{Case, Change, Correction, MAX_REASON_CHARS, Operation, Submission};
+use cris_core::record::{Case, Change, Correction, Operation, Submission};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::clock::{date_time, new_id, now_ms, time_of_day, today};
+use crate::clock::{new_id, now_ms, time_of_day, today};
 use crate::forms::use_forms;
 use crate::i18n::{I18n, use_i18n};
 use crate::storage::{self, Draft, Finalized, StorageError};
 use crate::{perf, prefs};
-use state::{FormState, Loc};
+use state::FormState;
 
 /// Drafts are saved this long after the last keystroke (and at once when the page is hidden).
 const AUTOSAVE_AFTER: Duration = Duration::from_millis(400);
@@ -464,120 +465,11 @@ fn Editor(
         SaveState::Failed(e) => format!("{} {e}", i18n.t(|u| u.draft_not_saved)()),
     };
     let status_failed = move || matches!(save_state.get(), SaveState::Failed(_));
-    let summary = {
-        let form = form.clone();
-        move || {
-            if !st.show_all.get() {
-                return None;
-            }
-            let lang = i18n.lang.get();
-            let problems = st.checked.with(|c| c.problems.clone());
-            if problems.is_empty() {
-                return None;
-            }
-            let items = problems
-                .into_iter()
-                .map(|p| {
-                    let loc = Loc::new(&p.field, p.instance.clone());
-                    let label = form
-                        .field(&p.field)
-                        .map(|f| f.label.get(lang).to_owned())
-                        .unwrap_or_else(|| p.field.clone());
-                    let place = p
-                        .instance
-                        .as_ref()
-                        .map(|(_, i)| format!(" ({})", i + 1))
-                        .unwrap_or_default();
-                    let message = p.message(&form, lang);
-                    let target = fields::field_id(&loc);
-                    let href = format!("#{target}");
-                    // The field below the sticky header, the finger in its control.
-                    let go = move |ev: leptos::ev::MouseEvent| {
-                        if let Some(field) = document().get_element_by_id(&target) {
-                            ev.prevent_default();
-                            focus_field(&field);
-                        }
-                    };
-                    view! {
-                        <li>
-                            <a href=href on:click=go>{label}{place}</a>
-                            ": "
-                            {message}
-                        </li>
-                    }
-                })
-                .collect_view();
-            Some(view! {
-                <div class="problems" role="alert" data-testid="problems">
-                    <p>{i18n.t(|u| u.finalize_problems)}</p>
-                    <ul>{items}</ul>
-                </div>
-            })
-        }
-    };
-    let correction = corrected.map(|earlier| {
-        let when = date_time(earlier.finalized_at_ms);
-        view! {
-            <div class="correction" data-testid="correction">
-                <p>{move || i18n.t(|u| u.correction_of)().replace("{date}", &when)}</p>
-                <div class="field" class:invalid=move || reason_missing.get()>
-                    <label for="correction-reason">
-                        {i18n.t(|u| u.correction_reason)}
-                        <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span>
-                    </label>
-                    <textarea
-                        autocomplete="off"
-                        id="correction-reason"
-                        rows="2"
-                        maxlength=MAX_REASON_CHARS.to_string()
-                        aria-describedby="correction-reason-error"
-                        aria-invalid=move || reason_missing.get().to_string()
-                        data-testid="correction-reason"
-                        prop:value=move || reason.get()
-                        on:input=move |ev| {
-                            reason.set(event_target_value(&ev));
-                            reason_missing.set(false);
-                        }
-                    ></textarea>
-                    <p class="error" id="correction-reason-error" role="alert">
-                        {move || reason_missing.get().then(|| i18n.t(|u| u.correction_reason_missing)())}
-                    </p>
-                </div>
-            </div>
-        }
-    });
-    let team_field = choose_team.then(|| {
-        let options = teams
-            .iter()
-            .map(|t| view! { <option value=t.clone()>{t.clone()}</option> })
-            .collect_view();
-        view! {
-            <div class="field" class:invalid=move || team_missing.get() data-testid="intake-team-field">
-                <label for="intake-team">
-                    {i18n.t(|u| u.intake_team)}
-                    <span class="req" aria-label=i18n.t(|u| u.required)>" *"</span>
-                </label>
-                <p class="hint" id="intake-team-hint">{i18n.t(|u| u.intake_team_hint)}</p>
-                <select
-                    id="intake-team"
-                    data-testid="intake-team"
-                    aria-describedby="intake-team-hint intake-team-error"
-                    aria-invalid=move || team_missing.get().to_string()
-                    prop:value=move || team.get()
-                    on:change=move |ev| {
-                        team.set(event_target_value(&ev));
-                        team_missing.set(false);
-                    }
-                >
-                    <option value="">"–"</option>
-                    {options}
-                </select>
-                <p class="error" id="intake-team-error" role="alert">
-                    {move || team_missing.get().then(|| i18n.t(|u| u.intake_team_missing)())}
-                </p>
-            </div>
-        }
-    });
+    let summary = view! { <parts::Problems form=form.clone() st/> };
+    let correction =
+        corrected.map(|earlier| view! { <parts::CorrectionReason earlier reason reason_missing/> });
+    let team_field =
+        choose_team.then(|| view! { <parts::TeamChoice teams=teams.clone() team team_missing/> });
     let fields = form.fields.clone();
     // Measured once the browser has laid out the rendered form.
     request_animation_frame(|| perf::end(perf::FORM_OPEN));
