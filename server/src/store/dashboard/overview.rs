@@ -29,6 +29,27 @@ fn day(days: i64) -> Result<Date, StoreError> {
 /// The dashboard from what its queries read.
 pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashboard, StoreError> {
     let weeks = filter.week_starts();
+    let to = i64::from(filter.to.days());
+    let visits = visits_of(&weeks, &c.workers, &c.visits);
+    let (housing, consents) = households_of(c.households, to);
+    Ok(Dashboard {
+        teams: c.teams,
+        to: filter.to,
+        weeks,
+        visits,
+        housing,
+        overdue: overdue_list(c.overdue, to)?,
+        consents,
+        devices: devices_of(c.devices),
+    })
+}
+
+/// Each worker's visits per week (of `weeks`), every worker of the teams listed, by name.
+fn visits_of(
+    weeks: &[Date],
+    workers: &[(String, String)],
+    counted: &[(String, String, i64, i64)],
+) -> Vec<WorkerVisits> {
     let first = i64::from(weeks[0].days());
     let mut visits: BTreeMap<String, WorkerVisits> = BTreeMap::new();
     let row = |login: &str, name: &str| WorkerVisits {
@@ -37,10 +58,10 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         per_week: vec![0; weeks.len()],
         total: 0,
     };
-    for (login, name) in &c.workers {
+    for (login, name) in workers {
         visits.insert(login.clone(), row(login, name));
     }
-    for (login, name, day, n) in &c.visits {
+    for (login, name, day, n) in counted {
         let entry = visits
             .entry(login.clone())
             .or_insert_with(|| row(login, name));
@@ -55,11 +76,14 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
     }
     let mut visits: Vec<WorkerVisits> = visits.into_values().collect();
     visits.sort_by_cached_key(|w| (fold(&w.display_name), w.login.clone()));
+    visits
+}
 
+/// The households by housing, and their consents, as they stand on the day `to`.
+fn households_of(households: Vec<HouseholdRow>, to: i64) -> (HousingCounts, ConsentCounts) {
     let mut housing = HousingCounts::default();
     let mut consents = ConsentCounts::default();
-    let to = i64::from(filter.to.days());
-    for (value, conflict, until, n, held, withdrawn) in c.households {
+    for (value, conflict, until, n, held, withdrawn) in households {
         let n = count(n);
         housing.households += n;
         if value == NO_HOUSING {
@@ -76,9 +100,13 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         consents.consents += count(held);
         consents.withdrawals += count(withdrawn);
     }
+    (housing, consents)
+}
 
+/// The households with steps overdue on the day `to`, the most overdue first.
+fn overdue_list(rows: Vec<(String, String, String)>, to: i64) -> Result<Overdue, StoreError> {
     let mut overdue = Overdue::default();
-    for (case_id, household_name, dues) in c.overdue {
+    for (case_id, household_name, dues) in rows {
         let (n, oldest) = overdue_of(&dues, to)?;
         let Some(oldest) = oldest else { continue };
         overdue.steps += u64::from(n);
@@ -94,9 +122,12 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         (b.overdue, a.oldest_due, &a.case_id).cmp(&(a.overdue, b.oldest_due, &b.case_id))
     });
     overdue.most.truncate(MAX_OVERDUE_LISTED);
+    Ok(overdue)
+}
 
-    let mut devices: Vec<DeviceSync> = c
-        .devices
+/// The devices, the longest silent first.
+fn devices_of(rows: Vec<DeviceRow>) -> Vec<DeviceSync> {
+    let mut devices: Vec<DeviceSync> = rows
         .into_iter()
         .map(
             |(
@@ -125,15 +156,5 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         let last = |d: &DeviceSync| d.last_push_ms.max(d.last_pull_ms);
         (last(a), &a.login, &a.device_id).cmp(&(last(b), &b.login, &b.device_id))
     });
-
-    Ok(Dashboard {
-        teams: c.teams,
-        to: filter.to,
-        weeks,
-        visits,
-        housing,
-        overdue,
-        consents,
-        devices,
-    })
+    devices
 }

@@ -162,53 +162,11 @@ impl CaseStore {
         mark: Option<i64>,
     ) -> Result<(), crate::store::StoreError> {
         let mut tx = self.db.begin_dashboard().await?;
+        let mut counts = super::CountChanges::default();
+        for chunk in summaries.chunks(500) {
+            upsert_summaries(&mut tx, chunk, &mut counts).await?;
+        }
         on_db!(&mut tx, |tx| {
-            let mut counts = super::CountChanges::default();
-            for chunk in summaries.chunks(500) {
-                let sql = super::held_summaries_sql(&tx.values(1, chunk.len()));
-                let held: std::collections::HashMap<String, super::HeldSummary> =
-                    super::bind_all!(sqlx::query_as(&sql), chunk.iter().map(|s| &s.case_id))
-                        .fetch_all(&mut **tx)
-                        .await?
-                        .into_iter()
-                        .map(|h: super::HeldSummary| (h.case_id.clone(), h))
-                        .collect();
-                // A summary made from as much of the log or more is there already (another
-                // refresh's): it stays, and so do the counts.
-                let newer: Vec<&super::CaseSummary> = chunk
-                    .iter()
-                    .filter(|s| held.get(&s.case_id).is_none_or(|h| h.seq < s.seq))
-                    .collect();
-                if newer.is_empty() {
-                    continue;
-                }
-                for s in &newer {
-                    if let Some(h) = held.get(&s.case_id) {
-                        counts.replaced(h);
-                    }
-                    counts.written(s);
-                }
-                let sql = super::upsert_summaries_sql(&tx.values(newer.len(), 14));
-                let mut q = sqlx::query(&sql);
-                for s in &newer {
-                    q = q
-                        .bind(&s.case_id)
-                        .bind(&s.team_id)
-                        .bind(s.seq)
-                        .bind(&s.household_name)
-                        .bind(&s.housing)
-                        .bind(s.housing_conflict)
-                        .bind(s.open_steps)
-                        .bind(s.last_visit)
-                        .bind(s.dues.first().copied())
-                        .bind(s.dues_text())
-                        .bind(s.consent_until)
-                        .bind(s.consents)
-                        .bind(s.withdrawals)
-                        .bind(&s.merged_into);
-                }
-                q.execute(&mut **tx).await?;
-            }
             for part in visits.chunks(1000) {
                 let sql = super::insert_visits_sql(&tx.values(part.len(), 4));
                 let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql);
@@ -303,4 +261,59 @@ impl CaseStore {
             }
         })
     }
+}
+
+/// Writes the summaries of `chunk` over those made from less of the log, and notes in
+/// `counts` what that changes.
+async fn upsert_summaries(
+    tx: &mut crate::store::db::Tx,
+    chunk: &[super::CaseSummary],
+    counts: &mut super::CountChanges,
+) -> Result<(), crate::store::StoreError> {
+    on_db!(tx, |tx| {
+        let sql = super::held_summaries_sql(&tx.values(1, chunk.len()));
+        let held: std::collections::HashMap<String, super::HeldSummary> =
+            super::bind_all!(sqlx::query_as(&sql), chunk.iter().map(|s| &s.case_id))
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|h: super::HeldSummary| (h.case_id.clone(), h))
+                .collect();
+        // A summary made from as much of the log or more is there already (another
+        // refresh's): it stays, and so do the counts.
+        let newer: Vec<&super::CaseSummary> = chunk
+            .iter()
+            .filter(|s| held.get(&s.case_id).is_none_or(|h| h.seq < s.seq))
+            .collect();
+        if newer.is_empty() {
+            return Ok(());
+        }
+        for s in &newer {
+            if let Some(h) = held.get(&s.case_id) {
+                counts.replaced(h);
+            }
+            counts.written(s);
+        }
+        let sql = super::upsert_summaries_sql(&tx.values(newer.len(), 14));
+        let mut q = sqlx::query(&sql);
+        for s in &newer {
+            q = q
+                .bind(&s.case_id)
+                .bind(&s.team_id)
+                .bind(s.seq)
+                .bind(&s.household_name)
+                .bind(&s.housing)
+                .bind(s.housing_conflict)
+                .bind(s.open_steps)
+                .bind(s.last_visit)
+                .bind(s.dues.first().copied())
+                .bind(s.dues_text())
+                .bind(s.consent_until)
+                .bind(s.consents)
+                .bind(s.withdrawals)
+                .bind(&s.merged_into);
+        }
+        q.execute(&mut **tx).await?;
+    });
+    Ok(())
 }

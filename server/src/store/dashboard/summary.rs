@@ -31,6 +31,26 @@ pub(crate) struct CaseSummary {
 }
 
 impl CaseSummary {
+    /// The summary of a household merged into `into`: its row counts nowhere and holds no
+    /// steps (what it has is in the summary of the one it joined).
+    fn merged(case: &Case, team_id: String, seq: i64, into: &str) -> CaseSummary {
+        CaseSummary {
+            case_id: case.id.clone(),
+            team_id,
+            seq,
+            household_name: case.household_name().trim().to_owned(),
+            housing: None,
+            housing_conflict: false,
+            open_steps: 0,
+            dues: Vec::new(),
+            last_visit: None,
+            consent_until: None,
+            consents: 0,
+            withdrawals: 0,
+            merged_into: Some(into.to_owned()),
+        }
+    }
+
     /// `dues` as the store keeps them: the days, oldest first, separated by commas.
     pub fn dues_text(&self) -> String {
         let days: Vec<String> = self.dues.iter().map(i64::to_string).collect();
@@ -123,6 +143,36 @@ pub(crate) struct ChunkRead {
     pub merges: Vec<MergeRow>,
 }
 
+/// A case's operations as read: `(seq, user_id, body)`, with its team.
+type CaseOps = (String, Vec<(i64, String, String)>);
+
+/// Each case's writes of each property: `(hlc, value, seen)`.
+type Writes = BTreeMap<String, Vec<(String, String, String)>>;
+
+/// The chunk's operations and property writes, by case.
+fn by_case(
+    ops: Vec<OpRow>,
+    writes: Vec<(String, String, String, String, String)>,
+) -> (BTreeMap<String, CaseOps>, HashMap<String, Writes>) {
+    let mut by_case: BTreeMap<String, CaseOps> = BTreeMap::new();
+    for (case_id, team_id, seq, user_id, body) in ops {
+        let entry = by_case
+            .entry(case_id)
+            .or_insert_with(|| (team_id, Vec::new()));
+        entry.1.push((seq, user_id, body));
+    }
+    let mut writes_of: HashMap<String, Writes> = HashMap::new();
+    for (case_id, field, hlc, value, seen) in writes {
+        writes_of
+            .entry(case_id)
+            .or_default()
+            .entry(field)
+            .or_default()
+            .push((hlc, value, seen));
+    }
+    (by_case, writes_of)
+}
+
 /// Summarises `households` as the log stood at `end` (the operations read go no further): a
 /// household merged into another then as a row that counts nowhere, naming the one it joined;
 /// any other from its own operations and those of the households merged into it, with their
@@ -142,25 +192,7 @@ pub(crate) fn summarize_households(
     end: i64,
     mark: i64,
 ) -> Result<(Vec<CaseSummary>, Vec<Visit>), StoreError> {
-    type CaseOps = (String, Vec<(i64, String, String)>);
-    let mut by_case: BTreeMap<String, CaseOps> = BTreeMap::new();
-    for (case_id, team_id, seq, user_id, body) in read.ops {
-        let entry = by_case
-            .entry(case_id)
-            .or_insert_with(|| (team_id, Vec::new()));
-        entry.1.push((seq, user_id, body));
-    }
-    // Each case's writes of each property: `(hlc, value, seen)`.
-    type Writes = BTreeMap<String, Vec<(String, String, String)>>;
-    let mut writes_of: HashMap<String, Writes> = HashMap::new();
-    for (case_id, field, hlc, value, seen) in read.writes {
-        writes_of
-            .entry(case_id)
-            .or_default()
-            .entry(field)
-            .or_default()
-            .push((hlc, value, seen));
-    }
+    let (by_case, mut writes_of) = by_case(read.ops, read.writes);
     // The merges made by `end`; undone if undone by then.
     let merges: Vec<&MergeRow> = read.merges.iter().filter(|m| m.3 <= end).collect();
     let own: HashSet<&str> = households.iter().map(String::as_str).collect();
@@ -213,21 +245,7 @@ pub(crate) fn summarize_households(
         let team_id = records.get(case_id.as_str()).map(|r| r.team_id.clone());
         let team_id = team_id.unwrap_or_default();
         if let Some((_, into)) = case.merged_into() {
-            summaries.push(CaseSummary {
-                case_id: case_id.clone(),
-                team_id,
-                seq,
-                household_name: case.household_name().trim().to_owned(),
-                housing: None,
-                housing_conflict: false,
-                open_steps: 0,
-                dues: Vec::new(),
-                last_visit: None,
-                consent_until: None,
-                consents: 0,
-                withdrawals: 0,
-                merged_into: Some(into.to_owned()),
-            });
+            summaries.push(CaseSummary::merged(case, team_id, seq, into));
             continue;
         }
         let household = shown.get(case_id).unwrap_or(case);
