@@ -681,6 +681,10 @@ pub struct ExportQuery {
     /// CSV only: the separator, instead of the one of the language's spreadsheets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delimiter: Option<CsvDelimiter>,
+    /// The fields marked sensitive (health) too: left out unless asked for, and asked for by
+    /// admins only. An export's record keeps that it included them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
 }
 
 /// An export as recorded: who took which submissions out of the system, and when.

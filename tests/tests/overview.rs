@@ -5,11 +5,12 @@
 //! arrives in the browser's downloads) and finds the export recorded.
 
 use cris_e2e::phone::{
-    log_in, open_case, record_synced_household, team_server_with_supervisor,
+    PASSWORD, TEAM, log_in, open_case, record_synced_household, team_server_with_supervisor,
     visit_changing_housing, wait_for_sync_text,
 };
 use cris_e2e::ui::{click_testid, delay_answers, late_answers_arrived, select, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
+use cris_server::store::Role;
 use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,9 +158,33 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.contains("xl/workbook.xml"), "with a workbook in it");
     laptop
-        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Lea Teamleitung')][contains(., 'XLSX')][contains(., 'Deutsch')]")
+        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Lea Teamleitung')][contains(., 'XLSX')][contains(., 'Deutsch')][@data-sensitive='false']")
+        .await;
+    // Health data leaves only with an admin who asks for it: a supervisor is not offered it.
+    assert!(
+        laptop
+            .client
+            .find_all(Locator::Css("[data-testid='export-sensitive']"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // An admin who asks for it gets it, and the export is listed as one with sensitive data.
+    server
+        .add_account("amelie.a", "Amelie Admin", Role::Admin, TEAM, PASSWORD)
+        .await;
+    let admin = Browser::open(&driver, 1280, 900, "de-DE").await;
+    log_in(&admin, &server, "amelie.a").await;
+    tap(&admin, "nav a[href='/overview']").await;
+    admin.wait_for_heading("Übersicht meiner Teams").await;
+    tap(&admin, "[data-testid='export-sensitive']").await;
+    tap(&admin, "[data-testid='export-download']").await;
+    admin
+        .wait_for_xpath("//*[@data-testid='export-history']/li[contains(., 'Amelie Admin')][contains(., 'mit sensiblen Daten')][@data-sensitive='true']")
         .await;
 
     phone.close().await;
     laptop.close().await;
+    admin.close().await;
 }

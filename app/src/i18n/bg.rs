@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "Един CSV файл съдържа точно един формуляр: моля, изберете формуляра.",
     export_done: "Запазено: {file}",
     export_recorded: "Всеки експорт се записва заедно с това кой и кога го е направил.",
+    export_sensitive: "Включи чувствителните данни (здраве)",
+    export_with_sensitive: "с чувствителни данни",
     export_history: "Предишни експорти",
     export_rows: "Редове: {n}",
     review_filter_worker: "Водещ случая",

@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "Eine CSV-Datei enthält genau ein Formular: bitte das Formular wählen.",
     export_done: "Gespeichert: {file}",
     export_recorded: "Jeder Export wird mit Person und Zeitpunkt festgehalten.",
+    export_sensitive: "Sensible Daten (Gesundheit) einschließen",
+    export_with_sensitive: "mit sensiblen Daten",
     export_history: "Frühere Exporte",
     export_rows: "1 Zeile|{n} Zeilen",
     review_filter_worker: "Fallmanager/in",

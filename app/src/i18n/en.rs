@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "A CSV file holds one form: choose the form.",
     export_done: "Saved: {file}",
     export_recorded: "Every export is recorded with who made it and when.",
+    export_sensitive: "Include sensitive data (health)",
+    export_with_sensitive: "with sensitive data",
     export_history: "Earlier exports",
     export_rows: "1 row|{n} rows",
     review_filter_worker: "Case manager",

@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "Egy CSV-fájl pontosan egy űrlapot tartalmaz: válassza ki az űrlapot.",
     export_done: "Mentve: {file}",
     export_recorded: "Minden exportálást rögzítünk azzal együtt, hogy ki és mikor végezte.",
+    export_sensitive: "Különleges adatok (egészség) is",
+    export_with_sensitive: "különleges adatokkal",
     export_history: "Korábbi exportálások",
     export_rows: "{n} sor",
     review_filter_worker: "Esetkezelő",

@@ -327,6 +327,8 @@ ui_strings! {
     export_csv_needs_form,
     export_done,
     export_recorded,
+    export_sensitive,
+    export_with_sensitive,
     export_history,
     export_rows,
     review_filter_worker,

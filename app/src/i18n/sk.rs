@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "Súbor CSV obsahuje práve jeden formulár: vyberte, prosím, formulár.",
     export_done: "Uložené: {file}",
     export_recorded: "Každý export sa zaznamenáva spolu s tým, kto ho vykonal a kedy.",
+    export_sensitive: "Vrátane citlivých údajov (zdravie)",
+    export_with_sensitive: "s citlivými údajmi",
     export_history: "Predchádzajúce exporty",
     export_rows: "1 riadok|{n} riadky|{n} riadkov",
     review_filter_worker: "Odborný pracovník",

@@ -298,6 +298,8 @@ pub const UI: Ui = Ui {
     export_csv_needs_form: "Bir CSV dosyası yalnızca bir form içerir: lütfen formu seçin.",
     export_done: "Kaydedildi: {file}",
     export_recorded: "Her dışa aktarma, kimin ve ne zaman yaptığıyla birlikte kaydedilir.",
+    export_sensitive: "Hassas verileri (sağlık) dahil et",
+    export_with_sensitive: "hassas verilerle",
     export_history: "Önceki dışa aktarmalar",
     export_rows: "{n} satır",
     review_filter_worker: "Vaka yöneticisi",

@@ -533,6 +533,11 @@ fn save(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
 #[component]
 fn ExportView() -> impl IntoView {
     let i18n = use_i18n();
+    let admin = use_sync().session.with_untracked(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.user.role == cris_core::api::Role::Admin)
+    });
+    let sensitive = RwSignal::new(false);
     let catalog = use_forms();
     let format = RwSignal::new(ExportFormat::Xlsx);
     let form = RwSignal::new(String::new());
@@ -601,6 +606,9 @@ fn ExportView() -> impl IntoView {
                 query.push(format!("{key}={}", js_sys::encode_uri_component(&value)));
             }
         }
+        if admin && sensitive.get_untracked() {
+            query.push("sensitive=true".to_owned());
+        }
         let query = query.join("&");
         busy.set(true);
         problem.set(None);
@@ -642,11 +650,15 @@ fn ExportView() -> impl IntoView {
                     .chain(&e.filter.worker)
                     .map(|s| format!(" · {s}"))
                     .collect();
+                // An export with the fields marked sensitive says so.
+                let with_sensitive = e.filter.sensitive.then(
+                    || view! { " · " <strong>{i18n.t(|u| u.export_with_sensitive)}</strong> },
+                );
                 view! {
-                    <li data-export=e.id.clone()>
+                    <li data-export=e.id.clone() data-sensitive=e.filter.sensitive.to_string()>
                         {date_time(e.at_ms as f64)} " · " {e.display_name.clone()} " · "
                         {e.format.as_str().to_uppercase()} " · " {what} " · " {language}
-                        {of} " · " {move || i18n.count(|u| u.export_rows, rows)}
+                        {of} " · " {move || i18n.count(|u| u.export_rows, rows)} {with_sensitive}
                     </li>
                 }
             })
@@ -721,6 +733,20 @@ fn ExportView() -> impl IntoView {
                 <DateFilter id="export-from" label=|u| u.export_from day=from/>
                 <DateFilter id="export-to" label=|u| u.export_to day=to/>
             </div>
+            // Fields marked sensitive (health) leave only with an admin who asks for them.
+            {admin.then(|| view! {
+                <div class="field">
+                    <label>
+                        <input
+                            type="checkbox"
+                            data-testid="export-sensitive"
+                            prop:checked=move || sensitive.get()
+                            on:change=move |ev| sensitive.set(event_target_checked(&ev))
+                        />
+                        " " {i18n.t(|u| u.export_sensitive)}
+                    </label>
+                </div>
+            })}
             <p class="hint">{i18n.t(|u| u.export_recorded)}</p>
             <button type="button" class="btn btn-primary" data-testid="export-download" disabled=move || busy.get() on:click=download>
                 {i18n.t(|u| u.export_download)}

@@ -33,6 +33,9 @@ impl From<ExportError> for AppError {
             ExportError::NotAllowed => {
                 AppError::Forbidden("exports are for supervisors and admins")
             }
+            ExportError::SensitiveForAdmins => AppError::Forbidden(
+                "the fields marked sensitive (health) are exported by admins only: leave sensitive out, or ask an admin",
+            ),
             ExportError::Disabled => AppError::AccountDisabled,
             ExportError::Store(e) => AppError::Store(e),
             e if e.is_refusal() => AppError::BadRequest(e.to_string()),

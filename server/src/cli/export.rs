@@ -40,6 +40,9 @@ pub(crate) struct ExportArgs {
     /// For csv: comma or semicolon (as the spreadsheets of the language read it unless told).
     #[arg(long, value_enum)]
     delimiter: Option<DelimiterArg>,
+    /// The fields marked sensitive (health) too, for an admin; left out unless asked for.
+    #[arg(long)]
+    sensitive: bool,
     /// The file to write, readable by its owner only; one already there is replaced only
     /// with --force.
     #[arg(long)]
@@ -97,6 +100,7 @@ pub(crate) async fn export(args: ExportArgs) -> Result<(), String> {
             DelimiterArg::Comma => CsvDelimiter::Comma,
             DelimiterArg::Semicolon => CsvDelimiter::Semicolon,
         }),
+        sensitive: args.sensitive,
     };
     let login = args.login;
     let refused = |e: ExportError| match e {

@@ -42,8 +42,9 @@ pub struct Column {
 }
 
 impl FormLayout {
-    /// The tables of a form across `versions` (of one form, in any order), in `lang`.
-    pub fn new(versions: &[Arc<FormDef>], lang: Lang) -> FormLayout {
+    /// The tables of a form across `versions` (of one form, in any order), in `lang`; the
+    /// fields marked sensitive (in any version) only if `sensitive`.
+    pub fn new(versions: &[Arc<FormDef>], lang: Lang, sensitive: bool) -> FormLayout {
         let mut versions: Vec<&FormDef> = versions.iter().map(|v| &**v).collect();
         versions.sort_by_key(|v| std::cmp::Reverse(v.version));
         let form_id = versions.first().map(|v| v.id.clone()).unwrap_or_default();
@@ -55,6 +56,13 @@ impl FormLayout {
         // Column names by table (None: the form's own), columns by name.
         let mut order: HashMap<Option<String>, Vec<String>> = HashMap::new();
         let mut columns: HashMap<String, (Option<String>, Column)> = HashMap::new();
+        // A field marked sensitive in one version is in every version.
+        let left_out: std::collections::HashSet<&str> = versions
+            .iter()
+            .flat_map(|form| form.walk())
+            .filter(|(field, _)| field.sensitive && !sensitive)
+            .map(|(field, _)| field.name.as_str())
+            .collect();
         for form in &versions {
             let walk = form.walk();
             let groups: Vec<&str> = walk
@@ -70,7 +78,7 @@ impl FormLayout {
             merge_order(&mut repeats, &groups);
             let mut by_table: HashMap<Option<String>, Vec<&str>> = HashMap::new();
             for (field, repeat) in &walk {
-                if !field.kind.holds_value() {
+                if !field.kind.holds_value() || left_out.contains(field.name.as_str()) {
                     continue;
                 }
                 // The newest version that has a field says what it is and where it goes.
@@ -303,7 +311,7 @@ mod tests {
             ]),
             serde_json::json!({"purposes": [{"value": "first", "label": labels("Erstbesuch")}]}),
         );
-        let layout = FormLayout::new(&[v1, v2], Lang::De);
+        let layout = FormLayout::new(&[v1, v2], Lang::De, true);
         assert_eq!(layout.form_id, "visit");
         assert_eq!(layout.tables.len(), 2);
         // The field only version 1 had stays beside its neighbour; notes hold no answer.
@@ -355,7 +363,7 @@ mod tests {
         assert_eq!(layout.title, "Besuch");
         assert_eq!(layout.sheet_title(0), "Besuch");
         assert_eq!(layout.sheet_title(1), "Besuch – Schritte");
-        let tr = FormLayout::new(&layout_versions(), Lang::Tr);
+        let tr = FormLayout::new(&layout_versions(), Lang::Tr, true);
         assert_eq!(tr.tables[0].columns[0].heading, "Datum (tr)");
         assert_eq!(tr.sheet_title(0), "Besuch (tr)");
     }

@@ -10,7 +10,7 @@ use crate::store::ReviewFilter;
 use crate::{FormCatalog, TimeZone};
 
 /// What an export accepts, told with every refusal of a query that cannot be read.
-pub const ACCEPTED: &str = "an export takes format (xlsx or csv), form (a form id), table (for csv: a repeat group of the form), team, worker (a login), from and to (YYYY-MM-DD, days received, on the agency's clocks), lang (de, tr, bg, en, hu or sk) and delimiter (for csv: comma or semicolon)";
+pub const ACCEPTED: &str = "an export takes format (xlsx or csv), form (a form id), table (for csv: a repeat group of the form), team, worker (a login), from and to (YYYY-MM-DD, days received, on the agency's clocks), lang (de, tr, bg, en, hu or sk) delimiter (for csv: comma or semicolon) and sensitive (true: the fields marked sensitive, such as health, too; admins only)";
 
 /// An export's query, checked.
 #[derive(Clone, Debug)]
@@ -25,6 +25,8 @@ pub struct Plan {
     pub(super) csv: CsvStyle,
     /// Which submissions, as the review queue narrows them.
     pub(super) filter: ReviewFilter,
+    /// Whether the fields marked sensitive (health) are exported too.
+    pub(super) sensitive: bool,
     /// What the record of the export keeps of the query.
     pub(super) recorded: ExportQuery,
 }
@@ -77,7 +79,7 @@ impl Plan {
             .delimiter
             .map_or_else(|| CsvStyle::of(lang), CsvStyle::with);
         if let (Some(form), Some(table)) = (&form, &table) {
-            let layout = FormLayout::new(&forms.versions(form), lang);
+            let layout = FormLayout::new(&forms.versions(form), lang, query.sensitive);
             let repeats = layout.repeats();
             if !repeats.contains(&table.as_str()) {
                 let tables = if repeats.is_empty() {
@@ -120,6 +122,7 @@ impl Plan {
             to: query.to,
             lang: Some(lang),
             delimiter: None,
+            sensitive: query.sensitive,
         };
         Ok(Plan {
             format,
@@ -128,6 +131,7 @@ impl Plan {
             table,
             csv,
             filter,
+            sensitive: query.sensitive,
             recorded,
         })
     }

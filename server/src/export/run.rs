@@ -59,6 +59,11 @@ pub enum ExportError {
     NotAllowed,
     #[error("exports are made by enabled accounts")]
     Disabled,
+    /// The fields marked sensitive asked for by someone who is not an admin.
+    #[error(
+        "the fields marked sensitive (health) are exported by admins only: leave sensitive out, or ask an admin"
+    )]
+    SensitiveForAdmins,
     /// The query asks for something that cannot be: the message says what can.
     #[error("{0}")]
     Query(String),
@@ -88,6 +93,7 @@ impl ExportError {
             self,
             ExportError::NotAllowed
                 | ExportError::Disabled
+                | ExportError::SensitiveForAdmins
                 | ExportError::Query(_)
                 | ExportError::TooLarge { .. }
                 | ExportError::Write(WriteError::SheetFull { .. })
@@ -118,6 +124,9 @@ pub async fn run(
     plan: Plan,
 ) -> Result<Exported, ExportError> {
     may_export(by.user)?;
+    if plan.sensitive && by.user.role != Role::Admin {
+        return Err(ExportError::SensitiveForAdmins);
+    }
     let user_id = &by.user.id;
     let now = auth::now_ms();
     let mut filter = plan.filter.clone();
@@ -229,7 +238,7 @@ async fn layouts(
         }
         // A repeat group asked for that only a version without submissions here has.
         if let Some(table) = &plan.table
-            && !FormLayout::new(&versions, plan.lang)
+            && !FormLayout::new(&versions, plan.lang, plan.sensitive)
                 .repeats()
                 .contains(&table.as_str())
             && let Some(with) = known.iter().find(|v| {
@@ -240,7 +249,7 @@ async fn layouts(
         {
             versions.push(with.clone());
         }
-        layouts.push(FormLayout::new(&versions, plan.lang));
+        layouts.push(FormLayout::new(&versions, plan.lang, plan.sensitive));
     }
     Ok(layouts)
 }

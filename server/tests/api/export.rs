@@ -1187,3 +1187,73 @@ async fn file_names_say_the_language_and_the_filters() {
 fn today() -> cris_core::Date {
     cris_server::TimeZone::default().day_of(cris_server::auth::now_ms())
 }
+
+/// The headings of a CSV export's first line.
+fn headings(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or_default();
+    first.split(';').map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn health_fields_leave_only_with_an_admin_who_asks_for_them() {
+    on_both(|server| async move {
+        let sabine = with_family(&server).await;
+        let aron = server.account("aron.a", Role::Admin, &[NORD]).await;
+        let health = "Gesundheit".to_owned();
+        let visits = "?format=csv&form=home_visit";
+
+        // Nobody's export holds the fields marked sensitive unless asked for.
+        for token in [&sabine, &aron] {
+            let (bytes, _) = export(&server, token, visits).await;
+            let shown = headings(&bytes);
+            assert!(shown.contains(&"Wohnsituation".to_owned()), "{shown:?}");
+            assert!(!shown.contains(&health), "{shown:?} on {}", kind(&server));
+        }
+        // The intake's health field, on the workbook's sheets: only when asked for.
+        let intake_headings = |bytes: Vec<u8>| {
+            let mut book = workbook(bytes);
+            let names = book.sheet_names().to_vec();
+            names
+                .iter()
+                .flat_map(|name| sheet(&mut book, name).into_iter().take(1).flatten())
+                .collect::<Vec<String>>()
+        };
+        let limits = "Gesundheitliche Einschränkungen bei der Arbeit".to_owned();
+        let (bytes, _) = export(&server, &aron, "?form=intake").await;
+        assert!(!intake_headings(bytes).contains(&limits));
+        let (bytes, _) = export(&server, &aron, "?form=intake&sensitive=true").await;
+        assert!(intake_headings(bytes).contains(&limits));
+
+        // A supervisor who asks is refused, and nothing is recorded.
+        let before = exports(&server, &sabine).await.len();
+        let res = get(
+            &server,
+            Some(&sabine),
+            &format!("/api/v1/export{visits}&sensitive=true"),
+        )
+        .await;
+        let message = error(res, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
+        assert!(message.contains("admins only"), "{message}");
+        assert_eq!(exports(&server, &sabine).await.len(), before);
+
+        // An admin who asks gets them, and the export's record says so.
+        let (bytes, _) = export(&server, &aron, &format!("{visits}&sensitive=true")).await;
+        assert!(headings(&bytes).contains(&health), "{:?}", headings(&bytes));
+        let recorded = exports(&server, &aron).await;
+        let newest = recorded.first().expect("the admin's export");
+        assert_eq!(newest.login, "aron.a");
+        assert!(newest.filter.sensitive, "{:?}", newest.filter);
+        let asked: Vec<bool> = recorded
+            .iter()
+            .filter(|e| e.login == "aron.a")
+            .map(|e| e.filter.sensitive)
+            .collect();
+        assert_eq!(asked, [true, true, false, false], "newest first");
+    })
+    .await;
+}
