@@ -686,6 +686,11 @@ async fn an_export_on_the_command_line_is_the_one_over_http() {
         ),
         (
             &db,
+            &["--as", "sabine.s", "--format", "xlsx", "--sensitive"],
+            "the fields marked sensitive (health) are exported by admins only",
+        ),
+        (
+            &db,
             &["--as", "nobody", "--format", "csv"],
             "no account \"nobody\"",
         ),
