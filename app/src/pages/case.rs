@@ -72,8 +72,9 @@ pub fn CaseDetail() -> impl IntoView {
     });
     // Who recorded each value of a property in conflict, from the server's log while online:
     // the stamp of each write, with the name of the account that pushed it.
+    // Follows the reading (which follows the household): read again with it, never before.
     let history = LocalResource::new(move || {
-        let id = id.get();
+        let id = id.get_untracked();
         let conflicted = loaded.with(|found| {
             matches!(found, Some(Ok(Some(data))) if !data.case.fields.conflicted().is_empty())
         });

@@ -73,7 +73,7 @@ impl CaseStore {
         on_db!(&self.db, |pool| {
             let mut merges: Vec<(String, String, String)> = Vec::new();
             for chunk in households.chunks(1000) {
-                let sql = merged_into_sql(&pool.values(1, chunk.len()));
+                let sql = standing_merges_into_sql(&pool.values(1, chunk.len()));
                 let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
                 for id in chunk {
                     q = q.bind(*id);
@@ -144,7 +144,7 @@ pub(crate) async fn insert_case_names(
 
 /// The households merged into the households `{ids}` while their merges stand: (merged,
 /// merge, joined).
-pub(crate) fn merged_into_sql(ids: &str) -> String {
+pub(crate) fn standing_merges_into_sql(ids: &str) -> String {
     format!(
         "SELECT case_id, op_id, into_id FROM case_merges
          WHERE undone_op_id IS NULL AND into_id IN {ids}"
@@ -153,7 +153,7 @@ pub(crate) fn merged_into_sql(ids: &str) -> String {
 
 /// The names of households as shown (see [`cris_core::record::households`]), from the writes
 /// of the household names of them and of the households merged into them (`(case, hlc, value,
-/// seen)`, as [`household_names_sql`] reads them) and those merges (as [`merged_into_sql`]
+/// seen)`, as [`household_names_sql`] reads them) and those merges (as [`standing_merges_into_sql`]
 /// reads them).
 pub(crate) fn names_shown(
     writes: Vec<(String, String, String, String)>,

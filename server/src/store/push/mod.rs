@@ -75,8 +75,9 @@ impl GroupPush for CaseStore {
             .collect();
         let known = read::read(&mut tx, batches, &ops).await?;
         let mut decided = decide::decide(batches, &ops, known);
-        write::write(&mut tx, batches, &decided).await?;
-        let conflicted = write::conflicts(&mut tx, &decided.accepted).await?;
+        let writes = write::writes_of(&decided.accepted);
+        write::write(&mut tx, batches, &decided, &writes).await?;
+        let conflicted = write::conflicts(&mut tx, &writes).await?;
         decided.mark_conflicts(&conflicted);
         write::note_pushes(&mut tx, batches).await?;
         tx.commit().await?;

@@ -11,12 +11,17 @@ use crate::store::names::{case_names, insert_case_names};
 use crate::store::writer::PushBatch;
 use crate::store::{CheckedOp, StoreError, decode};
 
+/// A field write of an accepted operation: (case, field, write, operation).
+pub(crate) type FieldWriteRow<'a> = (&'a str, &'a str, Write, &'a str);
+
 /// Writes what `d` decided: new households, the log, forms, consents, merges, review
-/// statuses, field writes and the households' names.
+/// statuses, the field writes `writes` (of its accepted operations, [`writes_of`]) and the
+/// households' names.
 pub(crate) async fn write(
     tx: &mut Tx,
     batches: &[PushBatch],
     d: &Decision<'_>,
+    writes: &[FieldWriteRow<'_>],
 ) -> Result<(), StoreError> {
     insert_cases(tx, &d.new_cases).await?;
     for chunk in d.accepted.chunks(500) {
@@ -36,8 +41,7 @@ pub(crate) async fn write(
             q.execute(&mut **tx).await?;
         }
     });
-    let writes = writes_of(&d.accepted);
-    insert_field_writes(tx, &writes).await?;
+    insert_field_writes(tx, writes).await?;
     let names = case_names(
         writes
             .iter()
@@ -46,8 +50,8 @@ pub(crate) async fn write(
     insert_case_names(tx, &names).await
 }
 
-/// Every field write of the operations `accepted`: (case, field, write, operation).
-fn writes_of<'a>(accepted: &[(usize, &'a CheckedOp)]) -> Vec<(&'a str, &'a str, Write, &'a str)> {
+/// Every field write of the operations `accepted`.
+pub(crate) fn writes_of<'a>(accepted: &[(usize, &'a CheckedOp)]) -> Vec<FieldWriteRow<'a>> {
     accepted
         .iter()
         .flat_map(|(_, c)| {
@@ -212,10 +216,7 @@ async fn write_merges(
     Ok(())
 }
 
-async fn insert_field_writes(
-    tx: &mut Tx,
-    writes: &[(&str, &str, Write, &str)],
-) -> Result<(), StoreError> {
+async fn insert_field_writes(tx: &mut Tx, writes: &[FieldWriteRow<'_>]) -> Result<(), StoreError> {
     on_db!(tx, |tx| {
         for chunk in writes.chunks(1000) {
             let sql = format!(
@@ -239,13 +240,11 @@ async fn insert_field_writes(
     Ok(())
 }
 
-/// The fields the operations `accepted` wrote that are in conflict as they stand after
-/// them: `(case, field)`.
+/// The fields of `writes` that are in conflict as they stand after them: `(case, field)`.
 pub(crate) async fn conflicts(
     tx: &mut Tx,
-    accepted: &[(usize, &CheckedOp)],
+    writes: &[FieldWriteRow<'_>],
 ) -> Result<HashSet<(String, String)>, StoreError> {
-    let writes = writes_of(accepted);
     let written: HashSet<(&str, &str)> = writes.iter().map(|(c, f, _, _)| (*c, *f)).collect();
     let touched: Vec<&str> = writes
         .iter()
