@@ -517,6 +517,10 @@ pub struct Dashboard {
     /// Each device of the teams' members that has synced, by its latest push or pull, the
     /// longest silent first.
     pub devices: Vec<DeviceSync>,
+    /// The households whose case is closed now, by why it was closed (reasons with none are
+    /// left out). Closed households have no steps overdue.
+    #[serde(default)]
+    pub closed: std::collections::BTreeMap<crate::record::CloseReason, u64>,
 }
 
 /// A worker's home visits (corrections not counted again) by the week the phone finalized

@@ -31,6 +31,51 @@ pub struct Case {
     /// Households someone decided are another family, however alike they look.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub distinct_from: BTreeSet<String>,
+    /// The closings of this household's case (closing operation id -> why). Like merges, a
+    /// closing is taken back by an operation of its own, so the same operations in any order
+    /// leave the same case.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub closings: BTreeMap<String, CloseReason>,
+    /// The closings taken back (their operation ids).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub reopened: BTreeSet<String>,
+}
+
+/// Why a household's case was closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    MovedAway,
+    LeftBenefits,
+    GoalsReached,
+    /// No contact for months.
+    NoContact,
+    Other,
+}
+
+impl CloseReason {
+    pub const ALL: [CloseReason; 5] = [
+        CloseReason::MovedAway,
+        CloseReason::LeftBenefits,
+        CloseReason::GoalsReached,
+        CloseReason::NoContact,
+        CloseReason::Other,
+    ];
+
+    /// As it is written in operations and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::MovedAway => "moved_away",
+            CloseReason::LeftBenefits => "left_benefits",
+            CloseReason::GoalsReached => "goals_reached",
+            CloseReason::NoContact => "no_contact",
+            CloseReason::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CloseReason> {
+        CloseReason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
 }
 
 impl Case {
@@ -43,7 +88,19 @@ impl Case {
             merges: BTreeMap::new(),
             unmerged: BTreeSet::new(),
             distinct_from: BTreeSet::new(),
+            closings: BTreeMap::new(),
+            reopened: BTreeSet::new(),
         }
+    }
+
+    /// The closing that stands, if the case is closed: (the closing operation's id, why). Of
+    /// several closings not taken back (which the server never accepts) the latest counts.
+    pub fn closed(&self) -> Option<(&str, CloseReason)> {
+        self.closings
+            .iter()
+            .rev()
+            .find(|(close, _)| !self.reopened.contains(*close))
+            .map(|(close, why)| (close.as_str(), *why))
     }
 
     /// The merge this household is in, if it is merged into another: (the merge operation's
@@ -99,6 +156,12 @@ impl Case {
             }
             Change::Distinct { other } => {
                 self.distinct_from.insert(other.clone());
+            }
+            Change::Close { reason } => {
+                self.closings.insert(op.op_id.clone(), *reason);
+            }
+            Change::Reopen { close } => {
+                self.reopened.insert(close.clone());
             }
             Change::Submit { .. }
             | Change::Consent { .. }
@@ -273,6 +336,11 @@ pub enum Change {
     Unmerge { merge: String },
     /// A supervisor found that this household and `other` are two families, however alike.
     Distinct { other: String },
+    /// The household's case is closed: it leaves the workers' phones (supervisors still see
+    /// it), and the agency's retention period starts.
+    Close { reason: CloseReason },
+    /// A closing taken back (`close`: the closing operation's id): the case is open again.
+    Reopen { close: String },
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -289,6 +357,7 @@ impl<'de> Deserialize<'de> for Change {
                 let (mut kind, mut submission, mut properties) = (None, None, None);
                 let (mut consent, mut withdrawal) = (None, None);
                 let (mut into, mut merge, mut other) = (None, None, None);
+                let (mut reason, mut close) = (None, None);
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "kind" => kind = Some(map.next_value::<std::borrow::Cow<'de, str>>()?),
@@ -299,6 +368,8 @@ impl<'de> Deserialize<'de> for Change {
                         "into" => into = Some(map.next_value()?),
                         "merge" => merge = Some(map.next_value()?),
                         "other" => other = Some(map.next_value()?),
+                        "reason" => reason = Some(map.next_value()?),
+                        "close" => close = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -331,11 +402,17 @@ impl<'de> Deserialize<'de> for Change {
                     Some("distinct") => Ok(Change::Distinct {
                         other: other.ok_or_else(|| de::Error::missing_field("other"))?,
                     }),
+                    Some("close") => Ok(Change::Close {
+                        reason: reason.ok_or_else(|| de::Error::missing_field("reason"))?,
+                    }),
+                    Some("reopen") => Ok(Change::Reopen {
+                        close: close.ok_or_else(|| de::Error::missing_field("close"))?,
+                    }),
                     Some(unknown) => Err(de::Error::unknown_variant(
                         unknown,
                         &[
                             "submit", "consent", "withdraw", "resolve", "merge", "unmerge",
-                            "distinct",
+                            "distinct", "close", "reopen",
                         ],
                     )),
                     None => Err(de::Error::missing_field("kind")),
@@ -399,11 +476,14 @@ impl Operation {
             Change::Submit { submission, .. } => &submission.id,
             Change::Consent { consent } => &consent.id,
             Change::Withdraw { withdrawal } => &withdrawal.id,
-            // A resolution, a merge or its undoing is a record of its own only in the log.
+            // A resolution, a merge, a closing or their undoing is a record of its own only
+            // in the log.
             Change::Resolve { .. }
             | Change::Merge { .. }
             | Change::Unmerge { .. }
-            | Change::Distinct { .. } => &self.op_id,
+            | Change::Distinct { .. }
+            | Change::Close { .. }
+            | Change::Reopen { .. } => &self.op_id,
         }
     }
 
@@ -655,5 +735,51 @@ mod tests {
         assert_eq!(op.record_id(), "m");
         assert_eq!(op.writes().count(), 0);
         assert!(op.submission().is_none() && op.consent_record().is_none());
+    }
+
+    #[test]
+    fn a_closed_case_is_open_again_once_reopened_whatever_the_order_heard() {
+        let close = link(
+            "k1",
+            "a",
+            Change::Close {
+                reason: CloseReason::MovedAway,
+            },
+        );
+        let reopen = link("k2", "a", Change::Reopen { close: "k1".into() });
+        let again = link(
+            "k3",
+            "a",
+            Change::Close {
+                reason: CloseReason::NoContact,
+            },
+        );
+        let mut closed = case_with("a", "shelter", 10, "p1");
+        closed.apply(&close);
+        closed.apply(&close);
+        assert_eq!(closed.closed(), Some(("k1", CloseReason::MovedAway)));
+        let mut open = closed.clone();
+        open.apply(&reopen);
+        assert_eq!(open.closed(), None);
+        let mut early = case_with("a", "shelter", 10, "p1");
+        early.apply(&reopen);
+        early.apply(&close);
+        assert_eq!(early, open, "a reopening heard first still takes the closing back");
+        early.apply(&again);
+        assert_eq!(early.closed(), Some(("k3", CloseReason::NoContact)));
+        assert_eq!(early.property("housing_situation"), "shelter");
+
+        let text = serde_json::to_string(&again.change).unwrap();
+        assert_eq!(text, r#"{"kind":"close","reason":"no_contact"}"#);
+        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), again.change);
+        let text = serde_json::to_string(&reopen.change).unwrap();
+        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), reopen.change);
+        assert!(serde_json::from_str::<Change>(r#"{"kind":"close","reason":"died"}"#).is_err());
+        assert!(serde_json::from_str::<Change>(r#"{"kind":"reopen"}"#).is_err());
+        let stored = serde_json::to_string(&early).unwrap();
+        assert_eq!(serde_json::from_str::<Case>(&stored).unwrap(), early);
+        for reason in CloseReason::ALL {
+            assert_eq!(CloseReason::parse(reason.as_str()), Some(reason));
+        }
     }
 }

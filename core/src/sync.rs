@@ -140,6 +140,20 @@ pub enum Detail {
     SupervisorsOnly,
     /// A new household for a team its author does not belong to.
     NotYourTeam { team: String },
+    /// A closing of a household's case, or its reopening, that the case does not allow.
+    ClosingRefused { why: ClosingRefusal },
+}
+
+/// Why closing a household's case, or reopening it, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosingRefusal {
+    /// The case is closed already.
+    ClosedAlready,
+    /// The case is not closed by that closing (reopened already, or never closed so).
+    NotClosed,
+    /// The household is merged into another: it is that one's case that closes.
+    Merged,
 }
 
 /// Why a merge of households, or its undoing, is refused.
@@ -157,6 +171,8 @@ pub enum MergeRefusal {
     OthersMergedIntoIt,
     /// Not merged by that merge (undone already, or never made).
     NotMerged,
+    /// One of the two households' cases is closed: it is reopened first.
+    Closed,
 }
 
 impl Detail {
@@ -175,7 +191,8 @@ impl Detail {
             | Detail::WithdrawsUnknown
             | Detail::NoAgency
             | Detail::ResolutionInvalid
-            | Detail::MergeRefused { .. } => Reason::Invalid,
+            | Detail::MergeRefused { .. }
+            | Detail::ClosingRefused { .. } => Reason::Invalid,
             Detail::NotVisible => Reason::NotFound,
             Detail::ClockAhead { .. } => Reason::ClockAhead,
             Detail::SupervisorsOnly | Detail::NotYourTeam { .. } => Reason::Forbidden,
@@ -224,8 +241,17 @@ impl Detail {
                 MergeRefusal::IntoMerged,
                 MergeRefusal::OthersMergedIntoIt,
                 MergeRefusal::NotMerged,
+                MergeRefusal::Closed,
             ]
             .map(|why| Detail::MergeRefused { why }),
+        );
+        all.extend(
+            [
+                ClosingRefusal::ClosedAlready,
+                ClosingRefusal::NotClosed,
+                ClosingRefusal::Merged,
+            ]
+            .map(|why| Detail::ClosingRefused { why }),
         );
         all
     }
@@ -482,7 +508,9 @@ pub fn check_consent(
         | Change::Resolve { .. }
         | Change::Merge { .. }
         | Change::Unmerge { .. }
-        | Change::Distinct { .. } => Err(Refusal::new(
+        | Change::Distinct { .. }
+        | Change::Close { .. }
+        | Change::Reopen { .. } => Err(Refusal::new(
             Detail::Malformed,
             "not a consent or a withdrawal",
         )),
@@ -574,16 +602,25 @@ pub fn check_resolve(
     Ok(())
 }
 
-/// Checks a merge of households, the undoing of one, or a finding that two households are
-/// two families, as the server receives it: ids and clock as for any operation, and another
-/// household than its own. Whether the account may do it, whether both households exist and
-/// what they are merged into already is the store's to check.
+/// Checks a merge of households, the undoing of one, a finding that two households are two
+/// families, or a closing of a household's case or its reopening, as the server receives
+/// it: ids and clock as for any operation, and another household than its own. Whether the
+/// account may do it, whether the households exist and what they are merged into or closed
+/// by already is the store's to check.
 pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
     use crate::record::Change;
     let (what, other) = match &op.change {
         Change::Merge { into } => ("merge", into),
         Change::Unmerge { merge } => ("undoing of a merge", merge),
         Change::Distinct { other } => ("finding of two families", other),
+        Change::Reopen { close } => ("reopening", close),
+        Change::Close { .. } => {
+            return check_common(
+                op,
+                ("closing", &op.op_id, &op.device, &op.case_id),
+                server_now_ms,
+            );
+        }
         _ => return Err(Refusal::new(Detail::Malformed, "not a merge")),
     };
     check_common(
@@ -597,7 +634,7 @@ pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
             format!("the {what} names {other:?}, which is not a lower-case UUID"),
         ));
     }
-    if *other == op.case_id {
+    if *other == op.case_id && !matches!(op.change, Change::Reopen { .. }) {
         return Err(Refusal::new(
             Detail::MergeRefused {
                 why: MergeRefusal::Itself,
@@ -997,6 +1034,7 @@ mod tests {
             r.change = change;
             r
         };
+        let why = |c: Change| check_link(&link(c), NOW).unwrap_err();
         for change in [
             Change::Merge { into: other.into() },
             Change::Unmerge {
@@ -1005,10 +1043,22 @@ mod tests {
             Change::Distinct {
                 other: other.into(),
             },
+            Change::Close {
+                reason: crate::record::CloseReason::MovedAway,
+            },
+            Change::Reopen {
+                close: other.into(),
+            },
         ] {
             assert_eq!(check_link(&link(change), NOW), Ok(()));
         }
-        let why = |c: Change| check_link(&link(c), NOW).unwrap_err();
+        assert_eq!(
+            why(Change::Reopen {
+                close: "yesterday".into()
+            })
+            .reason(),
+            Reason::Malformed
+        );
         let itself = why(Change::Merge {
             into: base.case_id.clone(),
         });

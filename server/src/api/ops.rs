@@ -214,7 +214,11 @@ fn check_one(
             sync::check_resolve(&op, &defs, now).map_err(|r| refused(r, None))?;
             false
         }
-        Change::Merge { .. } | Change::Unmerge { .. } | Change::Distinct { .. } => {
+        Change::Merge { .. }
+        | Change::Unmerge { .. }
+        | Change::Distinct { .. }
+        | Change::Close { .. }
+        | Change::Reopen { .. } => {
             sync::check_link(&op, now).map_err(|r| refused(r, None))?;
             false
         }
@@ -287,7 +291,12 @@ pub async fn pull(
     let limit = limit.min(max);
     let mut rows = state
         .store
-        .ops_since(&auth.user.id, since, limit + 1)
+        .ops_since(
+            &auth.user.id,
+            since,
+            limit + 1,
+            auth.user.role != crate::store::Role::Worker,
+        )
         .await?;
     // When this device last pulled, for the supervisor's dashboard (noted at most once a
     // minute). Bookkeeping: failing to note it does not fail the pull.

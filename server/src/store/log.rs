@@ -51,21 +51,33 @@ pub(crate) const HOUSEHOLD: &str = "(SELECT CAST($1 AS TEXT) UNION ALL
 
 impl CaseStore {
     /// The operations of the user's teams' cases logged after `since`, oldest first:
-    /// `(seq, operation)`.
+    /// `(seq, operation)`. Without `closed_too` (a worker's phone), those of households
+    /// whose case is closed now are left out but for the closings themselves: a phone holding
+    /// such a household hears that it closed, and one that never held it gets nothing of it.
     pub async fn ops_since(
         &self,
         user_id: &str,
         since: i64,
         limit: i64,
+        closed_too: bool,
     ) -> Result<Vec<(i64, cris_core::record::Operation)>, StoreError> {
-        on_db!(&self.db, |pool| {
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT o.seq, o.body FROM ops o
+        let open_only = if closed_too {
+            ""
+        } else {
+            "AND (EXISTS (SELECT 1 FROM case_closings k WHERE k.op_id = o.op_id)
+                  OR NOT EXISTS (SELECT 1 FROM case_closings k
+                                 WHERE k.reopened_op_id IS NULL
+                                   AND (k.case_id = o.case_id OR k.case_id = c.merged_into)))"
+        };
+        let sql = format!(
+            "SELECT o.seq, o.body FROM ops o
              JOIN cases c ON c.id = o.case_id
              JOIN team_members m ON m.team_id = c.team_id
-             WHERE m.user_id = $1 AND o.seq > $2
-             ORDER BY o.seq LIMIT $3",
-            )
+             WHERE m.user_id = $1 AND o.seq > $2 {open_only}
+             ORDER BY o.seq LIMIT $3"
+        );
+        on_db!(&self.db, |pool| {
+            let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
             .bind(user_id)
             .bind(since)
             .bind(limit)

@@ -4,6 +4,7 @@
 mod support;
 
 mod audit;
+mod closing;
 mod auth;
 mod backup;
 mod cli;

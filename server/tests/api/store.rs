@@ -312,12 +312,12 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
         );
 
         // Pull: the team sees the three operations in log order; the other team sees none.
-        let pulled = store.ops_since(&bora.id, 0, 100).await.unwrap();
+        let pulled = store.ops_since(&bora.id, 0, 100, false).await.unwrap();
         let ids: Vec<String> = pulled.iter().map(|(_, op)| op.op_id.clone()).collect();
         assert_eq!(ids, ["op-1", "op-2", "op-3"]);
-        let after_first = store.ops_since(&bora.id, pulled[0].0, 100).await.unwrap();
+        let after_first = store.ops_since(&bora.id, pulled[0].0, 100, false).await.unwrap();
         assert_eq!(after_first.len(), 2);
-        assert!(store.ops_since(&other.id, 0, 100).await.unwrap().is_empty());
+        assert!(store.ops_since(&other.id, 0, 100, false).await.unwrap().is_empty());
     })
     .await;
 }
@@ -383,7 +383,7 @@ async fn pushes_written_together_are_answered_each_as_if_alone() {
         let logged = |user: String| {
             let store = store.clone();
             async move {
-                let ops = store.ops_since(&user, 0, 100).await.unwrap();
+                let ops = store.ops_since(&user, 0, 100, false).await.unwrap();
                 ops.into_iter().map(|(_, op)| op.op_id).collect::<Vec<_>>()
             }
         };

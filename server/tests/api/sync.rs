@@ -956,7 +956,7 @@ async fn a_damaged_operation_is_named_by_its_row_and_never_quoted() {
         }
         let users = server.store.users().await.unwrap();
         let user = users.iter().find(|u| u.login == "elif.w").unwrap();
-        let err = server.store.ops_since(&user.id, 0, 10).await.unwrap_err();
+        let err = server.store.ops_since(&user.id, 0, 10, false).await.unwrap_err();
         assert!(
             matches!(&err, cris_server::store::StoreError::Corrupt { what: "operation", .. }),
             "{k}: {err}"

@@ -14,6 +14,8 @@ pub(crate) struct Counted {
     /// `(case_id, household_name, due days)`.
     pub overdue: Vec<(String, String, String)>,
     pub devices: Vec<DeviceRow>,
+    /// `(reason, households)` of the closed cases.
+    pub closed: Vec<(String, i64)>,
 }
 
 fn count(n: i64) -> u64 {
@@ -41,7 +43,19 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         overdue: overdue_list(c.overdue, to)?,
         consents,
         devices: devices_of(c.devices),
+        closed: closed_of(c.closed)?,
     })
+}
+
+/// The closed households by why, as the store wrote the reasons.
+fn closed_of(rows: Vec<(String, i64)>) -> Result<BTreeMap<record::CloseReason, u64>, StoreError> {
+    rows.into_iter()
+        .map(|(reason, n)| {
+            let why = record::CloseReason::parse(&reason)
+                .ok_or_else(|| decode::corrupt("closing reason", &reason, "unknown"))?;
+            Ok((why, count(n)))
+        })
+        .collect()
 }
 
 /// Each worker's visits per week (of `weeks`), every worker of the teams listed, by name.

@@ -182,9 +182,20 @@ pub(crate) fn households_sql(teams: usize) -> String {
 /// `(case_id, household_name, due days)`. The days are counted as they are read.
 pub(crate) fn overdue_sql(teams: usize) -> String {
     format!(
-        "SELECT case_id, household_name, dues FROM case_summaries
-         WHERE team_id IN {} AND first_due <= $1",
+        "SELECT s.case_id, s.household_name, s.dues FROM case_summaries s
+         WHERE s.team_id IN {} AND s.first_due <= $1
+           AND NOT EXISTS (SELECT 1 FROM case_closings k
+                           WHERE k.case_id = s.case_id AND k.reopened_op_id IS NULL)",
         params(2, teams)
+    )
+}
+
+/// The households of the teams `$1…` whose case is closed now, by why: `(reason, count)`.
+pub(crate) fn closed_sql(teams: usize) -> String {
+    format!(
+        "SELECT k.reason, COUNT(*) FROM case_closings k JOIN cases c ON c.id = k.case_id
+         WHERE k.reopened_op_id IS NULL AND c.team_id IN {} GROUP BY k.reason",
+        params(1, teams)
     )
 }
 

@@ -40,6 +40,7 @@ impl CaseStore {
                 super::households_sql(n),
                 super::overdue_sql(n),
                 super::devices_sql(n),
+                super::closed_sql(n),
             ];
             (
                 counted.workers,
@@ -47,6 +48,7 @@ impl CaseStore {
                 counted.households,
                 counted.overdue,
                 counted.devices,
+                counted.closed,
             ) = tokio::try_join!(
                 super::bind_all!(sqlx::query_as(&sql[0]), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[1]).bind(first).bind(to), ids())
@@ -54,6 +56,7 @@ impl CaseStore {
                 super::bind_all!(sqlx::query_as(&sql[2]), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[3]).bind(to), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[4]), ids()).fetch_all(pool),
+                super::bind_all!(sqlx::query_as(&sql[5]), ids()).fetch_all(pool),
             )?;
             super::dashboard_of(filter, counted)
         })

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use cris_core::record::{Change, Operation};
-use cris_core::sync::{Detail, MergeRefusal, Refusal};
+use cris_core::record::{Change, CloseReason, Operation};
+use cris_core::sync::{ClosingRefusal, Detail, MergeRefusal, Refusal};
 
 use super::HeldRecord;
 use super::read::{Known, is_link};
@@ -25,6 +25,10 @@ pub(crate) struct Decision<'a> {
     pub merged: Vec<(&'a str, &'a str, &'a str, usize)>,
     /// Merges undone: (merge, undoing operation, household, batch).
     pub unmerged: Vec<(&'a str, &'a str, &'a str, usize)>,
+    /// Cases closed: (closing, household, why, batch).
+    pub closed: Vec<(&'a str, &'a str, CloseReason, usize)>,
+    /// Closings taken back: (closing, reopening operation, batch).
+    pub reopened: Vec<(&'a str, &'a str, usize)>,
     /// Submissions the group's corrections turn from `changes_requested` to `corrected`.
     pub now_corrected: Vec<String>,
     /// What the store knows after the group (review statuses of the new submissions
@@ -47,6 +51,8 @@ pub(crate) fn decide<'a>(
         new_cases: Vec::new(),
         merged: Vec::new(),
         unmerged: Vec::new(),
+        closed: Vec::new(),
+        reopened: Vec::new(),
         now_corrected: Vec::new(),
         known,
     };
@@ -135,6 +141,8 @@ impl<'a> Decision<'a> {
                 }
             }
             Change::Unmerge { merge } => self.unmerge(op, merge, i)?,
+            Change::Close { reason } => self.close(op, *reason, i)?,
+            Change::Reopen { close } => self.reopen(op, close, i)?,
             Change::Consent { .. } | Change::Withdraw { .. } => self.seal(op, batch.now_ms)?,
         }
         if !self.known.case_team.contains_key(&op.case_id) {
@@ -237,6 +245,13 @@ impl<'a> Decision<'a> {
                 MergeRefusal::OthersMergedIntoIt,
                 "other households are merged into this one: merge the other way round, or undo their merges first",
             ))
+        } else if self.known.closed.contains_key(&op.case_id)
+            || self.known.closed.contains_key(into)
+        {
+            Some((
+                MergeRefusal::Closed,
+                "one of the two households' cases is closed: reopen it first",
+            ))
         } else {
             None
         };
@@ -270,6 +285,52 @@ impl<'a> Decision<'a> {
         }
         self.known.standing.remove(&op.case_id);
         self.unmerged.push((merge, &op.op_id, &op.case_id, i));
+        Ok(())
+    }
+
+    /// A closing of the operation's household's case: one not closed already, nor merged
+    /// into another (whose case is the one to close).
+    fn close(&mut self, op: &'a Operation, reason: CloseReason, i: usize) -> Result<(), Stored> {
+        let refusal = if self.known.standing.contains_key(&op.case_id) {
+            Some((
+                ClosingRefusal::Merged,
+                "this household is merged into another: close that household's case",
+            ))
+        } else if self.known.closed.contains_key(&op.case_id) {
+            Some((ClosingRefusal::ClosedAlready, "this case is closed already"))
+        } else {
+            None
+        };
+        if let Some((why, message)) = refusal {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::ClosingRefused { why },
+                message,
+            )));
+        }
+        self.known
+            .closed
+            .insert(op.case_id.clone(), op.op_id.clone());
+        self.closed.push((&op.op_id, &op.case_id, reason, i));
+        Ok(())
+    }
+
+    /// The reopening of a case, which the closing `close` must keep closed.
+    fn reopen(&mut self, op: &'a Operation, close: &'a str, i: usize) -> Result<(), Stored> {
+        if self
+            .known
+            .closed
+            .get(&op.case_id)
+            .is_none_or(|standing| standing != close)
+        {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::ClosingRefused {
+                    why: ClosingRefusal::NotClosed,
+                },
+                "this case is not closed by that closing (it was reopened already, or never closed so)",
+            )));
+        }
+        self.known.closed.remove(&op.case_id);
+        self.reopened.push((close, &op.op_id, i));
         Ok(())
     }
 

@@ -295,3 +295,68 @@ fn a_new_household_needs_an_intake_and_joins_only_a_team_of_its_author() {
     assert_eq!(out[3], Stored::NotFound);
     assert_eq!(d.new_cases, vec![("case-new-3", NORD.to_owned(), 5_000)]);
 }
+
+#[test]
+fn a_worker_closes_a_case_once_and_reopens_only_the_closing_that_stands() {
+    let close = |reason| Change::Close { reason };
+    let reopen = |close: &str| Change::Reopen {
+        close: close.to_owned(),
+    };
+    let mut store = known(&["case-a", "case-b", "case-c"]);
+    store.standing.insert(
+        "case-c".to_owned(),
+        ("merge-1".to_owned(), "case-b".to_owned()),
+    );
+    let worker = batch(
+        Role::Worker,
+        vec![
+            op("op-1", "case-a", close(CloseReason::MovedAway)),
+            op("op-2", "case-a", close(CloseReason::NoContact)),
+            op("op-3", "case-a", reopen("op-other")),
+            op("op-4", "case-a", reopen("op-1")),
+            op("op-5", "case-a", reopen("op-1")),
+            // A household merged into another closes with it.
+            op("op-6", "case-c", close(CloseReason::Other)),
+            // A closed household is merged into none, and none into it.
+            op("op-7", "case-b", close(CloseReason::GoalsReached)),
+            op("op-8", "case-unknown", close(CloseReason::Other)),
+        ],
+    );
+    let (out, d) = decided(&worker, store);
+    let why = |s: &Stored| match refusal(s) {
+        Some(Detail::ClosingRefused { why }) => Some(*why),
+        _ => None,
+    };
+    assert_eq!(out[0], APPLIED);
+    assert_eq!(why(&out[1]), Some(ClosingRefusal::ClosedAlready));
+    assert_eq!(why(&out[2]), Some(ClosingRefusal::NotClosed));
+    assert_eq!(out[3], APPLIED);
+    assert_eq!(why(&out[4]), Some(ClosingRefusal::NotClosed), "reopened already");
+    assert_eq!(why(&out[5]), Some(ClosingRefusal::Merged));
+    assert_eq!(out[6], APPLIED);
+    assert_eq!(out[7], Stored::NotFound);
+    assert_eq!(
+        d.closed,
+        vec![
+            ("op-1", "case-a", CloseReason::MovedAway, 0),
+            ("op-7", "case-b", CloseReason::GoalsReached, 0)
+        ]
+    );
+    assert_eq!(d.reopened, vec![("op-1", "op-4", 0)]);
+
+    let mut store = d.known;
+    store.standing.clear();
+    let supervisor = batch(
+        Role::Supervisor,
+        vec![
+            op("op-9", "case-a", merge("case-b")),
+            op("op-10", "case-b", merge("case-a")),
+        ],
+    );
+    let (out, _) = decided(&supervisor, store);
+    let closed = Some(&Detail::MergeRefused {
+        why: MergeRefusal::Closed,
+    });
+    assert_eq!(refusal(&out[0]), closed);
+    assert_eq!(refusal(&out[1]), closed);
+}

@@ -24,6 +24,9 @@ pub(crate) struct Known {
     /// The merges standing among the households the group's merges touch: merged household
     /// -> (merge, the household it joined).
     pub standing: HashMap<String, (String, String)>,
+    /// The closings standing among the households the group's merges and closings touch:
+    /// household -> its closing operation.
+    pub closed: HashMap<String, String>,
     /// Submission id -> (case, form), of the group's submissions and those they correct.
     pub submissions: HashMap<String, (String, String)>,
     /// Their review status.
@@ -45,7 +48,8 @@ struct Ids {
     users: Vec<String>,
     ops: Vec<String>,
     cases: Vec<String>,
-    /// Whether any operation links two households (merges are read then).
+    /// Whether any operation links two households or closes one (merges and closings are
+    /// read then).
     links: bool,
     submissions: Vec<String>,
     /// Consents and withdrawals, and the operations that carried them.
@@ -66,7 +70,9 @@ fn ids_of(batches: &[PushBatch], ops: &[(usize, &CheckedOp)]) -> Ids {
         };
         std::iter::once(c.op.case_id.as_str()).chain(linked)
     }));
-    let links = ops.iter().any(|(_, c)| is_link(&c.op.change));
+    let links = ops.iter().any(|(_, c)| {
+        is_link(&c.op.change) || matches!(c.op.change, Change::Close { .. } | Change::Reopen { .. })
+    });
     // The group's own submissions (taken already?) and those it corrects.
     let sub_ids = distinct(
         ops.iter()
@@ -166,6 +172,18 @@ pub(crate) async fn read(
                 for (case_id, op_id, into_id) in q.fetch_all(&mut **tx).await? {
                     known.standing.insert(case_id, (op_id, into_id));
                 }
+            }
+            for chunk in ids.cases.chunks(500) {
+                let sql = format!(
+                    "SELECT case_id, op_id FROM case_closings
+                     WHERE reopened_op_id IS NULL AND case_id IN {}",
+                    tx.values(1, chunk.len())
+                );
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                known.closed.extend(q.fetch_all(&mut **tx).await?);
             }
         }
         for chunk in ids.submissions.chunks(500) {

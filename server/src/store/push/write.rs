@@ -171,7 +171,7 @@ async fn insert_ops(
     Ok(())
 }
 
-/// Merges and their undoing, after the operations they are in the log as.
+/// Merges, closings and their undoing, after the operations they are in the log as.
 async fn write_merges(
     tx: &mut Tx,
     batches: &[PushBatch],
@@ -195,6 +195,31 @@ async fn write_merges(
                 .bind(*case_id)
                 .execute(&mut **tx)
                 .await?;
+        }
+        for (close, case_id, reason, i) in &d.closed {
+            sqlx::query(
+                "INSERT INTO case_closings (op_id, case_id, reason, closed_by, closed_ms)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(*close)
+            .bind(*case_id)
+            .bind(reason.as_str())
+            .bind(&batches[*i].user.id)
+            .bind(batches[*i].now_ms)
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (close, reopening, i) in &d.reopened {
+            sqlx::query(
+                "UPDATE case_closings SET reopened_op_id = $1, reopened_by = $2, reopened_ms = $3
+                 WHERE op_id = $4",
+            )
+            .bind(*reopening)
+            .bind(&batches[*i].user.id)
+            .bind(batches[*i].now_ms)
+            .bind(*close)
+            .execute(&mut **tx)
+            .await?;
         }
         for (merge, undoing, case_id, i) in &d.unmerged {
             sqlx::query(
