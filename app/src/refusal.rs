@@ -4,7 +4,7 @@
 
 use cris_core::Lang;
 use cris_core::api::ErrorCode;
-use cris_core::sync::{Detail, MergeRefusal, Reason};
+use cris_core::sync::{ClosingRefusal, Detail, MergeRefusal, Reason};
 
 use crate::i18n::{plural, ui};
 use crate::sync::api::Failure;
@@ -96,6 +96,12 @@ pub fn word(
             MergeRefusal::IntoMerged => u.refused_merge_into_merged,
             MergeRefusal::OthersMergedIntoIt => u.refused_merge_others,
             MergeRefusal::NotMerged => u.refused_unmerge,
+            MergeRefusal::Closed => u.refused_merge_closed,
+        },
+        Detail::ClosingRefused { why } => match why {
+            ClosingRefusal::ClosedAlready => u.refused_close_already,
+            ClosingRefusal::NotClosed => u.refused_reopen_not_closed,
+            ClosingRefusal::Merged => u.refused_close_merged,
         },
         Detail::NotVisible => u.refused_not_found,
         Detail::ClockAhead { days } => {

@@ -679,7 +679,7 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
         store: "store-a".into(),
     };
     let changed = storage
-        .apply_pulled(&page, &at(17), device, 3.0)
+        .apply_pulled(&page, Some(&at(17)), device, 3.0, false)
         .await
         .unwrap();
     assert_eq!(changed, 2, "case-1 renamed, case-2 new");
@@ -701,7 +701,7 @@ async fn a_pulled_page_merges_into_the_phone_once_and_moves_the_cursor() {
     // The same page again (a retried pull) changes nothing.
     assert_eq!(
         storage
-            .apply_pulled(&page, &at(17), device, 4.0)
+            .apply_pulled(&page, Some(&at(17)), device, 4.0, false)
             .await
             .unwrap(),
         0
@@ -947,12 +947,13 @@ async fn erasing_leaves_nothing_of_the_account_but_keeps_the_clock() {
         storage
             .apply_pulled(
                 std::slice::from_ref(&other.operation),
-                &PullPosition {
+                Some(&PullPosition {
                     cursor: 9,
                     store: "store-a".into(),
-                },
+                }),
                 device,
                 3.0,
+                false,
             )
             .await
             .unwrap(),
@@ -1125,12 +1126,13 @@ async fn consents_are_kept_by_household_with_their_operations_and_arrive_by_pull
     storage
         .apply_pulled(
             &[consent_op("op-k1", &mine), consent_op("op-k2", &theirs)],
-            &PullPosition {
+            Some(&PullPosition {
                 cursor: 2,
                 store: "s".into(),
-            },
+            }),
             device,
             20.0,
+            false,
         )
         .await
         .unwrap();
@@ -1282,6 +1284,192 @@ async fn the_offline_limit_cannot_be_moved_on_the_phone() {
         .await
         .unwrap();
     assert_eq!(storage.away_too_long(at + 1.0).await.unwrap(), Some(30));
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// An operation of another device on `case_id` that is no form.
+fn change_op(op_id: &str, case_id: &str, change: Change) -> Operation {
+    let device = "0192b3c4-0000-7000-8000-00000000d002";
+    Operation {
+        op_id: op_id.into(),
+        device: device.into(),
+        hlc: cris_core::hlc::Hlc {
+            wall_ms: 50,
+            counter: 0,
+            device: device.into(),
+        },
+        created_at_ms: 50.0,
+        case_id: case_id.into(),
+        change,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_household_leaves_a_workers_phone_but_what_waits_to_be_sent() {
+    use cris_core::record::CloseReason;
+    let name = unique_name("closed");
+    let storage = open_unlocked(&name).await;
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+    let first = finalized("case-1", "sub-1", "op-1");
+    storage.finalize(&first).await.unwrap();
+    storage
+        .finalize(&finalized("case-2", "sub-2", "op-2"))
+        .await
+        .unwrap();
+    let theirs = consent("k-1", "case-1", "0192b3c4-0000-7000-8000-00000000d002");
+    let at = |cursor| PullPosition {
+        cursor,
+        store: "store-a".into(),
+    };
+    storage
+        .apply_pulled(
+            &[first.operation.clone(), consent_op("op-k1", &theirs)],
+            Some(&at(2)),
+            device,
+            10.0,
+            false,
+        )
+        .await
+        .unwrap();
+    // Made offline before the phone heard of the closing: a form and a draft.
+    let mut waiting = finalized("case-1", "sub-3", "op-3");
+    waiting.case = storage.case("case-1").await.unwrap().unwrap();
+    storage.finalize(&waiting).await.unwrap();
+    let mut begun = draft("d-1", "Familie Demir", 20.0);
+    begun.case_id = Some("case-1".into());
+    storage.put_draft(&begun).await.unwrap();
+
+    let closing = change_op(
+        "op-close",
+        "case-1",
+        Change::Close {
+            reason: CloseReason::MovedAway,
+        },
+    );
+    storage
+        .apply_pulled(
+            std::slice::from_ref(&closing),
+            Some(&at(3)),
+            device,
+            30.0,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(storage.case("case-1").await.unwrap(), None);
+    let ids = |subs: Vec<Submission>| subs.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(storage.submissions_of("case-1").await.unwrap()),
+        ["sub-3"],
+        "what waits to be sent stays"
+    );
+    assert!(storage.consents_of("case-1").await.unwrap().is_empty());
+    assert_eq!(storage.draft("d-1").await.unwrap(), Some(begun));
+    let shown: Vec<String> = storage
+        .households()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(shown, ["case-2"]);
+    let departed = storage.departed().await.unwrap();
+    assert!(departed.closed.contains("case-1"));
+    assert_eq!(departed.untold, 1);
+
+    // Sent and the draft dropped: the rest goes at the next pull, and the phone forgets it.
+    storage
+        .record_push(
+            std::slice::from_ref(&waiting.operation),
+            &["op-3".to_owned()],
+            &[],
+            "store-a",
+            40.0,
+        )
+        .await
+        .unwrap();
+    storage.delete_draft("d-1").await.unwrap();
+    storage
+        .apply_pulled(&[], Some(&at(3)), device, 50.0, false)
+        .await
+        .unwrap();
+    assert!(storage.submissions_of("case-1").await.unwrap().is_empty());
+    assert!(storage.departed().await.unwrap().closed.is_empty());
+    storage.departures_told().await.unwrap();
+    assert_eq!(storage.departed().await.unwrap().untold, 0);
+
+    // A supervisor's device keeps a closed household.
+    let closing_2 = change_op(
+        "op-close-2",
+        "case-2",
+        Change::Close {
+            reason: CloseReason::GoalsReached,
+        },
+    );
+    storage
+        .apply_pulled(
+            std::slice::from_ref(&closing_2),
+            Some(&at(4)),
+            device,
+            60.0,
+            true,
+        )
+        .await
+        .unwrap();
+    let kept = storage.case("case-2").await.unwrap().unwrap();
+    assert_eq!(
+        kept.closed(),
+        Some(("op-close-2", CloseReason::GoalsReached))
+    );
+
+    // Reopened: the phone notes that it must read the household's history.
+    let reopening = change_op(
+        "op-reopen",
+        "case-1",
+        Change::Reopen {
+            close: "op-close".into(),
+        },
+    );
+    storage
+        .apply_pulled(
+            std::slice::from_ref(&reopening),
+            Some(&at(5)),
+            device,
+            70.0,
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(
+        storage
+            .departed()
+            .await
+            .unwrap()
+            .reopened
+            .contains("case-1")
+    );
+    storage
+        .apply_pulled(
+            &[first.operation.clone(), closing, reopening],
+            None,
+            device,
+            80.0,
+            false,
+        )
+        .await
+        .unwrap();
+    storage.history_read("case-1").await.unwrap();
+    assert_eq!(storage.departed().await.unwrap(), Default::default());
+    assert_eq!(
+        ids(storage.submissions_of("case-1").await.unwrap()),
+        ["sub-1"]
+    );
+    assert_eq!(
+        storage.cursor().await.unwrap(),
+        at(5),
+        "a history moves no cursor"
+    );
     storage.close();
     Storage::delete(&name).await.unwrap();
 }

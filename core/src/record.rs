@@ -764,7 +764,10 @@ mod tests {
         let mut early = case_with("a", "shelter", 10, "p1");
         early.apply(&reopen);
         early.apply(&close);
-        assert_eq!(early, open, "a reopening heard first still takes the closing back");
+        assert_eq!(
+            early, open,
+            "a reopening heard first still takes the closing back"
+        );
         early.apply(&again);
         assert_eq!(early.closed(), Some(("k3", CloseReason::NoContact)));
         assert_eq!(early.property("housing_situation"), "shelter");
@@ -773,7 +776,10 @@ mod tests {
         assert_eq!(text, r#"{"kind":"close","reason":"no_contact"}"#);
         assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), again.change);
         let text = serde_json::to_string(&reopen.change).unwrap();
-        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), reopen.change);
+        assert_eq!(
+            serde_json::from_str::<Change>(&text).unwrap(),
+            reopen.change
+        );
         assert!(serde_json::from_str::<Change>(r#"{"kind":"close","reason":"died"}"#).is_err());
         assert!(serde_json::from_str::<Change>(r#"{"kind":"reopen"}"#).is_err());
         let stored = serde_json::to_string(&early).unwrap();

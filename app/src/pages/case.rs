@@ -136,6 +136,12 @@ fn case_view(
     } = data;
     let merges = super::merge::merges_view(&case, joined, merged_into.clone());
     let merged = merged_into.is_some();
+    // A closed case says so at the top; the closing itself waits at the bottom.
+    let closing = Some(super::closing::closing_view(&case, merged).into_any());
+    let (closed_banner, closing) = match case.closed() {
+        Some(_) => (closing, None),
+        None => (None, closing),
+    };
     let name = household(i18n, case.household_name());
     let (last_visit, next_visit) = (summary.last_visit, summary.next_visit);
     let today = today();
@@ -153,6 +159,7 @@ fn case_view(
     let id = case.id.clone();
     view! {
         <h1 data-testid="case-name">{name}</h1>
+        {closed_banner}
         {merges}
         <dl class="facts">
             <dt>{i18n.t(|u| u.last_visit)}</dt>
@@ -176,6 +183,7 @@ fn case_view(
         <ul class="steps" data-testid="open-steps">{steps}</ul>
         <h2>{i18n.t(|u| u.submissions_title)}</h2>
         <ul class="submissions" data-testid="submissions">{forms}</ul>
+        {closing}
     }
 }
 

@@ -19,6 +19,8 @@ struct Loaded {
     names: BTreeMap<String, String>,
     /// Forms the supervisor sent back that are not corrected on this phone yet.
     returned: usize,
+    /// Closed households that left the phone since the worker was last told.
+    departed: usize,
 }
 
 async fn load() -> Result<Loaded, StorageError> {
@@ -42,23 +44,29 @@ async fn load() -> Result<Loaded, StorageError> {
         .iter()
         .map(|c| (c.id.clone(), c.household_name().to_owned()))
         .collect();
-    // A household merged into another is listed once, as the other.
+    // A household merged into another is listed once, as the other; one that left the phone
+    // when it closed, not at all (a form finalized since may have brought it back).
+    let departed = db.departed().await?;
     let mut cases: Vec<(Case, Summary)> = cris_core::record::households(&cases)
         .into_iter()
+        .filter(|c| !departed.closed.contains(&c.id))
         .map(|c| {
             let members = cris_core::record::members(&cases, &c.id);
             let summary = caseload::summarize_household(&c, &members, &submissions);
             (c, summary)
         })
         .collect();
-    // The next visit due first; households without one after them, by name.
+    // The next visit due first; households without one after them, by name; closed ones
+    // last.
     cases.sort_by(|(a, sa), (b, sb)| {
         (
+            a.closed().is_some(),
             sa.next_visit.is_none(),
             sa.next_visit,
             caseload::fold(a.household_name()),
         )
             .cmp(&(
+                b.closed().is_some(),
                 sb.next_visit.is_none(),
                 sb.next_visit,
                 caseload::fold(b.household_name()),
@@ -69,6 +77,7 @@ async fn load() -> Result<Loaded, StorageError> {
         drafts,
         names,
         returned,
+        departed: departed.untold,
     })
 }
 
@@ -100,7 +109,9 @@ pub fn Caseload() -> impl IntoView {
                 Some(Err(e)) => storage_error_view(i18n, &e).into_any(),
                 Some(Ok(data)) => {
                     let returned = data.returned;
+                    let departed = data.departed;
                     view! {
+                        <Departures departed on_told=reload/>
                         <Show when=move || { returned > 0 }>
                             <A href="/review" attr:class="banner returned" attr:data-testid="inbox-banner">
                                 {move || i18n.t(|u| u.inbox_banner)().replace("{n}", &returned.to_string())}
@@ -161,7 +172,7 @@ fn Cases(cases: Vec<(Case, Summary)>, query: RwSignal<String>) -> impl IntoView 
         />
         <ul class="cases" data-testid="cases">
             {move || {
-                let list = shown();
+                let list: Vec<_> = shown().into_iter().filter(|(c, _)| c.closed().is_none()).collect();
                 if list.is_empty() {
                     return view! { <li class="notice">{i18n.t(|u| u.no_match)}</li> }.into_any();
                 }
@@ -172,6 +183,19 @@ fn Cases(cases: Vec<(Case, Summary)>, query: RwSignal<String>) -> impl IntoView 
             }}
         </ul>
         <A href="/intake/new" attr:class="btn">{i18n.t(|u| u.start_intake)}</A>
+        // Closed cases: on a supervisor's device, and on a worker's until the next sync.
+        {move || {
+            let closed: Vec<_> = shown().into_iter().filter(|(c, _)| c.closed().is_some()).collect();
+            (!closed.is_empty()).then(|| view! {
+                <h2>{i18n.t(|u| u.caseload_closed)}</h2>
+                <ul class="cases closed" data-testid="closed-cases">
+                    {closed
+                        .into_iter()
+                        .map(|(case, summary)| case_card(i18n, case, summary, today))
+                        .collect_view()}
+                </ul>
+            })
+        }}
     }
     .into_any()
 }
@@ -209,6 +233,33 @@ fn case_card(
             </A>
         </li>
     }
+}
+
+/// How many closed households left this phone at the last syncs, until the worker says they
+/// read it.
+#[component]
+fn Departures(departed: usize, on_told: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let told = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(db) = storage::shared().await
+                && db.departures_told().await.is_ok()
+            {
+                on_told();
+            }
+        });
+    };
+    (departed > 0).then(|| {
+        view! {
+            <div class="banner notice" role="status" data-testid="departed">
+                <span>{move || i18n.count(|u| u.departed_notice, departed)}</span>
+                " "
+                <button type="button" class="btn btn-small" data-testid="departed-told" on:click=told>
+                    {i18n.t(|u| u.wiped_understood)}
+                </button>
+            </div>
+        }
+    })
 }
 
 /// A household's name, or a placeholder for a case without one.

@@ -2,6 +2,7 @@
 
 mod case;
 mod caseload;
+mod closing;
 mod consent;
 mod draft;
 mod intake;

@@ -147,6 +147,8 @@ fn dashboard_view(d: Dashboard) -> impl IntoView {
                     }
                 }
             </p>
+            <h2>{i18n.t(|u| u.overview_closed)}</h2>
+            {super::closing::closed_counts_view(&d.closed)}
             <h2>{i18n.t(|u| u.overview_devices)}</h2>
             {devices_table(&d)}
         </div>

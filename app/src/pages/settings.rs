@@ -289,6 +289,12 @@ fn SyncDetails() -> impl IntoView {
                                         | Change::Distinct { .. } => {
                                             i18n.t(|u| u.link_change)().to_owned()
                                         }
+                                        Change::Close { .. } => {
+                                            i18n.t(|u| u.case_close)().to_owned()
+                                        }
+                                        Change::Reopen { .. } => {
+                                            i18n.t(|u| u.case_reopen)().to_owned()
+                                        }
                                     };
                                     format!(
                                         "{} · {}",

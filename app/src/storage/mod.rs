@@ -16,6 +16,7 @@
 //! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
 //! strict durability).
 
+mod closed;
 mod codec;
 mod commit;
 mod consents;
@@ -34,6 +35,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::IdbDatabase;
 
+pub use closed::Departed;
 pub use codec::{Plain, decode, decode_all, decode_found, encode};
 pub use commit::Write;
 pub use consents::{ConsentDraft, ReleaseDraft, SavedConsent};

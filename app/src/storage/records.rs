@@ -201,9 +201,13 @@ impl Storage {
     }
 
     /// The households as people see them: merged ones shown with the household they joined
-    /// (see [`cris_core::record::households`]).
+    /// (see [`cris_core::record::households`]); none that left the phone (see
+    /// [`super::closed`]), should a form finalized since have brought one back.
     pub async fn households(&self) -> Result<Vec<Case>> {
-        Ok(cris_core::record::households(&self.cases().await?))
+        let departed = self.departed().await?.closed;
+        let mut shown = cris_core::record::households(&self.cases().await?);
+        shown.retain(|h| !departed.contains(&h.id));
+        Ok(shown)
     }
 
     /// The household `id` as people see it: a household merged into another as it is (its
@@ -412,25 +416,33 @@ impl Storage {
 
     /// Applies a page of pulled operations in one transaction: each case merged with them,
     /// their submissions kept, this phone's own ones leaving the outbox (the server has them),
-    /// the clock moved past every stamp seen, and the cursor saved with it all. Returns how
-    /// many cases changed. The caller holds [`case_lock`].
+    /// the clock moved past every stamp seen, the households closed or reopened noted (see
+    /// [`super::closed`]; `keep_closed` on a supervisor's device) and the cursor saved with it
+    /// all (`next`; none for a household's history read apart). Then the records of closed
+    /// households leave the phone. Returns how many cases changed. The caller holds
+    /// [`case_lock`].
     pub async fn apply_pulled(
         &self,
         ops: &[Operation],
-        next: &PullPosition,
+        next: Option<&PullPosition>,
         device: &str,
         now_ms: f64,
+        keep_closed: bool,
     ) -> Result<usize> {
         let mut cases: std::collections::BTreeMap<String, Case> = Default::default();
+        let mut held = std::collections::BTreeSet::new();
         for op in ops {
             if !cases.contains_key(&op.case_id) {
-                let case = self
-                    .case(&op.case_id)
-                    .await?
-                    .unwrap_or_else(|| Case::new(&op.case_id, op.created_at_ms));
+                let stored = self.case(&op.case_id).await?;
+                if stored.is_some() {
+                    held.insert(op.case_id.clone());
+                }
+                let case = stored.unwrap_or_else(|| Case::new(&op.case_id, op.created_at_ms));
                 cases.insert(op.case_id.clone(), case);
             }
         }
+        let mut departed = self.departed().await?;
+        let departed_before = departed.clone();
         let mut clock = self.clock(device).await?;
         let mut changed = std::collections::BTreeSet::new();
         let mut writes = Vec::new();
@@ -462,6 +474,16 @@ impl Storage {
                 });
             }
         }
+        super::closed::follow(
+            &mut departed,
+            ops,
+            keep_closed,
+            &|id| held.contains(id),
+            &|id| cases.get(id).cloned(),
+        );
+        if departed != departed_before {
+            writes.push(Self::departed_write(&departed)?);
+        }
         for id in &changed {
             writes.push(Write::Put {
                 store: stores::CASES,
@@ -469,16 +491,19 @@ impl Storage {
             });
         }
         writes.push(clock_write(clock)?);
-        writes.push(Write::Put {
-            store: stores::META,
-            value: encode(&StoredCursor {
-                key: CURSOR_KEY.to_owned(),
-                cursor: next.cursor,
-                store: next.store.clone(),
-            })?,
-        });
+        if let Some(next) = next {
+            writes.push(Write::Put {
+                store: stores::META,
+                value: encode(&StoredCursor {
+                    key: CURSOR_KEY.to_owned(),
+                    cursor: next.cursor,
+                    store: next.store.clone(),
+                })?,
+            });
+        }
         self.commit(writes).await?;
-        Ok(changed.len())
+        let removed = self.remove_departed().await?;
+        Ok(changed.len() + usize::from(removed))
     }
 
     /// Repairs the phone after its clock ran ahead (see [`cris_core::repair`]): the waiting

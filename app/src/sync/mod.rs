@@ -310,6 +310,7 @@ impl SyncState {
         }
 
         let device = crate::prefs::device_id();
+        let keep_closed = session.user.role != cris_core::api::Role::Worker;
         let mut at = db.cursor().await?;
         let mut policy = None;
         loop {
@@ -333,7 +334,8 @@ impl SyncState {
             };
             let changed = {
                 let _cases = storage::case_lock().await;
-                db.apply_pulled(&page.ops, &next, &device, now_ms()).await?
+                db.apply_pulled(&page.ops, Some(&next), &device, now_ms(), keep_closed)
+                    .await?
             };
             if changed > 0 {
                 self.changed.update(|n| *n += 1);
@@ -343,6 +345,7 @@ impl SyncState {
                 break;
             }
         }
+        self.read_reopened(&db, token, &device, keep_closed).await?;
         self.send_again(&db, token, &at.store).await?;
         db.reached_server(now_ms(), policy).await?;
         if let Some(policy) = policy {
@@ -354,6 +357,31 @@ impl SyncState {
         // the phone's list as it was.
         if let Err(e) = self.refresh_inbox(&db, token).await {
             leptos::logging::warn!("the inbox was not fetched: {e:?}");
+        }
+        Ok(())
+    }
+
+    /// Reads the history of each reopened household the phone does not hold all of (its
+    /// records left when it closed, or never came), so that it is whole again.
+    async fn read_reopened(
+        self,
+        db: &storage::Storage,
+        token: &str,
+        device: &str,
+        keep_closed: bool,
+    ) -> Result<(), SyncError> {
+        for case_id in db.departed().await?.reopened {
+            let ops = match api::case_history(token, &case_id).await {
+                Ok(history) => history.entries.into_iter().map(|e| e.op).collect(),
+                // No longer one of the account's teams' households: nothing to read.
+                Err(Failure::Refused(cris_core::api::ErrorCode::NotFound)) => Vec::new(),
+                Err(failure) => return Err(failure.into()),
+            };
+            let _cases = storage::case_lock().await;
+            db.apply_pulled(&ops, None, device, now_ms(), keep_closed)
+                .await?;
+            db.history_read(&case_id).await?;
+            self.changed.update(|n| *n += 1);
         }
         Ok(())
     }

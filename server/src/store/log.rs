@@ -78,11 +78,11 @@ impl CaseStore {
         );
         on_db!(&self.db, |pool| {
             let rows: Vec<(i64, String)> = sqlx::query_as(&sql)
-            .bind(user_id)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+                .bind(user_id)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
             rows.into_iter()
                 .map(|(seq, body)| Ok((seq, decode::operation(seq, &body)?)))
                 .collect()

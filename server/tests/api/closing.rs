@@ -4,8 +4,8 @@
 //! back. Closings that would lose track are refused with the reason.
 
 use crate::support::{
-    LAPTOP, PHONE_A, PHONE_B, TEAM, TestServer, get, intake, kind, link_op, new_uuid, now,
-    on_both, push, push_applied, push_raw, submit_op,
+    LAPTOP, PHONE_A, PHONE_B, TEAM, TestServer, get, intake, kind, link_op, new_uuid, now, on_both,
+    push, push_applied, push_raw, submit_op,
 };
 use cris_core::api::{Dashboard, Role};
 use cris_core::record::{Change, CloseReason, Operation};
@@ -69,7 +69,9 @@ async fn a_closed_case_leaves_the_workers_phones_and_comes_back_when_reopened() 
     on_both(|server| async move {
         let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
         let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
-        let bela = server.account("bela.w", Role::Worker, &["Budapest VIII"]).await;
+        let bela = server
+            .account("bela.w", Role::Worker, &["Budapest VIII"])
+            .await;
         let (moved, stays) = (new_uuid(), new_uuid());
         let visit = submit_op("home_visit", &moved, PHONE_A, now(), &[], &[]);
         let moved_ops = [intake(&moved, PHONE_A), visit];
@@ -91,15 +93,22 @@ async fn a_closed_case_leaves_the_workers_phones_and_comes_back_when_reopened() 
         let again = close(&moved, LAPTOP, CloseReason::NoContact);
         let outcomes = push(&server, &ayse, &[closing.clone(), closing.clone(), again]).await;
         assert_eq!(outcomes[0], Outcome::Applied, "{}", kind(&server));
-        assert_eq!(outcomes[1], Outcome::Duplicate, "sent again, nothing changes");
-        assert_eq!(refused_for(&outcomes[2]), Some(ClosingRefusal::ClosedAlready));
+        assert_eq!(
+            outcomes[1],
+            Outcome::Duplicate,
+            "sent again, nothing changes"
+        );
+        assert_eq!(
+            refused_for(&outcomes[2]),
+            Some(ClosingRefusal::ClosedAlready)
+        );
 
         // A phone that held the household hears that it closed, and nothing else of it; a
         // new phone gets only the closing (it holds nothing to remove).
         let (after, cursor) = pulled(&server, &ayse, before_closing).await;
-        assert_eq!(of_case(&after, &moved), [closing.op_id.clone()]);
+        assert_eq!(of_case(&after, &moved), [closing.op_id.as_str()]);
         let (fresh, _) = pulled(&server, &ayse, 0).await;
-        assert_eq!(of_case(&fresh, &moved), [closing.op_id.clone()]);
+        assert_eq!(of_case(&fresh, &moved), [closing.op_id.as_str()]);
         assert_eq!(of_case(&fresh, &stays).len(), 1, "the open household stays");
 
         // A form made offline before the phone heard is kept, and stays off the phones.
@@ -122,7 +131,12 @@ async fn a_closed_case_leaves_the_workers_phones_and_comes_back_when_reopened() 
 
         // Reopened: the phone hears it, and reads the household's history to have all of it.
         let reopening = reopen(&moved, LAPTOP, &closing);
-        let outcomes = push(&server, &sara, &[reopening.clone(), reopen(&moved, LAPTOP, &closing)]).await;
+        let outcomes = push(
+            &server,
+            &sara,
+            &[reopening.clone(), reopen(&moved, LAPTOP, &closing)],
+        )
+        .await;
         assert_eq!(outcomes[0], Outcome::Applied);
         assert_eq!(refused_for(&outcomes[1]), Some(ClosingRefusal::NotClosed));
         // (What came while it was closed follows too: it is after the phone's cursor.)
@@ -148,7 +162,12 @@ async fn closings_that_would_lose_track_are_refused() {
         let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
         let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
         let (kept, merged) = (new_uuid(), new_uuid());
-        push_applied(&server, &ayse, &[intake(&kept, PHONE_A), intake(&merged, PHONE_B)]).await;
+        push_applied(
+            &server,
+            &ayse,
+            &[intake(&kept, PHONE_A), intake(&merged, PHONE_B)],
+        )
+        .await;
         let merge = link_op(&merged, LAPTOP, Change::Merge { into: kept.clone() });
         push_applied(&server, &sara, &[merge]).await;
 
@@ -169,7 +188,7 @@ async fn closings_that_would_lose_track_are_refused() {
         push_applied(&server, &ayse, std::slice::from_ref(&closing)).await;
         let (fresh, _) = pulled(&server, &ayse, 0).await;
         assert!(of_case(&fresh, &merged).is_empty(), "{}", kind(&server));
-        assert_eq!(of_case(&fresh, &kept), [closing.op_id.clone()]);
+        assert_eq!(of_case(&fresh, &kept), [closing.op_id.as_str()]);
 
         // A reason the server does not know, or none, is malformed, and nothing is stored.
         for change in [

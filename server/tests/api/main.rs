@@ -4,10 +4,10 @@
 mod support;
 
 mod audit;
-mod closing;
 mod auth;
 mod backup;
 mod cli;
+mod closing;
 mod consent;
 mod dashboard;
 mod export;

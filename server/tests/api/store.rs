@@ -315,9 +315,18 @@ async fn pushes_apply_once_keep_conflicts_and_stay_within_the_team() {
         let pulled = store.ops_since(&bora.id, 0, 100, false).await.unwrap();
         let ids: Vec<String> = pulled.iter().map(|(_, op)| op.op_id.clone()).collect();
         assert_eq!(ids, ["op-1", "op-2", "op-3"]);
-        let after_first = store.ops_since(&bora.id, pulled[0].0, 100, false).await.unwrap();
+        let after_first = store
+            .ops_since(&bora.id, pulled[0].0, 100, false)
+            .await
+            .unwrap();
         assert_eq!(after_first.len(), 2);
-        assert!(store.ops_since(&other.id, 0, 100, false).await.unwrap().is_empty());
+        assert!(
+            store
+                .ops_since(&other.id, 0, 100, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     })
     .await;
 }

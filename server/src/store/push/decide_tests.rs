@@ -331,7 +331,11 @@ fn a_worker_closes_a_case_once_and_reopens_only_the_closing_that_stands() {
     assert_eq!(why(&out[1]), Some(ClosingRefusal::ClosedAlready));
     assert_eq!(why(&out[2]), Some(ClosingRefusal::NotClosed));
     assert_eq!(out[3], APPLIED);
-    assert_eq!(why(&out[4]), Some(ClosingRefusal::NotClosed), "reopened already");
+    assert_eq!(
+        why(&out[4]),
+        Some(ClosingRefusal::NotClosed),
+        "reopened already"
+    );
     assert_eq!(why(&out[5]), Some(ClosingRefusal::Merged));
     assert_eq!(out[6], APPLIED);
     assert_eq!(out[7], Stored::NotFound);

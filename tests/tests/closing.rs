@@ -1,0 +1,168 @@
+//! A family moves away: the worker closes its case on the phone, with the reason. At the
+//! sync the household leaves the phone (from every object store; a visit begun for it stays
+//! as a draft) and the worker is told; the supervisor's laptop still shows it, with why it
+//! closed, and counts it on the overview; reopened there, it comes back to the phone whole.
+
+use cris_e2e::phone::{
+    log_in, open_case, record_synced_household, team_server_with_supervisor, wait_for_sync_text,
+};
+use cris_e2e::ui::{click_testid, pick, tap, today};
+use cris_e2e::{Browser, Chromedriver, wait_until};
+use fantoccini::Locator;
+
+/// How many records each of the app's object stores holds, read from IndexedDB itself.
+async fn records(b: &Browser) -> serde_json::Value {
+    b.eval(
+        "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+         const out = {};
+         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents']) {
+           out[s] = await new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
+         }
+         db.close();
+         return out;",
+    )
+    .await
+}
+
+/// The names the caseload lists under `testid` (`cases` or `closed-cases`).
+async fn listed(b: &Browser, testid: &str) -> Vec<String> {
+    let names = b
+        .eval(&format!(
+            "return [...document.querySelectorAll(\"[data-testid='{testid}'] .case-name\")]
+               .map(e => e.textContent.trim());"
+        ))
+        .await;
+    serde_json::from_value(names).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
+    let server = team_server_with_supervisor().await;
+    let driver = Chromedriver::start().await;
+    let phone = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&phone, &server, "ayse.w").await;
+    record_synced_household(&phone, "Familie Umzug").await;
+    record_synced_household(&phone, "Familie Bleibt").await;
+
+    // A visit begun for the family and not finished: a draft.
+    open_case(&phone, "Familie Umzug").await;
+    phone
+        .client
+        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
+        .await
+        .expect("new visit")
+        .click()
+        .await
+        .unwrap();
+    phone.wait_for_heading("Hausbesuch").await;
+    pick(&phone, "visit_date", None, &today()).await;
+    phone
+        .wait_for_xpath(
+            "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
+        )
+        .await;
+
+    // Closed on the phone: the reason is asked for, and what follows is said first.
+    open_case(&phone, "Familie Umzug").await;
+    click_testid(&phone, "case-close").await;
+    phone
+        .wait_for_xpath("//*[@data-testid='close-ask'][contains(., 'Aufbewahrungsfrist')]")
+        .await;
+    let confirm = phone
+        .client
+        .find(Locator::Css("[data-testid='close-confirm']"))
+        .await
+        .unwrap();
+    assert_eq!(
+        confirm.attr("disabled").await.unwrap().as_deref(),
+        Some("true"),
+        "no closing without a reason"
+    );
+    tap(&phone, "[data-testid='close-reason'][value='moved_away']").await;
+    click_testid(&phone, "close-confirm").await;
+
+    // At the sync it leaves the phone, and the worker is told.
+    phone
+        .wait_for_xpath(
+            "//*[@data-testid='departed'][contains(., '1 abgeschlossener Haushalt wurde von diesem Telefon entfernt.')]",
+        )
+        .await;
+    wait_for_sync_text(&phone, "Alles synchronisiert").await;
+    let left = wait_until("the household's records gone", || async {
+        let r = records(&phone).await;
+        (r["cases"] == 1).then_some(r)
+    })
+    .await;
+    assert_eq!(
+        left,
+        serde_json::json!({ "cases": 1, "submissions": 1, "outbox": 0, "drafts": 1, "consents": 0 }),
+        "only the other household's intake stays, and the draft"
+    );
+    assert_eq!(listed(&phone, "cases").await, ["Familie Bleibt"]);
+    assert!(listed(&phone, "closed-cases").await.is_empty());
+    phone.screenshot("closed-case-left-the-phone.png").await;
+    click_testid(&phone, "departed-told").await;
+    wait_until("the notice read", || async {
+        phone
+            .client
+            .find_all(Locator::Css("[data-testid='departed']"))
+            .await
+            .ok()
+            .filter(Vec::is_empty)
+    })
+    .await;
+
+    // The supervisor still sees it, why it closed, and the count on the overview.
+    let laptop = Browser::open(&driver, 1280, 800, "de-DE").await;
+    log_in(&laptop, &server, "lea.s").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='closed-cases']//*[normalize-space()='Familie Umzug']")
+        .await;
+    tap(&laptop, "nav a[href='/overview']").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='closed-counts']//tr[@data-reason='moved_away'][@data-count='1'][contains(., 'Weggezogen')]",
+        )
+        .await;
+    tap(&laptop, "nav a[href='/']").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='closed-cases']//a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='case-closed'][contains(., 'Fall abgeschlossen: Weggezogen')]",
+        )
+        .await;
+    click_testid(&laptop, "case-reopen").await;
+    wait_until("the banner gone", || async {
+        laptop
+            .client
+            .find_all(Locator::Css("[data-testid='case-closed']"))
+            .await
+            .ok()
+            .filter(Vec::is_empty)
+    })
+    .await;
+    wait_for_sync_text(&laptop, "Alles synchronisiert").await;
+
+    // Reopened: the phone has the household again, with its intake.
+    click_testid(&phone, "sync-now").await;
+    wait_until("the household back", || async {
+        let names = listed(&phone, "cases").await;
+        (names.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        listed(&phone, "cases").await,
+        ["Familie Bleibt", "Familie Umzug"]
+    );
+    let back = records(&phone).await;
+    assert_eq!(back["cases"], 2, "{back}");
+    assert_eq!(back["submissions"], 2, "{back}");
+    laptop.close().await;
+    phone.close().await;
+    server.stop().await;
+}
