@@ -138,15 +138,21 @@ pub async fn record_synced_household(b: &Browser, name: &str) {
     wait_for_sync_text(b, "Alles synchronisiert").await;
 }
 
-/// Opens the case from the caseload, by its name.
+/// Opens the case from the caseload, by its name (scrolled to the middle of the screen
+/// first: on a small phone it may be under the tab bar).
 pub async fn open_case(b: &Browser, name: &str) {
     tap(b, "nav a[href='/']").await;
-    let link = b
-        .wait_for_xpath(&format!(
-            "//*[@data-testid='cases']//a[contains(normalize-space(), {})]",
-            xpath_literal(name)
-        ))
-        .await;
+    let xpath = format!(
+        "//*[@data-testid='cases']//a[contains(normalize-space(), {})]",
+        xpath_literal(name)
+    );
+    let link = b.wait_for_xpath(&xpath).await;
+    b.eval(&format!(
+        "document.evaluate({}, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
+           .singleNodeValue.scrollIntoView({{ block: 'center' }}); return true;",
+        serde_json::to_string(&xpath).unwrap()
+    ))
+    .await;
     link.click().await.unwrap();
     b.wait_for_xpath(&format!(
         "//h1[@data-testid='case-name'][normalize-space()={}]",
