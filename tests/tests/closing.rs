@@ -79,6 +79,7 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
         "no closing without a reason"
     );
     tap(&phone, "[data-testid='close-reason'][value='moved_away']").await;
+    phone.screenshot("closing-a-case.png").await;
     click_testid(&phone, "close-confirm").await;
 
     // At the sync it leaves the phone, and the worker is told.
@@ -150,11 +151,20 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
 
     // Reopened: the phone has the household again, with its intake.
     click_testid(&phone, "sync-now").await;
+    // Never shown half: no household without its name while its history is read.
+    let seen = std::sync::Mutex::new(Vec::new());
     wait_until("the household back", || async {
         let names = listed(&phone, "cases").await;
-        (names.len() == 2).then_some(())
+        let back = names.len() == 2;
+        seen.lock().unwrap().push(names);
+        back.then_some(())
     })
     .await;
+    let seen = seen.into_inner().unwrap();
+    assert!(
+        seen.iter().flatten().all(|n| n != "Haushalt ohne Namen"),
+        "{seen:?}"
+    );
     assert_eq!(
         listed(&phone, "cases").await,
         ["Familie Bleibt", "Familie Umzug"]

@@ -45,11 +45,11 @@ async fn load() -> Result<Loaded, StorageError> {
         .map(|c| (c.id.clone(), c.household_name().to_owned()))
         .collect();
     // A household merged into another is listed once, as the other; one that left the phone
-    // when it closed, not at all (a form finalized since may have brought it back).
+    // when it closed, or is not back whole since it was reopened, not at all.
     let departed = db.departed().await?;
     let mut cases: Vec<(Case, Summary)> = cris_core::record::households(&cases)
         .into_iter()
-        .filter(|c| !departed.closed.contains(&c.id))
+        .filter(|c| !departed.hides(&c.id))
         .map(|c| {
             let members = cris_core::record::members(&cases, &c.id);
             let summary = caseload::summarize_household(&c, &members, &submissions);

@@ -59,6 +59,14 @@ pub(super) fn follow(
     }
 }
 
+impl Departed {
+    /// Whether the household `id` is kept from the screens: it left the phone (and a form
+    /// finalized since brought part of it back), or it was reopened and is not whole yet.
+    pub fn hides(&self, id: &str) -> bool {
+        self.closed.contains(id) || self.reopened.contains(id)
+    }
+}
+
 impl Storage {
     /// The households that left this phone (none on a new phone).
     pub async fn departed(&self) -> Result<Departed> {

@@ -201,12 +201,12 @@ impl Storage {
     }
 
     /// The households as people see them: merged ones shown with the household they joined
-    /// (see [`cris_core::record::households`]); none that left the phone (see
-    /// [`super::closed`]), should a form finalized since have brought one back.
+    /// (see [`cris_core::record::households`]); none that left the phone or is not back whole
+    /// yet (see [`super::Departed::hides`]).
     pub async fn households(&self) -> Result<Vec<Case>> {
-        let departed = self.departed().await?.closed;
+        let departed = self.departed().await?;
         let mut shown = cris_core::record::households(&self.cases().await?);
-        shown.retain(|h| !departed.contains(&h.id));
+        shown.retain(|h| !departed.hides(&h.id));
         Ok(shown)
     }
 
