@@ -166,7 +166,8 @@ impl Case {
             Change::Submit { .. }
             | Change::Consent { .. }
             | Change::Withdraw { .. }
-            | Change::Resolve { .. } => {}
+            | Change::Resolve { .. }
+            | Change::Erase {} => {}
         }
         self.updated_at_ms = self.updated_at_ms.max(op.created_at_ms);
     }
@@ -341,6 +342,10 @@ pub enum Change {
     Close { reason: CloseReason },
     /// A closing taken back (`close`: the closing operation's id): the case is open again.
     Reopen { close: String },
+    /// The household was erased on the server (at the family's request, or when the agency's
+    /// retention period ran out): every phone deletes everything it holds of it, and the
+    /// server refuses whatever comes for it later. Made by the server only.
+    Erase {},
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -408,11 +413,12 @@ impl<'de> Deserialize<'de> for Change {
                     Some("reopen") => Ok(Change::Reopen {
                         close: close.ok_or_else(|| de::Error::missing_field("close"))?,
                     }),
+                    Some("erase") => Ok(Change::Erase {}),
                     Some(unknown) => Err(de::Error::unknown_variant(
                         unknown,
                         &[
                             "submit", "consent", "withdraw", "resolve", "merge", "unmerge",
-                            "distinct", "close", "reopen",
+                            "distinct", "close", "reopen", "erase",
                         ],
                     )),
                     None => Err(de::Error::missing_field("kind")),
@@ -483,7 +489,8 @@ impl Operation {
             | Change::Unmerge { .. }
             | Change::Distinct { .. }
             | Change::Close { .. }
-            | Change::Reopen { .. } => &self.op_id,
+            | Change::Reopen { .. }
+            | Change::Erase {} => &self.op_id,
         }
     }
 

@@ -89,6 +89,8 @@ pub enum Reason {
     ClockAhead,
     /// The account's role does not allow it (merging households is for supervisors).
     Forbidden,
+    /// The household was erased: nothing of it is kept any more.
+    Erased,
 }
 
 /// What exactly was refused, with the values a person needs to act on it: the phone words it
@@ -142,6 +144,8 @@ pub enum Detail {
     NotYourTeam { team: String },
     /// A closing of a household's case, or its reopening, that the case does not allow.
     ClosingRefused { why: ClosingRefusal },
+    /// The household (or the other one a merge names) was erased on the server.
+    Erased,
 }
 
 /// Why closing a household's case, or reopening it, is refused.
@@ -196,6 +200,7 @@ impl Detail {
             Detail::NotVisible => Reason::NotFound,
             Detail::ClockAhead { .. } => Reason::ClockAhead,
             Detail::SupervisorsOnly | Detail::NotYourTeam { .. } => Reason::Forbidden,
+            Detail::Erased => Reason::Erased,
         }
     }
 
@@ -232,6 +237,7 @@ impl Detail {
             Detail::NotYourTeam {
                 team: "Budapest VIII".to_owned(),
             },
+            Detail::Erased,
         ];
         all.extend(
             [
@@ -510,7 +516,8 @@ pub fn check_consent(
         | Change::Unmerge { .. }
         | Change::Distinct { .. }
         | Change::Close { .. }
-        | Change::Reopen { .. } => Err(Refusal::new(
+        | Change::Reopen { .. }
+        | Change::Erase {} => Err(Refusal::new(
             Detail::Malformed,
             "not a consent or a withdrawal",
         )),

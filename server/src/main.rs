@@ -52,6 +52,7 @@ async fn main() -> ExitCode {
             audit(&database_url, &filter).await
         }
         Command::Export(args) => export(args).await,
+        Command::Erase(args) => erase(args).await,
         Command::Backup { to, database_url } => backup(&database_url, &to).await,
         Command::Restore { from, database_url } => restore(&database_url, &from).await,
         Command::Restored { database_url } => cris_server::backup::renew_store_id(

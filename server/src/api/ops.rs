@@ -222,6 +222,13 @@ fn check_one(
             sync::check_link(&op, now).map_err(|r| refused(r, None))?;
             false
         }
+        Change::Erase {} => {
+            let refusal = Refusal::new(
+                Detail::Malformed,
+                "an erasure is made on the server only (cris-server erase, or an administrator)",
+            );
+            return Err(refused(refusal, None));
+        }
     };
     let body = serde_json::to_string(&op).expect("an operation serializes");
     Ok(CheckedOp {

@@ -9,6 +9,7 @@ use cris_server::store::DEFAULT_DATABASE_URL;
 mod audit;
 mod backup;
 mod device;
+mod erase;
 mod export;
 mod serve;
 mod user;
@@ -16,6 +17,7 @@ mod user;
 pub(crate) use audit::*;
 pub(crate) use backup::*;
 pub(crate) use device::*;
+pub(crate) use erase::*;
 pub(crate) use export::*;
 pub(crate) use serve::*;
 pub(crate) use user::*;
@@ -43,6 +45,10 @@ pub(crate) enum Command {
         #[arg(long, global = true)]
         create: bool,
     },
+    /// Erases a household on a family's request: every personal value of it goes, from
+    /// the store and, at their next sync, from the phones; a tombstone without personal data
+    /// stays.
+    Erase(EraseArgs),
     /// Reads the audit trail: who read which household, exported, logged in or out, and when.
     Audit {
         /// Only the entries of this household (its id).

@@ -61,6 +61,10 @@ pub const DEVICES: &str =
      ORDER BY d.login, d.device_id";
 
 /// The enabled workers of the teams of the user `$1`, by name.
+/// The server's own account (made by a migration, disabled, without a password): what the
+/// server does by itself, an erasure, is logged in its name.
+pub const SERVER_ACCOUNT: &str = "00000000-0000-7000-8000-000000000000";
+
 pub const TEAM_WORKERS: &str = "SELECT DISTINCT u.login, u.display_name FROM users u
      JOIN team_members m ON m.user_id = u.id
      WHERE m.team_id IN (SELECT team_id FROM team_members WHERE user_id = $1)
@@ -125,11 +129,11 @@ impl CaseStore {
         })
     }
 
-    /// Every account, by login.
+    /// Every account, by login (but the server's own, [`SERVER_ACCOUNT`]).
     pub async fn users(&self) -> Result<Vec<User>, StoreError> {
         on_db!(&self.db, |pool| {
             let rows: Vec<UserRow> = sqlx::query_as(&format!(
-                "SELECT {USER_COLUMNS} FROM users u ORDER BY u.login"
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.id <> '{SERVER_ACCOUNT}' ORDER BY u.login"
             ))
             .fetch_all(pool)
             .await?;
@@ -154,9 +158,11 @@ impl CaseStore {
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {
         on_db!(&self.db, |pool| {
-            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                .fetch_one(pool)
-                .await?)
+            Ok(sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM users WHERE id <> '{SERVER_ACCOUNT}'"
+            ))
+            .fetch_one(pool)
+            .await?)
         })
     }
 

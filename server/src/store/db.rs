@@ -106,6 +106,16 @@ impl Db {
         })
     }
 
+    /// The transaction that erases households: pushes and the dashboard's writers wait
+    /// for it (a push for the household could otherwise slip in beside it, and a dashboard
+    /// write back its summary).
+    pub(crate) async fn begin_erasure(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Db::Sqlite(super::sqlite::begin_push(pool).await?),
+            Db::Postgres(pool) => Db::Postgres(super::postgres::begin_erasure(pool).await?),
+        })
+    }
+
     /// Whether writes that are not pushes wait their turn in the writer's queue: on SQLite,
     /// where pushes hold the one write lock back to back and a writer that waited for it by
     /// retrying would wait for seconds; not on PostgreSQL, where nothing of this waits for a
@@ -115,6 +125,20 @@ impl Db {
     }
 
     /// Tidying up that must not hold up a push.
+    /// After an erasure: on SQLite, the write-ahead log, which still holds the pages as
+    /// they were, is copied into the database and emptied (the erased rows' space was
+    /// overwritten, `secure_delete`). PostgreSQL keeps the old row versions on disk until
+    /// they are vacuumed and their space reused (see the README).
+    pub(crate) async fn after_erasure(&self) {
+        if let Db::Sqlite(pool) = self
+            && let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await
+        {
+            tracing::warn!(%err, "emptying the write-ahead log after an erasure failed");
+        }
+    }
+
     pub(crate) async fn upkeep(&self) {
         match self {
             Db::Sqlite(pool) => super::sqlite::upkeep(pool).await,

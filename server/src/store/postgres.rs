@@ -105,3 +105,17 @@ pub(super) async fn begin_dashboard(
         .await?;
     Ok(tx)
 }
+
+/// Erasing households takes the pushes' lock, then the dashboard's (nobody else takes both,
+/// so no two transactions wait for each other).
+pub(super) async fn begin_erasure(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1), pg_advisory_xact_lock($2)")
+        .bind(PUSH_LOCK)
+        .bind(DASHBOARD_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -28,7 +28,10 @@ pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
         .pragma("cache_size", "-65536")
         // No commit copies the write-ahead log into the database itself (that held up
         // pushes for hundreds of milliseconds): the writer's upkeep does, beside them.
-        .pragma("wal_autocheckpoint", "0");
+        .pragma("wal_autocheckpoint", "0")
+        // What is deleted is overwritten with zeros, not left in free pages: an erased
+        // household's data must not stay readable in the file.
+        .pragma("secure_delete", "ON");
 
     let file = options.get_filename();
     if !url.contains(":memory:") && !url.contains("mode=memory") {

@@ -4,12 +4,12 @@
 //! back. Closings that would lose track are refused with the reason.
 
 use crate::support::{
-    LAPTOP, PHONE_A, PHONE_B, TEAM, TestServer, get, intake, kind, link_op, new_uuid, now, on_both,
-    push, push_applied, push_raw, submit_op,
+    LAPTOP, PHONE_A, PHONE_B, TEAM, get_json, intake, kind, link_op, new_uuid, now, on_both,
+    pulled, push, push_applied, push_raw, submit_op,
 };
 use cris_core::api::{Dashboard, Role};
 use cris_core::record::{Change, CloseReason, Operation};
-use cris_core::sync::{CaseHistory, ClosingRefusal, Detail, Outcome, PullResponse, Reason};
+use cris_core::sync::{CaseHistory, ClosingRefusal, Detail, Outcome, Reason};
 use reqwest::StatusCode;
 
 fn close(case_id: &str, device: &str, reason: CloseReason) -> Operation {
@@ -24,25 +24,6 @@ fn reopen(case_id: &str, device: &str, closing: &Operation) -> Operation {
             close: closing.op_id.clone(),
         },
     )
-}
-
-async fn json<T: serde::de::DeserializeOwned>(server: &TestServer, token: &str, path: &str) -> T {
-    let res = get(server, Some(token), path).await;
-    assert_eq!(res.status(), StatusCode::OK, "{path} on {}", kind(server));
-    res.json().await.unwrap()
-}
-
-/// The operations a phone of `token` pulls after `since`, every page, with the last cursor.
-async fn pulled(server: &TestServer, token: &str, since: i64) -> (Vec<Operation>, i64) {
-    let (mut ops, mut cursor) = (Vec::new(), since);
-    loop {
-        let page: PullResponse = json(server, token, &format!("/api/v1/ops?since={cursor}")).await;
-        ops.extend(page.ops);
-        cursor = page.next_cursor;
-        if !page.more {
-            return (ops, cursor);
-        }
-    }
 }
 
 /// The ids of those of `ops` that are on `case_id`.
@@ -121,9 +102,9 @@ async fn a_closed_case_leaves_the_workers_phones_and_comes_back_when_reopened() 
         let (all, _) = pulled(&server, &sara, 0).await;
         assert_eq!(of_case(&all, &moved).len(), 4);
         let history: CaseHistory =
-            json(&server, &sara, &format!("/api/v1/cases/{moved}/history")).await;
+            get_json(&server, &sara, &format!("/api/v1/cases/{moved}/history")).await;
         assert!(history.entries.iter().any(|e| e.op == closing));
-        let board: Dashboard = json(&server, &sara, "/api/v1/dashboard").await;
+        let board: Dashboard = get_json(&server, &sara, "/api/v1/dashboard").await;
         assert_eq!(
             board.closed.into_iter().collect::<Vec<_>>(),
             [(CloseReason::MovedAway, 1)]
@@ -146,11 +127,11 @@ async fn a_closed_case_leaves_the_workers_phones_and_comes_back_when_reopened() 
             [late.op_id.clone(), reopening.op_id.clone()]
         );
         let history: CaseHistory =
-            json(&server, &ayse, &format!("/api/v1/cases/{moved}/history")).await;
+            get_json(&server, &ayse, &format!("/api/v1/cases/{moved}/history")).await;
         assert_eq!(history.entries.len(), 5);
         let (fresh, _) = pulled(&server, &ayse, 0).await;
         assert_eq!(of_case(&fresh, &moved).len(), 5, "{}", kind(&server));
-        let board: Dashboard = json(&server, &sara, "/api/v1/dashboard").await;
+        let board: Dashboard = get_json(&server, &sara, "/api/v1/dashboard").await;
         assert!(board.closed.is_empty());
     })
     .await;
@@ -215,7 +196,7 @@ async fn closings_that_would_lose_track_are_refused() {
             );
         }
         let history: CaseHistory =
-            json(&server, &sara, &format!("/api/v1/cases/{kept}/history")).await;
+            get_json(&server, &sara, &format!("/api/v1/cases/{kept}/history")).await;
         let closings = history
             .entries
             .iter()

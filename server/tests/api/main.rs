@@ -10,6 +10,7 @@ mod cli;
 mod closing;
 mod consent;
 mod dashboard;
+mod erase;
 mod export;
 mod faults;
 mod hardening;

@@ -69,6 +69,7 @@ mod tests;
 pub(crate) use overview::*;
 pub(crate) use read::*;
 pub(crate) use sql::*;
+pub(crate) use store::add_household_counts;
 pub(crate) use summary::*;
 
 pub(crate) const DAY_MS: i64 = 86_400_000;

@@ -6,8 +6,9 @@ use super::*;
 /// logged since. The watermark is read once, then the log's key is a range (grouped by
 /// household here, SQLite would rather read the whole log in the order of an index on it).
 pub(crate) const CASES_SINCE: &str =
-    "SELECT (SELECT seq FROM case_summaries_watermark), case_id, seq FROM ops
-     WHERE seq > (SELECT seq FROM case_summaries_watermark)";
+    "SELECT (SELECT seq FROM case_summaries_watermark), o.case_id, o.seq FROM ops o
+     WHERE o.seq > (SELECT seq FROM case_summaries_watermark)
+       AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.case_id = o.case_id)";
 
 /// The households the cases `{ids}` were ever merged into (undone since or not): their
 /// summaries change with the merged household's operations, the merge and its undoing among

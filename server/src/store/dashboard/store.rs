@@ -180,27 +180,9 @@ impl CaseStore {
                     *counts.visits.entry(key).or_default() += 1;
                 }
             }
-            let rows = counts.household_rows();
-            for part in rows.chunks(500) {
-                let sql = super::add_household_counts_sql(&tx.values(part.len(), 7));
-                let mut q = sqlx::query(&sql);
-                for ((team, housing, conflict, until), (n, consents, withdrawals)) in part {
-                    q = q
-                        .bind(team)
-                        .bind(housing)
-                        .bind(*conflict)
-                        .bind(*until)
-                        .bind(*n)
-                        .bind(*consents)
-                        .bind(*withdrawals);
-                }
-                q.execute(&mut **tx).await?;
-            }
-            if !rows.is_empty() {
-                sqlx::query("DELETE FROM household_counts WHERE households = 0")
-                    .execute(&mut **tx)
-                    .await?;
-            }
+        });
+        add_household_counts(&mut tx, &counts).await?;
+        on_db!(&mut tx, |tx| {
             let visit_rows: Vec<_> = counts.visits.iter().collect();
             for part in visit_rows.chunks(500) {
                 let sql = super::add_visit_counts_sql(&tx.values(part.len(), 4));
@@ -266,6 +248,38 @@ impl CaseStore {
     }
 }
 
+/// Changes `household_counts` by `counts` (rows left counting no household go).
+pub(crate) async fn add_household_counts(
+    tx: &mut crate::store::db::Tx,
+    counts: &super::CountChanges,
+) -> Result<(), crate::store::StoreError> {
+    let rows = counts.household_rows();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_db!(tx, |tx| {
+        for part in rows.chunks(500) {
+            let sql = super::add_household_counts_sql(&tx.values(part.len(), 7));
+            let mut q = sqlx::query(&sql);
+            for ((team, housing, conflict, until), (n, consents, withdrawals)) in part {
+                q = q
+                    .bind(team)
+                    .bind(housing)
+                    .bind(*conflict)
+                    .bind(*until)
+                    .bind(*n)
+                    .bind(*consents)
+                    .bind(*withdrawals);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        sqlx::query("DELETE FROM household_counts WHERE households = 0")
+            .execute(&mut **tx)
+            .await?;
+    });
+    Ok(())
+}
+
 /// Writes the summaries of `chunk` over those made from less of the log, and notes in
 /// `counts` what that changes.
 async fn upsert_summaries(
@@ -283,10 +297,22 @@ async fn upsert_summaries(
                 .map(|h: super::HeldSummary| (h.case_id.clone(), h))
                 .collect();
         // A summary made from as much of the log or more is there already (another
-        // refresh's): it stays, and so do the counts.
+        // refresh's): it stays, and so do the counts. A household erased since this refresh
+        // read it gets none.
+        let sql = format!(
+            "SELECT case_id FROM erasures WHERE case_id IN {}",
+            tx.values(1, chunk.len())
+        );
+        let erased: std::collections::HashSet<String> =
+            super::bind_all!(sqlx::query_scalar(&sql), chunk.iter().map(|s| &s.case_id))
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .collect();
         let newer: Vec<&super::CaseSummary> = chunk
             .iter()
             .filter(|s| held.get(&s.case_id).is_none_or(|h| h.seq < s.seq))
+            .filter(|s| !erased.contains(&s.case_id))
             .collect();
         if newer.is_empty() {
             return Ok(());

@@ -119,6 +119,18 @@ impl<'a> Decision<'a> {
         if !visible {
             return Err(Stored::NotFound);
         }
+        let names_erased = match &op.change {
+            Change::Merge { into: other } | Change::Distinct { other } => {
+                self.known.erased.contains(other)
+            }
+            _ => false,
+        };
+        if self.known.erased.contains(&op.case_id) || names_erased {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::Erased,
+                "this household was erased: nothing of it is kept, and nothing is recorded for it any more",
+            )));
+        }
         match &op.change {
             Change::Submit { .. } => self.submit(op)?,
             // Writes only: the merge decides, as for a form's.
@@ -143,6 +155,13 @@ impl<'a> Decision<'a> {
             Change::Unmerge { merge } => self.unmerge(op, merge, i)?,
             Change::Close { reason } => self.close(op, *reason, i)?,
             Change::Reopen { close } => self.reopen(op, close, i)?,
+            // The API lets none in: the server makes erasures.
+            Change::Erase {} => {
+                return Err(Stored::Refused(Refusal::new(
+                    Detail::Malformed,
+                    "an erasure is made on the server only",
+                )));
+            }
             Change::Consent { .. } | Change::Withdraw { .. } => self.seal(op, batch.now_ms)?,
         }
         if !self.known.case_team.contains_key(&op.case_id) {

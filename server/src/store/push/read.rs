@@ -21,6 +21,8 @@ pub(crate) struct Known {
     pub logged: HashSet<String>,
     /// The team of each household the group names.
     pub case_team: HashMap<String, String>,
+    /// Those of them that were erased.
+    pub erased: HashSet<String>,
     /// The merges standing among the households the group's merges touch: merged household
     /// -> (merge, the household it joined).
     pub standing: HashMap<String, (String, String)>,
@@ -143,14 +145,19 @@ pub(crate) async fn read(
         }
         for chunk in ids.cases.chunks(500) {
             let sql = format!(
-                "SELECT id, team_id FROM cases WHERE id IN {}",
+                "SELECT id, team_id, erased_ms IS NOT NULL FROM cases WHERE id IN {}",
                 tx.values(1, chunk.len())
             );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            let mut q = sqlx::query_as::<_, (String, String, bool)>(&sql);
             for id in chunk {
                 q = q.bind(id);
             }
-            known.case_team.extend(q.fetch_all(&mut **tx).await?);
+            for (id, team, erased) in q.fetch_all(&mut **tx).await? {
+                if erased {
+                    known.erased.insert(id.clone());
+                }
+                known.case_team.insert(id, team);
+            }
         }
         if ids.links {
             for chunk in ids.cases.chunks(250) {

@@ -86,3 +86,38 @@ where
         );
     }
 }
+
+/// A GET as the account of `token` that must be answered 200, read as `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+) -> T {
+    let res = get(server, Some(token), path).await;
+    assert_eq!(
+        res.status(),
+        reqwest::StatusCode::OK,
+        "{path} on {}",
+        kind(server)
+    );
+    res.json().await.unwrap()
+}
+
+/// The operations a phone of the account of `token` pulls after `since`, every page, with
+/// the last cursor.
+pub async fn pulled(
+    server: &TestServer,
+    token: &str,
+    since: i64,
+) -> (Vec<cris_core::record::Operation>, i64) {
+    let (mut ops, mut cursor) = (Vec::new(), since);
+    loop {
+        let page: cris_core::sync::PullResponse =
+            get_json(server, token, &format!("/api/v1/ops?since={cursor}")).await;
+        ops.extend(page.ops);
+        cursor = page.next_cursor;
+        if !page.more {
+            return (ops, cursor);
+        }
+    }
+}

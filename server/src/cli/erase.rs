@@ -1,0 +1,112 @@
+//! `cris-server erase`: erases a household on a family's request (GDPR Art. 17).
+
+use clap::Args;
+use cris_server::auth;
+use cris_server::store::{Erased, Tombstone};
+
+use super::*;
+
+#[derive(Debug, Args)]
+pub(crate) struct EraseArgs {
+    /// The household's id (as the case page's address and the audit trail show it).
+    pub(crate) case_id: String,
+    /// Why, as the tombstone keeps it: the request and who took it (no family's name).
+    #[arg(long)]
+    pub(crate) reason: String,
+    /// The administrator who erases it (an admin's login), as the tombstone keeps it.
+    #[arg(long)]
+    pub(crate) by: String,
+    /// Erase the households merged into it too (else the erasure is refused, naming them).
+    #[arg(long)]
+    pub(crate) with_merged: bool,
+    /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+    #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub(crate) database_url: String,
+}
+
+pub(crate) async fn erase(args: EraseArgs) -> Result<(), String> {
+    if args.reason.trim().is_empty() {
+        return Err("--reason must say why the household is erased".to_owned());
+    }
+    let store = open_existing(&args.database_url, false).await?;
+    let result = erase_with(&store, &args).await;
+    store.close().await;
+    result
+}
+
+async fn erase_with(store: &CaseStore, args: &EraseArgs) -> Result<(), String> {
+    let admin = store
+        .users()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|u| u.login == args.by);
+    match admin {
+        Some(u) if u.role == cris_core::api::Role::Admin && !u.disabled => {}
+        _ => {
+            return Err(format!(
+                "{:?} is not an enabled administrator's login: only an administrator erases",
+                args.by
+            ));
+        }
+    }
+    let now = auth::now_ms();
+    let erase = |id: String| async move {
+        store
+            .erase(&id, &args.by, args.reason.trim(), now)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match erase(args.case_id.clone()).await? {
+        Erased::Done(t) => said(&t),
+        Erased::NotFound => return Err(format!("no household has the id {}", args.case_id)),
+        Erased::Already(at) => {
+            return Err(format!(
+                "the household {} was erased already ({})",
+                args.case_id,
+                when(at)
+            ));
+        }
+        Erased::OthersMergedIn(others) if args.with_merged => {
+            for other in others {
+                match erase(other.clone()).await? {
+                    Erased::Done(t) => said(&t),
+                    refused => return Err(format!("{other} was not erased: {refused:?}")),
+                }
+            }
+            match erase(args.case_id.clone()).await? {
+                Erased::Done(t) => said(&t),
+                refused => return Err(format!("{} was not erased: {refused:?}", args.case_id)),
+            }
+        }
+        Erased::OthersMergedIn(others) => {
+            return Err(format!(
+                "households are merged into {}: {}. Erase them too (--with-merged), or undo their merges first; nothing was erased",
+                args.case_id,
+                others.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A day and time (UTC) for the command line.
+fn when(ms: i64) -> String {
+    let day = cris_core::Date::from_days(ms.div_euclid(86_400_000) as i32);
+    let minutes = ms.rem_euclid(86_400_000) / 60_000;
+    format!("{day} {:02}:{:02} UTC", minutes / 60, minutes % 60)
+}
+
+fn said(t: &Tombstone) {
+    let forms = t.held.iter().filter(|r| r.kind == "submit").count();
+    let consents = t
+        .held
+        .iter()
+        .filter(|r| r.kind == "consent" || r.kind == "withdraw")
+        .count();
+    println!(
+        "erased the household {} ({} operations: {forms} forms, {consents} consents and withdrawals); phones delete it at their next sync",
+        t.case_id,
+        t.held.len()
+    );
+}

@@ -1,0 +1,270 @@
+//! Erasing a household (GDPR Art. 17, or the agency's retention period run out): in one
+//! transaction, every personal value of it leaves the store (the operations it was written
+//! in, its forms and their review comments, consents, the writes of its properties, its
+//! names, closings, merges and summary), and a tombstone stays (`erasures`): the ids, kinds
+//! and days of what existed, who erased it, when and why, so that counts and the audit
+//! trail still add up. The household's row in `cases` stays (id, team, creation time) and
+//! says since when it is erased, so that nothing can be recorded under its id again. The log
+//! keeps one operation of it, the erasure, which phones pull: each deletes what it holds.
+//!
+//! Households merged into the one erased are not erased silently: the erasure is refused,
+//! naming them (the caller erases them first, if that is what the family asked).
+
+use cris_core::hlc::Hlc;
+use cris_core::record::{Change, Operation};
+use serde::{Deserialize, Serialize};
+
+use super::accounts::SERVER_ACCOUNT;
+use super::db::{Dialect, on_db};
+use super::{CaseStore, StoreError, decode, new_id};
+
+/// The device the server's own operations are stamped with.
+pub const SERVER_DEVICE: &str = SERVER_ACCOUNT;
+
+/// Who erased a household, as the tombstone keeps it: `retention` when the period ran out.
+pub const BY_RETENTION: &str = "retention";
+
+/// One record the household had, as its tombstone keeps it: no value of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldRecord {
+    pub op_id: String,
+    /// The operation's kind: `submit`, `consent`, `withdraw`, `resolve`, `merge`, …
+    pub kind: String,
+    /// The form, for a form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_id: Option<String>,
+    /// The form's, consent's or withdrawal's id (the operation's for the others).
+    pub record_id: String,
+    pub received_ms: i64,
+}
+
+/// What stays of an erased household.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub case_id: String,
+    pub team_id: String,
+    /// The erasure's operation, which phones pull.
+    pub op_id: String,
+    pub erased_ms: i64,
+    /// The administrator's login, or [`BY_RETENTION`].
+    pub erased_by: String,
+    pub reason: String,
+    pub held: Vec<HeldRecord>,
+}
+
+/// What became of an erasure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Erased {
+    Done(Tombstone),
+    /// No household has this id.
+    NotFound,
+    /// Erased before, at this time.
+    Already(i64),
+    /// These households are merged into it: each is erased first, or the merge undone.
+    OthersMergedIn(Vec<String>),
+}
+
+/// An operation's kind as it is written.
+fn kind_of(change: &Change) -> &'static str {
+    match change {
+        Change::Submit { .. } => "submit",
+        Change::Consent { .. } => "consent",
+        Change::Withdraw { .. } => "withdraw",
+        Change::Resolve { .. } => "resolve",
+        Change::Merge { .. } => "merge",
+        Change::Unmerge { .. } => "unmerge",
+        Change::Distinct { .. } => "distinct",
+        Change::Close { .. } => "close",
+        Change::Reopen { .. } => "reopen",
+        Change::Erase {} => "erase",
+    }
+}
+
+/// The tables the household's rows are deleted from, in an order the foreign keys allow
+/// (`$1`: the household).
+const DELETES: [&str; 10] = [
+    "DELETE FROM review_events WHERE submission_id IN
+         (SELECT id FROM submissions WHERE case_id = $1)",
+    "DELETE FROM submissions WHERE case_id = $1",
+    "DELETE FROM consents WHERE case_id = $1",
+    "DELETE FROM field_writes WHERE case_id = $1",
+    "DELETE FROM case_names WHERE case_id = $1",
+    "DELETE FROM case_closings WHERE case_id = $1",
+    "UPDATE cases SET merged_into = NULL WHERE merged_into = $1",
+    "DELETE FROM case_merges WHERE case_id = $1 OR into_id = $1",
+    "DELETE FROM case_summaries WHERE case_id = $1",
+    "DELETE FROM ops WHERE case_id = $1",
+];
+
+impl CaseStore {
+    /// Erases the household `case_id`, by `by` (a login, or [`BY_RETENTION`]) for `reason`,
+    /// at `now_ms`. Pushes wait meanwhile.
+    pub async fn erase(
+        &self,
+        case_id: &str,
+        by: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Erased, StoreError> {
+        let (case_id, by, reason) = (case_id.to_owned(), by.to_owned(), reason.to_owned());
+        let erased = match &self.writer {
+            Some(writer) if self.db.queues_writes() => {
+                let store = self.clone();
+                writer
+                    .alone(move || async move {
+                        store.erase_now(&case_id, &by, &reason, now_ms).await
+                    })
+                    .await??
+            }
+            _ => self.erase_now(&case_id, &by, &reason, now_ms).await?,
+        };
+        if matches!(erased, Erased::Done(_)) {
+            self.db.after_erasure().await;
+        }
+        Ok(erased)
+    }
+
+    async fn erase_now(
+        &self,
+        case_id: &str,
+        by: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Erased, StoreError> {
+        let mut tx = self.db.begin_erasure().await?;
+        let mut counts = super::dashboard::CountChanges::default();
+        let tombstone = on_db!(&mut tx, |tx| {
+            let case: Option<(String, Option<i64>)> =
+                sqlx::query_as("SELECT team_id, erased_ms FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            let team_id = match case {
+                None => return Ok(Erased::NotFound),
+                Some((_, Some(at))) => return Ok(Erased::Already(at)),
+                Some((team_id, None)) => team_id,
+            };
+            let merged_in: Vec<String> = sqlx::query_scalar(
+                "SELECT case_id FROM case_merges
+                 WHERE into_id = $1 AND undone_op_id IS NULL ORDER BY case_id",
+            )
+            .bind(case_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            if !merged_in.is_empty() {
+                return Ok(Erased::OthersMergedIn(merged_in));
+            }
+            let logged: Vec<(i64, String, i64, String)> = sqlx::query_as(
+                "SELECT seq, op_id, received_ms, body FROM ops WHERE case_id = $1 ORDER BY seq",
+            )
+            .bind(case_id)
+            .fetch_all(&mut **tx)
+            .await?;
+            let mut held = Vec::with_capacity(logged.len());
+            for (seq, op_id, received_ms, body) in logged {
+                let op = decode::operation(seq, &body)?;
+                held.push(HeldRecord {
+                    kind: kind_of(&op.change).to_owned(),
+                    form_id: op.submission().map(|s| s.form_id.clone()),
+                    record_id: op.record_id().to_owned(),
+                    op_id,
+                    received_ms,
+                });
+            }
+            let sql = super::dashboard::held_summaries_sql(&tx.values(1, 1));
+            let summary: Option<super::dashboard::HeldSummary> = sqlx::query_as(&sql)
+                .bind(case_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if let Some(summary) = &summary {
+                counts.replaced(summary);
+            }
+            for delete in DELETES {
+                sqlx::query(delete).bind(case_id).execute(&mut **tx).await?;
+            }
+            let erasure = Operation {
+                op_id: new_id(now_ms),
+                device: SERVER_DEVICE.to_owned(),
+                hlc: Hlc {
+                    wall_ms: u64::try_from(now_ms).unwrap_or_default(),
+                    counter: 0,
+                    device: SERVER_DEVICE.to_owned(),
+                },
+                created_at_ms: now_ms as f64,
+                case_id: case_id.to_owned(),
+                change: Change::Erase {},
+            };
+            let body = serde_json::to_string(&erasure).expect("an operation serializes");
+            sqlx::query(
+                "INSERT INTO ops (op_id, case_id, user_id, device_id, hlc, received_ms, body)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&erasure.op_id)
+            .bind(case_id)
+            .bind(SERVER_ACCOUNT)
+            .bind(SERVER_DEVICE)
+            .bind(erasure.hlc.to_string())
+            .bind(now_ms)
+            .bind(&body)
+            .execute(&mut **tx)
+            .await?;
+            let tombstone = Tombstone {
+                case_id: case_id.to_owned(),
+                team_id,
+                op_id: erasure.op_id,
+                erased_ms: now_ms,
+                erased_by: by.to_owned(),
+                reason: reason.to_owned(),
+                held,
+            };
+            sqlx::query(
+                "INSERT INTO erasures (case_id, op_id, team_id, erased_ms, erased_by, reason, held)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(case_id)
+            .bind(&tombstone.op_id)
+            .bind(&tombstone.team_id)
+            .bind(now_ms)
+            .bind(by)
+            .bind(reason)
+            .bind(serde_json::to_string(&tombstone.held).expect("records serialize"))
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query("UPDATE cases SET erased_ms = $1 WHERE id = $2")
+                .bind(now_ms)
+                .bind(case_id)
+                .execute(&mut **tx)
+                .await?;
+            tombstone
+        });
+        super::dashboard::add_household_counts(&mut tx, &counts).await?;
+        tx.commit().await?;
+        Ok(Erased::Done(tombstone))
+    }
+
+    /// The tombstone of the erased household `case_id`, if it was erased.
+    pub async fn tombstone(&self, case_id: &str) -> Result<Option<Tombstone>, StoreError> {
+        on_db!(&self.db, |pool| {
+            let row: Option<(String, String, i64, String, String, String)> = sqlx::query_as(
+                "SELECT team_id, op_id, erased_ms, erased_by, reason, held FROM erasures
+                 WHERE case_id = $1",
+            )
+            .bind(case_id)
+            .fetch_optional(pool)
+            .await?;
+            let Some((team_id, op_id, erased_ms, erased_by, reason, held)) = row else {
+                return Ok(None);
+            };
+            let held = decode::json("tombstone", case_id, &held)?;
+            Ok(Some(Tombstone {
+                case_id: case_id.to_owned(),
+                team_id,
+                op_id,
+                erased_ms,
+                erased_by,
+                reason,
+                held,
+            }))
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! Erasing a household on a family's request, on SQLite and on PostgreSQL, with the command
+//! line an administrator uses: afterwards no table holds the family's name or answers (on
+//! SQLite not even the file's free pages), a tombstone without them stays, the counts and
+//! the audit trail still add up, phones that pull hear of the erasure and nothing else of it,
+//! and whatever a phone sends for the household later is refused as `erased`.
+
+use crate::support::process::cli;
+use crate::support::{
+    LAPTOP, PHONE_A, PHONE_B, TEAM, TestServer, consent, consent_op, get_json, kind, link_op,
+    new_uuid, now, on_both, pulled, push, push_applied, submit_op,
+};
+use cris_core::api::{Dashboard, Role};
+use cris_core::record::{Change, Operation};
+use cris_core::sync::{CaseHistory, Detail, Outcome, Reason};
+use reqwest::StatusCode;
+
+/// The family's invented name: nothing else in a store spells it.
+const NAME: &str = "Zyxwerk";
+
+fn intake(case_id: &str, device: &str) -> Operation {
+    submit_op(
+        "intake",
+        case_id,
+        device,
+        now(),
+        &[("household_name", &format!("Familie {NAME}"))],
+        &[],
+    )
+}
+
+fn database_url(server: &TestServer) -> String {
+    match server.sqlite_path() {
+        Some(path) => format!("sqlite://{}", path.display()),
+        None => server.pg_url().expect("a store").to_owned(),
+    }
+}
+
+fn erase(server: &TestServer, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["erase"];
+    all.extend_from_slice(args);
+    cli(&database_url(server), &all, "")
+}
+
+/// Every row of every table of the store as text, table by table, with the text `needle`.
+async fn rows_holding(server: &TestServer, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(url) = server.pg_url() {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(tables.len() > 20, "{tables:?}");
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT CAST(t AS TEXT) FROM \"{table}\" t"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            found.extend(
+                rows.into_iter()
+                    .filter(|r| r.contains(needle))
+                    .map(|r| format!("{table}: {r}")),
+            );
+        }
+    } else {
+        // Every byte of the file and its write-ahead log: rows, free pages, old page images.
+        let path = server.sqlite_path().unwrap();
+        for suffix in ["", "-wal"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(format!("{file:?}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn an_erased_household_leaves_no_trace_but_its_tombstone() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        server.account("ada.a", Role::Admin, &[TEAM]).await;
+        let (gone, stays) = (new_uuid(), new_uuid());
+        let visit = submit_op(
+            "home_visit",
+            &gone,
+            PHONE_A,
+            now(),
+            &[(
+                "changes_housing",
+                &format!("{NAME} wohnt jetzt bei Verwandten."),
+            )],
+            &[],
+        );
+        let signed = consent(
+            &server.consent,
+            server.consent.agency().unwrap(),
+            &gone,
+            PHONE_A,
+            now(),
+        );
+        let ops = [intake(&gone, PHONE_A), visit.clone(), consent_op(&signed)];
+        push_applied(&server, &ayse, &ops).await;
+        push_applied(&server, &ayse, &[crate::support::intake(&stays, PHONE_A)]).await;
+        // A supervisor's comment naming the family, and a dashboard that summarised it.
+        let visit_id = visit.submission().unwrap().id.clone();
+        let res = server
+            .client
+            .post(server.url(&format!("/api/v1/review/{visit_id}")))
+            .bearer_auth(&sara)
+            .json(&serde_json::json!({
+                "decision": "changes_requested",
+                "comment": format!("Bitte bei {NAME} das Datum prüfen.")
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let before: Dashboard = get_json(&server, &sara, "/api/v1/dashboard").await;
+        assert_eq!(before.housing.households, 2);
+        let _: CaseHistory =
+            get_json(&server, &sara, &format!("/api/v1/cases/{gone}/history")).await;
+        assert!(
+            !rows_holding(&server, NAME).await.is_empty(),
+            "the name is there to find"
+        );
+        let (_, cursor) = pulled(&server, &ayse, 0).await;
+
+        // Only an enabled administrator erases, and with a reason.
+        let (ok, said) = erase(&server, &[&gone, "--reason", "Antrag", "--by", "sara.s"]);
+        assert!(!ok && said.contains("administrator"), "{said}");
+        let (ok, said) = erase(&server, &[&gone, "--reason", " ", "--by", "ada.a"]);
+        assert!(!ok && said.contains("--reason"), "{said}");
+        let (ok, said) = erase(
+            &server,
+            &[
+                &gone,
+                "--reason",
+                "Antrag nach Art. 17 vom 7.12.",
+                "--by",
+                "ada.a",
+            ],
+        );
+        assert!(ok, "{said}");
+        assert!(said.contains("3 operations"), "{said}");
+
+        let left = rows_holding(&server, NAME).await;
+        assert!(
+            left.is_empty(),
+            "{} still holds the name: {left:?}",
+            kind(&server)
+        );
+        let tombstone = server.store.tombstone(&gone).await.unwrap().unwrap();
+        assert_eq!(tombstone.erased_by, "ada.a");
+        let kinds: Vec<&str> = tombstone.held.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(kinds, ["submit", "submit", "consent"]);
+        assert_eq!(tombstone.held[1].record_id, visit_id);
+        let (ok, said) = erase(
+            &server,
+            &[&gone, "--reason", "noch einmal", "--by", "ada.a"],
+        );
+        assert!(!ok && said.contains("erased already"), "{said}");
+
+        // The counts no longer count it; the audit trail still says who read it.
+        let after: Dashboard = get_json(&server, &sara, "/api/v1/dashboard").await;
+        assert_eq!(after.housing.households, 1, "{}", kind(&server));
+        let (ok, audit) = cli(&database_url(&server), &["audit", "--household", &gone], "");
+        assert!(ok && audit.contains("sara.s"), "{audit}");
+
+        // Phones hear of the erasure, and of nothing else of the household.
+        let (after, _) = pulled(&server, &ayse, cursor).await;
+        let of_gone: Vec<&Operation> = after.iter().filter(|o| o.case_id == gone).collect();
+        assert_eq!(of_gone.len(), 1);
+        assert_eq!(of_gone[0].change, Change::Erase {});
+        let (fresh, _) = pulled(&server, &ayse, 0).await;
+        assert_eq!(fresh.iter().filter(|o| o.case_id == gone).count(), 1);
+
+        // Whatever a phone sends for it later is refused, and not kept.
+        let late = [
+            submit_op("home_visit", &gone, PHONE_B, now(), &[], &[]),
+            intake(&gone, PHONE_B),
+            link_op(&stays, LAPTOP, Change::Merge { into: gone.clone() }),
+        ];
+        for outcome in push(&server, &sara, &late).await {
+            assert!(
+                matches!(
+                    outcome,
+                    Outcome::Rejected {
+                        reason: Reason::Erased,
+                        detail: Some(Detail::Erased),
+                        ..
+                    }
+                ),
+                "{outcome:?} on {}",
+                kind(&server)
+            );
+        }
+        let forged = link_op(&stays, PHONE_A, Change::Erase {});
+        assert!(matches!(
+            push(&server, &ayse, &[forged]).await[0],
+            Outcome::Rejected {
+                reason: Reason::Malformed,
+                ..
+            }
+        ));
+        let history: CaseHistory =
+            get_json(&server, &sara, &format!("/api/v1/cases/{gone}/history")).await;
+        assert_eq!(history.entries.len(), 1, "the erasure alone");
+        assert!(rows_holding(&server, NAME).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn households_merged_into_an_erased_one_are_asked_about() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        server.account("ada.a", Role::Admin, &[TEAM]).await;
+        let (kept, merged) = (new_uuid(), new_uuid());
+        push_applied(
+            &server,
+            &ayse,
+            &[intake(&kept, PHONE_A), intake(&merged, PHONE_B)],
+        )
+        .await;
+        push_applied(
+            &server,
+            &sara,
+            &[link_op(
+                &merged,
+                LAPTOP,
+                Change::Merge { into: kept.clone() },
+            )],
+        )
+        .await;
+        let (ok, said) = erase(&server, &[&kept, "--reason", "Antrag", "--by", "ada.a"]);
+        assert!(
+            !ok && said.contains(&merged) && said.contains("nothing was erased"),
+            "{said}"
+        );
+        assert!(server.store.tombstone(&kept).await.unwrap().is_none());
+        let (ok, said) = erase(
+            &server,
+            &[
+                &kept,
+                "--reason",
+                "Antrag",
+                "--by",
+                "ada.a",
+                "--with-merged",
+            ],
+        );
+        assert!(ok, "{said}");
+        for id in [&kept, &merged] {
+            assert!(
+                server.store.tombstone(id).await.unwrap().is_some(),
+                "{}",
+                kind(&server)
+            );
+        }
+        assert!(rows_holding(&server, NAME).await.is_empty());
+        let (ok, said) = erase(
+            &server,
+            &[&new_uuid(), "--reason", "Antrag", "--by", "ada.a"],
+        );
+        assert!(!ok && said.contains("no household"), "{said}");
+    })
+    .await;
+}
