@@ -58,6 +58,7 @@ pub fn word(
             Reason::NotFound => u.refused_not_found,
             Reason::ClockAhead => u.refused_clock_ahead,
             Reason::Forbidden => u.refused_forbidden,
+            Reason::Erased => u.refused_erased,
         }
         .to_owned();
     };
@@ -110,6 +111,7 @@ pub fn word(
         }
         Detail::SupervisorsOnly => u.refused_forbidden,
         Detail::NotYourTeam { team } => return u.refused_not_your_team.replace("{team}", team),
+        Detail::Erased => u.refused_erased,
     };
     text.to_owned()
 }

@@ -1473,3 +1473,82 @@ async fn a_closed_household_leaves_a_workers_phone_but_what_waits_to_be_sent() {
     storage.close();
     Storage::delete(&name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn an_erased_household_leaves_the_phone_whole_drafts_and_unsent_entries_too() {
+    let name = unique_name("erased");
+    let storage = open_unlocked(&name).await;
+    let device = "0192b3c4-0000-7000-8000-00000000d001";
+    let at = |cursor| PullPosition {
+        cursor,
+        store: "store-a".into(),
+    };
+    let first = finalized("case-1", "sub-1", "op-1");
+    storage.finalize(&first).await.unwrap();
+    // Sent and acknowledged (kept as sent), then pulled back.
+    storage
+        .record_push(
+            std::slice::from_ref(&first.operation),
+            &["op-1".to_owned()],
+            &[],
+            "store-a",
+            5.0,
+        )
+        .await
+        .unwrap();
+    let theirs = consent("k-1", "case-1", "0192b3c4-0000-7000-8000-00000000d002");
+    storage
+        .apply_pulled(
+            &[first.operation.clone(), consent_op("op-k1", &theirs)],
+            Some(&at(2)),
+            device,
+            10.0,
+            false,
+        )
+        .await
+        .unwrap();
+    let mut waiting = finalized("case-1", "sub-2", "op-2");
+    waiting.case = storage.case("case-1").await.unwrap().unwrap();
+    storage.finalize(&waiting).await.unwrap();
+    let mut begun = draft("d-1", "Familie Demir", 20.0);
+    begun.case_id = Some("case-1".into());
+    storage.put_draft(&begun).await.unwrap();
+    storage
+        .finalize(&finalized("case-2", "sub-3", "op-3"))
+        .await
+        .unwrap();
+
+    let erasure = change_op("op-erase", "case-1", Change::Erase {});
+    storage
+        .apply_pulled(
+            std::slice::from_ref(&erasure),
+            Some(&at(3)),
+            device,
+            30.0,
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(storage.case("case-1").await.unwrap(), None);
+    assert!(storage.submissions_of("case-1").await.unwrap().is_empty());
+    assert!(storage.consents_of("case-1").await.unwrap().is_empty());
+    assert_eq!(storage.draft("d-1").await.unwrap(), None);
+    let outbox: Vec<String> = storage
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|op| op.op_id)
+        .collect();
+    assert_eq!(outbox, ["op-3"], "only the other household's form waits");
+    assert!(
+        storage.sent_elsewhere("store-b").await.unwrap().is_empty(),
+        "nothing of it is kept to send again"
+    );
+    let departed = storage.departed().await.unwrap();
+    assert_eq!(departed.erased_untold, 1);
+    assert!(departed.erased.is_empty(), "done");
+    assert!(storage.case("case-2").await.unwrap().is_some());
+    storage.close();
+    Storage::delete(&name).await.unwrap();
+}

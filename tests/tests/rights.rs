@@ -1,7 +1,10 @@
-//! A family moves away: the worker closes its case on the phone, with the reason. At the
-//! sync the household leaves the phone (from every object store; a visit begun for it stays
-//! as a draft) and the worker is told; the supervisor's laptop still shows it, with why it
-//! closed, and counts it on the overview; reopened there, it comes back to the phone whole.
+//! A family's rights on the worker's phone. A family moves away: the worker closes its case on
+//! the phone, with the reason. At the sync the household leaves the phone (from every object
+//! store; a visit begun for it stays as a draft) and the worker is told; the supervisor's
+//! laptop still shows it, with why it closed, and counts it on the overview; reopened there,
+//! it comes back to the phone whole. A family asks to be forgotten: erased on the server, the
+//! household leaves the phone at its next sync, drafts and unsent entries included, and the
+//! worker is told.
 
 use cris_e2e::phone::{
     log_in, open_case, record_synced_household, team_server_with_supervisor, wait_for_sync_text,
@@ -15,7 +18,7 @@ async fn records(b: &Browser) -> serde_json::Value {
     b.eval(
         "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
          const out = {};
-         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents']) {
+         for (const s of ['cases', 'submissions', 'outbox', 'drafts', 'consents', 'sent']) {
            out[s] = await new Promise((ok) => { const r = db.transaction(s).objectStore(s).count(); r.onsuccess = () => ok(r.result); });
          }
          db.close();
@@ -96,7 +99,7 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
     .await;
     assert_eq!(
         left,
-        serde_json::json!({ "cases": 1, "submissions": 1, "outbox": 0, "drafts": 1, "consents": 0 }),
+        serde_json::json!({ "cases": 1, "submissions": 1, "outbox": 0, "drafts": 1, "consents": 0, "sent": 3 }),
         "only the other household's intake stays, and the draft"
     );
     assert_eq!(listed(&phone, "cases").await, ["Familie Bleibt"]);
@@ -173,6 +176,82 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
     assert_eq!(back["cases"], 2, "{back}");
     assert_eq!(back["submissions"], 2, "{back}");
     laptop.close().await;
+    phone.close().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_household_leaves_the_phone_with_its_drafts() {
+    let server = team_server_with_supervisor().await;
+    let driver = Chromedriver::start().await;
+    let phone = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&phone, &server, "ayse.w").await;
+    record_synced_household(&phone, "Familie Vergessen").await;
+    open_case(&phone, "Familie Vergessen").await;
+    let path = phone.eval("return location.pathname;").await;
+    let case_id = path
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .to_owned();
+    phone
+        .client
+        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
+        .await
+        .expect("new visit")
+        .click()
+        .await
+        .unwrap();
+    phone.wait_for_heading("Hausbesuch").await;
+    pick(&phone, "visit_date", None, &today()).await;
+    phone
+        .wait_for_xpath(
+            "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
+        )
+        .await;
+    let held = records(&phone).await;
+    assert_eq!(held["cases"], 1, "{held}");
+    assert_eq!(held["drafts"], 1, "{held}");
+    assert_eq!(held["sent"], 1, "{held}");
+
+    // The family asked to be forgotten: an administrator erased the household on the server.
+    let erased = server
+        .store
+        .erase(
+            &case_id,
+            "ada.a",
+            "Antrag nach Art. 17",
+            cris_server::auth::now_ms(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(erased, cris_server::store::Erased::Done(_)),
+        "{erased:?}"
+    );
+
+    tap(&phone, "nav a[href='/']").await;
+    click_testid(&phone, "sync-now").await;
+    phone
+        .wait_for_xpath(
+            "//*[@data-testid='erased'][contains(., '1 Haushalt wurde auf dem Server gelöscht und mit allen Einträgen und Entwürfen von diesem Telefon entfernt.')]",
+        )
+        .await;
+    let left = wait_until("every record of it gone", || async {
+        let r = records(&phone).await;
+        r.as_object()
+            .is_some_and(|o| o.values().all(|n| *n == 0))
+            .then_some(r)
+    })
+    .await;
+    assert_eq!(left["drafts"], 0, "{left}");
+    let shown = phone
+        .eval("return document.body.textContent.includes('Familie Vergessen');")
+        .await;
+    assert_eq!(shown, false);
+    phone
+        .screenshot("erased-household-left-the-phone.png")
+        .await;
     phone.close().await;
     server.stop().await;
 }

@@ -394,4 +394,7 @@ pub const UI: Ui = Ui {
     departed_notice: "1 abgeschlossener Haushalt wurde von diesem Telefon entfernt.|{n} abgeschlossene Haushalte wurden von diesem Telefon entfernt.",
     overview_closed: "Abgeschlossene Fälle nach Grund",
     overview_closed_none: "Keine abgeschlossenen Fälle.",
+    refused_erased: "Dieser Haushalt wurde auf dem Server gelöscht (auf Antrag der Familie oder nach Ablauf der Aufbewahrungsfrist). Für ihn wird nichts mehr gespeichert.",
+    erasure_change: "Löschung eines Haushalts",
+    erased_notice: "1 Haushalt wurde auf dem Server gelöscht und mit allen Einträgen und Entwürfen von diesem Telefon entfernt.|{n} Haushalte wurden auf dem Server gelöscht und mit allen Einträgen und Entwürfen von diesem Telefon entfernt.",
 };

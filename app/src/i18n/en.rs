@@ -394,4 +394,7 @@ pub const UI: Ui = Ui {
     departed_notice: "1 closed household was removed from this phone.|{n} closed households were removed from this phone.",
     overview_closed: "Closed cases by reason",
     overview_closed_none: "No closed cases.",
+    refused_erased: "This household was erased on the server (at the family's request, or when the retention period ended). Nothing is recorded for it any more.",
+    erasure_change: "Erasure of a household",
+    erased_notice: "1 household was erased on the server and removed from this phone with all its entries and drafts.|{n} households were erased on the server and removed from this phone with all their entries and drafts.",
 };

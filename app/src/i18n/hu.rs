@@ -394,4 +394,7 @@ pub const UI: Ui = Ui {
     departed_notice: "{n} lezárt háztartást eltávolítottunk erről a telefonról.",
     overview_closed: "Lezárt ügyek ok szerint",
     overview_closed_none: "Nincs lezárt ügy.",
+    refused_erased: "Ezt a háztartást törölték a szerveren (a család kérésére vagy a megőrzési idő lejártával). Számára már semmit sem rögzítünk.",
+    erasure_change: "Háztartás törlése",
+    erased_notice: "{n} háztartást töröltek a szerveren, és minden bejegyzésével és piszkozatával együtt eltávolítottuk erről a telefonról.",
 };

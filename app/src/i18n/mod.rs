@@ -423,6 +423,9 @@ ui_strings! {
     departed_notice,
     overview_closed,
     overview_closed_none,
+    refused_erased,
+    erasure_change,
+    erased_notice,
 }
 
 /// The strings of one language.

@@ -394,4 +394,7 @@ pub const UI: Ui = Ui {
     departed_notice: "1 uzavretá domácnosť bola odstránená z tohto telefónu.|{n} uzavreté domácnosti boli odstránené z tohto telefónu.|{n} uzavretých domácností bolo odstránených z tohto telefónu.",
     overview_closed: "Uzavreté prípady podľa dôvodu",
     overview_closed_none: "Žiadne uzavreté prípady.",
+    refused_erased: "Táto domácnosť bola na serveri vymazaná (na žiadosť rodiny alebo po uplynutí lehoty uchovávania). Nič sa pre ňu už nezaznamenáva.",
+    erasure_change: "Vymazanie domácnosti",
+    erased_notice: "1 domácnosť bola na serveri vymazaná a odstránená z tohto telefónu so všetkými záznamami a konceptmi.|{n} domácnosti boli na serveri vymazané a odstránené z tohto telefónu so všetkými záznamami a konceptmi.|{n} domácností bolo na serveri vymazaných a odstránených z tohto telefónu so všetkými záznamami a konceptmi.",
 };

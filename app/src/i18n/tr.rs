@@ -394,4 +394,7 @@ pub const UI: Ui = Ui {
     departed_notice: "{n} kapatılan hane bu telefondan kaldırıldı.",
     overview_closed: "Nedene göre kapatılan dosyalar",
     overview_closed_none: "Kapatılan dosya yok.",
+    refused_erased: "Bu hane sunucuda silindi (ailenin talebiyle ya da saklama süresi dolduğu için). Bu hane için artık hiçbir şey kaydedilmiyor.",
+    erasure_change: "Bir hanenin silinmesi",
+    erased_notice: "{n} hane sunucuda silindi ve tüm kayıtları ve taslaklarıyla birlikte bu telefondan kaldırıldı.",
 };

@@ -19,8 +19,9 @@ struct Loaded {
     names: BTreeMap<String, String>,
     /// Forms the supervisor sent back that are not corrected on this phone yet.
     returned: usize,
-    /// Closed households that left the phone since the worker was last told.
-    departed: usize,
+    /// Closed households that left the phone since the worker was last told, and erased
+    /// ones.
+    departed: (usize, usize),
 }
 
 async fn load() -> Result<Loaded, StorageError> {
@@ -77,7 +78,7 @@ async fn load() -> Result<Loaded, StorageError> {
         drafts,
         names,
         returned,
-        departed: departed.untold,
+        departed: (departed.untold, departed.erased_untold),
     })
 }
 
@@ -235,10 +236,14 @@ fn case_card(
     }
 }
 
-/// How many closed households left this phone at the last syncs, until the worker says they
-/// read it.
+/// How many closed and erased households left this phone at the last syncs, until the worker
+/// says they read it.
 #[component]
-fn Departures(departed: usize, on_told: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Departures(
+    departed: (usize, usize),
+    on_told: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (closed, erased) = departed;
     let i18n = use_i18n();
     let told = move |_| {
         leptos::task::spawn_local(async move {
@@ -249,11 +254,15 @@ fn Departures(departed: usize, on_told: impl Fn() + Copy + Send + Sync + 'static
             }
         });
     };
-    (departed > 0).then(|| {
+    (closed + erased > 0).then(|| {
         view! {
             <div class="banner notice" role="status" data-testid="departed">
-                <span>{move || i18n.count(|u| u.departed_notice, departed)}</span>
-                " "
+                {(erased > 0).then(|| view! {
+                    <p data-testid="erased">{move || i18n.count(|u| u.erased_notice, erased)}</p>
+                })}
+                {(closed > 0).then(|| view! {
+                    <p>{move || i18n.count(|u| u.departed_notice, closed)}</p>
+                })}
                 <button type="button" class="btn btn-small" data-testid="departed-told" on:click=told>
                     {i18n.t(|u| u.wiped_understood)}
                 </button>

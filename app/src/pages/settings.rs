@@ -295,6 +295,9 @@ fn SyncDetails() -> impl IntoView {
                                         Change::Reopen { .. } => {
                                             i18n.t(|u| u.case_reopen)().to_owned()
                                         }
+                                        Change::Erase {} => {
+                                            i18n.t(|u| u.erasure_change)().to_owned()
+                                        }
                                     };
                                     format!(
                                         "{} · {}",

@@ -3,6 +3,9 @@
 //! sent (a form finalized offline, a consent, a draft), then goes too. A reopened household
 //! comes back whole at the next sync: its history is read from the server. Supervisors' and
 //! admins' devices keep closed households (they still see them).
+//!
+//! An erased household leaves every phone at once and whole: its records, its drafts, what
+//! waited to be sent (the server refuses it now) and what was kept of it as sent.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -30,6 +33,12 @@ pub struct Departed {
     /// Households that left since the worker was last told.
     #[serde(default)]
     pub untold: usize,
+    /// Erased households whose records are still to be deleted.
+    #[serde(default)]
+    pub erased: BTreeSet<String>,
+    /// Erased households the phone held, since the worker was last told.
+    #[serde(default)]
+    pub erased_untold: usize,
 }
 
 /// Where a page of pulled operations leaves the departed households. `held` tells whether
@@ -46,7 +55,22 @@ pub(super) fn follow(
         .filter(|op| matches!(op.change, Change::Close { .. } | Change::Reopen { .. }))
         .map(|op| op.case_id.as_str())
         .collect();
+    for op in ops
+        .iter()
+        .filter(|op| matches!(op.change, Change::Erase {}))
+    {
+        let id = op.case_id.as_str();
+        let was_here = held(id) || departed.closed.contains(id);
+        if departed.erased.insert(id.to_owned()) && was_here {
+            departed.erased_untold += 1;
+        }
+        departed.closed.remove(id);
+        departed.reopened.remove(id);
+    }
     for id in touched {
+        if departed.erased.contains(id) {
+            continue;
+        }
         let closed = after(id).is_some_and(|case| case.closed().is_some());
         if closed {
             if !keep_closed && departed.closed.insert(id.to_owned()) && held(id) {
@@ -63,7 +87,7 @@ impl Departed {
     /// Whether the household `id` is kept from the screens: it left the phone (and a form
     /// finalized since brought part of it back), or it was reopened and is not whole yet.
     pub fn hides(&self, id: &str) -> bool {
-        self.closed.contains(id) || self.reopened.contains(id)
+        self.closed.contains(id) || self.reopened.contains(id) || self.erased.contains(id)
     }
 }
 
@@ -89,10 +113,11 @@ impl Storage {
     /// The worker was told how many households left.
     pub async fn departures_told(&self) -> Result<()> {
         let mut departed = self.departed().await?;
-        if departed.untold == 0 {
+        if departed.untold == 0 && departed.erased_untold == 0 {
             return Ok(());
         }
         departed.untold = 0;
+        departed.erased_untold = 0;
         self.commit(vec![Self::departed_write(&departed)?]).await
     }
 
@@ -102,14 +127,18 @@ impl Storage {
     /// transaction; the caller holds [`super::case_lock`]. Returns whether anything went.
     pub async fn remove_departed(&self) -> Result<bool> {
         let mut departed = self.departed().await?;
-        if departed.closed.is_empty() {
+        if departed.closed.is_empty() && departed.erased.is_empty() {
             return Ok(false);
         }
+        let before = departed.clone();
         let cases = self.cases().await?;
         let outbox = self.outbox().await?;
         let drafts = self.drafts().await?;
         let waiting: HashSet<&str> = outbox.iter().map(Operation::record_id).collect();
-        let mut writes = Vec::new();
+        let mut writes = self
+            .erasing(&departed.erased, &cases, &outbox, &drafts)
+            .await?;
+        departed.erased.clear();
         let mut still_waiting = BTreeSet::new();
         for closed in departed.closed.clone() {
             let members = cases.iter().filter(|c| {
@@ -140,14 +169,58 @@ impl Storage {
             }
         }
         let removed = !writes.is_empty();
-        if still_waiting != departed.closed {
-            departed.closed = still_waiting;
+        departed.closed = still_waiting;
+        if departed != before {
             writes.push(Self::departed_write(&departed)?);
         }
         if !writes.is_empty() {
             self.commit(writes).await?;
         }
         Ok(removed)
+    }
+
+    /// The writes that delete everything the phone holds of the erased households `erased`:
+    /// the households, their forms, consents, drafts (consents being taken too), what waits
+    /// to be sent and why it was refused, and what was kept of them as sent.
+    async fn erasing(
+        &self,
+        erased: &BTreeSet<String>,
+        cases: &[Case],
+        outbox: &[Operation],
+        drafts: &[super::Draft],
+    ) -> Result<Vec<Write>> {
+        let mut writes = Vec::new();
+        if erased.is_empty() {
+            return Ok(writes);
+        }
+        let delete = |store: &'static str, key: &str| Write::Delete {
+            store,
+            key: key.to_owned(),
+        };
+        for id in erased {
+            if cases.iter().any(|c| c.id == *id) {
+                writes.push(delete(stores::CASES, id));
+            }
+            for (store, record) in self.records_of(id).await? {
+                writes.push(delete(store, &record));
+            }
+            if self.consent_draft(id).await?.is_some() {
+                writes.push(delete(stores::META, &super::consents::draft_key(id)));
+            }
+        }
+        for draft in drafts {
+            if draft.case_id.as_ref().is_some_and(|id| erased.contains(id)) {
+                writes.push(delete(stores::DRAFTS, &draft.id));
+            }
+        }
+        for op in outbox.iter().filter(|op| erased.contains(&op.case_id)) {
+            writes.push(delete(stores::OUTBOX, &op.op_id));
+            writes.push(delete(stores::REJECTED, &op.op_id));
+        }
+        for key in self.sent_of(erased).await? {
+            writes.push(delete(stores::SENT, &key));
+        }
+        Ok(writes)
     }
 
     /// The ids of the forms and consents the phone holds of the case `id`, with their store.
@@ -232,5 +305,32 @@ mod tests {
         follow(&mut fresh, &page, false, &|_| false, &after(&page));
         assert_eq!(fresh.untold, 0);
         assert!(fresh.closed.is_empty());
+    }
+
+    #[test]
+    fn an_erasure_heard_takes_everything_of_a_household_and_is_told_where_it_was_held() {
+        let close = op(
+            "k1",
+            "a",
+            Change::Close {
+                reason: CloseReason::MovedAway,
+            },
+        );
+        let erase = |case: &str| op("e1", case, Change::Erase {});
+        let mut departed = Departed::default();
+        let page = [close];
+        follow(&mut departed, &page, false, &|_| true, &after(&page));
+        let page = [erase("a"), erase("b")];
+        follow(&mut departed, &page, true, &|id| id == "b", &after(&page));
+        assert!(departed.closed.is_empty());
+        assert_eq!(departed.erased, BTreeSet::from(["a".into(), "b".into()]));
+        assert_eq!(
+            departed.erased_untold, 2,
+            "a left when it closed, b was held"
+        );
+        assert!(departed.hides("a") && departed.hides("b"));
+        let mut fresh = Departed::default();
+        follow(&mut fresh, &page, false, &|_| false, &after(&page));
+        assert_eq!(fresh.erased_untold, 0, "a new phone held nothing of them");
     }
 }

@@ -89,7 +89,7 @@ struct StoredDraft {
     draft: ConsentDraft,
 }
 
-fn draft_key(case_id: &str) -> String {
+pub(super) fn draft_key(case_id: &str) -> String {
     format!("consent-draft:{case_id}")
 }
 

@@ -137,6 +137,19 @@ impl Storage {
         Ok(n)
     }
 
+    /// The keys of what was kept of the households `cases` (to erase them).
+    pub(super) async fn sent_of(
+        &self,
+        cases: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<String>> {
+        let kept: Vec<Kept> = self.all(stores::SENT).await?;
+        Ok(kept
+            .into_iter()
+            .filter(|k| cases.contains(&k.op.case_id))
+            .map(|k| k.key)
+            .collect())
+    }
+
     async fn sent_keys(&self) -> Result<Vec<String>> {
         let tx = self.transaction(stores::SENT, TransactionMode::ReadOnly)?;
         let keys = tx.store(stores::SENT)?.get_all_keys(None, None).await?;
