@@ -52,6 +52,16 @@ impl Date {
     }
 
     /// Year, month (1-12) and day (1-31).
+    /// The same day `months` months later; the month's last day where it has no such day
+    /// (31 January + 1 month: 28 or 29 February).
+    pub fn plus_months(self, months: u32) -> Self {
+        let (year, month, day) = self.ymd();
+        let index = i64::from(year) * 12 + i64::from(month - 1) + i64::from(months);
+        let (year, month) = (index.div_euclid(12) as i32, index.rem_euclid(12) as u32 + 1);
+        let day = day.min(days_in_month(year, month));
+        Self::from_ymd(year, month, day).expect("a day of the month")
+    }
+
     pub fn ymd(self) -> (i32, u32, u32) {
         let z = i64::from(self.days) + 719_468;
         let era = z.div_euclid(146_097);
@@ -223,5 +233,15 @@ mod tests {
         assert!("2024-02-29".parse::<Date>().is_ok());
         assert!("2000-02-29".parse::<Date>().is_ok());
         assert!("1900-02-29".parse::<Date>().is_err());
+    }
+
+    #[test]
+    fn months_later_is_the_same_day_or_the_months_last() {
+        let day = |y, m, d| Date::from_ymd(y, m, d).unwrap();
+        assert_eq!(day(2026, 12, 7).plus_months(60), day(2031, 12, 7));
+        assert_eq!(day(2027, 1, 31).plus_months(1), day(2027, 2, 28));
+        assert_eq!(day(2028, 1, 31).plus_months(1), day(2028, 2, 29));
+        assert_eq!(day(2026, 11, 30).plus_months(2), day(2027, 1, 30));
+        assert_eq!(day(2026, 5, 1).plus_months(0), day(2026, 5, 1));
     }
 }

@@ -213,6 +213,22 @@ fn files_of(dir: &Path) -> Result<Vec<(String, String)>, ConsentError> {
 /// languages (required for prose,
 /// [`PROSE`](cris_core::consent::text::PROSE)), and nothing else.
 pub fn read_agency(path: &Path) -> Result<Agency, ConsentError> {
+    read_agency_file(path).map(|(agency, _)| agency)
+}
+
+/// The agency's retention period, in the agency file beside the texts that name it: a
+/// household whose case has been closed this many months is erased.
+pub const RETENTION_MONTHS: &str = "retention_months";
+
+/// The longest retention period the agency file may set (100 years).
+const MAX_RETENTION_MONTHS: u64 = 1200;
+
+/// The demo agency's retention period, as its texts say: five years.
+pub const DEMO_RETENTION_MONTHS: u32 = 60;
+
+/// Reads the agency file ([`read_agency`]) and the retention period it sets, if it sets one
+/// ([`RETENTION_MONTHS`]: a whole number of months, 1 to 1200).
+pub fn read_agency_file(path: &Path) -> Result<(Agency, Option<u32>), ConsentError> {
     let json = std::fs::read_to_string(path).map_err(|source| ConsentError::AgencyRead {
         path: path.to_owned(),
         source,
@@ -221,11 +237,23 @@ pub fn read_agency(path: &Path) -> Result<Agency, ConsentError> {
         path: path.display().to_string(),
         problem,
     };
-    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_str(&json).map_err(|e| {
-        problem(format!(
-            "not a JSON object of placeholder names and texts: {e}"
-        ))
-    })?;
+    let mut raw: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&json).map_err(|e| {
+            problem(format!(
+                "not a JSON object of placeholder names and texts: {e}"
+            ))
+        })?;
+    let retention = match raw.remove(RETENTION_MONTHS) {
+        None => None,
+        Some(value) => match value.as_u64() {
+            Some(months @ 1..=MAX_RETENTION_MONTHS) => Some(months as u32),
+            _ => {
+                return Err(problem(format!(
+                    "{RETENTION_MONTHS:?} is {value}: it must be a whole number of months, 1 to {MAX_RETENTION_MONTHS}"
+                )));
+            }
+        },
+    };
     let mut agency = Agency::new();
     for (name, value) in raw {
         let detail = match value {
@@ -256,7 +284,7 @@ pub fn read_agency(path: &Path) -> Result<Agency, ConsentError> {
         agency.insert(name, detail);
     }
     check_agency(&agency).map_err(|p| problem(p.to_string()))?;
-    Ok(agency)
+    Ok((agency, retention))
 }
 
 fn language_codes() -> String {
@@ -438,6 +466,26 @@ mod tests {
         let mut agency = demo_agency();
         write(&agency);
         assert_eq!(read_agency(&path).unwrap(), agency);
+        assert_eq!(read_agency_file(&path).unwrap().1, None, "no retention set");
+
+        // The retention period beside the texts that name it: whole months.
+        let mut json: serde_json::Value = serde_json::to_value(demo_agency()).unwrap();
+        json[RETENTION_MONTHS] = 60.into();
+        std::fs::write(&path, json.to_string()).unwrap();
+        assert_eq!(read_agency_file(&path).unwrap(), (demo_agency(), Some(60)));
+        for wrong in [
+            serde_json::json!(0),
+            serde_json::json!(2.5),
+            serde_json::json!("5 Jahre"),
+            serde_json::json!(1201),
+        ] {
+            json[RETENTION_MONTHS] = wrong.clone();
+            let err = err_of(&json.to_string());
+            assert!(
+                err.contains("a whole number of months, 1 to 1200"),
+                "{wrong}: {err}"
+            );
+        }
 
         agency.remove("dpo_contact");
         write(&agency);

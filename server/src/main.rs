@@ -53,6 +53,7 @@ async fn main() -> ExitCode {
         }
         Command::Export(args) => export(args).await,
         Command::Erase(args) => erase(args).await,
+        Command::Retention(args) => retention(args).await,
         Command::Backup { to, database_url } => backup(&database_url, &to).await,
         Command::Restore { from, database_url } => restore(&database_url, &from).await,
         Command::Restored { database_url } => cris_server::backup::renew_store_id(

@@ -110,3 +110,54 @@ fn said(t: &Tombstone) {
         t.held.len()
     );
 }
+
+#[derive(Debug, Args)]
+pub(crate) struct RetentionArgs {
+    /// Only show which households are due, erase none.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The agency file, whose "retention_months" sets the period (the same CRIS_AGENCY as
+    /// `serve`).
+    #[arg(long, env = "CRIS_AGENCY")]
+    pub(crate) agency: std::path::PathBuf,
+    /// The case store, e.g. sqlite://data/cris.db or postgres://user@host/cris.
+    #[arg(long, env = "CRIS_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub(crate) database_url: String,
+}
+
+/// `cris-server retention`: what the daily job does, at once (or, dry, what it would do).
+pub(crate) async fn retention(args: RetentionArgs) -> Result<(), String> {
+    let (_, months) =
+        cris_server::consent::read_agency_file(&args.agency).map_err(|e| e.to_string())?;
+    let Some(months) = months else {
+        return Err(format!(
+            "{} sets no \"retention_months\": nothing is erased by retention",
+            args.agency.display()
+        ));
+    };
+    let store = open_existing(&args.database_url, false).await?;
+    let due = store
+        .enforce_retention(months, auth::now_ms(), args.dry_run)
+        .await
+        .map_err(|e| e.to_string());
+    store.close().await;
+    let due = due?;
+    println!("retention period: {months} months after a case closed");
+    if due.is_empty() {
+        println!("no household is due");
+    }
+    for d in &due {
+        let what = if d.erased {
+            "erased"
+        } else if args.dry_run {
+            "due"
+        } else {
+            "not erased"
+        };
+        println!("{} closed {} due {} {what}", d.case_id, d.closed, d.due);
+    }
+    if args.dry_run && !due.is_empty() {
+        println!("(dry run: nothing was erased)");
+    }
+    Ok(())
+}

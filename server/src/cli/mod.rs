@@ -49,6 +49,9 @@ pub(crate) enum Command {
     /// the store and, at their next sync, from the phones; a tombstone without personal data
     /// stays.
     Erase(EraseArgs),
+    /// Erases the households whose case has been closed for the agency's retention period
+    /// (what the server does daily), or with --dry-run shows which are due.
+    Retention(RetentionArgs),
     /// Reads the audit trail: who read which household, exported, logged in or out, and when.
     Audit {
         /// Only the entries of this household (its id).

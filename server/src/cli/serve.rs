@@ -80,11 +80,23 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
         None => FormCatalog::embedded(),
     }
     .map_err(|err| err.to_string())?;
-    let agency = match &args.agency {
-        Some(path) => Some(consent::read_agency(path).map_err(|err| err.to_string())?),
-        None if args.demo => Some(consent::demo_agency()),
-        None => None,
+    let (agency, retention_months) = match &args.agency {
+        Some(path) => {
+            let (agency, months) =
+                consent::read_agency_file(path).map_err(|err| err.to_string())?;
+            (Some(agency), months)
+        }
+        None if args.demo => (
+            Some(consent::demo_agency()),
+            Some(consent::DEMO_RETENTION_MONTHS),
+        ),
+        None => (None, None),
     };
+    if retention_months.is_none() {
+        tracing::warn!(
+            "no retention period (\"retention_months\" in the agency file): closed households are kept until erased by hand"
+        );
+    }
     let consent =
         ConsentConfig::load(args.forms_dir.as_deref(), agency).map_err(|err| err.to_string())?;
     if consent.agency().is_none() {
@@ -169,7 +181,18 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
             },
         ));
     }
+    // The agency's retention period, enforced by the server itself, daily.
+    let retention = retention_months.map(|months| {
+        tracing::info!(
+            months,
+            "households are erased {months} months after their case closed"
+        );
+        tokio::spawn(store.clone().retain_daily(months))
+    });
     let result = cris_server::serve_over(listener, tls, state, shutdown_signal()).await;
+    if let Some(job) = retention {
+        job.abort();
+    }
     let _ = stop.send(());
     result.map_err(|err| format!("server error: {err}"))?;
     store.close().await;

@@ -17,6 +17,7 @@ mod log;
 mod names;
 mod postgres;
 mod push;
+mod retention;
 mod review;
 mod sqlite;
 pub mod writer;
@@ -32,6 +33,7 @@ pub use export::{ExportRow, ExportTally, NewExport};
 pub use log::{HeldForm, LoggedOp};
 pub use names::HOUSEHOLD_NAME;
 pub use push::changed_record;
+pub use retention::Due;
 pub use review::{Edit, FEW_HOUSEHOLDS, ReviewFilter, Reviewed};
 use writer::Writer;
 

@@ -278,3 +278,113 @@ async fn households_merged_into_an_erased_one_are_asked_about() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_household_closed_for_the_retention_period_is_erased_by_the_server() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        let [closed, reopened, open, merged] = [new_uuid(), new_uuid(), new_uuid(), new_uuid()];
+        for id in [&closed, &reopened, &open] {
+            push_applied(&server, &ayse, &[intake(id, PHONE_A)]).await;
+        }
+        push_applied(&server, &ayse, &[intake(&merged, PHONE_B)]).await;
+        let merge = link_op(
+            &merged,
+            LAPTOP,
+            Change::Merge {
+                into: closed.clone(),
+            },
+        );
+        push_applied(&server, &sara, &[merge]).await;
+        let close = |id: &str| {
+            link_op(
+                id,
+                PHONE_A,
+                Change::Close {
+                    reason: cris_core::record::CloseReason::MovedAway,
+                },
+            )
+        };
+        let closing = close(&reopened);
+        let reopening = link_op(
+            &reopened,
+            PHONE_A,
+            Change::Reopen {
+                close: closing.op_id.clone(),
+            },
+        );
+        push_applied(&server, &ayse, &[close(&closed), closing, reopening]).await;
+
+        let day = 86_400_000;
+        let now = cris_server::auth::now_ms();
+        let store = &server.store;
+        assert!(
+            store
+                .enforce_retention(1, now + 10 * day, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let due = store
+            .enforce_retention(1, now + 40 * day, true)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = due.iter().map(|d| d.case_id.as_str()).collect();
+        assert_eq!(ids, [closed.as_str()], "{}", kind(&server));
+        assert!(!due[0].erased);
+        assert!(
+            store.tombstone(&closed).await.unwrap().is_none(),
+            "a dry run erases nothing"
+        );
+
+        let due = store
+            .enforce_retention(1, now + 40 * day, false)
+            .await
+            .unwrap();
+        assert!(due[0].erased);
+        for id in [&closed, &merged] {
+            let tombstone = store.tombstone(id).await.unwrap().expect("erased");
+            assert_eq!(tombstone.erased_by, "retention");
+            assert!(
+                tombstone.reason.contains("1 months"),
+                "{}",
+                tombstone.reason
+            );
+        }
+        for id in [&reopened, &open] {
+            assert!(store.tombstone(id).await.unwrap().is_none());
+        }
+        assert!(
+            store
+                .enforce_retention(1, now + 40 * day, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The command line reads the period from the agency file.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("agency.json");
+        let mut agency = serde_json::to_value(cris_server::consent::demo_agency()).unwrap();
+        std::fs::write(&file, agency.to_string()).unwrap();
+        let path = file.to_str().unwrap();
+        let (ok, said) = cli(&database_url(&server), &["retention", "--agency", path], "");
+        assert!(
+            !ok && said.contains("sets no \"retention_months\""),
+            "{said}"
+        );
+        agency["retention_months"] = 60.into();
+        std::fs::write(&file, agency.to_string()).unwrap();
+        let (ok, said) = cli(
+            &database_url(&server),
+            &["retention", "--dry-run", "--agency", path],
+            "",
+        );
+        assert!(
+            ok && said.contains("60 months") && said.contains("no household is due"),
+            "{said}"
+        );
+    })
+    .await;
+}
