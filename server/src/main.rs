@@ -4,7 +4,6 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use cris_server::auth;
 
 use tracing_subscriber::EnvFilter;
 
@@ -56,16 +55,7 @@ async fn main() -> ExitCode {
         Command::Retention(args) => retention(args).await,
         Command::Backup { to, database_url } => backup(&database_url, &to).await,
         Command::Restore { from, database_url } => restore(&database_url, &from).await,
-        Command::Restored { database_url } => cris_server::backup::renew_store_id(
-            &database_url,
-            auth::now_ms(),
-        )
-        .await
-        .map(|id| {
-            println!(
-                "the store's new id is {id}: phones send again what it lacks at their next sync"
-            );
-        }),
+        Command::Restored { database_url } => restored(&database_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

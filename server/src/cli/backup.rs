@@ -31,5 +31,19 @@ pub(crate) async fn restore(database_url: &str, from: &std::path::Path) -> Resul
     if let Some(aside) = aside {
         println!("the replaced store was kept as {}", aside.display());
     }
-    Ok(())
+    let store = super::open_store(database_url).await?;
+    let result = super::reapply_erasures(&store).await;
+    store.close().await;
+    result
+}
+
+/// `cris-server restored`: a PostgreSQL store put back by `pg_restore` gets a new id, and the
+/// erasures made since its dump was taken are made again.
+pub(crate) async fn restored(database_url: &str) -> Result<(), String> {
+    let id = cris_server::backup::renew_store_id(database_url, auth::now_ms()).await?;
+    println!("the store's new id is {id}: phones send again what it lacks at their next sync");
+    let store = super::open_store(database_url).await?;
+    let result = super::reapply_erasures(&store).await;
+    store.close().await;
+    result
 }

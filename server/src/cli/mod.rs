@@ -121,9 +121,46 @@ pub(crate) async fn open_existing(database_url: &str, create: bool) -> Result<Ca
             db.display()
         ));
     }
+    let store = open_store(database_url).await?;
+    tracing::debug!(store = %cris_server::store::describe_url(database_url), "case store opened");
+    Ok(store)
+}
+
+/// Where a PostgreSQL store's erasure journal is kept unless CRIS_ERASURE_JOURNAL says (a
+/// SQLite store keeps it beside its file).
+const PG_ERASURE_JOURNAL: &str = "data/erasures.jsonl";
+
+/// Opens the store at `database_url` with its erasure journal.
+pub(crate) async fn open_store(database_url: &str) -> Result<CaseStore, String> {
     let store = CaseStore::open(database_url)
         .await
         .map_err(|err| err.to_string())?;
-    tracing::debug!(store = %cris_server::store::describe_url(database_url), "case store opened");
-    Ok(store)
+    Ok(match store.kind() {
+        "postgres" => {
+            let path = std::env::var_os("CRIS_ERASURE_JOURNAL")
+                .map_or_else(|| PathBuf::from(PG_ERASURE_JOURNAL), PathBuf::from);
+            store.with_erasure_journal(path)
+        }
+        _ => store,
+    })
+}
+
+/// Erases again what the erasure journal says the store should not hold (it was restored
+/// from a backup older than those erasures), before anyone is answered.
+pub(crate) async fn reapply_erasures(store: &CaseStore) -> Result<(), String> {
+    let again = store
+        .reapply_erasures(cris_server::auth::now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    if !again.is_empty() {
+        tracing::warn!(
+            households = again.len(),
+            "erased again: the store was restored from a backup taken before their erasure"
+        );
+        println!(
+            "erased again {} households the erasure journal lists (the backup was older than their erasure)",
+            again.len()
+        );
+    }
+    Ok(())
 }

@@ -116,9 +116,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
         ),
         Err(_) => None,
     };
-    let store = CaseStore::open(&args.database_url)
-        .await
-        .map_err(|err| err.to_string())?;
+    let store = super::open_store(&args.database_url).await?;
+    super::reapply_erasures(&store).await?;
     tracing::info!(
         store = %cris_server::store::describe_url(&args.database_url),
         "case store opened"

@@ -9,6 +9,10 @@
 //!
 //! Households merged into the one erased are not erased silently: the erasure is refused,
 //! naming them (the caller erases them first, if that is what the family asked).
+//!
+//! Every erasure is also written to the erasure journal, a file beside the store (ids and
+//! times only), which restoring a backup does not replace: [`CaseStore::reapply_erasures`]
+//! erases again what the restored store still holds, before the server answers anyone.
 
 use cris_core::hlc::Hlc;
 use cris_core::record::{Change, Operation};
@@ -50,6 +54,16 @@ pub struct Tombstone {
     pub erased_by: String,
     pub reason: String,
     pub held: Vec<HeldRecord>,
+}
+
+/// A line of the erasure journal: which household of which team, when, by whom (no reason:
+/// it is the administrator's words).
+#[derive(Serialize, Deserialize)]
+struct Journaled {
+    case_id: String,
+    team_id: String,
+    erased_ms: i64,
+    erased_by: String,
 }
 
 /// What became of an erasure.
@@ -106,27 +120,132 @@ impl CaseStore {
         reason: &str,
         now_ms: i64,
     ) -> Result<Erased, StoreError> {
+        self.erase_in(case_id, None, by, reason, now_ms).await
+    }
+
+    /// [`Self::erase`]; a household the store does not hold is recorded as erased in the
+    /// team `unknown_in` when given (one erased since the backup the store was restored
+    /// from was taken, and recorded after it: a phone may still send its records).
+    async fn erase_in(
+        &self,
+        case_id: &str,
+        unknown_in: Option<&str>,
+        by: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<Erased, StoreError> {
         let (case_id, by, reason) = (case_id.to_owned(), by.to_owned(), reason.to_owned());
+        let unknown_in = unknown_in.map(str::to_owned);
         let erased = match &self.writer {
             Some(writer) if self.db.queues_writes() => {
                 let store = self.clone();
                 writer
                     .alone(move || async move {
-                        store.erase_now(&case_id, &by, &reason, now_ms).await
+                        let team = unknown_in.as_deref();
+                        store.erase_now(&case_id, team, &by, &reason, now_ms).await
                     })
                     .await??
             }
-            _ => self.erase_now(&case_id, &by, &reason, now_ms).await?,
+            _ => {
+                let team = unknown_in.as_deref();
+                self.erase_now(&case_id, team, &by, &reason, now_ms).await?
+            }
         };
-        if matches!(erased, Erased::Done(_)) {
+        if let Erased::Done(t) = &erased {
             self.db.after_erasure().await;
+            if let Err(err) = self.journal_erasure(t) {
+                tracing::error!(%err, "the erasure is done, but the erasure journal could not be written: a restore from an older backup would bring the household back");
+            }
         }
         Ok(erased)
+    }
+
+    /// Appends the erasure `t` to the journal (made the server's alone), and waits for it to
+    /// reach the disk.
+    fn journal_erasure(&self, t: &Tombstone) -> std::io::Result<()> {
+        use std::io::Write;
+        let Some(path) = &self.journal else {
+            return Ok(());
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path.as_ref())?;
+        let line = serde_json::to_string(&Journaled {
+            case_id: t.case_id.clone(),
+            team_id: t.team_id.clone(),
+            erased_ms: t.erased_ms,
+            erased_by: t.erased_by.clone(),
+        })
+        .expect("an entry serializes");
+        writeln!(file, "{line}")?;
+        file.sync_all()
+    }
+
+    /// Erases again every household of the erasure journal that the store holds un-erased
+    /// (a backup from before its erasure was restored), with the households merged into it;
+    /// one it does not hold (recorded after the backup) is recorded as erased, so that what
+    /// a phone sends of it is refused. Returns their ids.
+    pub async fn reapply_erasures(&self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let Some(path) = &self.journal else {
+            return Ok(Vec::new());
+        };
+        let text = match std::fs::read_to_string(path.as_ref()) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(StoreError::Journal(format!(
+                    "cannot read the erasure journal {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let mut again = Vec::new();
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let entry: Journaled = serde_json::from_str(line).map_err(|_| {
+                StoreError::Journal(format!(
+                    "line {} of the erasure journal {} cannot be read",
+                    n + 1,
+                    path.display()
+                ))
+            })?;
+            let day = cris_core::Date::from_days(
+                i32::try_from(entry.erased_ms.div_euclid(86_400_000)).unwrap_or_default(),
+            );
+            let reason = format!(
+                "erased on {day} by {}; erased again after the store was restored from a backup",
+                entry.erased_by
+            );
+            let team = Some(entry.team_id.as_str());
+            let by = entry.erased_by.as_str();
+            let mut erased = self
+                .erase_in(&entry.case_id, team, by, &reason, now_ms)
+                .await?;
+            if let Erased::OthersMergedIn(members) = &erased {
+                for member in members {
+                    self.erase(member, &entry.erased_by, &reason, now_ms)
+                        .await?;
+                }
+                erased = self
+                    .erase_in(&entry.case_id, team, by, &reason, now_ms)
+                    .await?;
+            }
+            if matches!(erased, Erased::Done(_)) {
+                again.push(entry.case_id);
+            }
+        }
+        Ok(again)
     }
 
     async fn erase_now(
         &self,
         case_id: &str,
+        unknown_in: Option<&str>,
         by: &str,
         reason: &str,
         now_ms: i64,
@@ -139,10 +258,27 @@ impl CaseStore {
                     .bind(case_id)
                     .fetch_optional(&mut **tx)
                     .await?;
-            let team_id = match case {
-                None => return Ok(Erased::NotFound),
-                Some((_, Some(at))) => return Ok(Erased::Already(at)),
-                Some((team_id, None)) => team_id,
+            let team_id = match (case, unknown_in) {
+                (None, None) => return Ok(Erased::NotFound),
+                (None, Some(team_id)) => {
+                    let team: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM teams WHERE id = $1")
+                            .bind(team_id)
+                            .fetch_optional(&mut **tx)
+                            .await?;
+                    if team.is_none() {
+                        return Ok(Erased::NotFound);
+                    }
+                    sqlx::query("INSERT INTO cases (id, team_id, created_ms) VALUES ($1, $2, $3)")
+                        .bind(case_id)
+                        .bind(team_id)
+                        .bind(now_ms)
+                        .execute(&mut **tx)
+                        .await?;
+                    team_id.to_owned()
+                }
+                (Some((_, Some(at))), _) => return Ok(Erased::Already(at)),
+                (Some((team_id, None)), _) => team_id,
             };
             let merged_in: Vec<String> = sqlx::query_scalar(
                 "SELECT case_id FROM case_merges

@@ -99,6 +99,9 @@ pub enum StoreError {
         "the store already holds version {version} of the form {id:?} with another definition: a changed form needs a new version number"
     )]
     FormRedefined { id: String, version: u32 },
+    /// The erasure journal cannot be read.
+    #[error("{0}")]
+    Journal(String),
     /// What the store wrote cannot be read back (see [`decode`]): the row, never its contents.
     #[error("the stored {what} {id} cannot be read: {why}")]
     Corrupt {
@@ -153,6 +156,9 @@ pub struct CaseStore {
     instance_id: Arc<str>,
     /// Where pushes queue to be written together; `None` in the writer's own handle.
     writer: Option<Writer>,
+    /// The erasure journal: a file beside the store, which a restored backup does not
+    /// replace (see [`erase`]).
+    journal: Option<Arc<PathBuf>>,
 }
 
 impl CaseStore {
@@ -175,14 +181,27 @@ impl CaseStore {
                 .await
                 .map_err(StoreError::Open)?
         });
+        let journal = sqlite::file_of(url).map(|db| {
+            let mut name = db.into_os_string();
+            name.push(".erasures");
+            Arc::new(PathBuf::from(name))
+        });
         let mut store = CaseStore {
             db,
             instance_id: instance_id.into(),
             writer: None,
+            journal,
         };
         store.fill_case_names().await?;
         store.writer = Some(Writer::start(store.clone()));
         Ok(store)
+    }
+
+    /// Keeps the erasure journal in `path` (for PostgreSQL, which has no file of its own;
+    /// a SQLite store keeps it beside its file).
+    pub fn with_erasure_journal(mut self, path: PathBuf) -> Self {
+        self.journal = Some(Arc::new(path));
+        self
     }
 
     /// `sqlite` or `postgres`, for the health check and the logs.

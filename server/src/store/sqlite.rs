@@ -50,6 +50,15 @@ pub(super) async fn open(url: &str) -> Result<SqlitePool, StoreError> {
     Ok(pool)
 }
 
+/// The database file a `sqlite://` URL names (none for a store in memory).
+pub(super) fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_owned())
+}
+
 /// Makes sure the database file `file` and its folder are the server's alone: a new folder
 /// 0700, the file 0600 (SQLite gives its write-ahead log the file's mode). A file that others
 /// could read is closed to them, and the log says so.

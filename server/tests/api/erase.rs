@@ -388,3 +388,135 @@ async fn a_household_closed_for_the_retention_period_is_erased_by_the_server() {
     })
     .await;
 }
+
+/// Runs `cris-server ARGS` on the store at `url` with the erasure journal `journal`:
+/// whether it succeeded, and all it printed.
+fn cli_with_journal(url: &str, journal: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cris-server"))
+        .args(args)
+        .env("CRIS_DATABASE_URL", url)
+        .env("CRIS_ERASURE_JOURNAL", journal)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// A backup taken before an erasure brings the household back into the store it restores:
+/// the restore erases it again at once (and records as erased one recorded after the
+/// backup), from the erasure journal kept beside the store.
+#[tokio::test]
+async fn a_restore_erases_again_what_was_erased_after_the_backup() {
+    let pg_dump_here = std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .is_ok();
+    for postgres in [false, true] {
+        if postgres && !pg_dump_here {
+            eprintln!("pg_dump is not installed: the PostgreSQL restore is not tried here");
+            continue;
+        }
+        let server = if postgres {
+            TestServer::postgres().await
+        } else {
+            TestServer::sqlite().await
+        };
+        let url = database_url(&server);
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("erasures.jsonl");
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        server.account("ada.a", Role::Admin, &[TEAM]).await;
+        let (before, after) = (new_uuid(), new_uuid());
+        push_applied(&server, &ayse, &[intake(&before, PHONE_A)]).await;
+        let backup = dir.path().join("backup");
+        let (ok, said) = if postgres {
+            let out = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--file", backup.to_str().unwrap(), &url])
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        } else {
+            cli(&url, &["backup", "--to", backup.to_str().unwrap()], "")
+        };
+        assert!(ok, "{said}");
+        // After the backup: a household recorded, then both erased on the family's request.
+        push_applied(&server, &ayse, &[intake(&after, PHONE_B)]).await;
+        for id in [&before, &after] {
+            let (ok, said) = cli_with_journal(
+                &url,
+                &journal,
+                &["erase", id, "--reason", "Antrag", "--by", "ada.a"],
+            );
+            assert!(ok, "{said}");
+        }
+        let mut restored_db = None;
+        let restored_url = if postgres {
+            let target = crate::support::TestPg::create().await;
+            let out = std::process::Command::new("pg_restore")
+                .args([
+                    "--no-owner",
+                    "--dbname",
+                    &target.url,
+                    backup.to_str().unwrap(),
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let (ok, said) = cli_with_journal(&target.url, &journal, &["restored"]);
+            assert!(ok && said.contains("erased again 2 households"), "{said}");
+            let url = target.url.clone();
+            restored_db = Some(target);
+            url
+        } else {
+            server.store.close().await;
+            let (ok, said) = cli(&url, &["restore", "--from", backup.to_str().unwrap()], "");
+            assert!(ok && said.contains("erased again 2 households"), "{said}");
+            url.clone()
+        };
+        let restored = cris_server::CaseStore::open(&restored_url).await.unwrap();
+        let tombstone = restored
+            .tombstone(&before)
+            .await
+            .unwrap()
+            .expect("erased again");
+        assert!(
+            tombstone
+                .reason
+                .contains("erased again after the store was restored")
+        );
+        assert_eq!(tombstone.held.len(), 1, "the backup's intake");
+        let unknown = restored
+            .tombstone(&after)
+            .await
+            .unwrap()
+            .expect("recorded erased");
+        assert!(unknown.held.is_empty());
+        let again = TestServer::on_store(restored).await;
+        let token = again.account("bea.w", Role::Worker, &[TEAM]).await;
+        let late = push(&again, &token, &[intake(&after, PHONE_B)]).await;
+        assert!(
+            matches!(
+                late[0],
+                Outcome::Rejected {
+                    reason: Reason::Erased,
+                    ..
+                }
+            ),
+            "{late:?}"
+        );
+        if !postgres {
+            assert!(rows_holding(&server, NAME).await.is_empty());
+        }
+        drop(again);
+        drop(restored_db);
+    }
+}

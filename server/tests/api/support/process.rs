@@ -94,6 +94,11 @@ pub fn cli(database_url: &str, args: &[&str], stdin: &str) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cris-server"))
         .args(args)
         .env("CRIS_DATABASE_URL", database_url)
+        // A PostgreSQL store's erasure journal: the tests', not the checkout's data folder.
+        .env(
+            "CRIS_ERASURE_JOURNAL",
+            std::env::temp_dir().join(format!("cris-test-erasures-{}.jsonl", std::process::id())),
+        )
         .env("RUST_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
