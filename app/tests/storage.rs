@@ -1288,6 +1288,56 @@ async fn the_offline_limit_cannot_be_moved_on_the_phone() {
     Storage::delete(&name).await.unwrap();
 }
 
+const DEVICE: &str = "0192b3c4-0000-7000-8000-00000000d001";
+
+fn at_store_a(cursor: i64) -> PullPosition {
+    PullPosition {
+        cursor,
+        store: "store-a".into(),
+    }
+}
+
+/// A phone holding the household `case-1`: its intake (`op-1`) sent, kept as sent and
+/// pulled back with another phone's consent (`k-1`), a form finalized offline since (`op-3`,
+/// in the outbox) and a visit begun (the draft `d-1`); and the household `case-2`, whose
+/// intake (`op-2`) waits in the outbox.
+async fn holding_case_1(storage: &Storage) -> (Finalized, Finalized, Draft) {
+    let first = finalized("case-1", "sub-1", "op-1");
+    storage.finalize(&first).await.unwrap();
+    storage
+        .record_push(
+            std::slice::from_ref(&first.operation),
+            &["op-1".to_owned()],
+            &[],
+            "store-a",
+            5.0,
+        )
+        .await
+        .unwrap();
+    storage
+        .finalize(&finalized("case-2", "sub-2", "op-2"))
+        .await
+        .unwrap();
+    let theirs = consent("k-1", "case-1", "0192b3c4-0000-7000-8000-00000000d002");
+    storage
+        .apply_pulled(
+            &[first.operation.clone(), consent_op("op-k1", &theirs)],
+            Some(&at_store_a(2)),
+            DEVICE,
+            10.0,
+            false,
+        )
+        .await
+        .unwrap();
+    let mut waiting = finalized("case-1", "sub-3", "op-3");
+    waiting.case = storage.case("case-1").await.unwrap().unwrap();
+    storage.finalize(&waiting).await.unwrap();
+    let mut begun = draft("d-1", "Familie Demir", 20.0);
+    begun.case_id = Some("case-1".into());
+    storage.put_draft(&begun).await.unwrap();
+    (first, waiting, begun)
+}
+
 /// An operation of another device on `case_id` that is no form.
 fn change_op(op_id: &str, case_id: &str, change: Change) -> Operation {
     let device = "0192b3c4-0000-7000-8000-00000000d002";
@@ -1310,35 +1360,10 @@ async fn a_closed_household_leaves_a_workers_phone_but_what_waits_to_be_sent() {
     use cris_core::record::CloseReason;
     let name = unique_name("closed");
     let storage = open_unlocked(&name).await;
-    let device = "0192b3c4-0000-7000-8000-00000000d001";
-    let first = finalized("case-1", "sub-1", "op-1");
-    storage.finalize(&first).await.unwrap();
-    storage
-        .finalize(&finalized("case-2", "sub-2", "op-2"))
-        .await
-        .unwrap();
-    let theirs = consent("k-1", "case-1", "0192b3c4-0000-7000-8000-00000000d002");
-    let at = |cursor| PullPosition {
-        cursor,
-        store: "store-a".into(),
-    };
-    storage
-        .apply_pulled(
-            &[first.operation.clone(), consent_op("op-k1", &theirs)],
-            Some(&at(2)),
-            device,
-            10.0,
-            false,
-        )
-        .await
-        .unwrap();
+    let device = DEVICE;
+    let at = at_store_a;
     // Made offline before the phone heard of the closing: a form and a draft.
-    let mut waiting = finalized("case-1", "sub-3", "op-3");
-    waiting.case = storage.case("case-1").await.unwrap().unwrap();
-    storage.finalize(&waiting).await.unwrap();
-    let mut begun = draft("d-1", "Familie Demir", 20.0);
-    begun.case_id = Some("case-1".into());
-    storage.put_draft(&begun).await.unwrap();
+    let (first, waiting, begun) = holding_case_1(&storage).await;
 
     let closing = change_op(
         "op-close",
@@ -1478,45 +1503,8 @@ async fn a_closed_household_leaves_a_workers_phone_but_what_waits_to_be_sent() {
 async fn an_erased_household_leaves_the_phone_whole_drafts_and_unsent_entries_too() {
     let name = unique_name("erased");
     let storage = open_unlocked(&name).await;
-    let device = "0192b3c4-0000-7000-8000-00000000d001";
-    let at = |cursor| PullPosition {
-        cursor,
-        store: "store-a".into(),
-    };
-    let first = finalized("case-1", "sub-1", "op-1");
-    storage.finalize(&first).await.unwrap();
-    // Sent and acknowledged (kept as sent), then pulled back.
-    storage
-        .record_push(
-            std::slice::from_ref(&first.operation),
-            &["op-1".to_owned()],
-            &[],
-            "store-a",
-            5.0,
-        )
-        .await
-        .unwrap();
-    let theirs = consent("k-1", "case-1", "0192b3c4-0000-7000-8000-00000000d002");
-    storage
-        .apply_pulled(
-            &[first.operation.clone(), consent_op("op-k1", &theirs)],
-            Some(&at(2)),
-            device,
-            10.0,
-            false,
-        )
-        .await
-        .unwrap();
-    let mut waiting = finalized("case-1", "sub-2", "op-2");
-    waiting.case = storage.case("case-1").await.unwrap().unwrap();
-    storage.finalize(&waiting).await.unwrap();
-    let mut begun = draft("d-1", "Familie Demir", 20.0);
-    begun.case_id = Some("case-1".into());
-    storage.put_draft(&begun).await.unwrap();
-    storage
-        .finalize(&finalized("case-2", "sub-3", "op-3"))
-        .await
-        .unwrap();
+    let (device, at) = (DEVICE, at_store_a);
+    holding_case_1(&storage).await;
 
     let erasure = change_op("op-erase", "case-1", Change::Erase {});
     storage
@@ -1540,7 +1528,7 @@ async fn an_erased_household_leaves_the_phone_whole_drafts_and_unsent_entries_to
         .into_iter()
         .map(|op| op.op_id)
         .collect();
-    assert_eq!(outbox, ["op-3"], "only the other household's form waits");
+    assert_eq!(outbox, ["op-2"], "only the other household's form waits");
     assert!(
         storage.sent_elsewhere("store-b").await.unwrap().is_empty(),
         "nothing of it is kept to send again"

@@ -161,8 +161,8 @@ pub async fn open_case(b: &Browser, name: &str) {
     .await;
 }
 
-/// A home visit that records a new housing situation, finalized on the phone.
-pub async fn visit_changing_housing(b: &Browser, housing: &str) {
+/// Starts a home visit from the household's page, dated today.
+pub async fn begin_visit(b: &Browser) {
     b.client
         .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
         .await
@@ -172,6 +172,20 @@ pub async fn visit_changing_housing(b: &Browser, housing: &str) {
         .unwrap();
     b.wait_for_heading("Hausbesuch").await;
     pick(b, "visit_date", None, &today()).await;
+}
+
+/// A visit begun on the household's page and left unfinished: a draft, once it says saved.
+pub async fn leave_visit_as_draft(b: &Browser) {
+    begin_visit(b).await;
+    b.wait_for_xpath(
+        "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
+    )
+    .await;
+}
+
+/// A home visit that records a new housing situation, finalized on the phone.
+pub async fn visit_changing_housing(b: &Browser, housing: &str) {
+    begin_visit(b).await;
     pick(b, "start_time", None, "10:00").await;
     choose(b, "consent_to_enter", None, "yes").await;
     choose(b, "housing_situation", None, housing).await;

@@ -7,9 +7,10 @@
 //! worker is told.
 
 use cris_e2e::phone::{
-    log_in, open_case, record_synced_household, team_server_with_supervisor, wait_for_sync_text,
+    leave_visit_as_draft, log_in, open_case, record_synced_household, team_server_with_supervisor,
+    wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, pick, tap, today};
+use cris_e2e::ui::{click_testid, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -49,21 +50,7 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
 
     // A visit begun for the family and not finished: a draft.
     open_case(&phone, "Familie Umzug").await;
-    phone
-        .client
-        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
-        .await
-        .expect("new visit")
-        .click()
-        .await
-        .unwrap();
-    phone.wait_for_heading("Hausbesuch").await;
-    pick(&phone, "visit_date", None, &today()).await;
-    phone
-        .wait_for_xpath(
-            "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
-        )
-        .await;
+    leave_visit_as_draft(&phone).await;
 
     // Closed on the phone: the reason is asked for, and what follows is said first.
     open_case(&phone, "Familie Umzug").await;
@@ -194,21 +181,7 @@ async fn an_erased_household_leaves_the_phone_with_its_drafts() {
         .unwrap()
         .trim_start_matches("/cases/")
         .to_owned();
-    phone
-        .client
-        .find(Locator::XPath("//a[normalize-space()='Neuer Hausbesuch']"))
-        .await
-        .expect("new visit")
-        .click()
-        .await
-        .unwrap();
-    phone.wait_for_heading("Hausbesuch").await;
-    pick(&phone, "visit_date", None, &today()).await;
-    phone
-        .wait_for_xpath(
-            "//*[@data-testid='save-state'][starts-with(normalize-space(), 'Entwurf gespeichert um')]",
-        )
-        .await;
+    leave_visit_as_draft(&phone).await;
     let held = records(&phone).await;
     assert_eq!(held["cases"], 1, "{held}");
     assert_eq!(held["drafts"], 1, "{held}");

@@ -285,7 +285,7 @@ async fn a_damaged_or_foreign_backup_is_refused_and_the_store_stays() {
 /// when the PostgreSQL client tools are installed, as they are where `make test` runs.)
 #[tokio::test]
 async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
-    if Command::new("pg_dump").arg("--version").output().is_err() {
+    if !crate::support::process::pg_tools_here() {
         eprintln!("pg_dump is not installed: the PostgreSQL backup is not tried here");
         return;
     }
@@ -300,31 +300,10 @@ async fn postgres_is_backed_up_with_its_own_tools_and_gets_a_new_id() {
 
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("cris.dump");
-    let out = Command::new("pg_dump")
-        .args(["--format=custom", "--file", dump.to_str().unwrap(), &url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::process::pg_dump(&url, &dump);
 
     let target = crate::support::TestPg::create().await;
-    let out = Command::new("pg_restore")
-        .args([
-            "--no-owner",
-            "--dbname",
-            &target.url,
-            dump.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::process::pg_restore(&target.url, &dump);
     let out = Command::new(env!("CARGO_BIN_EXE_cris-server"))
         .arg("restored")
         .env("CRIS_DATABASE_URL", &target.url)

@@ -409,10 +409,7 @@ fn cli_with_journal(url: &str, journal: &std::path::Path, args: &[&str]) -> (boo
 /// backup), from the erasure journal kept beside the store.
 #[tokio::test]
 async fn a_restore_erases_again_what_was_erased_after_the_backup() {
-    let pg_dump_here = std::process::Command::new("pg_dump")
-        .arg("--version")
-        .output()
-        .is_ok();
+    let pg_dump_here = crate::support::process::pg_tools_here();
     for postgres in [false, true] {
         if postgres && !pg_dump_here {
             eprintln!("pg_dump is not installed: the PostgreSQL restore is not tried here");
@@ -431,19 +428,12 @@ async fn a_restore_erases_again_what_was_erased_after_the_backup() {
         let (before, after) = (new_uuid(), new_uuid());
         push_applied(&server, &ayse, &[intake(&before, PHONE_A)]).await;
         let backup = dir.path().join("backup");
-        let (ok, said) = if postgres {
-            let out = std::process::Command::new("pg_dump")
-                .args(["--format=custom", "--file", backup.to_str().unwrap(), &url])
-                .output()
-                .unwrap();
-            (
-                out.status.success(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
+        if postgres {
+            crate::support::process::pg_dump(&url, &backup);
         } else {
-            cli(&url, &["backup", "--to", backup.to_str().unwrap()], "")
-        };
-        assert!(ok, "{said}");
+            let (ok, said) = cli(&url, &["backup", "--to", backup.to_str().unwrap()], "");
+            assert!(ok, "{said}");
+        }
         // After the backup: a household recorded, then both erased on the family's request.
         push_applied(&server, &ayse, &[intake(&after, PHONE_B)]).await;
         for id in [&before, &after] {
@@ -457,20 +447,7 @@ async fn a_restore_erases_again_what_was_erased_after_the_backup() {
         let mut restored_db = None;
         let restored_url = if postgres {
             let target = crate::support::TestPg::create().await;
-            let out = std::process::Command::new("pg_restore")
-                .args([
-                    "--no-owner",
-                    "--dbname",
-                    &target.url,
-                    backup.to_str().unwrap(),
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            crate::support::process::pg_restore(&target.url, &backup);
             let (ok, said) = cli_with_journal(&target.url, &journal, &["restored"]);
             assert!(ok && said.contains("erased again 2 households"), "{said}");
             let url = target.url.clone();

@@ -116,3 +116,34 @@ pub fn cli(database_url: &str, args: &[&str], stdin: &str) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
+
+/// Whether the PostgreSQL client tools (`pg_dump`, `pg_restore`) are installed.
+pub fn pg_tools_here() -> bool {
+    Command::new("pg_dump").arg("--version").output().is_ok()
+}
+
+/// `pg_dump` of the database at `url` into `file`, as the README says to back one up.
+pub fn pg_dump(url: &str, file: &std::path::Path) {
+    let out = Command::new("pg_dump")
+        .args(["--format=custom", "--file", file.to_str().unwrap(), url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `pg_restore` of the dump `file` into the empty database at `url`.
+pub fn pg_restore(url: &str, file: &std::path::Path) {
+    let out = Command::new("pg_restore")
+        .args(["--no-owner", "--dbname", url, file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
