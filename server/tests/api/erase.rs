@@ -191,7 +191,8 @@ async fn an_erased_household_leaves_no_trace_but_its_tombstone() {
             intake(&gone, PHONE_B),
             link_op(&stays, LAPTOP, Change::Merge { into: gone.clone() }),
         ];
-        for outcome in push(&server, &sara, &late).await {
+        let outcomes = push(&server, &sara, &late).await;
+        for (i, outcome) in outcomes.iter().enumerate() {
             assert!(
                 matches!(
                     outcome,
@@ -201,8 +202,9 @@ async fn an_erased_household_leaves_no_trace_but_its_tombstone() {
                         ..
                     }
                 ),
-                "{outcome:?} on {}",
-                kind(&server)
+                "late operation {i} (0 a visit, 1 an intake, 2 a merge into it): {outcomes:?} on {}; tombstone {:?}",
+                kind(&server),
+                server.store.tombstone(&gone).await.map(|t| t.map(|t| t.erased_ms))
             );
         }
         let forged = link_op(&stays, PHONE_A, Change::Erase {});
