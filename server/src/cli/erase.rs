@@ -24,10 +24,30 @@ pub(crate) struct EraseArgs {
     pub(crate) database_url: String,
 }
 
+/// On SQLite, the store's lock, so that no server runs on it while this process erases: a
+/// server running beside an erasure made by another process was seen to go on reading the
+/// household from before it (and to store what a phone sent for it). PostgreSQL has no such
+/// lock: its servers share the database by design.
+fn no_server_beside(database_url: &str) -> Result<Option<cris_server::backup::ServeLock>, String> {
+    let Ok(db) = cris_server::backup::sqlite_file(database_url) else {
+        return Ok(None);
+    };
+    cris_server::backup::ServeLock::take(&db)
+        .map(Some)
+        .map_err(|e| match e {
+            cris_server::backup::LockError::Held => format!(
+                "a server is using {}: stop it first (systemctl stop cris-field), erase, and start it again; nothing was erased",
+                db.display()
+            ),
+            cris_server::backup::LockError::Io(e) => format!("cannot lock {}: {e}", db.display()),
+        })
+}
+
 pub(crate) async fn erase(args: EraseArgs) -> Result<(), String> {
     if args.reason.trim().is_empty() {
         return Err("--reason must say why the household is erased".to_owned());
     }
+    let _alone = no_server_beside(&args.database_url)?;
     let store = open_existing(&args.database_url, false).await?;
     let result = erase_with(&store, &args).await;
     store.close().await;
@@ -134,6 +154,10 @@ pub(crate) async fn retention(args: RetentionArgs) -> Result<(), String> {
             "{} sets no \"retention_months\": nothing is erased by retention",
             args.agency.display()
         ));
+    };
+    let _alone = match args.dry_run {
+        true => None,
+        false => no_server_beside(&args.database_url)?,
     };
     let store = open_existing(&args.database_url, false).await?;
     let due = store

@@ -129,13 +129,30 @@ impl Db {
     /// they were, is copied into the database and emptied (the erased rows' space was
     /// overwritten, `secure_delete`). PostgreSQL keeps the old row versions on disk until
     /// they are vacuumed and their space reused (see the README).
-    pub(crate) async fn after_erasure(&self) {
-        if let Db::Sqlite(pool) = self
-            && let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(pool)
-                .await
+    ///
+    /// Then it writes one small row: emptied, the log looks to the connections of another
+    /// process (the server, when `cris-server erase` ran beside it) as it did before the
+    /// erasure, and they would go on reading the pages they hold from before it. A write
+    /// starts the log anew, which every connection notices.
+    pub(crate) async fn after_erasure(&self, now_ms: i64) {
+        let Db::Sqlite(pool) = self else {
+            return;
+        };
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await
         {
             tracing::warn!(%err, "emptying the write-ahead log after an erasure failed");
+        }
+        if let Err(err) = sqlx::query(
+            "INSERT INTO server_info (key, value) VALUES ('last_erasure_ms', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(now_ms.to_string())
+        .execute(pool)
+        .await
+        {
+            tracing::warn!(%err, "noting the erasure failed");
         }
     }
 

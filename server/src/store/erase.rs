@@ -152,7 +152,7 @@ impl CaseStore {
             }
         };
         if let Erased::Done(t) = &erased {
-            self.db.after_erasure().await;
+            self.db.after_erasure(now_ms).await;
             if let Err(err) = self.journal_erasure(t) {
                 tracing::error!(%err, "the erasure is done, but the erasure journal could not be written: a restore from an older backup would bring the household back");
             }
