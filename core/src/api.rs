@@ -714,6 +714,51 @@ pub struct ExportList {
     pub items: Vec<ExportEntry>,
 }
 
+/// `GET /api/v1/cases/{id}/erasure` (administrators): what erasing the household would
+/// remove, to be confirmed before anything goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasurePreview {
+    pub case_id: String,
+    pub household: String,
+    /// Its forms, how many of each form (by the form's id).
+    pub forms: std::collections::BTreeMap<String, u32>,
+    /// Consents and withdrawals.
+    pub consents: u32,
+    /// Everything else recorded on it: closings, merges, settled conflicts.
+    pub other: u32,
+    /// Households found to be the same family and merged into it: erased with it only when
+    /// the request names them.
+    pub merged: Vec<MergedHousehold>,
+}
+
+/// A household merged into another, by its id and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedHousehold {
+    pub case_id: String,
+    pub household: String,
+}
+
+/// `POST /api/v1/cases/{id}/erasure` (administrators): erase the household, for this reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRequest {
+    /// Why, as the tombstone keeps it: the request and who made it (no family's name).
+    pub reason: String,
+    /// The households merged into it that are erased too (as the preview listed them). One
+    /// merged into it since, and not named here, stops the erasure.
+    #[serde(default)]
+    pub with_merged: Vec<String>,
+}
+
+/// The longest reason for an erasure, in characters.
+pub const MAX_ERASURE_REASON_CHARS: usize = 1000;
+
+/// The answer to an erasure: which households went, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureDone {
+    pub erased: Vec<String>,
+    pub at_ms: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod caseload;
 pub mod consent;
+pub mod copy;
 pub mod date;
 pub mod duplicates;
 pub mod expr;

@@ -24,6 +24,15 @@ pub enum AppError {
     /// A submission that is not on one of the user's teams' cases, or does not exist at all.
     #[error("no such submission among your teams' cases")]
     NoSuchSubmission,
+    /// Households merged into the one to erase that the request did not name.
+    #[error(
+        "households are merged into this one: {}. Erase them too (name them), or undo their merges first; nothing was erased",
+        .0.join(", ")
+    )]
+    MergedIn(Vec<String>),
+    /// A household erased: nothing of it is held but its tombstone.
+    #[error("this household was erased: nothing of it is held any more")]
+    Erased,
     /// The user's role does not allow this (a worker asking for what supervisors do).
     #[error("{0}")]
     Forbidden(&'static str),
@@ -109,6 +118,8 @@ impl AppError {
             AppError::NotFound | AppError::NoSuchCase | AppError::NoSuchSubmission => {
                 (StatusCode::NOT_FOUND, ErrorCode::NotFound)
             }
+            AppError::Erased => (StatusCode::GONE, ErrorCode::NotFound),
+            AppError::MergedIn(_) => (StatusCode::CONFLICT, ErrorCode::BadRequest),
             AppError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
             }

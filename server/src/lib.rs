@@ -10,6 +10,7 @@ pub mod auth;
 pub mod backup;
 pub mod client;
 pub mod consent;
+pub mod copy;
 mod error;
 pub mod export;
 pub mod forms;

@@ -1,8 +1,10 @@
 //! The HTTP API under `/api`. One module per resource.
 
 pub mod consent;
+mod copy;
 mod dashboard;
 mod devices;
+mod erasure;
 mod export;
 mod forms;
 mod health;
@@ -48,6 +50,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
             )),
         )
         .route("/v1/cases/{id}/history", get(ops::history))
+        .route("/v1/cases/{id}/copy", get(copy::get))
+        .route(
+            "/v1/cases/{id}/erasure",
+            get(erasure::preview)
+                .post(erasure::erase)
+                .layer((DefaultBodyLimit::max(erasure::MAX_REQUEST_BYTES), in_time())),
+        )
         .route("/v1/review", get(review::queue))
         .route("/v1/review/workers", get(review::workers))
         .route(

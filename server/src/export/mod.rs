@@ -97,6 +97,9 @@ pub struct Finished {
     pub bytes: Vec<u8>,
     pub rows: i64,
     pub cases: i64,
+    /// The households the rows' records are on (a household merged into another, by its
+    /// own id), sorted: what a family's copy lists the export for.
+    pub case_ids: Vec<String>,
 }
 
 enum Out {
@@ -124,6 +127,7 @@ pub struct Export {
     out: Out,
     rows: i64,
     cases: HashSet<String>,
+    records_of: std::collections::BTreeSet<String>,
 }
 
 impl Export {
@@ -157,6 +161,7 @@ impl Export {
             },
             rows: 0,
             cases: HashSet::new(),
+            records_of: std::collections::BTreeSet::new(),
         }
     }
 
@@ -195,6 +200,7 @@ impl Export {
             },
             rows: 0,
             cases: HashSet::new(),
+            records_of: std::collections::BTreeSet::new(),
         })
     }
 
@@ -241,6 +247,9 @@ impl Export {
             if !self.cases.contains(&row.household_id) {
                 self.cases.insert(row.household_id.clone());
             }
+            if !self.records_of.contains(&row.case_id) {
+                self.records_of.insert(row.case_id.clone());
+            }
         }
         Ok(())
     }
@@ -264,6 +273,7 @@ impl Export {
             bytes,
             rows: self.rows,
             cases: i64::try_from(self.cases.len()).unwrap_or(i64::MAX),
+            case_ids: self.records_of.into_iter().collect(),
         })
     }
 }

@@ -156,6 +156,7 @@ pub async fn run(
             filter: plan.recorded.clone(),
             rows: finished.rows,
             cases: finished.cases,
+            case_ids: finished.case_ids,
         })
         .await?;
     store

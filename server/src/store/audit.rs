@@ -23,10 +23,12 @@ pub enum Action {
     /// Whether a household released something to a recipient.
     ReadMayShare,
     Export,
+    /// A family's copy of everything held about their household.
+    FamilyCopy,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginThrottled,
@@ -36,6 +38,7 @@ impl Action {
         Action::ReadConsents,
         Action::ReadMayShare,
         Action::Export,
+        Action::FamilyCopy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Action {
             Action::ReadConsents => "read_consents",
             Action::ReadMayShare => "read_may_share",
             Action::Export => "export",
+            Action::FamilyCopy => "family_copy",
         }
     }
 }

@@ -66,6 +66,19 @@ struct Journaled {
     erased_by: String,
 }
 
+/// What an erasure would remove (see [`CaseStore::erasure_preview`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Forms by form id, how many.
+    pub forms: std::collections::BTreeMap<String, u32>,
+    /// Consents and withdrawals.
+    pub consents: u32,
+    /// Every other operation.
+    pub other: u32,
+    /// The households merged into it.
+    pub merged: Vec<String>,
+}
+
 /// What became of an erasure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Erased {
@@ -376,6 +389,42 @@ impl CaseStore {
         super::dashboard::add_household_counts(&mut tx, &counts).await?;
         tx.commit().await?;
         Ok(Erased::Done(tombstone))
+    }
+
+    /// What erasing the household `case_id` would remove: its records by kind (and forms by
+    /// form), and the households merged into it; `None` when no household has this id.
+    pub async fn erasure_preview(&self, case_id: &str) -> Result<Option<Held>, StoreError> {
+        on_db!(&self.db, |pool| {
+            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_optional(pool)
+                .await?;
+            if exists.is_none() {
+                return Ok(None);
+            }
+            let logged: Vec<(i64, String)> =
+                sqlx::query_as("SELECT seq, body FROM ops WHERE case_id = $1 ORDER BY seq")
+                    .bind(case_id)
+                    .fetch_all(pool)
+                    .await?;
+            let mut held = Held::default();
+            for (seq, body) in logged {
+                let op = decode::operation(seq, &body)?;
+                match (&op.change, op.submission()) {
+                    (_, Some(s)) => *held.forms.entry(s.form_id.clone()).or_default() += 1,
+                    (Change::Consent { .. } | Change::Withdraw { .. }, _) => held.consents += 1,
+                    _ => held.other += 1,
+                }
+            }
+            held.merged = sqlx::query_scalar(
+                "SELECT case_id FROM case_merges
+                 WHERE into_id = $1 AND undone_op_id IS NULL ORDER BY case_id",
+            )
+            .bind(case_id)
+            .fetch_all(pool)
+            .await?;
+            Ok(Some(held))
+        })
     }
 
     /// The tombstone of the erased household `case_id`, if it was erased.

@@ -114,6 +114,8 @@ pub struct NewExport {
     pub filter: ExportQuery,
     pub rows: i64,
     pub cases: i64,
+    /// The households its rows' records are on.
+    pub case_ids: Vec<String>,
 }
 
 /// An export's row, with its maker's names.
@@ -341,6 +343,13 @@ impl CaseStore {
                     .bind(&export.team)
                     .execute(&mut *tx)
                     .await?;
+                for case_id in &export.case_ids {
+                    sqlx::query("INSERT INTO export_cases (export_id, case_id) VALUES ($1, $2)")
+                        .bind(&export.id)
+                        .bind(case_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await
             };
             // In its turn between groups of pushes, as a review decision.
@@ -349,6 +358,32 @@ impl CaseStore {
                 None => insert().await?,
             }
             Ok(())
+        })
+    }
+
+    /// The exports that held records of the household `case_id` or of those merged into it,
+    /// oldest first (exports made before they were recorded by household are not known).
+    pub async fn exports_holding(
+        &self,
+        case_id: &str,
+    ) -> Result<Vec<cris_core::api::ExportEntry>, StoreError> {
+        let sql = format!(
+            "SELECT e.id, u.login, u.display_name, e.at_ms, e.format, e.filter_json, e.row_count,
+                e.case_count
+             FROM exports e JOIN users u ON u.id = e.user_id
+             WHERE e.id IN (SELECT x.export_id FROM export_cases x
+                            WHERE x.case_id IN {})
+             ORDER BY e.at_ms, e.id",
+            super::log::HOUSEHOLD
+        );
+        on_db!(&self.db, |pool| {
+            sqlx::query_as::<_, ExportEntryRow>(&sql)
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(ExportEntryRow::entry)
+                .collect()
         })
     }
 

@@ -28,7 +28,9 @@ use std::sync::Arc;
 pub use accounts::{DEVICES, DeviceInfo, NewSession, NewUser, SERVER_ACCOUNT, TEAM_WORKERS, User};
 pub use dashboard::DashboardFilter;
 use db::{Db, on_db};
-pub use erase::{BY_RETENTION, Erased, HeldRecord as ErasedRecord, SERVER_DEVICE, Tombstone};
+pub use erase::{
+    BY_RETENTION, Erased, Held as ErasureHeld, HeldRecord as ErasedRecord, SERVER_DEVICE, Tombstone,
+};
 pub use export::{ExportRow, ExportTally, NewExport};
 pub use log::{HeldForm, LoggedOp};
 pub use names::HOUSEHOLD_NAME;

@@ -515,3 +515,124 @@ async fn a_restore_erases_again_what_was_erased_after_the_backup() {
         drop(restored_db);
     }
 }
+
+/// A POST of `body` to the erasure endpoint of `case_id` as `token`.
+async fn erase_over_http(
+    server: &TestServer,
+    token: &str,
+    case_id: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    server
+        .client
+        .post(server.url(&format!("/api/v1/cases/{case_id}/erasure")))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_erases_a_household_from_its_page_after_seeing_what_goes() {
+    use crate::support::{error, get};
+    use cris_core::api::{ErasureDone, ErasurePreview, ErrorCode};
+    use serde_json::json;
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        let ada = server.account("ada.a", Role::Admin, &[TEAM]).await;
+        let far = server
+            .account("zoli.a", Role::Admin, &["Budapest VIII"])
+            .await;
+        let (kept, merged) = (new_uuid(), new_uuid());
+        let agency = server.consent.agency().unwrap();
+        let signed = consent(&server.consent, agency, &kept, PHONE_A, now());
+        let visit = submit_op("home_visit", &kept, PHONE_A, now(), &[], &[]);
+        let ops = [
+            intake(&kept, PHONE_A),
+            visit,
+            consent_op(&signed),
+            intake(&merged, PHONE_B),
+        ];
+        push_applied(&server, &ayse, &ops).await;
+        let merge = link_op(&merged, LAPTOP, Change::Merge { into: kept.clone() });
+        push_applied(&server, &sara, &[merge]).await;
+        let preview_path = format!("/api/v1/cases/{kept}/erasure");
+
+        // Nobody but an administrator of the household's team sees what would go, or erases.
+        for (token, status) in [
+            (&ayse, StatusCode::FORBIDDEN),
+            (&sara, StatusCode::FORBIDDEN),
+        ] {
+            let res = get(&server, Some(token), &preview_path).await;
+            assert_eq!(res.status(), status);
+            let res = erase_over_http(&server, token, &kept, &json!({"reason": "Antrag"})).await;
+            let message = error(res, status, ErrorCode::Forbidden).await;
+            assert!(message.contains("administrators"), "{message}");
+        }
+        let res = get(&server, Some(&far), &preview_path).await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+        let res = erase_over_http(&server, &far, &kept, &json!({"reason": "Antrag"})).await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+        let res = get(&server, None, &preview_path).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+        // What would go, and the household merged into it by name.
+        let preview: ErasurePreview = get_json(&server, &ada, &preview_path).await;
+        assert_eq!(preview.household, format!("Familie {NAME}"));
+        assert_eq!(preview.forms.get("intake"), Some(&1));
+        assert_eq!(preview.forms.get("home_visit"), Some(&1));
+        assert_eq!(preview.consents, 1);
+        assert_eq!(preview.merged.len(), 1);
+        assert_eq!(preview.merged[0].case_id, merged);
+
+        // Bad requests are told what is wrong, and erase nothing.
+        for (body, expected) in [
+            (json!({"reason": "   "}), "say why"),
+            (json!({"reason": "x".repeat(1001)}), "at most 1000"),
+            (json!({"why": "Antrag"}), "reason"),
+        ] {
+            let res = erase_over_http(&server, &ada, &kept, &body).await;
+            let message = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+        let huge = json!({"reason": "Antrag", "with_merged": vec![new_uuid(); 1000]});
+        let res = erase_over_http(&server, &ada, &kept, &huge).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        // A household merged into it and not named stops the erasure.
+        let res = erase_over_http(&server, &ada, &kept, &json!({"reason": "Antrag"})).await;
+        let message = error(res, StatusCode::CONFLICT, ErrorCode::BadRequest).await;
+        assert!(
+            message.contains(&merged) && message.contains("nothing was erased"),
+            "{message}"
+        );
+        assert!(server.store.tombstone(&kept).await.unwrap().is_none());
+        assert!(server.store.tombstone(&merged).await.unwrap().is_none());
+
+        // Named: both go, and nothing of the family's name is left.
+        let body =
+            json!({"reason": "Antrag nach Art. 17 vom 2. Dezember", "with_merged": [merged]});
+        let res = erase_over_http(&server, &ada, &kept, &body).await;
+        assert_eq!(res.status(), StatusCode::OK, "{}", kind(&server));
+        let done: ErasureDone = res.json().await.unwrap();
+        assert_eq!(done.erased, [merged.clone(), kept.clone()]);
+        let tombstone = server.store.tombstone(&kept).await.unwrap().unwrap();
+        assert_eq!(tombstone.erased_by, "ada.a");
+        assert_eq!(tombstone.reason, "Antrag nach Art. 17 vom 2. Dezember");
+        assert!(
+            rows_holding(&server, NAME).await.is_empty(),
+            "{}",
+            kind(&server)
+        );
+
+        // Erased once: the page and the erasure say so.
+        let res = get(&server, Some(&ada), &preview_path).await;
+        error(res, StatusCode::GONE, ErrorCode::NotFound).await;
+        let res = erase_over_http(&server, &ada, &kept, &body).await;
+        error(res, StatusCode::GONE, ErrorCode::NotFound).await;
+        let res = erase_over_http(&server, &ada, "not-a-household", &body).await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    })
+    .await;
+}

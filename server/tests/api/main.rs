@@ -9,6 +9,7 @@ mod backup;
 mod cli;
 mod closing;
 mod consent;
+mod copy;
 mod dashboard;
 mod erase;
 mod export;
