@@ -2,15 +2,17 @@
 //! the phone, with the reason. At the sync the household leaves the phone (from every object
 //! store; a visit begun for it stays as a draft) and the worker is told; the supervisor's
 //! laptop still shows it, with why it closed, and counts it on the overview; reopened there,
-//! it comes back to the phone whole. A family asks to be forgotten: erased on the server, the
-//! household leaves the phone at its next sync, drafts and unsent entries included, and the
-//! worker is told.
+//! it comes back to the phone whole; the supervisor prints the family's copy of its data in
+//! their language beside German. A family asks to be forgotten: an administrator erases the
+//! household from its page, after reading what goes; it leaves the phone at its next sync,
+//! drafts and unsent entries included, and the worker is told.
 
+use cris_core::api::Role;
 use cris_e2e::phone::{
-    leave_visit_as_draft, log_in, open_case, record_synced_household, team_server_with_supervisor,
-    wait_for_sync_text,
+    PASSWORD, TEAM, leave_visit_as_draft, log_in, open_case, record_synced_household,
+    team_server_with_supervisor, wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, tap};
+use cris_e2e::ui::{click_testid, select, tap};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -127,6 +129,48 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
             "//*[@data-testid='case-closed'][contains(., 'Fall abgeschlossen: Weggezogen')]",
         )
         .await;
+    // The family asks what is held about them: the copy, in their language beside German.
+    click_testid(&laptop, "open-copy").await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='copy'][@data-lang='de']//*[@data-testid='copy-household'][.='Familie Umzug']",
+        )
+        .await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='copy-event'][contains(., 'Fall abgeschlossen: Weggezogen')]",
+        )
+        .await;
+    select(&laptop, "copy-lang", "tr").await;
+    let intake = laptop
+        .wait_for_xpath(
+            "//*[@data-testid='copy'][@data-lang='tr']//*[@data-testid='copy-form'][@data-form='intake']",
+        )
+        .await;
+    let words = intake.text().await.unwrap();
+    for expected in [
+        "İlk görüşme",
+        "Erstgespräch",
+        "Hanenin adı",
+        "Name des Haushalts",
+        "Familie Umzug",
+    ] {
+        assert!(words.contains(expected), "{expected:?} in {words:?}");
+    }
+    laptop
+        .wait_for_xpath("//*[@data-testid='copy-read'][@data-what='family_copy']")
+        .await;
+    laptop.screenshot("family-copy.png").await;
+    let made = server
+        .store
+        .audit_entries(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "family_copy")
+        .count();
+    assert_eq!(made, 2, "each copy made is recorded: German, then Turkish");
+    tap(&laptop, "a.back").await;
     click_testid(&laptop, "case-reopen").await;
     wait_until("the banner gone", || async {
         laptop
@@ -187,21 +231,51 @@ async fn an_erased_household_leaves_the_phone_with_its_drafts() {
     assert_eq!(held["drafts"], 1, "{held}");
     assert_eq!(held["sent"], 1, "{held}");
 
-    // The family asked to be forgotten: an administrator erased the household on the server.
-    let erased = server
-        .store
-        .erase(
-            &case_id,
-            "ada.a",
-            "Antrag nach Art. 17",
-            cris_server::auth::now_ms(),
-        )
+    // The family asked to be forgotten: an administrator erases the household from its page,
+    // after reading what goes.
+    server
+        .add_account("ada.a", "Ada Admin", Role::Admin, TEAM, PASSWORD)
+        .await;
+    let laptop = Browser::open(&driver, 1280, 800, "de-DE").await;
+    log_in(&laptop, &server, "ada.a").await;
+    open_case(&laptop, "Familie Vergessen").await;
+    click_testid(&laptop, "erase-open").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='erase-forms']/li[contains(., 'Erstgespräch: 1')]")
+        .await;
+    let confirm = laptop
+        .client
+        .find(Locator::Css("[data-testid='erase-confirm']"))
         .await
         .unwrap();
-    assert!(
-        matches!(erased, cris_server::store::Erased::Done(_)),
-        "{erased:?}"
+    assert_eq!(
+        confirm.attr("disabled").await.unwrap().as_deref(),
+        Some("true"),
+        "no erasure without a reason"
     );
+    laptop
+        .client
+        .find(Locator::Css("[data-testid='erase-reason']"))
+        .await
+        .unwrap()
+        .send_keys("Antrag nach Art. 17 vom 2. Dezember, Mutter persönlich")
+        .await
+        .unwrap();
+    laptop.screenshot("erasing-a-household.png").await;
+    click_testid(&laptop, "erase-confirm").await;
+    // The administrator's own laptop lets go of it as every phone does.
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='erased'][contains(., '1 Haushalt wurde auf dem Server gelöscht')]",
+        )
+        .await;
+    let tombstone = server.store.tombstone(&case_id).await.unwrap().unwrap();
+    assert_eq!(tombstone.erased_by, "ada.a");
+    assert_eq!(
+        tombstone.reason,
+        "Antrag nach Art. 17 vom 2. Dezember, Mutter persönlich"
+    );
+    laptop.close().await;
 
     tap(&phone, "nav a[href='/']").await;
     click_testid(&phone, "sync-now").await;

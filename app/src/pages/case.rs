@@ -157,6 +157,7 @@ fn case_view(
     let properties = properties_view(case.clone(), authors);
     let forms = forms_view(submissions, shown_form);
     let id = case.id.clone();
+    let copy_id = case.id.clone();
     view! {
         <h1 data-testid="case-name">{name}</h1>
         {closed_banner}
@@ -183,7 +184,15 @@ fn case_view(
         <ul class="steps" data-testid="open-steps">{steps}</ul>
         <h2>{i18n.t(|u| u.submissions_title)}</h2>
         <ul class="submissions" data-testid="submissions">{forms}</ul>
+        <Show when=move || super::reviewer().get()>
+            <p class="actions">
+                <A href=format!("/cases/{copy_id}/copy") attr:class="btn" attr:data-testid="open-copy">
+                    {i18n.t(|u| u.copy_open)}
+                </A>
+            </p>
+        </Show>
         {closing}
+        <super::erasure::EraseHousehold case_id=case.id.clone()/>
     }
 }
 

@@ -11,12 +11,17 @@ use crate::sync::use_sync;
 
 /// A reason as the worker reads it.
 pub fn reason_text(i18n: I18n, reason: CloseReason) -> impl Fn() -> &'static str + Copy {
+    move || reason_words(crate::i18n::ui(i18n.lang.get()), reason)
+}
+
+/// A closing's reason in the words of `u`.
+pub fn reason_words(u: &'static crate::i18n::Ui, reason: CloseReason) -> &'static str {
     match reason {
-        CloseReason::MovedAway => i18n.t(|u| u.close_moved_away),
-        CloseReason::LeftBenefits => i18n.t(|u| u.close_left_benefits),
-        CloseReason::GoalsReached => i18n.t(|u| u.close_goals_reached),
-        CloseReason::NoContact => i18n.t(|u| u.close_no_contact),
-        CloseReason::Other => i18n.t(|u| u.close_other),
+        CloseReason::MovedAway => u.close_moved_away,
+        CloseReason::LeftBenefits => u.close_left_benefits,
+        CloseReason::GoalsReached => u.close_goals_reached,
+        CloseReason::NoContact => u.close_no_contact,
+        CloseReason::Other => u.close_other,
     }
 }
 

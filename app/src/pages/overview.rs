@@ -515,7 +515,7 @@ fn devices_table(d: &Dashboard) -> impl IntoView + use<> {
 }
 
 /// Saves `blob` under `name` through the browser's download.
-fn save(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
+pub(super) fn save(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
     let failed = |e: wasm_bindgen::JsValue| format!("{e:?}");
     let url = web_sys::Url::create_object_url_with_blob(blob).map_err(failed)?;
     let document = web_sys::window()

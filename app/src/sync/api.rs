@@ -85,6 +85,12 @@ fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
 
 /// The answer read as `T`, or what went wrong in terms the phone acts on.
 async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<T, Failure> {
+    let (body, status) = answer_text(sent).await?;
+    parse(&body).ok_or(Failure::Broken(Some(status)))
+}
+
+/// The body of a successful answer as it came, with its status, or what went wrong.
+async fn answer_text(sent: Result<Response, Failure>) -> Result<(String, u16), Failure> {
     let response = sent?;
     let status = response.status();
     let retry_after_s: Option<u32> = response
@@ -95,8 +101,7 @@ async fn answer<T: DeserializeOwned>(sent: Result<Response, Failure>) -> Result<
         .and_then(|s| s.trim().parse().ok());
     let body = text(&response).await;
     if response.ok() {
-        let body = body.ok_or(Failure::Offline)?;
-        return parse(&body).ok_or(Failure::Broken(Some(status)));
+        return Ok((body.ok_or(Failure::Offline)?, status));
     }
     let error: Option<ApiError> = body.and_then(|b| parse(&b));
     Err(match error {
@@ -212,6 +217,21 @@ pub async fn case_history(
     answer(call("GET", &path, Some(token), None).await).await
 }
 
+/// The family's copy of everything held about a household (supervisors and admins), in
+/// `lang` and German (without `lang`, in the language the family signed in), and the JSON
+/// text it came as (the file the family gets).
+pub async fn family_copy(
+    token: &str,
+    case_id: &str,
+    lang: Option<cris_core::Lang>,
+) -> Result<(cris_core::copy::FamilyCopy, String), Failure> {
+    let lang = lang.map_or_else(String::new, |l| format!("?lang={}", l.code()));
+    let path = format!("/api/v1/cases/{case_id}/copy{lang}");
+    let (text, status) = answer_text(call("GET", &path, Some(token), None).await).await?;
+    let copy = parse(&text).ok_or(Failure::Broken(Some(status)))?;
+    Ok((copy, text))
+}
+
 pub async fn review_detail(token: &str, submission_id: &str) -> Result<ReviewDetail, Failure> {
     let path = format!("/api/v1/review/{submission_id}");
     answer(call("GET", &path, Some(token), None).await).await
@@ -223,6 +243,26 @@ pub async fn review_decide(
     request: &ReviewRequest,
 ) -> Result<ReviewOutcome, Failure> {
     let path = format!("/api/v1/review/{submission_id}");
+    let body = Some((json(request)?, false));
+    answer(call("POST", &path, Some(token), body).await).await
+}
+
+/// What erasing a household would remove (administrators).
+pub async fn erasure_preview(
+    token: &str,
+    case_id: &str,
+) -> Result<cris_core::api::ErasurePreview, Failure> {
+    let path = format!("/api/v1/cases/{case_id}/erasure");
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
+/// Erases a household on the server (administrators); phones follow at their next sync.
+pub async fn erase(
+    token: &str,
+    case_id: &str,
+    request: &cris_core::api::ErasureRequest,
+) -> Result<cris_core::api::ErasureDone, Failure> {
+    let path = format!("/api/v1/cases/{case_id}/erasure");
     let body = Some((json(request)?, false));
     answer(call("POST", &path, Some(token), body).await).await
 }
