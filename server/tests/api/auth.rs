@@ -173,6 +173,28 @@ async fn wrong_and_unknown_logins_get_the_same_answer() {
     .await;
 }
 
+/// The server's own account (in whose name erasures are logged) is disabled and has no
+/// password: no guess lets anyone in as it, and its name is refused like any wrong login.
+#[tokio::test]
+async fn nobody_logs_in_as_the_servers_own_account() {
+    on_both(|server| async move {
+        for password in [
+            "",
+            "!",
+            "cris-server",
+            PASSWORD,
+            "$argon2id$v=19$m=19456,t=2,p=1$",
+        ] {
+            let res = server
+                .login(json!({ "login": "cris-server", "password": password, "device_id": DEVICE }))
+                .await;
+            let message = error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+            assert_eq!(message, "wrong login or password", "{password:?}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_disabled_account_cannot_log_in_and_its_sessions_end() {
     on_both(|server| async move {
