@@ -4,6 +4,7 @@
 
 use cris_core::Lang;
 use cris_core::api::ErrorCode;
+use cris_core::consent::NotReleased;
 use cris_core::sync::{ClosingRefusal, Detail, MergeRefusal, Reason};
 
 use crate::i18n::{plural, ui};
@@ -59,6 +60,7 @@ pub fn word(
             Reason::ClockAhead => u.refused_clock_ahead,
             Reason::Forbidden => u.refused_forbidden,
             Reason::Erased => u.refused_erased,
+            Reason::NoConsent => u.refused_no_consent,
         }
         .to_owned();
     };
@@ -112,6 +114,23 @@ pub fn word(
         Detail::SupervisorsOnly => u.refused_forbidden,
         Detail::NotYourTeam { team } => return u.refused_not_your_team.replace("{team}", team),
         Detail::Erased => u.refused_erased,
+        Detail::NoConsent { why, .. } => match why {
+            NotReleased::Recipient => u.refused_no_consent_recipient,
+            NotReleased::Withdrawn => u.refused_no_consent_withdrawn,
+            NotReleased::Expired { until } => {
+                return u
+                    .refused_no_consent_expired
+                    .replace("{date}", &until.written(lang));
+            }
+            NotReleased::Purpose { .. } => u.refused_no_consent_purpose,
+            NotReleased::Records { missing } => {
+                return u
+                    .refused_no_consent_records
+                    .replace("{records}", &missing.join(", "));
+            }
+        },
+        Detail::ReferralInvalid => u.refused_referral_invalid,
+        Detail::ReferralUnknown => u.refused_referral_unknown,
     };
     text.to_owned()
 }

@@ -60,6 +60,9 @@ pub struct FamilyCopy {
     pub reviews: Vec<CopiedReview>,
     /// Closings, reopenings, merges and corrections of the household's details.
     pub events: Vec<CopiedEvent>,
+    /// Referrals to other services, with what became of them.
+    #[serde(default)]
+    pub referrals: Vec<CopiedReferral>,
     /// Exports for reporting that held its data.
     pub exports: Vec<CopiedExport>,
     /// Who read its records, from the audit trail (made copies included).
@@ -190,6 +193,30 @@ pub enum CaseEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CopiedEvent {
     pub event: CaseEvent,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+/// A referral to a service, with every move of its state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CopiedReferral {
+    pub referral_id: String,
+    pub service: Said,
+    pub purpose: Said,
+    /// The kinds of record that went with it.
+    pub records: Vec<Said>,
+    pub asked: String,
+    pub by: String,
+    pub at_ms: i64,
+    pub updates: Vec<CopiedReferralUpdate>,
+}
+
+/// A move of a referral's state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CopiedReferralUpdate {
+    pub state: crate::referral::ReferralState,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
     pub by: String,
     pub at_ms: i64,
 }

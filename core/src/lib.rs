@@ -16,6 +16,7 @@ pub mod id;
 pub mod lang;
 pub mod merge;
 pub mod record;
+pub mod referral;
 pub mod repair;
 pub mod sync;
 pub mod words;

@@ -39,6 +39,12 @@ pub struct Case {
     /// The closings taken back (their operation ids).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub reopened: BTreeSet<String>,
+    /// The household's referrals to services, by id, with what became of them. An update
+    /// that arrives before its referral waits in `early_updates`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub referrals: BTreeMap<String, crate::referral::Followed>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub early_updates: Vec<(Hlc, crate::referral::ReferralUpdate)>,
 }
 
 /// Why a household's case was closed.
@@ -90,6 +96,8 @@ impl Case {
             distinct_from: BTreeSet::new(),
             closings: BTreeMap::new(),
             reopened: BTreeSet::new(),
+            referrals: BTreeMap::new(),
+            early_updates: Vec::new(),
         }
     }
 
@@ -162,6 +170,33 @@ impl Case {
             }
             Change::Reopen { close } => {
                 self.reopened.insert(close.clone());
+            }
+            Change::Refer { referral } => {
+                let mut followed = crate::referral::Followed::new(referral.clone(), op.hlc.clone());
+                let (early, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_updates)
+                    .into_iter()
+                    .partition(|(_, u)| u.referral_id == referral.id);
+                self.early_updates = waiting;
+                for (hlc, update) in early {
+                    followed.update(hlc, update);
+                }
+                let held = self
+                    .referrals
+                    .entry(referral.id.clone())
+                    .or_insert(followed);
+                held.referral.clone_from(referral);
+            }
+            Change::UpdateReferral { update } => {
+                match self.referrals.get_mut(&update.referral_id) {
+                    Some(followed) => followed.update(op.hlc.clone(), update.clone()),
+                    None => {
+                        let early = (op.hlc.clone(), update.clone());
+                        if !self.early_updates.contains(&early) {
+                            self.early_updates.push(early);
+                            self.early_updates.sort_by(|a, b| a.0.cmp(&b.0));
+                        }
+                    }
+                }
             }
             Change::Submit { .. }
             | Change::Consent { .. }
@@ -346,6 +381,12 @@ pub enum Change {
     /// retention period ran out): every phone deletes everything it holds of it, and the
     /// server refuses whatever comes for it later. Made by the server only.
     Erase {},
+    /// The household referred to a service, under its consent (see [`crate::referral`]).
+    Refer { referral: crate::referral::Referral },
+    /// A referral's state moved on.
+    UpdateReferral {
+        update: crate::referral::ReferralUpdate,
+    },
 }
 
 impl<'de> Deserialize<'de> for Change {
@@ -363,6 +404,7 @@ impl<'de> Deserialize<'de> for Change {
                 let (mut consent, mut withdrawal) = (None, None);
                 let (mut into, mut merge, mut other) = (None, None, None);
                 let (mut reason, mut close) = (None, None);
+                let (mut referral, mut update) = (None, None);
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
                         "kind" => kind = Some(map.next_value::<std::borrow::Cow<'de, str>>()?),
@@ -375,6 +417,8 @@ impl<'de> Deserialize<'de> for Change {
                         "other" => other = Some(map.next_value()?),
                         "reason" => reason = Some(map.next_value()?),
                         "close" => close = Some(map.next_value()?),
+                        "referral" => referral = Some(map.next_value()?),
+                        "update" => update = Some(map.next_value()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -414,11 +458,27 @@ impl<'de> Deserialize<'de> for Change {
                         close: close.ok_or_else(|| de::Error::missing_field("close"))?,
                     }),
                     Some("erase") => Ok(Change::Erase {}),
+                    Some("refer") => Ok(Change::Refer {
+                        referral: referral.ok_or_else(|| de::Error::missing_field("referral"))?,
+                    }),
+                    Some("update_referral") => Ok(Change::UpdateReferral {
+                        update: update.ok_or_else(|| de::Error::missing_field("update"))?,
+                    }),
                     Some(unknown) => Err(de::Error::unknown_variant(
                         unknown,
                         &[
-                            "submit", "consent", "withdraw", "resolve", "merge", "unmerge",
-                            "distinct", "close", "reopen", "erase",
+                            "submit",
+                            "consent",
+                            "withdraw",
+                            "resolve",
+                            "merge",
+                            "unmerge",
+                            "distinct",
+                            "close",
+                            "reopen",
+                            "erase",
+                            "refer",
+                            "update_referral",
                         ],
                     )),
                     None => Err(de::Error::missing_field("kind")),
@@ -482,14 +542,16 @@ impl Operation {
             Change::Submit { submission, .. } => &submission.id,
             Change::Consent { consent } => &consent.id,
             Change::Withdraw { withdrawal } => &withdrawal.id,
-            // A resolution, a merge, a closing or their undoing is a record of its own only
-            // in the log.
+            Change::Refer { referral } => &referral.id,
+            // A resolution, a merge, a closing or their undoing, a referral's update, is a
+            // record of its own only in the log.
             Change::Resolve { .. }
             | Change::Merge { .. }
             | Change::Unmerge { .. }
             | Change::Distinct { .. }
             | Change::Close { .. }
             | Change::Reopen { .. }
+            | Change::UpdateReferral { .. }
             | Change::Erase {} => &self.op_id,
         }
     }

@@ -91,6 +91,8 @@ pub enum Reason {
     Forbidden,
     /// The household was erased: nothing of it is kept any more.
     Erased,
+    /// The household's consent does not release what a referral sends.
+    NoConsent,
 }
 
 /// What exactly was refused, with the values a person needs to act on it: the phone words it
@@ -146,6 +148,15 @@ pub enum Detail {
     ClosingRefused { why: ClosingRefusal },
     /// The household (or the other one a merge names) was erased on the server.
     Erased,
+    /// A referral the household's consent in force does not carry: the service not
+    /// released for the purpose with those records on the day it arrived (the referral
+    /// names the service and the purpose).
+    NoConsent { why: crate::consent::NotReleased },
+    /// A referral without a service, purpose, request or records, a text too long, or an
+    /// update that closes it without a sentence.
+    ReferralInvalid,
+    /// An update of a referral this household does not have (yet).
+    ReferralUnknown,
 }
 
 /// Why closing a household's case, or reopening it, is refused.
@@ -196,7 +207,10 @@ impl Detail {
             | Detail::NoAgency
             | Detail::ResolutionInvalid
             | Detail::MergeRefused { .. }
-            | Detail::ClosingRefused { .. } => Reason::Invalid,
+            | Detail::ClosingRefused { .. }
+            | Detail::ReferralInvalid
+            | Detail::ReferralUnknown => Reason::Invalid,
+            Detail::NoConsent { .. } => Reason::NoConsent,
             Detail::NotVisible => Reason::NotFound,
             Detail::ClockAhead { .. } => Reason::ClockAhead,
             Detail::SupervisorsOnly | Detail::NotYourTeam { .. } => Reason::Forbidden,
@@ -238,7 +252,23 @@ impl Detail {
                 team: "Budapest VIII".to_owned(),
             },
             Detail::Erased,
+            Detail::ReferralInvalid,
+            Detail::ReferralUnknown,
         ];
+        let refused = |why| Detail::NoConsent { why };
+        all.extend([
+            refused(crate::consent::NotReleased::Recipient),
+            refused(crate::consent::NotReleased::Withdrawn),
+            refused(crate::consent::NotReleased::Expired {
+                until: crate::Date::from_days(20_000),
+            }),
+            refused(crate::consent::NotReleased::Purpose {
+                released: vec!["school_contact".to_owned()],
+            }),
+            refused(crate::consent::NotReleased::Records {
+                missing: vec!["health".to_owned()],
+            }),
+        ]);
         all.extend(
             [
                 MergeRefusal::Itself,
@@ -517,6 +547,8 @@ pub fn check_consent(
         | Change::Distinct { .. }
         | Change::Close { .. }
         | Change::Reopen { .. }
+        | Change::Refer { .. }
+        | Change::UpdateReferral { .. }
         | Change::Erase {} => Err(Refusal::new(
             Detail::Malformed,
             "not a consent or a withdrawal",
@@ -650,6 +682,25 @@ pub fn check_link(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
         ));
     }
     Ok(())
+}
+
+/// Checks a referral, or a move of its state, as the server receives it: ids and clock as
+/// for any operation, and complete within bounds. Whether the household's consent carries
+/// it, and whether the referral an update moves exists, is the store's to check.
+pub fn check_referral(op: &Operation, server_now_ms: i64) -> Result<(), Refusal> {
+    use crate::record::Change;
+    let (what, id, problem) = match &op.change {
+        Change::Refer { referral } => ("referral", &referral.id, referral.problem()),
+        Change::UpdateReferral { update } => {
+            ("referral's update", &update.referral_id, update.problem())
+        }
+        _ => return Err(Refusal::new(Detail::Malformed, "not a referral")),
+    };
+    check_common(op, (what, id, &op.device, &op.case_id), server_now_ms)?;
+    match problem {
+        Some(p) => Err(Refusal::new(Detail::ReferralInvalid, p.to_string())),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use cris_core::consent::text::{Agency, ConsentText, Item, Texts, fill};
 use cris_core::consent::{Consent, Scope, Withdrawal};
 use cris_core::copy::{
     CaseEvent, CopiedAnswer, CopiedConsent, CopiedEvent, CopiedExport, CopiedForm, CopiedRead,
-    CopiedReview, CopiedWithdrawal, FamilyCopy, Said,
+    CopiedReferral, CopiedReferralUpdate, CopiedReview, CopiedWithdrawal, FamilyCopy, Said,
 };
 use cris_core::form::{Answers, Field, FieldType, FormDef};
 use cris_core::record::{Change, Submission};
@@ -58,6 +58,13 @@ pub fn make(held: Held<'_>, words: &Words<'_>, lang: Lang, by: &User, now_ms: i6
     let mut withdrawals = Vec::new();
     let mut events = Vec::new();
     let mut merged: Vec<String> = Vec::new();
+    let mut referrals: Vec<CopiedReferral> = Vec::new();
+    // The services, purposes and records of referrals, as the current consent text names them.
+    let text = words.texts.current("consent");
+    let named = |of: fn(&ConsentText) -> &[Item], id: &str| {
+        let list: &[Item] = text.map_or(&[], of);
+        item(list, id, words.agency, lang)
+    };
     let signed: HashMap<&str, &Consent> = held
         .history
         .iter()
@@ -106,6 +113,33 @@ pub fn make(held: Held<'_>, words: &Words<'_>, lang: Lang, by: &User, now_ms: i6
             })),
             Change::Close { reason } => events.push(event(CaseEvent::Closed { reason: *reason })),
             Change::Reopen { .. } => events.push(event(CaseEvent::Reopened)),
+            Change::Refer { referral } => referrals.push(CopiedReferral {
+                referral_id: referral.id.clone(),
+                service: named(|t| &t.recipients, &referral.recipient),
+                purpose: named(|t| &t.purposes, &referral.purpose),
+                records: referral
+                    .records
+                    .iter()
+                    .map(|r| named(|t| &t.records, r))
+                    .collect(),
+                asked: referral.asked.clone(),
+                by: by.clone(),
+                at_ms,
+                updates: Vec::new(),
+            }),
+            Change::UpdateReferral { update } => {
+                let moved = referrals
+                    .iter_mut()
+                    .find(|r| r.referral_id == update.referral_id);
+                if let Some(r) = moved {
+                    r.updates.push(CopiedReferralUpdate {
+                        state: update.state,
+                        note: update.note.clone(),
+                        by: by.clone(),
+                        at_ms,
+                    });
+                }
+            }
             Change::Erase {} => {}
         }
     }
@@ -149,6 +183,7 @@ pub fn make(held: Held<'_>, words: &Words<'_>, lang: Lang, by: &User, now_ms: i6
             })
             .collect(),
         events,
+        referrals,
         exports: held
             .exports
             .into_iter()

@@ -439,4 +439,13 @@ pub const UI: Ui = Ui {
     erase_merged: "In diesen Haushalt zusammengeführt; wird nur gelöscht, wenn Sie ihn ankreuzen:",
     erase_reason: "Grund: der Antrag und wer ihn gestellt hat (ohne Namen der Familie)",
     erase_confirm: "Endgültig löschen",
+    referral_change: "Vermittlung an eine Stelle",
+    refused_no_consent: "Die Einwilligung der Familie deckt diese Vermittlung nicht. Holen Sie ihre Einwilligung ein und senden Sie erneut.",
+    refused_no_consent_recipient: "Die Familie hat diese Stelle nicht von der Schweigepflicht entbunden. Holen Sie erst ihre Einwilligung ein.",
+    refused_no_consent_withdrawn: "Die Familie hat die Entbindung für diese Stelle widerrufen. Ohne neue Einwilligung geht nichts dorthin.",
+    refused_no_consent_expired: "Die Entbindung für diese Stelle ist am {date} abgelaufen. Holen Sie eine neue Einwilligung ein.",
+    refused_no_consent_purpose: "Diese Stelle ist nur für einen anderen Zweck freigegeben. Wählen Sie den freigegebenen Zweck oder holen Sie eine Einwilligung ein.",
+    refused_no_consent_records: "Diese Unterlagen sind für diese Stelle nicht freigegeben: {records}. Schicken Sie nur freigegebene Unterlagen oder holen Sie eine Einwilligung ein.",
+    refused_referral_invalid: "Die Vermittlung ist unvollständig: Stelle, Zweck, Anliegen und Unterlagen sind nötig; „erledigt“ und „abgelehnt“ brauchen einen Satz dazu.",
+    refused_referral_unknown: "Diese Vermittlung kennt der Server (noch) nicht. Synchronisieren Sie und versuchen Sie es erneut.",
 };

@@ -439,4 +439,13 @@ pub const UI: Ui = Ui {
     erase_merged: "Merged into this household; erased only if you tick it:",
     erase_reason: "Reason: the request and who made it (without the family's name)",
     erase_confirm: "Erase for good",
+    referral_change: "Referral to a service",
+    refused_no_consent: "The family's consent does not cover this referral. Take their consent and send it again.",
+    refused_no_consent_recipient: "The family has not released this service from confidentiality. Take their consent first.",
+    refused_no_consent_withdrawn: "The family has withdrawn its release of this service. Nothing goes there without a new consent.",
+    refused_no_consent_expired: "The release of this service ran out on {date}. Take a new consent.",
+    refused_no_consent_purpose: "This service is released for another purpose only. Choose the released purpose, or take a consent.",
+    refused_no_consent_records: "These records are not released to this service: {records}. Send only released records, or take a consent.",
+    refused_referral_invalid: "The referral is incomplete: a service, a purpose, the request and records are needed; \"done\" and \"declined\" need a sentence.",
+    refused_referral_unknown: "The server does not know this referral (yet). Sync and try again.",
 };

@@ -439,4 +439,13 @@ pub const UI: Ui = Ui {
     erase_merged: "Ebbe a háztartásba összevonva; csak akkor törlődik, ha bejelöli:",
     erase_reason: "Indok: a kérelem és ki nyújtotta be (a család neve nélkül)",
     erase_confirm: "Végleges törlés",
+    referral_change: "Továbbirányítás egy szervhez",
+    refused_no_consent: "A család hozzájárulása nem terjed ki erre a továbbirányításra. Kérje ki a hozzájárulásukat, és küldje el újra.",
+    refused_no_consent_recipient: "A család nem mentette fel ezt a szervet a titoktartás alól. Először kérje ki a hozzájárulásukat.",
+    refused_no_consent_withdrawn: "A család visszavonta a felmentést ennél a szervnél. Új hozzájárulás nélkül semmi nem kerül oda.",
+    refused_no_consent_expired: "A felmentés ennél a szervnél {date} napon lejárt. Kérjen új hozzájárulást.",
+    refused_no_consent_purpose: "Ez a szerv csak más célra van felmentve. Válassza a felmentett célt, vagy kérjen hozzájárulást.",
+    refused_no_consent_records: "Ezek az iratok nincsenek felmentve ennél a szervnél: {records}. Csak felmentett iratokat küldjön, vagy kérjen hozzájárulást.",
+    refused_referral_invalid: "A továbbirányítás hiányos: szerv, cél, kérés és iratok szükségesek; a „kész” és az „elutasítva” állapothoz egy mondat kell.",
+    refused_referral_unknown: "A szerver (még) nem ismeri ezt a továbbirányítást. Szinkronizáljon, és próbálja újra.",
 };

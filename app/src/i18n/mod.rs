@@ -468,6 +468,15 @@ ui_strings! {
     erase_merged,
     erase_reason,
     erase_confirm,
+    referral_change,
+    refused_no_consent,
+    refused_no_consent_recipient,
+    refused_no_consent_withdrawn,
+    refused_no_consent_expired,
+    refused_no_consent_purpose,
+    refused_no_consent_records,
+    refused_referral_invalid,
+    refused_referral_unknown,
 }
 
 /// The strings of one language.

@@ -439,4 +439,13 @@ pub const UI: Ui = Ui {
     erase_merged: "Zlúčené s touto domácnosťou; vymaže sa, len ak ju označíte:",
     erase_reason: "Dôvod: žiadosť a kto ju podal (bez mena rodiny)",
     erase_confirm: "Natrvalo vymazať",
+    referral_change: "Odporúčanie na inštitúciu",
+    refused_no_consent: "Súhlas rodiny nepokrýva toto odporúčanie. Získajte jej súhlas a pošlite znova.",
+    refused_no_consent_recipient: "Rodina nezbavila túto inštitúciu mlčanlivosti. Najprv získajte jej súhlas.",
+    refused_no_consent_withdrawn: "Rodina odvolala zbavenie mlčanlivosti pre túto inštitúciu. Bez nového súhlasu tam nič nepôjde.",
+    refused_no_consent_expired: "Zbavenie mlčanlivosti pre túto inštitúciu skončilo {date}. Získajte nový súhlas.",
+    refused_no_consent_purpose: "Táto inštitúcia je uvoľnená len na iný účel. Zvoľte uvoľnený účel alebo získajte súhlas.",
+    refused_no_consent_records: "Tieto podklady nie sú pre túto inštitúciu uvoľnené: {records}. Posielajte len uvoľnené podklady alebo získajte súhlas.",
+    refused_referral_invalid: "Odporúčanie je neúplné: treba inštitúciu, účel, žiadosť a podklady; „vybavené“ a „odmietnuté“ potrebujú jednu vetu.",
+    refused_referral_unknown: "Server toto odporúčanie (ešte) nepozná. Synchronizujte a skúste znova.",
 };

@@ -439,4 +439,13 @@ pub const UI: Ui = Ui {
     erase_merged: "Bu haneyle birleştirilmiş; yalnızca işaretlerseniz silinir:",
     erase_reason: "Neden: başvuru ve başvuruyu yapan kişi (ailenin adı olmadan)",
     erase_confirm: "Kalıcı olarak sil",
+    referral_change: "Bir kuruma yönlendirme",
+    refused_no_consent: "Ailenin onayı bu yönlendirmeyi kapsamıyor. Onaylarını alın ve yeniden gönderin.",
+    refused_no_consent_recipient: "Aile bu kurumu gizlilik yükümlülüğünden muaf tutmadı. Önce onaylarını alın.",
+    refused_no_consent_withdrawn: "Aile bu kurum için verdiği muafiyeti geri aldı. Yeni bir onay olmadan oraya hiçbir şey gitmez.",
+    refused_no_consent_expired: "Bu kurum için verilen muafiyetin süresi {date} tarihinde doldu. Yeni bir onay alın.",
+    refused_no_consent_purpose: "Bu kurum yalnızca başka bir amaç için onaylandı. Onaylanan amacı seçin veya onay alın.",
+    refused_no_consent_records: "Bu belgeler bu kurum için onaylanmadı: {records}. Yalnızca onaylanan belgeleri gönderin veya onay alın.",
+    refused_referral_invalid: "Yönlendirme eksik: kurum, amaç, talep ve belgeler gerekli; \"tamamlandı\" ve \"reddedildi\" için bir cümle gerekir.",
+    refused_referral_unknown: "Sunucu bu yönlendirmeyi (henüz) tanımıyor. Eşitleyin ve yeniden deneyin.",
 };

@@ -298,6 +298,9 @@ fn SyncDetails() -> impl IntoView {
                                         Change::Erase {} => {
                                             i18n.t(|u| u.erasure_change)().to_owned()
                                         }
+                                        Change::Refer { .. } | Change::UpdateReferral { .. } => {
+                                            i18n.t(|u| u.referral_change)().to_owned()
+                                        }
                                     };
                                     format!(
                                         "{} · {}",

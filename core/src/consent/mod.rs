@@ -567,6 +567,117 @@ pub fn state(consents: &[Consent], withdrawals: &[Withdrawal], today: Date) -> C
     out
 }
 
+/// The consent that lets records go to a recipient for a purpose (see [`release_for`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    pub consent_id: String,
+    /// The phone's clock when it was signed, and its check sum: what a referral letter cites.
+    pub signed_at_ms: i64,
+    pub binding: String,
+    pub until: Grant,
+}
+
+/// Why no consent of a household lets records go to a recipient for a purpose: the nearest
+/// miss, which says what the family would have to agree to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum NotReleased {
+    /// No consent of the household releases the recipient at all.
+    #[error("the household has not released this recipient from confidentiality")]
+    Recipient,
+    /// It did, and took it back.
+    #[error("the household has withdrawn its release of this recipient")]
+    Withdrawn,
+    /// The release ran out at the end of this day.
+    #[error("the release of this recipient ran out on {until}")]
+    Expired { until: Date },
+    /// The recipient is released for these other purposes only.
+    #[error("the recipient is released for other purposes only: {}", released.join(", "))]
+    Purpose { released: Vec<String> },
+    /// Released for the purpose, but not with these kinds of record.
+    #[error("these records are not released to the recipient: {}", missing.join(", "))]
+    Records { missing: Vec<String> },
+}
+
+/// The consent of `consents` (less `withdrawals`; records that do not verify count for
+/// nothing) that releases `recipient` for `purpose` with every kind of record of `records`
+/// on `today`: the most recently signed such consent, or the nearest miss.
+pub fn release_for(
+    consents: &[Consent],
+    withdrawals: &[Withdrawal],
+    today: Date,
+    recipient: &str,
+    purpose: &str,
+    records: &[String],
+) -> Result<Released, NotReleased> {
+    let mut verified: Vec<&Consent> = consents.iter().filter(|c| c.verify().is_ok()).collect();
+    verified.sort_by_key(|c| std::cmp::Reverse(c.signed_at_ms));
+    let (mut withdrawn, mut expired) = (false, None::<Date>);
+    let mut other_purposes: Vec<String> = Vec::new();
+    let mut fewest_missing: Option<Vec<String>> = None;
+    for consent in verified {
+        let taken_back = |release: &Release| {
+            withdrawals
+                .iter()
+                .filter(|w| w.consent_id == consent.id && w.verify().is_ok())
+                .any(|w| match &w.scope {
+                    Scope::All => true,
+                    Scope::Purposes(ids) => ids.contains(&release.purpose),
+                    Scope::Recipients(ids) => ids.iter().any(|i| i == recipient),
+                })
+        };
+        for release in consent.releases.iter().filter(|r| r.recipient == recipient) {
+            if taken_back(release) {
+                withdrawn = true;
+                continue;
+            }
+            let until = match release.duration {
+                Duration::Until(end) if end < today => {
+                    expired = Some(expired.map_or(end, |e| e.max(end)));
+                    continue;
+                }
+                Duration::Until(end) => Grant::Until(end),
+                Duration::Once => Grant::Once,
+                Duration::Recurring => Grant::Open,
+            };
+            if release.purpose != purpose {
+                if !other_purposes.contains(&release.purpose) {
+                    other_purposes.push(release.purpose.clone());
+                }
+                continue;
+            }
+            let missing: Vec<String> = records
+                .iter()
+                .filter(|r| !release.records.contains(r))
+                .cloned()
+                .collect();
+            if missing.is_empty() {
+                return Ok(Released {
+                    consent_id: consent.id.clone(),
+                    signed_at_ms: consent.signed_at_ms,
+                    binding: consent.binding.clone(),
+                    until,
+                });
+            }
+            if fewest_missing
+                .as_ref()
+                .is_none_or(|m| missing.len() < m.len())
+            {
+                fewest_missing = Some(missing);
+            }
+        }
+    }
+    Err(match (fewest_missing, other_purposes.is_empty(), expired) {
+        (Some(missing), _, _) => NotReleased::Records { missing },
+        (None, false, _) => NotReleased::Purpose {
+            released: other_purposes,
+        },
+        (None, true, Some(until)) => NotReleased::Expired { until },
+        (None, true, None) if withdrawn => NotReleased::Withdrawn,
+        (None, true, None) => NotReleased::Recipient,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -671,6 +782,130 @@ mod tests {
 
     fn day(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    /// The referral rule: the recipient released for that purpose, those kinds of record, on
+    /// that day, not withdrawn; otherwise the nearest miss.
+    #[test]
+    fn a_referral_goes_only_where_a_consent_in_force_releases_it() {
+        let housing = |kinds: &[&str]| kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>();
+        let c = consent("c1");
+        let check =
+            |withdrawals: &[Withdrawal], today: &str, to: &str, purpose: &str, kinds: &[&str]| {
+                release_for(
+                    std::slice::from_ref(&c),
+                    withdrawals,
+                    day(today),
+                    to,
+                    purpose,
+                    &housing(kinds),
+                )
+            };
+        // Released: that recipient, that purpose, those records, within the period.
+        let released = check(
+            &[],
+            "2027-06-30",
+            "housing_office",
+            "find_housing",
+            &["housing"],
+        )
+        .unwrap();
+        assert_eq!(released.consent_id, "c1");
+        assert_eq!(released.binding, c.binding);
+        assert_eq!(released.until, Grant::Until(day("2027-06-30")));
+        // Not released at all.
+        assert_eq!(
+            check(
+                &[],
+                "2027-01-01",
+                "health_office",
+                "find_housing",
+                &["housing"]
+            ),
+            Err(NotReleased::Recipient)
+        );
+        // Ran out.
+        assert_eq!(
+            check(
+                &[],
+                "2027-07-01",
+                "housing_office",
+                "find_housing",
+                &["housing"]
+            ),
+            Err(NotReleased::Expired {
+                until: day("2027-06-30")
+            })
+        );
+        // Withdrawn: the recipient, the purpose, or everything.
+        for scope in [
+            Scope::Recipients(vec!["housing_office".into()]),
+            Scope::Purposes(vec!["find_housing".into()]),
+            Scope::All,
+        ] {
+            let w = withdrawal("c1", scope.clone());
+            assert_eq!(
+                check(
+                    &[w],
+                    "2027-01-01",
+                    "housing_office",
+                    "find_housing",
+                    &["housing"]
+                ),
+                Err(NotReleased::Withdrawn),
+                "{scope:?}"
+            );
+        }
+        // A withdrawal of another recipient takes nothing from this one.
+        let other = withdrawal("c1", Scope::Recipients(vec!["school".into()]));
+        assert!(
+            check(
+                &[other],
+                "2027-01-01",
+                "housing_office",
+                "find_housing",
+                &["housing"]
+            )
+            .is_ok()
+        );
+        // Another purpose.
+        assert_eq!(
+            check(
+                &[],
+                "2027-01-01",
+                "housing_office",
+                "school_contact",
+                &["housing"]
+            ),
+            Err(NotReleased::Purpose {
+                released: vec!["find_housing".into()]
+            })
+        );
+        // Records not released.
+        assert_eq!(
+            check(
+                &[],
+                "2027-01-01",
+                "housing_office",
+                "find_housing",
+                &["housing", "health"]
+            ),
+            Err(NotReleased::Records {
+                missing: vec!["health".into()]
+            })
+        );
+        // A consent changed after it was sealed releases nothing.
+        let mut forged = consent("c2");
+        forged.releases[0].records.push("health".into());
+        let forged_check = release_for(
+            &[forged],
+            &[],
+            day("2027-01-01"),
+            "housing_office",
+            "find_housing",
+            &housing(&["health"]),
+        );
+        assert_eq!(forged_check, Err(NotReleased::Recipient));
     }
 
     #[test]

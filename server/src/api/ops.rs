@@ -222,6 +222,10 @@ fn check_one(
             sync::check_link(&op, now).map_err(|r| refused(r, None))?;
             false
         }
+        Change::Refer { .. } | Change::UpdateReferral { .. } => {
+            sync::check_referral(&op, now).map_err(|r| refused(r, None))?;
+            false
+        }
         Change::Erase {} => {
             let refusal = Refusal::new(
                 Detail::Malformed,

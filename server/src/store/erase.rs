@@ -104,12 +104,14 @@ fn kind_of(change: &Change) -> &'static str {
         Change::Close { .. } => "close",
         Change::Reopen { .. } => "reopen",
         Change::Erase {} => "erase",
+        Change::Refer { .. } => "refer",
+        Change::UpdateReferral { .. } => "update_referral",
     }
 }
 
 /// The tables the household's rows are deleted from, in an order the foreign keys allow
 /// (`$1`: the household).
-const DELETES: [&str; 10] = [
+const DELETES: [&str; 12] = [
     "DELETE FROM review_events WHERE submission_id IN
          (SELECT id FROM submissions WHERE case_id = $1)",
     "DELETE FROM submissions WHERE case_id = $1",
@@ -120,6 +122,8 @@ const DELETES: [&str; 10] = [
     "UPDATE cases SET merged_into = NULL WHERE merged_into = $1",
     "DELETE FROM case_merges WHERE case_id = $1 OR into_id = $1",
     "DELETE FROM case_summaries WHERE case_id = $1",
+    "DELETE FROM referral_updates WHERE case_id = $1",
+    "DELETE FROM referrals WHERE case_id = $1",
     "DELETE FROM ops WHERE case_id = $1",
 ];
 

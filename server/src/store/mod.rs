@@ -17,6 +17,7 @@ mod log;
 mod names;
 mod postgres;
 mod push;
+mod referrals;
 mod retention;
 mod review;
 mod sqlite;

@@ -17,6 +17,7 @@ mod faults;
 mod hardening;
 mod http;
 mod merge;
+mod referral;
 mod review;
 mod store;
 mod sync;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use cris_core::record::{Change, CloseReason, Operation};
+use cris_core::referral::{Referral, ReferralUpdate};
 use cris_core::sync::{ClosingRefusal, Detail, MergeRefusal, Refusal};
 
 use super::HeldRecord;
@@ -29,6 +30,10 @@ pub(crate) struct Decision<'a> {
     pub closed: Vec<(&'a str, &'a str, CloseReason, usize)>,
     /// Closings taken back: (closing, reopening operation, batch).
     pub reopened: Vec<(&'a str, &'a str, usize)>,
+    /// Referrals made: (operation, referral, the consent that released it, batch).
+    pub referred: Vec<(&'a Operation, &'a Referral, String, usize)>,
+    /// Referrals moved on: (operation, update, whether it is now the latest, batch).
+    pub referral_updates: Vec<(&'a Operation, &'a ReferralUpdate, bool, usize)>,
     /// Submissions the group's corrections turn from `changes_requested` to `corrected`.
     pub now_corrected: Vec<String>,
     /// What the store knows after the group (review statuses of the new submissions
@@ -53,6 +58,8 @@ pub(crate) fn decide<'a>(
         unmerged: Vec::new(),
         closed: Vec::new(),
         reopened: Vec::new(),
+        referred: Vec::new(),
+        referral_updates: Vec::new(),
         now_corrected: Vec::new(),
         known,
     };
@@ -163,6 +170,8 @@ impl<'a> Decision<'a> {
                 )));
             }
             Change::Consent { .. } | Change::Withdraw { .. } => self.seal(op, batch.now_ms)?,
+            Change::Refer { referral } => self.refer(op, referral, batch.now_ms, i)?,
+            Change::UpdateReferral { update } => self.update_referral(op, update, i)?,
         }
         if !self.known.case_team.contains_key(&op.case_id) {
             let team = chosen.unwrap_or_else(|| teams[0].0.clone());
@@ -353,6 +362,72 @@ impl<'a> Decision<'a> {
         Ok(())
     }
 
+    /// A referral: new, and carried by the household's consent in force on the day it
+    /// arrives (those of the group before it included).
+    fn refer(
+        &mut self,
+        op: &'a Operation,
+        referral: &'a Referral,
+        now_ms: i64,
+        i: usize,
+    ) -> Result<(), Stored> {
+        if self.known.referrals.contains_key(&referral.id) {
+            return Err(Stored::Refused(Refusal::new(
+                Detail::ReferralInvalid,
+                "the server has a referral under this id already: a new referral needs a new id",
+            )));
+        }
+        let today = cris_core::Date::from_days(
+            i32::try_from(now_ms.div_euclid(86_400_000)).unwrap_or_default(),
+        );
+        let (consents, withdrawals) = self
+            .known
+            .consents_of
+            .get(&op.case_id)
+            .map_or((&[][..], &[][..]), |(c, w)| (&c[..], &w[..]));
+        let released = cris_core::consent::release_for(
+            consents,
+            withdrawals,
+            today,
+            &referral.recipient,
+            &referral.purpose,
+            &referral.records,
+        );
+        let released = released.map_err(|why| {
+            let message = format!("no consent in force carries this referral: {why}");
+            Stored::Refused(Refusal::new(Detail::NoConsent { why }, message))
+        })?;
+        self.known.referrals.insert(
+            referral.id.clone(),
+            (op.case_id.clone(), op.hlc.to_string()),
+        );
+        self.referred.push((op, referral, released.consent_id, i));
+        Ok(())
+    }
+
+    /// A move of a referral of the household; the latest by its stamp sets the state.
+    fn update_referral(
+        &mut self,
+        op: &'a Operation,
+        update: &'a ReferralUpdate,
+        i: usize,
+    ) -> Result<(), Stored> {
+        let Some((case_id, latest)) = self.known.referrals.get_mut(&update.referral_id) else {
+            return Err(unknown_referral());
+        };
+        // Another household's referral is answered as if it did not exist.
+        if *case_id != op.case_id {
+            return Err(unknown_referral());
+        }
+        let stamp = op.hlc.to_string();
+        let newest = stamp > *latest;
+        if newest {
+            *latest = stamp;
+        }
+        self.referral_updates.push((op, update, newest, i));
+        Ok(())
+    }
+
     /// A consent or a withdrawal: new, and a withdrawal only of a consent of its household.
     fn seal(&mut self, op: &Operation, now_ms: i64) -> Result<(), Stored> {
         let (kind, id, binding) = sealed(&op.change).expect("a consent or a withdrawal");
@@ -375,6 +450,16 @@ impl<'a> Decision<'a> {
                     "withdraws a consent this household does not have (yet)".to_owned(),
                 ));
             }
+        }
+        let held = self
+            .known
+            .consents_of
+            .entry(op.case_id.clone())
+            .or_default();
+        match &op.change {
+            Change::Consent { consent } => held.0.push((**consent).clone()),
+            Change::Withdraw { withdrawal } => held.1.push((**withdrawal).clone()),
+            _ => {}
         }
         self.known.held_by_op.insert(op.op_id.clone(), id.clone());
         self.known.held.insert(
@@ -409,6 +494,13 @@ impl<'a> Decision<'a> {
             }
         }
     }
+}
+
+fn unknown_referral() -> Stored {
+    Stored::Refused(Refusal::new(
+        Detail::ReferralUnknown,
+        "moves a referral this household does not have (yet)",
+    ))
 }
 
 /// A consent's or withdrawal's kind, id and seal.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use cris_core::consent::{Consent, Withdrawal};
 use cris_core::record::Change;
 
 use super::HeldRecord;
@@ -37,6 +38,12 @@ pub(crate) struct Known {
     pub held: HashMap<String, HeldRecord>,
     /// Operation -> the consent or withdrawal it carried.
     pub held_by_op: HashMap<String, String>,
+    /// The consents and withdrawals of the households the group refers (to check the
+    /// referrals against), those the group brings included as they are accepted.
+    pub consents_of: HashMap<String, (Vec<Consent>, Vec<Withdrawal>)>,
+    /// Referral id -> (household, the stamp of what set its state), of the referrals the
+    /// group makes or moves.
+    pub referrals: HashMap<String, (String, String)>,
 }
 
 /// The ids, each once, sorted.
@@ -57,6 +64,9 @@ struct Ids {
     /// Consents and withdrawals, and the operations that carried them.
     records: Vec<String>,
     record_ops: Vec<String>,
+    /// The households the group refers, and the referrals it makes or moves.
+    referring: Vec<String>,
+    referrals: Vec<String>,
 }
 
 fn ids_of(batches: &[PushBatch], ops: &[(usize, &CheckedOp)]) -> Ids {
@@ -99,6 +109,15 @@ fn ids_of(batches: &[PushBatch], ops: &[(usize, &CheckedOp)]) -> Ids {
         }
         consent_op_ids.push(c.op.op_id.as_str());
     }
+    let referring = distinct(ops.iter().filter_map(|(_, c)| match &c.op.change {
+        Change::Refer { .. } => Some(c.op.case_id.as_str()),
+        _ => None,
+    }));
+    let referrals = distinct(ops.iter().filter_map(|(_, c)| match &c.op.change {
+        Change::Refer { referral } => Some(referral.id.as_str()),
+        Change::UpdateReferral { update } => Some(update.referral_id.as_str()),
+        _ => None,
+    }));
     Ids {
         users,
         ops: op_ids,
@@ -107,6 +126,8 @@ fn ids_of(batches: &[PushBatch], ops: &[(usize, &CheckedOp)]) -> Ids {
         submissions: sub_ids,
         records: distinct(record_ids),
         record_ops: distinct(consent_op_ids),
+        referring,
+        referrals,
     }
 }
 
@@ -222,6 +243,39 @@ pub(crate) async fn read(
                     known.held_by_op.insert(row.op_id, row.id.clone());
                     known.held.insert(row.id, row.record);
                 }
+            }
+        }
+        for chunk in ids.referring.chunks(500) {
+            let sql = format!(
+                "SELECT k.case_id, o.seq, o.body FROM consents k JOIN ops o ON o.op_id = k.op_id
+                 WHERE k.case_id IN {} ORDER BY o.seq",
+                tx.values(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, i64, String)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for (case_id, seq, body) in q.fetch_all(&mut **tx).await? {
+                let op = crate::store::decode::operation(seq, &body)?;
+                let held = known.consents_of.entry(case_id).or_default();
+                match op.change {
+                    Change::Consent { consent } => held.0.push(*consent),
+                    Change::Withdraw { withdrawal } => held.1.push(*withdrawal),
+                    _ => {}
+                }
+            }
+        }
+        for chunk in ids.referrals.chunks(500) {
+            let sql = format!(
+                "SELECT id, case_id, state_hlc FROM referrals WHERE id IN {}",
+                tx.values(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for (id, case_id, hlc) in q.fetch_all(&mut **tx).await? {
+                known.referrals.insert(id, (case_id, hlc));
             }
         }
     });

@@ -221,6 +221,56 @@ async fn write_merges(
             .execute(&mut **tx)
             .await?;
         }
+        for (op, referral, consent_id, i) in &d.referred {
+            sqlx::query(
+                "INSERT INTO referrals (id, case_id, op_id, recipient, purpose, consent_id,
+                     made_by, made_ms, state, state_hlc, state_ms, follow_up)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sent', $9, $10, $11)",
+            )
+            .bind(&referral.id)
+            .bind(&op.case_id)
+            .bind(&op.op_id)
+            .bind(&referral.recipient)
+            .bind(&referral.purpose)
+            .bind(consent_id)
+            .bind(&batches[*i].user.id)
+            .bind(batches[*i].now_ms)
+            .bind(op.hlc.to_string())
+            .bind(batches[*i].now_ms)
+            .bind(referral.follow_up.map(|d| d.to_string()))
+            .execute(&mut **tx)
+            .await?;
+        }
+        for (op, update, newest, i) in &d.referral_updates {
+            sqlx::query(
+                "INSERT INTO referral_updates (op_id, referral_id, case_id, state, hlc, updated_by,
+                     updated_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&op.op_id)
+            .bind(&update.referral_id)
+            .bind(&op.case_id)
+            .bind(update.state.as_str())
+            .bind(op.hlc.to_string())
+            .bind(&batches[*i].user.id)
+            .bind(batches[*i].now_ms)
+            .execute(&mut **tx)
+            .await?;
+            if *newest {
+                let follow_up = update.follow_up.filter(|_| !update.state.is_closed());
+                sqlx::query(
+                    "UPDATE referrals SET state = $1, state_hlc = $2, state_ms = $3, follow_up = $4
+                     WHERE id = $5",
+                )
+                .bind(update.state.as_str())
+                .bind(op.hlc.to_string())
+                .bind(batches[*i].now_ms)
+                .bind(follow_up.map(|d| d.to_string()))
+                .bind(&update.referral_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
         for (merge, undoing, case_id, i) in &d.unmerged {
             sqlx::query(
                 "UPDATE case_merges SET undone_op_id = $1, undone_by = $2, undone_ms = $3
