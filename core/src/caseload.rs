@@ -39,14 +39,17 @@ pub struct Summary {
     pub next_visit: Option<Date>,
     /// In the order they were agreed.
     pub open_steps: Vec<Step>,
+    /// The days the household's open referrals are to be followed up.
+    pub follow_ups: Vec<Date>,
 }
 
 impl Summary {
-    /// Open steps whose date has come.
+    /// Open steps, and referrals to follow up, whose date has come.
     pub fn steps_due(&self, today: Date) -> usize {
-        self.open_steps
-            .iter()
-            .filter(|s| s.due.is_some_and(|d| d <= today))
+        let steps = self.open_steps.iter().filter_map(|s| s.due);
+        steps
+            .chain(self.follow_ups.iter().copied())
+            .filter(|d| *d <= today)
             .count()
     }
 }
@@ -108,6 +111,11 @@ pub fn summarize_household(case: &Case, members: &[String], submissions: &[Submi
 
     let mut summary = Summary {
         next_visit: case.property(NEXT_VISIT).parse().ok(),
+        follow_ups: case
+            .referrals
+            .values()
+            .filter_map(|r| r.follow_up())
+            .collect(),
         ..Summary::default()
     };
     for sub in ordered {

@@ -2,7 +2,8 @@
 //! three purposes, a release for the housing office, a signature drawn with a finger. The
 //! copy for the family shows the Bulgarian text and the signature; after the sync the server
 //! holds the record with the same hash, refuses a forged change of it, and after a withdrawal
-//! of one purpose the case page and the server agree on what the family has agreed to.
+//! of one purpose the case page and the server agree on what the family has agreed to. A
+//! referral goes only where the consent releases it.
 
 use std::time::Duration;
 
@@ -832,6 +833,164 @@ async fn a_turkish_family_reads_only_turkish_and_sees_what_was_not_released() {
         .expect("the consent");
     assert_eq!(signed["witness_name"], "Ayşe Testfrau");
 
+    b.close().await;
+    server.stop().await;
+}
+
+/// Fills a new referral to the housing office for the housing search, sending `records`.
+async fn refer_to_the_housing_office(b: &Browser, records: &[&str]) {
+    click_testid(b, "referral-new").await;
+    set_value(b, "[data-testid='referral-recipient']", "housing_office").await;
+    set_value(b, "[data-testid='referral-purpose']", "housing_search").await;
+    for record in records {
+        tap(
+            b,
+            &format!("input[data-testid='referral-record'][value='{record}']"),
+        )
+        .await;
+    }
+    b.client
+        .find(Locator::Css("[data-testid='referral-asked']"))
+        .await
+        .unwrap()
+        .send_keys("Beratungstermin zur Wohnungssuche, fünf Personen")
+        .await
+        .unwrap();
+}
+
+/// A referral under the family's consent. Without a consent the phone warns before it is
+/// sent, the server refuses it, and the phone keeps it with the reason and offers to take the
+/// consent; once the family has released the housing office, it is sent again and stored. A
+/// second referral made offline, which the consent carries, goes at the next sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_goes_only_under_the_familys_consent() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    log_in(&b, &server, "ayse.w").await;
+    record_synced_household(&b, "Familie Wohnungslos").await;
+    open_case(&b, "Familie Wohnungslos").await;
+    b.wait_for_xpath("//*[@data-testid='consent-none']").await;
+
+    // No consent: the phone says so before it is sent; sent anyway, the server refuses it.
+    refer_to_the_housing_office(&b, &["housing"]).await;
+    b.wait_for_xpath(
+        "//*[@data-testid='referral-no-consent'][contains(., 'nicht von der Schweigepflicht entbunden')]",
+    )
+    .await;
+    click_testid(&b, "referral-send").await;
+    let refused = b
+        .wait_for_xpath(
+            "//*[@data-testid='referral']//*[@data-testid='referral-refused'][contains(., 'nicht von der Schweigepflicht entbunden')]",
+        )
+        .await;
+    assert!(!refused.text().await.unwrap().is_empty());
+    let referral_id = b
+        .eval("return document.querySelector(\"[data-testid='referral']\").dataset.referral;")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        server.store.referral_states(&referral_id).await.unwrap(),
+        None
+    );
+    b.screenshot("referral-refused-without-consent.png").await;
+
+    // The family releases the housing office for the housing search, with its housing records.
+    click_testid(&b, "take-consent").await;
+    b.wait_for_xpath("//*[@data-testid='notice-title']").await;
+    click_testid(&b, "consent-next").await;
+    tap(&b, "input[data-purpose='housing_search']").await;
+    click_testid(&b, "consent-next").await;
+    tap(&b, "input[data-release='housing_office']").await;
+    release_to_the_housing_office(&b, &["housing"]).await;
+    click_testid(&b, "consent-next").await;
+    b.wait_for_xpath("//*[@data-testid='consent-summary']")
+        .await;
+    set_value(&b, "[data-testid='identity-check']", "id_card").await;
+    sign_with_a_finger(&b).await;
+    b.client
+        .find(Locator::Id("signer-name"))
+        .await
+        .unwrap()
+        .send_keys("Emine Beispielova")
+        .await
+        .unwrap();
+    click_testid(&b, "consent-save").await;
+    b.wait_for_xpath("//*[@data-testid='receipt']").await;
+
+    // Sent again: stored, and no longer marked refused.
+    open_case(&b, "Familie Wohnungslos").await;
+    click_testid(&b, "referral-retry").await;
+    wait_until("the referral stored", || async {
+        server
+            .store
+            .referral_states(&referral_id)
+            .await
+            .unwrap()
+            .filter(|(state, _)| state == "sent")
+    })
+    .await;
+    wait_until("the refusal gone", || async {
+        let left = b
+            .eval("return document.querySelectorAll(\"[data-testid='referral-refused']\").length;")
+            .await;
+        (left == 0).then_some(())
+    })
+    .await;
+
+    // Offline, a second referral the consent carries: no warning, sent at the next sync.
+    b.set_offline(true).await;
+    refer_to_the_housing_office(&b, &["housing"]).await;
+    b.wait_for_xpath("//*[@data-testid='referral-send'][not(@disabled)]")
+        .await;
+    let warned = b
+        .eval("return !!document.querySelector(\"[data-testid='referral-no-consent']\");")
+        .await;
+    assert_eq!(warned, false, "the consent carries it");
+    click_testid(&b, "referral-send").await;
+    b.wait_for_xpath("//*[@data-testid='referral'][2]//*[@data-sent='waiting']")
+        .await;
+    let second = b
+        .eval("return document.querySelectorAll(\"[data-testid='referral']\")[1].dataset.referral;")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(server.store.referral_states(&second).await.unwrap(), None);
+    b.set_offline(false).await;
+    click_testid(&b, "sync-now").await;
+    wait_until("the offline referral stored", || async {
+        server.store.referral_states(&second).await.unwrap()
+    })
+    .await;
+
+    // Moved on: an appointment, then done with the outcome.
+    click_testid(&b, "referral-move").await;
+    set_value(&b, "[data-testid='referral-new-state']", "done").await;
+    b.client
+        .find(Locator::Css("[data-testid='referral-note']"))
+        .await
+        .unwrap()
+        .send_keys("Wohnung in Aussicht")
+        .await
+        .unwrap();
+    click_testid(&b, "referral-save-state").await;
+    wait_until("the first referral done on the server", || async {
+        server
+            .store
+            .referral_states(&referral_id)
+            .await
+            .unwrap()
+            .filter(|(state, _)| state == "done")
+    })
+    .await;
+    b.wait_for_xpath(&format!(
+        "//*[@data-testid='referral'][@data-referral='{referral_id}'][@data-state='done']"
+    ))
+    .await;
+    b.screenshot("referrals-on-the-case-page.png").await;
     b.close().await;
     server.stop().await;
 }

@@ -178,6 +178,7 @@ fn case_view(
             </A>
         </div>
         <super::ConsentSummary case_id=id.clone()/>
+        <super::referral::Referrals case_id=id.clone()/>
         <h2>{i18n.t(|u| u.case_details)}</h2>
         <dl class="answers" data-testid="properties">{properties}</dl>
         <h2>{i18n.t(|u| u.open_steps)}</h2>

@@ -12,6 +12,7 @@ mod login;
 mod merge;
 mod not_found;
 mod overview;
+mod referral;
 mod review;
 mod settings;
 mod sync_bar;

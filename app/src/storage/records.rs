@@ -364,6 +364,37 @@ impl Storage {
         Ok(Some(draft))
     }
 
+    /// Sends an operation the server refused once more at the next sync (a referral refused
+    /// for want of a consent, once the family has given it): its refusal is forgotten, and
+    /// it goes under the new id `fresh_op_id`, after what the phone recorded since (the
+    /// consent that now carries it). The server stored nothing of it, so nothing is doubled.
+    pub async fn retry_refused(&self, op_id: &str, fresh_op_id: &str) -> Result<()> {
+        let Some(mut op) = self
+            .outbox()
+            .await?
+            .into_iter()
+            .find(|op| op.op_id == op_id)
+        else {
+            return Ok(());
+        };
+        op.op_id = fresh_op_id.to_owned();
+        self.commit(vec![
+            Write::Delete {
+                store: stores::OUTBOX,
+                key: op_id.to_owned(),
+            },
+            Write::Delete {
+                store: stores::REJECTED,
+                key: op_id.to_owned(),
+            },
+            Write::Put {
+                store: stores::OUTBOX,
+                value: encode(&op)?,
+            },
+        ])
+        .await
+    }
+
     /// The reasons the server gave for refusing operations still in the outbox.
     pub async fn rejections(&self) -> Result<Vec<Rejection>> {
         self.all(stores::REJECTED).await
