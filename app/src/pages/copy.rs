@@ -228,6 +228,38 @@ fn copy_view(copy: FamilyCopy) -> impl IntoView {
             }
         })
         .collect_view();
+    let referrals = copy
+        .referrals
+        .iter()
+        .map(|r| {
+            let (by, at) = (r.by.clone(), r.at_ms);
+            let updates = r
+                .updates
+                .iter()
+                .map(|u| {
+                    let (state, note, by, at) = (u.state, u.note.clone(), u.by.clone(), u.at_ms);
+                    view! {
+                        <li>
+                            {two(lang, move |l| {
+                                let word = super::referral::state_word(ui(l), state);
+                                format!("{word} – {by}, {}", when(at, l))
+                            })}
+                            {(!note.is_empty()).then(|| view! { <q>{note}</q> })}
+                        </li>
+                    }
+                })
+                .collect_view();
+            view! {
+                <li data-testid="copy-referral">
+                    <strong>{said(lang, &r.service)}</strong>
+                    {said(lang, &r.purpose)}
+                    <q>{r.asked.clone()}</q>
+                    <span class="small">{two(lang, move |l| format!("{by}, {}", when(at, l)))}</span>
+                    <ul>{updates}</ul>
+                </li>
+            }
+        })
+        .collect_view();
     let exports = copy
         .exports
         .iter()
@@ -288,6 +320,9 @@ fn copy_view(copy: FamilyCopy) -> impl IntoView {
             <h2>{both(lang, |u| u.copy_events)}</h2>
             {none(lang, copy.events.is_empty())}
             <ul>{events}</ul>
+            <h2>{both(lang, |u| u.referrals_title)}</h2>
+            {none(lang, copy.referrals.is_empty())}
+            <ul>{referrals}</ul>
             <h2>{both(lang, |u| u.copy_exports)}</h2>
             {none(lang, copy.exports.is_empty())}
             <ul>{exports}</ul>

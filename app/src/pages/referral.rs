@@ -79,7 +79,7 @@ async fn load(case_id: String) -> Result<Loaded, StorageError> {
 }
 
 /// A state in the reader's words.
-fn state_word(u: &'static Ui, state: ReferralState) -> &'static str {
+pub(super) fn state_word(u: &'static Ui, state: ReferralState) -> &'static str {
     match state {
         ReferralState::Sent => u.referral_sent,
         ReferralState::AppointmentMade => u.referral_appointment,

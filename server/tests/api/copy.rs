@@ -43,11 +43,21 @@ async fn the_copy_holds_everything_pushed_in_the_familys_language_and_in_german(
             Scope::Purposes(vec!["school_contact".into()]),
             now(),
         );
+        let referral = cris_core::referral::Referral {
+            id: new_uuid(),
+            recipient: "housing_office".into(),
+            purpose: "housing_search".into(),
+            records: vec!["housing".into()],
+            asked: "Termin zur Wohnungssuche".into(),
+            follow_up: None,
+        };
+        let refer = link_op(&case_id, PHONE, Change::Refer { referral });
         let ops = [
             first,
             corrected.clone(),
             visit.clone(),
             consent_op(&signed),
+            refer,
             withdraw_op(&taken_back),
         ];
         push_applied(&server, &ayse, &ops).await;
@@ -169,6 +179,11 @@ async fn the_copy_holds_everything_pushed_in_the_familys_language_and_in_german(
             }
         ));
         assert_eq!(copy.exports.len(), 1, "{}", kind(&server));
+        // The referral, with the service as the consent text names it.
+        assert_eq!(copy.referrals.len(), 1);
+        assert_eq!(copy.referrals[0].asked, "Termin zur Wohnungssuche");
+        let service = copy.referrals[0].service.get(Lang::De);
+        assert!(service.contains("Wohnungsamt"), "{service}");
         assert_eq!(copy.exports[0].format, "csv");
         // The supervisor's read of the visit and the copy itself are on the trail.
         let reads: Vec<&str> = copy.reads.iter().map(|r| r.what.as_str()).collect();
