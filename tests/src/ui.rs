@@ -90,6 +90,17 @@ pub async fn add(b: &Browser, repeat: &str) {
     tap(b, &format!("button[data-add='{repeat}']")).await;
 }
 
+/// Types `text` into the element at `css`, as a keyboard does.
+pub async fn type_in(b: &Browser, css: &str, text: &str) {
+    b.client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("nothing to type into at {css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 pub async fn click_testid(b: &Browser, id: &str) {
     tap(b, &format!("[data-testid='{id}']")).await;
 }

@@ -13,9 +13,8 @@ use cris_e2e::phone::{
     self, PASSWORD, log_in, open_case, outbox_count, record_synced_household, tamper_once,
     team_server, wait_for_sync_text, watch_sealing,
 };
-use cris_e2e::ui::{click_testid, tap};
+use cris_e2e::ui::{click_testid, tap, type_in};
 use cris_e2e::{Browser, Chromedriver, wait_until, xpath_literal};
-use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, PointerAction, TouchActions};
 use serde_json::Value;
 
@@ -223,13 +222,7 @@ async fn a_family_signs_in_bulgarian_offline_and_the_server_agrees() {
         "//*[@data-testid='consent-problem'][normalize-space()='Въведете името на подписващото лице.']",
     )
     .await;
-    b.client
-        .find(Locator::Id("signer-name"))
-        .await
-        .unwrap()
-        .send_keys("Фатме Тестова")
-        .await
-        .unwrap();
+    type_in(&b, "#signer-name", "Фатме Тестова").await;
     click_testid(&b, "consent-save").await;
 
     // The copy for the family: the Bulgarian text, the choices and the signature.
@@ -358,13 +351,12 @@ async fn a_family_signs_in_bulgarian_offline_and_the_server_agrees() {
     click_testid(&b, "withdraw-save").await;
     b.wait_for_xpath("//*[@data-testid='withdraw-problem'][not(@hidden)]")
         .await;
-    b.client
-        .find(Locator::Css("[data-testid='withdraw-note']"))
-        .await
-        .unwrap()
-        .send_keys("Am Telefon am Vormittag widerrufen")
-        .await
-        .unwrap();
+    type_in(
+        &b,
+        "[data-testid='withdraw-note']",
+        "Am Telefon am Vormittag widerrufen",
+    )
+    .await;
     click_testid(&b, "withdraw-save").await;
     wait_until("the withdrawal on the case page", || async {
         let state = phone_state(&b).await;
@@ -483,13 +475,7 @@ async fn sign_a_short_consent(b: &Browser) {
         serde_json::json!({ "width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": true }),
     )
     .await;
-    b.client
-        .find(Locator::Id("signer-name"))
-        .await
-        .unwrap()
-        .send_keys("Emine Beispielova")
-        .await
-        .unwrap();
+    type_in(b, "#signer-name", "Emine Beispielova").await;
     click_testid(b, "consent-save").await;
     b.wait_for_xpath("//*[@data-testid='receipt']").await;
 }
@@ -665,13 +651,7 @@ async fn a_turkish_family_reads_only_turkish_and_sees_what_was_not_released() {
     assert_eq!(summary.as_array().unwrap().len(), consent.recipients.len());
     set_value(&b, "[data-testid='identity-check']", "passport").await;
     sign_with_a_finger(&b).await;
-    b.client
-        .find(Locator::Id("signer-name"))
-        .await
-        .unwrap()
-        .send_keys("Emine Yılmaztest")
-        .await
-        .unwrap();
+    type_in(&b, "#signer-name", "Emine Yılmaztest").await;
     click_testid(&b, "consent-save").await;
     b.wait_for_xpath("//*[@data-testid='receipt'][@data-lang='tr']")
         .await;
@@ -803,13 +783,7 @@ async fn a_turkish_family_reads_only_turkish_and_sees_what_was_not_released() {
         "the family's problem in Turkish"
     );
     sign_with_a_finger(&b).await;
-    b.client
-        .find(Locator::Css("[data-testid='withdraw-signer']"))
-        .await
-        .unwrap()
-        .send_keys("Emine Yılmaztest")
-        .await
-        .unwrap();
+    type_in(&b, "[data-testid='withdraw-signer']", "Emine Yılmaztest").await;
     click_testid(&b, "withdraw-save").await;
     b.wait_for_xpath("//*[@data-testid='consent-none']").await;
     wait_for_sync_text(&b, "Alles synchronisiert").await;
@@ -849,13 +823,12 @@ async fn refer_to_the_housing_office(b: &Browser, records: &[&str]) {
         )
         .await;
     }
-    b.client
-        .find(Locator::Css("[data-testid='referral-asked']"))
-        .await
-        .unwrap()
-        .send_keys("Beratungstermin zur Wohnungssuche, fünf Personen")
-        .await
-        .unwrap();
+    type_in(
+        b,
+        "[data-testid='referral-asked']",
+        "Beratungstermin zur Wohnungssuche, fünf Personen",
+    )
+    .await;
 }
 
 /// A referral under the family's consent. Without a consent the phone warns before it is
@@ -910,13 +883,7 @@ async fn a_referral_goes_only_under_the_familys_consent() {
         .await;
     set_value(&b, "[data-testid='identity-check']", "id_card").await;
     sign_with_a_finger(&b).await;
-    b.client
-        .find(Locator::Id("signer-name"))
-        .await
-        .unwrap()
-        .send_keys("Emine Beispielova")
-        .await
-        .unwrap();
+    type_in(&b, "#signer-name", "Emine Beispielova").await;
     click_testid(&b, "consent-save").await;
     b.wait_for_xpath("//*[@data-testid='receipt']").await;
 
@@ -969,13 +936,7 @@ async fn a_referral_goes_only_under_the_familys_consent() {
     // Moved on: an appointment, then done with the outcome.
     click_testid(&b, "referral-move").await;
     set_value(&b, "[data-testid='referral-new-state']", "done").await;
-    b.client
-        .find(Locator::Css("[data-testid='referral-note']"))
-        .await
-        .unwrap()
-        .send_keys("Wohnung in Aussicht")
-        .await
-        .unwrap();
+    type_in(&b, "[data-testid='referral-note']", "Wohnung in Aussicht").await;
     click_testid(&b, "referral-save-state").await;
     wait_until("the first referral done on the server", || async {
         server

@@ -12,7 +12,7 @@ use cris_e2e::phone::{
     PASSWORD, TEAM, leave_visit_as_draft, log_in, open_case, record_synced_household,
     team_server_with_supervisor, wait_for_sync_text,
 };
-use cris_e2e::ui::{click_testid, select, tap};
+use cris_e2e::ui::{click_testid, select, tap, type_in};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use fantoccini::Locator;
 
@@ -253,14 +253,12 @@ async fn an_erased_household_leaves_the_phone_with_its_drafts() {
         Some("true"),
         "no erasure without a reason"
     );
-    laptop
-        .client
-        .find(Locator::Css("[data-testid='erase-reason']"))
-        .await
-        .unwrap()
-        .send_keys("Antrag nach Art. 17 vom 2. Dezember, Mutter persönlich")
-        .await
-        .unwrap();
+    type_in(
+        &laptop,
+        "[data-testid='erase-reason']",
+        "Antrag nach Art. 17 vom 2. Dezember, Mutter persönlich",
+    )
+    .await;
     laptop.screenshot("erasing-a-household.png").await;
     click_testid(&laptop, "erase-confirm").await;
     // The administrator's own laptop lets go of it as every phone does.
