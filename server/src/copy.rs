@@ -43,6 +43,21 @@ pub struct Words<'a> {
     pub agency: Option<&'a Agency>,
 }
 
+/// The households merged into `case_id` now, by the merges and their undoing in `history`.
+pub fn merged_into(case_id: &str, history: &[LoggedOp]) -> Vec<String> {
+    let mut merged: Vec<String> = Vec::new();
+    for logged in history {
+        match &logged.op.change {
+            Change::Merge { into } if into == case_id && !merged.contains(&logged.op.case_id) => {
+                merged.push(logged.op.case_id.clone());
+            }
+            Change::Unmerge { .. } => merged.retain(|m| *m != logged.op.case_id),
+            _ => {}
+        }
+    }
+    merged
+}
+
 /// The language of the household's latest consent: the one the family read in.
 pub fn family_lang(history: &[LoggedOp]) -> Option<Lang> {
     history.iter().rev().find_map(|l| match &l.op.change {
@@ -57,7 +72,7 @@ pub fn make(held: Held<'_>, words: &Words<'_>, lang: Lang, by: &User, now_ms: i6
     let mut consents = Vec::new();
     let mut withdrawals = Vec::new();
     let mut events = Vec::new();
-    let mut merged: Vec<String> = Vec::new();
+    let merged = merged_into(held.case_id, &held.history);
     let mut referrals: Vec<CopiedReferral> = Vec::new();
     // The services, purposes and records of referrals, as the current consent text names them.
     let text = words.texts.current("consent");
@@ -97,9 +112,6 @@ pub fn make(held: Held<'_>, words: &Words<'_>, lang: Lang, by: &User, now_ms: i6
                 events.push(event(CaseEvent::Resolved { fields }));
             }
             Change::Merge { into } => {
-                if logged.op.case_id != held.case_id && !merged.contains(&logged.op.case_id) {
-                    merged.push(logged.op.case_id.clone());
-                }
                 events.push(event(CaseEvent::Merged {
                     case_id: logged.op.case_id.clone(),
                     into: into.clone(),

@@ -10,7 +10,6 @@ use axum::extract::{Path, Query, State};
 use cris_core::Lang;
 use cris_core::copy::FamilyCopy;
 use cris_core::form::FormDef;
-use cris_core::record::Change;
 use serde::Deserialize;
 
 use crate::auth::{self, AuthUser};
@@ -72,14 +71,10 @@ pub async fn get(
         ENDPOINT,
     )
     .await?;
+    // Its own trail and that of the households merged into it now (one merged and taken
+    // apart again is another family's).
     let mut households = vec![case_id.clone()];
-    for logged in &history {
-        if matches!(&logged.op.change, Change::Merge { into } if *into == case_id)
-            && !households.contains(&logged.op.case_id)
-        {
-            households.push(logged.op.case_id.clone());
-        }
-    }
+    households.extend(crate::copy::merged_into(&case_id, &history));
     let mut reads = Vec::new();
     for household in &households {
         let filter = AuditFilter {

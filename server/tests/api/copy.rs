@@ -281,3 +281,66 @@ async fn only_supervisors_and_admins_of_the_team_get_a_copy_and_bad_requests_are
     })
     .await;
 }
+
+/// A household merged into the family's and taken apart again is another family: its forms
+/// and who read them are not in the copy any more; while merged, they are.
+#[tokio::test]
+async fn a_household_taken_apart_again_is_not_in_the_copy() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        let (family, other) = (new_uuid(), new_uuid());
+        let theirs = submit_op(
+            "intake",
+            &other,
+            PHONE,
+            now(),
+            &[("household_name", "Familie Anders")],
+            &[],
+        );
+        push_applied(&server, &ayse, &[intake(&family, PHONE), theirs]).await;
+        let merge = link_op(
+            &other,
+            PHONE,
+            Change::Merge {
+                into: family.clone(),
+            },
+        );
+        push_applied(&server, &sara, std::slice::from_ref(&merge)).await;
+        let read = get(
+            &server,
+            Some(&sara),
+            &format!("/api/v1/cases/{other}/history"),
+        )
+        .await;
+        assert_eq!(read.status(), StatusCode::OK);
+        let merged: FamilyCopy = get_json(&server, &sara, &path(&family, "de")).await;
+        assert_eq!(merged.merged, std::slice::from_ref(&other));
+        assert_eq!(merged.forms.len(), 2, "{}", kind(&server));
+        assert!(merged.reads.iter().any(|r| r.what == "read_history"));
+
+        let apart = link_op(
+            &other,
+            PHONE,
+            Change::Unmerge {
+                merge: merge.op_id.clone(),
+            },
+        );
+        push_applied(&server, &sara, &[apart]).await;
+        let copy: FamilyCopy = get_json(&server, &sara, &path(&family, "de")).await;
+        assert!(copy.merged.is_empty());
+        assert_eq!(copy.forms.len(), 1, "only the family's own intake");
+        let answers: Vec<&str> = copy.forms[0]
+            .answers
+            .iter()
+            .map(|a| a.value.get(Lang::De))
+            .collect();
+        assert!(!answers.contains(&"Familie Anders"));
+        assert!(
+            copy.reads.iter().all(|r| r.what != "read_history"),
+            "the other family's reads are not this family's: {:?}",
+            copy.reads
+        );
+    })
+    .await;
+}
