@@ -114,325 +114,339 @@ fn download(case_id: &str, text: &str) {
     }
 }
 
-/// Words in the family's language and, below them, in German (once when that is the same).
-fn two(lang: Lang, words: impl Fn(Lang) -> String) -> AnyView {
-    pair(
-        lang,
-        words(lang),
-        (lang != Lang::De).then(|| words(Lang::De)),
-    )
+/// A string of the app, by its name.
+type Pick = fn(&'static Ui) -> &'static str;
+
+/// The copy as HTML, every text escaped: one string built in one pass costs the phone's
+/// download a fraction of a view of components (the copy is read, never edited).
+struct Page {
+    lang: Lang,
+    out: String,
 }
 
-/// One view for every pair of words on the page (a generic one per caller would cost the
-/// phone's download dearly).
-fn pair(lang: Lang, family: String, german: Option<String>) -> AnyView {
-    view! {
-        <span lang=lang.code()>{family}</span>
-        {german.map(|g| view! { <span class="de" lang="de">{g}</span> })}
+/// `text` with `&`, `<`, `>`, `"` and `'` written as entities: safe between tags and in
+/// quoted attributes.
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
     }
-    .into_any()
 }
 
-/// A string of the app in both languages.
-fn both(lang: Lang, pick: fn(&'static Ui) -> &'static str) -> AnyView {
-    pair(
-        lang,
-        pick(ui(lang)).to_owned(),
-        (lang != Lang::De).then(|| pick(ui(Lang::De)).to_owned()),
-    )
-}
+impl Page {
+    /// Markup written as it is: only the page's own tags and attribute names.
+    fn tag(&mut self, markup: &str) -> &mut Self {
+        self.out.push_str(markup);
+        self
+    }
 
-/// A text of the copy in both languages.
-fn said(lang: Lang, said: &Said) -> AnyView {
-    pair(
-        lang,
-        said.get(lang).to_owned(),
-        (lang != Lang::De).then(|| said.get(Lang::De).to_owned()),
-    )
+    fn text(&mut self, text: &str) -> &mut Self {
+        escape(text, &mut self.out);
+        self
+    }
+
+    /// An element with a `data-` attribute whose value is the record's (escaped).
+    fn open_with(&mut self, tag: &str, testid: &str, attr: &str, value: &str) -> &mut Self {
+        self.out
+            .push_str(&format!("<{tag} data-testid=\"{testid}\" {attr}=\""));
+        escape(value, &mut self.out);
+        self.out.push_str("\">");
+        self
+    }
+
+    /// Words in the family's language and, under them, in German (once when it is German).
+    fn two(&mut self, words: impl Fn(Lang) -> String) -> &mut Self {
+        let lang = self.lang;
+        self.out
+            .push_str(&format!("<span lang=\"{}\">", lang.code()));
+        escape(&words(lang), &mut self.out);
+        self.out.push_str("</span>");
+        if lang != Lang::De {
+            self.out.push_str("<span class=\"de\" lang=\"de\">");
+            escape(&words(Lang::De), &mut self.out);
+            self.out.push_str("</span>");
+        }
+        self
+    }
+
+    fn both(&mut self, pick: Pick) -> &mut Self {
+        self.two(|l| pick(ui(l)).to_owned())
+    }
+
+    fn said(&mut self, said: &Said) -> &mut Self {
+        self.two(|l| said.get(l).to_owned())
+    }
+
+    /// A section's heading, and "None." when it has nothing.
+    fn section(&mut self, pick: Pick, empty: bool) -> &mut Self {
+        self.tag("<h2>").both(pick).tag("</h2>");
+        if empty {
+            self.tag("<p class=\"small\">")
+                .both(|u| u.copy_none)
+                .tag("</p>");
+        }
+        self
+    }
 }
 
 fn when(ms: i64, l: Lang) -> String {
     date_time_in(ms as f64, l)
 }
 
-/// "None." where a section is empty.
-fn none(lang: Lang, empty: bool) -> Option<impl IntoView> {
-    empty.then(|| view! { <p class="small">{both(lang, |u| u.copy_none)}</p> })
-}
-
 fn copy_view(copy: FamilyCopy) -> impl IntoView {
     let lang = copy.lang;
-    let agency = copy
-        .agency
-        .clone()
-        .unwrap_or_else(|| "CRIS Field".to_owned());
-    let (made_at, made_by) = (copy.made_at_ms, copy.made_by.clone());
-    let forms = copy.forms.iter().map(|f| form_view(lang, f)).collect_view();
-    let consents = copy
-        .consents
-        .iter()
-        .map(|c| consent_view(lang, c))
-        .collect_view();
-    let withdrawals = copy
-        .withdrawals
-        .iter()
-        .map(|w| {
-            let what = if w.everything {
-                both(lang, |u| u.copy_withdrawn_all).into_any()
-            } else {
-                let items = w.purposes.iter().chain(&w.released_to);
-                let items = items.map(|s| view! { <li>{said(lang, s)}</li> }).collect_view();
-                view! { {both(lang, |u| u.copy_withdrawn_some)} <ul>{items}</ul> }.into_any()
-            };
-            let by = w.witness.clone();
-            let at = w.at_ms;
-            view! {
-                <li data-testid="copy-withdrawal">
-                    {what}
-                    <span class="small">{two(lang, move |l| format!("{} – {by}", when(at, l)))}</span>
-                </li>
-            }
-        })
-        .collect_view();
-    let reviews = copy
-        .reviews
-        .iter()
-        .map(|r| {
-            let decision = r.decision;
-            let (by, at) = (r.by.clone(), r.at_ms);
-            let comment = (!r.comment.is_empty()).then(|| r.comment.clone());
-            view! {
-                <li data-testid="copy-review">
-                    {two(lang, move |l| {
-                        let u = ui(l);
-                        let word = match decision {
-                            ReviewDecision::Approved => u.status_approved,
-                            ReviewDecision::ChangesRequested => u.status_changes_requested,
-                        };
-                        format!("{word} – {by}, {}", when(at, l))
-                    })}
-                    {comment.map(|c| view! { <q>{c}</q> })}
-                </li>
-            }
-        })
-        .collect_view();
-    let events = copy
-        .events
-        .iter()
-        .map(|e| {
-            let (event, by, at) = (e.event.clone(), e.by.clone(), e.at_ms);
-            view! {
-                <li data-testid="copy-event">
-                    {two(lang, move |l| format!("{} – {by}, {}", event_words(&event, l), when(at, l)))}
-                </li>
-            }
-        })
-        .collect_view();
-    let referrals = copy
-        .referrals
-        .iter()
-        .map(|r| {
-            let (by, at) = (r.by.clone(), r.at_ms);
-            let updates = r
-                .updates
-                .iter()
-                .map(|u| {
-                    let (state, note, by, at) = (u.state, u.note.clone(), u.by.clone(), u.at_ms);
-                    view! {
-                        <li>
-                            {two(lang, move |l| {
-                                let word = super::referral::state_word(ui(l), state);
-                                format!("{word} – {by}, {}", when(at, l))
-                            })}
-                            {(!note.is_empty()).then(|| view! { <q>{note}</q> })}
-                        </li>
-                    }
-                })
-                .collect_view();
-            view! {
-                <li data-testid="copy-referral">
-                    <strong>{said(lang, &r.service)}</strong>
-                    {said(lang, &r.purpose)}
-                    <q>{r.asked.clone()}</q>
-                    <span class="small">{two(lang, move |l| format!("{by}, {}", when(at, l)))}</span>
-                    <ul>{updates}</ul>
-                </li>
-            }
-        })
-        .collect_view();
-    let exports = copy
-        .exports
-        .iter()
-        .map(|x| {
-            let (by, at, format, sensitive) =
-                (x.by.clone(), x.at_ms, x.format.clone(), x.sensitive);
-            view! {
-                <li data-testid="copy-export">
-                    {two(lang, move |l| {
-                        let health = if sensitive {
-                            format!(", {}", ui(l).copy_export_sensitive)
-                        } else {
-                            String::new()
-                        };
-                        format!("{} – {by} ({}{health})", when(at, l), format.to_uppercase())
-                    })}
-                </li>
-            }
-        })
-        .collect_view();
-    let reads = copy
-        .reads
-        .iter()
-        .map(|r| {
-            let (by, at, what) = (r.by.clone(), r.at_ms, r.what.clone());
-            let code = what.clone();
-            view! {
-                <tr data-testid="copy-read" data-what=code>
-                    <td>{two(lang, move |l| when(at, l))}</td>
-                    <td>{by}</td>
-                    <td>{two(lang, move |l| read_words(&what, ui(l)).to_owned())}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+    let html = copy_html(&copy);
     view! {
-        <article class="family-copy" lang=lang.code() data-testid="copy" data-lang=lang.code()>
-            <h1>{both(lang, |u| u.copy_title)}</h1>
-            <p class="copy-household" data-testid="copy-household">{copy.household.clone()}</p>
-            <p>{two(lang, move |l| ui(l).copy_intro.replace("{agency}", &agency))}</p>
-            <p class="small">
-                {two(lang, move |l| {
-                    ui(l).copy_made.replace("{time}", &when(made_at, l)).replace("{name}", &made_by)
-                })}
-            </p>
-            <h2>{both(lang, |u| u.copy_forms)}</h2>
-            {none(lang, copy.forms.is_empty())}
-            {forms}
-            <h2>{both(lang, |u| u.copy_consents)}</h2>
-            {none(lang, copy.consents.is_empty())}
-            {consents}
-            <h2>{both(lang, |u| u.copy_withdrawals)}</h2>
-            {none(lang, copy.withdrawals.is_empty())}
-            <ul>{withdrawals}</ul>
-            <h2>{both(lang, |u| u.copy_reviews)}</h2>
-            {none(lang, copy.reviews.is_empty())}
-            <ul>{reviews}</ul>
-            <h2>{both(lang, |u| u.copy_events)}</h2>
-            {none(lang, copy.events.is_empty())}
-            <ul>{events}</ul>
-            <h2>{both(lang, |u| u.referrals_title)}</h2>
-            {none(lang, copy.referrals.is_empty())}
-            <ul>{referrals}</ul>
-            <h2>{both(lang, |u| u.copy_exports)}</h2>
-            {none(lang, copy.exports.is_empty())}
-            <ul>{exports}</ul>
-            <h2>{both(lang, |u| u.copy_reads)}</h2>
-            <table class="list"><tbody>{reads}</tbody></table>
-        </article>
+        <article class="family-copy" lang=lang.code() data-testid="copy" data-lang=lang.code() inner_html=html></article>
     }
 }
 
-fn form_view(lang: Lang, form: &CopiedForm) -> AnyView {
-    let (by, at) = (form.by.clone(), form.finalized_at_ms);
-    let corrects = form.correction_reason.clone().map(|reason| {
-        view! {
-            <p class="small">{two(lang, move |l| ui(l).copy_corrects.replace("{reason}", &reason))}</p>
-        }
-    });
-    let corrected = form
-        .corrected_by
-        .is_some()
-        .then(|| view! { <p class="small">{both(lang, |u| u.copy_corrected)}</p> });
-    let answers = form
-        .answers
-        .iter()
-        .map(|a| {
-            let group = a.group.as_ref().map(|g| {
-                let (g, n) = (g.clone(), a.entry.unwrap_or(1));
-                two(lang, move |l| format!("{} {n}", g.get(l)))
-            });
-            view! {
-                <tr data-field=a.field.clone()>
-                    <th scope="row">
-                        {group.map(|g| view! { <span class="small">{g}</span> })}
-                        {said(lang, &a.label)}
-                    </th>
-                    <td>{said(lang, &a.value)}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <section class="copy-form" data-testid="copy-form" data-form=form.form_id.clone()>
-            <h3>{said(lang, &form.title)}</h3>
-            <p class="small">
-                {two(lang, move |l| {
-                    ui(l).copy_filled.replace("{name}", &by).replace("{time}", &when(at, l))
-                })}
-            </p>
-            {corrects}
-            {corrected}
-            <table class="copy-answers"><tbody>{answers}</tbody></table>
-        </section>
-    }
-    .into_any()
-}
-
-fn consent_view(lang: Lang, consent: &CopiedConsent) -> AnyView {
-    let list = |items: &[Said]| {
-        items
-            .iter()
-            .map(|s| view! { <li>{said(lang, s)}</li> })
-            .collect_view()
+/// The whole copy as HTML.
+fn copy_html(copy: &FamilyCopy) -> String {
+    let mut p = Page {
+        lang: copy.lang,
+        out: String::new(),
     };
-    let (signer, at, witness) = (
-        consent.signer.clone(),
-        consent.signed_at_ms,
-        consent.witness.clone(),
-    );
-    let read_in = consent.read_in;
-    let text = consent
-        .text
-        .clone()
-        .filter(|_| consent.text_matches)
-        .map(|t| view! { <div class="receipt-text" lang=read_in.code()>{t}</div> });
-    let unverified = (!consent.text_matches).then(|| {
-        view! { <p class="problems" data-testid="copy-text-unverified">{both(lang, |u| u.copy_text_unverified)}</p> }
-    });
-    let german = consent
-        .text_de
-        .clone()
-        .filter(|_| consent.text_matches)
-        .map(|t| {
-            view! {
-                <h4 lang="de">{ui(Lang::De).copy_text_de}</h4>
-                <div class="receipt-text" lang="de">{t}</div>
-            }
-        });
-    view! {
-        <section class="copy-consent" data-testid="copy-consent">
-            <h3>{said(lang, &consent.title)}</h3>
-            <p>
-                {two(lang, move |l| {
-                    ui(l).receipt_signed.replace("{time}", &when(at, l)).replace("{name}", &signer)
-                })}
-            </p>
-            <p>{two(lang, move |l| ui(l).witness.replace("{name}", &witness))}</p>
-            {consent.interpreter.clone().map(|name| view! { <p>{both(lang, |u| u.interpreter)} ": " {name}</p> })}
-            <h4>{both(lang, |u| u.receipt_agreed)}</h4>
-            <ul>{list(&consent.agreed)}</ul>
-            <h4>{both(lang, |u| u.receipt_declined)}</h4>
-            <ul>{list(&consent.declined)}</ul>
-            <h4>{both(lang, |u| u.copy_released)}</h4>
-            <ul>{list(&consent.released_to)}</ul>
-            {unverified}
-            {text}
-            {german}
-            <div class="receipt-signature" inner_html=consent.signature_svg.clone()></div>
-            <p class="mono small">{both(lang, |u| u.receipt_hash)} ": " {consent.binding.clone()}</p>
-        </section>
+    let agency = copy.agency.as_deref().unwrap_or("CRIS Field");
+    p.tag("<h1>").both(|u| u.copy_title).tag("</h1>");
+    p.tag("<p class=\"copy-household\" data-testid=\"copy-household\">")
+        .text(&copy.household)
+        .tag("</p><p>")
+        .two(|l| ui(l).copy_intro.replace("{agency}", agency))
+        .tag("</p><p class=\"small\">")
+        .two(|l| {
+            ui(l)
+                .copy_made
+                .replace("{time}", &when(copy.made_at_ms, l))
+                .replace("{name}", &copy.made_by)
+        })
+        .tag("</p>");
+    p.section(|u| u.copy_forms, copy.forms.is_empty());
+    for form in &copy.forms {
+        form_html(&mut p, form);
     }
-    .into_any()
+    p.section(|u| u.copy_consents, copy.consents.is_empty());
+    for consent in &copy.consents {
+        consent_html(&mut p, consent);
+    }
+    p.section(|u| u.copy_withdrawals, copy.withdrawals.is_empty());
+    p.tag("<ul>");
+    for w in &copy.withdrawals {
+        p.tag("<li data-testid=\"copy-withdrawal\">");
+        if w.everything {
+            p.both(|u| u.copy_withdrawn_all);
+        } else {
+            p.both(|u| u.copy_withdrawn_some).tag("<ul>");
+            for item in w.purposes.iter().chain(&w.released_to) {
+                p.tag("<li>").said(item).tag("</li>");
+            }
+            p.tag("</ul>");
+        }
+        p.tag("<span class=\"small\">")
+            .two(|l| format!("{} – {}", when(w.at_ms, l), w.witness))
+            .tag("</span></li>");
+    }
+    p.tag("</ul>");
+    p.section(|u| u.copy_reviews, copy.reviews.is_empty());
+    p.tag("<ul>");
+    for r in &copy.reviews {
+        p.tag("<li data-testid=\"copy-review\">").two(|l| {
+            let u = ui(l);
+            let word = match r.decision {
+                ReviewDecision::Approved => u.status_approved,
+                ReviewDecision::ChangesRequested => u.status_changes_requested,
+            };
+            format!("{word} – {}, {}", r.by, when(r.at_ms, l))
+        });
+        if !r.comment.is_empty() {
+            p.tag("<q>").text(&r.comment).tag("</q>");
+        }
+        p.tag("</li>");
+    }
+    p.tag("</ul>");
+    p.section(|u| u.copy_events, copy.events.is_empty());
+    p.tag("<ul>");
+    for e in &copy.events {
+        p.tag("<li data-testid=\"copy-event\">")
+            .two(|l| {
+                format!(
+                    "{} – {}, {}",
+                    event_words(&e.event, l),
+                    e.by,
+                    when(e.at_ms, l)
+                )
+            })
+            .tag("</li>");
+    }
+    p.tag("</ul>");
+    p.section(|u| u.referrals_title, copy.referrals.is_empty());
+    p.tag("<ul>");
+    for r in &copy.referrals {
+        p.tag("<li data-testid=\"copy-referral\"><strong>")
+            .said(&r.service)
+            .tag("</strong>")
+            .said(&r.purpose)
+            .tag("<q>")
+            .text(&r.asked)
+            .tag("</q><span class=\"small\">")
+            .two(|l| format!("{}, {}", r.by, when(r.at_ms, l)))
+            .tag("</span><ul>");
+        for u in &r.updates {
+            p.tag("<li>").two(|l| {
+                let word = super::referral::state_word(ui(l), u.state);
+                format!("{word} – {}, {}", u.by, when(u.at_ms, l))
+            });
+            if !u.note.is_empty() {
+                p.tag("<q>").text(&u.note).tag("</q>");
+            }
+            p.tag("</li>");
+        }
+        p.tag("</ul></li>");
+    }
+    p.tag("</ul>");
+    p.section(|u| u.copy_exports, copy.exports.is_empty());
+    p.tag("<ul>");
+    for x in &copy.exports {
+        p.tag("<li data-testid=\"copy-export\">")
+            .two(|l| {
+                let health = if x.sensitive {
+                    format!(", {}", ui(l).copy_export_sensitive)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} – {} ({}{health})",
+                    when(x.at_ms, l),
+                    x.by,
+                    x.format.to_uppercase()
+                )
+            })
+            .tag("</li>");
+    }
+    p.tag("</ul>");
+    p.section(|u| u.copy_reads, false);
+    p.tag("<table class=\"list\"><tbody>");
+    for r in &copy.reads {
+        p.open_with("tr", "copy-read", "data-what", &r.what)
+            .tag("<td>")
+            .two(|l| when(r.at_ms, l))
+            .tag("</td><td>")
+            .text(&r.by)
+            .tag("</td><td>")
+            .two(|l| read_words(&r.what, ui(l)).to_owned())
+            .tag("</td></tr>");
+    }
+    p.tag("</tbody></table>");
+    p.out
+}
+
+fn form_html(p: &mut Page, form: &CopiedForm) {
+    p.open_with("section", "copy-form", "data-form", &form.form_id)
+        .tag("<h3>")
+        .said(&form.title)
+        .tag("</h3><p class=\"small\">")
+        .two(|l| {
+            ui(l)
+                .copy_filled
+                .replace("{name}", &form.by)
+                .replace("{time}", &when(form.finalized_at_ms, l))
+        })
+        .tag("</p>");
+    if let Some(reason) = &form.correction_reason {
+        p.tag("<p class=\"small\">")
+            .two(|l| ui(l).copy_corrects.replace("{reason}", reason))
+            .tag("</p>");
+    }
+    if form.corrected_by.is_some() {
+        p.tag("<p class=\"small\">")
+            .both(|u| u.copy_corrected)
+            .tag("</p>");
+    }
+    p.tag("<table class=\"copy-answers\"><tbody>");
+    for a in &form.answers {
+        p.open_with("tr", "copy-answer", "data-field", &a.field)
+            .tag("<th scope=\"row\">");
+        if let (Some(group), Some(n)) = (&a.group, a.entry) {
+            p.tag("<span class=\"small\">")
+                .two(|l| format!("{} {n}", group.get(l)))
+                .tag("</span>");
+        }
+        p.said(&a.label)
+            .tag("</th><td>")
+            .said(&a.value)
+            .tag("</td></tr>");
+    }
+    p.tag("</tbody></table></section>");
+}
+
+fn consent_html(p: &mut Page, consent: &CopiedConsent) {
+    p.tag("<section class=\"copy-consent\" data-testid=\"copy-consent\"><h3>")
+        .said(&consent.title)
+        .tag("</h3><p>")
+        .two(|l| {
+            ui(l)
+                .receipt_signed
+                .replace("{time}", &when(consent.signed_at_ms, l))
+                .replace("{name}", &consent.signer)
+        })
+        .tag("</p><p>")
+        .two(|l| ui(l).witness.replace("{name}", &consent.witness))
+        .tag("</p>");
+    if let Some(name) = &consent.interpreter {
+        p.tag("<p>")
+            .both(|u| u.interpreter)
+            .tag(": ")
+            .text(name)
+            .tag("</p>");
+    }
+    let lists: [(Pick, &[Said]); 3] = [
+        (|u| u.receipt_agreed, &consent.agreed),
+        (|u| u.receipt_declined, &consent.declined),
+        (|u| u.copy_released, &consent.released_to),
+    ];
+    for (heading, items) in lists {
+        p.tag("<h4>").both(heading).tag("</h4><ul>");
+        for item in items {
+            p.tag("<li>").said(item).tag("</li>");
+        }
+        p.tag("</ul>");
+    }
+    match (&consent.text, consent.text_matches) {
+        (Some(text), true) => {
+            p.tag(&format!(
+                "<div class=\"receipt-text\" lang=\"{}\">",
+                consent.read_in.code()
+            ))
+            .text(text)
+            .tag("</div>");
+            if let Some(german) = &consent.text_de {
+                p.tag("<h4 lang=\"de\">")
+                    .text(ui(Lang::De).copy_text_de)
+                    .tag("</h4><div class=\"receipt-text\" lang=\"de\">")
+                    .text(german)
+                    .tag("</div>");
+            }
+        }
+        _ => {
+            p.tag("<p class=\"problems\" data-testid=\"copy-text-unverified\">")
+                .both(|u| u.copy_text_unverified)
+                .tag("</p>");
+        }
+    }
+    // The server draws the signature from the points alone (numbers): no text of anyone's.
+    p.tag("<div class=\"receipt-signature\">")
+        .tag(&consent.signature_svg)
+        .tag("</div><p class=\"mono small\">")
+        .both(|u| u.receipt_hash)
+        .tag(": ")
+        .text(&consent.binding)
+        .tag("</p></section>");
 }
 
 fn event_words(event: &CaseEvent, l: Lang) -> String {
@@ -461,5 +475,29 @@ fn read_words<'a>(what: &'a str, u: &'static Ui) -> &'a str {
         "read_may_share" => u.copy_read_may_share,
         "family_copy" => u.copy_read_copy,
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_anyone_typed_is_text_never_markup() {
+        let mut out = String::new();
+        escape("<img src=x onerror=\"alert('x')\"> & more", &mut out);
+        assert_eq!(
+            out,
+            "&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; more"
+        );
+        let mut p = Page {
+            lang: Lang::Tr,
+            out: String::new(),
+        };
+        p.open_with("tr", "copy-answer", "data-field", "a\" onclick=\"x");
+        assert_eq!(
+            p.out,
+            "<tr data-testid=\"copy-answer\" data-field=\"a&quot; onclick=&quot;x\">"
+        );
     }
 }
