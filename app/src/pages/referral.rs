@@ -36,14 +36,7 @@ struct Loaded {
 
 async fn load(case_id: String) -> Result<Loaded, StorageError> {
     let db = storage::shared().await?;
-    let household = db.household(&case_id).await?;
-    let members = household
-        .as_ref()
-        .map_or_else(|| vec![case_id.clone()], |h| h.members.clone());
-    let mut records = Vec::new();
-    for id in &members {
-        records.extend(db.consents_of(id).await?);
-    }
+    let records = db.household_consents(&case_id).await?;
     let (consents, withdrawals) = Record::split(&records);
     let mut referrals: Vec<Followed> = db
         .case(&case_id)

@@ -143,6 +143,20 @@ impl Storage {
         Ok(kept.into_iter().filter_map(Kept::record).collect())
     }
 
+    /// The consents and withdrawals of a household: its own and those signed under the
+    /// households merged into it, in no particular order.
+    pub async fn household_consents(&self, case_id: &str) -> Result<Vec<Record>> {
+        let members = match self.household(case_id).await? {
+            Some(household) => household.members,
+            None => vec![case_id.to_owned()],
+        };
+        let mut records = Vec::new();
+        for id in &members {
+            records.extend(self.consents_of(id).await?);
+        }
+        Ok(records)
+    }
+
     /// What the phone needs to take a consent, if the server has sent it.
     pub async fn consent_setup(&self) -> Result<Option<ConsentSetup>> {
         let tx = self.transaction(stores::META, TransactionMode::ReadOnly)?;

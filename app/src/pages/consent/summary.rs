@@ -22,14 +22,7 @@ struct Loaded {
 async fn load(case_id: String) -> Result<Loaded, StorageError> {
     let db = storage::shared().await?;
     // A household's consents include those signed under the households merged into it.
-    let members = match db.household(&case_id).await? {
-        Some(household) => household.members,
-        None => vec![case_id],
-    };
-    let mut records = Vec::new();
-    for id in &members {
-        records.extend(db.consents_of(id).await?);
-    }
+    let mut records = db.household_consents(&case_id).await?;
     records.sort_by_key(|r| match r {
         Record::Consent(c) => c.signed_at_ms,
         Record::Withdrawal(w) => w.at_ms,
