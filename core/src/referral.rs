@@ -193,6 +193,83 @@ impl Followed {
     }
 }
 
+/// `GET /api/v1/cases/{id}/referrals/{referral_id}/letter`: the letter a worker hands or
+/// sends to the service, in German (the language of the agencies), carrying only the kinds of
+/// record the household's consent releases to that service for that purpose, and the consent
+/// it goes under. The app prints it; it never sends it anywhere itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralLetter {
+    pub case_id: String,
+    pub referral_id: String,
+    /// The agency's name and address, where the server knows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_address: Option<String>,
+    /// The service and the purpose, as the consent text names them.
+    pub service: String,
+    pub purpose: String,
+    pub asked: String,
+    /// The worker who made the referral, and when the server received it.
+    pub referred_by: String,
+    pub referred_at_ms: i64,
+    pub consent: LetterConsent,
+    /// The released kinds of record, each with what the household's latest forms say of it.
+    pub records: Vec<LetterRecord>,
+    /// Who made this letter, and when (recorded in the audit trail).
+    pub made_by: String,
+    pub made_at_ms: i64,
+}
+
+/// The consent a letter goes under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterConsent {
+    pub consent_id: String,
+    /// When the family signed (the phone's clock).
+    pub signed_at_ms: i64,
+    /// The SHA-256 of the signed record, by which the service can ask the agency to show it.
+    pub binding: String,
+    pub until: crate::consent::Grant,
+}
+
+/// A kind of record in a letter: its name, and the answers of the fields it covers, form by
+/// form (each form's latest submission).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterRecord {
+    pub id: String,
+    pub title: String,
+    pub forms: Vec<LetterForm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterForm {
+    pub title: String,
+    /// When the worker finished the form (the phone's clock).
+    pub finalized_at_ms: i64,
+    pub answers: Vec<LetterAnswer>,
+}
+
+/// An answer as the form shows it in German; a repeat group's entries are numbered from 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LetterAnswer {
+    pub label: String,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u32>,
+}
+
+/// Whether the field `name` of form `form_id`, inside the groups `groups` (outermost first),
+/// is one of `fields` (`form/field` entries of a kind of record).
+pub fn covers(fields: &[String], form_id: &str, groups: &[&str], name: &str) -> bool {
+    fields.iter().any(|entry| {
+        entry.split_once('/').is_some_and(|(form, field)| {
+            form == form_id && (field == name || groups.contains(&field))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

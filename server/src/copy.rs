@@ -226,8 +226,12 @@ fn form(submission: &Submission, logged: &LoggedOp, words: &Words<'_>, lang: Lan
         Some(def) => answers_of(
             &def.fields,
             &submission.answers,
-            def,
-            lang,
+            &Reading {
+                def,
+                lang,
+                keep: &|_, _| true,
+            },
+            &mut Vec::new(),
             None,
             &mut answers,
         ),
@@ -267,25 +271,44 @@ fn form(submission: &Submission, logged: &LoggedOp, words: &Words<'_>, lang: Lan
     }
 }
 
-/// The answers of `fields` in their order; a repeat group's entry by entry.
-fn answers_of(
-    fields: &[Field],
+/// How answers are read: in which form and language, and which fields go in (by the names
+/// of the groups they are in, outermost first, and their own).
+pub struct Reading<'a> {
+    pub def: &'a FormDef,
+    pub lang: Lang,
+    pub keep: &'a dyn Fn(&[&str], &str) -> bool,
+}
+
+/// The answers of `fields` in their order that `reading` keeps; a repeat group's entry by
+/// entry. `groups` holds the names of the groups around `fields`.
+pub fn answers_of<'f>(
+    fields: &'f [Field],
     answers: &Answers,
-    def: &FormDef,
-    lang: Lang,
+    reading: &Reading<'_>,
+    groups: &mut Vec<&'f str>,
     group: Option<(&Said, u32)>,
     out: &mut Vec<CopiedAnswer>,
 ) {
+    let (def, lang) = (reading.def, reading.lang);
     for field in fields {
         if field.kind == FieldType::Repeat {
             let label = Said::of(lang, |l| field.label.get(l).to_owned());
+            groups.push(&field.name);
             for (n, entry) in answers.instances(&field.name).iter().enumerate() {
                 let n = u32::try_from(n + 1).unwrap_or(u32::MAX);
-                answers_of(&field.fields, entry, def, lang, Some((&label, n)), out);
+                answers_of(
+                    &field.fields,
+                    entry,
+                    reading,
+                    groups,
+                    Some((&label, n)),
+                    out,
+                );
             }
+            groups.pop();
         } else if field.kind.holds_value() {
             let value = answers.text(&field.name);
-            if value.is_empty() {
+            if value.is_empty() || !(reading.keep)(groups, &field.name) {
                 continue;
             }
             out.push(CopiedAnswer {
@@ -296,7 +319,9 @@ fn answers_of(
                 entry: group.map(|(_, n)| n),
             });
         } else {
-            answers_of(&field.fields, answers, def, lang, group, out);
+            groups.push(&field.name);
+            answers_of(&field.fields, answers, reading, groups, group, out);
+            groups.pop();
         }
     }
 }
@@ -329,7 +354,7 @@ fn shown(field: &Field, def: &FormDef, value: &str, lang: Lang) -> String {
 }
 
 /// An item of a consent text (a purpose, a recipient) by its id, its title in both languages.
-fn item(items: &[Item], id: &str, agency: Option<&Agency>, lang: Lang) -> Said {
+pub fn item(items: &[Item], id: &str, agency: Option<&Agency>, lang: Lang) -> Said {
     match items.iter().find(|i| i.id == id) {
         Some(item) => Said::of(lang, |l| {
             let words = item.title.get(l);

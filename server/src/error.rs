@@ -47,6 +47,15 @@ pub enum AppError {
         "the household has not released {recipient:?} for the purpose {purpose:?}, or has withdrawn it: nothing may be shared"
     )]
     NoConsent { recipient: String, purpose: String },
+    /// A referral whose records the household's consent no longer releases to the service
+    /// (the nearest miss: ids of the consent text, never personal data).
+    #[error(
+        "the household's consent does not release this referral any more ({0}): no letter may be made"
+    )]
+    NotReleased(cris_core::consent::NotReleased),
+    /// A referral that is not among the household's (or not yet sent).
+    #[error("no such referral of this household (a referral still on the phone is sent first)")]
+    NoSuchReferral,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this account is disabled: ask your administrator")]
@@ -115,9 +124,10 @@ fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
 impl AppError {
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            AppError::NotFound | AppError::NoSuchCase | AppError::NoSuchSubmission => {
-                (StatusCode::NOT_FOUND, ErrorCode::NotFound)
-            }
+            AppError::NotFound
+            | AppError::NoSuchCase
+            | AppError::NoSuchSubmission
+            | AppError::NoSuchReferral => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             AppError::Erased => (StatusCode::GONE, ErrorCode::NotFound),
             AppError::MergedIn(_) => (StatusCode::CONFLICT, ErrorCode::BadRequest),
             AppError::MethodNotAllowed => {
@@ -137,7 +147,9 @@ impl AppError {
             AppError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             AppError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
-            AppError::NoConsent { .. } => (StatusCode::FORBIDDEN, ErrorCode::NoConsent),
+            AppError::NoConsent { .. } | AppError::NotReleased(_) => {
+                (StatusCode::FORBIDDEN, ErrorCode::NoConsent)
+            }
             AppError::NoAgency | AppError::Database(_) | AppError::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
             }

@@ -14,6 +14,7 @@ pub mod copy;
 mod error;
 pub mod export;
 pub mod forms;
+pub mod letter;
 pub mod listen;
 pub mod logins;
 pub mod security;

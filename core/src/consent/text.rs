@@ -63,6 +63,11 @@ pub struct Item {
     pub title: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Labels>,
+    /// For a kind of record: the form fields it covers, as `form/field` (a group or repeat
+    /// group covers every field inside it). A referral letter carries the answers of these
+    /// fields only; a field no kind covers never leaves the agency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 /// The details that are prose the family reads (how long records are kept, on what legal

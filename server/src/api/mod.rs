@@ -9,6 +9,7 @@ mod export;
 mod forms;
 mod health;
 mod ops;
+mod referral;
 mod review;
 mod session;
 
@@ -51,6 +52,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/v1/cases/{id}/history", get(ops::history))
         .route("/v1/cases/{id}/copy", get(copy::get))
+        .route(
+            "/v1/cases/{id}/referrals/{referral_id}/letter",
+            get(referral::letter),
+        )
         .route(
             "/v1/cases/{id}/erasure",
             get(erasure::preview)

@@ -126,6 +126,16 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<(), String> {
         .remember_in(&store, auth::now_ms())
         .await
         .map_err(|err| err.to_string())?;
+    for text in consent.texts().currents() {
+        let unknown = cris_server::letter::unknown_fields(text, &forms.all());
+        if !unknown.is_empty() {
+            tracing::warn!(
+                text = %text.id,
+                fields = %unknown.join(", "),
+                "kinds of record name fields no form has: referral letters leave them out"
+            );
+        }
+    }
     if args.demo {
         demo_accounts(&store).await?;
     }

@@ -25,10 +25,12 @@ pub enum Action {
     Export,
     /// A family's copy of everything held about their household.
     FamilyCopy,
+    /// A referral letter: the household's released records, for a service.
+    ReferralLetter,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginThrottled,
@@ -39,6 +41,7 @@ impl Action {
         Action::ReadMayShare,
         Action::Export,
         Action::FamilyCopy,
+        Action::ReferralLetter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Action {
             Action::ReadMayShare => "read_may_share",
             Action::Export => "export",
             Action::FamilyCopy => "family_copy",
+            Action::ReferralLetter => "referral_letter",
         }
     }
 }

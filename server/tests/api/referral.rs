@@ -6,14 +6,17 @@
 //! one that does not exist.
 
 use crate::support::{
-    PHONE_A, PHONE_B, TEAM, TestServer, consent, consent_op, intake, kind, link_op, new_uuid, now,
-    on_both, pulled, push, push_applied, withdraw_op, withdrawal,
+    PHONE_A, PHONE_B, TEAM, TestServer, consent, consent_op, error, get, get_json, intake, kind,
+    link_op, new_uuid, now, on_both, pulled, push, push_applied, withdraw_op, withdrawal,
 };
-use cris_core::api::Role;
+use cris_core::api::{ErrorCode, Role};
 use cris_core::consent::{NotReleased, Scope};
 use cris_core::record::{Case, Change, Operation};
+use cris_core::referral::ReferralLetter;
 use cris_core::referral::{Referral, ReferralState, ReferralUpdate};
 use cris_core::sync::{Detail, Outcome, Reason};
+use cris_server::store::audit::AuditFilter;
+use reqwest::StatusCode;
 
 fn refer(case_id: &str, device: &str, to: &str, records: &[&str]) -> (Operation, Referral) {
     let referral = Referral {
@@ -268,4 +271,122 @@ async fn another_teams_household_is_referred_as_one_that_does_not_exist() {
         assert_eq!(refusal(&out[0]), Some(&Detail::ReferralInvalid));
     })
     .await;
+}
+
+async fn letters_made(server: &TestServer, case_id: &str) -> Vec<String> {
+    let filter = AuditFilter {
+        case_id: Some(case_id.to_owned()),
+        ..AuditFilter::default()
+    };
+    let trail = server.store.audit_entries(&filter).await.unwrap();
+    trail
+        .into_iter()
+        .filter(|e| e.action == "referral_letter")
+        .filter_map(|e| e.login)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_letter_carries_only_the_released_records_and_stops_when_the_release_is_withdrawn() {
+    on_both(|server| async move {
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let bela = server
+            .account("bela.w", Role::Worker, &["Budapest VIII"])
+            .await;
+        let case_id = new_uuid();
+        let agency = server.consent.agency().unwrap();
+        let signed = consent(&server.consent, agency, &case_id, PHONE_A, now());
+        let (sent, referral) = refer(
+            &case_id,
+            PHONE_A,
+            "housing_office",
+            &["household", "housing"],
+        );
+        push_applied(
+            &server,
+            &ayse,
+            &[intake(&case_id, PHONE_A), consent_op(&signed), sent],
+        )
+        .await;
+        let path = format!("/api/v1/cases/{case_id}/referrals/{}/letter", referral.id);
+
+        let letter: ReferralLetter = get_json(&server, &ayse, &path).await;
+        assert_eq!(letter.service, "Wohnungsamt", "{}", kind(&server));
+        assert_eq!(letter.consent.binding, signed.binding);
+        assert_eq!(letter.consent.signed_at_ms, signed.signed_at_ms);
+        assert_eq!(letter.referred_by, "ayse.w (test)");
+        let kinds: Vec<&str> = letter.records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(kinds, ["household", "housing"]);
+        let said = |kind: usize| -> Vec<(String, String)> {
+            letter.records[kind]
+                .forms
+                .iter()
+                .flat_map(|f| &f.answers)
+                .map(|a| (a.label.clone(), a.value.clone()))
+                .collect()
+        };
+        assert!(
+            said(0).contains(&("Name des Haushalts".into(), "Familie Ismailova".into())),
+            "{:?}",
+            said(0)
+        );
+        assert!(
+            said(1).iter().any(|(_, v)| v == "Untermiete"),
+            "{:?}",
+            said(1)
+        );
+        // Health, the children's school, debts, strengths: not released, nowhere in it.
+        let whole = serde_json::to_string(&letter).unwrap();
+        for never in [
+            "schwer heben",
+            "6c",
+            "Schuldnerberatung",
+            "Reinigungskraft",
+            "Gesetzlich versichert",
+        ] {
+            assert!(!whole.contains(never), "{never} in {whole}");
+        }
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+
+        // Another team's worker, an unknown referral, malformed ids, no session: nothing.
+        let res = get(&server, Some(&bela), &path).await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+        let unknown = format!("/api/v1/cases/{case_id}/referrals/{}/letter", new_uuid());
+        let res = get(&server, Some(&ayse), &unknown).await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+        let res = get(&server, Some(&ayse), "/api/v1/cases/x/referrals/y/letter").await;
+        error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+        let res = get(&server, None, &path).await;
+        error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+
+        // The family takes the housing office's release back: no letter any more.
+        let taken_back = withdrawal(
+            &signed,
+            Scope::Recipients(vec!["housing_office".into()]),
+            now(),
+        );
+        push_applied(&server, &ayse, &[withdraw_op(&taken_back)]).await;
+        let res = get(&server, Some(&ayse), &path).await;
+        let message = error(res, StatusCode::FORBIDDEN, ErrorCode::NoConsent).await;
+        assert!(message.contains("withdrawn"), "{message}");
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+    })
+    .await;
+}
+
+#[test]
+fn every_field_a_kind_of_record_names_is_in_a_form() {
+    let forms = cris_server::FormCatalog::embedded().unwrap().all();
+    let config = cris_server::ConsentConfig::load(None, None).unwrap();
+    for text in config.texts().currents() {
+        assert_eq!(
+            cris_server::letter::unknown_fields(text, &forms),
+            Vec::<String>::new(),
+            "{}",
+            text.id
+        );
+    }
+    let consent = config.texts().current("consent").unwrap();
+    assert!(consent.records.iter().all(|r| !r.fields.is_empty()));
 }

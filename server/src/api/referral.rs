@@ -1,0 +1,81 @@
+//! `GET /api/v1/cases/{id}/referrals/{referral_id}/letter`: the letter for the service a
+//! household was referred to, for anyone of its team. Made only while the household's consent
+//! releases that service for that purpose with those records (withdrawn, expired: refused
+//! with `no_consent`), and recorded in the audit trail before it is answered, like an export:
+//! the family's copy names every letter made.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use cris_core::consent::{Record, release_for};
+use cris_core::record::Change;
+use cris_core::referral::ReferralLetter;
+
+use crate::auth::{self, AuthUser};
+use crate::copy::Words;
+use crate::store::audit::Action;
+use crate::{AppError, AppState};
+
+const ENDPOINT: &str = "GET /api/v1/cases/{id}/referrals/{referral_id}/letter";
+
+pub async fn letter(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path((case_id, referral_id)): Path<(String, String)>,
+) -> Result<Json<ReferralLetter>, AppError> {
+    if !cris_core::id::is_uuid(&case_id) {
+        return Err(AppError::NoSuchCase);
+    }
+    let store = &state.store;
+    let history = store
+        .case_history(&auth.user.id, &case_id)
+        .await?
+        .ok_or(AppError::NoSuchCase)?;
+    if store.tombstone(&case_id).await?.is_some() {
+        return Err(AppError::Erased);
+    }
+    let (referred, referral) = history
+        .iter()
+        .find_map(|l| match &l.op.change {
+            Change::Refer { referral } if l.op.case_id == case_id && referral.id == referral_id => {
+                Some((l, referral))
+            }
+            _ => None,
+        })
+        .ok_or(AppError::NoSuchReferral)?;
+    // The household's own consents, as the push checks a referral against.
+    let records: Vec<Record> = history
+        .iter()
+        .filter(|l| l.op.case_id == case_id)
+        .filter_map(|l| l.op.consent_record())
+        .collect();
+    let (consents, withdrawals) = Record::split(&records);
+    let now = auth::now_ms();
+    let released = release_for(
+        &consents,
+        &withdrawals,
+        crate::api::consent::today(now),
+        &referral.recipient,
+        &referral.purpose,
+        &referral.records,
+    )
+    .map_err(AppError::NotReleased)?;
+    // Recorded before anything is answered: the trail has no gaps.
+    crate::audit::by_user(
+        &state,
+        &auth,
+        Action::ReferralLetter,
+        Some(&case_id),
+        None,
+        ENDPOINT,
+    )
+    .await?;
+    let form = |id: &str, version: u32| state.forms.get_version(id, version);
+    let words = Words {
+        form: &form,
+        texts: state.consent.texts(),
+        agency: state.consent.agency(),
+    };
+    Ok(Json(crate::letter::make(
+        referral, referred, released, &history, &words, &auth.user, now,
+    )))
+}
