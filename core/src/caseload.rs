@@ -11,10 +11,35 @@ use crate::record::{Case, Submission};
 pub const INTAKE: &str = "intake";
 pub const HOME_VISIT: &str = "home_visit";
 
-/// Where agreed steps come from: (form, repeat group, what was agreed, due date).
-const STEP_SOURCES: [(&str, &str, &str, &str); 2] = [
-    (INTAKE, "plan_goals", "goal", "review_date"),
-    (HOME_VISIT, "new_steps", "new_step_what", "new_step_by"),
+/// Where agreed steps come from.
+struct StepSource {
+    form: &'static str,
+    group: &'static str,
+    what: &'static str,
+    due: &'static str,
+    /// Who does it (a choice).
+    who: &'static str,
+    /// How, in more words (none: the form asks for none).
+    how: Option<&'static str>,
+}
+
+const STEP_SOURCES: [StepSource; 2] = [
+    StepSource {
+        form: INTAKE,
+        group: "plan_goals",
+        what: "goal",
+        due: "review_date",
+        who: "responsible",
+        how: Some("steps"),
+    },
+    StepSource {
+        form: HOME_VISIT,
+        group: "new_steps",
+        what: "new_step_what",
+        due: "new_step_by",
+        who: "new_step_who",
+        how: None,
+    },
 ];
 /// Where a visit reports progress on a step: (repeat group, the step, its progress).
 const PROGRESS: (&str, &str, &str) = ("step_progress", "step", "progress");
@@ -32,6 +57,28 @@ pub struct Step {
     pub what: String,
     pub due: Option<Date>,
 }
+
+/// A step of the household's plan, as agreed and as it went since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanStep {
+    pub what: String,
+    /// How, where the form asks (the intake's steps toward a goal).
+    pub how: String,
+    pub due: Option<Date>,
+    /// Who does it: the form and field whose choice list names them, and the choice.
+    pub who: Option<(&'static str, &'static str, String)>,
+    /// The latest progress a visit reported (a choice of the visit's `progress`), if any.
+    pub progress: Option<String>,
+}
+
+impl PlanStep {
+    pub fn is_done(&self) -> bool {
+        self.progress.as_deref() == Some(DONE)
+    }
+}
+
+/// The form and field whose choices word a step's progress.
+pub const PROGRESS_FIELD: (&str, &str) = (HOME_VISIT, PROGRESS.2);
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -118,35 +165,74 @@ pub fn summarize_household(case: &Case, members: &[String], submissions: &[Submi
             .collect(),
         ..Summary::default()
     };
-    for sub in ordered {
+    for sub in &ordered {
         if sub.form_id == HOME_VISIT
             && let Ok(date) = sub.answers.text(VISIT_DATE).parse::<Date>()
         {
             summary.last_visit = summary.last_visit.max(Some(date));
         }
+    }
+    summary.open_steps = plan_of(&ordered)
+        .into_iter()
+        .filter(|s| !s.is_done())
+        .map(|s| Step {
+            what: s.what,
+            due: s.due,
+        })
+        .collect();
+    summary
+}
+
+/// The household's plan from the submissions of its `members`, in any order: every step
+/// agreed at the intake and the visits, in the order agreed, each with the progress the
+/// visits since reported. A step agreed again after it was done starts anew.
+pub fn plan(members: &[String], submissions: &[Submission]) -> Vec<PlanStep> {
+    let mine: Vec<Submission> = submissions
+        .iter()
+        .filter(|s| members.contains(&s.case_id))
+        .cloned()
+        .collect();
+    plan_of(&in_effect(&mine))
+}
+
+fn plan_of(ordered: &[&Submission]) -> Vec<PlanStep> {
+    let mut steps: Vec<PlanStep> = Vec::new();
+    for sub in ordered {
         let (group, step, progress) = PROGRESS;
         for report in sub.answers.instances(group) {
-            if report.text(progress) == DONE {
-                let done = fold(report.text(step));
-                summary.open_steps.retain(|s| fold(&s.what) != done);
-            }
-        }
-        for (form, group, what, due) in STEP_SOURCES {
-            if sub.form_id != form {
+            let said = report.text(progress).trim();
+            if said.is_empty() {
                 continue;
             }
-            for agreed in sub.answers.instances(group) {
-                let text = agreed.text(what).trim();
-                if !text.is_empty() {
-                    summary.open_steps.push(Step {
-                        what: text.to_owned(),
-                        due: agreed.text(due).parse().ok(),
-                    });
+            let which = fold(report.text(step));
+            for agreed in steps.iter_mut().filter(|s| fold(&s.what) == which) {
+                // Done stays done: a step agreed again is a new line.
+                if !agreed.is_done() {
+                    agreed.progress = Some(said.to_owned());
                 }
             }
         }
+        for source in STEP_SOURCES.iter().filter(|s| s.form == sub.form_id) {
+            for agreed in sub.answers.instances(source.group) {
+                let text = agreed.text(source.what).trim();
+                if text.is_empty() {
+                    continue;
+                }
+                let who = agreed.text(source.who).trim();
+                steps.push(PlanStep {
+                    what: text.to_owned(),
+                    how: source
+                        .how
+                        .map(|how| agreed.text(how).trim().to_owned())
+                        .unwrap_or_default(),
+                    due: agreed.text(source.due).parse().ok(),
+                    who: (!who.is_empty()).then(|| (source.form, source.who, who.to_owned())),
+                    progress: None,
+                });
+            }
+        }
     }
-    summary
+    steps
 }
 
 /// The answers a new home visit starts with: one progress line per open step, and one
@@ -313,6 +399,70 @@ mod tests {
         assert_eq!(open, ["Kita-Platz beantragen", "Termin Schuldnerberatung"]);
         assert_eq!(summary.steps_due(date("2026-11-24")), 0);
         assert_eq!(summary.steps_due(date("2026-11-25")), 1);
+    }
+
+    #[test]
+    fn the_plan_keeps_every_step_with_who_does_it_and_how_it_went() {
+        let intake = sub(
+            INTAKE,
+            1.0,
+            Answers::new().with_repeat(
+                "plan_goals",
+                vec![
+                    Answers::new()
+                        .with("goal", "Anmeldung beim Bürgerbüro")
+                        .with("steps", "Termin online buchen")
+                        .with("responsible", "both")
+                        .with("review_date", "2026-11-20"),
+                    Answers::new().with("goal", "Kita-Platz beantragen"),
+                ],
+            ),
+        );
+        let report = |at: f64, step: &str, progress: &str| {
+            sub(
+                HOME_VISIT,
+                at,
+                Answers::new().with_repeat(
+                    "step_progress",
+                    vec![Answers::new().with("step", step).with("progress", progress)],
+                ),
+            )
+        };
+        let done = report(2.0, "anmeldung beim bürgerbüro", "done");
+        let later = report(3.0, "Anmeldung beim Bürgerbüro", "blocked");
+        let again = sub(
+            HOME_VISIT,
+            4.0,
+            Answers::new().with_repeat(
+                "new_steps",
+                vec![
+                    Answers::new()
+                        .with("new_step_what", "Anmeldung beim Bürgerbüro")
+                        .with("new_step_who", "family"),
+                ],
+            ),
+        );
+        let members = vec!["c1".to_owned()];
+        let plan = plan(&members, &[again, later, done, intake]);
+        let lines: Vec<(&str, Option<&str>, Option<&str>)> = plan
+            .iter()
+            .map(|s| {
+                let who = s.who.as_ref().map(|w| w.2.as_str());
+                (s.what.as_str(), who, s.progress.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("Anmeldung beim Bürgerbüro", Some("both"), Some("done")),
+                ("Kita-Platz beantragen", None, None),
+                ("Anmeldung beim Bürgerbüro", Some("family"), None),
+            ],
+            "done stays done; agreed again, it is a new step"
+        );
+        assert_eq!(plan[0].how, "Termin online buchen");
+        assert_eq!(plan[0].who.as_ref().unwrap().1, "responsible");
+        assert_eq!(plan[0].due, Some(date("2026-11-20")));
     }
 
     #[test]

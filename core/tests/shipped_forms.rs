@@ -239,6 +239,8 @@ fn the_fields_the_caseload_reads_exist() {
         &[
             ("plan_goals", FieldType::Repeat),
             ("goal", FieldType::Text),
+            ("steps", FieldType::LongText),
+            ("responsible", FieldType::SelectOne),
             ("review_date", FieldType::Date),
             ("next_visit_date", FieldType::Date),
         ],
@@ -252,6 +254,7 @@ fn the_fields_the_caseload_reads_exist() {
             ("progress", FieldType::SelectOne),
             ("new_steps", FieldType::Repeat),
             ("new_step_what", FieldType::Text),
+            ("new_step_who", FieldType::SelectOne),
             ("new_step_by", FieldType::Date),
         ],
     );
