@@ -1,5 +1,6 @@
 //! The referral letter (see [`cris_core::referral::ReferralLetter`]): what the household's
-//! latest forms say under the kinds of record a referral sends, in German, and nothing else.
+//! latest forms say under the kinds of record a referral sends, and nothing else, in the
+//! language of the service (German unless asked otherwise).
 //! Which fields a kind of record covers is the consent text's (`fields` of its `records`).
 //! Everything here is read: the caller checks the consent and records that the letter was made.
 
@@ -17,8 +18,10 @@ use crate::copy::{Reading, Words, answers_of, item};
 use crate::store::{LoggedOp, User};
 
 /// The referral `referral`, received as `referred`, released by `released` (a consent of
-/// `history`): its letter, made by `by` at `now_ms`.
+/// `history`): its letter in `lang`, made by `by` at `now_ms`.
+#[allow(clippy::too_many_arguments)]
 pub fn make(
+    lang: Lang,
     referral: &Referral,
     referred: &LoggedOp,
     released: Released,
@@ -37,20 +40,24 @@ pub fn make(
     });
     let current = words.texts.current("consent");
     let text: Option<&ConsentText> = signed.or(current);
-    let german = |of: fn(&ConsentText) -> &[cris_core::consent::text::Item], id: &str| {
+    let named = |of: fn(&ConsentText) -> &[cris_core::consent::text::Item], id: &str| {
         let items = text.map_or(&[][..], of);
-        item(items, id, words.agency, Lang::De)
-            .get(Lang::De)
-            .to_owned()
+        item(items, id, words.agency, lang).get(lang).to_owned()
     };
-    // Each form's latest submission (a correction comes after what it corrects).
+    // Each form's latest submission, as the caseload reads them: a correction in the place
+    // of what it corrects (a correction of last month's visit does not make it the latest).
+    let submissions: Vec<Submission> = history
+        .iter()
+        .filter_map(|l| match &l.op.change {
+            Change::Submit { submission, .. } => Some(submission.clone()),
+            _ => None,
+        })
+        .collect();
     let mut latest: Vec<&Submission> = Vec::new();
-    for logged in history {
-        if let Change::Submit { submission, .. } = &logged.op.change {
-            match latest.iter_mut().find(|s| s.form_id == submission.form_id) {
-                Some(held) => *held = submission,
-                None => latest.push(submission),
-            }
+    for submission in cris_core::caseload::in_effect(&submissions) {
+        match latest.iter_mut().find(|s| s.form_id == submission.form_id) {
+            Some(held) => *held = submission,
+            None => latest.push(submission),
         }
     }
     let records = referral
@@ -62,10 +69,10 @@ pub fn make(
                 .map_or(&[][..], |r| &r.fields[..]);
             LetterRecord {
                 id: kind.clone(),
-                title: german(|t| &t.records, kind),
+                title: named(|t| &t.records, kind),
                 forms: latest
                     .iter()
-                    .filter_map(|s| letter_form(s, fields, words))
+                    .filter_map(|s| letter_form(s, fields, words, lang))
                     .collect(),
             }
         })
@@ -74,15 +81,16 @@ pub fn make(
         words
             .agency
             .and_then(|a| a.get(key))
-            .map(|d| d.get(Lang::De).to_owned())
+            .map(|d| d.get(lang).to_owned())
     };
     ReferralLetter {
+        lang,
         case_id: referred.op.case_id.clone(),
         referral_id: referral.id.clone(),
         agency: agency("agency_name"),
         agency_address: agency("agency_address"),
-        service: german(|t| &t.recipients, &referral.recipient),
-        purpose: german(|t| &t.purposes, &referral.purpose),
+        service: named(|t| &t.recipients, &referral.recipient),
+        purpose: named(|t| &t.purposes, &referral.purpose),
         asked: referral.asked.clone(),
         referred_by: referred.display_name.clone(),
         referred_at_ms: referred.received_ms,
@@ -103,6 +111,7 @@ fn letter_form(
     submission: &Submission,
     fields: &[String],
     words: &Words<'_>,
+    lang: Lang,
 ) -> Option<LetterForm> {
     let def = (words.form)(&submission.form_id, submission.form_version)?;
     let form_id = submission.form_id.as_str();
@@ -113,7 +122,7 @@ fn letter_form(
         &submission.answers,
         &Reading {
             def: &def,
-            lang: Lang::De,
+            lang,
             keep: &keep,
         },
         &mut Vec::new(),
@@ -123,16 +132,16 @@ fn letter_form(
     if answers.is_empty() {
         return None;
     }
-    let de = |said: &cris_core::copy::Said| said.get(Lang::De).to_owned();
+    let said = |said: &cris_core::copy::Said| said.get(lang).to_owned();
     Some(LetterForm {
-        title: def.title.get(Lang::De).to_owned(),
+        title: def.title.get(lang).to_owned(),
         finalized_at_ms: submission.finalized_at_ms as i64,
         answers: answers
             .iter()
             .map(|a| LetterAnswer {
-                label: de(&a.label),
-                value: de(&a.value),
-                group: a.group.as_ref().map(de),
+                label: said(&a.label),
+                value: said(&a.value),
+                group: a.group.as_ref().map(said),
                 entry: a.entry,
             })
             .collect(),
