@@ -44,12 +44,16 @@ pub fn date_time(ms: f64) -> String {
 /// A date and time as `lang` writes it, where the phone is (`2026. 11. 26. 10:42` in
 /// Hungarian): for screens in the family's language.
 pub fn date_time_in(ms: f64, lang: cris_core::Lang) -> String {
-    let at = js_sys::Date::new(&ms.into());
-    let date = Date::from_ymd(at.get_full_year() as i32, at.get_month() + 1, at.get_date());
-    match date {
+    match day_at(ms) {
         Some(d) => format!("{} {}", d.written(lang), time_of_day(ms)),
         None => time_of_day(ms),
     }
+}
+
+/// The day where the phone is at the moment `ms`.
+pub fn day_at(ms: f64) -> Option<Date> {
+    let at = js_sys::Date::new(&ms.into());
+    Date::from_ymd(at.get_full_year() as i32, at.get_month() + 1, at.get_date())
 }
 
 /// A day as the screen's language writes it (`26.11.2026` in German).

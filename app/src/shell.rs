@@ -9,8 +9,9 @@ use leptos_router::path;
 use crate::i18n::{I18n, use_i18n};
 use crate::lock::{self, Gate, UnlockPage};
 use crate::pages::{
-    CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, FamilyCopyPage, Login, NewIntake,
-    NewVisit, NotFound, Overview, Review, ReviewForm, Settings, SyncBar, Withdraw,
+    CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, FamilyCopyPage, FamilyPlanPage,
+    Login, NewIntake, NewVisit, NotFound, Overview, ReferralLetterPage, Review, ReviewForm,
+    Settings, SyncBar, Withdraw,
 };
 use crate::{forms, prefs, pwa, storage, sync};
 
@@ -78,6 +79,8 @@ fn Screens() -> impl IntoView {
                     <Route path=path!("/cases/:id") view=CaseDetail/>
                     <Route path=path!("/cases/:id/visit") view=NewVisit/>
                     <Route path=path!("/cases/:id/copy") view=FamilyCopyPage/>
+                    <Route path=path!("/cases/:id/plan") view=FamilyPlanPage/>
+                    <Route path=path!("/cases/:id/referrals/:referral/letter") view=ReferralLetterPage/>
                     <Route path=path!("/drafts/:id") view=DraftPage/>
                     <Route path=path!("/cases/:id/consent") view=Consent/>
                     <Route path=path!("/cases/:id/consent/:consent") view=ConsentReceipt/>

@@ -521,6 +521,21 @@ pub struct Dashboard {
     /// left out). Closed households have no steps overdue.
     #[serde(default)]
     pub closed: std::collections::BTreeMap<crate::record::CloseReason, u64>,
+    /// The referrals made in the weeks shown (by the day the server received them, UTC), by
+    /// service and by where each stands now: what became of them.
+    #[serde(default)]
+    pub referrals: Vec<ReferralCounts>,
+}
+
+/// The referrals to one service that stand at one state now, by the week they were made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralCounts {
+    /// The service: a recipient's id in the consent text.
+    pub recipient: String,
+    pub state: crate::referral::ReferralState,
+    /// One count per week of [`Dashboard::weeks`], in the same order.
+    pub per_week: Vec<u32>,
+    pub total: u32,
 }
 
 /// A worker's home visits (corrections not counted again) by the week the phone finalized

@@ -193,12 +193,14 @@ impl Followed {
     }
 }
 
-/// `GET /api/v1/cases/{id}/referrals/{referral_id}/letter`: the letter a worker hands or
-/// sends to the service, in German (the language of the agencies), carrying only the kinds of
+/// `GET /api/v1/cases/{id}/referrals/{referral_id}/letter?lang=de`: the letter a worker hands
+/// or sends to the service, in the service's language (German unless asked; a partner agency
+/// in Budapest asks for Hungarian), carrying only the kinds of
 /// record the household's consent releases to that service for that purpose, and the consent
 /// it goes under. The app prints it; it never sends it anywhere itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferralLetter {
+    pub lang: crate::Lang,
     pub case_id: String,
     pub referral_id: String,
     /// The agency's name and address, where the server knows them.
@@ -249,7 +251,7 @@ pub struct LetterForm {
     pub answers: Vec<LetterAnswer>,
 }
 
-/// An answer as the form shows it in German; a repeat group's entries are numbered from 1.
+/// An answer as the form shows it; a repeat group's entries are numbered from 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LetterAnswer {
     pub label: String,

@@ -13,7 +13,7 @@ use cris_e2e::phone::{
     self, PASSWORD, log_in, open_case, outbox_count, record_synced_household, tamper_once,
     team_server, wait_for_sync_text, watch_sealing,
 };
-use cris_e2e::ui::{click_testid, tap, type_in};
+use cris_e2e::ui::{add, add_person, choose, click_testid, pick, tap, type_in, type_into};
 use cris_e2e::{Browser, Chromedriver, wait_until, xpath_literal};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, PointerAction, TouchActions};
 use serde_json::Value;
@@ -831,17 +831,42 @@ async fn refer_to_the_housing_office(b: &Browser, records: &[&str]) {
     .await;
 }
 
+/// An intake with a person, the housing situation and one goal agreed, synced.
+async fn record_household_with_a_goal(b: &Browser, name: &str) {
+    tap(b, "nav a[href='/intake/new']").await;
+    b.wait_for_heading("Erstgespräch").await;
+    type_into(b, "household_name", None, name).await;
+    add_person(b, "Emine Testova", "1984-02-29").await;
+    choose(b, "housing_situation", None, "sublet").await;
+    add(b, "plan_goals").await;
+    type_into(b, "goal", Some(0), "Deutschkurs beginnen").await;
+    choose(b, "responsible", Some(0), "both").await;
+    pick(b, "review_date", Some(0), "2027-03-01").await;
+    click_testid(b, "finalize").await;
+    b.wait_for_xpath("//*[@data-testid='saved']").await;
+    wait_for_sync_text(b, "Alles synchronisiert").await;
+}
+
+/// The visible text of the element `testid`.
+async fn text_of(b: &Browser, testid: &str) -> String {
+    let el = b
+        .wait_for_xpath(&format!("//*[@data-testid='{testid}']"))
+        .await;
+    el.text().await.unwrap()
+}
+
 /// A referral under the family's consent. Without a consent the phone warns before it is
 /// sent, the server refuses it, and the phone keeps it with the reason and offers to take the
 /// consent; once the family has released the housing office, it is sent again and stored. A
-/// second referral made offline, which the consent carries, goes at the next sync.
+/// second referral made offline, which the consent carries, goes at the next sync. Its letter
+/// carries the housing records only; the family's plan reads in Turkish.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_goes_only_under_the_familys_consent() {
     let server = team_server().await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     log_in(&b, &server, "ayse.w").await;
-    record_synced_household(&b, "Familie Wohnungslos").await;
+    record_household_with_a_goal(&b, "Familie Wohnungslos").await;
     open_case(&b, "Familie Wohnungslos").await;
     b.wait_for_xpath("//*[@data-testid='consent-none']").await;
 
@@ -952,6 +977,106 @@ async fn a_referral_goes_only_under_the_familys_consent() {
     ))
     .await;
     b.screenshot("referrals-on-the-case-page.png").await;
+
+    // The open referral's letter: what the consent releases (housing), nothing else.
+    tap(
+        &b,
+        &format!("[data-referral='{second}'] [data-testid='referral-letter']"),
+    )
+    .await;
+    b.wait_for_xpath(
+        "//*[@data-testid='letter']//*[@data-testid='letter-record'][@data-record='housing']",
+    )
+    .await;
+    let letter = text_of(&b, "letter").await;
+    for said in [
+        "An: Wohnungsamt",
+        "Wohnsituation",
+        "Untermiete",
+        "Ayşe Testfrau",
+    ] {
+        assert!(letter.contains(said), "{said} not in {letter}");
+    }
+    for never in ["Familie Wohnungslos", "Emine Testova", "Deutschkurs"] {
+        assert!(!letter.contains(never), "{never} in {letter}");
+    }
+    let records = b
+        .eval("return document.querySelectorAll(\"[data-testid='letter-record']\").length;")
+        .await;
+    assert_eq!(records, 1);
+    let made = server
+        .store
+        .audit_entries(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "referral_letter" && e.login.as_deref() == Some("ayse.w"))
+        .count();
+    assert_eq!(made, 1, "the letter made is recorded");
+    b.screenshot("referral-letter.png").await;
+
+    // The family's plan, in Turkish: the goal agreed, who does it, the open referral.
+    open_case(&b, "Familie Wohnungslos").await;
+    click_testid(&b, "open-plan").await;
+    b.wait_for_xpath("//*[@data-testid='plan']").await;
+    set_value(&b, "[data-testid='plan-lang']", "tr").await;
+    b.wait_for_xpath("//*[@data-testid='plan'][@data-lang='tr']")
+        .await;
+    let plan = text_of(&b, "plan").await;
+    for said in [
+        "İşbirliği planımız",
+        "Familie Wohnungslos",
+        "Deutschkurs beginnen",
+        "Kim: Aile ve vaka yöneticisi birlikte",
+        "Konut dairesi",
+        "Vaka yöneticiniz: Ayşe Testfrau",
+    ] {
+        assert!(plan.contains(said), "{said} not in {plan}");
+    }
+    assert!(
+        !plan.contains("Untermiete"),
+        "no records beyond the plan: {plan}"
+    );
+    b.screenshot("family-plan-in-turkish.png").await;
+
+    // The family takes the housing office's release back: the open referral says so, offers
+    // no letter, and the server makes none any more.
+    let plan_url = b.client.current_url().await.unwrap();
+    let case_path = plan_url.path().trim_end_matches("/plan").to_owned();
+    let letter_url = plan_url
+        .join(&format!("{case_path}/referrals/{second}/letter"))
+        .unwrap();
+    open_case(&b, "Familie Wohnungslos").await;
+    click_testid(&b, "withdraw").await;
+    tap(
+        &b,
+        "input[data-withdraw='recipient'][data-id='housing_office']",
+    )
+    .await;
+    tap(&b, "input[data-given='attested']").await;
+    type_in(&b, "[data-testid='withdraw-note']", "Am Telefon widerrufen").await;
+    click_testid(&b, "withdraw-save").await;
+    b.wait_for_xpath(&format!(
+        "//*[@data-referral='{second}']//*[@data-testid='referral-not-released'][contains(., 'widerrufen')]"
+    ))
+    .await;
+    let offered = b
+        .eval("return document.querySelectorAll(\"[data-testid='referral-letter']\").length;")
+        .await;
+    assert_eq!(offered, 0, "no letter offered once withdrawn");
+    wait_for_sync_text(&b, "Alles synchronisiert").await;
+    phone::open(&b, letter_url.as_str()).await;
+    let refused = text_of(&b, "letter-failed").await;
+    assert!(refused.contains("nicht (mehr) frei"), "{refused}");
+    let made = server
+        .store
+        .audit_entries(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "referral_letter")
+        .count();
+    assert_eq!(made, 1, "no second letter");
     b.close().await;
     server.stop().await;
 }

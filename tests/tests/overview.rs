@@ -56,6 +56,12 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
     laptop
         .wait_for_xpath("//*[@data-testid='visits-chart']//*[local-name()='rect']")
         .await;
+    // No one referred to a service yet: said, not an empty table.
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='referral-counts-none'][contains(., 'niemand vermittelt')]",
+        )
+        .await;
     let housing = laptop
         .wait_for_xpath("//*[@data-testid='housing-chart']//*[@data-housing='shelter']")
         .await;

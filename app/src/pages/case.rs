@@ -176,6 +176,9 @@ fn case_view(
             <A href=format!("/cases/{id}/visit") attr:class="btn btn-primary">
                 {i18n.t(|u| u.new_visit)}
             </A>
+            <A href=format!("/cases/{id}/plan") attr:class="btn" attr:data-testid="open-plan">
+                {i18n.t(|u| u.plan_open)}
+            </A>
         </div>
         <super::ConsentSummary case_id=id.clone()/>
         <super::referral::Referrals case_id=id.clone()/>

@@ -10,11 +10,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::clock::date_time_in;
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::sync::{Failure, api, use_sync};
 
 use super::case_id;
+use super::printed::{Page, Pick, when};
 
 /// `/cases/:id/copy?lang=tr`.
 #[component]
@@ -114,91 +114,6 @@ fn download(case_id: &str, text: &str) {
     }
 }
 
-/// A string of the app, by its name.
-type Pick = fn(&'static Ui) -> &'static str;
-
-/// The copy as HTML, every text escaped: one string built in one pass costs the phone's
-/// download a fraction of a view of components (the copy is read, never edited).
-struct Page {
-    lang: Lang,
-    out: String,
-}
-
-/// `text` with `&`, `<`, `>`, `"` and `'` written as entities: safe between tags and in
-/// quoted attributes.
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
-
-impl Page {
-    /// Markup written as it is: only the page's own tags and attribute names.
-    fn tag(&mut self, markup: &str) -> &mut Self {
-        self.out.push_str(markup);
-        self
-    }
-
-    fn text(&mut self, text: &str) -> &mut Self {
-        escape(text, &mut self.out);
-        self
-    }
-
-    /// An element with a `data-` attribute whose value is the record's (escaped).
-    fn open_with(&mut self, tag: &str, testid: &str, attr: &str, value: &str) -> &mut Self {
-        self.out
-            .push_str(&format!("<{tag} data-testid=\"{testid}\" {attr}=\""));
-        escape(value, &mut self.out);
-        self.out.push_str("\">");
-        self
-    }
-
-    /// Words in the family's language and, under them, in German (once when it is German).
-    fn two(&mut self, words: impl Fn(Lang) -> String) -> &mut Self {
-        let lang = self.lang;
-        self.out
-            .push_str(&format!("<span lang=\"{}\">", lang.code()));
-        escape(&words(lang), &mut self.out);
-        self.out.push_str("</span>");
-        if lang != Lang::De {
-            self.out.push_str("<span class=\"de\" lang=\"de\">");
-            escape(&words(Lang::De), &mut self.out);
-            self.out.push_str("</span>");
-        }
-        self
-    }
-
-    fn both(&mut self, pick: Pick) -> &mut Self {
-        self.two(|l| pick(ui(l)).to_owned())
-    }
-
-    fn said(&mut self, said: &Said) -> &mut Self {
-        self.two(|l| said.get(l).to_owned())
-    }
-
-    /// A section's heading, and "None." when it has nothing.
-    fn section(&mut self, pick: Pick, empty: bool) -> &mut Self {
-        self.tag("<h2>").both(pick).tag("</h2>");
-        if empty {
-            self.tag("<p class=\"small\">")
-                .both(|u| u.copy_none)
-                .tag("</p>");
-        }
-        self
-    }
-}
-
-fn when(ms: i64, l: Lang) -> String {
-    date_time_in(ms as f64, l)
-}
-
 fn copy_view(copy: FamilyCopy) -> impl IntoView {
     let lang = copy.lang;
     let html = copy_html(&copy);
@@ -209,10 +124,7 @@ fn copy_view(copy: FamilyCopy) -> impl IntoView {
 
 /// The whole copy as HTML.
 fn copy_html(copy: &FamilyCopy) -> String {
-    let mut p = Page {
-        lang: copy.lang,
-        out: String::new(),
-    };
+    let mut p = Page::new(copy.lang);
     let agency = copy.agency.as_deref().unwrap_or("CRIS Field");
     p.tag("<h1>").both(|u| u.copy_title).tag("</h1>");
     p.tag("<p class=\"copy-household\" data-testid=\"copy-household\">")
@@ -474,30 +386,7 @@ fn read_words<'a>(what: &'a str, u: &'static Ui) -> &'a str {
         "read_consents" => u.copy_read_consents,
         "read_may_share" => u.copy_read_may_share,
         "family_copy" => u.copy_read_copy,
+        "referral_letter" => u.copy_read_letter,
         other => other,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_anyone_typed_is_text_never_markup() {
-        let mut out = String::new();
-        escape("<img src=x onerror=\"alert('x')\"> & more", &mut out);
-        assert_eq!(
-            out,
-            "&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; more"
-        );
-        let mut p = Page {
-            lang: Lang::Tr,
-            out: String::new(),
-        };
-        p.open_with("tr", "copy-answer", "data-field", "a\" onclick=\"x");
-        assert_eq!(
-            p.out,
-            "<tr data-testid=\"copy-answer\" data-field=\"a&quot; onclick=&quot;x\">"
-        );
     }
 }

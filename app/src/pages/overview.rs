@@ -147,6 +147,8 @@ fn dashboard_view(d: Dashboard) -> impl IntoView {
                     }
                 }
             </p>
+            <h2>{i18n.t(|u| u.overview_referrals)}</h2>
+            <ReferralTable weeks=d.weeks.clone() counts=d.referrals.clone()/>
             <h2>{i18n.t(|u| u.overview_closed)}</h2>
             {super::closing::closed_counts_view(&d.closed)}
             <h2>{i18n.t(|u| u.overview_devices)}</h2>
@@ -305,6 +307,69 @@ fn visits_table(d: &Dashboard) -> impl IntoView + use<> {
             </table>
         </div>
     }
+}
+
+/// The referrals by service and where they stand, by the week they were made; the services
+/// named as the consent text names them.
+#[component]
+fn ReferralTable(
+    weeks: Vec<cris_core::Date>,
+    counts: Vec<cris_core::api::ReferralCounts>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if counts.is_empty() {
+        return view! { <p data-testid="referral-counts-none">{i18n.t(|u| u.overview_no_referrals)}</p> }
+            .into_any();
+    }
+    let setup = LocalResource::new(super::consent::load_setup);
+    let heads = weeks
+        .iter()
+        .map(|w| view! { <th scope="col">{short(*w)}</th> })
+        .collect_view();
+    let rows = counts
+        .into_iter()
+        .map(|c| {
+            let cells = c
+                .per_week
+                .iter()
+                .map(|n| view! { <td>{*n}</td> })
+                .collect_view();
+            let recipient = c.recipient.clone();
+            let service = move || {
+                let lang = i18n.lang.get();
+                setup.with(|s| match s {
+                    Some(Ok(Some(s))) => s.item_title(&recipient, lang),
+                    _ => recipient.clone(),
+                })
+            };
+            let state = c.state;
+            view! {
+                <tr data-testid="referral-count" data-recipient=c.recipient.clone() data-state=state.as_str()>
+                    <th scope="row">
+                        {service} " · "
+                        {move || super::referral::state_word(crate::i18n::ui(i18n.lang.get()), state)}
+                    </th>
+                    {cells}
+                    <td class="total">{c.total}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="counts" data-testid="referral-counts">
+                <thead>
+                    <tr>
+                        <th></th>
+                        {heads}
+                        <th scope="col">{i18n.t(|u| u.overview_total)}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
 }
 
 /// Households by housing situation as horizontal bars, labelled in the reader's language.

@@ -251,6 +251,48 @@ fn referral_view(
     };
     let mover = (!state.is_closed() && !refused)
         .then(|| move_view(case_id.to_owned(), r.id.clone(), problem, typed));
+    // With the server: its letter while the consent carries it; once taken back (or run out),
+    // an open referral says so, and no letter is offered.
+    let letter = if data.unsent.contains_key(&r.id) {
+        None
+    } else {
+        let release = release_for(
+            &data.consents,
+            &data.withdrawals,
+            today(),
+            &r.recipient,
+            &r.purpose,
+            &r.records,
+        );
+        match release {
+            Ok(_) => Some(
+                view! {
+                    <A href=format!("/cases/{case_id}/referrals/{}/letter", r.id)
+                        attr:class="btn btn-small" attr:data-testid="referral-letter">
+                        {u.letter_open}
+                    </A>
+                }
+                .into_any(),
+            ),
+            Err(why) if !state.is_closed() => {
+                let why = crate::refusal::word(
+                    lang,
+                    Reason::NoConsent,
+                    Some(&Detail::NoConsent { why }),
+                    &|_| None,
+                );
+                Some(
+                    view! {
+                        <p class="problems" data-testid="referral-not-released">
+                            {u.referral_not_released} " " {why}
+                        </p>
+                    }
+                    .into_any(),
+                )
+            }
+            Err(_) => None,
+        }
+    };
     view! {
         <li data-testid="referral" data-referral=r.id.clone() data-state=state.as_str()>
             <strong>{title(&r.recipient)}</strong> " · " {title(&r.purpose)}
@@ -260,6 +302,7 @@ fn referral_view(
             <span data-testid="referral-state">{state_word(u, state)}</span>
             {follow_up.map(|f| view! { " · " <span class:due=due>{f}</span> })}
             {status}
+            {letter}
             {mover}
             <p class="error" role="alert" hidden=move || problem.with(Option::is_none)>{move || problem.get()}</p>
         </li>

@@ -232,6 +232,21 @@ pub async fn family_copy(
     Ok((copy, text))
 }
 
+/// The letter for the service a household was referred to, in `lang`. The server records
+/// each letter made, and refuses one the household's consent no longer releases.
+pub async fn referral_letter(
+    token: &str,
+    case_id: &str,
+    referral_id: &str,
+    lang: cris_core::Lang,
+) -> Result<cris_core::referral::ReferralLetter, Failure> {
+    let path = format!(
+        "/api/v1/cases/{case_id}/referrals/{referral_id}/letter?lang={}",
+        lang.code()
+    );
+    answer(call("GET", &path, Some(token), None).await).await
+}
+
 pub async fn review_detail(token: &str, submission_id: &str) -> Result<ReviewDetail, Failure> {
     let path = format!("/api/v1/review/{submission_id}");
     answer(call("GET", &path, Some(token), None).await).await

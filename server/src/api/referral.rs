@@ -5,7 +5,8 @@
 //! the family's copy names every letter made.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use cris_core::Lang;
 use cris_core::consent::{Record, release_for};
 use cris_core::record::Change;
 use cris_core::referral::ReferralLetter;
@@ -17,11 +18,25 @@ use crate::{AppError, AppState};
 
 const ENDPOINT: &str = "GET /api/v1/cases/{id}/referrals/{referral_id}/letter";
 
+#[derive(serde::Deserialize)]
+pub struct LetterQuery {
+    /// The service's language; absent: German.
+    lang: Option<String>,
+}
+
 pub async fn letter(
     State(state): State<AppState>,
     auth: AuthUser,
     Path((case_id, referral_id)): Path<(String, String)>,
+    query: Result<Query<LetterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ReferralLetter>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let lang = match query.lang.as_deref() {
+        None | Some("") => Lang::De,
+        Some(code) => code
+            .parse::<Lang>()
+            .map_err(|e| AppError::BadRequest(e.to_string()))?,
+    };
     if !cris_core::id::is_uuid(&case_id) {
         return Err(AppError::NoSuchCase);
     }
@@ -76,6 +91,6 @@ pub async fn letter(
         agency: state.consent.agency(),
     };
     Ok(Json(crate::letter::make(
-        referral, referred, released, &history, &words, &auth.user, now,
+        lang, referral, referred, released, &history, &words, &auth.user, now,
     )))
 }

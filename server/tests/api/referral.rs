@@ -190,6 +190,27 @@ async fn a_referral_is_stored_only_under_a_consent_in_force_and_its_state_moves_
             Some(("done".to_owned(), None)),
             "over: nothing to follow up"
         );
+        // The overview counts it where it stands now, in the week it was made; another
+        // team's supervisor sees nothing of it.
+        let overview: cris_core::api::Dashboard =
+            get_json(&server, &sara, "/api/v1/dashboard").await;
+        let counted: Vec<(&str, ReferralState, u32, Option<&u32>)> = overview
+            .referrals
+            .iter()
+            .map(|r| (r.recipient.as_str(), r.state, r.total, r.per_week.last()))
+            .collect();
+        assert_eq!(
+            counted,
+            [("housing_office", ReferralState::Done, 1, Some(&1))],
+            "{}",
+            kind(&server)
+        );
+        let elsewhere = server
+            .account("bruno.s", Role::Supervisor, &["Budapest VIII"])
+            .await;
+        let theirs: cris_core::api::Dashboard =
+            get_json(&server, &elsewhere, "/api/v1/dashboard").await;
+        assert!(theirs.referrals.is_empty());
         // A referral the household does not have.
         let (_, never_sent) = refer(&case_id, PHONE_A, "housing_office", &["housing"]);
         let stray = update(&case_id, PHONE_A, &never_sent, ReferralState::Accepted, "");
@@ -339,7 +360,7 @@ async fn a_letter_carries_only_the_released_records_and_stops_when_the_release_i
         let whole = serde_json::to_string(&letter).unwrap();
         for never in [
             "schwer heben",
-            "6c",
+            "\"6c\"",
             "Schuldnerberatung",
             "Reinigungskraft",
             "Gesetzlich versichert",
@@ -347,6 +368,13 @@ async fn a_letter_carries_only_the_released_records_and_stops_when_the_release_i
             assert!(!whole.contains(never), "{never} in {whole}");
         }
         assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+        // For a partner agency abroad, in its language.
+        let hungarian: ReferralLetter = get_json(&server, &ayse, &format!("{path}?lang=hu")).await;
+        assert_eq!(hungarian.service, "Lakásügyi hivatal");
+        assert_eq!(hungarian.records[1].title, "Lakhatási helyzet");
+        let res = get(&server, Some(&ayse), &format!("{path}?lang=xx")).await;
+        error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w", "ayse.w"]);
 
         // Another team's worker, an unknown referral, malformed ids, no session: nothing.
         let res = get(&server, Some(&bela), &path).await;
@@ -358,7 +386,7 @@ async fn a_letter_carries_only_the_released_records_and_stops_when_the_release_i
         error(res, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
         let res = get(&server, None, &path).await;
         error(res, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
-        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w", "ayse.w"]);
 
         // The family takes the housing office's release back: no letter any more.
         let taken_back = withdrawal(
@@ -370,7 +398,7 @@ async fn a_letter_carries_only_the_released_records_and_stops_when_the_release_i
         let res = get(&server, Some(&ayse), &path).await;
         let message = error(res, StatusCode::FORBIDDEN, ErrorCode::NoConsent).await;
         assert!(message.contains("withdrawn"), "{message}");
-        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w"]);
+        assert_eq!(letters_made(&server, &case_id).await, ["ayse.w", "ayse.w"]);
     })
     .await;
 }

@@ -18,6 +18,9 @@
 //!   dashboard reads a few rows of counts however many households and visits its teams have
 //!   had.
 //!
+//! Referrals are counted straight from `referrals` (a row per referral, with the state it
+//! stands at and the day it was made, kept by the push): there are few of them per team.
+//!
 //! They are brought up to date lazily, when a dashboard is asked for, never by pushes: pushes
 //! stay as fast as they were (a summary needs every operation of its household, read and
 //! parsed; a push group writes thousands of operations a second). A watermark
@@ -47,12 +50,13 @@ use std::fmt;
 use cris_core::Date;
 use cris_core::api::{
     ConsentCounts, Dashboard, DeviceSync, HousingCounts, MAX_OVERDUE_LISTED, Overdue,
-    OverdueHousehold, WorkerVisits,
+    OverdueHousehold, ReferralCounts, WorkerVisits,
 };
 use cris_core::caseload::{self, fold};
 use cris_core::consent::{self, Consent, ConsentState, Withdrawal};
 use cris_core::form::{Answer, Answers};
 use cris_core::record::{self, Case, Correction, Submission};
+use cris_core::referral::ReferralState;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 

@@ -16,6 +16,8 @@ pub(crate) struct Counted {
     pub devices: Vec<DeviceRow>,
     /// `(reason, households)` of the closed cases.
     pub closed: Vec<(String, i64)>,
+    /// `(recipient, state, day, referrals)`.
+    pub referrals: Vec<(String, String, i64, i64)>,
 }
 
 fn count(n: i64) -> u64 {
@@ -34,6 +36,7 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
     let to = i64::from(filter.to.days());
     let visits = visits_of(&weeks, &c.workers, &c.visits);
     let (housing, consents) = households_of(c.households, to);
+    let referrals = referrals_of(&weeks, c.referrals)?;
     Ok(Dashboard {
         teams: c.teams,
         to: filter.to,
@@ -44,7 +47,38 @@ pub(crate) fn dashboard_of(filter: &DashboardFilter, c: Counted) -> Result<Dashb
         consents,
         devices: devices_of(c.devices),
         closed: closed_of(c.closed)?,
+        referrals,
     })
+}
+
+/// The referrals by service and state, week by week.
+fn referrals_of(
+    weeks: &[Date],
+    rows: Vec<(String, String, i64, i64)>,
+) -> Result<Vec<ReferralCounts>, StoreError> {
+    let first = i64::from(weeks[0].days());
+    let mut counts: BTreeMap<(String, ReferralState), ReferralCounts> = BTreeMap::new();
+    for (recipient, state, day, n) in rows {
+        let state = ReferralState::parse(&state)
+            .ok_or_else(|| decode::corrupt("referral state", &state, "no such state"))?;
+        let entry = counts
+            .entry((recipient.clone(), state))
+            .or_insert_with(|| ReferralCounts {
+                recipient,
+                state,
+                per_week: vec![0; weeks.len()],
+                total: 0,
+            });
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        if let Some(slot) = usize::try_from((day - first).div_euclid(7))
+            .ok()
+            .and_then(|w| entry.per_week.get_mut(w))
+        {
+            *slot += n;
+            entry.total += n;
+        }
+    }
+    Ok(counts.into_values().collect())
 }
 
 /// The closed households by why, as the store wrote the reasons.

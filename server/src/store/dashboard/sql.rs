@@ -200,6 +200,18 @@ pub(crate) fn closed_sql(teams: usize) -> String {
     )
 }
 
+/// The referrals of the teams' (`$3…`) households made from the day `$1` to the day `$2`:
+/// `(recipient, state, day, referrals)`.
+pub(crate) fn referrals_sql(teams: usize) -> String {
+    format!(
+        "SELECT r.recipient, r.state, r.made_ms / 86400000 AS day, COUNT(*)
+         FROM referrals r JOIN cases c ON c.id = r.case_id
+         WHERE c.team_id IN {} AND r.made_ms >= $1 * 86400000 AND r.made_ms < ($2 + 1) * 86400000
+         GROUP BY r.recipient, r.state, r.made_ms / 86400000",
+        params(3, teams)
+    )
+}
+
 /// The devices of the teams' (`$1…`) members as the pushes and pulls noted them.
 pub(crate) fn devices_sql(teams: usize) -> String {
     format!(

@@ -41,6 +41,7 @@ impl CaseStore {
                 super::overdue_sql(n),
                 super::devices_sql(n),
                 super::closed_sql(n),
+                super::referrals_sql(n),
             ];
             (
                 counted.workers,
@@ -49,6 +50,7 @@ impl CaseStore {
                 counted.overdue,
                 counted.devices,
                 counted.closed,
+                counted.referrals,
             ) = tokio::try_join!(
                 super::bind_all!(sqlx::query_as(&sql[0]), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[1]).bind(first).bind(to), ids())
@@ -57,6 +59,8 @@ impl CaseStore {
                 super::bind_all!(sqlx::query_as(&sql[3]).bind(to), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[4]), ids()).fetch_all(pool),
                 super::bind_all!(sqlx::query_as(&sql[5]), ids()).fetch_all(pool),
+                super::bind_all!(sqlx::query_as(&sql[6]).bind(first).bind(to), ids())
+                    .fetch_all(pool),
             )?;
             super::dashboard_of(filter, counted)
         })
