@@ -8,13 +8,13 @@ use cris_core::api::ReviewDecision;
 use cris_core::copy::{CaseEvent, CopiedConsent, CopiedForm, FamilyCopy, Said};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::sync::{Failure, api, use_sync};
 
 use super::case_id;
-use super::printed::{Page, Pick, when};
+use super::printed::{Page, Pick, lang_choice, print_button, when};
 
 /// `/cases/:id/copy?lang=tr`.
 #[component]
@@ -41,44 +41,18 @@ pub fn FamilyCopyPage() -> impl IntoView {
             }
         }
     });
-    let navigate = use_navigate();
-    let choose = move |code: String| {
-        navigate(
-            &format!("/cases/{}/copy?lang={code}", id.get_untracked()),
-            Default::default(),
-        );
-    };
     let shown_lang = move || {
         asked
             .get()
             .or_else(|| copy.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).map(|c| c.0.lang)))
     };
-    let options = Lang::ALL
-        .into_iter()
-        .map(|l| {
-            view! {
-                <option value=l.code() selected=move || shown_lang() == Some(l)>
-                    {l.native_name()}
-                </option>
-            }
-        })
-        .collect_view();
     view! {
         <section class="page copy">
             <div class="no-print actions">
-                <label>
-                    {i18n.t(|u| u.copy_lang)} " "
-                    <select data-testid="copy-lang" on:change=move |ev| choose(event_target_value(&ev))>
-                        {options}
-                    </select>
-                </label>
-                <button type="button" class="btn btn-primary" data-testid="copy-print" on:click=move |_| {
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.print();
-                    }
-                }>
-                    {i18n.t(|u| u.receipt_print)}
-                </button>
+                {lang_choice("copy-lang", |u| u.copy_lang, shown_lang, move || {
+                    format!("/cases/{}/copy", id.get_untracked())
+                })}
+                {print_button("copy-print")}
                 <button type="button" class="btn" data-testid="copy-download"
                     disabled=move || !copy.with(|c| matches!(c, Some(Ok(_))))
                     on:click=move |_| copy.with(|c| {

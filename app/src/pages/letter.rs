@@ -10,10 +10,10 @@ use cris_core::consent::Grant;
 use cris_core::referral::ReferralLetter;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::case_id;
-use super::printed::{Page, when};
+use super::printed::{Page, lang_choice, print_button, when};
 use crate::i18n::{I18n, ui, use_i18n};
 use crate::sync::{Failure, api, use_sync};
 
@@ -45,43 +45,13 @@ pub fn ReferralLetterPage() -> impl IntoView {
             }
         }
     });
-    let navigate = use_navigate();
-    let choose = move |code: String| {
-        navigate(
-            &format!(
-                "/cases/{}/referrals/{}/letter?lang={code}",
-                id.get_untracked(),
-                referral.get_untracked()
-            ),
-            Default::default(),
-        );
-    };
-    let options = Lang::ALL
-        .into_iter()
-        .map(|l| {
-            view! {
-                <option value=l.code() selected=move || lang.get() == l>{l.native_name()}</option>
-            }
-        })
-        .collect_view();
     view! {
         <section class="page letter">
             <div class="no-print actions">
-                <label>
-                    {i18n.t(|u| u.letter_lang)} " "
-                    <select data-testid="letter-lang" on:change=move |ev| choose(event_target_value(&ev))>
-                        {options}
-                    </select>
-                </label>
-                <button type="button" class="btn btn-primary" data-testid="letter-print"
-                    disabled=move || !letter.with(|l| matches!(l, Some(Ok(_))))
-                    on:click=move |_| {
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.print();
-                        }
-                    }>
-                    {i18n.t(|u| u.receipt_print)}
-                </button>
+                {lang_choice("letter-lang", |u| u.letter_lang, move || Some(lang.get()), move || {
+                    format!("/cases/{}/referrals/{}/letter", id.get_untracked(), referral.get_untracked())
+                })}
+                {print_button("letter-print")}
                 <p class="hint">{i18n.t(|u| u.letter_recorded)}</p>
             </div>
             {move || match letter.get() {

@@ -269,33 +269,35 @@ fn visits_chart(d: &Dashboard) -> impl IntoView + use<> {
 
 /// The same counts as a table: what the chart shows, to read exactly and to print.
 fn visits_table(d: &Dashboard) -> impl IntoView + use<> {
-    let i18n = use_i18n();
-    let heads = d
-        .weeks
-        .iter()
-        .map(|w| view! { <th scope="col">{short(*w)}</th> })
-        .collect_view();
     let rows = d
         .visits
         .iter()
         .map(|v| {
-            let cells = v
-                .per_week
-                .iter()
-                .map(|n| view! { <td>{*n}</td> })
-                .collect_view();
             view! {
                 <tr data-worker=v.login.clone()>
                     <th scope="row">{v.display_name.clone()}</th>
-                    {cells}
-                    <td class="total">{v.total}</td>
+                    {week_cells(&v.per_week, v.total)}
                 </tr>
             }
         })
         .collect_view();
+    weeks_table("visits-table", &d.weeks, rows.into_any())
+}
+
+/// A table of counts by week, a row each, with the weeks' Mondays over the columns.
+fn weeks_table(
+    testid: &'static str,
+    weeks: &[cris_core::Date],
+    rows: AnyView,
+) -> impl IntoView + use<> {
+    let i18n = use_i18n();
+    let heads = weeks
+        .iter()
+        .map(|w| view! { <th scope="col">{short(*w)}</th> })
+        .collect_view();
     view! {
         <div class="table-scroll">
-            <table class="counts" data-testid="visits-table">
+            <table class="counts" data-testid=testid>
                 <thead>
                     <tr>
                         <th></th>
@@ -306,6 +308,18 @@ fn visits_table(d: &Dashboard) -> impl IntoView + use<> {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+/// A row's counts, week by week, and its total.
+fn week_cells(per_week: &[u32], total: u32) -> impl IntoView + use<> {
+    let cells = per_week
+        .iter()
+        .map(|n| view! { <td>{*n}</td> })
+        .collect_view();
+    view! {
+        {cells}
+        <td class="total">{total}</td>
     }
 }
 
@@ -322,18 +336,9 @@ fn ReferralTable(
             .into_any();
     }
     let setup = LocalResource::new(super::consent::load_setup);
-    let heads = weeks
-        .iter()
-        .map(|w| view! { <th scope="col">{short(*w)}</th> })
-        .collect_view();
     let rows = counts
         .into_iter()
         .map(|c| {
-            let cells = c
-                .per_week
-                .iter()
-                .map(|n| view! { <td>{*n}</td> })
-                .collect_view();
             let recipient = c.recipient.clone();
             let service = move || {
                 let lang = i18n.lang.get();
@@ -349,27 +354,12 @@ fn ReferralTable(
                         {service} " · "
                         {move || super::referral::state_word(crate::i18n::ui(i18n.lang.get()), state)}
                     </th>
-                    {cells}
-                    <td class="total">{c.total}</td>
+                    {week_cells(&c.per_week, c.total)}
                 </tr>
             }
         })
         .collect_view();
-    view! {
-        <div class="table-scroll">
-            <table class="counts" data-testid="referral-counts">
-                <thead>
-                    <tr>
-                        <th></th>
-                        {heads}
-                        <th scope="col">{i18n.t(|u| u.overview_total)}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    weeks_table("referral-counts", &weeks, rows.into_any()).into_any()
 }
 
 /// Households by housing situation as horizontal bars, labelled in the reader's language.

@@ -11,12 +11,12 @@ use cris_core::referral::Followed;
 use cris_core::{Date, Lang};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use wasm_bindgen::JsCast;
 
 use super::case_id;
 use super::consent::{Setup, load_setup};
-use super::printed::Page;
+use super::printed::{Page, lang_choice, print_button};
 use crate::clock::today;
 use crate::form_view::readonly::display;
 use crate::form_view::storage_error_view;
@@ -106,19 +106,6 @@ pub fn FamilyPlanPage() -> impl IntoView {
             .with(|s| s.as_ref().map(|s| s.user.display_name.clone()))
             .unwrap_or_default()
     };
-    let navigate = use_navigate();
-    let choose = move |code: String| {
-        navigate(
-            &format!("/cases/{}/plan?lang={code}", id.get_untracked()),
-            Default::default(),
-        );
-    };
-    let options = Lang::ALL
-        .into_iter()
-        .map(|l| {
-            view! { <option value=l.code() selected=move || lang() == l>{l.native_name()}</option> }
-        })
-        .collect_view();
     // The plan in words: (HTML to print, text to share).
     let made = Memo::new(move |_| {
         let (l, name) = (lang(), worker());
@@ -139,19 +126,10 @@ pub fn FamilyPlanPage() -> impl IntoView {
     view! {
         <section class="page plan">
             <div class="no-print actions">
-                <label>
-                    {i18n.t(|u| u.copy_lang)} " "
-                    <select data-testid="plan-lang" on:change=move |ev| choose(event_target_value(&ev))>
-                        {options}
-                    </select>
-                </label>
-                <button type="button" class="btn btn-primary" data-testid="plan-print" on:click=move |_| {
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.print();
-                    }
-                }>
-                    {i18n.t(|u| u.receipt_print)}
-                </button>
+                {lang_choice("plan-lang", |u| u.copy_lang, move || Some(lang()), move || {
+                    format!("/cases/{}/plan", id.get_untracked())
+                })}
+                {print_button("plan-print")}
                 {can_share.then(|| view! {
                     <button type="button" class="btn" data-testid="plan-share" on:click=move |_| {
                         if let Some((_, text)) = made.get_untracked() {

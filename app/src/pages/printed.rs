@@ -4,9 +4,54 @@
 
 use cris_core::Lang;
 use cris_core::copy::Said;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::clock::date_time_in;
-use crate::i18n::{Ui, ui};
+use crate::i18n::{Ui, ui, use_i18n};
+
+/// The choice of a printed page's language (not printed itself): `shown` is the page's
+/// language now, `path` its address, to which the choice adds `?lang=`.
+pub fn lang_choice(
+    testid: &'static str,
+    label: Pick,
+    shown: impl Fn() -> Option<Lang> + Copy + Send + Sync + 'static,
+    path: impl Fn() -> String + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let options = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            view! { <option value=l.code() selected=move || shown() == Some(l)>{l.native_name()}</option> }
+        })
+        .collect_view();
+    let choose = move |ev| {
+        let code = event_target_value(&ev);
+        navigate(&format!("{}?lang={code}", path()), Default::default());
+    };
+    view! {
+        <label>
+            {i18n.t(label)} " "
+            <select data-testid=testid on:change=choose>{options}</select>
+        </label>
+    }
+}
+
+/// The button that opens the browser's print dialog (where "save as PDF" is).
+pub fn print_button(testid: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let print = |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        <button type="button" class="btn btn-primary" data-testid=testid on:click=print>
+            {i18n.t(|u| u.receipt_print)}
+        </button>
+    }
+}
 
 /// A string of the app, by its name.
 pub type Pick = fn(&'static Ui) -> &'static str;

@@ -39,13 +39,7 @@ pub async fn get(
         ));
     }
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let lang = match query.lang.as_deref() {
-        None | Some("") => None,
-        Some(code) => Some(
-            code.parse::<Lang>()
-                .map_err(|e| AppError::BadRequest(e.to_string()))?,
-        ),
-    };
+    let lang = super::lang_param(query.lang.as_deref())?;
     if !cris_core::id::is_uuid(&case_id) {
         return Err(AppError::NoSuchCase);
     }

@@ -26,6 +26,18 @@ use axum::response::IntoResponse;
 
 use crate::{AppError, AppState, security};
 
+/// The `lang` of a query (`?lang=tr`): none when absent or empty; a code of no language of
+/// CRIS Field is a bad request that names the six.
+pub(crate) fn lang_param(code: Option<&str>) -> Result<Option<cris_core::Lang>, AppError> {
+    match code {
+        None | Some("") => Ok(None),
+        Some(code) => code
+            .parse()
+            .map(Some)
+            .map_err(|e: cris_core::lang::UnknownLang| AppError::BadRequest(e.to_string())),
+    }
+}
+
 pub fn router(state: &AppState) -> Router<AppState> {
     // Whole requests that send a body: a client that trickles one in is cut off.
     let in_time = || axum::middleware::from_fn(in_time);

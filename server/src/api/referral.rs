@@ -31,12 +31,7 @@ pub async fn letter(
     query: Result<Query<LetterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ReferralLetter>, AppError> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
-    let lang = match query.lang.as_deref() {
-        None | Some("") => Lang::De,
-        Some(code) => code
-            .parse::<Lang>()
-            .map_err(|e| AppError::BadRequest(e.to_string()))?,
-    };
+    let lang = super::lang_param(query.lang.as_deref())?.unwrap_or(Lang::De);
     if !cris_core::id::is_uuid(&case_id) {
         return Err(AppError::NoSuchCase);
     }
