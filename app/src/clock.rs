@@ -19,6 +19,27 @@ pub fn today() -> Date {
     .unwrap_or(Date::from_days((now_ms() / 86_400_000.0) as i32))
 }
 
+/// A random UUID (version 4): `uuid()` in forms.
+pub fn random_uuid() -> String {
+    let mut random = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut random);
+    }
+    cris_core::id::uuid_v4(random)
+}
+
+/// The moment forms are evaluated at on this phone: its date, its clock and time zone
+/// (`now()`), random ids (`uuid()`) and the language month names are written in.
+pub fn moment(today: Date, lang: cris_core::Lang) -> cris_core::expr::Moment {
+    let offset_min = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+    cris_core::expr::Moment {
+        today,
+        now: Some((now_ms() as i64, offset_min)),
+        uuid: Some(random_uuid),
+        lang,
+    }
+}
+
 /// A new UUIDv7, from the clock and the browser's cryptographic random numbers.
 pub fn new_id() -> String {
     let mut random = [0u8; 10];

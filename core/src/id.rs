@@ -10,6 +10,16 @@ pub fn uuid_v7(unix_ms: u64, random: [u8; 10]) -> String {
     bytes[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
     bytes[6..].copy_from_slice(&random);
     bytes[6] = 0x70 | (bytes[6] & 0x0f); // version 7
+    text_of(bytes)
+}
+
+/// A random UUID (version 4) from 16 random bytes: `uuid()` in forms, as ODK makes it.
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = 0x40 | (bytes[6] & 0x0f); // version 4
+    text_of(bytes)
+}
+
+fn text_of(mut bytes: [u8; 16]) -> String {
     bytes[8] = 0x80 | (bytes[8] & 0x3f); // variant 10xx
     let mut text = String::with_capacity(36);
     for (i, b) in bytes.iter().enumerate() {
@@ -45,6 +55,10 @@ mod tests {
         assert!(is_uuid(&id));
         let id = uuid_v7(1, [0; 10]);
         assert_eq!(id, "00000000-0001-7000-8000-000000000000");
+        let random = uuid_v4([0xff; 16]);
+        assert_eq!(random, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert!(is_uuid(&random));
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
     }
 
     #[test]

@@ -82,8 +82,12 @@ impl FormState {
     pub fn new(form: Arc<FormDef>, answers: Answers, today: Date) -> Self {
         let form = StoredValue::new(form);
         let answers = RwSignal::new(answers);
+        // Month names in the screen's language; the clock read at each evaluation (`now()`).
+        let lang = use_context::<crate::i18n::I18n>()
+            .map_or_else(crate::prefs::load_lang, |i| i.lang.get_untracked());
+        let at = move || crate::clock::moment(today, lang);
         let checked =
-            Memo::new(move |_| answers.with(|a| form.with_value(|f| f.validate(a, today))));
+            Memo::new(move |_| answers.with(|a| form.with_value(|f| f.validate(a, at()))));
         let hidden = Memo::new(move |_| {
             checked.with(|c| form.with_value(|f| not_relevant(f, &c.answers, today)))
         });

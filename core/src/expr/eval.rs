@@ -1,6 +1,7 @@
 //! Evaluation with XPath 1.0 semantics, as ODK's JavaRosa applies them to forms.
 
 use super::Env;
+use super::funcs::{self, DateTime};
 use super::parser::{Func, Node, Op};
 use super::value::Value;
 
@@ -102,13 +103,14 @@ fn call(func: Func, args: &[Node], env: &dyn Env) -> Value {
         Func::Today => Value::Date(env.today()),
         Func::StringLength => Value::Number(text(0).chars().count() as f64),
         Func::Concat => Value::Str((0..args.len()).map(text).collect()),
+        // Empty is the empty string or a number that is none (NaN), as in JavaRosa.
         Func::Coalesce => {
             let first = arg(0);
-            if first.to_text().is_empty() {
-                arg(1)
-            } else {
-                first
-            }
+            let empty = match &first {
+                Value::Number(n) => n.is_nan(),
+                other => other.is_empty(),
+            };
+            if empty { arg(1) } else { first }
         }
         Func::Contains => Value::Bool(text(0).contains(&text(1))),
         Func::StartsWith => Value::Bool(text(0).starts_with(&text(1))),
@@ -130,5 +132,123 @@ fn call(func: Func, args: &[Node], env: &dyn Env) -> Value {
             }
         }
         Func::Date => arg(0).to_date().map_or_else(Value::empty, Value::Date),
+        Func::Substr => {
+            let end = args.get(2).map(|e| eval(e, env).to_number());
+            Value::Str(funcs::substr(&text(0), arg(1).to_number(), end))
+        }
+        Func::SubstringBefore => Value::Str(funcs::substring_before(&text(0), &text(1))),
+        Func::SubstringAfter => Value::Str(funcs::substring_after(&text(0), &text(1))),
+        Func::Translate => Value::Str(funcs::translate(&text(0), &text(1), &text(2))),
+        Func::NormalizeSpace => {
+            let s = if args.is_empty() {
+                env.current().to_text()
+            } else {
+                text(0)
+            };
+            Value::Str(funcs::normalize_space(&s))
+        }
+        Func::SelectedAt => Value::Str(funcs::selected_at(&text(0), arg(1).to_number())),
+        Func::Position => Value::Number(env.position() as f64),
+        Func::IndexedRepeat => {
+            let (Node::Field(field), Node::Field(repeat)) = (&args[0], &args[1]) else {
+                return Value::empty();
+            };
+            // From 1; JavaRosa takes anything less (or none) as the first.
+            let n = arg(2).to_number();
+            let n = if n.is_nan() || n < 1.0 { 1 } else { n as usize };
+            env.indexed(field, repeat, n)
+        }
+        Func::Sum => {
+            let values = across(&args[0], env);
+            let numbers = values.iter().map(Value::to_number).filter(|n| !n.is_nan());
+            Value::Number(numbers.sum())
+        }
+        Func::Min | Func::Max => {
+            let values: Vec<Value> = match args {
+                [one] => across(one, env),
+                many => many.iter().map(|a| eval(a, env)).collect(),
+            };
+            let numbers = values.iter().map(Value::to_number).filter(|n| !n.is_nan());
+            let pick = if func == Func::Min {
+                f64::min
+            } else {
+                f64::max
+            };
+            Value::Number(numbers.reduce(pick).unwrap_or(f64::NAN))
+        }
+        Func::Pow => Value::Number(funcs::pow(arg(0).to_number(), arg(1).to_number())),
+        Func::Floor => Value::Number(arg(0).to_number().floor()),
+        Func::Ceiling => Value::Number(arg(0).to_number().ceil()),
+        Func::Abs => Value::Number(arg(0).to_number().abs()),
+        Func::Now => match env.now() {
+            Some((utc_ms, offset_min)) => Value::Str(funcs::now_text(utc_ms, offset_min)),
+            None => Value::Date(env.today()),
+        },
+        Func::Uuid => {
+            let Some(first) = env.uuid() else {
+                return Value::empty();
+            };
+            match args.first() {
+                None => Value::Str(first),
+                // `uuid(n)`: n random characters, taken from new UUIDs' random hex digits.
+                Some(n) => {
+                    let n = eval(n, env).to_number();
+                    let n = if n.is_nan() || n < 1.0 { 0 } else { n as usize };
+                    let mut out = String::new();
+                    let mut next = Some(first);
+                    while out.len() < n {
+                        let Some(id) = next.take().or_else(|| env.uuid()) else {
+                            break;
+                        };
+                        out.extend(random_digits(&id).take(n - out.len()));
+                    }
+                    Value::Str(out)
+                }
+            }
+        }
+        // Keeps the value once there is one: `once(uuid())` does not change on every edit.
+        Func::Once => {
+            let held = env.current();
+            if held.is_empty() { arg(0) } else { held }
+        }
+        Func::Regex => Value::Bool(funcs::regex(&text(0), &text(1))),
+        Func::FormatDate | Func::FormatDateTime => match date_time(&arg(0)) {
+            Some(at) => Value::Str(funcs::format_date(at, &text(1), env.lang())),
+            None => Value::empty(),
+        },
+    }
+}
+
+/// The values a `sum()`, `min()` or `max()` of a field reads: every instance's.
+fn across(node: &Node, env: &dyn Env) -> Vec<Value> {
+    match node {
+        Node::Field(name) => env.values(name),
+        other => vec![eval(other, env)],
+    }
+}
+
+/// The hex digits of a UUID that are random (not its version and variant), upper case.
+fn random_digits(id: &str) -> impl Iterator<Item = char> + '_ {
+    id.chars()
+        .filter(char::is_ascii_hexdigit)
+        .enumerate()
+        .filter(|(i, _)| *i != 12 && *i != 16)
+        .map(|(_, c)| c.to_ascii_uppercase())
+}
+
+/// A value as a moment: a date, a date or dateTime string, or days since 1970 (the fraction
+/// the time of day).
+fn date_time(v: &Value) -> Option<DateTime> {
+    match v {
+        Value::Date(date) => Some(DateTime {
+            date: *date,
+            ms_of_day: 0,
+        }),
+        Value::Str(s) => DateTime::parse(s),
+        Value::Number(n) if n.is_finite() && n.abs() < 1e8 => {
+            let ms = (n * 86_400_000.0).round() as i64;
+            Some(DateTime::at(ms, 0))
+        }
+        _ => None,
     }
 }

@@ -16,11 +16,19 @@
 //! assert_eq!(err.to_string(), "column 11: this `(` is never closed");
 //! ```
 //!
-//! Not supported, on purpose: paths (`/data/x`, `../x`), `regex()` (a regular-expression
-//! engine would add far more to the phone's download than any form here needs), and the
-//! `jr:`/`pulldata` family.
+//! The functions are those of XLSForms in the field (see [`Func`]), with ODK's semantics where
+//! JavaRosa or the ODK XForms specification documents them. Where the two differ we follow
+//! the specification: a `YYYY-MM-DD` string counts as a date in arithmetic and comparisons
+//! (`"2021-11-30" - "2021-11-29"` is 1), and `max()` of negative numbers is the largest of
+//! them. `regex()` matches the whole string with the `regex-lite` engine (Rust syntax: no
+//! look-around or back-references, no Unicode classes). `floor()` and `ceiling()` are XPath
+//! 1.0's, which Enketo has and JavaRosa lacks.
+//!
+//! Not supported, on purpose: paths (`/data/x`, `../x`; `position(..)` is read as the
+//! instance of the repeat group around), and the `jr:`/`pulldata` family.
 
 mod eval;
+mod funcs;
 mod lexer;
 mod parser;
 mod value;
@@ -30,6 +38,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::date::Date;
+use crate::lang::Lang;
 pub use lexer::is_field_name;
 pub use parser::Func;
 use parser::Node;
@@ -46,14 +55,70 @@ pub trait Env {
     fn repeat_count(&self, name: &str) -> usize;
     /// `today()`: the device's current date, given by the caller (core reads no clock).
     fn today(&self) -> Date;
+    /// `now()`: the device's clock (milliseconds since 1970, UTC) and its offset from UTC in
+    /// minutes; none: `now()` is today's date.
+    fn now(&self) -> Option<(i64, i32)> {
+        None
+    }
+    /// `uuid()`: a new random UUID, made outside core; none: the empty string.
+    fn uuid(&self) -> Option<String> {
+        None
+    }
+    /// The language `format-date` writes month and day names in.
+    fn lang(&self) -> Lang {
+        Lang::En
+    }
+    /// `sum()`, `min()`, `max()` of a field: its value in every instance of the repeat group
+    /// it is in; a field outside one: its value.
+    fn values(&self, name: &str) -> Vec<Value> {
+        vec![self.field(name)]
+    }
+    /// `position(..)`: the number (from 1) of the repeat instance being evaluated; 0 outside.
+    fn position(&self) -> usize {
+        0
+    }
+    /// `indexed-repeat(${field}, ${repeat}, n)`: `field` in the `n`th (from 1) instance of
+    /// `repeat`; empty when there is none.
+    fn indexed(&self, field: &str, repeat: &str, n: usize) -> Value {
+        let _ = (field, repeat, n);
+        Value::empty()
+    }
+}
+
+/// The moment an expression is evaluated at, as the device gives it: core reads no clock and
+/// makes no random numbers. From a date alone (the server checking a submission), `now()` is
+/// that date and `uuid()` is empty.
+#[derive(Clone, Copy, Debug)]
+pub struct Moment {
+    pub today: Date,
+    /// Milliseconds since 1970 (UTC), and the offset from UTC in minutes.
+    pub now: Option<(i64, i32)>,
+    /// Makes a new random UUID (version 4).
+    pub uuid: Option<fn() -> String>,
+    /// The language of month and day names (`format-date`).
+    pub lang: Lang,
+}
+
+impl From<Date> for Moment {
+    fn from(today: Date) -> Moment {
+        Moment {
+            today,
+            now: None,
+            uuid: None,
+            lang: Lang::En,
+        }
+    }
 }
 
 /// A `${field}` inside an expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reference<'a> {
     pub name: &'a str,
-    /// The reference is the argument of `count()`: it names a repeat group.
+    /// The reference names a repeat group (`count()`, and the group of `indexed-repeat()`).
     pub counted: bool,
+    /// The reference reads a field across the instances of its repeat group (`sum()`,
+    /// `min()`, `max()`, `indexed-repeat()`), from outside the group too.
+    pub across: bool,
 }
 
 /// A parse error, at a 1-based character column of the expression.
@@ -104,23 +169,36 @@ impl Expr {
     /// Every `${field}` the expression reads, each marked when it is the repeat group
     /// counted by `count()` rather than a value.
     pub fn references(&self) -> Vec<Reference<'_>> {
-        fn walk<'a>(node: &'a Node, counted: bool, out: &mut Vec<Reference<'a>>) {
+        fn walk<'a>(node: &'a Node, (counted, across): (bool, bool), out: &mut Vec<Reference<'a>>) {
+            let plain = (false, false);
             match node {
-                Node::Field(name) => out.push(Reference { name, counted }),
-                Node::Neg(inner) => walk(inner, false, out),
+                Node::Field(name) => out.push(Reference {
+                    name,
+                    counted,
+                    across,
+                }),
+                Node::Neg(inner) => walk(inner, plain, out),
                 Node::Bin(_, a, b) => {
-                    walk(a, false, out);
-                    walk(b, false, out);
+                    walk(a, plain, out);
+                    walk(b, plain, out);
                 }
                 Node::Call(func, args) => {
-                    let counts = *func == Func::Count;
-                    args.iter().for_each(|a| walk(a, counts, out));
+                    for (i, arg) in args.iter().enumerate() {
+                        let how = match (func, i) {
+                            (Func::Count, _) | (Func::IndexedRepeat, 1) => (true, false),
+                            (Func::IndexedRepeat, 0) | (Func::Sum | Func::Min | Func::Max, _) => {
+                                (false, true)
+                            }
+                            _ => plain,
+                        };
+                        walk(arg, how, out);
+                    }
                 }
                 Node::Num(_) | Node::Str(_) | Node::Current => {}
             }
         }
         let mut out = Vec::new();
-        walk(&self.root, false, &mut out);
+        walk(&self.root, (false, false), &mut out);
         out
     }
 
@@ -233,3 +311,5 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_functions;

@@ -78,10 +78,31 @@ pub enum Func {
     Int,
     Round,
     Date,
+    Substr,
+    SubstringBefore,
+    SubstringAfter,
+    Translate,
+    NormalizeSpace,
+    SelectedAt,
+    Position,
+    IndexedRepeat,
+    Sum,
+    Min,
+    Max,
+    Pow,
+    Floor,
+    Ceiling,
+    Abs,
+    Now,
+    Uuid,
+    Once,
+    Regex,
+    FormatDate,
+    FormatDateTime,
 }
 
 impl Func {
-    pub const ALL: [Func; 20] = [
+    pub const ALL: [Func; 41] = [
         Func::True,
         Func::False,
         Func::Not,
@@ -102,6 +123,27 @@ impl Func {
         Func::Int,
         Func::Round,
         Func::Date,
+        Func::Substr,
+        Func::SubstringBefore,
+        Func::SubstringAfter,
+        Func::Translate,
+        Func::NormalizeSpace,
+        Func::SelectedAt,
+        Func::Position,
+        Func::IndexedRepeat,
+        Func::Sum,
+        Func::Min,
+        Func::Max,
+        Func::Pow,
+        Func::Floor,
+        Func::Ceiling,
+        Func::Abs,
+        Func::Now,
+        Func::Uuid,
+        Func::Once,
+        Func::Regex,
+        Func::FormatDate,
+        Func::FormatDateTime,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +168,27 @@ impl Func {
             Func::Int => "int",
             Func::Round => "round",
             Func::Date => "date",
+            Func::Substr => "substr",
+            Func::SubstringBefore => "substring-before",
+            Func::SubstringAfter => "substring-after",
+            Func::Translate => "translate",
+            Func::NormalizeSpace => "normalize-space",
+            Func::SelectedAt => "selected-at",
+            Func::Position => "position",
+            Func::IndexedRepeat => "indexed-repeat",
+            Func::Sum => "sum",
+            Func::Min => "min",
+            Func::Max => "max",
+            Func::Pow => "pow",
+            Func::Floor => "floor",
+            Func::Ceiling => "ceiling",
+            Func::Abs => "abs",
+            Func::Now => "now",
+            Func::Uuid => "uuid",
+            Func::Once => "once",
+            Func::Regex => "regex",
+            Func::FormatDate => "format-date",
+            Func::FormatDateTime => "format-date-time",
         }
     }
 
@@ -150,6 +213,27 @@ impl Func {
             Func::Round => (1, Some(2)),
             Func::If => (3, Some(3)),
             Func::Concat => (0, None),
+            Func::Substr => (2, Some(3)),
+            Func::SubstringBefore => (2, Some(2)),
+            Func::SubstringAfter => (2, Some(2)),
+            Func::Translate => (3, Some(3)),
+            Func::NormalizeSpace => (0, Some(1)),
+            Func::SelectedAt => (2, Some(2)),
+            Func::Position => (0, Some(0)),
+            Func::IndexedRepeat => (3, Some(3)),
+            Func::Sum => (1, Some(1)),
+            Func::Min => (1, None),
+            Func::Max => (1, None),
+            Func::Pow => (2, Some(2)),
+            Func::Floor => (1, Some(1)),
+            Func::Ceiling => (1, Some(1)),
+            Func::Abs => (1, Some(1)),
+            Func::Now => (0, Some(0)),
+            Func::Uuid => (0, Some(1)),
+            Func::Once => (1, Some(1)),
+            Func::Regex => (2, Some(2)),
+            Func::FormatDate => (2, Some(2)),
+            Func::FormatDateTime => (2, Some(2)),
         }
     }
 
@@ -309,6 +393,15 @@ impl Parser<'_> {
             .ok_or_else(|| ParseError::new(col, format!("unknown function {name}()")))?;
         self.pos += 1;
         let mut args = Vec::new();
+        // `position(..)`, as XLSForms write it: the instance of the repeat group around.
+        if func == Func::Position
+            && matches!(
+                self.tokens.get(self.pos..self.pos + 3),
+                Some([(Tok::Dot, _), (Tok::Dot, _), (Tok::RParen, _)])
+            )
+        {
+            self.pos += 2;
+        }
         if matches!(self.peek(), Some((Tok::RParen, _))) {
             self.pos += 1;
         } else {
@@ -342,6 +435,20 @@ impl Parser<'_> {
             return Err(ParseError::new(
                 col,
                 "count() takes a repeat group, as ${name}".to_owned(),
+            ));
+        }
+        if func == Func::IndexedRepeat
+            && !(matches!(args[0], Node::Field(_)) && matches!(args[1], Node::Field(_)))
+        {
+            return Err(ParseError::new(
+                col,
+                "indexed-repeat() takes a field and its repeat group, as ${field}, ${group}, then the number".to_owned(),
+            ));
+        }
+        if func == Func::Sum && !matches!(args[0], Node::Field(_)) {
+            return Err(ParseError::new(
+                col,
+                "sum() takes a field of a repeat group, as ${name}".to_owned(),
             ));
         }
         Ok(Node::Call(func, args))

@@ -130,8 +130,8 @@ fn errors_name_the_column_and_the_problem() {
         "column 1: unknown name \"age\": refer to a field as ${age}"
     );
     assert_eq!(
-        err("1 + regex(., 'x')"),
-        "column 5: unknown function regex()"
+        err("1 + pulldata('x')"),
+        "column 5: unknown function pulldata()"
     );
     assert_eq!(err("if(1, 2)"), "column 1: if() takes 3 argument(s), not 2");
     assert_eq!(

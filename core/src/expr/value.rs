@@ -33,13 +33,21 @@ impl Value {
         }
     }
 
-    /// XPath `number()`: strings in XPath number syntax, else NaN; dates count days since
-    /// 1970-01-01, as in ODK.
+    /// XPath `number()`: strings in XPath number syntax; a date or dateTime string (as the
+    /// ODK specification has it), and a date, count days since 1970-01-01 (the time of day
+    /// as a fraction); anything else is NaN.
     pub fn to_number(&self) -> f64 {
         match self {
             Value::Bool(b) => f64::from(u8::from(*b)),
             Value::Number(n) => *n,
-            Value::Str(s) => parse_number(s),
+            Value::Str(s) => {
+                let n = parse_number(s);
+                if n.is_nan() {
+                    super::funcs::DateTime::parse(s).map_or(f64::NAN, |at| at.days())
+                } else {
+                    n
+                }
+            }
             Value::Date(d) => f64::from(d.days()),
         }
     }
@@ -53,7 +61,7 @@ impl Value {
     pub fn to_date(&self) -> Option<Date> {
         match self {
             Value::Date(d) => Some(*d),
-            Value::Str(s) => s.trim().parse().ok(),
+            Value::Str(s) => super::funcs::DateTime::parse(s).map(|at| at.date),
             Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e8 => {
                 Some(Date::from_days(*n as i32))
             }

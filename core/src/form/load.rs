@@ -265,7 +265,9 @@ fn check_references(
             if target.kind != FieldType::Repeat {
                 return Err(field_err(
                     field,
-                    format!("{what}: count(${{{name}}}) needs a repeat group"),
+                    format!(
+                        "{what}: ${{{name}}} is not a repeat group, as count() and indexed-repeat() need"
+                    ),
                 ));
             }
             continue;
@@ -278,6 +280,7 @@ fn check_references(
         }
         if let Some(outer) = target_repeat
             && repeat != Some(outer)
+            && !reference.across
         {
             return Err(field_err(
                 field,

@@ -136,7 +136,7 @@ fn the_loader_refuses_broken_definitions_with_a_clear_message() {
     );
     refused(
         |f| f["fields"][3]["relevant"] = json!("count(${housing}) > 0"),
-        "count(${housing}) needs a repeat group",
+        "${housing} is not a repeat group, as count() and indexed-repeat() need",
     );
     refused(
         |f| f["fields"][3]["relevant"] = json!("${health} = 1"),

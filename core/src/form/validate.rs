@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Answer, Answers, Field, FieldType, FormDef, engine_message};
 use crate::date::Date;
-use crate::expr::{Env, Value, parse_number};
+use crate::expr::{Env, Moment, Value, parse_number};
 use crate::lang::Lang;
 
 /// What is wrong with one answer.
@@ -67,8 +67,10 @@ impl Validated {
 }
 
 impl FormDef {
-    /// Validates `answers`; `today` is the device's date, for `today()`.
-    pub fn validate(&self, answers: &Answers, today: Date) -> Validated {
+    /// Validates `answers` at a moment of the device (its date for `today()`; its clock,
+    /// ids and language where it gives them, for `now()`, `uuid()` and `format-date`).
+    pub fn validate(&self, answers: &Answers, at: impl Into<Moment>) -> Validated {
+        let at = at.into();
         let walked = self.walk();
         let fields: HashMap<&str, &Field> =
             walked.iter().map(|(f, _)| (f.name.as_str(), *f)).collect();
@@ -78,22 +80,14 @@ impl FormDef {
         // Calculations and relevance feed each other: settle them (a few rounds at most, as
         // the loader refused circles).
         for _ in 0..=fields.len().min(8) {
-            let calculated = calculate(&walked, &fields, &mut kept, today);
-            let pruned = prune(&self.fields, &fields, &mut kept, None, today);
+            let calculated = calculate(&walked, &fields, &mut kept, at);
+            let pruned = prune(&self.fields, &fields, &mut kept, None, at);
             if !calculated && !pruned {
                 break;
             }
         }
 
-        check(
-            &self.fields,
-            &fields,
-            self,
-            &kept,
-            None,
-            today,
-            &mut problems,
-        );
+        check(&self.fields, &fields, self, &kept, None, at, &mut problems);
         Validated {
             answers: kept,
             problems,
@@ -110,8 +104,9 @@ impl FormDef {
         field: &Field,
         kept: &Answers,
         instance: Option<(&str, usize)>,
-        today: Date,
+        at: impl Into<Moment>,
     ) -> bool {
+        let at = at.into();
         let Some(rel) = &field.relevant else {
             return true;
         };
@@ -124,8 +119,9 @@ impl FormDef {
             fields: &fields,
             top: kept,
             instance: instance.and_then(|(r, i)| kept.instances(r).get(i)),
+            position: instance.map_or(0, |(_, i)| i + 1),
             current: Value::empty(),
-            today,
+            at,
         };
         rel.eval(&scope).to_bool()
     }
@@ -194,8 +190,10 @@ struct Scope<'a> {
     fields: &'a HashMap<&'a str, &'a Field>,
     top: &'a Answers,
     instance: Option<&'a Answers>,
+    /// The instance's number in its repeat group (from 1); 0 outside one.
+    position: usize,
     current: Value,
-    today: Date,
+    at: Moment,
 }
 
 impl Env for Scope<'_> {
@@ -214,7 +212,37 @@ impl Env for Scope<'_> {
         self.top.instances(name).len()
     }
     fn today(&self) -> Date {
-        self.today
+        self.at.today
+    }
+    fn now(&self) -> Option<(i64, i32)> {
+        self.at.now
+    }
+    fn uuid(&self) -> Option<String> {
+        self.at.uuid.map(|make| make())
+    }
+    fn lang(&self) -> Lang {
+        self.at.lang
+    }
+    fn values(&self, name: &str) -> Vec<Value> {
+        let kind = self.fields.get(name).map(|f| f.kind);
+        let in_repeat = self.top.0.values().find_map(|answer| match answer {
+            Answer::Repeat(list) if list.iter().any(|i| i.0.contains_key(name)) => Some(list),
+            _ => None,
+        });
+        match in_repeat {
+            Some(list) => list.iter().map(|i| typed(kind, i.text(name))).collect(),
+            None => vec![self.field(name)],
+        }
+    }
+    fn position(&self) -> usize {
+        self.position
+    }
+    fn indexed(&self, field: &str, repeat: &str, n: usize) -> Value {
+        let kind = self.fields.get(field).map(|f| f.kind);
+        let instances = self.top.instances(repeat);
+        n.checked_sub(1)
+            .and_then(|i| instances.get(i))
+            .map_or_else(Value::empty, |i| typed(kind, i.text(field)))
     }
 }
 
@@ -247,7 +275,7 @@ fn calculate(
     walked: &[(&Field, Option<&str>)],
     fields: &HashMap<&str, &Field>,
     kept: &mut Answers,
-    today: Date,
+    at: Moment,
 ) -> bool {
     let mut changed = false;
     for &(field, repeat) in walked {
@@ -256,12 +284,14 @@ fn calculate(
         };
         match repeat {
             None => {
+                // `.` is the value calculated before: what `once()` keeps.
                 let scope = Scope {
                     fields,
                     top: kept,
                     instance: None,
-                    current: Value::empty(),
-                    today,
+                    position: 0,
+                    current: Value::Str(kept.text(&field.name).to_owned()),
+                    at,
                 };
                 let value = calc.eval(&scope).to_text();
                 if !matches!(kept.0.get(&field.name), Some(Answer::Text(old)) if *old == value) {
@@ -273,12 +303,16 @@ fn calculate(
                 let count = kept.instances(repeat).len();
                 for i in 0..count {
                     let value = {
+                        let instance = kept.instances(repeat).get(i);
                         let scope = Scope {
                             fields,
                             top: kept,
-                            instance: kept.instances(repeat).get(i),
-                            current: Value::empty(),
-                            today,
+                            instance,
+                            position: i + 1,
+                            current: Value::Str(
+                                instance.map_or("", |a| a.text(&field.name)).to_owned(),
+                            ),
+                            at,
                         };
                         calc.eval(&scope).to_text()
                     };
@@ -302,7 +336,7 @@ fn prune(
     fields: &HashMap<&str, &Field>,
     kept: &mut Answers,
     repeat: Option<(&str, usize)>,
-    today: Date,
+    at: Moment,
 ) -> bool {
     let mut changed = false;
     for field in level {
@@ -312,8 +346,9 @@ fn prune(
                 fields,
                 top: kept,
                 instance,
+                position: repeat.map_or(0, |(_, i)| i + 1),
                 current: Value::empty(),
-                today,
+                at,
             };
             rel.eval(&scope).to_bool()
         });
@@ -322,10 +357,10 @@ fn prune(
             continue;
         }
         match field.kind {
-            FieldType::Group => changed |= prune(&field.fields, fields, kept, repeat, today),
+            FieldType::Group => changed |= prune(&field.fields, fields, kept, repeat, at),
             FieldType::Repeat => {
                 for i in 0..kept.instances(&field.name).len() {
-                    changed |= prune(&field.fields, fields, kept, Some((&field.name, i)), today);
+                    changed |= prune(&field.fields, fields, kept, Some((&field.name, i)), at);
                 }
             }
             _ => {}
@@ -359,7 +394,7 @@ fn check(
     form: &FormDef,
     kept: &Answers,
     repeat: Option<(&str, usize)>,
-    today: Date,
+    at: Moment,
     problems: &mut Vec<Problem>,
 ) {
     let instance = repeat.and_then(|(r, i)| kept.instances(r).get(i));
@@ -368,8 +403,9 @@ fn check(
             fields,
             top: kept,
             instance,
+            position: repeat.map_or(0, |(_, i)| i + 1),
             current,
-            today,
+            at,
         };
         let relevant = field
             .relevant
@@ -380,7 +416,7 @@ fn check(
         }
         match field.kind {
             FieldType::Group => {
-                check(&field.fields, fields, form, kept, repeat, today, problems);
+                check(&field.fields, fields, form, kept, repeat, at, problems);
                 continue;
             }
             FieldType::Repeat => {
@@ -400,7 +436,7 @@ fn check(
                         form,
                         kept,
                         Some((&field.name, i)),
-                        today,
+                        at,
                         problems,
                     );
                 }
