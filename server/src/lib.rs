@@ -21,6 +21,7 @@ pub mod security;
 pub mod store;
 pub mod time_zone;
 pub mod tls;
+pub mod xlsform;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -51,6 +51,7 @@ async fn main() -> ExitCode {
             audit(&database_url, &filter).await
         }
         Command::Export(args) => export(args).await,
+        Command::Forms { action } => forms(action),
         Command::Erase(args) => erase(args).await,
         Command::Retention(args) => retention(args).await,
         Command::Backup { to, database_url } => backup(&database_url, &to).await,

@@ -11,6 +11,7 @@ mod backup;
 mod device;
 mod erase;
 mod export;
+mod forms;
 mod serve;
 mod user;
 
@@ -19,6 +20,7 @@ pub(crate) use backup::*;
 pub(crate) use device::*;
 pub(crate) use erase::*;
 pub(crate) use export::*;
+pub(crate) use forms::*;
 pub(crate) use serve::*;
 pub(crate) use user::*;
 
@@ -96,6 +98,11 @@ pub(crate) enum Command {
     /// Exports submissions to a file, as the overview's export does: made as a supervisor or
     /// admin (the rows of their teams' cases) and recorded under that account.
     Export(ExportArgs),
+    /// Forms as XLSForm spreadsheets: import one (checked, to JSON), export one.
+    Forms {
+        #[command(subcommand)]
+        action: FormsAction,
+    },
     /// Manage the devices accounts logged in from: list, revoke (a lost or stolen phone).
     Device {
         #[command(subcommand)]

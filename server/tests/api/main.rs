@@ -21,3 +21,4 @@ mod referral;
 mod review;
 mod store;
 mod sync;
+mod xlsform;
