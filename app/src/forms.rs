@@ -83,7 +83,7 @@ async fn local(id: &str) -> Result<FormDef, String> {
 
 /// Fetches the server's definitions and keeps those newer than the phone's. Offline, or with
 /// a server that cannot be reached, the phone's definitions stay as they are.
-async fn refresh(catalog: FormCatalog) {
+pub async fn refresh(catalog: FormCatalog) {
     let Ok(list) = fetch_text("/api/v1/forms").await else {
         return;
     };

@@ -27,7 +27,9 @@ pub fn App(gate: Gate) -> impl IntoView {
     // Only a change of the gate re-renders the screens (not setting it again).
     let gate = Memo::new(move |_| lock.gate.get());
     let open = move || gate.get() == Gate::Open;
-    provide_context(forms::load());
+    let catalog = forms::load();
+    sync.forms.set_value(Some(catalog));
+    provide_context(catalog);
 
     // Ask once per start that the browser keep this app's data; settings shows the answer.
     let persistence = RwSignal::new(None::<storage::Persistence>);

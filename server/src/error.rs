@@ -53,6 +53,9 @@ pub enum AppError {
         "the household's consent does not release this referral any more ({0}): no letter may be made"
     )]
     NotReleased(cris_core::consent::NotReleased),
+    /// What the request would do clashes with what is there (a form version published).
+    #[error("{0}")]
+    Conflict(String),
     /// A referral that is not among the household's (or not yet sent).
     #[error("no such referral of this household (a referral still on the phone is sent first)")]
     NoSuchReferral,
@@ -129,7 +132,9 @@ impl AppError {
             | AppError::NoSuchSubmission
             | AppError::NoSuchReferral => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             AppError::Erased => (StatusCode::GONE, ErrorCode::NotFound),
-            AppError::MergedIn(_) => (StatusCode::CONFLICT, ErrorCode::BadRequest),
+            AppError::MergedIn(_) | AppError::Conflict(_) => {
+                (StatusCode::CONFLICT, ErrorCode::BadRequest)
+            }
             AppError::MethodNotAllowed => {
                 (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
             }

@@ -36,8 +36,37 @@ pub enum FormsError {
     Store(#[from] crate::StoreError),
 }
 
+/// The catalog served now, replaced whole when an admin publishes a form: a request keeps the
+/// catalog it took for as long as it needs it.
+#[derive(Clone, Debug)]
+pub struct Served(Arc<std::sync::RwLock<Arc<FormCatalog>>>);
+
+impl Served {
+    pub fn new(catalog: Arc<FormCatalog>) -> Served {
+        Served(Arc::new(std::sync::RwLock::new(catalog)))
+    }
+
+    /// The forms served at this moment.
+    pub fn now(&self) -> Arc<FormCatalog> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Serves `form` from now on, unless `check` refuses the catalog it joins (the current
+    /// one, read under the same lock: two publishings never both pass a check on the same).
+    pub fn publish<E>(
+        &self,
+        form: FormDef,
+        check: impl FnOnce(&FormCatalog) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut served = self.0.write().unwrap_or_else(|e| e.into_inner());
+        check(&served)?;
+        *served = Arc::new(served.with(form));
+        Ok(())
+    }
+}
+
 /// Checked form definitions by id, and the earlier versions the store keeps.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FormCatalog {
     forms: BTreeMap<String, Arc<FormDef>>,
     /// Versions no longer served, by (id, version): an operation made under one (on a phone
@@ -129,6 +158,8 @@ impl FormCatalog {
         self.take_held(held)
     }
 
+    /// Takes the versions the store holds: earlier ones to check old operations against,
+    /// and a later one than the files give (published by an admin) to serve.
     fn take_held(mut self, held: Vec<crate::store::HeldForm>) -> Result<Self, FormsError> {
         for (id, version, definition) in held {
             if self.get_version(&id, version).is_some() {
@@ -139,9 +170,27 @@ impl FormCatalog {
                 version,
                 error,
             })?;
-            self.earlier.insert((id, version), Arc::new(form));
+            if self
+                .forms
+                .get(&id)
+                .is_none_or(|served| served.version < version)
+            {
+                self = self.with(form);
+            } else {
+                self.earlier.insert((id, version), Arc::new(form));
+            }
         }
         Ok(self)
+    }
+
+    /// This catalog with `form` served, the version it replaces kept as an earlier one.
+    fn with(&self, form: FormDef) -> FormCatalog {
+        let mut next = self.clone();
+        if let Some(old) = next.forms.remove(&form.id) {
+            next.earlier.insert((old.id.clone(), old.version), old);
+        }
+        next.forms.insert(form.id.clone(), Arc::new(form));
+        next
     }
 
     /// The form served now.

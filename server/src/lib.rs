@@ -51,7 +51,8 @@ pub use time_zone::TimeZone;
 pub struct AppState {
     pub store: CaseStore,
     pub assets: Arc<Assets>,
-    pub forms: Arc<FormCatalog>,
+    /// The forms served now (an admin's publishing replaces them).
+    pub forms: forms::Served,
     /// The consent texts and the agency's details that fill them.
     pub consent: Arc<ConsentConfig>,
     /// The agency's rules for its phones (lock, offline limit).
@@ -81,7 +82,7 @@ impl AppState {
         AppState {
             store,
             assets: assets.into(),
-            forms: forms.into(),
+            forms: forms::Served::new(forms.into()),
             consent: consent.into(),
             phone,
             logins: Arc::default(),

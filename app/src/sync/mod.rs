@@ -106,6 +106,8 @@ pub struct SyncState {
     retry_pending: StoredValue<bool>,
     /// Whether the consent texts were fetched since the app started.
     setup_fresh: StoredValue<bool>,
+    /// The forms in use, refreshed from the server at every sync (an admin may publish).
+    pub forms: StoredValue<Option<crate::forms::FormCatalog>>,
     /// The agency's rules for phones, as last heard.
     pub policy: RwSignal<PhonePolicy>,
 }
@@ -149,6 +151,7 @@ pub fn start(online: ReadSignal<bool>) -> SyncState {
         failures: StoredValue::new(0),
         retry_pending: StoredValue::new(false),
         setup_fresh: StoredValue::new(false),
+        forms: StoredValue::new(None),
         policy: RwSignal::new(PhonePolicy::default()),
     };
     provide_context(state);
@@ -353,6 +356,10 @@ impl SyncState {
         }
         self.restamp_if_clock_fixed(&db, token, &device).await?;
         self.refresh_consent_setup(&db, token).await;
+        // A form an admin published since: kept, and used for forms begun from now on.
+        if let Some(catalog) = self.forms.get_value() {
+            crate::forms::refresh(catalog).await;
+        }
         // The records went through; a server that cannot list the inbox just now leaves
         // the phone's list as it was.
         if let Err(e) = self.refresh_inbox(&db, token).await {

@@ -99,9 +99,9 @@ pub async fn get(
         users,
         history,
     };
+    let served = state.forms.now();
     let form = |id: &str, version: u32| {
-        state
-            .forms
+        served
             .get_version(id, version)
             .or_else(|| older.get(&(id.to_owned(), version)).cloned())
     };
@@ -124,6 +124,7 @@ async fn older_forms(
         l.op.submission().is_some_and(|s| {
             state
                 .forms
+                .now()
                 .get_version(&s.form_id, s.form_version)
                 .is_none()
         })

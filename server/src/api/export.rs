@@ -56,14 +56,15 @@ pub async fn export(
     export::may_export(&auth.user)?;
     let Query(query) =
         query.map_err(|e| AppError::BadRequest(format!("{}: {ACCEPTED}", e.body_text())))?;
-    let plan = Plan::of(query, &state.forms, state.time_zone)?;
+    let plan = Plan::of(query, &state.forms.now(), state.time_zone)?;
     let by = Exporter {
         user: &auth.user,
         device_id: state.store.session_device(&auth.token_hash).await?,
         address: auth.address.map(|a| a.to_string()),
         endpoint: "GET /api/v1/export",
     };
-    let exported = export::run(&state.store, &state.forms, state.time_zone, &by, plan).await?;
+    let exported =
+        export::run(&state.store, &state.forms.now(), state.time_zone, &by, plan).await?;
     tracing::info!(
         format = exported.format.as_str(),
         rows = exported.rows,

@@ -43,7 +43,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let in_time = || axum::middleware::from_fn(in_time);
     Router::new()
         .route("/health", get(health::get))
-        .route("/v1/forms", get(forms::list))
+        .route(
+            "/v1/forms",
+            get(forms::list)
+                .post(forms::publish)
+                .layer((DefaultBodyLimit::max(forms::MAX_FORM_BYTES), in_time())),
+        )
         .route("/v1/forms/{id}", get(forms::get))
         .route(
             "/v1/session",

@@ -36,7 +36,7 @@ pub async fn push(
     }
     let now = auth::now_ms();
     // Validating hundreds of forms is CPU work: off the async workers.
-    let (forms, consent) = (state.forms.clone(), state.consent.clone());
+    let (forms, consent) = (state.forms.now(), state.consent.clone());
     let (mut refusals, checked) =
         tokio::task::spawn_blocking(move || check_all(request.ops, &forms, &consent, now))
             .await

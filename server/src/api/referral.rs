@@ -79,7 +79,8 @@ pub async fn letter(
         ENDPOINT,
     )
     .await?;
-    let form = |id: &str, version: u32| state.forms.get_version(id, version);
+    let served = state.forms.now();
+    let form = |id: &str, version: u32| served.get_version(id, version);
     let words = Words {
         form: &form,
         texts: state.consent.texts(),

@@ -27,10 +27,12 @@ pub enum Action {
     FamilyCopy,
     /// A referral letter: the household's released records, for a service.
     ReferralLetter,
+    /// A form published by an admin (served from then on).
+    PublishForm,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Login,
         Action::LoginFailed,
         Action::LoginThrottled,
@@ -42,6 +44,7 @@ impl Action {
         Action::Export,
         Action::FamilyCopy,
         Action::ReferralLetter,
+        Action::PublishForm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Action {
             Action::Export => "export",
             Action::FamilyCopy => "family_copy",
             Action::ReferralLetter => "referral_letter",
+            Action::PublishForm => "publish_form",
         }
     }
 }

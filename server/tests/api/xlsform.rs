@@ -181,3 +181,159 @@ fn a_changed_question_goes_through_the_command_line_to_a_form_the_server_serves(
     let (ok, _, err) = run(&["forms", "export", "nothing", "--out", "/tmp/x.xlsx"]);
     assert!(!ok && err.contains("no form \"nothing\""), "{err}");
 }
+
+use crate::support::{
+    PHONE_A, TEAM, TestServer, error, get_json, intake, kind, new_uuid, now, on_both, push_applied,
+    submission_mut, submit_op,
+};
+use cris_core::api::{ErrorCode, FormSummary, Role};
+use cris_core::form::FormDef;
+use reqwest::StatusCode;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn publish(
+    server: &TestServer,
+    token: Option<&str>,
+    kind: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let mut req = server
+        .client
+        .post(server.url("/api/v1/forms"))
+        .header(reqwest::header::CONTENT_TYPE, kind)
+        .body(body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() {
+    on_both(|server| async move {
+        let anna = server.account("anna.a", Role::Admin, &[TEAM]).await;
+        let sara = server.account("sara.s", Role::Supervisor, &[TEAM]).await;
+        let ayse = server.account("ayse.w", Role::Worker, &[TEAM]).await;
+        let served: FormDef = get_json(&server, &ayse, "/api/v1/forms/home_visit").await;
+        assert_eq!(served.version, 3);
+        let mut json = serde_json::to_value(&served).unwrap();
+        json["version"] = 4.into();
+        json["fields"][0]["fields"][5]["label"]["de"] = "Anwesende (Vornamen)".into();
+        let changed: FormDef = serde_json::from_value(json.clone()).unwrap();
+        let sheet = xlsform::write(&changed).unwrap();
+
+        // Only administrators publish; bad uploads are told what is wrong.
+        for (token, status, code) in [
+            (
+                Some(ayse.as_str()),
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+            ),
+            (
+                Some(sara.as_str()),
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+            ),
+            (None, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+        ] {
+            let res = publish(&server, token, XLSX, sheet.clone()).await;
+            error(res, status, code).await;
+        }
+        let res = publish(&server, Some(&anna), "text/csv", b"type,name".to_vec()).await;
+        let said = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(said.contains("as an XLSForm"), "{said}");
+        let res = publish(&server, Some(&anna), XLSX, b"broken".to_vec()).await;
+        let said = error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        assert!(said.contains("not an .xlsx spreadsheet"), "{said}");
+        let res = publish(
+            &server,
+            Some(&anna),
+            "application/json",
+            b"{\"id\": 1".to_vec(),
+        )
+        .await;
+        error(res, StatusCode::BAD_REQUEST, ErrorCode::BadRequest).await;
+        let huge = vec![b'x'; 3 * 1024 * 1024];
+        let res = publish(&server, Some(&anna), XLSX, huge).await;
+        error(
+            res,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+        )
+        .await;
+        let forms: Vec<FormSummary> = get_json(&server, &ayse, "/api/v1/forms").await;
+        assert!(forms.iter().any(|f| f.id == "home_visit" && f.version == 3));
+
+        // Published: served at once, and again as it is.
+        let res = publish(&server, Some(&anna), XLSX, sheet.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{}", kind(&server));
+        let summary: FormSummary = res.json().await.unwrap();
+        assert_eq!((summary.id.as_str(), summary.version), ("home_visit", 4));
+        let now_served: FormDef = get_json(&server, &ayse, "/api/v1/forms/home_visit").await;
+        assert_eq!(now_served.version, 4);
+        assert_eq!(
+            now_served
+                .field("present")
+                .unwrap()
+                .label
+                .get(cris_core::Lang::De),
+            "Anwesende (Vornamen)"
+        );
+        let again = publish(&server, Some(&anna), XLSX, sheet.clone()).await;
+        assert_eq!(again.status(), StatusCode::OK);
+
+        // A form changed under a version that exists, or an older version: refused.
+        json["fields"][0]["fields"][5]["label"]["de"] = "Anwesend".into();
+        let res = publish(
+            &server,
+            Some(&anna),
+            "application/json",
+            json.to_string().into(),
+        )
+        .await;
+        let said = error(res, StatusCode::CONFLICT, ErrorCode::BadRequest).await;
+        assert!(said.contains("version 5 or higher"), "{said}");
+
+        // Visits filled in version 3 (a phone offline meanwhile) and in version 4: both taken.
+        let case_id = new_uuid();
+        push_applied(&server, &ayse, &[intake(&case_id, PHONE_A)]).await;
+        let old = submit_op("home_visit", &case_id, PHONE_A, now(), &[], &[]);
+        let mut new = submit_op("home_visit", &case_id, PHONE_A, now() + 1, &[], &[]);
+        submission_mut(&mut new).form_version = 4;
+        crate::support::steps_due(submission_mut(&mut new), "2099-01-01");
+        let mut old = old;
+        crate::support::steps_due(submission_mut(&mut old), "2099-01-01");
+        push_applied(&server, &ayse, &[old, new]).await;
+
+        // Recorded, and served by a server started later on the same store.
+        let trail = server
+            .store
+            .audit_entries(&Default::default())
+            .await
+            .unwrap();
+        let published: Vec<_> = trail
+            .iter()
+            .filter(|e| e.action == "publish_form")
+            .map(|e| e.login.as_deref())
+            .collect();
+        assert_eq!(published, [Some("anna.a")]);
+        let restarted = server
+            .sharing_store(
+                FormCatalog::embedded()
+                    .unwrap()
+                    .remember_in(&server.store, 0)
+                    .await
+                    .unwrap(),
+            )
+            .await;
+        let listed: Vec<FormSummary> = get_json(&restarted, &ayse, "/api/v1/forms").await;
+        assert!(
+            listed
+                .iter()
+                .any(|f| f.id == "home_visit" && f.version == 4),
+            "{listed:?}"
+        );
+    })
+    .await;
+}
