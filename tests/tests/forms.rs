@@ -646,3 +646,87 @@ async fn back_after_finalizing_never_reopens_a_form() {
     b.screenshot("back-after-correction.png").await;
     b.close().await;
 }
+
+/// An administrator publishes a changed home visit from a spreadsheet on the laptop: a broken
+/// file is refused with its problems listed, the good one is served at once, and the worker's
+/// phone takes it at its next sync: the next visit asks the new question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_publishes_an_xlsform_and_the_phone_takes_it_at_its_next_sync() {
+    let server = team_server().await;
+    server
+        .add_account("anna.a", "Anna Verwaltung", Role::Admin, TEAM, PASSWORD)
+        .await;
+    let driver = Chromedriver::start().await;
+    let phone = Browser::open(&driver, 360, 740, "de-DE").await;
+    phone::log_in(&phone, &server, "ayse.w").await;
+    phone::record_synced_household(&phone, "Familie Neuform").await;
+
+    // The home visit as served, with a question worded anew and the version raised.
+    let dir = tempfile::tempdir().unwrap();
+    let served = cris_server::FormCatalog::embedded()
+        .unwrap()
+        .get("home_visit")
+        .unwrap();
+    let mut json = serde_json::to_value(&*served).unwrap();
+    json["version"] = (served.version + 1).into();
+    json["fields"][0]["fields"][5]["label"]["de"] = "Wer war beim Besuch dabei?".into();
+    let changed: cris_core::form::FormDef = serde_json::from_value(json).unwrap();
+    let good = dir.path().join("hausbesuch.xlsx");
+    std::fs::write(&good, cris_server::xlsform::write(&changed).unwrap()).unwrap();
+    let broken = dir.path().join("kaputt.xlsx");
+    std::fs::write(&broken, b"not a spreadsheet").unwrap();
+
+    let laptop = Browser::open(&driver, 1280, 900, "de-DE").await;
+    phone::log_in(&laptop, &server, "anna.a").await;
+    tap(&laptop, "nav a[href='/settings']").await;
+    let upload = |path: std::path::PathBuf| {
+        let laptop = &laptop;
+        async move {
+            let input = laptop
+                .wait_for_xpath("//input[@data-testid='publish-file']")
+                .await;
+            input.send_keys(path.to_str().unwrap()).await.unwrap();
+            laptop
+                .wait_for_xpath("//*[@data-testid='publish-form'][not(@disabled)]")
+                .await;
+            click_testid(laptop, "publish-form").await;
+        }
+    };
+    upload(broken).await;
+    laptop
+        .wait_for_xpath(
+            "//*[@data-testid='publish-problems']/li[contains(., 'not an .xlsx spreadsheet')]",
+        )
+        .await;
+    upload(good).await;
+    laptop
+        .wait_for_xpath(&format!(
+            "//*[@data-testid='published'][contains(., 'Version {}')]",
+            changed.version
+        ))
+        .await;
+    laptop.screenshot("form-published.png").await;
+
+    // The phone's next sync brings it; the next home visit asks the new question.
+    click_testid(&phone, "sync-now").await;
+    wait_until("the published form on the phone", || async {
+        let version = phone
+            .eval(
+                "const db = await new Promise((ok, no) => { const r = indexedDB.open('cris-field'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+                 const form = await new Promise((ok) => { const r = db.transaction('forms').objectStore('forms').get('home_visit'); r.onsuccess = () => ok(r.result); });
+                 db.close();
+                 return form ? form.version : null;",
+            )
+            .await;
+        (version == changed.version).then_some(())
+    })
+    .await;
+    phone::open_case(&phone, "Familie Neuform").await;
+    phone::begin_visit(&phone).await;
+    phone
+        .wait_for_xpath("//label[starts-with(normalize-space(), 'Wer war beim Besuch dabei?')]")
+        .await;
+    phone.close().await;
+    laptop.close().await;
+    server.stop().await;
+}

@@ -506,4 +506,9 @@ pub const UI: Ui = Ui {
     plan_share: "Als Text teilen",
     overview_referrals: "Vermittlungen nach Stelle und heutigem Stand (Woche der Vermittlung)",
     overview_no_referrals: "In diesen Wochen wurde niemand vermittelt.",
+    publish_title: "Formulare veröffentlichen",
+    publish_hint: "Ein XLSForm (.xlsx) oder eine Formulardefinition (.json) mit höherer Versionsnummer. Der Server prüft es und nutzt es sofort; die Telefone erhalten es bei der nächsten Synchronisierung.",
+    publish_button: "Prüfen und veröffentlichen",
+    publish_done: "„{title}“ Version {version} wird jetzt verwendet.",
+    publish_problems: "Nicht veröffentlicht. Der Server fand (Zeile und Spalte der Tabelle):",
 };

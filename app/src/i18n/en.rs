@@ -506,4 +506,9 @@ pub const UI: Ui = Ui {
     plan_share: "Share as text",
     overview_referrals: "Referrals by service and where they stand now (week referred)",
     overview_no_referrals: "No one was referred in these weeks.",
+    publish_title: "Publish forms",
+    publish_hint: "An XLSForm (.xlsx) or a form definition (.json) with a higher version number. The server checks it and uses it at once; phones get it at their next sync.",
+    publish_button: "Check and publish",
+    publish_done: "“{title}” version {version} is in use now.",
+    publish_problems: "Not published. The server found (row and column of the sheet):",
 };

@@ -506,4 +506,9 @@ pub const UI: Ui = Ui {
     plan_share: "Megosztás szövegként",
     overview_referrals: "Továbbirányítások szolgálat és jelenlegi állapot szerint (a továbbirányítás hete)",
     overview_no_referrals: "Ezekben a hetekben senkit sem irányítottunk tovább.",
+    publish_title: "Űrlapok közzététele",
+    publish_hint: "Magasabb verziószámú XLSForm (.xlsx) vagy űrlapleírás (.json). A szerver ellenőrzi és azonnal használja; a telefonok a következő szinkronizáláskor kapják meg.",
+    publish_button: "Ellenőrzés és közzététel",
+    publish_done: "A(z) „{title}” {version}. verziója mostantól használatban van.",
+    publish_problems: "Nincs közzétéve. A szerver ezt találta (a táblázat sora és oszlopa):",
 };

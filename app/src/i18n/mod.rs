@@ -535,6 +535,11 @@ ui_strings! {
     plan_share,
     overview_referrals,
     overview_no_referrals,
+    publish_title,
+    publish_hint,
+    publish_button,
+    publish_done,
+    publish_problems,
 }
 
 /// The strings of one language.

@@ -506,4 +506,9 @@ pub const UI: Ui = Ui {
     plan_share: "Zdieľať ako text",
     overview_referrals: "Sprostredkovania podľa inštitúcie a súčasného stavu (týždeň sprostredkovania)",
     overview_no_referrals: "V týchto týždňoch nebol nikto sprostredkovaný.",
+    publish_title: "Zverejniť formuláre",
+    publish_hint: "XLSForm (.xlsx) alebo definícia formulára (.json) s vyšším číslom verzie. Server ho skontroluje a hneď použije; telefóny ho dostanú pri ďalšej synchronizácii.",
+    publish_button: "Skontrolovať a zverejniť",
+    publish_done: "„{title}“ verzia {version} sa teraz používa.",
+    publish_problems: "Nezverejnené. Server našiel (riadok a stĺpec tabuľky):",
 };

@@ -506,4 +506,9 @@ pub const UI: Ui = Ui {
     plan_share: "Metin olarak paylaş",
     overview_referrals: "Kuruma ve bugünkü duruma göre yönlendirmeler (yönlendirme haftası)",
     overview_no_referrals: "Bu haftalarda kimse yönlendirilmedi.",
+    publish_title: "Form yayımla",
+    publish_hint: "Daha yüksek sürüm numaralı bir XLSForm (.xlsx) veya form tanımı (.json). Sunucu onu denetler ve hemen kullanır; telefonlar bir sonraki eşitlemede alır.",
+    publish_button: "Denetle ve yayımla",
+    publish_done: "“{title}” {version}. sürüm artık kullanılıyor.",
+    publish_problems: "Yayımlanmadı. Sunucunun bulduğu sorunlar (tablonun satırı ve sütunu):",
 };

@@ -15,6 +15,7 @@ mod not_found;
 mod overview;
 mod plan;
 mod printed;
+mod publish;
 mod referral;
 mod review;
 mod settings;

@@ -43,6 +43,17 @@ async fn call(
     token: Option<&str>,
     body: Option<(Vec<u8>, bool)>,
 ) -> Result<Response, Failure> {
+    call_as(method, path, token, body, "application/json").await
+}
+
+/// [`call`] with a body of the type `kind`.
+async fn call_as(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(Vec<u8>, bool)>,
+    kind: &str,
+) -> Result<Response, Failure> {
     let broken = |_: JsValue| Failure::Broken(None);
     let headers = Headers::new().map_err(broken)?;
     if let Some(token) = token {
@@ -53,9 +64,7 @@ async fn call(
     let init = RequestInit::new();
     init.set_method(method);
     if let Some((bytes, gzipped)) = body {
-        headers
-            .set("content-type", "application/json")
-            .map_err(broken)?;
+        headers.set("content-type", kind).map_err(broken)?;
         if gzipped {
             headers.set("content-encoding", "gzip").map_err(broken)?;
         }
@@ -245,6 +254,36 @@ pub async fn referral_letter(
         lang.code()
     );
     answer(call("GET", &path, Some(token), None).await).await
+}
+
+/// Publishes a form (administrators): an XLSForm (`.xlsx`) or a JSON definition. The form
+/// served from now on, or every problem the server found, as it wrote them.
+pub async fn publish_form(
+    token: &str,
+    bytes: Vec<u8>,
+    xlsx: bool,
+) -> Result<Result<cris_core::api::FormSummary, String>, Failure> {
+    let kind = if xlsx {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else {
+        "application/json"
+    };
+    let sent = call_as(
+        "POST",
+        "/api/v1/forms",
+        Some(token),
+        Some((bytes, false)),
+        kind,
+    )
+    .await?;
+    if matches!(sent.status(), 400 | 409) {
+        let body = text(&sent).await.unwrap_or_default();
+        return match parse::<ApiError>(&body) {
+            Some(e) => Ok(Err(e.message)),
+            None => Err(Failure::Broken(Some(sent.status()))),
+        };
+    }
+    answer(Ok(sent)).await.map(Ok)
 }
 
 pub async fn review_detail(token: &str, submission_id: &str) -> Result<ReviewDetail, Failure> {
