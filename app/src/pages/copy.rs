@@ -8,7 +8,6 @@ use cris_core::api::ReviewDecision;
 use cris_core::copy::{CaseEvent, CopiedConsent, CopiedForm, FamilyCopy, Said};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{Ui, ui, use_i18n};
 use crate::sync::{Failure, api, use_sync};
@@ -22,13 +21,7 @@ pub fn FamilyCopyPage() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let id = case_id();
-    let query = use_query_map();
-    let asked = Memo::new(move |_| {
-        query
-            .read()
-            .get("lang")
-            .and_then(|code| code.parse::<Lang>().ok())
-    });
+    let asked = super::printed::asked_lang();
     let copy = LocalResource::new(move || {
         let (id, lang) = (id.get(), asked.get());
         let token = sync

@@ -10,7 +10,7 @@ use cris_core::consent::Grant;
 use cris_core::referral::ReferralLetter;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use super::case_id;
 use super::printed::{Page, lang_choice, print_button, when};
@@ -24,15 +24,9 @@ pub fn ReferralLetterPage() -> impl IntoView {
     let id = case_id();
     let params = use_params_map();
     let referral = Memo::new(move |_| params.read().get("referral").unwrap_or_default());
-    let query = use_query_map();
     // German unless the service reads another language (a partner agency abroad).
-    let lang = Memo::new(move |_| {
-        query
-            .read()
-            .get("lang")
-            .and_then(|code| code.parse::<Lang>().ok())
-            .unwrap_or(Lang::De)
-    });
+    let asked = super::printed::asked_lang();
+    let lang = Memo::new(move |_| asked.get().unwrap_or(Lang::De));
     let letter = LocalResource::new(move || {
         let (id, referral, lang) = (id.get(), referral.get(), lang.get());
         let token = sync

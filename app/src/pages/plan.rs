@@ -11,7 +11,6 @@ use cris_core::referral::Followed;
 use cris_core::{Date, Lang};
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use wasm_bindgen::JsCast;
 
 use super::case_id;
@@ -82,13 +81,7 @@ pub fn FamilyPlanPage() -> impl IntoView {
     let sync = use_sync();
     let catalog = use_forms();
     let id = case_id();
-    let query = use_query_map();
-    let asked = Memo::new(move |_| {
-        query
-            .read()
-            .get("lang")
-            .and_then(|code| code.parse::<Lang>().ok())
-    });
+    let asked = super::printed::asked_lang();
     let held = LocalResource::new(move || {
         sync.changed.track();
         load(id.get())

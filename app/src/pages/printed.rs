@@ -10,6 +10,17 @@ use leptos_router::hooks::use_navigate;
 use crate::clock::date_time_in;
 use crate::i18n::{Ui, ui, use_i18n};
 
+/// The language a printed page is asked for in its address (`?lang=tr`), if any.
+pub fn asked_lang() -> Memo<Option<Lang>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        query
+            .read()
+            .get("lang")
+            .and_then(|code| code.parse::<Lang>().ok())
+    })
+}
+
 /// The choice of a printed page's language (not printed itself): `shown` is the page's
 /// language now, `path` its address, to which the choice adds `?lang=`.
 pub fn lang_choice(

@@ -38,6 +38,27 @@ pub(crate) fn lang_param(code: Option<&str>) -> Result<Option<cris_core::Lang>, 
     }
 }
 
+/// Everything held of household `case_id` (and those merged into it) that `user` may see:
+/// 404 for a household of another team or none, 410 for one erased.
+pub(crate) async fn household_history(
+    state: &AppState,
+    user: &crate::store::User,
+    case_id: &str,
+) -> Result<Vec<crate::store::LoggedOp>, AppError> {
+    if !cris_core::id::is_uuid(case_id) {
+        return Err(AppError::NoSuchCase);
+    }
+    let history = state
+        .store
+        .case_history(&user.id, case_id)
+        .await?
+        .ok_or(AppError::NoSuchCase)?;
+    if state.store.tombstone(case_id).await?.is_some() {
+        return Err(AppError::Erased);
+    }
+    Ok(history)
+}
+
 pub fn router(state: &AppState) -> Router<AppState> {
     // Whole requests that send a body: a client that trickles one in is cut off.
     let in_time = || axum::middleware::from_fn(in_time);

@@ -32,17 +32,7 @@ pub async fn letter(
 ) -> Result<Json<ReferralLetter>, AppError> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let lang = super::lang_param(query.lang.as_deref())?.unwrap_or(Lang::De);
-    if !cris_core::id::is_uuid(&case_id) {
-        return Err(AppError::NoSuchCase);
-    }
-    let store = &state.store;
-    let history = store
-        .case_history(&auth.user.id, &case_id)
-        .await?
-        .ok_or(AppError::NoSuchCase)?;
-    if store.tombstone(&case_id).await?.is_some() {
-        return Err(AppError::Erased);
-    }
+    let history = super::household_history(&state, &auth.user, &case_id).await?;
     let (referred, referral) = history
         .iter()
         .find_map(|l| match &l.op.change {
