@@ -107,6 +107,19 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// The logins the audit trail records for `action` (`referral_letter`, `family_copy`, …),
+    /// oldest first.
+    pub async fn audited(&self, action: &str) -> Vec<Option<String>> {
+        self.store
+            .audit_entries(&Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == action)
+            .map(|e| e.login)
+            .collect()
+    }
+
     /// Serves the app in `app_dir` on a free port.
     pub async fn start(app_dir: &Path) -> Self {
         Self::start_on(app_dir, "127.0.0.1:0".parse().expect("address")).await
@@ -415,12 +428,27 @@ impl Browser {
     }
 
     async fn wait_at_most(&self, patience: Duration, xpath: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(patience)
-            .for_element(Locator::XPath(xpath))
-            .await
-            .unwrap_or_else(|err| panic!("no element {xpath}: {err}"))
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self
+                .client
+                .wait()
+                .at_most(left)
+                .for_element(Locator::XPath(xpath))
+                .await
+            {
+                Ok(element) => return element,
+                // The page navigated while it was looked at (the app reloading itself, as
+                // after a wipe): look again in the new page.
+                Err(err)
+                    if err.to_string().contains("aborted by navigation") && !left.is_zero() =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("no element {xpath}: {err}"),
+            }
+        }
     }
 
     /// Waits until the page's `<h1>` reads exactly `text`.

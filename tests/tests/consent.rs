@@ -1004,15 +1004,12 @@ async fn a_referral_goes_only_under_the_familys_consent() {
         .eval("return document.querySelectorAll(\"[data-testid='letter-record']\").length;")
         .await;
     assert_eq!(records, 1);
-    let made = server
-        .store
-        .audit_entries(&Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "referral_letter" && e.login.as_deref() == Some("ayse.w"))
-        .count();
-    assert_eq!(made, 1, "the letter made is recorded");
+    let made = server.audited("referral_letter").await;
+    assert_eq!(
+        made,
+        [Some("ayse.w".to_owned())],
+        "the letter made is recorded"
+    );
     b.screenshot("referral-letter.png").await;
 
     // The family's plan, in Turkish: the goal agreed, who does it, the open referral.
@@ -1068,14 +1065,7 @@ async fn a_referral_goes_only_under_the_familys_consent() {
     phone::open(&b, letter_url.as_str()).await;
     let refused = text_of(&b, "letter-failed").await;
     assert!(refused.contains("nicht (mehr) frei"), "{refused}");
-    let made = server
-        .store
-        .audit_entries(&Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "referral_letter")
-        .count();
+    let made = server.audited("referral_letter").await.len();
     assert_eq!(made, 1, "no second letter");
     b.close().await;
     server.stop().await;

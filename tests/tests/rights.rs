@@ -161,14 +161,7 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
         .wait_for_xpath("//*[@data-testid='copy-read'][@data-what='family_copy']")
         .await;
     laptop.screenshot("family-copy.png").await;
-    let made = server
-        .store
-        .audit_entries(&Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "family_copy")
-        .count();
+    let made = server.audited("family_copy").await.len();
     assert_eq!(made, 2, "each copy made is recorded: German, then Turkish");
     tap(&laptop, "a.back").await;
     click_testid(&laptop, "case-reopen").await;
