@@ -34,19 +34,42 @@ pub async fn by_user(
     export_id: Option<&str>,
     endpoint: &'static str,
 ) -> Result<(), AppError> {
-    let device_id = state.store.session_device(&auth.token_hash).await?;
-    state
-        .store
-        .audit(&AuditEvent {
-            at_ms: auth::now_ms(),
-            action,
-            login: Some(auth.user.login.clone()),
-            device_id,
-            address: auth.address.map(|a| a.to_string()),
-            case_id: case_id.map(str::to_owned),
-            export_id: export_id.map(str::to_owned),
-            endpoint,
-        })
-        .await?;
+    let mut event = event_of(state, auth, action, endpoint).await?;
+    event.case_id = case_id.map(str::to_owned);
+    event.export_id = export_id.map(str::to_owned);
+    state.store.audit(&event).await?;
     Ok(())
+}
+
+/// Records that `auth` published version `version` of the form `form_id`.
+pub async fn form_published(
+    state: &AppState,
+    auth: &AuthUser,
+    form_id: &str,
+    version: u32,
+) -> Result<(), AppError> {
+    let mut event = event_of(state, auth, Action::PublishForm, "POST /api/v1/forms").await?;
+    event.form = Some(format!("{form_id}@{version}"));
+    state.store.audit(&event).await?;
+    Ok(())
+}
+
+/// An entry for an action of `auth`, about nothing yet.
+async fn event_of(
+    state: &AppState,
+    auth: &AuthUser,
+    action: Action,
+    endpoint: &'static str,
+) -> Result<AuditEvent, AppError> {
+    Ok(AuditEvent {
+        at_ms: auth::now_ms(),
+        action,
+        login: Some(auth.user.login.clone()),
+        device_id: state.store.session_device(&auth.token_hash).await?,
+        address: auth.address.map(|a| a.to_string()),
+        case_id: None,
+        export_id: None,
+        form: None,
+        endpoint,
+    })
 }

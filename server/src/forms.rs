@@ -63,6 +63,30 @@ impl Served {
         *served = Arc::new(served.with(form));
         Ok(())
     }
+
+    /// Takes up what another server on the same store published since this one started (or
+    /// last looked): one small query when nothing is new. A store that cannot be asked leaves
+    /// the forms as they are (said in the log).
+    pub async fn catch_up(&self, store: &crate::CaseStore) {
+        if let Err(why) = self.try_catch_up(store).await {
+            tracing::warn!(error = %why, "the forms published on the store could not be read");
+        }
+    }
+
+    async fn try_catch_up(&self, store: &crate::CaseStore) -> Result<(), FormsError> {
+        let newest = store.newest_forms().await?;
+        let known = self.now();
+        if newest
+            .iter()
+            .all(|(id, version)| known.get_version(id, *version).is_some())
+        {
+            return Ok(());
+        }
+        let held = store.remember_forms(&[], 0).await?;
+        let mut served = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *served = Arc::new(FormCatalog::clone(&served).take_held(held)?);
+        Ok(())
+    }
 }
 
 /// Checked form definitions by id, and the earlier versions the store keeps.

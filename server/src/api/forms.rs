@@ -10,7 +10,6 @@ use cris_core::api::{FormSummary, Role};
 use cris_core::form::FormDef;
 
 use crate::auth::{self, AuthUser};
-use crate::store::audit::Action;
 use crate::{AppError, AppState, StoreError};
 
 /// The largest form accepted: a 300-question XLSForm is about 33 KB.
@@ -18,7 +17,10 @@ pub const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The forms served, with what another server on the same store published meanwhile (phones
+/// ask at every sync).
 pub async fn list(State(state): State<AppState>) -> Json<Vec<FormSummary>> {
+    state.forms.catch_up(&state.store).await;
     Json(state.forms.now().summaries())
 }
 
@@ -26,6 +28,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<FormDef>, AppError> {
+    state.forms.catch_up(&state.store).await;
     state
         .forms
         .now()
@@ -102,15 +105,7 @@ pub async fn publish(
         }
         Err(e) => return Err(e.into()),
     }
-    crate::audit::by_user(
-        &state,
-        &auth,
-        Action::PublishForm,
-        None,
-        None,
-        "POST /api/v1/forms",
-    )
-    .await?;
+    crate::audit::form_published(&state, &auth, &form.id, form.version).await?;
     let version = form.version;
     state
         .forms

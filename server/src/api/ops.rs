@@ -35,6 +35,8 @@ pub async fn push(
         return Err(AppError::BatchTooLarge);
     }
     let now = auth::now_ms();
+    // A form version published on another server of the same store is known here too.
+    state.forms.catch_up(&state.store).await;
     // Validating hundreds of forms is CPU work: off the async workers.
     let (forms, consent) = (state.forms.now(), state.consent.clone());
     let (mut refusals, checked) =

@@ -39,6 +39,7 @@ pub async fn login(
         address: address.map(|a| a.to_string()),
         case_id: None,
         export_id: None,
+        form: None,
         endpoint: "POST /api/v1/session",
     };
     if let Err(refusal) = guard.may_try(login, address, auth::now_ms()) {

@@ -12,10 +12,10 @@ pub(crate) async fn audit(
     let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
     println!(
         "{:<23} {:<16} {:<20} {:<36} {:<15} {:<36} endpoint",
-        "when (UTC)", "action", "login", "device", "address", "household or export"
+        "when (UTC)", "action", "login", "device", "address", "household, export or form"
     );
     for e in entries? {
-        let what = e.case_id.clone().or(e.export_id.clone());
+        let what = e.case_id.clone().or(e.export_id.clone()).or(e.form.clone());
         println!(
             "{:<23} {:<16} {:<20} {:<36} {:<15} {:<36} {}",
             utc(e.at_ms),

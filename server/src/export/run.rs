@@ -168,6 +168,7 @@ pub async fn run(
             address: by.address.clone(),
             case_id: None,
             export_id: Some(id.clone()),
+            form: None,
             endpoint: by.endpoint,
         })
         .await?;

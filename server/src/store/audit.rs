@@ -79,6 +79,8 @@ pub struct AuditEvent {
     pub case_id: Option<String>,
     /// The export made.
     pub export_id: Option<String>,
+    /// The form published, as `id@version`.
+    pub form: Option<String>,
     /// Method and route, e.g. `GET /api/v1/review/{id}`.
     pub endpoint: &'static str,
 }
@@ -94,6 +96,7 @@ pub struct AuditEntry {
     pub address: Option<String>,
     pub case_id: Option<String>,
     pub export_id: Option<String>,
+    pub form: Option<String>,
     pub endpoint: String,
 }
 
@@ -110,8 +113,9 @@ impl CaseStore {
     pub async fn audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         on_db!(&self.db, |pool| {
             sqlx::query(
-                "INSERT INTO audit (at_ms, action, login, device_id, address, case_id, export_id, endpoint)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO audit (at_ms, action, login, device_id, address, case_id, export_id, form,
+                                    endpoint)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(event.at_ms)
             .bind(event.action.as_str())
@@ -120,6 +124,7 @@ impl CaseStore {
             .bind(&event.address)
             .bind(&event.case_id)
             .bind(&event.export_id)
+            .bind(&event.form)
             .bind(event.endpoint)
             .execute(pool)
             .await?;
@@ -130,7 +135,7 @@ impl CaseStore {
     /// The entries `filter` picks, oldest first.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let sql =
-            "SELECT id, at_ms, action, login, device_id, address, case_id, export_id, endpoint
+            "SELECT id, at_ms, action, login, device_id, address, case_id, export_id, form, endpoint
                    FROM audit
                    WHERE (CAST($1 AS TEXT) IS NULL OR case_id = $1)
                      AND (CAST($2 AS TEXT) IS NULL OR login = $2)

@@ -161,6 +161,20 @@ impl CaseStore {
         })
     }
 
+    /// The newest version of every form the store holds: a cheap look, for a server to see
+    /// that another one, on the same store, published a form.
+    pub async fn newest_forms(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        let rows: Vec<(String, i64)> = on_db!(&self.db, |pool| {
+            sqlx::query_as("SELECT form_id, MAX(version) FROM form_versions GROUP BY form_id")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, version)| (id, u32::try_from(version).unwrap_or_default()))
+            .collect())
+    }
+
     /// Every operation on a case of the user's teams, oldest first; `None` when the case is
     /// not one of them (or does not exist: the two are not told apart).
     pub async fn case_history(

@@ -264,6 +264,19 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
         .await;
         let forms: Vec<FormSummary> = get_json(&server, &ayse, "/api/v1/forms").await;
         assert!(forms.iter().any(|f| f.id == "home_visit" && f.version == 3));
+        // Two more servers on the same store, started before the form is published.
+        let started = async || {
+            server
+                .sharing_store(
+                    FormCatalog::embedded()
+                        .unwrap()
+                        .remember_in(&server.store, 0)
+                        .await
+                        .unwrap(),
+                )
+                .await
+        };
+        let (listing, pushed_to) = (started().await, started().await);
 
         // Published: served at once, and again as it is.
         let res = publish(&server, Some(&anna), XLSX, sheet.clone()).await;
@@ -282,6 +295,17 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
         );
         let again = publish(&server, Some(&anna), XLSX, sheet.clone()).await;
         assert_eq!(again.status(), StatusCode::OK);
+        // The other servers take it up at their next look: the list a phone asks for at
+        // every sync, and a push of a visit in the new version.
+        let listed: Vec<FormSummary> = get_json(&listing, &ayse, "/api/v1/forms").await;
+        assert!(
+            listed
+                .iter()
+                .any(|f| f.id == "home_visit" && f.version == 4),
+            "{listed:?}"
+        );
+        let there: FormDef = get_json(&listing, &ayse, "/api/v1/forms/home_visit").await;
+        assert_eq!(there.version, 4);
 
         // A form changed under a version that exists, or an older version: refused.
         json["fields"][0]["fields"][5]["label"]["de"] = "Anwesend".into();
@@ -304,7 +328,7 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
         crate::support::steps_due(submission_mut(&mut new), "2099-01-01");
         let mut old = old;
         crate::support::steps_due(submission_mut(&mut old), "2099-01-01");
-        push_applied(&server, &ayse, &[old, new]).await;
+        push_applied(&pushed_to, &ayse, &[old, new]).await;
 
         // Recorded, and served by a server started later on the same store.
         let trail = server
@@ -315,9 +339,9 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
         let published: Vec<_> = trail
             .iter()
             .filter(|e| e.action == "publish_form")
-            .map(|e| e.login.as_deref())
+            .map(|e| (e.login.as_deref(), e.form.as_deref()))
             .collect();
-        assert_eq!(published, [Some("anna.a")]);
+        assert_eq!(published, [(Some("anna.a"), Some("home_visit@4"))]);
         let restarted = server
             .sharing_store(
                 FormCatalog::embedded()
