@@ -81,8 +81,9 @@ async fn local(id: &str) -> Result<FormDef, String> {
     FormDef::from_json(&text).map_err(|e| e.to_string())
 }
 
-/// Fetches the server's definitions and keeps those newer than the phone's. Offline, or with
-/// a server that cannot be reached, the phone's definitions stay as they are.
+/// Fetches the server's definitions and keeps those newer than the phone's; the versions
+/// they replace are kept while a draft was begun on them. Offline, or with a server that
+/// cannot be reached, the phone's definitions stay as they are.
 pub async fn refresh(catalog: FormCatalog) {
     let Ok(list) = fetch_text("/api/v1/forms").await else {
         return;
@@ -93,13 +94,18 @@ pub async fn refresh(catalog: FormCatalog) {
     let Ok(db) = storage::shared().await else {
         return;
     };
+    let mut replaced = Vec::new();
     for summary in list
         .into_iter()
         .filter(|s| SHIPPED.contains(&s.id.as_str()))
     {
-        let current = catalog.get(&summary.id).map(|f| f.version);
+        let current = catalog.get(&summary.id);
         let stored = db.form(&summary.id).await.ok().flatten();
-        if stored.is_some() && current.is_some_and(|v| v >= summary.version) {
+        if stored.is_some()
+            && current
+                .as_ref()
+                .is_some_and(|f| f.version >= summary.version)
+        {
             continue;
         }
         let Ok(json) = fetch_text(&format!("/api/v1/forms/{}", summary.id)).await else {
@@ -109,6 +115,18 @@ pub async fn refresh(catalog: FormCatalog) {
             leptos::logging::warn!("the server sent a form that does not load: {}", summary.id);
             continue;
         };
+        // What the phone filled until now: as kept, or as shipped with the app.
+        if let Some(current) = current.filter(|c| c.version != form.version) {
+            let json = match stored {
+                Some(stored) if stored.version == current.version => Some(stored.json),
+                _ => serde_json::to_string(&*current).ok(),
+            };
+            replaced.extend(json.map(|json| StoredForm {
+                id: current.id.clone(),
+                version: current.version,
+                json,
+            }));
+        }
         let keep = StoredForm {
             id: form.id.clone(),
             version: form.version,
@@ -121,6 +139,31 @@ pub async fn refresh(catalog: FormCatalog) {
                     .insert(form.id.clone(), Arc::new(form));
             });
         }
+    }
+    if let Err(why) = db.keep_forms_for_drafts(&replaced).await {
+        leptos::logging::warn!("older form versions not kept: {why}");
+    }
+}
+
+/// The definition a saved draft was begun on: the phone's current one, or the older version
+/// kept for it. `None` when the phone has neither (the draft then goes on in the current
+/// version, if there is one).
+pub async fn of_draft(
+    catalog: FormCatalog,
+    db: &storage::Storage,
+    form_id: &str,
+    version: u32,
+) -> Option<Arc<FormDef>> {
+    let current = catalog.get(form_id);
+    if current.as_ref().is_some_and(|f| f.version == version) {
+        return current;
+    }
+    match db.form_version(form_id, version).await {
+        Ok(Some(kept)) => FormDef::from_json(&kept.json)
+            .ok()
+            .map(Arc::new)
+            .or(current),
+        _ => current,
     }
 }
 

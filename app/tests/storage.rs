@@ -75,6 +75,7 @@ async fn a_new_database_has_every_store() {
             stores::CONSENTS,
             stores::DEVICE,
             stores::DRAFTS,
+            stores::FORM_VERSIONS,
             stores::FORMS,
             stores::META,
             stores::OUTBOX,
@@ -178,7 +179,7 @@ async fn a_database_of_an_old_version_gets_every_store() {
     }
     let now = open_unlocked(&name).await;
     assert_eq!(now.version(), SCHEMA_VERSION);
-    assert_eq!(now.store_names().len(), 10);
+    assert_eq!(now.store_names().len(), 11);
     let form = StoredForm {
         id: "intake".into(),
         version: 3,
@@ -187,6 +188,57 @@ async fn a_database_of_an_old_version_gets_every_store() {
     now.put_form(&form).await.unwrap();
     assert_eq!(now.form("intake").await.unwrap(), Some(form));
     now.close();
+    Storage::delete(&name).await.unwrap();
+}
+
+/// A draft finishes on the version it was begun on: the version a newer one replaces is kept
+/// while a draft names it, and let go once none does. Locked, the phone cannot read its
+/// drafts, and keeps what it cannot tell about.
+#[wasm_bindgen_test]
+async fn an_older_form_version_is_kept_while_a_draft_was_begun_on_it() {
+    let name = unique_name("versions");
+    let storage = open_unlocked(&name).await;
+    let form = |id: &str, version: u32| StoredForm {
+        id: id.into(),
+        version,
+        json: format!("{{\"id\":\"{id}\",\"version\":{version}}}"),
+    };
+    // The draft was begun on intake version 1; home visit version 2 has no draft.
+    let begun = draft("d-versions", "Familie Testova", 5.0);
+    storage.put_draft(&begun).await.unwrap();
+    storage
+        .keep_forms_for_drafts(&[form("intake", 1), form("home_visit", 2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.kept_form_versions().await.unwrap(),
+        [form("intake", 1)]
+    );
+    assert_eq!(
+        storage.form_version("intake", 1).await.unwrap(),
+        Some(form("intake", 1))
+    );
+    assert_eq!(storage.form_version("home_visit", 2).await.unwrap(), None);
+    // Kept in clear, like the current definitions: forms load before an unlock.
+    assert!(raw_dump(&name).await.iter().any(|r| r.contains("intake@1")));
+
+    // Locked: nothing is let go, and what is replaced is kept.
+    crypto::forget_key();
+    storage
+        .keep_forms_for_drafts(&[form("intake", 2)])
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.kept_form_versions().await.unwrap(),
+        [form("intake", 1), form("intake", 2)]
+    );
+
+    // Unlocked again, the draft finalized: no draft names either, both go.
+    assert_eq!(storage.unlock(PASSWORD).await.unwrap(), Unlock::Opened);
+    storage.delete_draft(&begun.id).await.unwrap();
+    storage.keep_forms_for_drafts(&[]).await.unwrap();
+    assert!(storage.kept_form_versions().await.unwrap().is_empty());
+    storage.close();
     Storage::delete(&name).await.unwrap();
 }
 

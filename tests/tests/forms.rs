@@ -660,6 +660,12 @@ async fn an_admin_publishes_an_xlsform_and_the_phone_takes_it_at_its_next_sync()
     let phone = Browser::open(&driver, 360, 740, "de-DE").await;
     phone::log_in(&phone, &server, "ayse.w").await;
     phone::record_synced_household(&phone, "Familie Neuform").await;
+    // A home visit begun before the new version is published.
+    phone::open_case(&phone, "Familie Neuform").await;
+    phone::begin_visit(&phone).await;
+    type_into(&phone, "present", None, "Frau Testova und zwei Kinder").await;
+    wait_for_saved_draft(&phone).await;
+    let begun = phone.client.current_url().await.unwrap();
 
     // The home visit as served, with a question worded anew and the version raised.
     let dir = tempfile::tempdir().unwrap();
@@ -726,6 +732,61 @@ async fn an_admin_publishes_an_xlsform_and_the_phone_takes_it_at_its_next_sync()
     phone
         .wait_for_xpath("//label[starts-with(normalize-space(), 'Wer war beim Besuch dabei?')]")
         .await;
+
+    // The visit begun before finishes on the version it was begun on, after a reload too.
+    phone::open(&phone, begun.as_str()).await;
+    phone
+        .wait_for_xpath("//label[starts-with(normalize-space(), 'Anwesende Personen')]")
+        .await;
+    assert_eq!(
+        value_of(&phone, "present", None).await,
+        "Frau Testova und zwei Kinder"
+    );
+    let new_label = phone
+        .eval("return [...document.querySelectorAll('label')].some(l => l.textContent.includes('Wer war beim Besuch dabei?'));")
+        .await;
+    assert_eq!(
+        new_label, false,
+        "the draft is not shown in the new version"
+    );
+    pick(&phone, "start_time", None, "10:00").await;
+    choose(&phone, "consent_to_enter", None, "yes").await;
+    choose(&phone, "housing_situation", None, "sublet").await;
+    click_testid(&phone, "finalize").await;
+    phone.wait_for_xpath("//*[@data-testid='saved']").await;
+    phone::wait_for_sync_text(&phone, "Alles synchronisiert").await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db_path().display()))
+        .await
+        .unwrap();
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM ops ORDER BY seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let visits: Vec<(String, u64)> = bodies
+        .iter()
+        .map(|b| serde_json::from_str::<Value>(b).unwrap())
+        .filter_map(|op| {
+            let s = &op["change"]["submission"];
+            (s["form_id"] == "home_visit").then(|| {
+                (
+                    s["answers"]["present"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    s["form_version"].as_u64().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        visits,
+        [(
+            "Frau Testova und zwei Kinder".to_owned(),
+            u64::from(served.version)
+        )],
+        "the server holds the visit in the version it was begun on"
+    );
     phone.close().await;
     laptop.close().await;
     server.stop().await;

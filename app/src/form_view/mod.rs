@@ -168,7 +168,9 @@ async fn open(request: Request, catalog: crate::forms::FormCatalog) -> Opened {
                 Ok(found) => found,
                 Err(e) => return Opened::Failed(e),
             };
-            return match form_of(&draft.form_id) {
+            return match crate::forms::of_draft(catalog, &db, &draft.form_id, draft.form_version)
+                .await
+            {
                 Some(form) => Opened::Draft {
                     draft,
                     saved: true,
@@ -556,8 +558,9 @@ async fn finalize_draft(
     let submission = Submission {
         id: draft.id,
         form_id: draft.form_id,
-        // The version the answers were validated against (a draft begun under an older
-        // version is finished under the one the phone has now).
+        // The version the answers were validated against: the one the draft was begun on
+        // (kept on the phone after a newer one arrived), or the phone's current one when
+        // that version is gone.
         form_version: form.version,
         case_id: case.id.clone(),
         device: device.clone(),

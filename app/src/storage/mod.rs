@@ -8,9 +8,10 @@
 //! (signed consents and withdrawals, indexed by case, schema 4), and `device` (what belongs
 //! to the phone rather than to anyone's records: the account's data key, wrapped by its
 //! password, and the phone's clock; schema 5), and `sent` (operations the server
-//! acknowledged, kept a while to send again to a store restored from a backup; schema 6).
+//! acknowledged, kept a while to send again to a store restored from a backup; schema 6),
+//! and `form_versions` (older form definitions that drafts were begun on; schema 7).
 //!
-//! Every record of the stores but `device` and `forms` is sealed with the account's data key ([`crypto`]); the
+//! Every record of the stores but `device`, `forms` and `form_versions` is sealed with the account's data key ([`crypto`]); the
 //! app reads and writes nothing while it is locked ([`StorageError::Locked`]).
 //!
 //! Reads go through rexie; every write goes through [`Storage::commit`] (one transaction,
@@ -48,7 +49,7 @@ pub use vault::{Keyring, Reached, Unlock};
 /// The database of the app on this phone.
 pub const DB_NAME: &str = "cris-field";
 /// Raised with every change to the object stores; `open` upgrades older databases.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Names of the object stores.
 pub mod stores {
@@ -62,6 +63,7 @@ pub mod stores {
     pub const CONSENTS: &str = "consents";
     pub const DEVICE: &str = "device";
     pub const SENT: &str = "sent";
+    pub const FORM_VERSIONS: &str = "form_versions";
 
     /// The stores of sealed records: all but `device` and the form definitions (which hold
     /// no one's data, and load before an unlock).
@@ -109,6 +111,9 @@ fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
     }
     if version >= 6 {
         builder = builder.add_object_store(ObjectStore::new(stores::SENT).key_path("key"));
+    }
+    if version >= 7 {
+        builder = builder.add_object_store(ObjectStore::new(stores::FORM_VERSIONS).key_path("key"));
     }
     builder
 }
