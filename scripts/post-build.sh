@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trunk post_build hook (run with TRUNK_STAGING_DIR set): makes the build run under the
-# server's Content-Security-Policy, then writes the service worker's precache list.
+# server's Content-Security-Policy, writes the service worker's precache list, then the
+# compressed copies the server sends (last: they are of the files as shipped).
 #
 # Trunk starts the app with an inline <script type=module>; the policy allows no inline
 # script, so its text moves to boot-<hash>.js and index.html loads that file instead.
@@ -21,3 +22,4 @@ fi
 echo "post-build: the start script is boot-$hash.js"
 
 bash "$here/sw-precache.sh"
+node "$here/compress.mjs" "$dir"

@@ -10,7 +10,7 @@ grep -q '__CRIS_SW_VERSION__' "$sw" && grep -q '/\*__CRIS_SW_PRECACHE__\*/' "$sw
   exit 1
 }
 
-mapfile -t files < <(find . -type f ! -name "$sw" ! -name '*.map' -printf '%P\n' | LC_ALL=C sort)
+mapfile -t files < <(find . -type f ! -name "$sw" ! -name '*.map' ! -name '*.br' ! -name '*.gz' -printf '%P\n' | LC_ALL=C sort)
 [ "${#files[@]}" -gt 0 ] || { echo "sw-precache: no files in $dir" >&2; exit 1; }
 
 # The version changes whenever any shipped byte changes, which is what makes browsers

@@ -7,8 +7,10 @@
 //! - Hashed files (`cris-app-<hash>_bg.wasm`, `style-<hash>.css`, ...) are `immutable`: a new
 //!   build has new names. Everything else (`index.html`, `sw.js`, the manifest, icons) is
 //!   `no-cache`, revalidated by ETag, so a phone always learns about a new version.
-//! - Compressible files are sent as brotli or gzip when the client accepts them, compressed once
-//!   on first request and kept in memory.
+//! - Compressible files are sent as brotli or gzip when the client accepts them. The build
+//!   writes both next to each file (`x.wasm.br`, `x.wasm.gz`: `scripts/compress.mjs`); they are
+//!   taken once checked to decompress to the file, and what has none is compressed when the
+//!   server starts, before it answers: no request waits on compression.
 //! - Paths without a file extension are screens of the single-page app: they get `index.html`.
 
 use std::collections::HashMap;
@@ -66,6 +68,7 @@ impl Assets {
                 assets.insert(&path, file.data.into_owned());
             }
         }
+        assets.compress_all();
         assets
     }
 
@@ -89,12 +92,68 @@ impl Assets {
                 }
             }
         }
+        assets.compress_all();
         Ok(assets)
+    }
+
+    /// Takes the compressed copies the build wrote as the encodings of their files, and
+    /// compresses every compressible file that has none, in parallel, now.
+    fn compress_all(&mut self) {
+        let copies: Vec<(String, String, Encoding)> = self
+            .files
+            .keys()
+            .filter_map(|key| {
+                let (base, encoding) = match key.rsplit_once('.')? {
+                    (base, "br") => (base, Encoding::Brotli),
+                    (base, "gz") => (base, Encoding::Gzip),
+                    _ => return None,
+                };
+                let of = self.files.get(base)?;
+                of.compressible
+                    .then(|| (key.clone(), base.to_owned(), encoding))
+            })
+            .collect();
+        for (key, base, encoding) in copies {
+            // Not served as a file of its own either way.
+            let Some(copy) = self.files.remove(&key) else {
+                continue;
+            };
+            let Some(asset) = self.files.get(&base) else {
+                continue;
+            };
+            if decompress(&copy.bytes, encoding).as_deref() == Some(&asset.bytes[..]) {
+                let _ = asset.cell(encoding).set(copy.bytes.clone());
+            } else {
+                tracing::warn!(file = %key, "a compressed copy does not match its file: compressed anew");
+            }
+        }
+        std::thread::scope(|scope| {
+            for asset in self.files.values().filter(|a| a.compressible) {
+                for encoding in [Encoding::Gzip, Encoding::Brotli] {
+                    if asset.cell(encoding).get().is_none() {
+                        scope.spawn(move || {
+                            asset
+                                .cell(encoding)
+                                .get_or_init(|| compress(&asset.bytes, encoding));
+                        });
+                    }
+                }
+            }
+        });
     }
 
     /// How many files there are.
     pub fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// How many compressible files a request would still have to compress (none, once the
+    /// files are read).
+    pub fn waiting_for_compression(&self) -> usize {
+        self.files
+            .values()
+            .filter(|a| a.compressible && (a.gzip.get().is_none() || a.brotli.get().is_none()))
+            .count()
     }
 
     /// True when the app was not built: there is nothing to serve.
@@ -220,27 +279,45 @@ fn app_not_built() -> Response {
         .into_response()
 }
 
-/// The compressed body, made on first use (off the async threads: brotli takes a moment on
-/// a large wasm file) and kept.
+impl Asset {
+    fn cell(&self, encoding: Encoding) -> &OnceLock<Bytes> {
+        match encoding {
+            Encoding::Brotli => &self.brotli,
+            _ => &self.gzip,
+        }
+    }
+}
+
+/// The compressed body: made when the files were read (see [`Assets::compress_all`]), or
+/// now, off the async threads, for a file added otherwise.
 async fn compressed(asset: Arc<Asset>, encoding: Encoding) -> Bytes {
-    let cell = |a: &Asset| match encoding {
-        Encoding::Brotli => a.brotli.get().cloned(),
-        _ => a.gzip.get().cloned(),
-    };
-    if let Some(done) = cell(&asset) {
-        return done;
+    if let Some(done) = asset.cell(encoding).get() {
+        return done.clone();
     }
     let work = asset.clone();
     let made = tokio::task::spawn_blocking(move || {
-        let lock = match encoding {
-            Encoding::Brotli => &work.brotli,
-            _ => &work.gzip,
-        };
-        lock.get_or_init(|| compress(&work.bytes, encoding)).clone()
+        work.cell(encoding)
+            .get_or_init(|| compress(&work.bytes, encoding))
+            .clone()
     })
     .await;
     // Only a panic inside the compressor could fail the task; then compress here instead.
     made.unwrap_or_else(|_| compress(&asset.bytes, encoding))
+}
+
+/// What a compressed copy decompresses to; `None` if it does not.
+fn decompress(bytes: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match encoding {
+        Encoding::Identity => return Some(bytes.to_vec()),
+        Encoding::Gzip => {
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).ok()?;
+        }
+        Encoding::Brotli => {
+            brotli::BrotliDecompress(&mut &bytes[..], &mut out).ok()?;
+        }
+    }
+    Some(out)
 }
 
 fn compress(bytes: &[u8], encoding: Encoding) -> Bytes {

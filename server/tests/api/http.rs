@@ -268,6 +268,51 @@ async fn compressible_files_come_as_brotli_or_gzip_and_decode_to_the_original() 
     assert!(res.headers().get(CONTENT_ENCODING).is_none());
 }
 
+/// The build's compressed copies (`scripts/compress.mjs`) are sent as they are, but not one
+/// that decompresses to something else; what has none is compressed when the files are read,
+/// before the server answers anyone.
+#[tokio::test]
+async fn the_builds_compressed_copies_are_sent_and_the_rest_compressed_before_serving() {
+    let app = tempfile::tempdir().unwrap();
+    let p = app.path();
+    let script = "export function init() { return 42; }\n".repeat(200);
+    std::fs::write(p.join(JS), &script).unwrap();
+    // Brotli at quality 1: other bytes than the server's own quality 11 would give.
+    let mut copy = Vec::new();
+    let quick = brotli::enc::BrotliEncoderParams {
+        quality: 1,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut script.as_bytes(), &mut copy, &quick).unwrap();
+    std::fs::write(p.join(format!("{JS}.br")), &copy).unwrap();
+    // A stale gzip copy, of another file.
+    let mut stale = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut stale, b"an older build").unwrap();
+    std::fs::write(p.join(format!("{JS}.gz")), stale.finish().unwrap()).unwrap();
+    std::fs::write(p.join("index.html"), INDEX).unwrap();
+
+    let assets = Assets::from_dir(p).unwrap();
+    assert_eq!(assets.len(), 2, "the copies are not files of their own");
+    assert_eq!(assets.waiting_for_compression(), 0);
+    let server = Server::start_with(assets, app).await;
+    let ask = |path: String, encoding: &'static str| {
+        client()
+            .get(server.url(&path))
+            .header(ACCEPT_ENCODING, encoding)
+            .send()
+    };
+    let br = ask(format!("/{JS}"), "br").await.unwrap();
+    assert_eq!(header(&br, CONTENT_ENCODING), "br");
+    assert_eq!(br.bytes().await.unwrap(), copy, "the build's copy as it is");
+    let gz = ask(format!("/{JS}"), "gzip").await.unwrap();
+    assert_eq!(header(&gz, CONTENT_ENCODING), "gzip");
+    assert_eq!(gunzip(&gz.bytes().await.unwrap()), script.as_bytes());
+    let index = ask("/index.html".to_owned(), "br").await.unwrap();
+    assert_eq!(unbrotli(&index.bytes().await.unwrap()), INDEX.as_bytes());
+    let res = ask(format!("/{JS}.br"), "br").await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn an_unchanged_file_is_not_sent_again() {
     let server = Server::start().await;
