@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod bench;
 pub mod https;
 pub mod phone;
 pub mod ui;
