@@ -168,7 +168,7 @@ pub async fn of_draft(
 }
 
 /// GETs a same-origin URL as text; an HTTP error status is an error.
-async fn fetch_text(url: &str) -> Result<String, String> {
+pub(crate) async fn fetch_text(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response = JsFuture::from(window.fetch_with_str(url))
         .await

@@ -21,7 +21,9 @@ pub fn run() {
     // (Leptos's executor starts with the mount: this runs on wasm-bindgen's.)
     wasm_bindgen_futures::spawn_local(async {
         sync::session::wipe_if_marked().await;
-        let gate = lock::at_start().await;
+        // The chosen language's strings, with the lock's state: the first screen is drawn
+        // in that language (German if its file cannot be had).
+        let (gate, _) = futures::join!(lock::at_start(), i18n::load(prefs::load_lang()));
         leptos::mount::mount_to_body(move || leptos::view! { <shell::App gate=gate.clone()/> });
     });
 }

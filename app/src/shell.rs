@@ -126,8 +126,12 @@ pub fn LanguagePicker(#[prop(into)] id: String) -> impl IntoView {
     let i18n = use_i18n();
     let on_change = move |ev| {
         if let Ok(lang) = event_target_value(&ev).parse::<Lang>() {
-            i18n.lang.set(lang);
-            prefs::save_lang(lang);
+            // Its strings first (German meanwhile, if they cannot be had).
+            leptos::task::spawn_local(async move {
+                let _ = crate::i18n::load(lang).await;
+                i18n.lang.set(lang);
+                prefs::save_lang(lang);
+            });
         }
     };
     view! {

@@ -19,6 +19,18 @@ async fn the_app_keeps_working_offline_in_the_chosen_language() {
     browser.wait_for_heading("Meine Fälle").await;
     browser.wait_for_service_worker().await;
 
+    // The app's wasm carries German only: Turkish comes as a file of its own when chosen
+    // (and is kept for offline use with the rest of the app).
+    let wasm = std::fs::read_dir(built_app_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_bg.wasm"))
+        .expect("the built wasm");
+    let wasm = std::fs::read(wasm).unwrap();
+    let holds = |text: &str| wasm.windows(text.len()).any(|w| w == text.as_bytes());
+    assert!(holds("Meine Fälle"));
+    assert!(!holds("Vakalarım"), "Turkish strings are in the wasm");
+
     let picker = c
         .find(Locator::Css("#lang-header"))
         .await

@@ -1,13 +1,23 @@
 //! UI strings in the six languages of CRIS Field.
 //!
-//! Every language is one `const Ui`: a missing string is a compile error, never a silent
-//! fallback to another language. Terms follow the project glossary (German first).
+//! Every language is one `const Ui` in this folder: a missing string is a compile error, never
+//! a silent fallback to another language. Terms follow the project glossary (German first).
+//!
+//! Only German is compiled into the app. The other five reach the phone as data, one file
+//! per language (`public/i18n/<code>.json`, written from these tables and checked against
+//! them by a test), loaded when chosen and kept by the service worker for offline use: a
+//! phone downloads the strings of one language, not six.
 
+#[cfg(any(test, not(target_arch = "wasm32")))]
 mod bg;
 mod de;
+#[cfg(any(test, not(target_arch = "wasm32")))]
 mod en;
+#[cfg(any(test, not(target_arch = "wasm32")))]
 mod hu;
+#[cfg(any(test, not(target_arch = "wasm32")))]
 mod sk;
+#[cfg(any(test, not(target_arch = "wasm32")))]
 mod tr;
 
 use cris_core::Lang;
@@ -29,8 +39,33 @@ macro_rules! ui_strings {
             pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
                 vec![$((stringify!($name), self.$name)),+]
             }
+
+            /// The strings of a language file (`{"name": "text", ...}`); the name of the
+            /// first string it lacks when it lacks one. Strings are kept for the life of the
+            /// page (at most five languages are ever loaded).
+            pub fn from_json(text: &str) -> Result<Ui, String> {
+                let mut texts: std::collections::BTreeMap<String, String> =
+                    serde_json::from_str(text).map_err(|e| e.to_string())?;
+                // One loop over the names, then one call per field: small code for ~500.
+                let names = [$(stringify!($name)),+];
+                let mut values = Vec::with_capacity(names.len());
+                for name in names {
+                    let text = texts
+                        .remove(name)
+                        .ok_or_else(|| format!("the string {name} is missing"))?;
+                    values.push(&*Box::leak(text.into_boxed_str()));
+                }
+                let mut values = values.into_iter();
+                Ok(Ui { $($name: next_text(&mut values),)+ })
+            }
         }
     };
+}
+
+/// The next of a language's strings, in declaration order (there is one for every field).
+#[inline(never)]
+fn next_text(values: &mut std::vec::IntoIter<&'static str>) -> &'static str {
+    values.next().unwrap_or_default()
 }
 
 ui_strings! {
@@ -542,8 +577,10 @@ ui_strings! {
     publish_problems,
 }
 
-/// The strings of one language.
-pub const fn ui(lang: Lang) -> &'static Ui {
+/// The strings of one language as this folder has them (not in the app's wasm: see the
+/// module's comment).
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub const fn compiled(lang: Lang) -> &'static Ui {
     match lang {
         Lang::De => &de::UI,
         Lang::Tr => &tr::UI,
@@ -552,6 +589,63 @@ pub const fn ui(lang: Lang) -> &'static Ui {
         Lang::Hu => &hu::UI,
         Lang::Sk => &sk::UI,
     }
+}
+
+/// The strings of one language.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn ui(lang: Lang) -> &'static Ui {
+    compiled(lang)
+}
+
+/// The strings of one language: German until the language's file is loaded (asked for here
+/// if it was not), then, in every view that read them, the language's own.
+#[cfg(target_arch = "wasm32")]
+pub fn ui(lang: Lang) -> &'static Ui {
+    if lang == Lang::De {
+        return &de::UI;
+    }
+    let found = LOADED
+        .with(|loaded| loaded.with(|all| all.iter().find(|(l, _)| *l == lang).map(|(_, u)| *u)));
+    found.unwrap_or_else(|| {
+        leptos::task::spawn_local(async move {
+            let _ = load(lang).await;
+        });
+        &de::UI
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The languages loaded, read reactively: a view drawn in German while its language was
+    /// on its way is drawn again once it is here.
+    static LOADED: ArcRwSignal<Vec<(Lang, &'static Ui)>> = ArcRwSignal::new(Vec::new());
+    /// The languages asked for, so that each file is fetched once at a time.
+    static ASKED: std::cell::RefCell<Vec<Lang>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Loads the strings of `lang` (from the service worker's cache when offline). German is
+/// always here.
+#[cfg(target_arch = "wasm32")]
+pub async fn load(lang: Lang) -> Result<(), String> {
+    let here = |l: Lang| {
+        l == Lang::De
+            || LOADED.with(|loaded| loaded.with_untracked(|all| all.iter().any(|(x, _)| *x == l)))
+    };
+    if here(lang) || ASKED.with_borrow(|asked| asked.contains(&lang)) {
+        return Ok(());
+    }
+    ASKED.with_borrow_mut(|asked| asked.push(lang));
+    let url = format!("/i18n/{}.json", lang.code());
+    let result = async {
+        let text = crate::forms::fetch_text(&url).await?;
+        Ui::from_json(&text).map_err(|e| format!("{url}: {e}"))
+    }
+    .await;
+    ASKED.with_borrow_mut(|asked| asked.retain(|l| *l != lang));
+    let strings = result.inspect_err(|why| leptos::logging::warn!("{why}"))?;
+    let strings: &'static Ui = Box::leak(Box::new(strings));
+    LOADED.with(|loaded| loaded.update(|all| all.push((lang, strings))));
+    Ok(())
 }
 
 /// The current UI language, shared through the component tree.
@@ -609,6 +703,30 @@ pub fn overdue_count(lang: Lang, steps: usize, households: usize) -> String {
         )
 }
 
+/// Every language is compiled in outside the browser: nothing to load.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn load(_lang: Lang) -> Result<(), String> {
+    Ok(())
+}
+
+/// A language's file as the app loads it: every string by name, in declaration order, one
+/// per line (so that a change reads as a change of lines).
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub fn to_json(ui: &Ui) -> String {
+    let lines: Vec<String> = ui
+        .entries()
+        .into_iter()
+        .map(|(name, text)| {
+            format!(
+                "  {}: {}",
+                serde_json::Value::from(name),
+                serde_json::Value::from(text)
+            )
+        })
+        .collect();
+    format!("{{\n{}\n}}\n", lines.join(",\n"))
+}
+
 /// The `I18n` provided by the app shell.
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
@@ -620,6 +738,46 @@ mod tests {
 
     fn strings(ui: &Ui) -> Vec<(&'static str, &'static str)> {
         ui.entries()
+    }
+
+    /// The files the phone loads are these tables, to the letter. After a change to a table:
+    /// `CRIS_WRITE_I18N=1 cargo test -p cris-app --lib i18n` writes them anew.
+    #[test]
+    fn the_language_files_hold_the_tables_of_this_folder() {
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::De) {
+            let path = format!(
+                "{}/../public/i18n/{}.json",
+                env!("CARGO_MANIFEST_DIR"),
+                lang.code()
+            );
+            let expected = to_json(compiled(lang));
+            if std::env::var_os("CRIS_WRITE_I18N").is_some() {
+                std::fs::write(&path, &expected).unwrap();
+            }
+            let found = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                found == expected,
+                "{path} is not app/src/i18n/{}.rs: write it anew with CRIS_WRITE_I18N=1 cargo test -p cris-app --lib i18n",
+                lang.code()
+            );
+            let loaded = Ui::from_json(&found).unwrap();
+            assert_eq!(loaded.entries(), compiled(lang).entries());
+        }
+    }
+
+    #[test]
+    fn a_language_file_lacking_a_string_is_refused_by_name() {
+        let full = to_json(compiled(Lang::Tr));
+        let lacking: String = full
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("\"nav_review\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(
+            Ui::from_json(&lacking).err().as_deref(),
+            Some("the string nav_review is missing")
+        );
+        assert!(Ui::from_json("[1, 2]").is_err());
     }
 
     #[test]
