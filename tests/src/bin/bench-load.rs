@@ -14,10 +14,11 @@
 //! Run after building the app (`make app`):
 //!
 //! ```text
-//! cargo run --release -p cris-e2e --bin bench-load [-- RUNS]
+//! cargo run -p cris-e2e --bin bench-load [-- RUNS] [BUILD_DIR ...]
 //! ```
 //!
-//! Times are p50 over the runs (default 5). The figures go into the notes, not into
+//! Several builds (folders like `app/dist`) are measured one after the other in the same run,
+//! to compare them. Times are p50 over the runs (default 5). The figures go into the notes, not into
 //! assertions: the machines are shared and noisy.
 
 use std::collections::BTreeMap;
@@ -138,17 +139,33 @@ struct Figures {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .map(|n| n.parse().expect("RUNS: a number of runs"))
-        .unwrap_or(5);
-    let server = TestServer::start(&built_app_dir()).await;
+    let mut runs = 5;
+    let mut builds = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.parse() {
+            Ok(n) => runs = n,
+            Err(_) => builds.push(std::path::PathBuf::from(arg)),
+        }
+    }
+    if builds.is_empty() {
+        builds.push(built_app_dir());
+    }
     let driver = Chromedriver::start().await;
+    // Build after build, in one run of the program: their figures compare.
+    for build in &builds {
+        println!("{}", build.display());
+        measure(&driver, build, runs).await;
+        println!();
+    }
+}
+
+async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
+    let server = TestServer::start(build).await;
     server
         .add_account(LOGIN, "Bench Worker", Role::Worker, TEAM, PASSWORD)
         .await;
     // The caseload of a busy worker, recorded before (an unthrottled phone sends it).
-    let seeder = Browser::open(&driver, 360, 740, "de-DE").await;
+    let seeder = Browser::open(driver, 360, 740, "de-DE").await;
     phone::first_login(&seeder, &server, LOGIN).await;
     seed_households(&seeder, LOGIN, CASELOAD, 0).await;
     seeder.close().await;
@@ -156,7 +173,7 @@ async fn main() {
     let mut figures = Figures::default();
     let mut first_files = BTreeMap::new();
     for run in 0..runs {
-        let b = Browser::open(&driver, 360, 740, "de-DE").await;
+        let b = Browser::open(driver, 360, 740, "de-DE").await;
         throttle(&b).await;
         b.client.goto(&server.url("/")).await.expect("open the app");
         let login = mark(&b, "login").await;
@@ -202,7 +219,7 @@ async fn main() {
             .sw_caseload
             .push(caseload - mark(&b, "pressed").await);
         b.close().await;
-        eprintln!("run {} of {runs} done", run + 1);
+        eprintln!("{}: run {} of {runs} done", build.display(), run + 1);
     }
 
     println!(
