@@ -25,5 +25,9 @@ pub fn run() {
         // in that language (German if its file cannot be had).
         let (gate, _) = futures::join!(lock::at_start(), i18n::load(prefs::load_lang()));
         leptos::mount::mount_to_body(move || leptos::view! { <shell::App gate=gate.clone()/> });
+        // The page's own "starting" header (index.html) gives way to the app's.
+        if let Some(starting) = leptos::prelude::document().get_element_by_id("starting") {
+            starting.remove();
+        }
     });
 }

@@ -199,3 +199,40 @@ async fn a_new_version_is_offered_and_taken_on_reload() {
     browser.close().await;
     second.stop().await;
 }
+
+/// Until the app's wasm has arrived (seconds on a slow network), the page shows the app's
+/// header and a moving bar instead of a blank screen; the app's first screen replaces them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_shows_it_is_starting_until_the_app_is_drawn() {
+    let server = TestServer::start(&built_app_dir()).await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    b.devtools("Network.enable", serde_json::json!({})).await;
+    b.devtools(
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": ["*_bg.wasm"] }),
+    )
+    .await;
+    b.client.goto(&server.url("/")).await.unwrap();
+    b.wait_for_xpath("//*[@id='starting'][@role='status']//span[normalize-space()='CRIS Field']")
+        .await;
+    let bar_shown = b
+        .eval("return document.querySelector('.starting-bar').getBoundingClientRect().height > 0;")
+        .await;
+    assert_eq!(bar_shown, true);
+    b.screenshot("starting-360x740.png").await;
+
+    b.devtools("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
+        .await;
+    b.client.refresh().await.unwrap();
+    b.wait_for_first_page("//h1[normalize-space()='Anmelden']")
+        .await;
+    assert_eq!(
+        b.eval("return document.getElementById('starting') === null;")
+            .await,
+        true,
+        "the starting header is gone once the app is drawn"
+    );
+    b.close().await;
+    server.stop().await;
+}
