@@ -607,9 +607,11 @@ pub fn ui(lang: Lang) -> &'static Ui {
     let found = LOADED
         .with(|loaded| loaded.with(|all| all.iter().find(|(l, _)| *l == lang).map(|(_, u)| *u)));
     found.unwrap_or_else(|| {
-        leptos::task::spawn_local(async move {
-            let _ = load(lang).await;
-        });
+        if ask(lang) {
+            leptos::task::spawn_local(async move {
+                let _ = fetch(lang).await;
+            });
+        }
         &de::UI
     })
 }
@@ -619,22 +621,37 @@ thread_local! {
     /// The languages loaded, read reactively: a view drawn in German while its language was
     /// on its way is drawn again once it is here.
     static LOADED: ArcRwSignal<Vec<(Lang, &'static Ui)>> = ArcRwSignal::new(Vec::new());
-    /// The languages asked for, so that each file is fetched once at a time.
+    /// The languages on their way, so that each file is fetched once at a time.
     static ASKED: std::cell::RefCell<Vec<Lang>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Loads the strings of `lang` (from the service worker's cache when offline). German is
-/// always here.
+/// Marks `lang` as on its way; false if it was already.
+#[cfg(target_arch = "wasm32")]
+fn ask(lang: Lang) -> bool {
+    ASKED.with_borrow_mut(|asked| {
+        let first = !asked.contains(&lang);
+        if first {
+            asked.push(lang);
+        }
+        first
+    })
+}
+
+/// Loads the strings of `lang` (from the service worker's cache when offline), unless they
+/// are here or on their way. German is always here.
 #[cfg(target_arch = "wasm32")]
 pub async fn load(lang: Lang) -> Result<(), String> {
-    let here = |l: Lang| {
-        l == Lang::De
-            || LOADED.with(|loaded| loaded.with_untracked(|all| all.iter().any(|(x, _)| *x == l)))
-    };
-    if here(lang) || ASKED.with_borrow(|asked| asked.contains(&lang)) {
+    let here = lang == Lang::De
+        || LOADED.with(|loaded| loaded.with_untracked(|all| all.iter().any(|(l, _)| *l == lang)));
+    if here || !ask(lang) {
         return Ok(());
     }
-    ASKED.with_borrow_mut(|asked| asked.push(lang));
+    fetch(lang).await
+}
+
+/// Fetches the file of `lang`, asked for by [`ask`], and keeps its strings.
+#[cfg(target_arch = "wasm32")]
+async fn fetch(lang: Lang) -> Result<(), String> {
     let url = format!("/i18n/{}.json", lang.code());
     let result = async {
         let text = crate::forms::fetch_text(&url).await?;
