@@ -24,7 +24,7 @@
 use std::collections::BTreeMap;
 
 use cris_core::api::Role;
-use cris_e2e::bench::{seed_households, stats};
+use cris_e2e::bench::{durations, seed_households, stats};
 use cris_e2e::phone::{self, PASSWORD, TEAM};
 use cris_e2e::ui::click_testid;
 use cris_e2e::{Browser, Chromedriver, TestServer, built_app_dir, wait_until};
@@ -135,6 +135,9 @@ struct Figures {
     sw_paint: Vec<f64>,
     sw_unlock: Vec<f64>,
     sw_caseload: Vec<f64>,
+    /// The app's own spans (app/src/perf.rs) in that time: unlocking, reading the caseload.
+    sw_unlock_span: Vec<f64>,
+    sw_caseload_span: Vec<f64>,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -246,6 +249,14 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
     row(
         "service worker: caseload shown, after Entsperren",
         &figures.sw_caseload,
+    );
+    row(
+        "  of which unlocking (cris:unlock)",
+        &figures.sw_unlock_span,
+    );
+    row(
+        "  of which reading the caseload (cris:caseload-load)",
+        &figures.sw_caseload_span,
     );
     server.stop().await;
 }
