@@ -221,6 +221,12 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
         figures
             .sw_caseload
             .push(caseload - mark(&b, "pressed").await);
+        figures
+            .sw_unlock_span
+            .extend(durations(&b, "cris:unlock").await);
+        figures
+            .sw_caseload_span
+            .extend(durations(&b, "cris:caseload-load").await);
         b.close().await;
         eprintln!("{}: run {} of {runs} done", build.display(), run + 1);
     }
