@@ -334,20 +334,58 @@ impl Chromedriver {
             Path::new(&binary).is_file(),
             "chromedriver not found at {binary}: `make test` installs Debian's chromium-driver"
         );
-        let port = free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        wait_until("chromedriver to listen", || async move {
-            tokio::net::TcpStream::connect(addr).await.ok().map(drop)
-        })
-        .await;
-        Chromedriver { child, port }
+        // A free port may be taken by another test before chromedriver binds it: then
+        // chromedriver exits, and it is started again on another port. It is ready when it
+        // answers its own status request (not merely when something listens there).
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&binary)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver");
+            let deadline = Instant::now() + PATIENCE;
+            while Instant::now() < deadline {
+                if child.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                if chromedriver_ready(port).await {
+                    return Chromedriver { child, port };
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("chromedriver did not start");
     }
+}
+
+/// Whether chromedriver answers `GET /status` on `port` as ready.
+async fn chromedriver_ready(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    let request = b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+        if String::from_utf8_lossy(&answer).contains("\"ready\":true") {
+            return true;
+        }
+    }
+    false
 }
 
 impl Drop for Chromedriver {

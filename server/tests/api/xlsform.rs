@@ -297,13 +297,16 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
         assert_eq!(again.status(), StatusCode::OK);
         // The other servers take it up at their next look: the list a phone asks for at
         // every sync, and a push of a visit in the new version.
-        let listed: Vec<FormSummary> = get_json(&listing, &ayse, "/api/v1/forms").await;
-        assert!(
-            listed
-                .iter()
-                .any(|f| f.id == "home_visit" && f.version == 4),
-            "{listed:?}"
-        );
+        let serves_v4 = async |server: &TestServer| {
+            let listed: Vec<FormSummary> = get_json(server, &ayse, "/api/v1/forms").await;
+            assert!(
+                listed
+                    .iter()
+                    .any(|f| f.id == "home_visit" && f.version == 4),
+                "{listed:?}"
+            );
+        };
+        serves_v4(&listing).await;
         let there: FormDef = get_json(&listing, &ayse, "/api/v1/forms/home_visit").await;
         assert_eq!(there.version, 4);
 
@@ -342,22 +345,8 @@ async fn an_admin_publishes_a_form_that_is_served_at_once_and_after_a_restart() 
             .map(|e| (e.login.as_deref(), e.form.as_deref()))
             .collect();
         assert_eq!(published, [(Some("anna.a"), Some("home_visit@4"))]);
-        let restarted = server
-            .sharing_store(
-                FormCatalog::embedded()
-                    .unwrap()
-                    .remember_in(&server.store, 0)
-                    .await
-                    .unwrap(),
-            )
-            .await;
-        let listed: Vec<FormSummary> = get_json(&restarted, &ayse, "/api/v1/forms").await;
-        assert!(
-            listed
-                .iter()
-                .any(|f| f.id == "home_visit" && f.version == 4),
-            "{listed:?}"
-        );
+        let restarted = started().await;
+        serves_v4(&restarted).await;
     })
     .await;
 }
