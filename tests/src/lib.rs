@@ -346,14 +346,15 @@ impl Chromedriver {
                 .spawn()
                 .expect("start chromedriver");
             let deadline = Instant::now() + PATIENCE;
+            let mut tick = tokio::time::interval(Duration::from_millis(50));
             while Instant::now() < deadline {
+                tick.tick().await;
                 if child.try_wait().ok().flatten().is_some() {
                     break;
                 }
                 if chromedriver_ready(port).await {
                     return Chromedriver { child, port };
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             let _ = child.kill();
             let _ = child.wait();
