@@ -480,12 +480,9 @@ impl Browser {
             {
                 Ok(element) => return element,
                 // The page navigated while it was looked at (the app reloading itself, as
-                // after a wipe): look again in the new page.
+                // after a wipe): look again in the new page (the wait polls on its own).
                 Err(err)
-                    if err.to_string().contains("aborted by navigation") && !left.is_zero() =>
-                {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                    if err.to_string().contains("aborted by navigation") && !left.is_zero() => {}
                 Err(err) => panic!("no element {xpath}: {err}"),
             }
         }

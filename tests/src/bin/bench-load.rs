@@ -238,31 +238,35 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
     for (path, bytes) in &first_files {
         println!("  {bytes:>9}  {path}");
     }
-    let row = |what: &str, values: &[f64]| println!("{what:<52} {}", stats(values));
-    row("cold: app's files transferred (bytes)", &figures.cold_bytes);
-    row("cold: first contentful paint", &figures.cold_paint);
-    row("cold: login page usable", &figures.cold_login);
-    row(
-        "cold: caseload shown, after pressing Anmelden",
-        &figures.cold_caseload,
-    );
-    row(
-        "service worker: app's files transferred (bytes)",
-        &figures.sw_bytes,
-    );
-    row("service worker: first contentful paint", &figures.sw_paint);
-    row("service worker: unlock screen usable", &figures.sw_unlock);
-    row(
-        "service worker: caseload shown, after Entsperren",
-        &figures.sw_caseload,
-    );
-    row(
-        "  of which unlocking (cris:unlock)",
-        &figures.sw_unlock_span,
-    );
-    row(
-        "  of which reading the caseload (cris:caseload-load)",
-        &figures.sw_caseload_span,
-    );
+    let rows: [(&str, &[f64]); 10] = [
+        ("cold: app's files transferred (bytes)", &figures.cold_bytes),
+        ("cold: first contentful paint", &figures.cold_paint),
+        ("cold: login page usable", &figures.cold_login),
+        (
+            "cold: caseload shown, after pressing Anmelden",
+            &figures.cold_caseload,
+        ),
+        (
+            "service worker: app's files transferred (bytes)",
+            &figures.sw_bytes,
+        ),
+        ("service worker: first contentful paint", &figures.sw_paint),
+        ("service worker: unlock screen usable", &figures.sw_unlock),
+        (
+            "service worker: caseload shown, after Entsperren",
+            &figures.sw_caseload,
+        ),
+        (
+            "  of which unlocking (cris:unlock)",
+            &figures.sw_unlock_span,
+        ),
+        (
+            "  of which reading the caseload (cris:caseload-load)",
+            &figures.sw_caseload_span,
+        ),
+    ];
+    for (what, values) in rows {
+        println!("{what:<52} {}", stats(values));
+    }
     server.stop().await;
 }
