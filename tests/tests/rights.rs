@@ -142,19 +142,26 @@ async fn a_closed_case_leaves_the_phone_and_comes_back_when_reopened() {
         )
         .await;
     select(&laptop, "copy-lang", "tr").await;
-    let intake = laptop
-        .wait_for_xpath(
-            "//*[@data-testid='copy'][@data-lang='tr']//*[@data-testid='copy-form'][@data-form='intake']",
-        )
-        .await;
-    let words = intake.text().await.unwrap();
-    for expected in [
+    let expected = [
         "İlk görüşme",
         "Erstgespräch",
         "Hanenin adı",
         "Name des Haushalts",
         "Familie Umzug",
-    ] {
+    ];
+    // Found and read in one step: the copy is drawn anew when its language changes.
+    let words = wait_until("the intake in the Turkish copy", || async {
+        let intake = laptop
+            .client
+            .find(Locator::XPath(
+                "//*[@data-testid='copy'][@data-lang='tr']//*[@data-testid='copy-form'][@data-form='intake']",
+            ))
+            .await
+            .ok()?;
+        intake.text().await.ok()
+    })
+    .await;
+    for expected in expected {
         assert!(words.contains(expected), "{expected:?} in {words:?}");
     }
     laptop
