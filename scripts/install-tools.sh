@@ -8,6 +8,9 @@ set -euo pipefail
 WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# Cuts the app's wasm into parts loaded when needed (scripts/wasm-split.mjs); 0.2.3 is the
+# first that reads what wasm-bindgen 0.2.128 and later write.
+WASM_SPLIT_VERSION=0.2.3
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -25,6 +28,12 @@ need_build_tools() {
   if ! command -v trunk >/dev/null || [ "$(trunk --version | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
     say "installing trunk $TRUNK_VERSION (about ten minutes, once)"
     cargo install trunk --version "$TRUNK_VERSION" --locked --force
+  fi
+
+  # (it has no --version: cargo's list of installed crates says which one it is)
+  if ! command -v wasm-split-cli >/dev/null || ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    say "installing wasm-split-cli $WASM_SPLIT_VERSION (a few minutes, once)"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
   fi
 
   if ! command -v wasm-opt >/dev/null || ! wasm-opt --version | grep -q "version $BINARYEN_VERSION"; then

@@ -8,11 +8,8 @@ use leptos_router::path;
 
 use crate::i18n::{I18n, use_i18n};
 use crate::lock::{self, Gate, UnlockPage};
-use crate::pages::{
-    CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, FamilyCopyPage, FamilyPlanPage,
-    Login, NewIntake, NewVisit, NotFound, Overview, ReferralLetterPage, Review, ReviewForm,
-    Settings, SyncBar, Withdraw,
-};
+use crate::pages::{Login, NotFound, SyncBar};
+use crate::parts::{self, screen};
 use crate::{forms, prefs, pwa, storage, sync};
 
 /// The app, opening at `gate` (see [`lock::at_start`]).
@@ -27,6 +24,7 @@ pub fn App(gate: Gate) -> impl IntoView {
     // Only a change of the gate re-renders the screens (not setting it again).
     let gate = Memo::new(move |_| lock.gate.get());
     let open = move || gate.get() == Gate::Open;
+    parts::fetch_the_daily_parts();
     let catalog = forms::load();
     sync.forms.set_value(Some(catalog));
     provide_context(catalog);
@@ -76,24 +74,43 @@ pub fn App(gate: Gate) -> impl IntoView {
 fn Screens() -> impl IntoView {
     view! {
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Caseload/>
-                    <Route path=path!("/intake/new") view=NewIntake/>
-                    <Route path=path!("/cases/:id") view=CaseDetail/>
-                    <Route path=path!("/cases/:id/visit") view=NewVisit/>
-                    <Route path=path!("/cases/:id/copy") view=FamilyCopyPage/>
-                    <Route path=path!("/cases/:id/plan") view=FamilyPlanPage/>
-                    <Route path=path!("/cases/:id/referrals/:referral/letter") view=ReferralLetterPage/>
-                    <Route path=path!("/drafts/:id") view=DraftPage/>
-                    <Route path=path!("/cases/:id/consent") view=Consent/>
-                    <Route path=path!("/cases/:id/consent/:consent") view=ConsentReceipt/>
-                    <Route path=path!("/cases/:id/withdraw/:consent") view=Withdraw/>
-                    <Route path=path!("/review") view=Review/>
-                    <Route path=path!("/review/:id") view=ReviewForm/>
-                    <Route path=path!("/overview") view=Overview/>
-                    <Route path=path!("/settings") view=Settings/>
+                    <Route path=path!("/") view=|| screen(parts::caseload)/>
+                    <Route path=path!("/intake/new") view=|| screen(parts::intake)/>
+                    <Route path=path!("/cases/:id") view=|| screen(parts::case)/>
+                    <Route path=path!("/cases/:id/visit") view=|| screen(parts::visit)/>
+                    <Route path=path!("/cases/:id/copy") view=|| screen(parts::copy)/>
+                    <Route path=path!("/cases/:id/plan") view=|| screen(parts::plan)/>
+                    <Route path=path!("/cases/:id/referrals/:referral/letter") view=|| screen(parts::letter)/>
+                    <Route path=path!("/drafts/:id") view=|| screen(parts::draft)/>
+                    <Route path=path!("/cases/:id/consent") view=|| screen(parts::consent)/>
+                    <Route path=path!("/cases/:id/consent/:consent") view=|| screen(parts::receipt)/>
+                    <Route path=path!("/cases/:id/withdraw/:consent") view=|| screen(parts::withdraw)/>
+                    <Route path=path!("/review") view=|| screen(parts::review)/>
+                    <Route path=path!("/review/:id") view=office_screens::review_form/>
+                    <Route path=path!("/overview") view=office_screens::overview/>
+                    <Route path=path!("/settings") view=|| screen(parts::settings)/>
                     <Route path=path!("/login") view=Login/>
                 </Routes>
     }
+}
+
+/// The office build's screens at their addresses; the field build has none there.
+mod office_screens {
+    #[cfg(feature = "office")]
+    use leptos::prelude::*;
+
+    #[cfg(feature = "office")]
+    pub fn review_form() -> impl IntoView {
+        super::screen(super::parts::review_form)
+    }
+
+    #[cfg(feature = "office")]
+    pub fn overview() -> impl IntoView {
+        super::screen(super::parts::overview)
+    }
+
+    #[cfg(not(feature = "office"))]
+    pub use crate::pages::{NotFound as overview, NotFound as review_form};
 }
 
 #[component]
@@ -217,7 +234,7 @@ fn Nav() -> impl IntoView {
             <A href="/intake/new" attr:class="tab-intake">{intake}</A>
             <A href="/review">{i18n.t(|u| u.nav_review)}</A>
             // The overview is the supervisors' (on a laptop); a worker's phone keeps four tabs.
-            <Show when=move || reviewer.get()>
+            <Show when=move || crate::office::BUILT && reviewer.get()>
                 <A href="/overview">{i18n.t(|u| u.nav_overview)}</A>
             </Show>
             <A href="/settings">{i18n.t(|u| u.nav_settings)}</A>

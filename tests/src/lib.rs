@@ -41,7 +41,7 @@ pub fn built_app_dir() -> PathBuf {
     let dir = workspace_root().join("app/dist");
     assert!(
         dir.join("index.html").is_file() && dir.join("sw.js").is_file(),
-        "the app is not built in {}: run `make test`, or `cd app && trunk build --release --offline`",
+        "the app is not built in {}: run `make test`, or `make app`",
         dir.display()
     );
     dir
@@ -488,10 +488,14 @@ impl Browser {
         }
     }
 
-    /// Waits until the page's `<h1>` reads exactly `text`.
+    /// Waits until the app's `<h1>` reads exactly `text` (not the page's own login form, shown
+    /// before the app has started).
     pub async fn wait_for_heading(&self, text: &str) {
-        self.wait_for_xpath(&format!("//h1[normalize-space()={}]", xpath_literal(text)))
-            .await;
+        self.wait_for_xpath(&format!(
+            "//h1[not(ancestor::*[@id='starting'])][normalize-space()={}]",
+            xpath_literal(text)
+        ))
+        .await;
     }
 
     /// Waits until a service worker controls the page, i.e. the app shell is cached.

@@ -1,11 +1,14 @@
 //! Forms that fit a worker's hands on a 360 px phone: the tabs read whole words in every
 //! language, the form has most of the screen, the list of problems takes the finger to each
 //! field, required fields say so to screen readers, a visit starts at today's date and time,
-//! a chosen answer can be taken back, and a sync that cannot start says why.
+//! a chosen answer can be taken back, a sync that cannot start says why, and a long caseload
+//! shows, and finds, every household.
 
 use cris_core::Lang;
+use cris_core::caseload::fold;
+use cris_e2e::bench::{household, seed_households};
 use cris_e2e::phone::{first_login, log_in, open_case, record_synced_household, team_server};
-use cris_e2e::ui::{choose, click_testid, input, tap, value_of};
+use cris_e2e::ui::{choose, click_testid, input, tap, type_in, value_of};
 use cris_e2e::{Browser, Chromedriver, wait_until};
 use serde_json::{Value, json};
 
@@ -96,6 +99,75 @@ async fn choose_language(b: &Browser, lang: Lang) {
         .select_by_value(lang.code())
         .await
         .unwrap();
+}
+
+/// The names on the caseload's open households, top to bottom.
+async fn caseload_names(b: &Browser) -> Vec<String> {
+    let names = b
+        .eval(
+            "return [...document.querySelectorAll(\"[data-testid='cases'] li.case .case-name\")]
+               .map((n) => n.textContent);",
+        )
+        .await;
+    serde_json::from_value(names).unwrap()
+}
+
+async fn wait_for_caseload(b: &Browser, what: &str, expected: &[String]) {
+    wait_until(what, || async {
+        let names = caseload_names(b).await;
+        (names == expected).then_some(())
+    })
+    .await;
+}
+
+/// The caseload draws its first screen of households at once and the rest a frame later:
+/// with more than that, every household is there once, in order, a search finds one drawn
+/// late, and another language relabels every card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_caseload_shows_every_household_and_finds_the_last() {
+    const HOUSEHOLDS: usize = 60;
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    first_login(&b, &server, "ayse.w").await;
+    b.wait_for_heading("Meine Fälle").await;
+    seed_households(&b, "ayse.w", HOUSEHOLDS, 0).await;
+    click_testid(&b, "sync-now").await;
+    // None has a visit planned: by name.
+    let mut all: Vec<String> = (0..HOUSEHOLDS).map(household).collect();
+    all.sort_by_key(|name| fold(name));
+    wait_for_caseload(&b, "every household, once, by name", &all).await;
+
+    let last = all.last().unwrap().clone();
+    type_in(&b, "[data-testid='search']", &last).await;
+    wait_for_caseload(
+        &b,
+        "the search's one household",
+        std::slice::from_ref(&last),
+    )
+    .await;
+    b.eval(
+        "const s = document.querySelector(\"[data-testid='search']\");
+         s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true })); return true;",
+    )
+    .await;
+    wait_for_caseload(&b, "every household again", &all).await;
+
+    choose_language(&b, Lang::Tr).await;
+    wait_until("every card in Turkish", || async {
+        let turkish = b
+            .eval(
+                "const cards = [...document.querySelectorAll(\"[data-testid='cases'] li.case\")];
+                 return cards.filter((c) => c.textContent.includes('Son ziyaret')
+                   && !c.textContent.includes('Letzter Besuch')).length;",
+            )
+            .await;
+        (turkish == HOUSEHOLDS).then_some(())
+    })
+    .await;
+    assert_eq!(caseload_names(&b).await, all);
+    b.close().await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,6 +200,21 @@ async fn a_new_version_is_offered_and_taken_on_reload() {
     second.stop().await;
 }
 
+/// Holds back the app's wasm (as if it were still on its way), or lets it through again.
+async fn hold_back_the_wasm(b: &Browser, held: bool) {
+    let urls = if held {
+        b.devtools("Network.enable", serde_json::json!({})).await;
+        serde_json::json!(["*_bg.wasm"])
+    } else {
+        serde_json::json!([])
+    };
+    b.devtools(
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": urls }),
+    )
+    .await;
+}
+
 /// Until the app's wasm has arrived (seconds on a slow network), the page shows the app's
 /// header and a moving bar instead of a blank screen; the app's first screen replaces them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,25 +222,21 @@ async fn the_page_shows_it_is_starting_until_the_app_is_drawn() {
     let server = TestServer::start(&built_app_dir()).await;
     let driver = Chromedriver::start().await;
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
-    b.devtools("Network.enable", serde_json::json!({})).await;
-    b.devtools(
-        "Network.setBlockedURLs",
-        serde_json::json!({ "urls": ["*_bg.wasm"] }),
+    hold_back_the_wasm(&b, true).await;
+    b.client.goto(&server.url("/")).await.unwrap();
+    b.wait_for_xpath(
+        "//*[@id='starting']//*[@role='status']//span[normalize-space()='CRIS Field']",
     )
     .await;
-    b.client.goto(&server.url("/")).await.unwrap();
-    b.wait_for_xpath("//*[@id='starting'][@role='status']//span[normalize-space()='CRIS Field']")
-        .await;
     let bar_shown = b
         .eval("return document.querySelector('.starting-bar').getBoundingClientRect().height > 0;")
         .await;
     assert_eq!(bar_shown, true);
     b.screenshot("starting-360x740.png").await;
 
-    b.devtools("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
-        .await;
+    hold_back_the_wasm(&b, false).await;
     b.client.refresh().await.unwrap();
-    b.wait_for_first_page("//h1[normalize-space()='Anmelden']")
+    b.wait_for_first_page("//form[@data-testid='login-form']")
         .await;
     assert_eq!(
         b.eval("return document.getElementById('starting') === null;")
@@ -233,6 +244,222 @@ async fn the_page_shows_it_is_starting_until_the_app_is_drawn() {
         true,
         "the starting header is gone once the app is drawn"
     );
+    b.close().await;
+    server.stop().await;
+}
+
+/// On a phone with no account yet, the login form is there before the app: in the phone's
+/// language, to be filled in while the wasm is on its way, and never sent from there. The app,
+/// once started, takes over what was typed and the finger's place, and logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_can_be_filled_in_before_the_app_arrives() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "tr-TR").await;
+    let turkish: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cris_e2e::workspace_root().join("public/i18n/tr.json")).unwrap(),
+    )
+    .unwrap();
+    hold_back_the_wasm(&b, true).await;
+    b.client.goto(&server.url("/")).await.unwrap();
+    b.wait_for_xpath("//section[@id='starting-login'][not(@hidden)]")
+        .await;
+    let shown = b
+        .eval(
+            "const f = document.getElementById('starting-login');
+             return [f.querySelector('h1').textContent,
+                     f.querySelector(\"label[for='starting-login-name']\").textContent,
+                     f.querySelector(\"label[for='starting-login-password']\").textContent,
+                     f.querySelector('button').textContent,
+                     f.querySelector('button').disabled,
+                     document.documentElement.lang];",
+        )
+        .await;
+    assert_eq!(shown[0], turkish["login_title"]);
+    assert_eq!(shown[1], turkish["login_name"]);
+    assert_eq!(shown[2], turkish["password"]);
+    assert_eq!(shown[3], turkish["login_submit"]);
+    assert_eq!(shown[4], true, "the button is off until the app is there");
+    assert_eq!(shown[5], "tr");
+
+    // Filled in meanwhile; Enter sends nothing (the page stays, with no query).
+    let name = b
+        .client
+        .find(Locator::Id("starting-login-name"))
+        .await
+        .unwrap();
+    name.send_keys("ayse.w").await.unwrap();
+    let password = b
+        .client
+        .find(Locator::Id("starting-login-password"))
+        .await
+        .unwrap();
+    password.send_keys(phone::PASSWORD).await.unwrap();
+    b.eval("window.stillThisPage = true; return true;").await;
+    password.send_keys("\u{E007}").await.unwrap();
+    assert_eq!(
+        b.client.current_url().await.unwrap().as_str(),
+        server.url("/")
+    );
+
+    // The wasm arrives: the app starts in this page, as the page's start script does.
+    hold_back_the_wasm(&b, false).await;
+    b.eval(
+        "const glue = document.querySelector('link[rel=modulepreload]').href;
+         const wasm = document.querySelector('link[rel=preload][type=\"application/wasm\"]').href;
+         import(glue).then((m) => m.default({ module_or_path: wasm }));
+         return true;",
+    )
+    .await;
+    b.wait_for_heading(turkish["login_title"].as_str().unwrap())
+        .await;
+    let taken_over = b
+        .eval(
+            "return [window.stillThisPage === true,
+                     document.getElementById('starting') === null,
+                     document.getElementById('login-name').value,
+                     document.getElementById('login-password').value,
+                     document.activeElement.id,
+                     document.activeElement.selectionStart];",
+        )
+        .await;
+    assert_eq!(
+        taken_over,
+        serde_json::json!([
+            true,
+            true,
+            "ayse.w",
+            phone::PASSWORD,
+            "login-password",
+            phone::PASSWORD.len()
+        ])
+    );
+    // Enter, in the app's field now, logs in.
+    b.client
+        .find(Locator::Id("login-password"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    b.wait_for_heading(turkish["caseload_title"].as_str().unwrap())
+        .await;
+    b.close().await;
+    server.stop().await;
+}
+
+/// The files the page has fetched so far, by name (without their hash and folder).
+async fn fetched(b: &Browser) -> Vec<String> {
+    let names = b
+        .eval(
+            "return performance.getEntriesByType('resource')
+                .map((e) => new URL(e.name).pathname.split('/').pop())
+                .map((f) => f.replace(/-[0-9a-f]{16}/, ''));",
+        )
+        .await;
+    serde_json::from_value(names).unwrap()
+}
+
+/// A screen's code comes when the screen first opens: the login page loads none of the
+/// screens behind it. A screen whose code cannot be had says so and offers a retry, and the
+/// rest of the app goes on working; the retry, once the code can be had, opens the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_s_code_comes_when_it_opens_and_its_absence_stops_nothing() {
+    let server = team_server().await;
+    let driver = Chromedriver::start().await;
+    let b = Browser::open(&driver, 360, 740, "de-DE").await;
+    b.client.goto(&server.url("/")).await.unwrap();
+    b.wait_for_first_page("//input[@id='login-name']").await;
+    let at_login = fetched(&b).await;
+    assert!(
+        at_login.iter().any(|f| f == "cris-app_bg.wasm"),
+        "{at_login:?}"
+    );
+    let parts: Vec<_> = at_login
+        .iter()
+        .filter(|f| f.starts_with("split_") || f.starts_with("chunk_"))
+        .collect();
+    assert!(parts.is_empty(), "the login page loaded {parts:?}");
+
+    phone::submit_login(&b, "ayse.w").await;
+    phone::into_its_build(&b).await;
+    b.wait_for_heading("Meine Fälle").await;
+    let opened = fetched(&b).await;
+    assert!(
+        opened.iter().any(|f| f == "split_caseload.wasm"),
+        "{opened:?}"
+    );
+    assert!(
+        !opened.iter().any(|f| f == "split_settings.wasm"),
+        "{opened:?}"
+    );
+
+    // The settings' code cannot be had: past the service worker, and the network refuses it.
+    b.devtools("Network.enable", serde_json::json!({})).await;
+    b.devtools(
+        "Network.setBypassServiceWorker",
+        serde_json::json!({ "bypass": true }),
+    )
+    .await;
+    b.devtools(
+        "Network.setBlockedURLs",
+        serde_json::json!({ "urls": ["*split_settings*"] }),
+    )
+    .await;
+    let tab = "//nav//a[normalize-space()='Optionen']";
+    b.wait_for_xpath(tab).await.click().await.unwrap();
+    b.wait_for_xpath(
+        "//*[@data-testid='screen-unloaded'][@role='alert'][contains(., 'Diese Seite konnte nicht geladen werden')]",
+    )
+    .await;
+    b.screenshot("screen-unloaded.png").await;
+    // The app goes on: the caseload opens, and the settings say it again.
+    b.wait_for_xpath("//nav//a[normalize-space()='Meine Fälle']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_for_heading("Meine Fälle").await;
+    b.wait_for_xpath(tab).await.click().await.unwrap();
+    b.wait_for_xpath("//*[@data-testid='screen-unloaded']")
+        .await;
+
+    // With the code to be had again, the retry opens the screen.
+    b.devtools("Network.setBlockedURLs", serde_json::json!({ "urls": [] }))
+        .await;
+    cris_e2e::ui::click_testid(&b, "screen-retry").await;
+    b.wait_for_heading("Einstellungen").await;
+    assert!(
+        b.client
+            .find_all(Locator::Css("[data-testid='screen-unloaded']"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Once the service worker holds the app, a start fetches the caseload's code from it
+    // while the unlock screen waits for the password.
+    b.devtools(
+        "Network.setBypassServiceWorker",
+        serde_json::json!({ "bypass": false }),
+    )
+    .await;
+    b.wait_for_service_worker().await;
+    b.client.refresh().await.unwrap();
+    b.wait_for_xpath("//input[@id='unlock-secret']").await;
+    wait_until("the caseload's code fetched before the unlock", || async {
+        fetched(&b)
+            .await
+            .contains(&"split_caseload.wasm".to_owned())
+            .then_some(())
+    })
+    .await;
+    assert!(
+        b.client.find(Locator::Id("unlock-secret")).await.is_ok(),
+        "still locked"
+    );
+    phone::unlock(&b).await;
+    b.wait_for_heading("Einstellungen").await;
     b.close().await;
     server.stop().await;
 }

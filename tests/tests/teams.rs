@@ -75,6 +75,7 @@ async fn someone_in_two_teams_says_whose_the_new_household_is() {
     )
     .await;
     phone::reload(&b).await;
+    b.wait_for_xpath("//*[@data-testid='intake-team']").await;
     let chosen = b
         .eval("return document.querySelector(\"[data-testid='intake-team']\").value;")
         .await;

@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Версия на приложението",
     not_found_title: "Страницата не е намерена",
     not_found_body: "Този адрес не съществува в приложението.",
+    screen_unloaded: "Тази страница не можа да се зареди. Моля, проверете връзката и опитайте отново.",
+    screen_retry: "Опитайте отново",
     yes: words::yes(Lang::Bg),
     no: words::no(Lang::Bg),
     required: "задължително",

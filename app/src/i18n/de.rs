@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "App-Version",
     not_found_title: "Seite nicht gefunden",
     not_found_body: "Diese Adresse gibt es in der App nicht.",
+    screen_unloaded: "Diese Seite konnte nicht geladen werden. Bitte die Verbindung prüfen und erneut versuchen.",
+    screen_retry: "Erneut versuchen",
     yes: words::yes(Lang::De),
     no: words::no(Lang::De),
     required: "Pflichtfeld",

@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "App version",
     not_found_title: "Page not found",
     not_found_body: "This address does not exist in the app.",
+    screen_unloaded: "This page could not be loaded. Please check the connection and try again.",
+    screen_retry: "Try again",
     yes: words::yes(Lang::En),
     no: words::no(Lang::En),
     required: "required",

@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Alkalmazásverzió",
     not_found_title: "Az oldal nem található",
     not_found_body: "Ez a cím nem létezik az alkalmazásban.",
+    screen_unloaded: "Ezt az oldalt nem sikerült betölteni. Kérjük, ellenőrizze a kapcsolatot, és próbálja újra.",
+    screen_retry: "Újrapróbálás",
     yes: words::yes(Lang::Hu),
     no: words::no(Lang::Hu),
     required: "kötelező",

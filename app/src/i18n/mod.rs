@@ -114,6 +114,8 @@ ui_strings! {
     app_version,
     not_found_title,
     not_found_body,
+    screen_unloaded,
+    screen_retry,
     yes,
     no,
     required,
@@ -779,6 +781,29 @@ mod tests {
             );
             let loaded = Ui::from_json(&found).unwrap();
             assert_eq!(loaded.entries(), compiled(lang).entries());
+        }
+    }
+
+    /// The login form the page shows before the app has started (public/start.js) says what
+    /// the app's login page says, in every language.
+    #[test]
+    fn the_page_s_own_login_form_has_the_app_s_words() {
+        let script = include_str!("../../../public/start.js");
+        let table = script
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("const WORDS = "))
+            .and_then(|rest| rest.strip_suffix(';'))
+            .expect("start.js has a line `const WORDS = {...};`");
+        let words: std::collections::BTreeMap<String, [String; 4]> =
+            serde_json::from_str(table).unwrap();
+        assert_eq!(words.len(), Lang::ALL.len());
+        for lang in Lang::ALL {
+            let u = compiled(lang);
+            assert_eq!(
+                words[lang.code()],
+                [u.login_title, u.login_name, u.password, u.login_submit],
+                "{lang}"
+            );
         }
     }
 

@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Verzia aplikácie",
     not_found_title: "Stránka sa nenašla",
     not_found_body: "Táto adresa v aplikácii neexistuje.",
+    screen_unloaded: "Túto stránku sa nepodarilo načítať. Skontrolujte pripojenie a skúste to znova.",
+    screen_retry: "Skúsiť znova",
     yes: words::yes(Lang::Sk),
     no: words::no(Lang::Sk),
     required: "povinné",

@@ -50,6 +50,8 @@ pub const UI: Ui = Ui {
     app_version: "Uygulama sürümü",
     not_found_title: "Sayfa bulunamadı",
     not_found_body: "Bu adres uygulamada yok.",
+    screen_unloaded: "Bu sayfa yüklenemedi. Lütfen bağlantıyı kontrol edip tekrar deneyin.",
+    screen_retry: "Tekrar dene",
     yes: words::yes(Lang::Tr),
     no: words::no(Lang::Tr),
     required: "zorunlu",

@@ -23,8 +23,9 @@ pub fn Login() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let lock = use_lock();
-    let login = RwSignal::new(session::last_login());
-    let password = RwSignal::new(String::new());
+    // What was typed into the page's own form while the app was on its way (index.html).
+    let login = RwSignal::new(typed_before_start("login-name").unwrap_or_else(session::last_login));
+    let password = RwSignal::new(typed_before_start("login-password").unwrap_or_default());
     // The account's password changed since this phone last saw it: the previous one opens
     // the records here, once, and they are then under the new one.
     let previous_password = RwSignal::new(None::<String>);
@@ -64,6 +65,9 @@ pub fn Login() -> impl IntoView {
                 // The account before leaves the phone with its records (nothing of it waits,
                 // see above), and this account's records open.
                 Ok(answer) => {
+                    // A supervisor's work is in the office build, a worker's in the field
+                    // build: once the records are open, the page reloads into it.
+                    let leaving = crate::office::leaving_for(answer.user.role).await;
                     let opened = crate::lock::open_account(
                         lock,
                         sync,
@@ -77,6 +81,10 @@ pub fn Login() -> impl IntoView {
                         Ok(()) => {
                             let _ = password.try_set(String::new());
                             let _ = previous_password.try_set(None);
+                            if leaving {
+                                crate::office::switch().await;
+                                return;
+                            }
                             // From the login page, to the caseload; shown in place of another
                             // page (a new phone, a link), that page opens.
                             let path = window().location().pathname().unwrap_or_default();
@@ -211,6 +219,18 @@ pub fn Login() -> impl IntoView {
         </section>
     }
 }
+
+/// What was typed into the field `id` of the page's own login form (index.html, where it is
+/// `starting-` + `id`), shown until the app replaced it; nothing if it is gone or empty.
+fn typed_before_start(id: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let field = document().get_element_by_id(&format!("{STARTING}{id}"))?;
+    let value = field.dyn_into::<web_sys::HtmlInputElement>().ok()?.value();
+    (!value.is_empty()).then_some(value)
+}
+
+/// What the ids of the page's own login form start with, before the app's ids.
+pub const STARTING: &str = "starting-";
 
 /// What of the account before still waits on this phone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,12 +9,13 @@ mod draft;
 mod erasure;
 mod intake;
 mod letter;
-mod login;
+pub mod login;
 mod merge;
 mod not_found;
 mod overview;
 mod plan;
 mod printed;
+#[cfg(feature = "office")]
 mod publish;
 mod referral;
 mod review;

@@ -5,11 +5,12 @@
 //!
 //! Each run:
 //! - cold (nothing cached): what each file of the app transferred, the first contentful
-//!   paint, the time until the login page can be used, and from pressing "Anmelden" until
-//!   the caseload shows its 500 households;
+//!   paint, the time until a login form can be filled in and until the app's login page can be
+//!   used, and from pressing "Anmelden" until the caseload shows its 500 households;
 //! - started again from the service worker's cache (the installed app): the first paint, the
 //!   time until the unlock screen can be used, and from pressing "Entsperren" until the
-//!   caseload shows its households.
+//!   caseload shows its first household and until it shows all, with the longest task in
+//!   between (how long a tap on the first households could wait).
 //!
 //! Run after building the app (`make app`):
 //!
@@ -34,9 +35,11 @@ use serde_json::json;
 const CASELOAD: usize = 500;
 const LOGIN: &str = "bench.w";
 
-/// Marks `bench:login`, `bench:unlock` and `bench:caseload` in the page's User Timing when the
-/// login button, the unlock field or the whole caseload first appear (installed before any of
-/// the page's own scripts run).
+/// Marks `bench:login-shown`, `bench:login`, `bench:unlock`, `bench:first-case` and
+/// `bench:caseload` in the page's User Timing when a login form to fill in (the page's own or
+/// the app's), the app's login button, the unlock field, the caseload's first household or all
+/// of them first appear, and keeps the page's long tasks in `window.benchLongTasks` (installed
+/// before any of the page's own scripts run).
 fn watcher() -> String {
     format!(
         "(() => {{
@@ -45,12 +48,19 @@ fn watcher() -> String {
              if (!seen[name] && here()) {{ seen[name] = true; performance.mark('bench:' + name); }}
            }};
            const check = () => {{
+             mark('login-shown', () =>
+               document.querySelector(\"#starting-login:not([hidden]), [data-testid='login-form']\"));
              mark('login', () => document.querySelector(\"[data-testid='login-submit']\"));
              mark('unlock', () => document.querySelector('#unlock-secret'));
+             mark('first-case', () => document.querySelector(\"[data-testid='cases'] li.case\"));
              mark('caseload', () =>
                document.querySelectorAll(\"[data-testid='cases'] li.case\").length >= {CASELOAD});
            }};
            new MutationObserver(check).observe(document, {{ childList: true, subtree: true }});
+           window.benchLongTasks = [];
+           new PerformanceObserver((list) => {{
+             for (const t of list.getEntries()) window.benchLongTasks.push([t.startTime, t.duration]);
+           }}).observe({{ type: 'longtask', buffered: true }});
          }})();"
     )
 }
@@ -74,6 +84,19 @@ async fn throttle(b: &Browser) {
         json!({ "source": watcher() }),
     )
     .await;
+}
+
+/// The longest task that began from `from` to `to` (ms since the page's start), 0 if none
+/// took 50 ms or more.
+async fn longest_task(b: &Browser, from: f64, to: f64) -> f64 {
+    b.eval(&format!(
+        "return window.benchLongTasks
+           .filter(([start]) => start >= {from} && start < {to})
+           .reduce((most, [, took]) => Math.max(most, took), 0);"
+    ))
+    .await
+    .as_f64()
+    .unwrap_or(f64::NAN)
 }
 
 /// The time of the mark `bench:name` since the page's start, once it is there.
@@ -129,12 +152,16 @@ fn is_app_file(path: &str) -> bool {
 struct Figures {
     cold_bytes: Vec<f64>,
     cold_paint: Vec<f64>,
+    cold_login_shown: Vec<f64>,
     cold_login: Vec<f64>,
     cold_caseload: Vec<f64>,
     sw_bytes: Vec<f64>,
     sw_paint: Vec<f64>,
     sw_unlock: Vec<f64>,
+    sw_first_case: Vec<f64>,
     sw_caseload: Vec<f64>,
+    /// The longest task from the first household shown until all are.
+    sw_longest_task: Vec<f64>,
     /// The app's own spans (app/src/perf.rs) in that time: unlocking, reading the caseload.
     sw_unlock_span: Vec<f64>,
     sw_caseload_span: Vec<f64>,
@@ -190,6 +217,7 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
         );
         figures.cold_paint.push(first_contentful_paint(&b).await);
         figures.cold_login.push(login);
+        figures.cold_login_shown.push(mark(&b, "login-shown").await);
         if run == 0 {
             first_files = files;
         }
@@ -218,9 +246,12 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
         pressed(&b).await;
         click_testid(&b, "unlock-submit").await;
         let caseload = mark(&b, "caseload").await;
+        let (pressed_at, first) = (mark(&b, "pressed").await, mark(&b, "first-case").await);
+        figures.sw_first_case.push(first - pressed_at);
+        figures.sw_caseload.push(caseload - pressed_at);
         figures
-            .sw_caseload
-            .push(caseload - mark(&b, "pressed").await);
+            .sw_longest_task
+            .push(longest_task(&b, first, caseload).await);
         figures
             .sw_unlock_span
             .extend(durations(&b, "cris:unlock").await);
@@ -238,9 +269,13 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
     for (path, bytes) in &first_files {
         println!("  {bytes:>9}  {path}");
     }
-    let rows: [(&str, &[f64]); 10] = [
+    let rows: [(&str, &[f64]); 13] = [
         ("cold: app's files transferred (bytes)", &figures.cold_bytes),
         ("cold: first contentful paint", &figures.cold_paint),
+        (
+            "cold: a login form to fill in shown",
+            &figures.cold_login_shown,
+        ),
         ("cold: login page usable", &figures.cold_login),
         (
             "cold: caseload shown, after pressing Anmelden",
@@ -253,8 +288,16 @@ async fn measure(driver: &Chromedriver, build: &std::path::Path, runs: usize) {
         ("service worker: first contentful paint", &figures.sw_paint),
         ("service worker: unlock screen usable", &figures.sw_unlock),
         (
+            "service worker: first household shown, after Entsperren",
+            &figures.sw_first_case,
+        ),
+        (
             "service worker: caseload shown, after Entsperren",
             &figures.sw_caseload,
+        ),
+        (
+            "  longest task from the first household to all",
+            &figures.sw_longest_task,
         ),
         (
             "  of which unlocking (cris:unlock)",
