@@ -22,11 +22,8 @@ test-tools:
 	scripts/install-tools.sh test
 
 # The phone app: app/dist, built by trunk with the size-optimised profile, tools from PATH.
-# Then the office build (the supervisors' screens too) into app/dist/office, after the field
-# build, which empties app/dist; the server sends it to supervisors and administrators.
 app: tools
 	cd app && trunk build --release --offline
-	cd app && trunk build --release --offline --features office --public-url /office/ --dist dist/office
 
 run: app
 	cargo run --release -p cris-server -- serve --demo --addr $(ADDR) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
@@ -35,7 +32,4 @@ test: test-tools app
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace
-	# The office build's own code (the supervisors' screens) is behind a feature.
-	cargo clippy -p cris-app --features office --all-targets -- -D warnings
-	cargo test -p cris-app --features office --lib
 	CHROMEDRIVER=/usr/bin/chromedriver cargo test -p cris-app --target wasm32-unknown-unknown --tests

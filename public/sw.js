@@ -7,14 +7,12 @@
 // Rules:
 // - Only the app shell is cached. Requests under /api/ are never touched: they carry personal
 //   data, and the app keeps its records in IndexedDB, not in this cache.
-// - A browser marked for the office build (cache "cris-office") takes pages from the network.
 // - A new version installs in the background and waits; the app shows a banner, and only when
 //   the user chooses to reload does it take over (message "skip-waiting").
 const VERSION = "__CRIS_SW_VERSION__";
 const PRECACHE = [/*__CRIS_SW_PRECACHE__*/];
 const CACHE = "cris-shell-" + VERSION;
 const SHELL = "/index.html";
-const OFFICE = "cris-office";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -52,22 +50,9 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname === "/api" || url.pathname.startsWith("/api/")) return;
 
   if (request.mode === "navigate") {
+    // Every screen is the same single-page app: answer navigations with the cached shell.
     event.respondWith(
-      (async () => {
-        // A supervisor's or administrator's browser runs the office build, whose page the
-        // server chooses (app/src/office.rs marks it with this cache): from the network, and
-        // the field build's only without one.
-        if (await caches.has(OFFICE)) {
-          try {
-            return await fetch(request);
-          } catch (e) {
-            // Offline: the field screens.
-          }
-        }
-        // Every screen is the same single-page app: answer navigations with the cached shell.
-        const hit = await caches.match(SHELL, { cacheName: CACHE });
-        return hit || fetch(request);
-      })(),
+      caches.match(SHELL, { cacheName: CACHE }).then((hit) => hit || fetch(request)),
     );
     return;
   }

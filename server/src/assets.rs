@@ -11,9 +11,7 @@
 //!   writes both next to each file (`x.wasm.br`, `x.wasm.gz`: `scripts/compress.mjs`); they are
 //!   taken once checked to decompress to the file, and what has none is compressed when the
 //!   server starts, before it answers: no request waits on compression.
-//! - Paths without a file extension are screens of the single-page app: they get `index.html`,
-//!   or the office build's (`office/index.html`) for a browser with the cookie
-//!   `cris-build=office` (see `app/src/office.rs`).
+//! - Paths without a file extension are screens of the single-page app: they get `index.html`.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -189,24 +187,7 @@ impl Assets {
     }
 }
 
-/// The office build's page (`app/dist/office`, built with the supervisors' screens and its
-/// files under `/office/`).
-const OFFICE_PAGE: &str = "office/index.html";
-
-/// Whether the browser asks for the office build's pages (the cookie `cris-build=office`,
-/// set by the app after a supervisor's or administrator's login). It only chooses which
-/// page is sent; every API call is checked by its session, whichever build makes it.
-fn wants_office(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .any(|pair| pair.trim() == "cris-build=office")
-}
-
-/// Serves a file of the app, or `index.html` for a screen's address: the office build's
-/// for a browser that asks for it, when this server has it.
+/// Serves a file of the app, or `index.html` for a screen's address.
 pub async fn serve(
     State(state): State<AppState>,
     method: Method,
@@ -227,19 +208,13 @@ pub async fn serve(
     };
     let is_page = path == "index.html" || is_screen(path);
 
-    let asset = if is_page {
-        let office = wants_office(&headers)
-            .then(|| state.assets.get(OFFICE_PAGE))
-            .flatten();
-        match office.or_else(|| state.assets.get("index.html")) {
+    let asset = match state.assets.get(path) {
+        Some(asset) => asset,
+        None if is_page => match state.assets.get("index.html") {
             Some(index) => index,
             None => return app_not_built(),
-        }
-    } else {
-        match state.assets.get(path) {
-            Some(asset) => asset,
-            None => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
-        }
+        },
+        None => return (StatusCode::NOT_FOUND, "not found\n").into_response(),
     };
 
     let encoding = if asset.compressible {
@@ -279,12 +254,7 @@ pub async fn serve(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, value);
     }
-    if is_page {
-        h.insert(
-            header::VARY,
-            HeaderValue::from_static("accept-encoding, cookie"),
-        );
-    } else if asset.compressible {
+    if asset.compressible {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     match encoding {

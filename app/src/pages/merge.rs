@@ -162,7 +162,6 @@ pub fn merges_view(
 /// now, and the newer would win; the household keeps the name it is known by (`kept_name`),
 /// chosen over both as a resolution would. Any other property the two recorded differently
 /// stays a conflict for someone to resolve.
-#[cfg(feature = "office")]
 async fn merge_households(merged: &str, kept: &str, kept_name: String) -> Result<(), StorageError> {
     save_change(merged, |_| Change::Merge {
         into: kept.to_owned(),
@@ -190,7 +189,6 @@ async fn merge_households(merged: &str, kept: &str, kept_name: String) -> Result
 
 /// Under a pair of possible duplicates: merge them (after a confirmation saying what happens)
 /// or mark them as two families. `kept` is the household recorded first; `merged` joins it.
-#[cfg(feature = "office")]
 #[component]
 pub fn PairActions(kept: (String, String), merged: (String, String)) -> impl IntoView {
     let i18n = use_i18n();

@@ -18,24 +18,13 @@ pub fn Settings() -> impl IntoView {
     let i18n = use_i18n();
     let status = expect_context::<PwaStatus>();
     let persistence = expect_context::<RwSignal<Option<Persistence>>>();
-    // Publishing forms is the office build's.
-    #[cfg(feature = "office")]
-    let publish = {
-        let sync = use_sync();
-        let admin = move || {
-            sync.session.with(|s| {
-                s.as_ref()
-                    .is_some_and(|s| s.user.role == cris_core::api::Role::Admin)
-            })
-        };
-        view! {
-            <Show when=admin>
-                <super::publish::PublishForms/>
-            </Show>
-        }
+    let sync = use_sync();
+    let admin = move || {
+        sync.session.with(|s| {
+            s.as_ref()
+                .is_some_and(|s| s.user.role == cris_core::api::Role::Admin)
+        })
     };
-    #[cfg(not(feature = "office"))]
-    let publish = ();
     view! {
         <section class="page">
             <h1>{i18n.t(|u| u.settings_title)}</h1>
@@ -47,7 +36,9 @@ pub fn Settings() -> impl IntoView {
             <Account/>
             <Protection/>
             <SyncDetails/>
-            {publish}
+            <Show when=admin>
+                <super::publish::PublishForms/>
+            </Show>
             <h2>{i18n.t(|u| u.offline_use)}</h2>
             <p data-testid="offline-ready">
                 {move || {

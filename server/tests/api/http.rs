@@ -9,8 +9,7 @@ use cris_core::api::{ApiError, ErrorCode, Health, HealthStatus};
 use cris_server::{AppState, Assets, CaseStore, FormCatalog, ServerHandle};
 use reqwest::StatusCode;
 use reqwest::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, COOKIE, ETAG, IF_NONE_MATCH,
-    VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
 };
 
 const WASM: &str = "cris-app-4a3f09c2d1e5b6a7_bg.wasm";
@@ -524,67 +523,4 @@ async fn phones_get_the_list_of_forms_and_each_definition() {
         let body: ApiError = res.json().await.unwrap();
         assert_eq!(body.code, ErrorCode::NotFound, "{path}");
     }
-}
-
-/// A browser marked for the office build (the app sets the cookie after a supervisor's login)
-/// gets its page for every screen; others, and every browser where the server has no office
-/// build, get the field build's. The office build's own files are files like any other.
-#[tokio::test]
-async fn the_office_build_s_page_goes_only_to_a_browser_that_asks_for_it() {
-    const OFFICE_INDEX: &str =
-        "<!doctype html><title>office</title><script type=module src=/office/boot.js></script>";
-    let app = tempfile::tempdir().unwrap();
-    let p = app.path();
-    std::fs::write(p.join("index.html"), INDEX).unwrap();
-    std::fs::create_dir(p.join("office")).unwrap();
-    std::fs::write(p.join("office/index.html"), OFFICE_INDEX).unwrap();
-    std::fs::write(p.join("office/boot.js"), "export {};\n").unwrap();
-    let server = Server::start_with(Assets::from_dir(p).unwrap(), app).await;
-    let page = |path: &'static str, cookie: Option<&'static str>| {
-        let mut asked = client().get(server.url(path));
-        if let Some(cookie) = cookie {
-            asked = asked.header(COOKIE, cookie);
-        }
-        async move {
-            let res = asked.send().await.unwrap();
-            assert_eq!(res.status(), StatusCode::OK, "{path}");
-            assert_eq!(header(&res, VARY), "accept-encoding, cookie", "{path}");
-            res.text().await.unwrap()
-        }
-    };
-    for path in [
-        "/",
-        "/review/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-        "/overview",
-    ] {
-        assert_eq!(page(path, None).await, INDEX);
-        assert_eq!(page(path, Some("cris-lang=tr")).await, INDEX);
-        assert_eq!(page(path, Some("cris-build=field")).await, INDEX);
-        assert_eq!(
-            page(path, Some("a=1; cris-build=office")).await,
-            OFFICE_INDEX
-        );
-    }
-    let boot = client()
-        .get(server.url("/office/boot.js"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(boot.status(), StatusCode::OK);
-    assert_eq!(
-        header(&boot, CONTENT_TYPE),
-        "text/javascript; charset=utf-8"
-    );
-
-    // Without an office build, the field build's page, cookie or not.
-    let app = tempfile::tempdir().unwrap();
-    std::fs::write(app.path().join("index.html"), INDEX).unwrap();
-    let field_only = Server::start_with(Assets::from_dir(app.path()).unwrap(), app).await;
-    let res = client()
-        .get(field_only.url("/overview"))
-        .header(COOKIE, "cris-build=office")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.text().await.unwrap(), INDEX);
 }
