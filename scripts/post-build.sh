@@ -7,8 +7,6 @@
 # script, so its text moves to boot-<hash>.js and index.html loads that file instead.
 set -euo pipefail
 dir="${TRUNK_STAGING_DIR:?this script runs as a trunk post_build hook}"
-# "/" for the field build; "/office/" for the office build (see the Makefile).
-public_url="${TRUNK_PUBLIC_URL:-/}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 index="$dir/index.html"
 
@@ -19,19 +17,12 @@ boot=$(perl -0ne 'print $1 if m{<script type="?module"?>(.*?)</script>}s' "$inde
 [ -n "$boot" ] || { echo "post-build: no inline module script in $index" >&2; exit 1; }
 hash=$(printf '%s' "$boot" | sha256sum | cut -c1-16)
 printf '%s\n' "$boot" >"$dir/boot-$hash.js"
-BOOT="${public_url}boot-$hash.js" perl -0pi -e 's{<script type="?module"?>.*?</script>}{<script type=module src=$ENV{BOOT}></script>}s' "$index"
+BOOT="boot-$hash.js" perl -0pi -e 's{<script type="?module"?>.*?</script>}{<script type=module src=/$ENV{BOOT}></script>}s' "$index"
 if grep -Eq '<script( [^>]*)?>[^<]' "$index"; then
   echo "post-build: $index still has an inline script" >&2
   exit 1
 fi
 echo "post-build: the start script is boot-$hash.js"
 
-if [ "$public_url" = / ]; then
-  bash "$here/sw-precache.sh"
-else
-  # The office build's page takes the service worker, its start scripts, the manifest, icons,
-  # languages and forms from the field build at the root: its own copies go.
-  (cd "$dir" && rm -rf sw.js register-sw.js start.js manifest.webmanifest icons i18n forms)
-  echo "post-build: a build under $public_url, with the field build's shared files"
-fi
+bash "$here/sw-precache.sh"
 node "$here/compress.mjs" "$dir"

@@ -68,8 +68,7 @@ function withoutCustomSections(bytes) {
   return Buffer.concat(kept);
 }
 
-// The wasm of trunk's cargo build, in the profile that app/Trunk.toml names (the field and
-// office builds share the file and run one after the other, each followed by this script).
+// The wasm of trunk's cargo build, in the profile that app/Trunk.toml names.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
 const raw = join(targetDir, 'wasm32-unknown-unknown', 'wasm-release', 'cris-app.wasm');

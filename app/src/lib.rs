@@ -5,7 +5,6 @@ pub mod form_view;
 pub mod forms;
 pub mod i18n;
 pub mod lock;
-pub mod office;
 pub mod pages;
 pub mod parts;
 pub mod perf;

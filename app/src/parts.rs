@@ -11,15 +11,16 @@ use std::future::Future;
 
 use leptos::__reexports::send_wrapper::SendWrapper;
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
+use leptos::wasm_split::SplitLoaderError;
+#[cfg(not(debug_assertions))]
+use leptos::wasm_split::wasm_split;
 
 use crate::i18n::use_i18n;
 use crate::pages::{
     CaseDetail, Caseload, Consent, ConsentReceipt, DraftPage, FamilyCopyPage, FamilyPlanPage,
-    NewIntake, NewVisit, ReferralLetterPage, Review, Settings, Withdraw,
+    NewIntake, NewVisit, NotFound, Overview, PublishForms, ReferralLetterPage, Review, ReviewForm,
+    ReviewQueue, Settings, Withdraw,
 };
-#[cfg(feature = "office")]
-use crate::pages::{Overview, ReviewForm};
 
 /// A part that could not be fetched.
 #[derive(Debug)]
@@ -33,13 +34,32 @@ impl From<SplitLoaderError> for Unloaded {
 
 /// One function per screen, each in the part named before its colon; `(name)` after a screen
 /// names a function that fetches its part without drawing it.
+///
+/// Only the size-optimised build is cut (scripts/wasm-split.mjs reads that build): in a debug
+/// build, the wasm tests' too, the same functions call the screens directly, since nothing
+/// would give a part's imports.
 macro_rules! parts {
     ($($part:ident: $($screen:ident $(($preload:ident))? => $component:ident),+;)+) => {$($(
         #[doc = concat!("The screen `", stringify!($component), "`, from the part `", stringify!($part), "`.")]
+        #[cfg(not(debug_assertions))]
         #[wasm_split($part, wasm_split_path = ::leptos::wasm_split, fallible $(, preload($preload))?)]
         pub fn $screen() -> Result<AnyView, Unloaded> {
             Ok(view! { <$component/> }.into_any())
         }
+
+        #[doc = concat!("The screen `", stringify!($component), "` (of the part `", stringify!($part), "` in a cut build).")]
+        #[cfg(debug_assertions)]
+        pub async fn $screen() -> Result<AnyView, Unloaded> {
+            Ok(view! { <$component/> }.into_any())
+        }
+
+        $(
+            /// Nothing to fetch in a build that is not cut.
+            #[cfg(debug_assertions)]
+            pub async fn $preload() -> Result<(), Unloaded> {
+                Ok(())
+            }
+        )?
     )+)+};
 }
 
@@ -51,11 +71,12 @@ parts! {
     printed: copy => FamilyCopyPage, plan => FamilyPlanPage, letter => ReferralLetterPage;
     review: review => Review;
     settings: settings => Settings;
-}
-
-#[cfg(feature = "office")]
-parts! {
-    office: review_form => ReviewForm, overview => Overview;
+    // The supervisors' and administrators' screens: the review queue (with the conflicts and
+    // the duplicates to merge), the review of a form, the overview, publishing forms. A
+    // worker's phone never fetches this part, and the service worker does not precache it
+    // (scripts/sw-precache.sh).
+    office: review_queue => ReviewQueue, review_form => ReviewForm, overview => Overview,
+        publish => PublishForms;
 }
 
 /// On a start served by the service worker (every start after the first), fetches the
@@ -97,14 +118,50 @@ pub fn screen<F>(load: fn() -> F) -> impl IntoView
 where
     F: Future<Output = Result<AnyView, Unloaded>> + 'static,
 {
+    loaded(load, |unloaded| {
+        view! { <section class="page">{unloaded}</section> }.into_any()
+    })
+}
+
+/// A supervisor's or administrator's screen (from the office part): for a worker, there is no
+/// screen at its address, and the part is not fetched.
+pub fn office_screen<F>(load: fn() -> F) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, Unloaded>> + 'static,
+{
+    let reviewer = crate::pages::reviewer();
+    // (a memo: a session renewed by a sync does not draw the screen anew)
+    let reviewer = Memo::new(move |_| reviewer.get());
+    move || {
+        if reviewer.get() {
+            screen(load).into_any()
+        } else {
+            NotFound().into_any()
+        }
+    }
+}
+
+/// What `load` fetches and draws within a screen (the review queue in the review tab,
+/// publishing forms in the settings): as [`screen`].
+pub fn piece<F>(load: fn() -> F) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, Unloaded>> + 'static,
+{
+    loaded(load, |unloaded| unloaded)
+}
+
+fn loaded<F>(load: fn() -> F, around: fn(AnyView) -> AnyView) -> impl IntoView
+where
+    F: Future<Output = Result<AnyView, Unloaded>> + 'static,
+{
     let i18n = use_i18n();
     let attempt = RwSignal::new(0_u32);
     move || {
         attempt.track();
         Suspend::new(SendWrapper::new(async move {
             load().await.unwrap_or_else(|Unloaded| {
-                view! {
-                    <section class="page">
+                around(
+                    view! {
                         <p class="notice error" role="alert" data-testid="screen-unloaded">
                             {i18n.t(|u| u.screen_unloaded)}
                         </p>
@@ -112,9 +169,9 @@ where
                             on:click=move |_| attempt.update(|n| *n += 1)>
                             {i18n.t(|u| u.screen_retry)}
                         </button>
-                    </section>
-                }
-                .into_any()
+                    }
+                    .into_any(),
+                )
             })
         }))
     }

@@ -86,31 +86,12 @@ fn Screens() -> impl IntoView {
                     <Route path=path!("/cases/:id/consent/:consent") view=|| screen(parts::receipt)/>
                     <Route path=path!("/cases/:id/withdraw/:consent") view=|| screen(parts::withdraw)/>
                     <Route path=path!("/review") view=|| screen(parts::review)/>
-                    <Route path=path!("/review/:id") view=office_screens::review_form/>
-                    <Route path=path!("/overview") view=office_screens::overview/>
+                    <Route path=path!("/review/:id") view=|| parts::office_screen(parts::review_form)/>
+                    <Route path=path!("/overview") view=|| parts::office_screen(parts::overview)/>
                     <Route path=path!("/settings") view=|| screen(parts::settings)/>
                     <Route path=path!("/login") view=Login/>
                 </Routes>
     }
-}
-
-/// The office build's screens at their addresses; the field build has none there.
-mod office_screens {
-    #[cfg(feature = "office")]
-    use leptos::prelude::*;
-
-    #[cfg(feature = "office")]
-    pub fn review_form() -> impl IntoView {
-        super::screen(super::parts::review_form)
-    }
-
-    #[cfg(feature = "office")]
-    pub fn overview() -> impl IntoView {
-        super::screen(super::parts::overview)
-    }
-
-    #[cfg(not(feature = "office"))]
-    pub use crate::pages::{NotFound as overview, NotFound as review_form};
 }
 
 #[component]
@@ -234,7 +215,7 @@ fn Nav() -> impl IntoView {
             <A href="/intake/new" attr:class="tab-intake">{intake}</A>
             <A href="/review">{i18n.t(|u| u.nav_review)}</A>
             // The overview is the supervisors' (on a laptop); a worker's phone keeps four tabs.
-            <Show when=move || crate::office::BUILT && reviewer.get()>
+            <Show when=move || reviewer.get()>
                 <A href="/overview">{i18n.t(|u| u.nav_overview)}</A>
             </Show>
             <A href="/settings">{i18n.t(|u| u.nav_settings)}</A>

@@ -529,6 +529,46 @@ impl Browser {
         self.client.execute_async(&wrapped, vec![]).await
     }
 
+    /// The files the page has fetched so far, by name (without their hash and folder).
+    pub async fn fetched(&self) -> Vec<String> {
+        self.files("return performance.getEntriesByType('resource').map((e) => e.name);")
+            .await
+    }
+
+    /// The files the service worker keeps for this origin, in any of its caches, by name as
+    /// [`Browser::fetched`] gives them.
+    pub async fn cached(&self) -> Vec<String> {
+        self.files(
+            "const urls = [];
+             for (const name of await caches.keys()) {
+               const cache = await caches.open(name);
+               urls.push(...(await cache.keys()).map((r) => r.url));
+             }
+             return urls;",
+        )
+        .await
+    }
+
+    /// The URLs that `script` returns, as file names without their hash (`-` and 16 hex digits).
+    async fn files(&self, script: &str) -> Vec<String> {
+        let urls: Vec<String> = serde_json::from_value(self.eval(script).await)
+            .unwrap_or_else(|e| panic!("a list of URLs: {e}"));
+        let hashed = |name: &str, at: usize| {
+            name.get(at + 1..at + 17)
+                .is_some_and(|hash| hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        urls.iter()
+            .map(|url| {
+                let path = url.split(['?', '#']).next().unwrap_or_default();
+                let name = path.rsplit('/').next().unwrap_or_default();
+                match name.match_indices('-').find(|&(at, _)| hashed(name, at)) {
+                    Some((at, _)) => format!("{}{}", &name[..at], &name[at + 17..]),
+                    None => name.to_owned(),
+                }
+            })
+            .collect()
+    }
+
     /// Saves a PNG of the viewport under `target/screenshots/`.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

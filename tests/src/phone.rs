@@ -92,7 +92,6 @@ pub async fn log_in(b: &Browser, server: &TestServer, login: &str) {
     password.clear().await.unwrap();
     password.send_keys(PASSWORD).await.unwrap();
     click_testid(b, "login-submit").await;
-    into_its_build(b).await;
     b.wait_for_heading("Meine Fälle").await;
     wait_until("the first sync", || async {
         sync_text(b)
@@ -206,33 +205,7 @@ pub async fn first_login_at(b: &Browser, url: &str, login: &str) {
     b.client.goto(url).await.expect("open the app");
     b.wait_for_first_page("//input[@id='login-name']").await;
     submit_login(b, login).await;
-    into_its_build(b).await;
-}
-
-/// After a login: a supervisor's or administrator's reloads into the office build (a worker's
-/// into the field build), which is unlocked once more; then the app is open. (The page that
-/// says it is leaving, or the next one still starting, is waited out.)
-pub async fn into_its_build(b: &Browser) {
-    let state = wait_until(
-        "the app open, or locked in the build it reloaded into",
-        || async {
-            let state = b
-                .try_eval(
-                    "if (document.getElementById('unlock-secret')) return 'locked';
-                 if (document.documentElement.hasAttribute('data-leaving')
-                     || document.getElementById('starting')) return null;
-                 return document.querySelector('nav.tabs') ? 'open' : null;",
-                )
-                .await
-                .ok()?;
-            state.as_str().map(str::to_owned)
-        },
-    )
-    .await;
-    if state == "locked" {
-        unlock(b).await;
-        b.wait_for_xpath("//nav[contains(@class, 'tabs')]").await;
-    }
+    b.wait_for_xpath("//nav[contains(@class, 'tabs')]").await;
 }
 
 /// After a reload or a lock: the unlock screen, opened with the password.

@@ -348,18 +348,6 @@ async fn the_login_form_can_be_filled_in_before_the_app_arrives() {
     server.stop().await;
 }
 
-/// The files the page has fetched so far, by name (without their hash and folder).
-async fn fetched(b: &Browser) -> Vec<String> {
-    let names = b
-        .eval(
-            "return performance.getEntriesByType('resource')
-                .map((e) => new URL(e.name).pathname.split('/').pop())
-                .map((f) => f.replace(/-[0-9a-f]{16}/, ''));",
-        )
-        .await;
-    serde_json::from_value(names).unwrap()
-}
-
 /// A screen's code comes when the screen first opens: the login page loads none of the
 /// screens behind it. A screen whose code cannot be had says so and offers a retry, and the
 /// rest of the app goes on working; the retry, once the code can be had, opens the screen.
@@ -370,7 +358,7 @@ async fn a_screen_s_code_comes_when_it_opens_and_its_absence_stops_nothing() {
     let b = Browser::open(&driver, 360, 740, "de-DE").await;
     b.client.goto(&server.url("/")).await.unwrap();
     b.wait_for_first_page("//input[@id='login-name']").await;
-    let at_login = fetched(&b).await;
+    let at_login = b.fetched().await;
     assert!(
         at_login.iter().any(|f| f == "cris-app_bg.wasm"),
         "{at_login:?}"
@@ -382,9 +370,8 @@ async fn a_screen_s_code_comes_when_it_opens_and_its_absence_stops_nothing() {
     assert!(parts.is_empty(), "the login page loaded {parts:?}");
 
     phone::submit_login(&b, "ayse.w").await;
-    phone::into_its_build(&b).await;
     b.wait_for_heading("Meine Fälle").await;
-    let opened = fetched(&b).await;
+    let opened = b.fetched().await;
     assert!(
         opened.iter().any(|f| f == "split_caseload.wasm"),
         "{opened:?}"
@@ -448,7 +435,7 @@ async fn a_screen_s_code_comes_when_it_opens_and_its_absence_stops_nothing() {
     b.client.refresh().await.unwrap();
     b.wait_for_xpath("//input[@id='unlock-secret']").await;
     wait_until("the caseload's code fetched before the unlock", || async {
-        fetched(&b)
+        b.fetched()
             .await
             .contains(&"split_caseload.wasm".to_owned())
             .then_some(())

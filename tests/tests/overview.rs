@@ -3,7 +3,7 @@
 //! new housing situation and the phone under last syncs, drawn as charts (screenshots under
 //! `target/screenshots/`); the supervisor exports the teams' forms as a spreadsheet (the file
 //! arrives in the browser's downloads) and finds the export recorded. The supervisors' screens
-//! are the office build's: a worker's phone never downloads them.
+//! are a part of the app that a worker's phone never downloads.
 
 use cris_e2e::phone::{
     PASSWORD, TEAM, first_login, log_in, open_case, record_synced_household, reload,
@@ -196,77 +196,80 @@ async fn the_overview_counts_the_weeks_work_and_the_export_is_downloaded_and_rec
     admin.close().await;
 }
 
-/// The files of the app this page loaded, by path (the document's and every request's).
-async fn loaded_paths(b: &Browser) -> Vec<String> {
-    let paths = b
-        .eval(
-            "return performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);",
-        )
-        .await;
-    serde_json::from_value(paths).unwrap()
-}
-
-/// The wasm the page runs (the one it preloads).
-async fn running_wasm(b: &Browser) -> String {
-    b.eval("return new URL(document.querySelector('link[rel=preload][type=\"application/wasm\"]').href).pathname;")
-        .await
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// A worker's phone loads the field build, which has no supervisors' screens, and never a
-/// file of the office build, installed or not; a supervisor's login reloads into the office
-/// build, which stays after a reload from the service worker.
+/// A worker's phone never downloads the supervisors' screens (the office part): not on the
+/// screens a worker opens, not at the overview's address, and not into the service worker's
+/// cache. A supervisor logs in once, the review queue and the overview fetch the part, and the
+/// browser keeps it: with the server gone, the overview opens again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_supervisors_screens_are_the_office_build_s_and_never_reach_a_worker_s_phone() {
+async fn the_supervisors_screens_never_reach_a_worker_s_phone() {
     let server = team_server_with_supervisor().await;
     let driver = Chromedriver::start().await;
 
     let phone = Browser::open(&driver, 360, 740, "de-DE").await;
     first_login(&phone, &server, "ayse.w").await;
     phone.wait_for_service_worker().await;
-    reload(&phone).await;
-    phone.wait_for_heading("Meine Fälle").await;
-    let field_wasm = running_wasm(&phone).await;
-    assert!(!field_wasm.starts_with("/office/"), "{field_wasm}");
-    let office_files: Vec<String> = loaded_paths(&phone)
-        .await
-        .into_iter()
-        .filter(|path| path.starts_with("/office"))
-        .collect();
-    assert_eq!(office_files, Vec::<String>::new());
-    // Nor does the service worker keep any for the phone.
-    let worker = std::fs::read_to_string(cris_e2e::built_app_dir().join("sw.js")).unwrap();
-    assert!(worker.contains(&format!("\"{field_wasm}\"")));
-    assert!(!worker.contains("\"/office/"));
-    // The overview's address is no screen of the field build.
+    for (tab, heading) in [
+        ("/review", "Prüfung"),
+        ("/settings", "Einstellungen"),
+        ("/", "Meine Fälle"),
+    ] {
+        tap(&phone, &format!("nav a[href='{tab}']")).await;
+        phone.wait_for_heading(heading).await;
+    }
+    // The overview's address is no screen of a worker's.
     phone.client.goto(&server.url("/overview")).await.unwrap();
     cris_e2e::phone::unlock(&phone).await;
     phone.wait_for_heading("Seite nicht gefunden").await;
+    let fetched = phone.fetched().await;
+    assert!(
+        fetched.iter().any(|f| f == "split_caseload.wasm"),
+        "{fetched:?}"
+    );
+    assert!(!fetched.iter().any(|f| f.contains("office")), "{fetched:?}");
+    let cached = phone.cached().await;
+    assert!(
+        cached.iter().any(|f| f == "split_settings.wasm"),
+        "the service worker keeps the worker's screens: {cached:?}"
+    );
+    assert!(!cached.iter().any(|f| f.contains("office")), "{cached:?}");
+    phone.close().await;
 
+    // One login, no second password: the review queue comes with the office part.
     let laptop = Browser::open(&driver, 1280, 900, "de-DE").await;
     first_login(&laptop, &server, "lea.s").await;
-    let office_wasm = running_wasm(&laptop).await;
-    assert!(office_wasm.starts_with("/office/"), "{office_wasm}");
-    let size = |path: &str| {
-        std::fs::metadata(cris_e2e::built_app_dir().join(path.trim_start_matches('/')))
-            .unwrap()
-            .len()
-    };
+    laptop.wait_for_service_worker().await;
+    tap(&laptop, "nav a[href='/review']").await;
+    laptop
+        .wait_for_xpath("//*[@data-testid='review-filters-toggle']")
+        .await;
     assert!(
-        size(&field_wasm) < size(&office_wasm),
-        "the field build is the smaller: {} against {}",
-        size(&field_wasm),
-        size(&office_wasm)
+        laptop
+            .fetched()
+            .await
+            .iter()
+            .any(|f| f == "split_office.wasm")
     );
     tap(&laptop, "nav a[href='/overview']").await;
     laptop.wait_for_heading("Übersicht meiner Teams").await;
-    laptop.wait_for_service_worker().await;
-    reload(&laptop).await;
-    assert_eq!(running_wasm(&laptop).await, office_wasm);
-    laptop.wait_for_heading("Übersicht meiner Teams").await;
-    laptop.close().await;
-    phone.close().await;
+    wait_until("the office part kept", || async {
+        laptop
+            .cached()
+            .await
+            .iter()
+            .any(|f| f == "split_office.wasm")
+            .then_some(())
+    })
+    .await;
     server.stop().await;
+    reload(&laptop).await;
+    laptop.wait_for_heading("Übersicht meiner Teams").await;
+    assert!(
+        laptop
+            .client
+            .find_all(Locator::Css("[data-testid='screen-unloaded']"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    laptop.close().await;
 }

@@ -65,9 +65,6 @@ pub fn Login() -> impl IntoView {
                 // The account before leaves the phone with its records (nothing of it waits,
                 // see above), and this account's records open.
                 Ok(answer) => {
-                    // A supervisor's work is in the office build, a worker's in the field
-                    // build: once the records are open, the page reloads into it.
-                    let leaving = crate::office::leaving_for(answer.user.role).await;
                     let opened = crate::lock::open_account(
                         lock,
                         sync,
@@ -81,10 +78,6 @@ pub fn Login() -> impl IntoView {
                         Ok(()) => {
                             let _ = password.try_set(String::new());
                             let _ = previous_password.try_set(None);
-                            if leaving {
-                                crate::office::switch().await;
-                                return;
-                            }
                             // From the login page, to the caseload; shown in place of another
                             // page (a new phone, a link), that page opens.
                             let path = window().location().pathname().unwrap_or_default();

@@ -15,7 +15,6 @@ mod not_found;
 mod overview;
 mod plan;
 mod printed;
-#[cfg(feature = "office")]
 mod publish;
 mod referral;
 mod review;
@@ -34,7 +33,8 @@ pub use merge::reviewer;
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use plan::FamilyPlanPage;
-pub use review::{Review, ReviewForm};
+pub use publish::PublishForms;
+pub use review::{Review, ReviewForm, ReviewQueue};
 pub use settings::Settings;
 pub use sync_bar::{SyncBar, describe};
 

@@ -37,7 +37,7 @@ pub fn Settings() -> impl IntoView {
             <Protection/>
             <SyncDetails/>
             <Show when=admin>
-                <super::publish::PublishForms/>
+                {crate::parts::piece(crate::parts::publish)}
             </Show>
             <h2>{i18n.t(|u| u.offline_use)}</h2>
             <p data-testid="offline-ready">

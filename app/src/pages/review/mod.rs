@@ -33,22 +33,30 @@ use super::{DateFilter, TeamFilter, short_device};
 pub fn Review() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let reviewer = move || {
+    // (a memo: a session renewed by a sync does not draw the queue anew)
+    let reviewer = Memo::new(move |_| {
         sync.session
             .with(|s| s.as_ref().is_some_and(|s| s.user.role != Role::Worker))
-    };
+    });
     view! {
         <section class="page">
             <h1>{i18n.t(|u| u.review_title)}</h1>
             {move || {
-                if reviewer() {
-                    view! { <Queue/> <Conflicts/> <Duplicates/> }.into_any()
+                if reviewer.get() {
+                    crate::parts::piece(crate::parts::review_queue).into_any()
                 } else {
                     WorkerInbox().into_any()
                 }
             }}
         </section>
     }
+}
+
+/// A supervisor's part of the review tab: the team's queue, the households whose records
+/// disagree, and the possible duplicates to merge (in the office part: see `parts`).
+#[component]
+pub fn ReviewQueue() -> impl IntoView {
+    view! { <Queue/> <Conflicts/> <Duplicates/> }
 }
 
 /// A status in the reader's words.
