@@ -60,6 +60,11 @@ pub fn Login() -> impl IntoView {
                 blocked_by.set(Some((previous, waiting)));
                 return;
             }
+            // The caseload's code, which opens next, comes while the server checks the
+            // password and the records open (on a first visit, maybe over the network).
+            leptos::task::spawn_local(async {
+                let _ = crate::parts::preload_caseload().await;
+            });
             let answer = crate::sync::api::login(&request).await;
             match answer {
                 // The account before leaves the phone with its records (nothing of it waits,
