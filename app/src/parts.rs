@@ -130,8 +130,6 @@ where
     F: Future<Output = Result<AnyView, Unloaded>> + 'static,
 {
     let reviewer = crate::pages::reviewer();
-    // (a memo: a session renewed by a sync does not draw the screen anew)
-    let reviewer = Memo::new(move |_| reviewer.get());
     move || {
         if reviewer.get() {
             screen(load).into_any()

@@ -127,6 +127,7 @@ fn case_view(
     shown_form: Option<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let reviewer = super::reviewer();
     let Loaded {
         case,
         submissions,
@@ -188,7 +189,7 @@ fn case_view(
         <ul class="steps" data-testid="open-steps">{steps}</ul>
         <h2>{i18n.t(|u| u.submissions_title)}</h2>
         <ul class="submissions" data-testid="submissions">{forms}</ul>
-        <Show when=move || super::reviewer().get()>
+        <Show when=move || reviewer.get()>
             <p class="actions">
                 <A href=format!("/cases/{copy_id}/copy") attr:class="btn" attr:data-testid="open-copy">
                     {i18n.t(|u| u.copy_open)}

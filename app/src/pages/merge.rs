@@ -45,13 +45,15 @@ pub async fn save_change(
     db.save_change(&case, &operation, clock).await
 }
 
-/// Whether the account on this device reviews (supervisors and admins).
+/// Whether the account on this device reviews (supervisors and admins). A memo: a session
+/// renewed by a sync draws nothing that depends on it anew.
 pub fn reviewer() -> Signal<bool> {
     let sync = use_sync();
-    Signal::derive(move || {
+    Memo::new(move |_| {
         sync.session
             .with(|s| s.as_ref().is_some_and(|s| s.user.role != Role::Worker))
     })
+    .into()
 }
 
 /// Saves `change` of `case_id`, then syncs and shows the result everywhere; `failed` gets the

@@ -11,7 +11,7 @@ mod queue;
 use std::collections::HashMap;
 
 use cris_core::api::{
-    Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewSort, ReviewStatus, Role,
+    Inbox, ReviewDecision, ReviewDetail, ReviewItem, ReviewRequest, ReviewSort, ReviewStatus,
 };
 use cris_core::duplicates;
 use cris_core::record::{Case, Submission};
@@ -32,12 +32,7 @@ use super::{DateFilter, TeamFilter, short_device};
 #[component]
 pub fn Review() -> impl IntoView {
     let i18n = use_i18n();
-    let sync = use_sync();
-    // (a memo: a session renewed by a sync does not draw the queue anew)
-    let reviewer = Memo::new(move |_| {
-        sync.session
-            .with(|s| s.as_ref().is_some_and(|s| s.user.role != Role::Worker))
-    });
+    let reviewer = super::reviewer();
     view! {
         <section class="page">
             <h1>{i18n.t(|u| u.review_title)}</h1>
